@@ -1,0 +1,60 @@
+"""Typed errors with user-facing text, shared by the engine, io, CLI and GUI.
+
+Every error the user can cause (a bad file, a bad setting, running out of memory)
+is one of these; its ``str()`` is one clear sentence fit for a dialog or a CLI line,
+naming the file and the problem where there is one.
+"""
+
+from __future__ import annotations
+
+
+class NSTError(Exception):
+    """Base class: an error whose message is written for the user."""
+
+    hint: str = ""
+
+    def __init__(self, message: str, hint: str = "") -> None:
+        super().__init__(message)
+        if hint:
+            self.hint = hint
+
+    @property
+    def message(self) -> str:
+        return str(self.args[0]) if self.args else ""
+
+    def user_text(self) -> str:
+        """The message followed by what to do about it, if known."""
+        return f"{self.message} {self.hint}".strip()
+
+
+class ParamsError(NSTError):
+    """A parameter value is out of range or inconsistent with another."""
+
+
+class ImageError(NSTError):
+    """An image file cannot be read or written; the message names the file."""
+
+    def __init__(self, path: object, reason: str, hint: str = "") -> None:
+        super().__init__(f"{path}: {reason}", hint)
+        self.path = path
+        self.reason = reason
+
+
+class WeightsError(NSTError):
+    """A weight set cannot be found, fetched, verified or loaded."""
+
+
+class DeviceError(NSTError):
+    """The requested compute device is not available."""
+
+
+class OutOfMemoryError(NSTError):
+    """The run needed more memory than the device has."""
+
+    hint = "Try a smaller output size, fewer style images, or the CPU device."
+
+
+class DivergedError(NSTError):
+    """The optimisation produced NaN or infinite values."""
+
+    hint = "Try Adam instead of L-BFGS, a lower learning rate, or lower style strength."

@@ -1,0 +1,109 @@
+"""What a run takes in besides :class:`Params`, what it reports, and how it is steered.
+
+Images cross the engine boundary as NumPy arrays, ``float32``, shape ``(H, W, 3)``, RGB,
+values in ``0..1``: the io layer loads and saves them, the GUI shows them, and the engine
+never touches a file path. That keeps the engine testable on arrays made in memory.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from typing import Callable
+
+import numpy as np
+import numpy.typing as npt
+
+from nst_desktop.engine.params import Params
+
+ImageArray = npt.NDArray[np.float32]
+"""RGB image, float32, shape (H, W, 3), values in 0..1."""
+
+PreviewArray = npt.NDArray[np.uint8]
+"""RGB image, uint8, shape (H, W, 3): cheap to hand to a GUI."""
+
+
+@dataclass(frozen=True)
+class StyleInput:
+    """One style image and its blend weight (weights are normalised to sum to 1)."""
+
+    image: ImageArray
+    weight: float = 1.0
+    name: str = ""
+
+
+@dataclass(frozen=True)
+class ProgressEvent:
+    """Reported after every optimisation step."""
+
+    scale_index: int  # 0-based index of the current scale
+    scale_count: int  # number of scales in the coarse-to-fine schedule
+    width: int  # size of the image being optimised at this scale
+    height: int
+    step: int  # 1-based step within this scale
+    scale_steps: int  # steps planned at this scale
+    total_step: int  # 1-based step over the whole run
+    total_steps: int  # steps planned over the whole run
+    losses: dict[str, float]  # "content", "style", "tv", "total" (weighted terms)
+    elapsed_s: float
+    remaining_s: float  # estimate; inf before it can be estimated
+    preview: PreviewArray | None = None  # present every ``preview_every`` steps and at scale ends
+
+    @property
+    def fraction(self) -> float:
+        return self.total_step / self.total_steps if self.total_steps else 0.0
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """What a finished or stopped run returns."""
+
+    image: ImageArray  # the best image so far (lowest loss at the last scale reached)
+    params: Params  # the full params that made it
+    stopped: bool  # True when the run was stopped before its last step
+    steps_done: int
+    elapsed_s: float
+    losses: dict[str, float]  # final loss terms
+    device: str  # the device actually used, e.g. "cpu", "cuda:0"
+    loss_history: list[dict[str, float]] = field(default_factory=list)
+
+
+ProgressCallback = Callable[[ProgressEvent], None]
+
+
+class RunControl:
+    """Thread-safe pause / resume / stop for a running :func:`stylize` call.
+
+    The engine calls :meth:`checkpoint` once per step: it blocks while paused and
+    returns ``True`` when the run must stop (the engine then returns the best image).
+    """
+
+    def __init__(self) -> None:
+        self._stop = threading.Event()
+        self._running = threading.Event()  # set = not paused
+        self._running.set()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._running.set()  # wake a paused run so it can see the stop
+
+    def pause(self) -> None:
+        self._running.clear()
+
+    def resume(self) -> None:
+        self._running.set()
+
+    @property
+    def stopped(self) -> bool:
+        return self._stop.is_set()
+
+    @property
+    def paused(self) -> bool:
+        return not self._running.is_set()
+
+    def checkpoint(self) -> bool:
+        """Block while paused; return True if the run should stop now."""
+        while not self._running.wait(timeout=0.1):
+            if self._stop.is_set():
+                break
+        return self._stop.is_set()

