@@ -8,8 +8,8 @@ never touches a file path. That keeps the engine testable on arrays made in memo
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 import numpy as np
 import numpy.typing as npt

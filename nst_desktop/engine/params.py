@@ -11,8 +11,9 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
-from typing import Any, Literal, Mapping
+from typing import Any, Literal
 
 from nst_desktop.engine.errors import ParamsError
 
@@ -139,7 +140,8 @@ class Params:
     )
     init_image: str | None = field(
         default=None,
-        metadata=_meta("Start image", "Image file to start from when 'Start from' is 'image'.", advanced=True),
+        metadata=_meta("Start image", "Image file to start from when 'Start from' is 'image'.",
+                       advanced=True),
     )
     seed: int = field(
         default=0, metadata=_meta("Seed", "Random seed: the same seed repeats a CPU run exactly.",
@@ -150,6 +152,11 @@ class Params:
         default="lbfgs",
         metadata=_meta("Optimiser", "L-BFGS converges in fewer steps; Adam uses less memory.",
                        advanced=True, choices=("lbfgs", "adam")),
+    )
+    lbfgs_history: int = field(
+        default=100,
+        metadata=_meta("L-BFGS history", "Past steps L-BFGS remembers (more: better steps, more memory).",
+                       advanced=True, minimum=1, maximum=1000),
     )
     learning_rate: float = field(
         default=0.02,

@@ -1,0 +1,97 @@
+"""Cheap up-front estimate of a run's time and peak memory, for the GUI to show before a run.
+
+Time = FLOPs of all VGG passes of the run / the device's measured convolution throughput.
+The throughput is measured once per process and device with a small convolution (a few
+tens of milliseconds) and cached; ``NETWORK_EFFICIENCY`` converts it to the rate the whole
+network achieves (small early layers and the loss maths run below peak), measured on the
+development machine against real runs.
+"""
+
+from __future__ import annotations
+
+import functools
+import time
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F  # noqa: N812
+
+from nst_desktop.engine.devices import autocast_dtype, pick_device
+from nst_desktop.engine.params import VGG19_LAYERS, Params
+from nst_desktop.engine.schedule import scale_sizes, steps_per_scale
+from nst_desktop.engine.vgg import LAYER_INDEX, conv_flops
+from nst_desktop.engine.weights import CONV_LAYERS
+
+#: Whole-network step rate relative to the calibration convolution (measured, see module doc).
+NETWORK_EFFICIENCY = 0.6
+#: Backward (input gradients only: the weights are frozen) costs about one more forward.
+PASSES_PER_STEP = 2.0
+WEIGHT_BYTES = 80_000_000  # 20 M float32 parameters of the 16 convolutions
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """Predicted wall time and peak memory of a run (rough: +-50%)."""
+
+    seconds: float
+    peak_bytes: int
+
+
+@functools.lru_cache(maxsize=8)
+def _throughput(device_name: str, amp: torch.dtype | None) -> float:
+    """Measured FLOP/s of a 3x3 convolution forward + input-gradient pass on the device."""
+    device = torch.device(device_name)
+    x = torch.randn(1, 128, 64, 64, device=device, requires_grad=True)
+    weight = torch.randn(128, 128, 3, 3, device=device) * 0.05
+    flops = 2.0 * conv_flops_one(128, 128, 64 * 64)
+    best = float("inf")
+    for _ in range(3):
+        start = time.perf_counter()
+        with torch.autocast(device.type, dtype=amp or torch.float32, enabled=amp is not None):
+            out = F.conv2d(x, weight, padding=1)
+        out.float().sum().backward()  # type: ignore[no-untyped-call]
+        if device.type == "cuda":
+            torch.cuda.synchronize()
+        best = min(best, time.perf_counter() - start)
+    return flops / max(best, 1e-6)
+
+
+def conv_flops_one(cin: int, cout: int, positions: int) -> float:
+    return 2.0 * 9 * cin * cout * positions
+
+
+def _deepest(params: Params) -> str:
+    layers = set(params.content_layers) | set(params.style_layers)
+    return max(layers, key=VGG19_LAYERS.index)
+
+
+def _activation_bytes(h: int, w: int, deepest: str, bytes_per: int) -> int:
+    """Bytes of the activations a forward pass keeps for backward (conv inputs + outputs)."""
+    total = 0
+    for name, _cin, cout in CONV_LAYERS[: LAYER_INDEX[deepest] + 1]:
+        stride = 1 << (int(name[4]) - 1)
+        total += 2 * cout * (h // stride) * (w // stride)
+    return total * bytes_per
+
+
+def estimate(params: Params, content_hw: tuple[int, int], n_styles: int, device: str = "auto") -> Estimate:
+    """Seconds and peak bytes a run of ``params`` will take on ``device``."""
+    dev = pick_device(device if device != "auto" else params.device)
+    amp = autocast_dtype(params.precision, dev)
+    deepest = _deepest(params)
+    sizes = scale_sizes(params, content_hw)
+    steps = steps_per_scale(params, len(sizes))
+    flops = 0.0
+    for (h, w), n in zip(sizes, steps, strict=True):
+        per_pass = conv_flops(h, w, deepest)
+        targets = per_pass * (1 + n_styles * params.style_scale**2)  # content + style forwards
+        flops += targets + n * PASSES_PER_STEP * per_pass
+    seconds = flops / (_throughput(str(dev), amp) * NETWORK_EFFICIENCY)
+    h, w = sizes[-1]
+    bytes_per = 2 if amp is not None else 4
+    activations = _activation_bytes(h, w, deepest, bytes_per)
+    image = 3 * h * w * 4
+    lbfgs = 2 * params.lbfgs_history * image if params.optimizer == "lbfgs" else 2 * image
+    # Gradients of the largest activations live alongside the saved ones during backward.
+    peak = WEIGHT_BYTES * (2 if amp is not None else 1) + int(activations * 1.5) + lbfgs + 8 * image
+    return Estimate(seconds=seconds, peak_bytes=peak)

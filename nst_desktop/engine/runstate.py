@@ -1,0 +1,129 @@
+"""Book-keeping of one run: step counters, best image, timing, events, pause/stop."""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+
+import numpy as np
+from torch import Tensor
+
+from nst_desktop.engine.events import (
+    ImageArray,
+    PreviewArray,
+    ProgressCallback,
+    ProgressEvent,
+    RunControl,
+    RunResult,
+)
+from nst_desktop.engine.params import Params
+
+Recolour = Callable[[Tensor], Tensor]
+"""Turns the optimised tensor into the image shown to the user (clamp, chroma)."""
+
+
+def to_array(image: Tensor) -> ImageArray:
+    """(1, 3, H, W) tensor -> (H, W, 3) float32 NumPy array in 0..1."""
+    array = image.detach()[0].float().clamp(0, 1).permute(1, 2, 0).cpu().numpy()
+    return np.ascontiguousarray(array, dtype=np.float32)
+
+
+def to_preview(image: ImageArray) -> PreviewArray:
+    """float 0..1 -> uint8, rounded."""
+    return (np.clip(image, 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8)
+
+
+class RunState:
+    """Counts steps, keeps the best image of the current scale and emits events.
+
+    "Best" is the lowest total loss among evaluated images of the current scale: losses
+    of different scales are not comparable, and a later scale is always preferred.
+    The remaining-time estimate weights every step by its pixel count, since a step's
+    cost grows with the image area.
+    """
+
+    def __init__(
+        self, params: Params, sizes: list[tuple[int, int]], steps: list[int],
+        callback: ProgressCallback | None, control: RunControl | None, preview_every: int,
+        device: str, started: float, display: Recolour,
+    ) -> None:
+        self.params, self.sizes, self.steps = params, sizes, steps
+        self.callback, self.control, self.preview_every = callback, control, preview_every
+        self.device, self.started, self.display = device, started, display
+        self.paused_s = 0.0
+        self.total_step = 0
+        self.scale_index = 0
+        self.step = 0
+        self.work_total = float(sum(h * w * n for (h, w), n in zip(sizes, steps, strict=True)))
+        self.work_done = 0.0
+        self.history: list[dict[str, float]] = []
+        self._best: Tensor | None = None
+        self._best_loss = math.inf
+        self._best_terms: dict[str, float] = {}
+        self._last_terms: dict[str, float] = {}
+
+    @property
+    def scale_steps(self) -> int:
+        return self.steps[self.scale_index]
+
+    def elapsed(self) -> float:
+        return time.perf_counter() - self.started - self.paused_s
+
+    def checkpoint(self) -> bool:
+        """Block while paused (not counted as run time); True when the run must stop."""
+        if self.control is None:
+            return False
+        before = time.perf_counter()
+        stop = self.control.checkpoint()
+        self.paused_s += time.perf_counter() - before
+        return stop
+
+    def start_scale(self, index: int, start: Tensor) -> None:
+        self.scale_index, self.step = index, 0
+        self._best, self._best_loss = start.detach().clone(), math.inf
+
+    def evaluated(self, x: Tensor, terms: dict[str, float]) -> None:
+        """Called for every loss evaluation (L-BFGS may evaluate more than once a step)."""
+        self._last_terms = terms
+        if terms["total"] < self._best_loss:
+            self._best_loss, self._best_terms = terms["total"], terms
+            self._best = x.detach().clone()
+
+    def best_image(self) -> Tensor:
+        assert self._best is not None
+        return self._best
+
+    def step_done(self) -> None:
+        self.step += 1
+        self.total_step += 1
+        h, w = self.sizes[self.scale_index]
+        self.work_done += h * w
+        self.history.append(dict(self._last_terms))
+        if self.callback is not None:
+            self.callback(self._event())
+
+    def _event(self) -> ProgressEvent:
+        elapsed = self.elapsed()
+        remaining = math.inf
+        if self.work_done > 0 and self.total_step >= 2:
+            remaining = elapsed / self.work_done * (self.work_total - self.work_done)
+        preview = None
+        last = self.step == self.scale_steps
+        if last or (self.preview_every > 0 and self.step % self.preview_every == 0):
+            preview = to_preview(to_array(self.display(self.best_image())))
+        h, w = self.sizes[self.scale_index]
+        return ProgressEvent(
+            scale_index=self.scale_index, scale_count=len(self.sizes), width=w, height=h,
+            step=self.step, scale_steps=self.scale_steps, total_step=self.total_step,
+            total_steps=sum(self.steps), losses=dict(self._last_terms), elapsed_s=elapsed,
+            remaining_s=remaining, preview=preview,
+        )
+
+    def result(self, stopped: bool) -> RunResult:
+        image = to_array(self.display(self.best_image()))
+        return RunResult(
+            image=image, params=self.params, stopped=stopped, steps_done=self.total_step,
+            elapsed_s=self.elapsed(), losses=dict(self._best_terms or self._last_terms),
+            device=self.device, loss_history=list(self.history),
+        )

@@ -1,0 +1,103 @@
+"""The VGG19 feature extractor (convolutional part only), defined here without torchvision."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import torch
+import torch.nn.functional as F  # noqa: N812 (the conventional name)
+from torch import Tensor, nn
+
+from nst_desktop.engine.errors import ParamsError
+from nst_desktop.engine.params import VGG19_LAYERS, PoolingMode
+from nst_desktop.engine.weights import CONV_LAYERS, WeightSet, check_state_dict
+
+#: A 2x2 pooling follows the last ReLU of blocks 1-4 (pool5 feeds only the classifier).
+POOL_AFTER = frozenset({"relu1_2", "relu2_2", "relu3_4", "relu4_4"})
+LAYER_INDEX = {name: i for i, name in enumerate(VGG19_LAYERS)}
+
+
+def layer_channels(layer: str) -> int:
+    """Number of channels of a ``reluB_C`` layer."""
+    return int(CONV_LAYERS[LAYER_INDEX[layer]][2])
+
+
+def layer_stride(layer: str) -> int:
+    """Down-sampling factor of a layer relative to the input (1, 2, 4, 8 or 16)."""
+    return 1 << (int(layer[4]) - 1)
+
+
+class VGG19(nn.Module):
+    """VGG19 convolutions with named ReLU outputs ``relu1_1`` ... ``relu5_4``.
+
+    ``forward`` takes RGB images in 0..1, shape (N, 3, H, W), and applies the weight
+    set's own normalisation, so callers never need to know which weights are loaded.
+    Parameters never require grad: style transfer optimises the image, not the network,
+    and skipping weight gradients saves a third of the backward pass.
+    """
+
+    scale_: Tensor
+    mean_: Tensor
+    std_: Tensor
+
+    def __init__(self, weights: WeightSet, pooling: PoolingMode = "max") -> None:
+        super().__init__()
+        if pooling not in ("max", "avg"):
+            raise ParamsError(f"Pooling must be 'max' or 'avg', not {pooling!r}.")
+        check_state_dict(weights.state_dict, weights.name)
+        self.pooling = pooling
+        self.weights_name = weights.name
+        self.convs = nn.ModuleDict(
+            {name: nn.Conv2d(cin, cout, 3, padding=1) for name, cin, cout in CONV_LAYERS}
+        )
+        with torch.no_grad():
+            for name, conv in self.convs.items():
+                assert isinstance(conv, nn.Conv2d)
+                conv.weight.copy_(weights.state_dict[name + ".weight"])
+                assert conv.bias is not None
+                conv.bias.copy_(weights.state_dict[name + ".bias"])
+        self.requires_grad_(False)
+        self.eval()
+        self.bgr = weights.channel_order == "BGR"
+        self.register_buffer("scale_", torch.tensor(weights.scale, dtype=torch.float32))
+        self.register_buffer("mean_", torch.tensor(weights.mean, dtype=torch.float32).view(1, 3, 1, 1))
+        self.register_buffer("std_", torch.tensor(weights.std, dtype=torch.float32).view(1, 3, 1, 1))
+
+    def normalise(self, x: Tensor) -> Tensor:
+        """RGB 0..1 -> the network's input units (channel order, scale, mean, std)."""
+        if self.bgr:
+            x = x.flip(1)
+        return (x * self.scale_ - self.mean_) / self.std_
+
+    def _pool(self, x: Tensor) -> Tensor:
+        if self.pooling == "max":
+            return F.max_pool2d(x, 2, 2)
+        return F.avg_pool2d(x, 2, 2)
+
+    def forward(self, x: Tensor, layers: Iterable[str]) -> dict[str, Tensor]:
+        """Features of the requested layers; runs only up to the deepest one."""
+        wanted = set(layers)
+        unknown = wanted - LAYER_INDEX.keys()
+        if unknown or not wanted:
+            raise ParamsError(f"Unknown VGG19 layer(s): {', '.join(sorted(unknown)) or '(none)'}.")
+        deepest = max(LAYER_INDEX[name] for name in wanted)
+        h = self.normalise(x)
+        out: dict[str, Tensor] = {}
+        for name in VGG19_LAYERS[: deepest + 1]:
+            # In-place ReLU is safe: a convolution's backward needs its input, not its output.
+            h = F.relu(self.convs["conv" + name[4:]](h), inplace=True)
+            if name in wanted:
+                out[name] = h
+            if name in POOL_AFTER and LAYER_INDEX[name] < deepest:
+                h = self._pool(h)
+        return out
+
+
+def conv_flops(height: int, width: int, deepest: str) -> float:
+    """Multiply-add FLOPs (x2) of one forward pass up to ``deepest`` on an HxW image."""
+    total = 0.0
+    for name, cin, cout in CONV_LAYERS[: LAYER_INDEX[deepest] + 1]:
+        stride = layer_stride("relu" + name[4:])
+        positions = (height // stride) * (width // stride)
+        total += 2.0 * 9 * cin * cout * positions
+    return total

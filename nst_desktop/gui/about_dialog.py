@@ -1,0 +1,81 @@
+"""About NST Desktop: version, licences, credits for the weights and the sample paintings.
+
+Library versions are read from the installed package metadata, not by importing the
+libraries: importing torch just to print its version would cost seconds.
+"""
+
+from __future__ import annotations
+
+import platform
+from importlib import metadata
+
+import PySide6
+from PySide6.QtCore import qVersion
+from PySide6.QtWidgets import QDialog, QDialogButtonBox, QTextBrowser, QVBoxLayout, QWidget
+
+from nst_desktop import __version__
+from nst_desktop.io.weights_store import WEIGHT_SETS
+from nst_desktop.resources import resource_path
+
+APP_NAME = "NST Desktop"
+APP_LICENCE = "MIT"
+PAPER = ("Leon A. Gatys, Alexander S. Ecker, Matthias Bethge: “A Neural Algorithm of Artistic Style” "
+         "(2015) and “Image Style Transfer Using Convolutional Neural Networks” (CVPR 2016).")
+
+
+def package_version(name: str) -> str:
+    """Installed version of a distribution, or "not installed"."""
+    try:
+        return metadata.version(name)
+    except metadata.PackageNotFoundError:
+        return "not installed"
+
+
+def about_markdown() -> str:
+    """The dialog's text, as Markdown (also handy for a --version style dump)."""
+    parts = [
+        f"# {APP_NAME} {__version__}",
+        "Neural style transfer for artists: turn a photo into a painting, watch it form, "
+        "export print-quality results.",
+        f"Licence: {APP_LICENCE}. Method: {PAPER}",
+        "## Network weights",
+    ]
+    parts += [f"**{info.title}.** {info.licence}" for info in WEIGHT_SETS.values()]
+    parts.append("## Sample images")
+    parts.append(_sources_text())
+    parts.append("## Versions")
+    parts.append("\n".join([
+        f"- {APP_NAME} {__version__}",
+        f"- Python {platform.python_version()} ({platform.system()} {platform.machine()})",
+        f"- Qt {qVersion()}, PySide6 {PySide6.__version__}",
+        f"- PyTorch {package_version('torch')}",
+        f"- NumPy {package_version('numpy')}, Pillow {package_version('Pillow')}",
+    ]))
+    return "\n\n".join(parts)
+
+
+def _sources_text() -> str:
+    sources = resource_path("SOURCES.md")
+    try:
+        text = sources.read_text(encoding="utf-8")
+    except OSError:
+        return "The bundled sample images are public-domain works; see the project's resources folder."
+    # Demote the file's own headings so they nest under ours.
+    return "\n".join("##" + line if line.startswith("#") else line for line in text.splitlines())
+
+
+class AboutDialog(QDialog):
+    """Application name, version, licences and credits, and library versions."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle(f"About {APP_NAME}")
+        self.text = QTextBrowser(self)
+        self.text.setOpenExternalLinks(True)
+        self.text.setMarkdown(about_markdown())
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close, self)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.text)
+        layout.addWidget(buttons)
+        self.resize(640, 560)

@@ -1,0 +1,165 @@
+"""Export a result: an image file with its params, the clipboard, or a time-lapse.
+
+Every export goes through a save dialog whose filter picks the format (PNG, JPEG, WebP,
+16-bit TIFF; animated WebP or GIF for time-lapses). The dialog function is injectable
+(``file_dialog``, same signature as ``QFileDialog.getSaveFileName``) so tests never open
+a native dialog. Failures are shown as one clear sentence, never a traceback.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import unicodedata
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+from PySide6.QtCore import QStandardPaths
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import QFileDialog, QWidget
+
+from nst_desktop.engine.errors import NSTError
+from nst_desktop.gui.errors import show_error, user_message
+from nst_desktop.gui.qimage import array_to_qimage
+from nst_desktop.io import images
+from nst_desktop.io.timelapse import read_frames, write_timelapse
+
+FileDialog = Callable[..., tuple[str, str]]
+"""``(parent, caption, dir, filter, selectedFilter) -> (path, chosen filter)``."""
+
+ErrorBox = Callable[[QWidget | None, str], object]
+
+# (filter text, extension written when the user typed none); the first is the default.
+IMAGE_FILTERS: tuple[tuple[str, str], ...] = (
+    ("PNG image (*.png)", ".png"),
+    ("JPEG image (*.jpg *.jpeg)", ".jpg"),
+    ("WebP image (*.webp)", ".webp"),
+    ("16-bit TIFF for print (*.tif *.tiff)", ".tif"),
+)
+TIMELAPSE_FILTERS: tuple[tuple[str, str], ...] = (
+    ("Animated WebP (*.webp)", ".webp"),
+    ("Animated GIF (*.gif)", ".gif"),
+)
+
+_last_folder: Path | None = None
+
+
+def last_folder() -> Path:
+    """Where the next save dialog opens: the last folder used, else the Pictures folder."""
+    if _last_folder is not None and _last_folder.is_dir():
+        return _last_folder
+    pictures = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.PicturesLocation)
+    return Path(pictures) if pictures and Path(pictures).is_dir() else Path.home()
+
+
+def set_last_folder(folder: Path | None) -> None:
+    """Remember ``folder`` for the next dialog (the main window may restore it from settings)."""
+    global _last_folder
+    _last_folder = folder
+
+
+def default_file_stem(content_path: str | os.PathLike[str] | None,
+                      style_paths: Sequence[str | os.PathLike[str]] = ()) -> str:
+    """A safe file name stem from the inputs, e.g. ``tubingen-starry_night``."""
+    names = [_sanitise(Path(p).stem) for p in ([content_path] if content_path else [])]
+    names += [_sanitise(Path(p).stem) for p in style_paths]
+    stem = "-".join(n for n in names if n)
+    return stem[:100].rstrip("-_.") or "stylized"
+
+
+def _sanitise(name: str) -> str:
+    # ASCII only, so the name survives every file system, zip tool and web upload form.
+    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode("ascii")
+    cleaned = re.sub(r"[^A-Za-z0-9_.-]+", "_", ascii_name.strip())
+    return cleaned.strip("._-")[:48]
+
+
+def export_image(
+    parent: QWidget | None,
+    image: npt.NDArray[np.generic],
+    metadata: dict[str, Any] | None,
+    default_stem: str,
+    file_dialog: FileDialog | None = None,
+    *,
+    error_box: ErrorBox | None = None,
+) -> Path | None:
+    """Ask where to save ``image`` and save it with its params; the path, or None if cancelled."""
+    path = _ask_path(parent, "Export image", default_stem, IMAGE_FILTERS, file_dialog)
+    if path is None:
+        return None
+    try:
+        images.save_image(_as_float(image), path, metadata)
+    except (NSTError, OSError, ValueError) as exc:
+        box = show_error if error_box is None else error_box
+        box(parent, f"Could not export the image. {user_message(exc)}")
+        return None
+    return path
+
+
+def export_timelapse(
+    parent: QWidget | None,
+    frames: Sequence[npt.NDArray[np.uint8]] | str | os.PathLike[str],
+    default_stem: str,
+    file_dialog: FileDialog | None = None,
+    *,
+    fps: float = 12,
+    error_box: ErrorBox | None = None,
+) -> Path | None:
+    """Ask where to save the run's previews as an animation; the path, or None if cancelled.
+
+    ``frames`` is a list of uint8 previews, or the path of a stored animation (a history
+    entry's ``timelapse_path``) which is re-encoded in the chosen format.
+    """
+    box = show_error if error_box is None else error_box
+    path = _ask_path(parent, "Export time-lapse", f"{default_stem}-timelapse", TIMELAPSE_FILTERS,
+                     file_dialog)
+    if path is None:
+        return None
+    try:
+        sequence = read_frames(frames) if isinstance(frames, (str, os.PathLike)) else list(frames)
+        write_timelapse(sequence, path, fps)
+    except (NSTError, OSError, ValueError) as exc:
+        box(parent, f"Could not export the time-lapse. {user_message(exc)}")
+        return None
+    return path
+
+
+def copy_image_to_clipboard(image: npt.NDArray[np.generic]) -> None:
+    """Put ``image`` on the system clipboard (paste it into any painting app)."""
+    QGuiApplication.clipboard().setImage(array_to_qimage(image))
+
+
+def _ask_path(
+    parent: QWidget | None,
+    caption: str,
+    stem: str,
+    filters: tuple[tuple[str, str], ...],
+    file_dialog: FileDialog | None,
+) -> Path | None:
+    ask = QFileDialog.getSaveFileName if file_dialog is None else file_dialog
+    start = last_folder() / f"{stem}{filters[0][1]}"
+    filter_text = ";;".join(text for text, _ in filters)
+    chosen, chosen_filter = ask(parent, caption, str(start), filter_text, filters[0][0])
+    if not chosen:
+        return None
+    path = _with_extension(Path(chosen), chosen_filter, filters)
+    set_last_folder(path.parent)
+    return path
+
+
+def _with_extension(path: Path, chosen_filter: str, filters: tuple[tuple[str, str], ...]) -> Path:
+    """The typed extension wins when it is one we write; otherwise the filter's is added."""
+    known = {ext for text, _ in filters for ext in re.findall(r"\*(\.\w+)", text)}
+    if path.suffix.lower() in known:
+        return path
+    default_ext = next((ext for text, ext in filters if text == chosen_filter), filters[0][1])
+    return path.with_name(path.name + default_ext)
+
+
+def _as_float(image: npt.NDArray[np.generic]) -> npt.NDArray[np.float32]:
+    if image.dtype == np.uint8:
+        return image.astype(np.float32) / np.float32(255.0)
+    return np.asarray(image, dtype=np.float32)

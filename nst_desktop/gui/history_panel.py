@@ -1,0 +1,279 @@
+"""The history strip: thumbnails of finished runs, newest first.
+
+Click a thumbnail to view it; select two to compare; restore a run's params to try a
+variation; delete (after a confirmation); or open its folder. The panel only reads and
+deletes through :class:`~nst_desktop.io.library.Library`; what to do with a viewed entry
+or restored params is the main window's business, told through signals.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from PySide6.QtCore import QPoint, QSize, Qt, QUrl, Signal
+from PySide6.QtGui import QAction, QDesktopServices, QIcon, QPixmap
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHBoxLayout,
+    QLabel,
+    QListView,
+    QListWidget,
+    QListWidgetItem,
+    QMenu,
+    QMessageBox,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from nst_desktop.engine.errors import NSTError
+from nst_desktop.gui.errors import show_error
+from nst_desktop.io.library import Entry, Library
+from nst_desktop.io.metadata import params_from_metadata
+
+ConfirmFn = Callable[[QWidget, str], bool]
+ICON_SIZE = 96
+_ID_ROLE = Qt.ItemDataRole.UserRole
+
+
+def ask_confirmation(parent: QWidget, text: str) -> bool:
+    """The default confirmation: a Yes/No box, No by default so a stray Enter deletes nothing."""
+    answer = QMessageBox.question(parent, "Delete from history", text,
+                                  QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+                                  QMessageBox.StandardButton.No)
+    return answer == QMessageBox.StandardButton.Yes
+
+
+class HistoryPanel(QWidget):
+    """A horizontal strip of history thumbnails with View / Compare / Restore / Delete / Folder."""
+
+    entryActivated = Signal(object)  # noqa: N815 - Qt signal name; Entry
+    restoreRequested = Signal(object)  # noqa: N815 - Qt signal name; Params
+    compareRequested = Signal(object, object)  # noqa: N815 - Qt signal name; Entry, Entry
+    entryDeleted = Signal(str)  # noqa: N815 - Qt signal name; entry id
+
+    def __init__(self, library: Library, parent: QWidget | None = None, *,
+                 confirm: ConfirmFn | None = None,
+                 open_url: Callable[[QUrl], object] | None = None) -> None:
+        super().__init__(parent)
+        self.library = library
+        self.confirm = ask_confirmation if confirm is None else confirm
+        self._open_url = QDesktopServices.openUrl if open_url is None else open_url
+        self._entries: dict[str, Entry] = {}
+        self._build()
+        self.refresh()
+
+    # --- construction ------------------------------------------------------------------------
+    def _build(self) -> None:
+        self.list = QListWidget(self)
+        self.list.setObjectName("historyList")
+        self.list.setViewMode(QListView.ViewMode.IconMode)
+        self.list.setFlow(QListView.Flow.LeftToRight)
+        self.list.setWrapping(False)  # one row that scrolls sideways
+        self.list.setMovement(QListView.Movement.Static)
+        self.list.setResizeMode(QListView.ResizeMode.Adjust)
+        self.list.setIconSize(QSize(ICON_SIZE, ICON_SIZE))
+        self.list.setGridSize(QSize(ICON_SIZE + 16, ICON_SIZE + 28))
+        self.list.setUniformItemSizes(True)
+        self.list.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        self.list.setFixedHeight(ICON_SIZE + 48)
+        self.list.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.list.itemClicked.connect(self._on_item_clicked)
+        self.list.itemActivated.connect(self._on_item_activated)
+        self.list.itemSelectionChanged.connect(self._on_selection_changed)
+        self.list.customContextMenuRequested.connect(self._on_context_menu)
+
+        self.empty_label = QLabel("Finished images appear here.", self)
+        self.empty_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.empty_label.setEnabled(False)
+
+        self.view_button = self._button("View", "Show the selected image", self.view_selected)
+        self.compare_button = self._button("Compare two", "Compare the two selected images",
+                                           self.compare_selected)
+        self.restore_button = self._button("Restore params", "Load this image's settings to try a variation",
+                                           self.restore_selected)
+        self.delete_button = self._button("Delete", "Delete the selected images from the history",
+                                          self.delete_selected)
+        self.folder_button = self._button("Show in folder", "Open the folder holding this image",
+                                          self.show_selected_in_folder)
+        buttons = QHBoxLayout()
+        for button in (self.view_button, self.compare_button, self.restore_button, self.delete_button,
+                       self.folder_button):
+            buttons.addWidget(button)
+        buttons.addStretch(1)
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.list)
+        layout.addWidget(self.empty_label)
+        layout.addLayout(buttons)
+
+    def _button(self, text: str, tip: str, slot: Callable[[], object]) -> QPushButton:
+        button = QPushButton(text, self)
+        button.setToolTip(tip)
+        button.clicked.connect(slot)
+        return button
+
+    # --- public API --------------------------------------------------------------------------
+    def refresh(self) -> None:
+        """Reload every entry from the library (newest first), keeping the selection."""
+        selected = {entry.id for entry in self.selected_entries()}
+        self.list.clear()
+        self._entries.clear()
+        for entry in self.library.entries():
+            item = self._append_item(entry)
+            item.setSelected(entry.id in selected)
+        self._on_selection_changed()
+
+    def add_entry(self, entry: Entry) -> None:
+        """Show a newly added entry first in the strip (no library re-scan)."""
+        if entry.id in self._entries:
+            return
+        self._entries[entry.id] = entry
+        self.list.insertItem(0, self._make_item(entry))
+        self.list.scrollToItem(self.list.item(0))
+        self._on_selection_changed()
+
+    def entries(self) -> list[Entry]:
+        """The entries shown, in display order."""
+        return [self._entries[self.list.item(i).data(_ID_ROLE)] for i in range(self.list.count())]
+
+    def selected_entries(self) -> list[Entry]:
+        """Selected entries in display order."""
+        return [self._entries[item.data(_ID_ROLE)] for item in self._selected_items()]
+
+    def select_ids(self, *ids: str) -> None:
+        """Select exactly these entries (used by the main window and tests)."""
+        self.list.clearSelection()
+        for i in range(self.list.count()):
+            item = self.list.item(i)
+            item.setSelected(item.data(_ID_ROLE) in ids)
+
+    # --- actions -----------------------------------------------------------------------------
+    def view_selected(self) -> None:
+        entries = self.selected_entries()
+        if entries:
+            self.entryActivated.emit(entries[0])
+
+    def compare_selected(self) -> None:
+        entries = self.selected_entries()
+        if len(entries) == 2:
+            self.compareRequested.emit(entries[0], entries[1])
+
+    def restore_selected(self) -> None:
+        entries = self.selected_entries()
+        if not entries:
+            return
+        try:
+            params, _inputs = params_from_metadata(entries[0].metadata)
+        except (NSTError, KeyError, TypeError, ValueError) as exc:
+            text = exc.user_text() if isinstance(exc, NSTError) else f"{type(exc).__name__}: {exc}"
+            show_error(self, f"The settings of this image cannot be restored. {text}")
+            return
+        self.restoreRequested.emit(params)
+
+    def delete_selected(self) -> None:
+        entries = self.selected_entries()
+        if not entries:
+            return
+        what = "this image" if len(entries) == 1 else f"these {len(entries)} images"
+        if not self.confirm(self, f"Delete {what} from the history? This cannot be undone."):
+            return
+        for entry in entries:
+            try:
+                self.library.delete(entry.id)
+            except (KeyError, OSError) as exc:  # already gone (another window) or locked file
+                show_error(self, f"Could not delete {entry.folder}: {exc}")
+                continue
+            self._remove_item(entry.id)
+            self.entryDeleted.emit(entry.id)
+        self._on_selection_changed()
+
+    def show_selected_in_folder(self) -> None:
+        entries = self.selected_entries()
+        if entries:
+            self._open_url(QUrl.fromLocalFile(str(entries[0].folder)))
+
+    # --- slots -------------------------------------------------------------------------------
+    def _on_item_clicked(self, item: QListWidgetItem) -> None:
+        # Ctrl/Shift-clicks build a multi-selection for Compare; only a click that leaves
+        # this one item selected (a plain click) views it.
+        if item.isSelected() and len(self.list.selectedItems()) == 1:
+            self.entryActivated.emit(self._entries[item.data(_ID_ROLE)])
+
+    def _on_item_activated(self, item: QListWidgetItem) -> None:
+        self.entryActivated.emit(self._entries[item.data(_ID_ROLE)])
+
+    def _on_selection_changed(self) -> None:
+        count = len(self._selected_items())
+        for button in (self.view_button, self.restore_button, self.folder_button):
+            button.setEnabled(count == 1)
+        self.compare_button.setEnabled(count == 2)
+        self.delete_button.setEnabled(count >= 1)
+        empty = self.list.count() == 0
+        self.empty_label.setVisible(empty)
+
+    def _on_context_menu(self, pos: QPoint) -> None:
+        item = self.list.itemAt(pos)
+        if item is not None and not item.isSelected():
+            self.list.setCurrentItem(item)  # right-click acts on the item under the mouse
+        menu = self.context_menu()
+        menu.exec(self.list.viewport().mapToGlobal(pos))
+
+    def context_menu(self) -> QMenu:
+        """The right-click menu, mirroring the buttons and their enabled state."""
+        menu = QMenu(self)
+        for button in (self.view_button, self.compare_button, self.restore_button, self.folder_button,
+                       self.delete_button):
+            action = QAction(button.text(), menu)
+            action.setEnabled(button.isEnabled())
+            action.triggered.connect(button.click)
+            menu.addAction(action)
+        return menu
+
+    # --- items -------------------------------------------------------------------------------
+    def _selected_items(self) -> list[QListWidgetItem]:
+        return sorted(self.list.selectedItems(), key=self.list.row)
+
+    def _append_item(self, entry: Entry) -> QListWidgetItem:
+        self._entries[entry.id] = entry
+        item = self._make_item(entry)
+        self.list.addItem(item)
+        return item
+
+    def _make_item(self, entry: Entry) -> QListWidgetItem:
+        pixmap = QPixmap(str(entry.thumb_path))
+        if not pixmap.isNull():
+            pixmap = pixmap.scaled(ICON_SIZE, ICON_SIZE, Qt.AspectRatioMode.KeepAspectRatio,
+                                   Qt.TransformationMode.SmoothTransformation)
+        item = QListWidgetItem(QIcon(pixmap), entry.created.astimezone().strftime("%H:%M"))
+        item.setData(_ID_ROLE, entry.id)
+        item.setToolTip(_tooltip(entry))
+        return item
+
+    def _remove_item(self, entry_id: str) -> None:
+        for i in range(self.list.count()):
+            if self.list.item(i).data(_ID_ROLE) == entry_id:
+                self.list.takeItem(i)
+                break
+        self._entries.pop(entry_id, None)
+
+
+def _tooltip(entry: Entry) -> str:
+    """Date plus the few params an artist tells runs apart by."""
+    lines = [entry.created.astimezone().strftime("%Y-%m-%d %H:%M:%S")]
+    params = entry.metadata.get("params")
+    if isinstance(params, dict):
+        for key, label in (("size", "Size"), ("style_weight", "Style strength"), ("steps", "Steps"),
+                           ("colour", "Colours"), ("seed", "Seed")):
+            if key in params:
+                lines.append(f"{label}: {params[key]}")
+    inputs = entry.metadata.get("inputs")
+    if isinstance(inputs, dict):
+        if isinstance(inputs.get("content"), str):
+            lines.append(f"Photo: {Path(inputs['content']).name}")
+        styles = inputs.get("styles")
+        if isinstance(styles, list) and styles:
+            lines.append("Style: " + ", ".join(Path(str(s)).name for s in styles))
+    return "\n".join(lines)

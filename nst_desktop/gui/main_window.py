@@ -1,0 +1,269 @@
+"""The main window: inputs and knobs on the left, the picture in the middle, run controls
+under it, the history strip at the bottom. It wires the panels together and owns the run
+lifecycle (start, live previews, result, history entry); each panel knows nothing of the
+others."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtGui import QCloseEvent, QGuiApplication
+from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QMessageBox, QScrollArea, QVBoxLayout, QWidget
+
+from nst_desktop.engine.events import ProgressEvent
+from nst_desktop.gui.actions import Actions
+from nst_desktop.gui.canvas import Canvas
+from nst_desktop.gui.errors import show_error
+from nst_desktop.gui.estimator import Estimator
+from nst_desktop.gui.inputs_panel import FileDialog, InputsPanel
+from nst_desktop.gui.params_panel import ParamsPanel
+from nst_desktop.gui.qimage import array_to_qimage
+from nst_desktop.gui.run_panel import RunPanel, format_duration
+from nst_desktop.gui.run_session import RunSession
+from nst_desktop.gui.settings import Settings
+from nst_desktop.gui.worker import RunThread, StylizeFn
+
+ConfirmFn = Callable[[QWidget, str, str], bool]
+
+
+def ask_yes_no(parent: QWidget, title: str, text: str) -> bool:
+    answer = QMessageBox.question(parent, title, text,
+                                  QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+                                  QMessageBox.StandardButton.No)
+    return answer == QMessageBox.StandardButton.Yes
+
+
+class MainWindow(QMainWindow):
+    """The app window. Every outside dependency can be injected (tests pass fakes)."""
+
+    def __init__(self, settings: Settings | None = None, *, library: Any = None,
+                 stylize_fn: StylizeFn | None = None, file_dialog: FileDialog | None = None,
+                 confirm: ConfirmFn | None = None, save_dialog: Any = None) -> None:
+        super().__init__()
+        self.setWindowTitle("NST Desktop")
+        self.setObjectName("mainWindow")
+        self.resize(1280, 820)
+        self.settings = settings or Settings()
+        self.confirm: ConfirmFn = confirm or ask_yes_no
+        self.save_dialog = save_dialog
+        self.last_error = ""
+        self.canvas = Canvas()
+        self.run_panel = RunPanel()
+        self.inputs = InputsPanel(file_dialog=file_dialog)
+        self.params_panel = ParamsPanel(self.settings.read_params())
+        self.runner = RunThread(stylize_fn, self)
+        self.session = RunSession(self, library)
+        self.estimator = Estimator(self)
+        self.actions = Actions(self)
+        self.zoom_label = QLabel("")
+        self._build()
+        self._connect()
+        self._rebuild_recent()
+        self.actions.set_running(False)
+        self.actions.set_has_result(False, False)
+        self._restore_geometry()
+        QTimer.singleShot(0, self._load_inputs)  # show the window first, then read images
+
+    # --- layout ------------------------------------------------------------------------------
+    def _build(self) -> None:
+        centre = QWidget()
+        layout = QVBoxLayout(centre)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        layout.addWidget(self.canvas, 1)
+        layout.addWidget(self.run_panel)
+        self.setCentralWidget(centre)
+        side = QWidget()
+        side_layout = QVBoxLayout(side)
+        side_layout.addWidget(self.inputs)
+        side_layout.addWidget(self.params_panel, 1)
+        scroll = QScrollArea()
+        scroll.setWidget(side)
+        scroll.setWidgetResizable(True)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        scroll.setMinimumWidth(340)
+        self.side_dock = self._dock("Picture", scroll, Qt.DockWidgetArea.LeftDockWidgetArea)
+        if self.session.history is not None:
+            self.history_dock = self._dock("History", self.session.history,
+                                           Qt.DockWidgetArea.BottomDockWidgetArea)
+        self.actions.build_menus(self.menuBar())
+        self.actions.view_menu.addSeparator()
+        self.actions.view_menu.addAction(self.side_dock.toggleViewAction())
+        if self.session.history is not None:
+            self.actions.view_menu.addAction(self.history_dock.toggleViewAction())
+        self.statusBar().addPermanentWidget(self.zoom_label)
+
+    def _dock(self, title: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
+        dock = QDockWidget(title, self)
+        dock.setObjectName(f"dock_{title.lower()}")
+        dock.setWidget(widget)
+        dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable
+                         | QDockWidget.DockWidgetFeature.DockWidgetClosable)
+        self.addDockWidget(area, dock)
+        return dock
+
+    def _connect(self) -> None:
+        a, worker = self.actions, self.runner.worker
+        a.open_content.triggered.connect(self.inputs.open_content)
+        a.add_style.triggered.connect(self.inputs.open_styles)
+        a.export.triggered.connect(self.session.export_image)
+        a.export_timelapse.triggered.connect(self.session.export_timelapse)
+        a.quit.triggered.connect(self.close)
+        a.copy.triggered.connect(self.session.copy_image)
+        a.paste.triggered.connect(lambda: self.inputs.paste_content(QGuiApplication.clipboard().mimeData()))
+        a.paste_style.triggered.connect(
+            lambda: self.inputs.add_styles_from_mime(QGuiApplication.clipboard().mimeData()))
+        a.fit.triggered.connect(self.canvas.fit)
+        a.actual_size.triggered.connect(self.canvas.actual_size)
+        a.zoom_in.triggered.connect(self.canvas.zoom_in)
+        a.zoom_out.triggered.connect(self.canvas.zoom_out)
+        a.before_after.toggled.connect(self.canvas.set_split_enabled)
+        self.canvas.splitChanged.connect(a.before_after.setChecked)
+        self.canvas.zoomChanged.connect(lambda z: self.zoom_label.setText(f"{z * 100:.0f} %"))
+        a.start.triggered.connect(self.start_run)
+        a.pause.toggled.connect(self._on_pause_toggled)
+        a.stop.triggered.connect(self.stop_run)
+        a.weights.triggered.connect(self.session.choose_weights)
+        a.about.triggered.connect(self.session.show_about)
+        self.run_panel.startRequested.connect(self.start_run)
+        self.run_panel.pauseToggled.connect(self._on_pause_toggled)
+        self.run_panel.stopRequested.connect(self.stop_run)
+        self.inputs.errorOccurred.connect(self.show_error)
+        self.inputs.changed.connect(self._on_inputs_changed)
+        self.inputs.fileOpened.connect(self._on_file_opened)
+        self.params_panel.paramsChanged.connect(self._on_params_changed)
+        self.estimator.estimated.connect(
+            lambda est, dev: self.run_panel.set_estimate(est.seconds, est.peak_bytes, dev))
+        self.estimator.unavailable.connect(lambda text: self.run_panel.set_estimate_text(text))
+        worker.progressed.connect(self._on_progress)
+        worker.previewReady.connect(self._on_preview)
+        worker.finished.connect(self.session.on_finished)
+        worker.stopped.connect(self.session.on_stopped)
+        worker.failed.connect(self.session.on_failed)
+        worker.done.connect(self._on_run_done)
+
+    # --- inputs --------------------------------------------------------------------------------
+    def _load_inputs(self) -> None:
+        if not self.settings.read("inputs/initialised"):
+            self.inputs.load_first_launch()
+            self.settings.write("inputs/initialised", True)
+        else:
+            self.inputs.restore(self.settings.read("inputs/content"), self.settings.read("inputs/styles"))
+        self._on_inputs_changed()
+
+    def _on_inputs_changed(self) -> None:
+        content = self.inputs.content()
+        if content is not None:
+            before = array_to_qimage(content.image)
+            self.canvas.set_before(before)
+            if self.session.result_image is None and not self.runner.running:
+                self.canvas.set_image(before)  # show the photo until there is a picture
+        self._request_estimate()
+
+    def _on_file_opened(self, path: str) -> None:
+        self.settings.add_recent(path)
+        self._rebuild_recent()
+
+    def _rebuild_recent(self) -> None:
+        menu = self.actions.recent_menu
+        menu.clear()
+        for path in self.settings.recent_files():
+            action = menu.addAction(Path(path).name)
+            action.setToolTip(path)
+            action.triggered.connect(lambda _=False, p=path: self.inputs.load_content_file(p))
+        menu.setEnabled(bool(menu.actions()))
+
+    def _on_params_changed(self, params: Any) -> None:
+        self.settings.write_params(params)
+        self._request_estimate()
+
+    def _request_estimate(self) -> None:
+        content = self.inputs.content()
+        if content is not None and self.inputs.styles():
+            height, width = content.image.shape[:2]
+            self.estimator.request(self.params_panel.params(), (height, width), len(self.inputs.styles()))
+
+    # --- run ---------------------------------------------------------------------------------
+    def start_run(self) -> bool:
+        if self.runner.running:
+            return False
+        request = self.session.make_request()
+        if request is None:
+            return False
+        self.runner.start(request)
+        self.actions.set_running(True)
+        self.run_panel.run_started()
+        self.statusBar().showMessage("Painting…")
+        return True
+
+    def stop_run(self) -> None:
+        if self.runner.running:
+            self.runner.stop()
+            self.run_panel.status_label.setText("Stopping: keeping the best picture so far…")
+
+    def _on_pause_toggled(self, paused: bool) -> None:
+        if not self.runner.running:
+            return
+        if paused:
+            self.runner.pause()
+        else:
+            self.runner.resume()
+        self.actions.pause.blockSignals(True)
+        self.actions.pause.setChecked(paused)
+        self.actions.pause.blockSignals(False)
+        self.run_panel.set_paused(paused)
+        self.statusBar().showMessage("Paused." if paused else "Painting…")
+
+    def _on_progress(self, event: ProgressEvent) -> None:
+        self.run_panel.update_progress(event)
+
+    def _on_preview(self, preview: Any) -> None:
+        self.canvas.set_image(array_to_qimage(preview))
+
+    def _on_run_done(self) -> None:
+        self.actions.set_running(False)
+        self.run_panel.set_running(False)
+        has_result = self.session.result_image is not None
+        self.actions.set_has_result(has_result, bool(self.session.frames))
+
+    def run_ended(self, message: str, elapsed: float | None = None) -> None:
+        """Called by the session with the outcome, for the panel and the status bar."""
+        text = f"{message} ({format_duration(elapsed)})" if elapsed is not None else message
+        self.run_panel.run_ended(text)
+        self.statusBar().showMessage(text, 8000)
+
+    def show_error(self, text: str) -> None:
+        self.last_error = text
+        self.statusBar().showMessage(text, 10000)
+        show_error(self, text)
+
+    # --- closing -------------------------------------------------------------------------------
+    def closeEvent(self, event: QCloseEvent) -> None:
+        if self.runner.running and not self.confirm(
+                self, "Stop painting?", "A picture is being painted. Stop it and quit?"):
+            event.ignore()
+            return
+        self._save_state()
+        self.runner.shutdown()
+        self.estimator.wait(5000)
+        event.accept()
+
+    def _save_state(self) -> None:
+        content, styles = self.inputs.state()
+        self.settings.write("inputs/content", content)
+        self.settings.write("inputs/styles", styles)
+        self.settings.write_params(self.params_panel.params())
+        self.settings.write("window/geometry", self.saveGeometry())
+        self.settings.write("window/state", self.saveState())
+        self.settings.sync()
+
+    def _restore_geometry(self) -> None:
+        geometry = self.settings.read("window/geometry")
+        if not geometry.isEmpty():
+            self.restoreGeometry(geometry)
+        state = self.settings.read("window/state")
+        if not state.isEmpty():
+            self.restoreState(state)

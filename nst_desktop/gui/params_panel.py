@@ -1,0 +1,176 @@
+"""The knobs: a simple panel an artist understands, and every other field, generated from
+the ``Params`` metadata, in a collapsible Advanced section.
+
+The panel edits one immutable ``Params``: each control reports ``{field: value}``, the
+panel builds a new ``Params`` (which validates itself) and emits ``paramsChanged``. An
+inconsistent combination (e.g. "Start from: image" with no image) is shown in red and
+the last valid ``Params`` is kept.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import QComboBox, QFormLayout, QLabel, QVBoxLayout, QWidget
+from superqt import QCollapsible
+
+from nst_desktop.engine.errors import ParamsError
+from nst_desktop.engine.params import DEFAULTS, Params, param_fields
+from nst_desktop.engine.presets import PRESETS, preset_names
+from nst_desktop.gui.controls import FieldControl, control_for
+from nst_desktop.gui.controls.choice import ChoiceControl
+from nst_desktop.gui.controls.log_slider import LogSliderControl
+from nst_desktop.gui.controls.number import IntControl
+from nst_desktop.gui.controls.seed import SeedControl
+
+COLOUR_LABELS = {
+    "style": "Keep style colours",
+    "luminance": "Keep photo colours",
+    "histogram": "Match colour histogram",
+}
+# Choices of the user's output and hardware that a preset must not override.
+KEPT_BY_PRESETS = ("seed", "device", "weights", "precision", "init_image")
+CUSTOM = "Custom"
+
+
+def simple_controls() -> list[FieldControl]:
+    """The artist's panel: a few knobs with plain words at both ends."""
+    return [
+        IntControl("size", step=64, suffix=" px"),
+        LogSliderControl("style_weight", low=0.01, high=100.0, captions=("More photo", "More painting")),
+        LogSliderControl("tv_weight", low=0.01, high=100.0, captions=("Crisp", "Smooth")),
+        LogSliderControl("style_scale", captions=("Fine strokes", "Big strokes")),
+        ChoiceControl("colour", labels=COLOUR_LABELS),
+        LogSliderControl("steps", low=10, high=2000, integer=True, captions=("Faster", "Better")),
+        SeedControl("seed"),
+    ]
+
+
+def apply_preset(current: Params, preset: Params) -> Params:
+    """The preset's look and schedule, keeping the user's seed and hardware choices."""
+    return preset.with_changes(**{name: getattr(current, name) for name in KEPT_BY_PRESETS})
+
+
+class ParamsPanel(QWidget):
+    """Edits a :class:`Params`; emits ``paramsChanged(Params)`` after each valid change."""
+
+    paramsChanged = Signal(object)  # noqa: N815 - Qt signal name
+
+    def __init__(self, params: Params = DEFAULTS, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("paramsPanel")
+        self._params = params
+        self._pending: dict[str, Any] = {}
+        self.controls: dict[str, FieldControl] = {}
+        self.preset_combo = QComboBox()
+        self.preset_combo.setObjectName("presetCombo")
+        self.preset_combo.setToolTip("Named settings: a good start you can then tweak.")
+        for name in preset_names():
+            self.preset_combo.addItem(name.title(), name)
+        self.preset_combo.addItem(CUSTOM, None)
+        self.preset_combo.activated.connect(self._on_preset_activated)
+        self.error_label = QLabel()
+        self.error_label.setObjectName("paramsError")
+        self.error_label.setWordWrap(True)
+        self.error_label.setStyleSheet("color: #d04040;")
+        self.error_label.hide()
+        self.advanced = QCollapsible("Advanced")
+        self.advanced.setObjectName("advancedSection")
+        self._build()
+        self.set_params(params)
+
+    def _build(self) -> None:
+        simple = QFormLayout()
+        simple.addRow("Preset", self.preset_combo)
+        for control in simple_controls():
+            self._add(control, simple)
+        advanced_body = QWidget()
+        advanced_form = QFormLayout(advanced_body)
+        advanced_form.setContentsMargins(0, 0, 0, 0)
+        for f in param_fields():
+            if f.metadata.get("advanced") and f.name not in self.controls:
+                control = control_for(f)
+                if control is not None:
+                    self._add(control, advanced_form)
+        self.advanced.addWidget(advanced_body)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(simple)
+        layout.addWidget(self.error_label)
+        layout.addWidget(self.advanced)
+        layout.addStretch(1)
+
+    def _add(self, control: FieldControl, form: QFormLayout) -> None:
+        for name in control.names:
+            self.controls[name] = control
+        control.changed.connect(self._on_control_changed)
+        label = QLabel(control.label)
+        label.setToolTip(control.toolTip())
+        form.addRow(label, control)
+
+    # --- model ---------------------------------------------------------------------------
+    def params(self) -> Params:
+        return self._params
+
+    def set_params(self, params: Params) -> None:
+        """Show ``params`` in every control and emit ``paramsChanged`` (if different)."""
+        changed = params != self._params
+        self._params = params
+        self._pending = {}
+        for control in set(self.controls.values()):
+            control.set_params(params)
+        self._show_error("")
+        self._sync_preset()
+        if changed:
+            self.paramsChanged.emit(params)
+
+    def apply_preset(self, name: str) -> None:
+        self.set_params(apply_preset(self._params, PRESETS[name]))
+
+    def update_fields(self, **changes: Any) -> bool:
+        """Change fields as a user edit would; False (and a red message) if invalid.
+
+        An invalid edit is remembered and retried with the next one, so that a change
+        needing two edits (e.g. "Start from: image", then the image) is not lost.
+        """
+        merged = {**self._pending, **changes}
+        try:
+            params = self._params.with_changes(**merged)
+        except (ParamsError, TypeError, ValueError) as exc:
+            self._pending = merged
+            self._show_error(exc.user_text() if isinstance(exc, ParamsError) else str(exc))
+            return False
+        self._pending = {}
+        self._show_error("")
+        if params != self._params:
+            self._params = params
+            self._sync_preset()
+            self.paramsChanged.emit(params)
+        return True
+
+    # --- slots -----------------------------------------------------------------------------
+    def _on_control_changed(self, changes: dict[str, Any]) -> None:
+        self.update_fields(**changes)
+
+    def _on_preset_activated(self, index: int) -> None:
+        name = self.preset_combo.itemData(index)
+        if name is not None:
+            self.apply_preset(name)
+
+    def _sync_preset(self) -> None:
+        """Show the preset the current params equal (ignoring kept fields), else Custom."""
+        for name, preset in PRESETS.items():
+            if apply_preset(self._params, preset) == self._params:
+                self.preset_combo.setCurrentIndex(self.preset_combo.findData(name))
+                return
+        self.preset_combo.setCurrentIndex(self.preset_combo.count() - 1)
+
+    def _show_error(self, text: str) -> None:
+        self.error_label.setText(text)
+        self.error_label.setVisible(bool(text))
+
+
+def advanced_field_names() -> list[str]:
+    return [f.name for f in dataclasses.fields(Params) if f.metadata.get("advanced")]

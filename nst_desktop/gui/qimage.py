@@ -1,0 +1,43 @@
+"""Conversions between NumPy images and Qt images, done in the GUI thread.
+
+Worker threads hand over NumPy arrays only (QPixmap must not be touched outside the GUI
+thread); these helpers turn them into QImage cheaply (one copy of a uint8 buffer).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import numpy.typing as npt
+from PySide6.QtGui import QImage, QPainter
+
+
+def to_uint8(image: npt.NDArray[np.generic]) -> npt.NDArray[np.uint8]:
+    """A contiguous uint8 (H, W, 3) copy of a float 0..1 or uint8 RGB image."""
+    out = image if image.dtype == np.uint8 else (np.clip(image, 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8)
+    if out.ndim == 2:
+        out = np.repeat(out[:, :, None], 3, axis=2)
+    return np.ascontiguousarray(out[:, :, :3])
+
+
+def array_to_qimage(image: npt.NDArray[np.generic]) -> QImage:
+    """A QImage that owns its pixels (safe after ``image`` is freed)."""
+    data = to_uint8(image)
+    height, width = data.shape[:2]
+    qimage = QImage(data.data, width, height, 3 * width, QImage.Format.Format_RGB888)
+    return qimage.copy()  # detach from the NumPy buffer
+
+
+def qimage_to_array(qimage: QImage) -> npt.NDArray[np.float32]:
+    """RGB float32 0..1 array from any QImage (alpha composited on white)."""
+    if qimage.hasAlphaChannel():
+        flat = QImage(qimage.size(), QImage.Format.Format_RGB888)
+        flat.fill(0xFFFFFFFF)
+        painter = QPainter(flat)
+        painter.drawImage(0, 0, qimage)
+        painter.end()
+        qimage = flat
+    rgb = qimage.convertToFormat(QImage.Format.Format_RGB888)
+    width, height, stride = rgb.width(), rgb.height(), rgb.bytesPerLine()
+    buffer = np.frombuffer(rgb.constBits(), dtype=np.uint8, count=stride * height)
+    pixels = buffer.reshape(height, stride)[:, : 3 * width].reshape(height, width, 3)
+    return pixels.astype(np.float32) / 255.0

@@ -1,0 +1,146 @@
+"""Start / Pause / Stop, where the run is (scale, step, time left) and the live loss plot."""
+
+from __future__ import annotations
+
+import math
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QProgressBar,
+    QPushButton,
+    QSizePolicy,
+    QWidget,
+)
+
+from nst_desktop.engine.events import ProgressEvent
+from nst_desktop.gui.loss_plot import LossPlot
+
+
+def format_duration(seconds: float) -> str:
+    """'45 s', '3 min 05 s', '1 h 02 min'; '…' when unknown."""
+    if not math.isfinite(seconds) or seconds < 0:
+        return "…"
+    seconds = round(seconds)
+    if seconds < 60:
+        return f"{seconds} s"
+    if seconds < 3600:
+        return f"{seconds // 60} min {seconds % 60:02d} s"
+    return f"{seconds // 3600} h {seconds % 3600 // 60:02d} min"
+
+
+def format_bytes(count: float) -> str:
+    for unit in ("B", "KB", "MB", "GB"):
+        if count < 1024 or unit == "GB":
+            return f"{count:.0f} {unit}" if unit in ("B", "KB") else f"{count:.1f} {unit}"
+        count /= 1024
+    return f"{count:.1f} GB"
+
+
+class RunPanel(QWidget):
+    """Run controls and progress. Emits requests; the main window decides what happens."""
+
+    startRequested = Signal()  # noqa: N815 - Qt signal name
+    pauseToggled = Signal(bool)  # noqa: N815 - True: pause, False: resume
+    stopRequested = Signal()  # noqa: N815 - Qt signal name
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("runPanel")
+        self.start_button = QPushButton("Start")
+        self.start_button.setObjectName("startButton")
+        self.start_button.setDefault(True)
+        self.start_button.setMinimumWidth(110)
+        self.start_button.setToolTip("Paint the picture (Ctrl+R)")
+        self.pause_button = QPushButton("Pause")
+        self.pause_button.setCheckable(True)
+        self.stop_button = QPushButton("Stop")
+        self.stop_button.setToolTip("Stop and keep the best picture so far (Esc)")
+        self.status_label = QLabel("Ready.")
+        self.status_label.setObjectName("runStatus")
+        self.estimate_label = QLabel("")
+        self.estimate_label.setObjectName("estimateLabel")
+        self.estimate_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.progress = QProgressBar()
+        self.progress.setRange(0, 1000)
+        self.progress.setTextVisible(True)
+        self.progress.setFormat("")
+        self.plot = LossPlot()
+        self._build_layout()
+        self.start_button.clicked.connect(self.startRequested)
+        self.pause_button.toggled.connect(self._on_pause_toggled)
+        self.stop_button.clicked.connect(self.stopRequested)
+        self.set_running(False)
+
+    def _build_layout(self) -> None:
+        buttons = QHBoxLayout()
+        for button in (self.start_button, self.pause_button, self.stop_button):
+            buttons.addWidget(button)
+        buttons.addStretch(1)
+        left = QGridLayout()
+        left.addLayout(buttons, 0, 0)
+        left.addWidget(self.progress, 1, 0)
+        left.addWidget(self.status_label, 2, 0)
+        left.addWidget(self.estimate_label, 3, 0)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(6, 4, 6, 4)
+        layout.addLayout(left, 3)
+        self.plot.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+        layout.addWidget(self.plot, 2)
+
+    # --- state --------------------------------------------------------------------------------
+    def set_running(self, running: bool) -> None:
+        self.start_button.setEnabled(not running)
+        self.pause_button.setEnabled(running)
+        self.stop_button.setEnabled(running)
+        if not running:
+            self.pause_button.blockSignals(True)
+            self.pause_button.setChecked(False)
+            self.pause_button.setText("Pause")
+            self.pause_button.blockSignals(False)
+
+    def set_paused(self, paused: bool) -> None:
+        """Reflect a pause that came from a menu action (no signal re-emitted)."""
+        self.pause_button.blockSignals(True)
+        self.pause_button.setChecked(paused)
+        self.pause_button.setText("Resume" if paused else "Pause")
+        self.pause_button.blockSignals(False)
+
+    def run_started(self) -> None:
+        self.plot.clear()
+        self.progress.setValue(0)
+        self.progress.setFormat("Starting…")
+        self.status_label.setText("Loading the network…")
+        self.set_running(True)
+
+    def run_ended(self, message: str) -> None:
+        self.set_running(False)
+        self.status_label.setText(message)
+        if self.progress.value() < self.progress.maximum() and "finished" in message.lower():
+            self.progress.setValue(self.progress.maximum())
+        self.progress.setFormat(message.split(".")[0] if message else "")
+
+    def update_progress(self, event: ProgressEvent) -> None:
+        self.progress.setValue(round(event.fraction * self.progress.maximum()))
+        left = format_duration(event.remaining_s)
+        self.progress.setFormat(f"%p %  ·  {left} left")
+        scale = f"Scale {event.scale_index + 1}/{event.scale_count}  ·  " if event.scale_count > 1 else ""
+        self.status_label.setText(
+            f"{scale}{event.width}×{event.height} px  ·  step {event.step}/{event.scale_steps}"
+            f"  ·  {format_duration(event.elapsed_s)} so far"
+        )
+        self.plot.add_point(event.total_step, event.losses)
+
+    def set_estimate(self, seconds: float, peak_bytes: float, device: str) -> None:
+        self.estimate_label.setText(
+            f"Estimate: about {format_duration(seconds)}, {format_bytes(peak_bytes)} on {device}"
+        )
+
+    def set_estimate_text(self, text: str) -> None:
+        self.estimate_label.setText(text)
+
+    def _on_pause_toggled(self, paused: bool) -> None:
+        self.pause_button.setText("Resume" if paused else "Pause")
+        self.pauseToggled.emit(paused)

@@ -1,0 +1,202 @@
+"""What happens around a run: building the request from the panels, receiving the result,
+adding it to the history (with its time-lapse frames), and exporting it.
+
+Kept apart from the main window so the window only does layout and wiring.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtCore import QObject, Slot
+
+from nst_desktop.engine.errors import NSTError
+from nst_desktop.engine.events import ImageArray, PreviewArray, RunResult
+from nst_desktop.gui.errors import user_message
+from nst_desktop.gui.qimage import array_to_qimage
+from nst_desktop.gui.worker import RunRequest
+
+if TYPE_CHECKING:
+    from nst_desktop.gui.main_window import MainWindow
+
+log = logging.getLogger(__name__)
+
+
+def _open_library(library: Any) -> Any:
+    if library is not None:
+        return library
+    from nst_desktop.io.library import Library
+
+    return Library()
+
+
+class RunSession(QObject):
+    """The current picture, its metadata and frames; the history strip.
+
+    A QObject living in the GUI thread, so that the worker's signals reach its slots
+    queued, in the GUI thread (a plain Python callable would run in the worker thread).
+    """
+
+    def __init__(self, window: MainWindow, library: Any = None) -> None:
+        super().__init__(window)
+        self.window = window
+        self.result: RunResult | None = None
+        self.result_image: ImageArray | None = None
+        self.metadata: dict[str, Any] | None = None
+        self.frames: list[PreviewArray] = []
+        self._inputs: tuple[str | None, list[str], list[float]] = (None, [], [])
+        self.library: Any = None
+        self.history: Any = None
+        try:
+            self.library = _open_library(library)
+            from nst_desktop.gui.history_panel import HistoryPanel
+
+            self.history = HistoryPanel(self.library)
+        except (NSTError, OSError) as exc:  # no history is better than no app
+            log.warning("history unavailable: %s", exc)
+        if self.history is not None:
+            self.history.entryActivated.connect(self.on_entry_activated)
+            self.history.restoreRequested.connect(self.window.params_panel.set_params)
+            self.history.compareRequested.connect(self.on_compare)
+
+    # --- starting ------------------------------------------------------------------------------
+    def make_request(self) -> RunRequest | None:
+        inputs, params = self.window.inputs, self.window.params_panel.params()
+        content = inputs.content()
+        if content is None:
+            self.window.show_error("Add a photo first: File ▸ Open photo, or drop one on the left.")
+            return None
+        if not inputs.ready():
+            self.window.show_error("Add at least one style image with a blend weight above 0.")
+            return None
+        init_image = None
+        if params.init == "image" and params.init_image:
+            from nst_desktop.gui.loaded_image import load_file
+
+            try:
+                init_image = load_file(params.init_image).image
+            except NSTError as exc:
+                self.window.show_error(exc.user_text())
+                return None
+        styles = inputs.styles()
+        self._inputs = (str(content.path) if content.path else None,
+                        [str(s.loaded.path or s.loaded.name) for s in styles], [s.weight for s in styles])
+        return RunRequest(content.image, inputs.style_inputs(), params, init_image)
+
+    # --- outcomes ------------------------------------------------------------------------------
+    @Slot(object)
+    def on_finished(self, result: RunResult) -> None:
+        self._keep(result)
+        self.window.run_ended("Finished.", result.elapsed_s)
+
+    @Slot(object)
+    def on_stopped(self, result: RunResult) -> None:
+        self._keep(result)
+        self.window.run_ended("Stopped: kept the best picture so far.", result.elapsed_s)
+
+    @Slot(str)
+    def on_failed(self, text: str) -> None:
+        partial = self.window.runner.worker.last_result
+        if isinstance(partial, RunResult):
+            self._show(partial.image)  # the last good picture, before it went wrong
+            self.result, self.result_image = partial, partial.image
+        self.window.run_ended("Failed: the last good picture is kept.")
+        self.window.show_error(text)
+
+    def _keep(self, result: RunResult) -> None:
+        self.result, self.result_image = result, result.image
+        self.frames = list(self.window.runner.worker.recorder.frames)
+        self._show(result.image)
+        self.metadata = self._metadata(result)
+        self._add_to_history(result)
+
+    def _show(self, image: ImageArray) -> None:
+        self.window.canvas.set_image(array_to_qimage(image))
+
+    def _metadata(self, result: RunResult) -> dict[str, Any]:
+        from nst_desktop.io.metadata import run_metadata
+
+        content, styles, weights = self._inputs
+        return run_metadata(result, content, list(styles), list(weights))
+
+    def _add_to_history(self, result: RunResult) -> None:
+        if self.library is None or self.metadata is None:
+            return
+        try:
+            entry = self.library.add(result.image, self.metadata, self.frames)
+        except Exception as exc:  # a full disk must not lose the picture on screen
+            self.window.show_error(f"The picture could not be added to the history. {user_message(exc)}")
+            return
+        if self.history is not None:
+            self.history.add_entry(entry)
+
+    # --- history ---------------------------------------------------------------------------------
+    @Slot(object)
+    def on_entry_activated(self, entry: Any) -> None:
+        from nst_desktop.gui.loaded_image import load_file
+
+        try:
+            loaded = load_file(entry.image_path)
+        except NSTError as exc:
+            self.window.show_error(exc.user_text())
+            return
+        self.result, self.result_image = None, loaded.image
+        self.metadata, self.frames = dict(entry.metadata), []
+        self._show(loaded.image)
+        self.window.actions.set_has_result(True, False)
+
+    @Slot(object, object)
+    def on_compare(self, first: Any, second: Any) -> None:
+        from nst_desktop.gui.loaded_image import load_file
+
+        try:
+            before, after = load_file(first.image_path), load_file(second.image_path)
+        except NSTError as exc:
+            self.window.show_error(exc.user_text())
+            return
+        self.window.canvas.set_before(array_to_qimage(before.image))
+        self._show(after.image)
+        self.window.canvas.set_split_enabled(True)
+
+    # --- export ----------------------------------------------------------------------------------
+    def default_stem(self) -> str:
+        from nst_desktop.gui.export import default_file_stem
+
+        content, styles, _ = self._inputs
+        return default_file_stem(content, [s for s in styles if Path(s).suffix])
+
+    def export_image(self) -> Path | None:
+        if self.result_image is None:
+            return None
+        from nst_desktop.gui.export import export_image
+
+        return export_image(self.window, self.result_image, self.metadata, self.default_stem(),
+                            self.window.save_dialog)
+
+    def export_timelapse(self) -> Path | None:
+        if not self.frames:
+            return None
+        from nst_desktop.gui.export import export_timelapse
+
+        return export_timelapse(self.window, self.frames, self.default_stem(), self.window.save_dialog)
+
+    def copy_image(self) -> None:
+        if self.result_image is not None:
+            from nst_desktop.gui.export import copy_image_to_clipboard
+
+            copy_image_to_clipboard(self.result_image)
+            self.window.statusBar().showMessage("Picture copied to the clipboard.", 4000)
+
+    def choose_weights(self) -> None:
+        from nst_desktop.gui.weights_dialog import WeightsDialog
+
+        dialog = WeightsDialog(self.window.params_panel.params().weights, self.window)
+        if dialog.exec():
+            self.window.params_panel.update_fields(weights=dialog.selected_spec())
+
+    def show_about(self) -> None:
+        from nst_desktop.gui.about_dialog import AboutDialog
+
+        AboutDialog(self.window).exec()

@@ -1,0 +1,291 @@
+"""Choose the VGG19 weight set; download torchvision's or import a file, in the background.
+
+Downloading 548 MB or reading a weight file takes seconds to minutes, so both run in a
+:class:`QThread` while the dialog stays responsive, shows progress and can cancel. The
+fetch, import, list and file-dialog functions are injectable so tests run offline.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QThread, Signal
+from PySide6.QtGui import QCloseEvent, QFont
+from PySide6.QtWidgets import (
+    QDialog,
+    QDialogButtonBox,
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QProgressBar,
+    QPushButton,
+    QTextBrowser,
+    QVBoxLayout,
+    QWidget,
+)
+
+from nst_desktop.gui.errors import user_message
+from nst_desktop.io import weights_store
+
+Fetcher = Callable[..., Path]  # fetch_torchvision(progress=..., cancel=...)
+Importer = Callable[[str], Path]
+Lister = Callable[[], list[weights_store.WeightSetStatus]]
+OpenDialog = Callable[..., tuple[str, str]]  # QFileDialog.getOpenFileName's signature
+
+DOWNLOAD_HOST = "download.pytorch.org"
+_NAME_ROLE = 0x0100  # Qt.ItemDataRole.UserRole
+_running: set[QThread] = set()  # background tasks, kept referenced until they have stopped
+
+
+class _CancelledError(Exception):
+    """Raised inside a task when the user pressed Cancel."""
+
+
+class _Task(QThread):
+    """Runs one blocking function off the GUI thread and reports back through signals."""
+
+    progressed = Signal(int, int)  # bytes done, bytes total (0: unknown)
+    succeeded = Signal(object)
+    failed = Signal(str, bool)  # user text, cancelled?
+
+    def __init__(self, work: Callable[[_Task], object]) -> None:
+        super().__init__()
+        self._work = work
+        self.cancel_event = threading.Event()
+
+    def run(self) -> None:
+        try:
+            result = self._work(self)
+        except Exception as exc:  # noqa: BLE001 - every failure must reach the user as text
+            cancelled = self.cancel_event.is_set() or isinstance(exc, _CancelledError)
+            self.failed.emit(user_message(exc), cancelled)
+        else:
+            if self.cancel_event.is_set():
+                self.failed.emit("Cancelled.", True)
+            else:
+                self.succeeded.emit(result)
+
+    def report(self, done: int, total: int) -> None:
+        if self.cancel_event.is_set():
+            raise _CancelledError()
+        self.progressed.emit(int(done), int(total))
+
+
+class WeightsDialog(QDialog):
+    """Lists the weight sets with their licences; fetch, import, and pick the one to use."""
+
+    def __init__(self, current_spec: str, parent: QWidget | None = None, *,
+                 fetcher: Fetcher | None = None, importer: Importer | None = None,
+                 lister: Lister | None = None, open_dialog: OpenDialog | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Network weights")
+        self.current_spec = current_spec
+        self._fetch = weights_store.fetch_torchvision if fetcher is None else fetcher
+        self._import = weights_store.import_weights if importer is None else importer
+        self._list = weights_store.list_weight_sets if lister is None else lister
+        self._open_dialog = QFileDialog.getOpenFileName if open_dialog is None else open_dialog
+        self._task: _Task | None = None
+        self._status: dict[str, weights_store.WeightSetStatus] = {}
+        self._build()
+        self.refresh(select=current_spec)
+
+    def _build(self) -> None:
+        self.list = QListWidget(self)
+        self.list.currentItemChanged.connect(self._on_current_changed)
+        self.details = QTextBrowser(self)
+        self.details.setOpenExternalLinks(True)
+        self.fetch_button = QPushButton("Fetch torchvision weights", self)
+        self.fetch_button.setToolTip(f"Download VGG19 (548 MB) from {DOWNLOAD_HOST}")
+        self.fetch_button.clicked.connect(self.start_fetch)
+        self.import_button = QPushButton("Import weights file…", self)
+        self.import_button.setToolTip("Use a VGG19 .pth file you already have")
+        self.import_button.clicked.connect(self.start_import)
+        self.progress = QProgressBar(self)
+        self.progress.setVisible(False)
+        self.cancel_button = QPushButton("Cancel", self)
+        self.cancel_button.setVisible(False)
+        self.cancel_button.clicked.connect(self.cancel_task)
+        self.message = QLabel(self)
+        self.message.setWordWrap(True)
+        self.message.setObjectName("weightsMessage")
+        actions = QHBoxLayout()
+        actions.addWidget(self.fetch_button)
+        actions.addWidget(self.import_button)
+        actions.addStretch(1)
+        busy = QHBoxLayout()
+        busy.addWidget(self.progress, 1)
+        busy.addWidget(self.cancel_button)
+        self.buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel, self)
+        self.buttons.accepted.connect(self.accept)
+        self.buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        intro = "The network that “sees” style. Its licence travels with your results."
+        layout.addWidget(QLabel(intro, self))
+        layout.addWidget(self.list)
+        layout.addWidget(self.details)
+        layout.addLayout(actions)
+        layout.addLayout(busy)
+        layout.addWidget(self.message)
+        layout.addWidget(self.buttons)
+        self.resize(560, 480)
+
+    # --- list --------------------------------------------------------------------------------
+    def refresh(self, select: str | None = None) -> None:
+        """Re-read the weight sets (after a fetch or an import) and select ``select``."""
+        keep = select or self.selected_spec()
+        self.list.blockSignals(True)
+        self.list.clear()
+        self._status = {s.name: s for s in self._list()}
+        names = list(self._status)
+        if keep and keep not in self._status:
+            names.append(keep)  # a file path set in the params, not in the store
+        for name in names:
+            self.list.addItem(self._make_item(name))
+        self.list.blockSignals(False)
+        rows = [i for i in range(self.list.count()) if self.list.item(i).data(_NAME_ROLE) == keep]
+        self.list.setCurrentRow(rows[0] if rows else 0)
+        self._on_current_changed()
+
+    def _make_item(self, name: str) -> QListWidgetItem:
+        status = self._status.get(name)
+        if status is None:
+            text, ready = f"{name} (file)", Path(name).is_file()
+        else:
+            text, ready = status.title, status.available
+        if not ready:
+            downloadable = status is not None and status.source == "download"
+            text += " — not downloaded" if downloadable else " — missing"
+        if name == self.current_spec:
+            text += "   (in use)"
+        item = QListWidgetItem(text)
+        item.setData(_NAME_ROLE, name)
+        if name == self.current_spec:
+            font = QFont(item.font())
+            font.setBold(True)
+            item.setFont(font)
+        return item
+
+    def selected_spec(self) -> str:
+        """The weight set chosen in the list (``params.weights`` value)."""
+        item = self.list.currentItem()
+        return str(item.data(_NAME_ROLE)) if item is not None else self.current_spec
+
+    def is_available(self, name: str) -> bool:
+        status = self._status.get(name)
+        return status.available if status is not None else Path(name).is_file()
+
+    def _on_current_changed(self, *_args: Any) -> None:
+        name = self.selected_spec()
+        status = self._status.get(name)
+        if status is None:
+            self.details.setPlainText(f"Weight file: {name}")
+        else:
+            where = f"\n\nFile: {status.path}" if status.path else ""
+            self.details.setPlainText(f"{status.description}\n\nLicence: {status.licence}{where}")
+        self._update_buttons()
+
+    def _update_buttons(self) -> None:
+        busy = self._task is not None
+        torchvision = self._status.get("torchvision")
+        self.fetch_button.setEnabled(not busy and not (torchvision and torchvision.available))
+        self.import_button.setEnabled(not busy)
+        ok = self.buttons.button(QDialogButtonBox.StandardButton.Ok)
+        ok.setEnabled(not busy and self.is_available(self.selected_spec()))
+        self.progress.setVisible(busy)
+        self.cancel_button.setVisible(busy)
+
+    # --- fetch and import ----------------------------------------------------------------------
+    def start_fetch(self) -> None:
+        """Download the torchvision weights in the background."""
+        self._start(lambda task: self._fetch(progress=task.report, cancel=task.cancel_event.is_set),
+                    "Downloading the torchvision VGG19 weights…", self._on_fetched, self._on_fetch_failed)
+
+    def start_import(self) -> None:
+        """Ask for a .pth file and validate/copy it into the store in the background."""
+        chosen, _ = self._open_dialog(self, "Import VGG19 weights", str(Path.home()),
+                                      "PyTorch weights (*.pth *.pt);;All files (*)")
+        if not chosen:
+            return
+        self._start(lambda task: self._import(chosen), f"Checking and importing {Path(chosen).name}…",
+                    self._on_imported, self._on_import_failed)
+
+    def _start(self, work: Callable[[_Task], object], text: str,
+               on_success: Callable[[object], None], on_failure: Callable[[str, bool], None]) -> None:
+        if self._task is not None:
+            return
+        task = _Task(work)
+        task.progressed.connect(self._on_progressed)
+        task.succeeded.connect(on_success)
+        task.failed.connect(on_failure)
+        task.finished.connect(self._on_task_finished)
+        self._task = task
+        # Python must hold every QThread until it has stopped: one collected while running
+        # aborts the process. Finished ones are dropped here, on the next start.
+        _running.difference_update({t for t in _running if t.isFinished()})
+        _running.add(task)
+        self.progress.setRange(0, 0)  # busy until the first progress report says how much
+        self.message.setText(text)
+        self._update_buttons()
+        task.start()
+
+    def cancel_task(self) -> None:
+        if self._task is not None:
+            self._task.cancel_event.set()
+            self.message.setText("Cancelling…")
+
+    def _on_progressed(self, done: int, total: int) -> None:
+        if total > 0:
+            self.progress.setRange(0, 1000)
+            self.progress.setValue(round(1000 * min(done, total) / total))
+            self.progress.setFormat(f"{done / 1e6:.0f} / {total / 1e6:.0f} MB")
+        else:
+            self.progress.setRange(0, 0)
+
+    def _on_task_finished(self) -> None:
+        if self._task is not None and self._task.isFinished():
+            self._task = None
+            self._update_buttons()
+
+    def _on_fetched(self, path: object) -> None:
+        self.message.setText(f"Torchvision weights ready ({path}).")
+        self.refresh(select="torchvision")
+
+    def _on_fetch_failed(self, text: str, cancelled: bool) -> None:
+        if cancelled:
+            self.message.setText("Download cancelled; nothing was saved.")
+            return
+        self.message.setText(
+            f"Could not reach {DOWNLOAD_HOST} to fetch the torchvision weights. Check your connection and "
+            "try again, or import a file you downloaded elsewhere (Import weights file…)."
+            f"\n\nDetails: {text}")
+
+    def _on_imported(self, path: object) -> None:
+        stored = Path(str(path))
+        self.message.setText(f"Imported as “{stored.stem}”.")
+        self.refresh(select=stored.stem)
+
+    def _on_import_failed(self, text: str, cancelled: bool) -> None:
+        self.message.setText("Import cancelled." if cancelled else f"Could not import the weights. {text}")
+
+    # --- closing -------------------------------------------------------------------------------
+    def done(self, result: int) -> None:
+        # A download may sit in a network read for a while: ask it to stop, but do not make
+        # the user wait for it; the module keeps the thread alive until it ends.
+        self.cancel_task()
+        super().done(result)
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self.cancel_task()
+        super().closeEvent(event)
+
+
+def wait_for_tasks(timeout_ms: int = 5000) -> bool:
+    """Block until background fetches/imports have ended (used at app exit and in tests)."""
+    return all(task.wait(timeout_ms) for task in list(_running))
+

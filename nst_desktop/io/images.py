@@ -1,0 +1,437 @@
+"""Load any common image file as a float RGB array; save results with their parameters.
+
+Loading turns every mode Pillow can open (grayscale, palette, alpha, 16-bit, CMYK, ICC
+tagged, EXIF rotated) into the one type the engine takes: ``float32 (H, W, 3)`` RGB in
+``0..1``. Any failure becomes an :class:`ImageError` that names the file and says what
+is wrong, because a user who drops a broken file on the window needs a sentence, not a
+traceback. Saving writes through a temporary file and ``os.replace`` so that a crash or a
+full disk never leaves a half-written picture where a good one was.
+"""
+
+from __future__ import annotations
+
+import functools
+import io
+import json
+import logging
+import os
+import tempfile
+import warnings
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from PIL import Image, ImageCms, PngImagePlugin, UnidentifiedImageError
+
+from nst_desktop import __version__
+from nst_desktop.engine.errors import ImageError
+from nst_desktop.engine.events import ImageArray, PreviewArray
+from nst_desktop.io.sixteen_bit import decode_rgb16, encode_tiff16
+
+log = logging.getLogger(__name__)
+
+DEFAULT_MAX_PIXELS = 100_000_000
+"""Refuse images above 100 megapixels: decoding one takes over 1 GB as float32."""
+
+METADATA_KEY = "nst_desktop"  # PNG iTXt keyword holding the run's JSON
+SOFTWARE = f"NST Desktop {__version__}"
+FORMATS = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".webp": "WEBP", ".tif": "TIFF", ".tiff": "TIFF"}
+_FORMAT_NAMES = {"png": "PNG", "jpg": "JPEG", "jpeg": "JPEG", "webp": "WEBP", "tif": "TIFF", "tiff": "TIFF"}
+_EXIF_IFD, _USER_COMMENT, _ORIENTATION, _SOFTWARE_TAG = 0x8769, 0x9286, 0x0112, 0x0131
+_ASCII_PREFIX = b"ASCII\0\0\0"  # EXIF UserComment starts with an 8-byte character-code field
+_GRAY16_MODES = {"I;16", "I;16B", "I;16L", "I;16N", "I"}
+
+Opener = Callable[[], Image.Image]
+
+
+# --- loading ---------------------------------------------------------------------------------
+
+
+def load_image(path: str | os.PathLike[str], max_pixels: int | None = DEFAULT_MAX_PIXELS) -> ImageArray:
+    """Read an image file as ``float32 (H, W, 3)`` RGB in 0..1.
+
+    Raises :class:`ImageError` naming the file for a missing file, a folder, a file that
+    is not an image or is damaged, and an image over ``max_pixels`` (checked from the
+    header, before anything is decoded).
+    """
+    file = Path(path)
+    if not file.exists():
+        raise ImageError(file, "file not found.")
+    if file.is_dir():
+        raise ImageError(file, "is a folder, not an image file.")
+    return _decode(lambda: Image.open(file), str(file), max_pixels)
+
+
+def load_image_from_bytes(
+    data: bytes, name: str = "pasted image", max_pixels: int | None = DEFAULT_MAX_PIXELS
+) -> ImageArray:
+    """Decode an encoded image held in memory (e.g. PNG bytes from the clipboard)."""
+    if not data:
+        raise ImageError(name, "is empty.")
+    return _decode(lambda: Image.open(io.BytesIO(data)), name, max_pixels)
+
+
+def image_from_pil(
+    image: Image.Image, name: str = "pasted image", max_pixels: int | None = DEFAULT_MAX_PIXELS
+) -> ImageArray:
+    """Convert an already opened Pillow image (any mode) to the engine's array type."""
+    with _decoding(name, max_pixels):
+        _check_size(image.size, name, max_pixels)
+        return _orient(_pil_to_float(image), _orientation(image))
+
+
+def image_size(path: str | os.PathLike[str]) -> tuple[int, int]:
+    """(width, height) as displayed (EXIF rotation applied), read from the header only."""
+    file = Path(path)
+    with _decoding(str(file), DEFAULT_MAX_PIXELS), Image.open(file) as im:
+        width, height = im.size
+        return (height, width) if _orientation(im) in (5, 6, 7, 8) else (width, height)
+
+
+def _decode(opener: Opener, name: str, max_pixels: int | None) -> ImageArray:
+    with _decoding(name, max_pixels), opener() as im:
+        _check_size(im.size, name, max_pixels)  # Image.open reads only the header: nothing decoded yet
+        # Before anything else touches ``im``: reading a PNG's EXIF loads (decodes) the image.
+        samples = decode_rgb16(opener, im)
+        if samples is None:
+            array = _pil_to_float(im)
+        else:
+            values = samples.astype(np.float32) / np.float32(65535.0)
+            array = _composite_on_white(values) if values.shape[2] == 4 else values
+        orientation = _orientation(im)
+    return _orient(array, orientation)
+
+
+@contextmanager
+def _decoding(name: str, max_pixels: int | None) -> Iterator[None]:
+    """Turn whatever Pillow raises into one :class:`ImageError` with a readable reason."""
+    try:
+        with warnings.catch_warnings():
+            # With our own pixel limit (checked before decoding) Pillow's lower warning
+            # threshold would only add noise; without one, its warning becomes a refusal.
+            if max_pixels is None:
+                warnings.simplefilter("error", Image.DecompressionBombWarning)
+            else:
+                warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            yield
+    except ImageError:
+        raise
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        raise ImageError(name, f"the image is too large to open safely ({exc}).") from exc
+    except UnidentifiedImageError as exc:
+        raise ImageError(
+            name, "not an image file, or a format that cannot be read.",
+            hint="Use a JPEG, PNG, WebP, TIFF or BMP image.",
+        ) from exc
+    except FileNotFoundError as exc:
+        raise ImageError(name, "file not found.") from exc
+    except PermissionError as exc:
+        raise ImageError(name, "permission denied: the file cannot be read.") from exc
+    except MemoryError as exc:
+        raise ImageError(name, "not enough memory to decode this image.") from exc
+    except OSError as exc:
+        if "truncated" in str(exc):
+            raise ImageError(name, "the file is truncated (an incomplete download or copy?).") from exc
+        raise ImageError(name, f"the file is damaged or unreadable ({exc}).") from exc
+    except Exception as exc:  # decoders of untrusted files raise many types; all mean "broken file"
+        raise ImageError(name, f"the file is damaged or unreadable ({type(exc).__name__}: {exc}).") from exc
+
+
+def _check_size(size: tuple[int, int], name: str, max_pixels: int | None) -> None:
+    width, height = size
+    if width <= 0 or height <= 0:
+        raise ImageError(name, f"the image has zero size ({width}×{height} pixels).")
+    if max_pixels is not None and width * height > max_pixels:
+        raise ImageError(
+            name, f"the image is too large: {width}×{height} = {width * height / 1e6:.1f} megapixels "
+            f"(the limit is {max_pixels / 1e6:g}).", hint="Scale it down in an image editor first.",
+        )
+
+
+def _orientation(im: Image.Image) -> int:
+    try:
+        value = int(im.getexif().get(_ORIENTATION, 1))
+    except Exception:  # a damaged EXIF block must not stop the picture from loading
+        return 1
+    return value if 1 <= value <= 8 else 1
+
+
+def _orient(array: ImageArray, orientation: int) -> ImageArray:
+    """Apply an EXIF orientation to an array: what ``ImageOps.exif_transpose`` does to an
+    image, done here in NumPy because 16-bit results never exist as a Pillow image."""
+    transposed = array.transpose(1, 0, 2)
+    out = {
+        2: array[:, ::-1], 3: array[::-1, ::-1], 4: array[::-1],
+        5: transposed, 6: transposed[:, ::-1], 7: transposed[::-1, ::-1], 8: transposed[::-1],
+    }.get(orientation, array)
+    return np.ascontiguousarray(out, dtype=np.float32)
+
+
+def _composite_on_white(rgba: np.ndarray[Any, np.dtype[np.float32]]) -> ImageArray:
+    # The engine needs three channels. White is the paper colour: it is what an artist
+    # expects behind a cut-out, whereas black would darken every soft, half-transparent edge.
+    alpha = rgba[..., 3:4]
+    return np.ascontiguousarray(rgba[..., :3] * alpha + (1.0 - alpha), dtype=np.float32)
+
+
+def _has_alpha(im: Image.Image) -> bool:
+    return im.mode in ("LA", "La", "PA", "RGBA", "RGBa") or (
+        im.mode in ("P", "L", "RGB", "1") and "transparency" in im.info
+    )
+
+
+def _pil_to_float(im: Image.Image) -> ImageArray:
+    if im.mode in _GRAY16_MODES or im.mode == "F":
+        # Keep all 16 bits: converting to "L" first would throw away the low byte.
+        values = np.asarray(im).astype(np.float32)
+        if im.mode != "F":
+            values = values / 65535.0
+        gray = np.clip(values, 0.0, 1.0)
+        return np.ascontiguousarray(np.repeat(gray[..., None], 3, axis=2), dtype=np.float32)
+    if _has_alpha(im):
+        return _composite_on_white(np.asarray(_to_srgb(im, "RGBA"), dtype=np.float32) / 255.0)
+    return np.asarray(_to_srgb(im, "RGB"), dtype=np.float32) / np.float32(255.0)
+
+
+@functools.lru_cache(maxsize=1)
+def _srgb_profile() -> ImageCms.ImageCmsProfile:
+    return ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB"))
+
+
+def srgb_icc_bytes() -> bytes:
+    """The sRGB ICC profile embedded in every saved file."""
+    return bytes(_srgb_profile().tobytes())
+
+
+def _to_srgb(im: Image.Image, mode: str) -> Image.Image:
+    """Convert to 8-bit ``mode`` through the embedded ICC profile when there is one, so a
+    Display P3 photo or a CMYK print file keeps its colours instead of looking flat."""
+    icc = im.info.get("icc_profile")
+    if icc and im.mode in ("RGB", "RGBA", "CMYK", "L"):
+        out_mode = "RGBA" if im.mode == "RGBA" and mode == "RGBA" else "RGB"
+        try:
+            source = ImageCms.ImageCmsProfile(io.BytesIO(icc))
+            converted = ImageCms.profileToProfile(im, source, _srgb_profile(), outputMode=out_mode)
+            if converted is not None:
+                return converted if converted.mode == mode else converted.convert(mode)
+        except (ImageCms.PyCMSError, OSError, ValueError) as exc:
+            log.info("Ignoring an unusable ICC profile (%s); converting without it.", exc)
+    if im.mode == "1":
+        im = im.convert("L")
+    return im.convert(mode)
+
+
+# --- conversions -----------------------------------------------------------------------------
+
+
+def to_uint8(image: ImageArray | PreviewArray) -> PreviewArray:
+    """``float 0..1`` to ``uint8 0..255`` (rounded, clipped, NaN as 0); uint8 passes through."""
+    if image.dtype == np.uint8:
+        return np.asarray(image, dtype=np.uint8)
+    scaled = np.rint(np.clip(np.nan_to_num(image, nan=0.0), 0.0, 1.0) * 255.0)
+    return np.asarray(scaled, dtype=np.uint8)
+
+
+to_preview_uint8 = to_uint8
+
+
+def to_uint16(image: ImageArray) -> np.ndarray[Any, np.dtype[np.uint16]]:
+    """``float 0..1`` to ``uint16 0..65535`` for 16-bit output."""
+    scaled = np.rint(np.clip(np.nan_to_num(image.astype(np.float64), nan=0.0), 0.0, 1.0) * 65535.0)
+    return scaled.astype(np.uint16)
+
+
+def thumbnail(image: ImageArray | PreviewArray, max_side: int) -> Any:
+    """Scale down (never up) so the long side is at most ``max_side``; same dtype out as in."""
+    height, width = image.shape[:2]
+    scale = max_side / max(height, width)
+    if scale >= 1.0:
+        return image.copy()
+    size = (max(1, round(width * scale)), max(1, round(height * scale)))
+    if image.dtype == np.uint8:
+        small = Image.fromarray(np.ascontiguousarray(image[..., :3]), "RGB")
+        return np.asarray(small.resize(size, Image.Resampling.LANCZOS, reducing_gap=3.0))
+    # Float images are resized per channel in Pillow's 32-bit float mode: no 8-bit rounding.
+    channels = [
+        np.asarray(Image.fromarray(np.ascontiguousarray(image[..., c], dtype=np.float32), "F").resize(
+            size, Image.Resampling.LANCZOS, reducing_gap=3.0))
+        for c in range(3)
+    ]
+    return np.clip(np.stack(channels, axis=2), 0.0, 1.0).astype(np.float32)
+
+
+# --- saving ---------------------------------------------------------------------------------
+
+
+def sidecar_path(path: str | os.PathLike[str]) -> Path:
+    """``photo.jpg`` -> ``photo.jpg.json``: the parameters next to a non-PNG file."""
+    file = Path(path)
+    return file.with_name(file.name + ".json")
+
+
+def save_image(
+    image: ImageArray | PreviewArray, path: str | os.PathLike[str], metadata: dict[str, Any] | None = None,
+    fmt: str | None = None, quality: int = 95,
+) -> Path:
+    """Save as PNG, JPEG, WebP (8-bit) or TIFF (16 bits per channel) with an sRGB profile.
+
+    ``metadata`` goes into a PNG iTXt chunk ``nst_desktop``; other formats carry a copy
+    inside the file (EXIF UserComment, TIFF ImageDescription) and a ``<file>.json``
+    sidecar. ``fmt`` overrides the extension. ``quality`` >= 100 makes WebP lossless.
+    """
+    target = Path(path)
+    fmt_name = _format_for(target, fmt)
+    array = _check_array(image, target)
+    text = None if metadata is None else json.dumps(metadata, ensure_ascii=True, default=str)
+    try:
+        data = _encode(array, fmt_name, text, quality)
+    except (OSError, ValueError) as exc:
+        raise ImageError(target, f"could not encode the image as {fmt_name} ({exc}).") from exc
+    atomic_write(target, data)
+    sidecar = sidecar_path(target)
+    if fmt_name != "PNG" and metadata is not None:
+        atomic_write(sidecar, json.dumps(metadata, indent=2, ensure_ascii=False, default=str).encode())
+    elif sidecar.is_file():
+        sidecar.unlink()  # a sidecar left from an older file of this name would describe the wrong run
+    return target
+
+
+def _format_for(target: Path, fmt: str | None) -> str:
+    if fmt:
+        name = _FORMAT_NAMES.get(fmt.lower().lstrip("."))
+        if name is None:
+            raise ImageError(target, f"unknown image format {fmt!r}.", hint="Use PNG, JPEG, WebP or TIFF.")
+        return name
+    name = FORMATS.get(target.suffix.lower())
+    if name is None:
+        raise ImageError(
+            target, f"cannot save as {target.suffix or 'a file without an extension'}.",
+            hint="Use a .png, .jpg, .webp or .tif file name.",
+        )
+    return name
+
+
+def _check_array(image: ImageArray | PreviewArray, target: Path) -> Any:
+    array = np.asarray(image)
+    if array.ndim == 2:
+        array = np.repeat(array[..., None], 3, axis=2)
+    if array.ndim != 3 or array.shape[2] not in (3, 4) or 0 in array.shape:
+        raise ImageError(target, f"nothing to save: expected an (H, W, 3) image, got shape {array.shape}.")
+    array = array[..., :3]
+    return array if array.dtype == np.uint8 else array.astype(np.float32)
+
+
+def _exif(text: str | None) -> bytes:
+    exif = Image.Exif()
+    exif[_SOFTWARE_TAG] = SOFTWARE
+    payload = (text or "").encode("ascii")
+    if text is not None and len(payload) < 60_000:  # a JPEG APP1 segment holds at most 64 KB
+        exif.get_ifd(_EXIF_IFD)[_USER_COMMENT] = _ASCII_PREFIX + payload
+    return exif.tobytes()
+
+
+def _encode(array: Any, fmt_name: str, text: str | None, quality: int) -> bytes:
+    icc = srgb_icc_bytes()
+    if fmt_name == "TIFF":
+        pixels = (array.astype(np.uint16) * 257) if array.dtype == np.uint8 else to_uint16(array)
+        return encode_tiff16(pixels, icc_profile=icc, description=text, software=SOFTWARE)
+    pil = Image.fromarray(to_uint8(array), "RGB")
+    buffer = io.BytesIO()
+    if fmt_name == "PNG":
+        info = PngImagePlugin.PngInfo()
+        info.add_text("Software", SOFTWARE)
+        if text is not None:
+            info.add_itxt(METADATA_KEY, text, zip=True)
+        pil.save(buffer, "PNG", pnginfo=info, icc_profile=icc)
+    elif fmt_name == "JPEG":
+        # 4:4:4 chroma at high quality: the fine colour detail of brush strokes is the point.
+        # No optimize=True: it makes Pillow encode into one buffer sized by a guess that
+        # very detailed images at high quality overflow ("Suspension not allowed here").
+        pil.save(buffer, "JPEG", quality=min(quality, 100), icc_profile=icc, exif=_exif(text),
+                 subsampling=0 if quality >= 90 else 2)
+    else:
+        pil.save(buffer, "WEBP", quality=min(quality, 100), lossless=quality >= 100, icc_profile=icc,
+                 exif=_exif(text), method=4)
+    return buffer.getvalue()
+
+
+def atomic_write(target: Path, data: bytes) -> None:
+    """Write ``data`` to a temporary file beside ``target``, then rename it over ``target``.
+
+    ``os.replace`` is atomic on one file system, so readers see the old file or the new
+    one, never a mix; on any failure the temporary file is removed and the old file stays.
+    """
+    folder = target.parent
+    if not folder.is_dir():
+        raise ImageError(target, f"the folder {folder} does not exist.")
+    try:
+        fd, tmp_name = tempfile.mkstemp(dir=folder, prefix=f".{target.name}.", suffix=".tmp")
+    except OSError as exc:
+        raise ImageError(target, f"cannot write in this folder ({exc.strerror or exc}).") from exc
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())  # the data must be on disk before the rename makes it visible
+        os.replace(tmp_name, target)
+    except OSError as exc:
+        Path(tmp_name).unlink(missing_ok=True)
+        raise ImageError(target, f"could not write the file ({exc.strerror or exc}).") from exc
+    except BaseException:
+        Path(tmp_name).unlink(missing_ok=True)
+        raise
+
+
+# --- reading metadata back ------------------------------------------------------------------
+
+
+def read_metadata(path: str | os.PathLike[str]) -> dict[str, Any] | None:
+    """The run metadata saved with an image: PNG chunk, then sidecar, then EXIF/TIFF copy.
+
+    A ``.json`` path is read as JSON. Returns None when there is none (or it is not valid
+    JSON); raises :class:`ImageError` if ``path`` does not exist.
+    """
+    file = Path(path)
+    if not file.is_file():
+        raise ImageError(file, "file not found.")
+    if file.suffix.lower() == ".json":
+        return _parse_json(file.read_text(encoding="utf-8", errors="replace"), file)
+    embedded = _embedded_text(file)
+    if file.suffix.lower() == ".png" and embedded is not None:
+        return _parse_json(embedded, file)
+    sidecar = sidecar_path(file)
+    if sidecar.is_file():
+        found = _parse_json(sidecar.read_text(encoding="utf-8", errors="replace"), sidecar)
+        if found is not None:
+            return found
+    return None if embedded is None else _parse_json(embedded, file)
+
+
+def _parse_json(text: str, source: Path) -> dict[str, Any] | None:
+    try:
+        value = json.loads(text)
+    except ValueError as exc:
+        log.warning("%s: metadata is not valid JSON (%s)", source, exc)
+        return None
+    return value if isinstance(value, dict) else None
+
+
+def _embedded_text(file: Path) -> str | None:
+    try:
+        with Image.open(file) as im:
+            if im.format == "PNG":
+                value = im.info.get(METADATA_KEY)
+                return value if isinstance(value, str) else None
+            if im.format == "TIFF":
+                description = getattr(im, "tag_v2", {}).get(270)
+                return description if isinstance(description, str) else None
+            comment = im.getexif().get_ifd(_EXIF_IFD).get(_USER_COMMENT)
+    except Exception as exc:  # metadata is optional: an unreadable file simply has none
+        log.info("%s: no readable embedded metadata (%s)", file, exc)
+        return None
+    if isinstance(comment, bytes):
+        body = comment[8:] if comment[:8] in (_ASCII_PREFIX, b"\0" * 8) else comment
+        return body.decode("utf-8", errors="replace")
+    return comment if isinstance(comment, str) else None

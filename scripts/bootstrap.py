@@ -1,0 +1,128 @@
+#!/usr/bin/env python3
+"""One-command set-up of NST Desktop in ./.venv, then start the app or run every check.
+
+    python3 scripts/bootstrap.py app  [APP ARGS...]    # install, then start the app
+    python3 scripts/bootstrap.py test [PYTEST ARGS...] # install, then ruff, mypy, lint-imports, pytest
+    python3 scripts/bootstrap.py bundle                # install, then build the one-folder app
+
+Needs only Python 3.11+. Idempotent: the virtual environment is reused, and packages are
+installed again only when pyproject.toml changed. PyTorch is installed first and pinned, so
+that a machine without an NVIDIA GPU never downloads the multi-gigabyte CUDA build.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import time
+import venv
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+VENV = ROOT / ".venv"
+TORCH = "torch==2.13.0"
+TORCH_CPU_INDEX = "https://download.pytorch.org/whl/cpu"
+EXTRAS = {"app": "", "test": "[test,dev]", "bundle": "[build]"}
+
+
+def _say(text: str) -> None:
+    print(f"[bootstrap] {text}", flush=True)
+
+
+def _venv_python() -> Path:
+    return VENV / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
+
+
+def _run(*args: str | Path, check: bool = True, env: dict[str, str] | None = None) -> int:
+    return subprocess.run([str(a) for a in args], cwd=ROOT, check=check, env=env).returncode
+
+
+def _pip(*args: str, check: bool = True) -> int:
+    pip = (_venv_python(), "-m", "pip", "install", "--disable-pip-version-check", "-q")
+    return _run(*pip, *args, check=check)
+
+
+def _has_nvidia_gpu() -> bool:
+    return shutil.which("nvidia-smi") is not None
+
+
+def _install_torch() -> None:
+    """torch 2.13.0, CPU-only unless this Linux machine has an NVIDIA GPU."""
+    probe = "import torch, sys; sys.exit(0 if torch.__version__.startswith('2.13.0') else 1)"
+    found = subprocess.run([str(_venv_python()), "-c", probe], stderr=subprocess.DEVNULL, check=False)
+    if found.returncode == 0:
+        return
+    _say(f"installing {TORCH} ...")
+    # A wheel in pip's configured --find-links folder (offline machines, CI caches) wins; its
+    # own dependencies come from the index in the next step.
+    if _pip("--no-index", "--no-deps", TORCH, check=False) == 0:
+        return
+    if sys.platform.startswith("linux") and not _has_nvidia_gpu():
+        # PyPI's Linux wheel is the CUDA build; the CPU index has a +cpu wheel without CUDA.
+        _pip(TORCH, "--index-url", TORCH_CPU_INDEX, "--extra-index-url", "https://pypi.org/simple")
+    else:
+        _pip(TORCH)  # macOS (CPU/MPS), Windows (CPU) and Linux with a GPU
+
+
+def ensure_installed(mode: str) -> None:
+    """Create .venv if needed and install the project with the extras ``mode`` needs."""
+    if sys.version_info < (3, 11):  # noqa: UP036 (this script may be started by an older Python)
+        sys.exit(f"NST Desktop needs Python 3.11 or newer; this is {platform.python_version()}.")
+    if not _venv_python().exists():
+        _say(f"creating {VENV} ...")
+        venv.EnvBuilder(with_pip=True).create(VENV)
+    digest = hashlib.sha256((ROOT / "pyproject.toml").read_bytes() + TORCH.encode()).hexdigest()
+    stamp = VENV / f".nst-desktop-{mode}.stamp"
+    if stamp.exists() and stamp.read_text() == digest:
+        return
+    started = time.monotonic()
+    _install_torch()
+    _say(f"installing NST Desktop{EXTRAS[mode]} (editable) ...")
+    _pip("-e", f".{EXTRAS[mode]}")
+    stamp.write_text(digest)
+    _say(f"installed in {time.monotonic() - started:.0f} s")
+
+
+def run_checks(pytest_args: list[str]) -> int:
+    """ruff, mypy (engine + io, strict), lint-imports, pytest: all run; non-zero if any fails."""
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", PYTHONDONTWRITEBYTECODE="1")
+    py = str(_venv_python())
+    checks = [
+        ("ruff", [py, "-m", "ruff", "check", "."]),
+        ("mypy", [py, "-m", "mypy"]),  # files and --strict come from pyproject.toml
+        ("lint-imports", [str(_venv_python().with_name("lint-imports"))]),
+        ("pytest", [py, "-m", "pytest", "-q", *pytest_args]),
+    ]
+    results = []
+    for name, cmd in checks:
+        _say(f"--- {name}")
+        started = time.monotonic()
+        rc = subprocess.run(cmd, cwd=ROOT, env=env).returncode
+        if name == "pytest" and rc == 5:
+            _say("pytest collected no tests: treated as a failure")
+        results.append((name, rc, time.monotonic() - started))
+    _say("summary: " + ", ".join(f"{n} {'ok' if rc == 0 else f'FAILED ({rc})'} {t:.0f}s"
+                                  for n, rc, t in results))
+    return next((rc for _n, rc, _t in results if rc != 0), 0)
+
+
+def main(argv: list[str]) -> int:
+    if not argv or argv[0] not in EXTRAS:
+        print(__doc__, file=sys.stderr)
+        return 2
+    mode, rest = argv[0], argv[1:]
+    ensure_installed(mode)
+    if mode == "test":
+        return run_checks(rest)
+    if mode == "bundle":
+        return _run("bash", ROOT / "scripts" / "build_bundle.sh", check=False)
+    return _run(_venv_python(), "-c", "import sys; from nst_desktop.gui.app import main; sys.exit(main())",
+                *rest, check=False)
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

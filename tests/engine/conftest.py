@@ -1,0 +1,42 @@
+"""Shared fixtures for the engine tests: tiny real images and the real default weights."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from nst_desktop.engine.weights import WeightSet, load_caffe_weights
+
+IMAGES = Path(__file__).resolve().parents[2] / ".." / "shared" / "images"
+
+
+def _load(path: Path, long_side: int) -> np.ndarray:
+    with Image.open(path) as im:
+        im = im.convert("RGB")
+        im.thumbnail((long_side, long_side))
+        return np.asarray(im, dtype=np.float32) / 255.0
+
+
+@pytest.fixture(scope="session")
+def caffe() -> WeightSet:
+    return load_caffe_weights()
+
+
+@pytest.fixture(scope="session")
+def photo() -> np.ndarray:
+    """Tübingen, 64 px long side (48x64)."""
+    return _load(IMAGES / "content" / "tubingen.jpg", 64)
+
+
+@pytest.fixture(scope="session")
+def painting() -> np.ndarray:
+    """The Starry Night, 64 px long side."""
+    return _load(IMAGES / "style" / "starry_night.jpg", 64)
+
+
+@pytest.fixture(scope="session")
+def scream() -> np.ndarray:
+    return _load(IMAGES / "style" / "the_scream.jpg", 64)

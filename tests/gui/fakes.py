@@ -1,0 +1,61 @@
+"""A stand-in for ``engine.stylize.stylize`` with the same signature and event protocol,
+fast and deterministic, for GUI tests that are about the GUI and not about the engine."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from nst_desktop.engine.errors import DivergedError
+from nst_desktop.engine.events import ImageArray, ProgressEvent, RunControl, RunResult, StyleInput
+from nst_desktop.engine.params import Params
+
+
+class FakeDiverged(DivergedError):
+    """Like the engine's DivergedRunError: carries the last good result."""
+
+    def __init__(self, message: str, result: RunResult) -> None:
+        super().__init__(message)
+        self.result = result
+
+
+@dataclass
+class FakeStylize:
+    """Runs ``params.steps`` steps; each step sleeps ``step_s``. ``fail_at`` raises a
+    DivergedError carrying the last good image at that step."""
+
+    step_s: float = 0.0
+    fail_at: int | None = None
+    calls: list[dict[str, Any]] = field(default_factory=list)
+
+    def __call__(self, content: ImageArray, styles: Sequence[StyleInput], params: Params, *,
+                 weights: Any = None, init_image: ImageArray | None = None, callback: Any = None,
+                 control: RunControl | None = None, preview_every: int = 10) -> RunResult:
+        self.calls.append({"params": params, "styles": list(styles), "weights": weights})
+        h, w = 24, 32
+        image = np.full((h, w, 3), 0.5, np.float32)
+        started = time.perf_counter()
+        steps = params.steps
+        for step in range(1, steps + 1):
+            if control is not None and control.checkpoint():
+                return self._result(image, params, True, step - 1, started)
+            if self.step_s:
+                time.sleep(self.step_s)
+            image = np.clip(image + 0.01, 0, 1).astype(np.float32)
+            if self.fail_at == step:
+                raise FakeDiverged("The picture went NaN.", self._result(image, params, True, step, started))
+            preview = (image * 255).astype(np.uint8) if step % preview_every == 0 or step == steps else None
+            if callback is not None:
+                callback(ProgressEvent(0, 1, w, h, step, steps, step, steps,
+                                       {"content": 1.0 / step, "style": 10.0 / step, "tv": 0.1, "total": 11.1 / step},
+                                       time.perf_counter() - started, 0.01 * (steps - step), preview))
+        return self._result(image, params, False, steps, started)
+
+    @staticmethod
+    def _result(image: ImageArray, params: Params, stopped: bool, steps: int, started: float) -> RunResult:
+        return RunResult(image=image.copy(), params=params, stopped=stopped, steps_done=steps,
+                         elapsed_s=time.perf_counter() - started, losses={"total": 1.0}, device="cpu")

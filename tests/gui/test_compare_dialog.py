@@ -1,0 +1,56 @@
+"""Compare dialog: both images shown, split slider, table of the settings that differ."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from nst_desktop.engine.params import Params
+from nst_desktop.gui.compare_dialog import CompareDialog, differing_params
+from nst_desktop.io.library import Library
+
+
+def _meta(style: str, **changes: Any) -> dict[str, Any]:
+    return {"params": dataclasses.replace(Params(), **changes).to_dict(),
+            "inputs": {"content": "/p/a.jpg", "styles": [style], "style_weights": [1.0]}}
+
+
+def test_differing_params_lists_only_changes() -> None:
+    rows = differing_params(_meta("/s/x.jpg", steps=50, style_weight=2.0), _meta("/s/x.jpg", steps=80))
+    assert rows == [("Style strength", "2", "1"), ("Steps", "50", "80")]
+    rows = differing_params(_meta("/s/x.jpg"), _meta("/s/y.jpg"))
+    assert rows == [("styles", "/s/x.jpg", "/s/y.jpg")]
+    assert differing_params(_meta("/s/x.jpg"), _meta("/s/x.jpg")) == []
+
+
+def test_differing_params_of_foreign_metadata_compares_raw_values() -> None:
+    rows = differing_params({"params": {"size": "big", "x": 1}}, {"params": {"size": "small", "x": 1}})
+    assert rows == [("size", "big", "small")]
+    assert differing_params({}, {"params": 3}) == []
+
+
+def test_dialog_shows_both_images_and_the_table(qtbot: Any, tmp_path: Path) -> None:
+    lib = Library(tmp_path)
+    black = lib.add(np.zeros((30, 40, 3), np.float32), _meta("/s/x.jpg", seed=1))
+    white = lib.add(np.ones((30, 40, 3), np.float32), _meta("/s/x.jpg", seed=2))
+    dialog = CompareDialog(black, white)
+    qtbot.addWidget(dialog)
+    dialog.resize(500, 500)
+    dialog.show()
+    qtbot.waitExposed(dialog)
+    assert dialog.table.rowCount() == 1
+    assert [dialog.table.item(0, c).text() for c in range(3)] == ["Seed", "1", "2"]
+
+    view = dialog.view
+    dialog.slider.setValue(500)
+    grab = view.grab().toImage()
+    y = view.height() // 2
+    left, right = grab.pixelColor(view.width() // 2 - 20, y), grab.pixelColor(view.width() // 2 + 20, y)
+    assert left.red() < 30 and right.red() > 225  # A (black) left of the split, B (white) right
+    dialog.slider.setValue(1000)
+    assert view.grab().toImage().pixelColor(view.width() // 2 + 20, y).red() < 30  # all A now
+    dialog.side_check.setChecked(True)
+    assert view.side_by_side and not dialog.slider.isEnabled()

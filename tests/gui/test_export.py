@@ -1,0 +1,146 @@
+"""Export: file names, every format readable back with its params, clipboard, time-lapse."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from PIL import Image
+from PySide6.QtGui import QGuiApplication
+
+from nst_desktop.gui import export
+from nst_desktop.gui.export import (
+    IMAGE_FILTERS,
+    TIMELAPSE_FILTERS,
+    copy_image_to_clipboard,
+    default_file_stem,
+    export_image,
+    export_timelapse,
+)
+from nst_desktop.io.images import load_image, read_metadata
+from nst_desktop.io.timelapse import frame_count, write_timelapse
+
+META = {"version": "test", "params": {"size": 32, "steps": 2, "style_weight": 3.5}}
+
+
+class FakeDialog:
+    """Stands in for QFileDialog.getSaveFileName: answers a fixed path and filter, records calls."""
+
+    def __init__(self, answer: str, chosen_filter: str) -> None:
+        self.answer, self.chosen_filter = answer, chosen_filter
+        self.calls: list[tuple[Any, ...]] = []
+
+    def __call__(self, parent: Any, caption: str, start: str, filters: str, selected: str) -> tuple[str, str]:
+        self.calls.append((caption, start, filters, selected))
+        return self.answer, self.chosen_filter
+
+
+class Errors(list[str]):
+    def __call__(self, parent: Any, text: str) -> None:
+        self.append(text)
+
+
+@pytest.fixture(autouse=True)
+def _isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("NST_DESKTOP_HOME", str(tmp_path / "home"))
+    monkeypatch.setattr(export, "_last_folder", None)
+
+
+def _image() -> np.ndarray:
+    y, x = np.mgrid[0:24, 0:32].astype(np.float32)
+    return np.stack([x / 31, y / 23, np.full_like(x, 0.25)], axis=2)
+
+
+def test_default_file_stem() -> None:
+    assert default_file_stem("/p/tubingen.jpg", ["/s/starry_night.jpg"]) == "tubingen-starry_night"
+    assert default_file_stem("/p/Tübingen am Neckar.JPG", ["a/b/the scream!.png", "c/x.png"]) == \
+        "Tubingen_am_Neckar-the_scream-x"
+    assert default_file_stem(None, []) == "stylized"
+    assert default_file_stem("/p/日本.png", []) == "stylized"
+    assert "/" not in default_file_stem("../../etc/passwd", ["..\\..\\win.ini"])
+
+
+@pytest.mark.parametrize(("filter_index", "suffix"), [(0, ".png"), (1, ".jpg"), (2, ".webp"), (3, ".tif")])
+def test_export_each_format_reads_back_with_params(
+    qtbot: Any, tmp_path: Path, filter_index: int, suffix: str
+) -> None:
+    image = _image()
+    dialog = FakeDialog(str(tmp_path / "result"), IMAGE_FILTERS[filter_index][0])
+    errors = Errors()
+    path = export_image(None, image, META, "tubingen-starry_night", dialog, error_box=errors)
+    assert errors == []
+    assert path == tmp_path / f"result{suffix}"
+    assert dialog.calls[0][1].endswith("tubingen-starry_night.png")  # proposed name
+    loaded = load_image(path)
+    assert loaded.shape == image.shape
+    assert np.abs(loaded - image).mean() < 0.03  # JPEG/WebP are lossy but close
+    assert read_metadata(path) == META
+    with Image.open(path) as im:
+        assert im.format == {".png": "PNG", ".jpg": "JPEG", ".webp": "WEBP", ".tif": "TIFF"}[suffix]
+        if suffix == ".tif":
+            assert tuple(im.tag_v2[258]) == (16, 16, 16)  # BitsPerSample: 16 per channel for print
+
+
+def test_typed_extension_wins_over_filter(tmp_path: Path) -> None:
+    dialog = FakeDialog(str(tmp_path / "mine.JPG"), IMAGE_FILTERS[0][0])
+    path = export_image(None, _image(), META, "x", dialog, error_box=Errors())
+    assert path == tmp_path / "mine.JPG"
+    with Image.open(path) as im:
+        assert im.format == "JPEG"
+
+
+def test_cancel_returns_none(tmp_path: Path) -> None:
+    errors = Errors()
+    assert export_image(None, _image(), META, "x", FakeDialog("", ""), error_box=errors) is None
+    assert errors == []
+    assert not [p for p in tmp_path.rglob("*") if p.is_file()]
+
+
+def test_error_is_a_clear_message(tmp_path: Path) -> None:
+    errors = Errors()
+    target = tmp_path / "no" / "such" / "folder" / "x.png"
+    assert export_image(None, _image(), META, "x", FakeDialog(str(target), ""), error_box=errors) is None
+    assert len(errors) == 1
+    assert errors[0].startswith("Could not export the image.") and "x.png" in errors[0]
+    assert "Traceback" not in errors[0]
+
+
+def test_last_folder_is_remembered(tmp_path: Path) -> None:
+    folder = tmp_path / "exports"
+    folder.mkdir()
+    export_image(None, _image(), META, "a", FakeDialog(str(folder / "a.png"), ""), error_box=Errors())
+    second = FakeDialog("", "")
+    export_image(None, _image(), META, "b", second, error_box=Errors())
+    assert Path(second.calls[0][1]) == folder / "b.png"
+
+
+def test_clipboard_holds_the_image(qtbot: Any) -> None:
+    image = _image()
+    copy_image_to_clipboard(image)
+    got = QGuiApplication.clipboard().image()
+    assert (got.width(), got.height()) == (32, 24)
+    pixel = got.pixelColor(31, 0)
+    assert (pixel.red(), pixel.green(), pixel.blue()) == (255, 0, 64)
+
+
+def test_export_timelapse_from_frames_and_from_a_stored_file(tmp_path: Path) -> None:
+    rng = np.random.default_rng(0)
+    frames = [rng.integers(0, 256, (12 + 4 * i, 16 + 4 * i, 3), dtype=np.uint8) for i in range(4)]
+    errors = Errors()
+    webp = export_timelapse(None, frames, "run", FakeDialog(str(tmp_path / "a"), TIMELAPSE_FILTERS[0][0]),
+                            error_box=errors)
+    assert webp == tmp_path / "a.webp" and frame_count(webp) == 4
+    stored = write_timelapse(frames, tmp_path / "stored.webp")
+    gif = export_timelapse(None, stored, "run", FakeDialog(str(tmp_path / "b.gif"), ""), error_box=errors)
+    assert gif == tmp_path / "b.gif" and frame_count(gif) == 4
+    assert errors == []
+
+
+def test_export_timelapse_without_frames_explains(tmp_path: Path) -> None:
+    errors = Errors()
+    dialog = FakeDialog(str(tmp_path / "a.gif"), "")
+    assert export_timelapse(None, [], "run", dialog, error_box=errors) is None
+    assert dialog.calls[0][1].endswith("run-timelapse.webp")
+    assert len(errors) == 1 and "no frames" in errors[0]

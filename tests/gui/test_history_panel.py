@@ -1,0 +1,177 @@
+"""History strip: thumbnails newest first; view, compare, restore, delete, show in folder."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from PySide6.QtCore import Qt, QUrl
+from PySide6.QtWidgets import QMessageBox
+
+from nst_desktop.engine.params import Params
+from nst_desktop.gui.history_panel import HistoryPanel
+from nst_desktop.io.library import Entry, Library
+
+
+def _meta(**changes: Any) -> dict[str, Any]:
+    params = dataclasses.replace(Params(size=64, steps=5), **changes)
+    return {"params": params.to_dict(),
+            "inputs": {"content": "/p/tubingen.jpg", "styles": ["/s/starry_night.jpg"],
+                       "style_weights": [1.0]}}
+
+
+class Confirm:
+    def __init__(self, answer: bool) -> None:
+        self.answer = answer
+        self.questions: list[str] = []
+
+    def __call__(self, parent: Any, text: str) -> bool:
+        self.questions.append(text)
+        return self.answer
+
+
+@pytest.fixture()
+def lib(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Library:
+    monkeypatch.setenv("NST_DESKTOP_HOME", str(tmp_path))
+    library = Library()
+    rng = np.random.default_rng(0)
+    for seed in range(3):
+        library.add(rng.random((24, 32, 3), dtype=np.float32), _meta(seed=seed))
+    return library
+
+
+def _panel(qtbot: Any, lib: Library, **kwargs: Any) -> HistoryPanel:
+    panel = HistoryPanel(lib, **kwargs)
+    qtbot.addWidget(panel)
+    panel.resize(600, 200)
+    panel.show()
+    qtbot.waitExposed(panel)
+    return panel
+
+
+def _click(qtbot: Any, panel: HistoryPanel, row: int, modifier: Any = Qt.KeyboardModifier.NoModifier) -> None:
+    rect = panel.list.visualItemRect(panel.list.item(row))
+    qtbot.mouseClick(panel.list.viewport(), Qt.MouseButton.LeftButton, modifier, rect.center())
+
+
+def test_lists_entries_newest_first(qtbot: Any, lib: Library) -> None:
+    panel = _panel(qtbot, lib)
+    assert panel.list.count() == 3
+    assert [e.id for e in panel.entries()] == [e.id for e in lib.entries()]
+    assert panel.entries()[0].metadata["params"]["seed"] == 2
+    assert not panel.list.item(0).icon().isNull()
+    assert "starry_night.jpg" in panel.list.item(0).toolTip()
+    assert panel.empty_label.isHidden()
+
+
+def test_empty_library_says_so(qtbot: Any, tmp_path: Path) -> None:
+    panel = _panel(qtbot, Library(tmp_path / "empty"))
+    assert panel.list.count() == 0 and not panel.empty_label.isHidden()
+    assert not panel.delete_button.isEnabled() and not panel.view_button.isEnabled()
+
+
+def test_click_views_the_entry(qtbot: Any, lib: Library) -> None:
+    panel = _panel(qtbot, lib)
+    with qtbot.waitSignal(panel.entryActivated) as blocker:
+        _click(qtbot, panel, 1)
+    assert isinstance(blocker.args[0], Entry) and blocker.args[0].id == lib.entries()[1].id
+    with qtbot.assertNotEmitted(panel.entryActivated):
+        _click(qtbot, panel, 2, Qt.KeyboardModifier.ControlModifier)  # builds a selection instead
+    assert len(panel.selected_entries()) == 2
+    with qtbot.waitSignal(panel.entryActivated):
+        panel.select_ids(lib.entries()[0].id)
+        panel.view_button.click()
+
+
+def test_compare_two_selected(qtbot: Any, lib: Library) -> None:
+    panel = _panel(qtbot, lib)
+    first, _, third = lib.entries()
+    panel.select_ids(first.id)
+    assert not panel.compare_button.isEnabled()
+    panel.select_ids(first.id, third.id)
+    assert panel.compare_button.isEnabled() and not panel.restore_button.isEnabled()
+    with qtbot.waitSignal(panel.compareRequested) as blocker:
+        panel.compare_button.click()
+    assert [e.id for e in blocker.args] == [first.id, third.id]
+
+
+def test_restore_emits_the_params(qtbot: Any, lib: Library) -> None:
+    panel = _panel(qtbot, lib)
+    entry = lib.entries()[1]
+    panel.select_ids(entry.id)
+    with qtbot.waitSignal(panel.restoreRequested) as blocker:
+        panel.restore_button.click()
+    assert blocker.args[0] == Params(size=64, steps=5, seed=1)
+
+
+def test_restore_of_broken_metadata_explains(qtbot: Any, lib: Library) -> None:
+    entry = lib.add(np.zeros((8, 8, 3), np.float32), {"params": {"size": "huge"}})
+    panel = _panel(qtbot, lib)
+    panel.select_ids(entry.id)
+    with qtbot.assertNotEmitted(panel.restoreRequested):
+        panel.restore_button.click()
+    boxes = [w for w in panel.findChildren(QMessageBox) if w.objectName() == "errorBox"]
+    assert len(boxes) == 1 and "cannot be restored" in boxes[0].text() and "size" in boxes[0].text()
+    boxes[0].close()
+
+
+def test_delete_asks_first(qtbot: Any, lib: Library) -> None:
+    refuse = Confirm(False)
+    panel = _panel(qtbot, lib, confirm=refuse)
+    target = lib.entries()[0]
+    panel.select_ids(target.id)
+    with qtbot.assertNotEmitted(panel.entryDeleted):
+        panel.delete_button.click()
+    assert refuse.questions == ["Delete this image from the history? This cannot be undone."]
+    assert len(lib.entries()) == 3 and panel.list.count() == 3
+
+    panel.confirm = Confirm(True)
+    with qtbot.waitSignal(panel.entryDeleted) as blocker:
+        panel.delete_button.click()
+    assert blocker.args == [target.id]
+    assert target.id not in [e.id for e in lib.entries()]
+    assert target.id not in [e.id for e in panel.entries()] and panel.list.count() == 2
+
+
+def test_delete_several(qtbot: Any, lib: Library) -> None:
+    confirm = Confirm(True)
+    panel = _panel(qtbot, lib, confirm=confirm)
+    panel.select_ids(*[e.id for e in lib.entries()[:2]])
+    panel.delete_button.click()
+    assert "these 2 images" in confirm.questions[0]
+    assert len(lib.entries()) == 1 and panel.list.count() == 1
+
+
+def test_show_in_folder(qtbot: Any, lib: Library) -> None:
+    opened: list[QUrl] = []
+    panel = _panel(qtbot, lib, open_url=opened.append)
+    entry = lib.entries()[2]
+    panel.select_ids(entry.id)
+    panel.folder_button.click()
+    assert [Path(u.toLocalFile()) for u in opened] == [entry.folder]
+
+
+def test_add_entry_and_refresh(qtbot: Any, lib: Library) -> None:
+    panel = _panel(qtbot, lib)
+    new = lib.add(np.ones((8, 8, 3), np.float32), _meta(seed=9))
+    panel.add_entry(new)
+    panel.add_entry(new)  # twice is harmless
+    assert panel.list.count() == 4 and panel.entries()[0].id == new.id
+    lib.delete(lib.entries()[-1].id)  # deleted elsewhere (another window)
+    panel.refresh()
+    assert panel.list.count() == 3 and panel.entries()[0].id == new.id
+
+
+def test_context_menu_mirrors_the_buttons(qtbot: Any, lib: Library) -> None:
+    panel = _panel(qtbot, lib)
+    panel.select_ids(lib.entries()[0].id)
+    menu = panel.context_menu()
+    state = {a.text(): a.isEnabled() for a in menu.actions()}
+    assert state == {"View": True, "Compare two": False, "Restore params": True, "Show in folder": True,
+                     "Delete": True}
+    view = next(a for a in menu.actions() if a.text() == "View")
+    with qtbot.waitSignal(panel.entryActivated):
+        view.trigger()

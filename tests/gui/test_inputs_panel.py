@@ -1,0 +1,104 @@
+"""Inputs panel: Open dialog (injected), drop, ready styles, weights, reorder, remove, errors."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+from PySide6.QtCore import QMimeData, QUrl
+from pytestqt.qtbot import QtBot
+
+from nst_desktop.gui.inputs_panel import InputsPanel, ready_styles
+
+
+def _png(path: Path, colour: tuple[int, int, int], size: tuple[int, int] = (40, 30)) -> Path:
+    Image.new("RGB", size, colour).save(path)
+    return path
+
+
+def _panel(qtbot: QtBot, chosen: list[list[str]] | None = None) -> InputsPanel:
+    answers = list(chosen or [])
+    panel = InputsPanel(file_dialog=lambda *args: answers.pop(0) if answers else [])
+    qtbot.addWidget(panel)
+    return panel
+
+
+def test_open_dialog_sets_content_and_styles(qtbot: QtBot, tmp_path: Path) -> None:
+    photo = _png(tmp_path / "photo.png", (255, 0, 0))
+    styles = [_png(tmp_path / f"s{i}.png", (0, 0, 255)) for i in range(2)]
+    panel = _panel(qtbot, [[str(photo)], [str(s) for s in styles]])
+    with qtbot.waitSignal(panel.changed):
+        panel.open_content()
+    content = panel.content()
+    assert content is not None and content.path == photo and content.image.shape == (30, 40, 3)
+    assert np.allclose(content.image[0, 0], [1, 0, 0])
+    panel.open_styles()
+    assert [s.loaded.name for s in panel.styles()] == ["s0.png", "s1.png"]
+    assert panel.ready()
+    assert not panel.content_well.thumb.pixmap().isNull()
+
+
+def test_weights_reorder_and_remove(qtbot: QtBot, tmp_path: Path) -> None:
+    panel = _panel(qtbot)
+    panel.add_style_files([_png(tmp_path / f"s{i}.png", (i * 60, 0, 0)) for i in range(3)])
+    panel.rows[1].weight.setValue(0.25)
+    assert panel.styles()[1].weight == 0.25
+    panel.rows[2].up.click()
+    assert [s.loaded.name for s in panel.styles()] == ["s0.png", "s2.png", "s1.png"]
+    assert [s.weight for s in panel.style_inputs()] == [1.0, 1.0, 0.25]
+    assert not panel.rows[0].up.isEnabled() and not panel.rows[-1].down.isEnabled()
+    panel.rows[0].remove.click()
+    assert [s.loaded.name for s in panel.styles()] == ["s2.png", "s1.png"]
+
+
+def test_zero_weights_are_not_ready(qtbot: QtBot, tmp_path: Path) -> None:
+    panel = _panel(qtbot)
+    panel.load_content_file(_png(tmp_path / "p.png", (0, 0, 0)))
+    panel.add_style_files([_png(tmp_path / "s.png", (0, 0, 0))])
+    panel.rows[0].weight.setValue(0.0)
+    assert not panel.ready()
+
+
+def test_drop_files_on_content_and_styles(qtbot: QtBot, tmp_path: Path) -> None:
+    panel = _panel(qtbot)
+    photo, style = _png(tmp_path / "p.png", (0, 255, 0)), _png(tmp_path / "s.png", (0, 0, 0))
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(photo))])
+    panel.content_well.dropped.emit(mime)
+    assert panel.content() is not None and panel.content().path == photo
+    mime2 = QMimeData()
+    mime2.setUrls([QUrl.fromLocalFile(str(style)), QUrl.fromLocalFile(str(photo))])
+    panel.style_area.dropped.emit(mime2)
+    assert len(panel.styles()) == 2
+
+
+def test_bad_files_are_reported_by_name(qtbot: QtBot, tmp_path: Path) -> None:
+    panel = _panel(qtbot)
+    bad = tmp_path / "broken.jpg"
+    bad.write_bytes(b"\xff\xd8 not really a jpeg")
+    good = _png(tmp_path / "good.png", (1, 2, 3))
+    errors: list[str] = []
+    panel.errorOccurred.connect(errors.append)
+    assert panel.add_style_files([bad, tmp_path / "missing.png", good]) == 1
+    assert len(errors) == 2
+    assert "broken.jpg" in errors[0] and "missing.png" in errors[1]
+
+
+def test_ready_styles_are_bundled_and_named_nicely(qtbot: QtBot) -> None:
+    assert ready_styles(), "resources/styles should ship at least one style"
+    panel = _panel(qtbot)
+    panel.ready_menu.actions()[0].trigger()
+    assert len(panel.styles()) == 1
+    assert "_" not in panel.styles()[0].loaded.name and "." not in panel.styles()[0].loaded.name
+
+
+def test_state_and_restore_round_trip(qtbot: QtBot, tmp_path: Path) -> None:
+    panel = _panel(qtbot)
+    panel.load_content_file(_png(tmp_path / "p.png", (0, 0, 0)))
+    panel.add_style_files([_png(tmp_path / "s.png", (0, 0, 0))])
+    panel.rows[0].weight.setValue(0.5)
+    content, styles = panel.state()
+    other = _panel(qtbot)
+    other.restore(content, styles)
+    assert other.content() is not None and other.styles()[0].weight == 0.5

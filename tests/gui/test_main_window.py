@@ -1,0 +1,200 @@
+"""The main window end to end, with a fake engine (fast) and once with the real one."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QMimeData, QUrl
+from PySide6.QtGui import QGuiApplication, QImage
+from pytestqt.qtbot import QtBot
+
+from nst_desktop.engine.params import DEFAULTS
+from nst_desktop.gui.main_window import MainWindow
+from tests.gui.conftest import WindowFactory
+from tests.gui.fakes import FakeStylize
+
+
+def _small(window: MainWindow, steps: int = 12) -> None:
+    window.params_panel.update_fields(size=48, steps=steps, min_size=48, coarse_steps=0)
+
+
+def _run(qtbot: QtBot, window: MainWindow) -> None:
+    with qtbot.waitSignal(window.runner.worker.done, timeout=30_000):
+        assert window.start_run()
+    qtbot.waitUntil(lambda: not window.runner.running, timeout=2000)
+
+
+def test_first_launch_has_a_photo_and_a_style_ready(make_window: WindowFactory) -> None:
+    window = make_window()
+    assert window.inputs.content() is not None
+    assert len(window.inputs.styles()) == 1
+    assert window.inputs.ready()
+    assert window.run_panel.start_button.isEnabled()
+    assert not window.canvas.image().isNull()  # the photo is shown until there is a picture
+
+
+def test_run_shows_result_and_adds_history_entry(qtbot: QtBot, make_window: WindowFactory) -> None:
+    window = make_window()
+    _small(window)
+    previews: list[object] = []
+    window.runner.worker.previewReady.connect(previews.append)
+    _run(qtbot, window)
+    assert previews
+    assert window.session.result_image is not None
+    assert window.canvas.image().width() == 32  # the fake's 32x24 result is on screen
+    assert "Finished" in window.run_panel.status_label.text()
+    entries = window.session.library.entries()
+    assert len(entries) == 1 and entries[0].image_path.exists()
+    assert window.session.history.entries()[0].id == entries[0].id
+    assert entries[0].metadata["params"]["steps"] == 12
+    assert window.actions.export.isEnabled() and window.actions.export_timelapse.isEnabled()
+
+
+def test_export_uses_the_input_names(qtbot: QtBot, make_window: WindowFactory, tmp_path: Path) -> None:
+    asked: list[str] = []
+
+    def save_dialog(parent: object, caption: str, start: str, filters: str, selected: str) -> tuple[str, str]:
+        asked.append(start)
+        return str(tmp_path / "out.png"), selected
+
+    window = make_window(save_dialog=save_dialog)
+    _small(window)
+    _run(qtbot, window)
+    path = window.session.export_image()
+    assert path == tmp_path / "out.png" and path.exists()
+    assert "tubingen" in Path(asked[0]).name and "starry" in Path(asked[0]).name
+
+
+def test_stop_keeps_best_image_and_history(qtbot: QtBot, make_window: WindowFactory) -> None:
+    window = make_window(stylize_fn=FakeStylize(step_s=0.01))
+    _small(window, steps=5000)
+    with qtbot.waitSignal(window.runner.worker.stopped, timeout=10_000):
+        window.start_run()
+        qtbot.waitUntil(lambda: window.run_panel.progress.value() > 0, timeout=5000)
+        window.actions.stop.trigger()
+    qtbot.waitUntil(lambda: not window.runner.running, timeout=2000)
+    assert "Stopped" in window.run_panel.status_label.text()
+    assert window.session.result_image is not None
+    assert len(window.session.library.entries()) == 1
+    assert window.run_panel.start_button.isEnabled()
+
+
+def test_pause_from_the_run_panel(qtbot: QtBot, make_window: WindowFactory) -> None:
+    window = make_window(stylize_fn=FakeStylize(step_s=0.01))
+    _small(window, steps=5000)
+    window.start_run()
+    qtbot.waitUntil(lambda: window.run_panel.progress.value() > 0, timeout=5000)
+    window.run_panel.pause_button.click()
+    assert window.runner.worker.control.paused and window.actions.pause.isChecked()
+    assert window.run_panel.pause_button.text() == "Resume"
+    window.run_panel.pause_button.click()
+    assert not window.runner.worker.control.paused
+    with qtbot.waitSignal(window.runner.worker.stopped, timeout=10_000):
+        window.stop_run()
+
+
+def test_diverged_run_shows_message_and_keeps_last_good_image(qtbot: QtBot,
+                                                              make_window: WindowFactory) -> None:
+    window = make_window(stylize_fn=FakeStylize(fail_at=3))
+    _small(window)
+    _run(qtbot, window)
+    assert "NaN" in window.last_error and "learning rate" in window.last_error
+    assert window.session.result_image is not None  # the last good picture
+    assert window.canvas.image().width() == 32
+    assert window.run_panel.start_button.isEnabled()  # the app keeps working
+    window.runner.worker._stylize_fn = FakeStylize()
+    _run(qtbot, window)
+    assert "Finished" in window.run_panel.status_label.text()
+
+
+def test_bad_file_names_the_file_and_app_keeps_working(make_window: WindowFactory, tmp_path: Path) -> None:
+    bad = tmp_path / "not_an_image.png"
+    bad.write_text("hello")
+    window = make_window()
+    before = window.inputs.content()
+    assert not window.inputs.load_content_file(bad)
+    assert "not_an_image.png" in window.last_error
+    assert window.inputs.content() is before
+
+
+def test_close_during_run_asks_then_stops_the_thread(qtbot: QtBot, make_window: WindowFactory) -> None:
+    answers = [False, True]
+    window = make_window(stylize_fn=FakeStylize(step_s=0.01), confirm=lambda *a: answers.pop(0))
+    _small(window, steps=100_000)
+    window.start_run()
+    qtbot.waitUntil(lambda: window.run_panel.progress.value() > 0, timeout=5000)
+    assert not window.close()  # "No": the run goes on
+    assert window.runner.running and window.isVisible()
+    assert window.close()  # "Yes"
+    assert window.runner.thread.isFinished()
+    assert not answers
+
+
+def test_settings_persist_across_windows(qtbot: QtBot, make_window: WindowFactory, tmp_path: Path) -> None:
+    first = make_window()
+    first.params_panel.update_fields(size=320, style_weight=3.0, colour="luminance")
+    first.inputs.add_style_files([Path(first.inputs.ready_menu.actions()[0].data())])
+    first.close()
+    second = make_window()
+    params = second.params_panel.params()
+    assert (params.size, params.style_weight, params.colour) == (320, 3.0, "luminance")
+    assert len(second.inputs.styles()) == 2  # the inputs came back, not the first-launch sample
+    assert second.params_panel.controls["size"].spin.value() == 320
+
+
+def test_paste_image_data_as_photo(qtbot: QtBot, make_window: WindowFactory) -> None:
+    window = make_window()
+    image = QImage(40, 30, QImage.Format.Format_RGB32)
+    image.fill(0xFF3366CC)
+    mime = QMimeData()
+    mime.setImageData(image)
+    QGuiApplication.clipboard().setMimeData(mime)
+    window.actions.paste.trigger()
+    content = window.inputs.content()
+    assert content is not None and content.image.shape == (30, 40, 3) and content.path is None
+    assert np.allclose(content.image[0, 0], [0x33 / 255, 0x66 / 255, 0xCC / 255], atol=1 / 255)
+
+
+def test_paste_file_url_as_style_and_recent_files(make_window: WindowFactory) -> None:
+    window = make_window()
+    style = Path(window.inputs.ready_menu.actions()[-1].data())
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(style))])
+    QGuiApplication.clipboard().setMimeData(mime)
+    window.actions.paste_style.trigger()
+    assert len(window.inputs.styles()) == 2
+    window.inputs.load_content_file(style)
+    assert window.settings.recent_files()[0] == str(style)
+    assert window.actions.recent_menu.actions()[0].text() == style.name
+
+
+def test_history_restore_and_compare(qtbot: QtBot, make_window: WindowFactory) -> None:
+    window = make_window()
+    _small(window)
+    _run(qtbot, window)
+    window.params_panel.update_fields(steps=7)
+    _run(qtbot, window)
+    newer, older = window.session.library.entries()[:2]
+    assert newer.metadata["params"]["steps"] == 7
+    window.session.history.restoreRequested.emit(DEFAULTS.with_changes(steps=12, size=48))
+    assert window.params_panel.params().steps == 12
+    assert window.params_panel.controls["steps"].spin.value() == 12
+    window.session.on_compare(older, newer)
+    assert window.canvas.split_enabled() and window.actions.before_after.isChecked()
+
+
+@pytest.mark.slow
+def test_real_run_in_the_window(qtbot: QtBot, make_window: WindowFactory) -> None:
+    pytest.importorskip("nst_desktop.engine.stylize")
+    window = make_window(stylize_fn=None)
+    window.params_panel.update_fields(size=48, steps=3, min_size=48, coarse_steps=0, device="cpu")
+    previews: list[object] = []
+    window.runner.worker.previewReady.connect(previews.append)
+    with qtbot.waitSignal(window.runner.worker.finished, timeout=60_000):
+        window.start_run()
+    assert previews
+    qtbot.waitUntil(lambda: len(window.session.library.entries()) == 1, timeout=5000)
+    image = window.session.result_image
+    assert image is not None and max(image.shape[:2]) == 48

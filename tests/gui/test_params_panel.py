@@ -1,0 +1,104 @@
+"""Params panel: simple knobs, generated advanced controls, presets, invalid combinations."""
+
+from __future__ import annotations
+
+from pytestqt.qtbot import QtBot
+
+from nst_desktop.engine.params import DEFAULTS, param_fields
+from nst_desktop.engine.presets import PRESETS
+from nst_desktop.gui.controls.layers import LayerWeightsControl
+from nst_desktop.gui.controls.log_slider import LogSliderControl
+from nst_desktop.gui.params_panel import ParamsPanel
+
+
+def _panel(qtbot: QtBot) -> ParamsPanel:
+    panel = ParamsPanel(DEFAULTS)
+    qtbot.addWidget(panel)
+    return panel
+
+
+def test_every_field_has_a_control(qtbot: QtBot) -> None:
+    panel = _panel(qtbot)
+    assert {f.name for f in param_fields()} <= set(panel.controls)
+    assert isinstance(panel.controls["style_layer_weights"], LayerWeightsControl)
+
+
+def test_simple_edit_emits_new_params(qtbot: QtBot) -> None:
+    panel = _panel(qtbot)
+    with qtbot.waitSignal(panel.paramsChanged) as blocker:
+        panel.controls["size"].spin.setValue(384)
+    assert blocker.args[0].size == 384 and panel.params().size == 384
+    with qtbot.waitSignal(panel.paramsChanged) as blocker:
+        panel.controls["colour"].combo.setCurrentIndex(1)
+    assert blocker.args[0].colour == "luminance"
+
+
+def test_log_slider_maps_decades_evenly(qtbot: QtBot) -> None:
+    panel = _panel(qtbot)
+    control = panel.controls["style_weight"]
+    assert isinstance(control, LogSliderControl)
+    assert control.to_position(1.0) == 500  # 1 is halfway between 0.01 and 100 on a log scale
+    with qtbot.waitSignal(panel.paramsChanged) as blocker:
+        control.slider.setValue(750)
+    assert blocker.args[0].style_weight == 10.0
+    assert control.spin.value() == 10.0
+    smooth = panel.controls["tv_weight"]
+    assert isinstance(smooth, LogSliderControl)
+    smooth.slider.setValue(0)
+    assert panel.params().tv_weight == 0.0  # the far left is "no smoothing at all"
+
+
+def test_quality_slider_sets_integer_steps(qtbot: QtBot) -> None:
+    panel = _panel(qtbot)
+    panel.controls["steps"].slider.setValue(1000)
+    assert panel.params().steps == 2000 and isinstance(panel.params().steps, int)
+
+
+def test_layers_table_edits_both_fields(qtbot: QtBot) -> None:
+    panel = _panel(qtbot)
+    control = panel.controls["style_layers"]
+    assert isinstance(control, LayerWeightsControl)
+    control.set_layer("relu1_1", False)
+    control.set_layer("relu3_2", True, weight=0.5)
+    params = panel.params()
+    assert "relu1_1" not in params.style_layers
+    assert dict(zip(params.style_layers, params.style_layer_weights, strict=True))["relu3_2"] == 0.5
+
+
+def test_invalid_combination_shows_error_then_completes(qtbot: QtBot) -> None:
+    panel = _panel(qtbot)
+    with qtbot.assertNotEmitted(panel.paramsChanged):
+        assert not panel.update_fields(init="image")
+    assert "start image" in panel.error_label.text()
+    assert panel.params().init == "content"
+    assert panel.update_fields(init_image="/tmp/start.png")  # the pending edit is completed
+    assert (panel.params().init, panel.params().init_image) == ("image", "/tmp/start.png")
+    assert panel.error_label.isHidden()
+
+
+def test_preset_keeps_seed_and_device(qtbot: QtBot) -> None:
+    panel = _panel(qtbot)
+    panel.update_fields(seed=42, device="cpu")
+    panel.apply_preset("draft")
+    params = panel.params()
+    assert params.steps == PRESETS["draft"].steps and params.size == PRESETS["draft"].size
+    assert (params.seed, params.device) == (42, "cpu")
+    assert panel.preset_combo.currentData() == "draft"
+    panel.update_fields(steps=123)
+    assert panel.preset_combo.currentText() == "Custom"
+
+
+def test_set_params_updates_controls_silently(qtbot: QtBot) -> None:
+    panel = _panel(qtbot)
+    seen: list[object] = []
+    panel.paramsChanged.connect(seen.append)
+    panel.set_params(DEFAULTS.with_changes(size=1024, optimizer="adam"))
+    assert len(seen) == 1  # one change, not one per control
+    assert panel.controls["size"].spin.value() == 1024
+    assert panel.controls["optimizer"].combo.currentData() == "adam"
+
+
+def test_dice_gives_a_new_seed(qtbot: QtBot) -> None:
+    panel = _panel(qtbot)
+    panel.controls["seed"].dice.click()
+    assert panel.params().seed != DEFAULTS.seed

@@ -1,0 +1,56 @@
+"""Run panel and loss plot: progress text, time left, log-scale plot points."""
+
+from __future__ import annotations
+
+import math
+
+from pytestqt.qtbot import QtBot
+
+from nst_desktop.engine.events import ProgressEvent
+from nst_desktop.gui.loss_plot import LossPlot
+from nst_desktop.gui.run_panel import RunPanel, format_bytes, format_duration
+
+
+def test_format_duration() -> None:
+    assert format_duration(5.2) == "5 s"
+    assert format_duration(185) == "3 min 05 s"
+    assert format_duration(3720) == "1 h 02 min"
+    assert format_duration(math.inf) == "…"
+    assert format_bytes(3 * 1024**3) == "3.0 GB"
+
+
+def test_progress_updates_labels_and_plot(qtbot: QtBot) -> None:
+    panel = RunPanel()
+    qtbot.addWidget(panel)
+    panel.run_started()
+    assert not panel.start_button.isEnabled() and panel.stop_button.isEnabled()
+    event = ProgressEvent(1, 3, 256, 192, 10, 100, 110, 400, {"style": 2.0, "total": 3.0}, 12.0, 95.0)
+    panel.update_progress(event)
+    assert "Scale 2/3" in panel.status_label.text() and "step 10/100" in panel.status_label.text()
+    assert panel.progress.value() == round(110 / 400 * 1000)
+    assert "1 min 35 s left" in panel.progress.format()
+    assert set(panel.plot.series()) == {"style", "total"}
+    panel.run_ended("Finished.")
+    assert panel.start_button.isEnabled() and not panel.pause_button.isEnabled()
+
+
+def test_pause_button_toggles_text_and_signal(qtbot: QtBot) -> None:
+    panel = RunPanel()
+    qtbot.addWidget(panel)
+    panel.run_started()
+    with qtbot.waitSignal(panel.pauseToggled) as blocker:
+        panel.pause_button.click()
+    assert blocker.args == [True] and panel.pause_button.text() == "Resume"
+
+
+def test_loss_plot_skips_values_a_log_scale_cannot_show(qtbot: QtBot) -> None:
+    plot = LossPlot()
+    qtbot.addWidget(plot)
+    plot.add_point(1, {"content": 0.0, "style": math.nan, "tv": 1e-3, "total": 5.0})
+    assert set(plot.series()) == {"tv", "total"}
+    for step in range(2, 50):
+        plot.add_point(step, {"total": 5.0 / step, "tv": 1e-3})
+    plot.resize(300, 100)
+    image = plot.grab().toImage()  # paints without error, something drawn
+    assert image.width() == 300
+    assert len(plot.series()["total"]) == 49

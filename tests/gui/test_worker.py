@@ -1,0 +1,132 @@
+"""Worker: signals re-emitted from engine events, throttled previews, stop semantics,
+failures as text, and the QThread life cycle."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from pytestqt.qtbot import QtBot
+
+from nst_desktop.engine.events import StyleInput
+from nst_desktop.engine.params import DEFAULTS
+from nst_desktop.gui.worker import FrameRecorder, RunRequest, RunThread, Worker
+from tests.gui.fakes import FakeStylize
+
+
+def _request(steps: int = 10, **changes: object) -> RunRequest:
+    content = np.zeros((24, 32, 3), np.float32)
+    style = StyleInput(np.ones((16, 16, 3), np.float32), 1.0, "s")
+    params = DEFAULTS.with_changes(size=48, steps=steps, min_size=48, coarse_steps=0, **changes)
+    return RunRequest(content, (style,), params, preview_every=1)
+
+
+def test_worker_reemits_events_and_throttles_previews(qtbot: QtBot) -> None:
+    worker = Worker(FakeStylize())
+    progressed: list[object] = []
+    previews: list[object] = []
+    finished: list[object] = []
+    worker.progressed.connect(progressed.append)
+    worker.previewReady.connect(previews.append)
+    worker.finished.connect(finished.append)
+    with qtbot.assertNotEmitted(worker.stopped), qtbot.assertNotEmitted(worker.failed):
+        worker.run(_request(steps=30))
+    assert len(progressed) == 30
+    assert all(e.preview is None for e in progressed)  # type: ignore[attr-defined]
+    # 30 previews produced within milliseconds: the first and the scale's last get through
+    assert 2 <= len(previews) < 30
+    assert len(finished) == 1 and not finished[0].stopped  # type: ignore[attr-defined]
+    assert len(worker.recorder.frames) == 30
+
+
+def test_stop_emits_only_the_stopped_result(qtbot: QtBot) -> None:
+    worker = Worker(FakeStylize())
+    seen: list[int] = []
+
+    def on_progress(event: object) -> None:
+        seen.append(event.step)  # type: ignore[attr-defined]
+        if event.step == 3:  # type: ignore[attr-defined]
+            worker.stop()
+
+    worker.progressed.connect(on_progress)
+    stopped: list[object] = []
+    worker.stopped.connect(stopped.append)
+    with qtbot.assertNotEmitted(worker.finished):
+        worker.run(_request(steps=20))
+    assert seen == [1, 2, 3]
+    assert len(stopped) == 1 and stopped[0].stopped  # type: ignore[attr-defined]
+
+
+def test_failure_becomes_text_and_keeps_last_good_result(qtbot: QtBot) -> None:
+    worker = Worker(FakeStylize(fail_at=4))
+    with qtbot.waitSignal(worker.failed, timeout=1000) as blocker:
+        worker.run(_request(steps=10))
+    assert "NaN" in blocker.args[0] and "Adam" in blocker.args[0]  # message + DivergedError hint
+    assert worker.last_result is not None and worker.last_result.steps_done == 4
+
+
+def test_unexpected_exception_is_reported_not_raised(qtbot: QtBot) -> None:
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("CUDA error: out of memory")
+
+    worker = Worker(broken)
+    with qtbot.waitSignal(worker.failed, timeout=1000) as blocker:
+        worker.run(_request())
+    assert "memory" in blocker.args[0].lower() and "smaller" in blocker.args[0]
+
+
+def test_frame_recorder_thins_evenly() -> None:
+    recorder = FrameRecorder(limit=8)
+    for i in range(100):
+        recorder.add(np.full((2, 2, 3), i, np.uint8))
+    values = [int(f[0, 0, 0]) for f in recorder.frames]
+    assert len(values) < 8
+    assert values == sorted(values) and values[-1] > 50  # spans the run, in order
+
+
+def test_thread_pause_resume_stop_and_shutdown(qtbot: QtBot) -> None:
+    runner = RunThread(FakeStylize(step_s=0.02))
+    worker = runner.worker
+    steps: list[int] = []
+    worker.progressed.connect(lambda e: steps.append(e.step))
+    with qtbot.waitSignal(worker.progressed, timeout=5000):
+        assert runner.start(_request(steps=500))
+    assert not runner.start(_request())  # one run at a time
+    runner.pause()
+    qtbot.wait(150)  # let the step in flight land
+    count = len(steps)
+    qtbot.wait(200)
+    assert len(steps) == count  # paused: no progress
+    runner.resume()
+    qtbot.waitUntil(lambda: len(steps) > count + 2, timeout=5000)
+    with qtbot.waitSignal(worker.stopped, timeout=5000) as blocker:
+        runner.stop()
+    assert blocker.args[0].stopped
+    qtbot.waitUntil(lambda: not runner.running, timeout=2000)
+    assert runner.shutdown(5000)
+    assert runner.thread.isFinished()
+
+
+def test_shutdown_during_run_stops_the_thread(qtbot: QtBot) -> None:
+    runner = RunThread(FakeStylize(step_s=0.02))
+    with qtbot.waitSignal(runner.worker.progressed, timeout=5000):
+        runner.start(_request(steps=10_000))
+    assert runner.shutdown(5000)
+    assert runner.thread.isFinished()
+
+
+@pytest.mark.slow
+def test_real_engine_run_emits_previews_and_finishes(qtbot: QtBot) -> None:
+    pytest.importorskip("nst_desktop.engine.stylize")
+    runner = RunThread()  # the real engine and the real built-in weights
+    rng = np.random.default_rng(0)
+    content = rng.random((36, 48, 3), dtype=np.float32)
+    style = StyleInput(rng.random((40, 40, 3), dtype=np.float32), 1.0, "noise")
+    params = DEFAULTS.with_changes(size=48, steps=3, min_size=48, coarse_steps=0, device="cpu")
+    previews: list[np.ndarray] = []
+    runner.worker.previewReady.connect(previews.append)
+    with qtbot.waitSignal(runner.worker.finished, timeout=60_000) as blocker:
+        runner.start(RunRequest(content, (style,), params, preview_every=1))
+    result = blocker.args[0]
+    assert result.image.shape == (36, 48, 3) and not result.stopped
+    assert previews and previews[-1].dtype == np.uint8
+    assert runner.shutdown(5000)

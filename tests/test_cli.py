@@ -1,0 +1,218 @@
+"""End-to-end tests of ``nst-desktop``: real renders at tiny sizes with the real weights.
+
+``main(argv)`` runs in-process (seconds, not the torch import of a new process each
+time); one test runs the installed console script in a subprocess.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import shutil
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from nst_desktop import __version__
+from nst_desktop.cli import ProgressBar, build_parser, main
+from nst_desktop.engine.events import ProgressEvent
+from nst_desktop.engine.params import param_fields
+from nst_desktop.io.images import read_metadata
+from nst_desktop.io.metadata import params_from_metadata
+from nst_desktop.resources import resource_path
+
+CONTENT = resource_path("samples", "tubingen.jpg")
+STYLE = resource_path("styles", "starry_night.jpg")
+STYLE2 = resource_path("styles", "the_scream.jpg")
+# One scale of 48 px and a few steps: a real run through VGG19 in well under a second.
+TINY = ["--size", "48", "--min-size", "48", "--steps", "3", "--device", "cpu", "--precision", "float32"]
+
+
+@pytest.fixture(autouse=True)
+def _private_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Never touch the real user folders (weights store, library)."""
+    monkeypatch.setenv("NST_DESKTOP_HOME", str(tmp_path / "home"))
+
+
+def _pixels(path: Path) -> np.ndarray:
+    with Image.open(path) as im:
+        return np.asarray(im.convert("RGB"))
+
+
+def _one_line(err: str) -> str:
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert len(lines) == 1, f"expected one line on stderr, got: {err!r}"
+    assert "Traceback" not in err
+    return lines[0]
+
+
+def test_render_writes_image_with_params(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "out.png"
+    assert main(["render", str(CONTENT), str(STYLE), "-o", str(out), *TINY, "--seed", "5", "-q"]) == 0
+    assert capsys.readouterr().err == ""  # quiet
+    pixels = _pixels(out)
+    assert max(pixels.shape[:2]) == 48 and pixels.shape[2] == 3
+    meta = read_metadata(out)
+    assert meta is not None
+    params, _inputs = params_from_metadata(meta)
+    assert (params.size, params.steps, params.seed, params.device) == (48, 3, 5, "cpu")
+
+
+def test_params_round_trip_repeats_the_image_bit_exactly(tmp_path: Path) -> None:
+    first, second = tmp_path / "first.png", tmp_path / "second.png"
+    assert main(["render", str(CONTENT), str(STYLE), "-o", str(first), *TINY, "--seed", "7",
+                 "--init", "noise", "-q"]) == 0
+    # No CONTENT/STYLE: taken from the params embedded in first.png.
+    assert main(["render", "--params", str(first), "-o", str(second), "-q"]) == 0
+    assert np.array_equal(_pixels(first), _pixels(second))
+    # Explicit options override the file; the rest is kept.
+    third = tmp_path / "third.jpg"
+    assert main(["render", "--params", str(first), "-o", str(third), "--steps", "1", "-q"]) == 0
+    meta = read_metadata(third)
+    assert meta is not None
+    params, _inputs = params_from_metadata(meta)
+    assert (params.steps, params.seed, params.init, params.size) == (1, 7, "noise", 48)
+    assert not np.array_equal(_pixels(first), _pixels(third))
+
+
+def test_style_blend_and_preset(tmp_path: Path) -> None:
+    out = tmp_path / "blend.webp"
+    argv = ["render", str(CONTENT), str(STYLE), str(STYLE2), "--style-weights", "3", "1",
+            "--preset", "draft", "-o", str(out), *TINY, "-q"]
+    assert main(argv) == 0
+    assert out.is_file() and max(_pixels(out).shape[:2]) == 48
+
+
+def test_save_every_writes_frames(tmp_path: Path) -> None:
+    out = tmp_path / "run.png"
+    argv = ["render", str(CONTENT), str(STYLE), "-o", str(out), *TINY, "--steps", "4", "--save-every", "2",
+            "-q"]
+    assert main(argv) == 0
+    frames = sorted(p.name for p in tmp_path.glob("run_*.png"))
+    assert frames == ["run_0002.png", "run_0004.png"]
+    assert _pixels(tmp_path / "run_0004.png").shape == _pixels(out).shape
+
+
+def test_progress_bar_and_ctrl_c_keeps_best_image(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """A SIGINT during the run stops it; the best image so far is saved and the user told so."""
+    original = ProgressBar.update
+
+    def interrupt_at_step_2(self: ProgressBar, ev: ProgressEvent) -> None:
+        original(self, ev)
+        if ev.total_step == 2:
+            os.kill(os.getpid(), signal.SIGINT)
+
+    monkeypatch.setattr(ProgressBar, "update", interrupt_at_step_2)
+    out = tmp_path / "stopped.png"
+    rc = main(["render", str(CONTENT), str(STYLE), "-o", str(out), *TINY, "--steps", "50"])
+    err = capsys.readouterr().err
+    assert rc == 130
+    assert out.is_file()
+    assert "scale 1/1" in err and "/50" in err  # the progress bar was drawn
+    assert "saved the best image so far" in err.splitlines()[-1]
+
+
+@pytest.mark.parametrize(
+    ("case", "expect"),
+    [
+        ("missing_file", "nothere.jpg"),
+        ("text_file", "notes.txt"),
+        ("bad_value", "Output size"),
+        ("bad_choice", "colour"),
+        ("unknown_preset", "nosuchpreset"),
+        ("no_folder", "missing_dir"),
+        ("bad_extension", ".gif"),
+        ("weights_mismatch", "style-weights"),
+        ("missing_weights", "nofile.pth"),
+    ],
+)
+def test_bad_input_gives_one_clear_line(case: str, expect: str, tmp_path: Path,
+                                        capsys: pytest.CaptureFixture[str]) -> None:
+    text = tmp_path / "notes.txt"
+    text.write_text("not a picture")
+    out = str(tmp_path / "out.png")
+    c, s = str(CONTENT), str(STYLE)
+    argv = {
+        "missing_file": ["render", str(tmp_path / "nothere.jpg"), s, "-o", out],
+        "text_file": ["render", c, str(text), "-o", out],
+        "bad_value": ["render", c, s, "-o", out, "--size", "5"],
+        "bad_choice": ["render", c, s, "-o", out, "--colour", "purple"],
+        "unknown_preset": ["render", c, s, "-o", out, "--preset", "nosuchpreset"],
+        "no_folder": ["render", c, s, "-o", str(tmp_path / "missing_dir" / "out.png")],
+        "bad_extension": ["render", c, s, "-o", str(tmp_path / "out.gif")],
+        "weights_mismatch": ["render", c, s, "-o", out, "--style-weights", "1", "2"],
+        "missing_weights": ["render", c, s, "-o", out, "--weights", str(tmp_path / "nofile.pth")],
+    }[case]
+    # Every case fails before the run; --steps 1 keeps a wrongly accepted one short anyway.
+    rc = main([*argv, "--steps", "1", "--coarse-steps", "0", "-q"])
+    line = _one_line(capsys.readouterr().err)
+    assert rc != 0
+    assert line.startswith("nst-desktop: error:")
+    assert expect in line
+    assert not (tmp_path / "out.png").exists()
+
+
+def test_every_params_field_has_an_option() -> None:
+    render = build_parser()._subparsers._group_actions[0].choices["render"]  # type: ignore[union-attr]
+    options = {s for action in render._actions for s in action.option_strings}
+    for f in param_fields():
+        assert "--" + f.name.replace("_", "-") in options
+
+
+def test_presets_version_and_weights_list(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["presets"]) == 0
+    listed = capsys.readouterr().out
+    assert "pastiche" in listed and "draft" in listed
+    assert main(["--version"]) == 0
+    assert __version__ in capsys.readouterr().out
+    assert main(["weights", "list"]) == 0
+    listed = capsys.readouterr().out
+    assert "caffe" in listed and "ready" in listed and "CC BY 4.0" in listed
+    assert "torchvision" in listed and "not installed" in listed
+
+
+def test_weights_import_of_a_non_weight_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    bogus = tmp_path / "vgg19.pth"
+    bogus.write_text("this is not a weight file")
+    assert main(["weights", "import", str(bogus)]) == 1
+    assert "vgg19.pth" in _one_line(capsys.readouterr().err)
+
+
+def _event(step: int, total: int) -> ProgressEvent:
+    losses = {"content": 1.0, "style": 2.0, "total": 3.0}
+    return ProgressEvent(scale_index=0, scale_count=2, width=64, height=48, step=step, scale_steps=total,
+                         total_step=step, total_steps=total, losses=losses, elapsed_s=1.0,
+                         remaining_s=math.inf if step < 2 else 65.0)
+
+
+def test_progress_bar_without_terminal_writes_a_line_per_tenth(tmp_path: Path) -> None:
+    log = tmp_path / "log.txt"
+    with log.open("w") as stream:
+        bar = ProgressBar(stream)
+        for step in range(1, 101):
+            bar.update(_event(step, 100))
+        bar.close()
+    lines = log.read_text().splitlines()
+    assert 10 <= len(lines) <= 12
+    assert lines[0].startswith("scale 1/2 64x48 [") and "ETA --:--" in lines[0]
+    assert "100/100" in lines[-1] and "ETA 1:05" in lines[-1] and "loss 3" in lines[-1]
+
+
+def test_console_script_runs_a_render(tmp_path: Path) -> None:
+    script = Path(sys.executable).with_name("nst-desktop")
+    exe = str(script) if script.exists() else shutil.which("nst-desktop")
+    assert exe, "the nst-desktop console script is not installed (pip install -e .)"
+    out = tmp_path / "sub.png"
+    proc = subprocess.run([exe, "render", str(CONTENT), str(STYLE), "-o", str(out), *TINY, "--size", "32",
+                           "--min-size", "32"], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert out.is_file() and "Saved" in proc.stderr
+    bad = subprocess.run([exe, "render", "nothere.jpg", str(STYLE), "-o", str(out)],
+                         capture_output=True, text=True, timeout=120)
+    assert bad.returncode == 1 and "nothere.jpg" in _one_line(bad.stderr)
