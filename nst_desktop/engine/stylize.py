@@ -43,7 +43,7 @@ __all__ = ["DivergedRunError", "Estimate", "estimate", "stylize", "to_array", "t
 log = logging.getLogger(__name__)
 
 _model_lock = threading.Lock()
-_model_cache: dict[tuple[int, str, str], tuple[WeightSet, VGG19]] = {}
+_model_cache: dict[tuple[int, str, str, str, bool], tuple[WeightSet, VGG19]] = {}
 
 
 class DivergedRunError(DivergedError):
@@ -64,13 +64,17 @@ class _Inputs:
     init: Tensor | None
 
 
-def _get_model(weights: WeightSet, pooling: str, device: torch.device) -> VGG19:
-    """Build (once per weight set, pooling and device) the VGG19 module."""
-    key = (id(weights), pooling, str(device))
+def _get_model(
+    weights: WeightSet, pooling: str, device: torch.device, dtype: torch.dtype | None
+) -> VGG19:
+    """Build (once per weight set, pooling, device and compute dtype) the VGG19 module."""
+    key = (id(weights), pooling, str(device), str(dtype), use_channels_last(device))
     with _model_lock:
         if key not in _model_cache:
             _model_cache.clear()  # keep one model: each holds 80 MB of weights
             model = VGG19(weights, "max" if pooling == "max" else "avg").to(device)
+            if dtype is not None:
+                model.set_compute_dtype(dtype)
             if use_channels_last(device):
                 model = model.to(memory_format=torch.channels_last)  # type: ignore[call-overload]
             _model_cache[key] = (weights, model)  # the WeightSet keeps its id() valid
@@ -147,13 +151,11 @@ def _style_hw(style: Tensor, hw: tuple[int, int], style_scale: float) -> tuple[i
     return max(16, round(sh * factor)), max(16, round(sw * factor))
 
 
-def _targets(
-    model: VGG19, inputs: _Inputs, params: Params, hw: tuple[int, int], amp: torch.dtype | None
-) -> Targets:
+def _targets(model: VGG19, inputs: _Inputs, params: Params, hw: tuple[int, int]) -> Targets:
     device = inputs.content.device
     content_layers = [name for name, w in zip(params.content_layers, params.content_layer_weights,
                                               strict=True) if w]
-    with torch.inference_mode(), _autocast(device, amp):
+    with torch.inference_mode():
         content: dict[str, Tensor] = {}
         if content_layers:
             feats = model(_layout(resize(inputs.content, hw), device), content_layers)
@@ -175,12 +177,6 @@ def _layout(x: Tensor, device: torch.device) -> Tensor:
     return x.contiguous(memory_format=torch.channels_last) if use_channels_last(device) else x
 
 
-def _autocast(device: torch.device, amp: torch.dtype | None) -> contextlib.AbstractContextManager[object]:
-    if amp is None:
-        return contextlib.nullcontext()
-    return torch.autocast(device_type=device.type, dtype=amp)
-
-
 def _optimizer(params: Params, x: Tensor) -> torch.optim.Optimizer:
     if params.optimizer == "adam":
         return torch.optim.Adam([x], lr=params.learning_rate)
@@ -191,8 +187,7 @@ def _optimizer(params: Params, x: Tensor) -> torch.optim.Optimizer:
 
 
 def _run_scale(
-    model: VGG19, x: Tensor, targets: Targets, params: Params, state: RunState, amp: torch.dtype | None,
-) -> bool:
+    model: VGG19, x: Tensor, targets: Targets, params: Params, state: RunState) -> bool:
     """Optimise ``x`` in place for one scale; return True if the run was stopped."""
     device = x.device
     layers = sorted(set(params.content_layers) | set(params.style_layers))
@@ -200,14 +195,13 @@ def _run_scale(
 
     def closure() -> float:
         opt.zero_grad(set_to_none=True)
-        with _autocast(device, amp):
-            feats = model(_layout(x, device), layers)
+        feats = model(_layout(x, device), layers)
         terms = total_loss(feats, x, targets, params)
         total = terms["total"]
         if not torch.isfinite(total):
             raise DivergedRunError("The optimisation diverged (the loss became NaN or infinite).",
                                    state.result(stopped=True))
-        total.backward()  # type: ignore[no-untyped-call]
+        _backward(total, x, model.compute_dtype)
         values = torch.stack([v.detach() for v in terms.values()]).tolist()  # one device sync
         state.evaluated(x, dict(zip(terms, values, strict=True)))
         return float(values[-1])  # LBFGS only needs the value
@@ -221,6 +215,32 @@ def _run_scale(
                 x.clamp_(0.0, 1.0)  # Adam steps are small; clamping keeps pixels valid
         state.step_done()
     return False
+
+
+def _backward(total: Tensor, x: Tensor, dtype: torch.dtype) -> None:
+    """Backward pass; with float16 convolutions the loss is scaled first.
+
+    The loss terms are means over up to millions of elements, so gradients reaching the
+    features are ~1e-8: below float16's smallest subnormal (6e-8) they would flush to
+    zero. Scaling the loss by 2**14 lifts them into range; the image gradient is divided
+    back in float32. (bfloat16 has float32's exponent range and needs none of this.)
+    """
+    if dtype != torch.float16:
+        total.backward()  # type: ignore[no-untyped-call]
+        return
+    scale = LOSS_SCALE_FP16
+    while True:
+        x.grad = None
+        (total * scale).backward(retain_graph=scale > 1.0)  # type: ignore[no-untyped-call]
+        grad = x.grad
+        assert grad is not None
+        if scale <= 1.0 or torch.isfinite(grad).all():
+            break
+        scale /= 16.0  # overflowed: back off and redo the backward pass
+    grad.div_(scale)
+
+
+LOSS_SCALE_FP16 = 2.0**14
 
 
 @contextlib.contextmanager
@@ -254,10 +274,10 @@ def stylize(
     of the scale it reached, at that scale's size, with ``stopped=True``.
     """
     device = pick_device(params.device)
-    amp = autocast_dtype(params.precision, device)
+    amp = autocast_dtype(params.precision, device)  # reduced precision for the convs
     started = time.perf_counter()
     with _memory_errors(device):
-        model = _get_model(weights or load_caffe_weights(), params.pooling, device)
+        model = _get_model(weights or load_caffe_weights(), params.pooling, device, amp)
         torch.manual_seed(params.seed)
         gen = torch.Generator().manual_seed(params.seed)
         inputs = _prepare(content, styles, params, init_image, device)
@@ -265,12 +285,12 @@ def stylize(
         state = RunState(params, sizes, steps_per_scale(params, len(sizes)), callback, control,
                          preview_every, str(device), started, _display(params, inputs))
         x = _initial(params, inputs, sizes[0], gen)
-        log.info("Style transfer on %s, autocast %s, scales %s", device, amp, sizes)
+        log.info("Style transfer on %s, convolutions in %s, scales %s", device, amp, sizes)
         for index, hw in enumerate(sizes):
             x = resize(x, hw).detach().clone().requires_grad_(True)
-            targets = _targets(model, inputs, params, hw, amp)
+            targets = _targets(model, inputs, params, hw)
             state.start_scale(index, x)
-            if _run_scale(model, x, targets, params, state, amp):
+            if _run_scale(model, x, targets, params, state):
                 return state.result(stopped=True)
             x = state.best_image()
         return state.result(stopped=False)

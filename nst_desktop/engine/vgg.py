@@ -62,6 +62,18 @@ class VGG19(nn.Module):
         self.register_buffer("scale_", torch.tensor(weights.scale, dtype=torch.float32))
         self.register_buffer("mean_", torch.tensor(weights.mean, dtype=torch.float32).view(1, 3, 1, 1))
         self.register_buffer("std_", torch.tensor(weights.std, dtype=torch.float32).view(1, 3, 1, 1))
+        self.compute_dtype = torch.float32
+
+    def set_compute_dtype(self, dtype: torch.dtype) -> VGG19:
+        """Run the convolutions in ``dtype`` (bfloat16/float16): weights are cast once here.
+
+        This replaces autocast on purpose: autocast caches casts only of leaf tensors that
+        require grad, so it re-casts our frozen 20 M weights on every forward pass. The
+        normalisation stays float32 (``forward`` casts after it); outputs are ``dtype``.
+        """
+        self.convs.to(dtype=dtype)
+        self.compute_dtype = dtype
+        return self
 
     def normalise(self, x: Tensor) -> Tensor:
         """RGB 0..1 -> the network's input units (channel order, scale, mean, std)."""
@@ -81,7 +93,7 @@ class VGG19(nn.Module):
         if unknown or not wanted:
             raise ParamsError(f"Unknown VGG19 layer(s): {', '.join(sorted(unknown)) or '(none)'}.")
         deepest = max(LAYER_INDEX[name] for name in wanted)
-        h = self.normalise(x)
+        h = self.normalise(x).to(self.compute_dtype)
         out: dict[str, Tensor] = {}
         for name in VGG19_LAYERS[: deepest + 1]:
             # In-place ReLU is safe: a convolution's backward needs its input, not its output.

@@ -57,6 +57,8 @@ def _install_startup_marker(window: object) -> None:
     from PySide6.QtCore import QEvent, QObject
 
     class _Marker(QObject):
+        """Prints the start-up marker on the first expose or paint event."""
+
         def eventFilter(self, obj: QObject, event: QEvent) -> bool:
             if event.type() in (QEvent.Type.Expose, QEvent.Type.Paint) and not getattr(self, "done", False):
                 self.done = True

@@ -25,6 +25,8 @@ class _Relay(QObject):
 
 
 class _Job(QRunnable):
+    """One estimate, computed in a pool thread."""
+
     def __init__(self, request_id: int, params: Params, hw: tuple[int, int], n_styles: int,
                  relay: _Relay) -> None:
         super().__init__()
@@ -82,7 +84,7 @@ class Estimator(QObject):
         self.pool.start(_Job(self._request_id, params, hw, n_styles, self._relay))
 
     def _on_answered(self, request_id: int, result: Any, text: str) -> None:
-        if request_id != self._request_id:
+        if request_id != self._request_id or self._pending is not None:
             return  # an older request: the settings changed since
         if result is None:
             self.unavailable.emit(text)

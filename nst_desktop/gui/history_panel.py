@@ -11,8 +11,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import QPoint, QSize, Qt, QUrl, Signal
-from PySide6.QtGui import QAction, QDesktopServices, QIcon, QPixmap
+from PySide6.QtCore import QEvent, QObject, QPoint, QSize, Qt, QTimer, QUrl, Signal
+from PySide6.QtGui import QAction, QColor, QDesktopServices, QIcon, QKeyEvent, QPixmap
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
@@ -34,6 +34,7 @@ from nst_desktop.io.metadata import params_from_metadata
 
 ConfirmFn = Callable[[QWidget, str], bool]
 ICON_SIZE = 96
+ICON_BATCH = 12  # thumbnails decoded per event-loop turn
 _ID_ROLE = Qt.ItemDataRole.UserRole
 
 
@@ -61,6 +62,14 @@ class HistoryPanel(QWidget):
         self.confirm = ask_confirmation if confirm is None else confirm
         self._open_url = QDesktopServices.openUrl if open_url is None else open_url
         self._entries: dict[str, Entry] = {}
+        self._pending_icons: list[str] = []
+        self._icon_timer = QTimer(self)
+        self._icon_timer.setSingleShot(True)
+        self._icon_timer.setInterval(0)
+        self._icon_timer.timeout.connect(self._load_some_icons)
+        placeholder = QPixmap(ICON_SIZE, ICON_SIZE)
+        placeholder.fill(QColor(128, 128, 128, 60))
+        self._placeholder = QIcon(placeholder)
         self._build()
         self.refresh()
 
@@ -83,6 +92,7 @@ class HistoryPanel(QWidget):
         self.list.itemActivated.connect(self._on_item_activated)
         self.list.itemSelectionChanged.connect(self._on_selection_changed)
         self.list.customContextMenuRequested.connect(self._on_context_menu)
+        self.list.installEventFilter(self)  # Delete / Backspace key deletes the selection
 
         self.empty_label = QLabel("Finished images appear here.", self)
         self.empty_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
@@ -115,16 +125,27 @@ class HistoryPanel(QWidget):
         button.clicked.connect(slot)
         return button
 
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if (watched is self.list and event.type() == QEvent.Type.KeyPress
+                and isinstance(event, QKeyEvent)
+                and event.key() in (Qt.Key.Key_Delete, Qt.Key.Key_Backspace)):
+            self.delete_selected()
+            return True
+        return super().eventFilter(watched, event)
+
     # --- public API --------------------------------------------------------------------------
     def refresh(self) -> None:
         """Reload every entry from the library (newest first), keeping the selection."""
         selected = {entry.id for entry in self.selected_entries()}
         self.list.clear()
         self._entries.clear()
+        self._pending_icons = []
         for entry in self.library.entries():
             item = self._append_item(entry)
             item.setSelected(entry.id in selected)
         self._on_selection_changed()
+        if self._pending_icons:
+            self._icon_timer.start()
 
     def add_entry(self, entry: Entry) -> None:
         """Show a newly added entry first in the strip (no library re-scan)."""
@@ -238,19 +259,37 @@ class HistoryPanel(QWidget):
 
     def _append_item(self, entry: Entry) -> QListWidgetItem:
         self._entries[entry.id] = entry
-        item = self._make_item(entry)
+        item = self._make_item(entry, lazy=True)
         self.list.addItem(item)
         return item
 
-    def _make_item(self, entry: Entry) -> QListWidgetItem:
-        pixmap = QPixmap(str(entry.thumb_path))
-        if not pixmap.isNull():
-            pixmap = pixmap.scaled(ICON_SIZE, ICON_SIZE, Qt.AspectRatioMode.KeepAspectRatio,
-                                   Qt.TransformationMode.SmoothTransformation)
-        item = QListWidgetItem(QIcon(pixmap), entry.created.astimezone().strftime("%H:%M"))
+    def _make_item(self, entry: Entry, lazy: bool = False) -> QListWidgetItem:
+        item = QListWidgetItem(entry.created.astimezone().strftime("%H:%M"))
         item.setData(_ID_ROLE, entry.id)
         item.setToolTip(_tooltip(entry))
+        if lazy:
+            item.setIcon(self._placeholder)
+            self._pending_icons.append(entry.id)
+        else:
+            item.setIcon(_thumbnail_icon(entry))
         return item
+
+    def _load_some_icons(self) -> None:
+        # Decoding hundreds of thumbnails would delay the window's first paint: do a
+        # batch per event-loop turn, in display order, so the visible ones come first.
+        batch, self._pending_icons = self._pending_icons[:ICON_BATCH], self._pending_icons[ICON_BATCH:]
+        wanted = set(batch)
+        for i in range(self.list.count()):
+            item = self.list.item(i)
+            entry_id = item.data(_ID_ROLE)
+            if entry_id in wanted and entry_id in self._entries:
+                item.setIcon(_thumbnail_icon(self._entries[entry_id]))
+        if self._pending_icons:
+            self._icon_timer.start()
+
+    def icons_pending(self) -> int:
+        """Thumbnails not decoded yet (they load in the background after a refresh)."""
+        return len(self._pending_icons)
 
     def _remove_item(self, entry_id: str) -> None:
         for i in range(self.list.count()):
@@ -258,6 +297,14 @@ class HistoryPanel(QWidget):
                 self.list.takeItem(i)
                 break
         self._entries.pop(entry_id, None)
+
+
+def _thumbnail_icon(entry: Entry) -> QIcon:
+    pixmap = QPixmap(str(entry.thumb_path))
+    if not pixmap.isNull():
+        pixmap = pixmap.scaled(ICON_SIZE, ICON_SIZE, Qt.AspectRatioMode.KeepAspectRatio,
+                               Qt.TransformationMode.SmoothTransformation)
+    return QIcon(pixmap)
 
 
 def _tooltip(entry: Entry) -> str:

@@ -56,6 +56,8 @@ def pretty_name(path: Path) -> str:
 
 @dataclass
 class StyleItem:
+    """One style in the list: the image and its blend weight."""
+
     loaded: LoadedImage
     weight: float = 1.0
 

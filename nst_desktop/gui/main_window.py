@@ -9,7 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import QCoreApplication, Qt, QTimer
 from PySide6.QtGui import QCloseEvent, QGuiApplication
 from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QMessageBox, QScrollArea, QVBoxLayout, QWidget
 
@@ -26,6 +26,8 @@ from nst_desktop.gui.run_session import RunSession
 from nst_desktop.gui.settings import Settings
 from nst_desktop.gui.worker import RunThread, StylizeFn
 
+FIRST_PICTURE_BUDGET_S = 120.0  # above this estimate, a first launch switches to the quick preset
+QUICK_PRESET = "draft"
 ConfirmFn = Callable[[QWidget, str, str], bool]
 
 
@@ -50,6 +52,8 @@ class MainWindow(QMainWindow):
         self.confirm: ConfirmFn = confirm or ask_yes_no
         self.save_dialog = save_dialog
         self.last_error = ""
+        self._first_launch = False
+        self._launch_params: Any = None
         self.canvas = Canvas()
         self.run_panel = RunPanel()
         self.inputs = InputsPanel(file_dialog=file_dialog)
@@ -106,7 +110,7 @@ class MainWindow(QMainWindow):
         return dock
 
     def _connect(self) -> None:
-        a, worker = self.actions, self.runner.worker
+        a = self.actions
         a.open_content.triggered.connect(self.inputs.open_content)
         a.add_style.triggered.connect(self.inputs.open_styles)
         a.export.triggered.connect(self.session.export_image)
@@ -128,6 +132,10 @@ class MainWindow(QMainWindow):
         a.stop.triggered.connect(self.stop_run)
         a.weights.triggered.connect(self.session.choose_weights)
         a.about.triggered.connect(self.session.show_about)
+        self._connect_panels()
+
+    def _connect_panels(self) -> None:
+        worker = self.runner.worker
         self.run_panel.startRequested.connect(self.start_run)
         self.run_panel.pauseToggled.connect(self._on_pause_toggled)
         self.run_panel.stopRequested.connect(self.stop_run)
@@ -135,8 +143,7 @@ class MainWindow(QMainWindow):
         self.inputs.changed.connect(self._on_inputs_changed)
         self.inputs.fileOpened.connect(self._on_file_opened)
         self.params_panel.paramsChanged.connect(self._on_params_changed)
-        self.estimator.estimated.connect(
-            lambda est, dev: self.run_panel.set_estimate(est.seconds, est.peak_bytes, dev))
+        self.estimator.estimated.connect(self._on_estimated)
         self.estimator.unavailable.connect(lambda text: self.run_panel.set_estimate_text(text))
         worker.progressed.connect(self._on_progress)
         worker.previewReady.connect(self._on_preview)
@@ -150,6 +157,8 @@ class MainWindow(QMainWindow):
         if not self.settings.read("inputs/initialised"):
             self.inputs.load_first_launch()
             self.settings.write("inputs/initialised", True)
+            self._first_launch = True
+            self._launch_params = self.params_panel.params()
         else:
             self.inputs.restore(self.settings.read("inputs/content"), self.settings.read("inputs/styles"))
         self._on_inputs_changed()
@@ -185,6 +194,19 @@ class MainWindow(QMainWindow):
         if content is not None and self.inputs.styles():
             height, width = content.image.shape[:2]
             self.estimator.request(self.params_panel.params(), (height, width), len(self.inputs.styles()))
+
+    def _on_estimated(self, estimate: Any, device: str) -> None:
+        untouched = self.params_panel.params() == self._launch_params
+        if (self._first_launch and untouched and estimate.seconds > FIRST_PICTURE_BUDGET_S
+                and not self.runner.running):
+            # The first picture should come quickly: on a slow computer start with Draft.
+            self._first_launch = False
+            self.params_panel.apply_preset(QUICK_PRESET)
+            self.statusBar().showMessage("This computer is not very fast: starting with the Draft preset "
+                                         "for a quick first picture.", 10000)
+            return
+        self._first_launch = False
+        self.run_panel.set_estimate(estimate.seconds, estimate.peak_bytes, device)
 
     # --- run ---------------------------------------------------------------------------------
     def start_run(self) -> bool:
@@ -248,6 +270,8 @@ class MainWindow(QMainWindow):
             return
         self._save_state()
         self.runner.shutdown()
+        QCoreApplication.processEvents()  # deliver the stopped run's result, so it is saved too
+        self.session.saver.wait()  # the last picture reaches the history before we go
         self.estimator.wait(5000)
         event.accept()
 

@@ -129,7 +129,7 @@ class ParamsPanel(QWidget):
     def apply_preset(self, name: str) -> None:
         self.set_params(apply_preset(self._params, PRESETS[name]))
 
-    def update_fields(self, **changes: Any) -> bool:
+    def update_fields(self, source: FieldControl | None = None, **changes: Any) -> bool:
         """Change fields as a user edit would; False (and a red message) if invalid.
 
         An invalid edit is remembered and retried with the next one, so that a change
@@ -146,13 +146,21 @@ class ParamsPanel(QWidget):
         self._show_error("")
         if params != self._params:
             self._params = params
+            self._refresh_controls(set(merged), source)
             self._sync_preset()
             self.paramsChanged.emit(params)
         return True
 
+    def _refresh_controls(self, names: set[str], source: FieldControl | None) -> None:
+        """Show programmatic changes; the control the user is moving is left alone."""
+        for control in {self.controls[n] for n in names if n in self.controls}:
+            if control is not source:
+                control.set_params(self._params)
+
     # --- slots -----------------------------------------------------------------------------
     def _on_control_changed(self, changes: dict[str, Any]) -> None:
-        self.update_fields(**changes)
+        sender = self.sender()
+        self.update_fields(sender if isinstance(sender, FieldControl) else None, **changes)
 
     def _on_preset_activated(self, index: int) -> None:
         name = self.preset_combo.itemData(index)

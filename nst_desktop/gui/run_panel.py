@@ -53,6 +53,9 @@ class RunPanel(QWidget):
         self.start_button.setObjectName("startButton")
         self.start_button.setDefault(True)
         self.start_button.setMinimumWidth(110)
+        font = self.start_button.font()
+        font.setBold(True)
+        self.start_button.setFont(font)
         self.start_button.setToolTip("Paint the picture (Ctrl+R)")
         self.pause_button = QPushButton("Pause")
         self.pause_button.setCheckable(True)
@@ -109,6 +112,7 @@ class RunPanel(QWidget):
         self.pause_button.blockSignals(False)
 
     def run_started(self) -> None:
+        self.estimate_label.hide()  # the live time left replaces the estimate during a run
         self.plot.clear()
         self.progress.setValue(0)
         self.progress.setFormat("Starting…")
@@ -117,6 +121,7 @@ class RunPanel(QWidget):
 
     def run_ended(self, message: str) -> None:
         self.set_running(False)
+        self.estimate_label.show()
         self.status_label.setText(message)
         if self.progress.value() < self.progress.maximum() and "finished" in message.lower():
             self.progress.setValue(self.progress.maximum())

@@ -14,7 +14,7 @@ from PySide6.QtCore import QObject, Slot
 
 from nst_desktop.engine.errors import NSTError
 from nst_desktop.engine.events import ImageArray, PreviewArray, RunResult
-from nst_desktop.gui.errors import user_message
+from nst_desktop.gui.history_saver import HistorySaver
 from nst_desktop.gui.qimage import array_to_qimage
 from nst_desktop.gui.worker import RunRequest
 
@@ -56,6 +56,9 @@ class RunSession(QObject):
             self.history = HistoryPanel(self.library)
         except (NSTError, OSError) as exc:  # no history is better than no app
             log.warning("history unavailable: %s", exc)
+        self.saver = HistorySaver(self)
+        self.saver.saved.connect(self._on_saved)
+        self.saver.failed.connect(self.window.show_error)
         if self.history is not None:
             self.history.entryActivated.connect(self.on_entry_activated)
             self.history.restoreRequested.connect(self.window.params_panel.set_params)
@@ -122,13 +125,11 @@ class RunSession(QObject):
         return run_metadata(result, content, list(styles), list(weights))
 
     def _add_to_history(self, result: RunResult) -> None:
-        if self.library is None or self.metadata is None:
-            return
-        try:
-            entry = self.library.add(result.image, self.metadata, self.frames)
-        except Exception as exc:  # a full disk must not lose the picture on screen
-            self.window.show_error(f"The picture could not be added to the history. {user_message(exc)}")
-            return
+        if self.library is not None and self.metadata is not None:
+            self.saver.save(self.library, result.image, self.metadata, self.frames)
+
+    @Slot(object)
+    def _on_saved(self, entry: Any) -> None:
         if self.history is not None:
             self.history.add_entry(entry)
 

@@ -19,7 +19,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from PySide6.QtCore import QObject, QThread, Signal, Slot
+from PySide6.QtCore import QCoreApplication, QObject, QThread, Signal, Slot
 
 from nst_desktop.engine.events import ImageArray, PreviewArray, ProgressEvent, RunControl, StyleInput
 from nst_desktop.engine.params import Params
@@ -41,7 +41,7 @@ class RunRequest:
     styles: tuple[StyleInput, ...]
     params: Params
     init_image: ImageArray | None = None
-    preview_every: int = 5
+    preview_every: int = 2  # frequent: a CPU step is slow; the worker throttles what the GUI sees
 
 
 @dataclass
@@ -183,7 +183,11 @@ class RunThread(QObject):
         self._runRequested.connect(self.worker.run)
         self.worker.done.connect(self._on_done)
         self._running = False
-        self.thread.start()
+        # The thread starts with the first run: a window that never ran leaves no thread
+        # behind, and start-up does not pay for it.
+        app = QCoreApplication.instance()
+        if app is not None:  # also covers a quit without closing the window first
+            app.aboutToQuit.connect(self.shutdown)
 
     @property
     def running(self) -> bool:
@@ -194,6 +198,8 @@ class RunThread(QObject):
         if self._running:
             return False
         self._running = True
+        if not self.thread.isRunning():
+            self.thread.start()
         self.worker.reset_control()
         self._runRequested.emit(request)
         return True
@@ -210,9 +216,10 @@ class RunThread(QObject):
     def shutdown(self, timeout_ms: int = 30000) -> bool:
         """Stop any run, end the thread and wait for it; True when the thread has ended."""
         self.worker.stop()
+        if not self.thread.isRunning():
+            return True
         self.thread.quit()
-        ended = self.thread.wait(timeout_ms)
-        return bool(ended)
+        return bool(self.thread.wait(timeout_ms))
 
     @Slot()
     def _on_done(self) -> None:

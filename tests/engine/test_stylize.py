@@ -10,7 +10,7 @@ from nst_desktop.engine import stylize as stylize_module
 from nst_desktop.engine.errors import DivergedError, ImageError, OutOfMemoryError, ParamsError
 from nst_desktop.engine.events import ProgressEvent, RunControl, StyleInput
 from nst_desktop.engine.params import Params
-from nst_desktop.engine.stylize import estimate, stylize
+from nst_desktop.engine.stylize import stylize
 
 TINY = Params(size=48, min_size=32, steps=6, coarse_steps=3, device="cpu")
 
@@ -140,10 +140,3 @@ def test_bad_inputs_give_clear_errors(photo, painting) -> None:
         stylize(photo, [], TINY)
     with pytest.raises(ParamsError, match="start image"):
         stylize(photo, [StyleInput(painting)], TINY.with_changes(init="image", init_image="a.png"))
-
-
-def test_estimate_is_positive_and_grows_with_size() -> None:
-    small = estimate(Params(size=256, device="cpu"), (768, 1024), 1, "cpu")
-    big = estimate(Params(size=512, device="cpu"), (768, 1024), 1, "cpu")
-    assert 0 < small.seconds < big.seconds
-    assert 0 < small.peak_bytes < big.peak_bytes

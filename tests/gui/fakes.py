@@ -15,7 +15,7 @@ from nst_desktop.engine.events import ImageArray, ProgressEvent, RunControl, Run
 from nst_desktop.engine.params import Params
 
 
-class FakeDiverged(DivergedError):
+class FakeDivergedError(DivergedError):
     """Like the engine's DivergedRunError: carries the last good result."""
 
     def __init__(self, message: str, result: RunResult) -> None:
@@ -47,11 +47,13 @@ class FakeStylize:
                 time.sleep(self.step_s)
             image = np.clip(image + 0.01, 0, 1).astype(np.float32)
             if self.fail_at == step:
-                raise FakeDiverged("The picture went NaN.", self._result(image, params, True, step, started))
+                last_good = self._result(image, params, True, step, started)
+                raise FakeDivergedError("The picture went NaN.", last_good)
             preview = (image * 255).astype(np.uint8) if step % preview_every == 0 or step == steps else None
             if callback is not None:
                 callback(ProgressEvent(0, 1, w, h, step, steps, step, steps,
-                                       {"content": 1.0 / step, "style": 10.0 / step, "tv": 0.1, "total": 11.1 / step},
+                                       {"content": 1.0 / step, "style": 10.0 / step, "tv": 0.1,
+                                        "total": 11.1 / step},
                                        time.perf_counter() - started, 0.01 * (steps - step), preview))
         return self._result(image, params, False, steps, started)
 

@@ -8,10 +8,11 @@ from typing import Any
 
 import numpy as np
 import pytest
-from PySide6.QtCore import Qt, QUrl
+from PySide6.QtCore import QSize, Qt, QUrl
 from PySide6.QtWidgets import QMessageBox
 
 from nst_desktop.engine.params import Params
+from nst_desktop.gui import history_panel
 from nst_desktop.gui.history_panel import HistoryPanel
 from nst_desktop.io.library import Entry, Library
 
@@ -62,7 +63,8 @@ def test_lists_entries_newest_first(qtbot: Any, lib: Library) -> None:
     assert panel.list.count() == 3
     assert [e.id for e in panel.entries()] == [e.id for e in lib.entries()]
     assert panel.entries()[0].metadata["params"]["seed"] == 2
-    assert not panel.list.item(0).icon().isNull()
+    qtbot.waitUntil(lambda: panel.icons_pending() == 0, timeout=5000)
+    assert panel.list.item(0).icon().availableSizes() == [QSize(96, 72)]  # the 32x24 thumbnail, scaled
     assert "starry_night.jpg" in panel.list.item(0).toolTip()
     assert panel.empty_label.isHidden()
 
@@ -175,3 +177,22 @@ def test_context_menu_mirrors_the_buttons(qtbot: Any, lib: Library) -> None:
     view = next(a for a in menu.actions() if a.text() == "View")
     with qtbot.waitSignal(panel.entryActivated):
         view.trigger()
+
+
+def test_thumbnails_load_in_batches(qtbot: Any, lib: Library, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(history_panel, "ICON_BATCH", 1)
+    panel = HistoryPanel(lib)
+    qtbot.addWidget(panel)
+    assert panel.icons_pending() == 3  # nothing decoded while building the window
+    assert panel.list.item(0).icon().availableSizes() == [QSize(96, 96)]  # placeholder
+    qtbot.waitUntil(lambda: panel.icons_pending() == 0, timeout=5000)
+    assert all(panel.list.item(i).icon().availableSizes() == [QSize(96, 72)] for i in range(3))
+
+
+def test_delete_key(qtbot: Any, lib: Library) -> None:
+    panel = _panel(qtbot, lib, confirm=Confirm(True))
+    panel.select_ids(lib.entries()[0].id)
+    panel.list.setFocus()
+    with qtbot.waitSignal(panel.entryDeleted):
+        qtbot.keyClick(panel.list, Qt.Key.Key_Delete)
+    assert panel.list.count() == 2

@@ -45,6 +45,7 @@ def test_run_shows_result_and_adds_history_entry(qtbot: QtBot, make_window: Wind
     assert window.session.result_image is not None
     assert window.canvas.image().width() == 32  # the fake's 32x24 result is on screen
     assert "Finished" in window.run_panel.status_label.text()
+    qtbot.waitUntil(lambda: len(window.session.history.entries()) == 1, timeout=10_000)
     entries = window.session.library.entries()
     assert len(entries) == 1 and entries[0].image_path.exists()
     assert window.session.history.entries()[0].id == entries[0].id
@@ -77,7 +78,7 @@ def test_stop_keeps_best_image_and_history(qtbot: QtBot, make_window: WindowFact
     qtbot.waitUntil(lambda: not window.runner.running, timeout=2000)
     assert "Stopped" in window.run_panel.status_label.text()
     assert window.session.result_image is not None
-    assert len(window.session.library.entries()) == 1
+    qtbot.waitUntil(lambda: len(window.session.library.entries()) == 1, timeout=10_000)
     assert window.run_panel.start_button.isEnabled()
 
 
@@ -130,6 +131,7 @@ def test_close_during_run_asks_then_stops_the_thread(qtbot: QtBot, make_window: 
     assert window.close()  # "Yes"
     assert window.runner.thread.isFinished()
     assert not answers
+    assert len(window.session.library.entries()) == 1  # the stopped picture was kept
 
 
 def test_settings_persist_across_windows(qtbot: QtBot, make_window: WindowFactory, tmp_path: Path) -> None:
@@ -176,6 +178,7 @@ def test_history_restore_and_compare(qtbot: QtBot, make_window: WindowFactory) -
     _run(qtbot, window)
     window.params_panel.update_fields(steps=7)
     _run(qtbot, window)
+    qtbot.waitUntil(lambda: len(window.session.library.entries()) == 2, timeout=10_000)
     newer, older = window.session.library.entries()[:2]
     assert newer.metadata["params"]["steps"] == 7
     window.session.history.restoreRequested.emit(DEFAULTS.with_changes(steps=12, size=48))
@@ -198,3 +201,44 @@ def test_real_run_in_the_window(qtbot: QtBot, make_window: WindowFactory) -> Non
     qtbot.waitUntil(lambda: len(window.session.library.entries()) == 1, timeout=5000)
     image = window.session.result_image
     assert image is not None and max(image.shape[:2]) == 48
+
+
+def test_slow_computer_gets_the_quick_preset_on_first_launch(make_window: WindowFactory) -> None:
+    window = make_window()
+    window.estimator.estimated.disconnect()  # no real estimate racing with the fake one
+    window.params_panel.set_params(DEFAULTS)
+    window._first_launch, window._launch_params = True, DEFAULTS
+    launch = window.params_panel.params()
+    window._on_estimated(type("E", (), {"seconds": 3600.0, "peak_bytes": 1e9})(), "CPU")
+    assert window.params_panel.preset_combo.currentData() == "draft"
+    assert window.params_panel.params() != launch
+    assert "Draft" in window.statusBar().currentMessage()
+
+
+def test_history_write_failure_is_reported_and_picture_kept(qtbot: QtBot,
+                                                           make_window: WindowFactory) -> None:
+    class FullDisk:
+        def entries(self) -> list[object]:
+            return []
+
+        def add(self, *args: object) -> object:
+            raise OSError(28, "No space left on device", "/library")
+
+    window = make_window(library=FullDisk())
+    _small(window)
+    _run(qtbot, window)
+    qtbot.waitUntil(lambda: "history" in window.last_error, timeout=10_000)
+    assert "No space left" in window.last_error
+    assert window.session.result_image is not None and window.actions.export.isEnabled()
+
+
+def test_weights_menu_sets_the_weights_field(make_window: WindowFactory,
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    import nst_desktop.gui.weights_dialog as weights_dialog
+
+    monkeypatch.setattr(weights_dialog.WeightsDialog, "exec", lambda self: 1)
+    monkeypatch.setattr(weights_dialog.WeightsDialog, "selected_spec", lambda self: "torchvision")
+    window = make_window()
+    window.actions.weights.trigger()
+    assert window.params_panel.params().weights == "torchvision"
+    assert window.params_panel.controls["weights"].edit.text() == "torchvision"

@@ -102,3 +102,10 @@ def test_dice_gives_a_new_seed(qtbot: QtBot) -> None:
     panel = _panel(qtbot)
     panel.controls["seed"].dice.click()
     assert panel.params().seed != DEFAULTS.seed
+
+
+def test_programmatic_update_is_shown_in_the_controls(qtbot: QtBot) -> None:
+    panel = _panel(qtbot)
+    panel.update_fields(size=320, steps=60)
+    assert panel.controls["size"].spin.value() == 320
+    assert panel.controls["steps"].spin.value() == 60

@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from PIL import Image, ImageCms, ImageOps, TiffImagePlugin
+from PIL import Image, ImageCms, ImageFile, ImageOps, TiffImagePlugin
 
 from nst_desktop.engine.errors import ImageError
 from nst_desktop.io import images
@@ -251,7 +251,7 @@ def test_own_pixel_limit_checked_before_decoding(tmp_path: Path, monkeypatch: py
     def no_decoding(self: Image.Image) -> None:
         raise AssertionError("decoded an image that is over the limit")
 
-    monkeypatch.setattr(Image.Image, "load", no_decoding)
+    monkeypatch.setattr(ImageFile.ImageFile, "load", no_decoding)
     error = _refusal(path, max_pixels=100)
     assert "too large" in error.reason and "megapixels" in error.reason
 

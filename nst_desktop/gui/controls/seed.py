@@ -19,7 +19,7 @@ class SeedControl(FieldControl):
         self.spin.setRange(int(self.meta.get("min") or 0), int(self.meta.get("max") or 2**31 - 1))
         self.spin.setKeyboardTracking(False)
         self.dice = QToolButton()
-        self.dice.setText("🎲")
+        self.dice.setText("Random")
         self.dice.setToolTip("A new random seed")
         self.dice.setObjectName("diceButton")
         layout = QHBoxLayout(self)
