@@ -255,6 +255,8 @@ def _check_output(out: Path | None) -> Path:
     if out.suffix.lower() not in FORMATS:
         raise ImageError(out, f"unsupported output format {out.suffix or '(none)'!r}; "
                          f"use one of {', '.join(sorted(FORMATS))}")
+    if out.is_dir():
+        raise ImageError(out, "is a folder; give a file name such as painting.png")
     folder = out.parent if str(out.parent) else Path(".")
     if not folder.is_dir():
         raise ImageError(out, f"the folder {folder} does not exist")

@@ -130,12 +130,18 @@ def test_progress_bar_and_ctrl_c_keeps_best_image(tmp_path: Path, capsys: pytest
         ("bad_extension", ".gif"),
         ("weights_mismatch", "style-weights"),
         ("missing_weights", "nofile.pth"),
+        ("output_is_folder", "taken.png"),
+        pytest.param("read_only_folder", "permission denied", marks=pytest.mark.skipif(
+            hasattr(os, "geteuid") and os.geteuid() == 0, reason="root may write anywhere")),
     ],
 )
 def test_bad_input_gives_one_clear_line(case: str, expect: str, tmp_path: Path,
                                         capsys: pytest.CaptureFixture[str]) -> None:
     text = tmp_path / "notes.txt"
     text.write_text("not a picture")
+    (tmp_path / "taken.png").mkdir()
+    locked = tmp_path / "locked"
+    locked.mkdir(mode=0o500)
     out = str(tmp_path / "out.png")
     c, s = str(CONTENT), str(STYLE)
     argv = {
@@ -148,6 +154,8 @@ def test_bad_input_gives_one_clear_line(case: str, expect: str, tmp_path: Path,
         "bad_extension": ["render", c, s, "-o", str(tmp_path / "out.gif")],
         "weights_mismatch": ["render", c, s, "-o", out, "--style-weights", "1", "2"],
         "missing_weights": ["render", c, s, "-o", out, "--weights", str(tmp_path / "nofile.pth")],
+        "output_is_folder": ["render", c, s, "-o", str(tmp_path / "taken.png")],
+        "read_only_folder": ["render", c, s, "-o", str(locked / "out.png")],
     }[case]
     # Every case fails before the run; --steps 1 keeps a wrongly accepted one short anyway.
     rc = main([*argv, "--steps", "1", "--coarse-steps", "0", "-q"])
@@ -155,7 +163,7 @@ def test_bad_input_gives_one_clear_line(case: str, expect: str, tmp_path: Path,
     assert rc != 0
     assert line.startswith("nst-desktop: error:")
     assert expect in line
-    assert not (tmp_path / "out.png").exists()
+    assert not (tmp_path / "out.png").exists() and not (locked / "out.png").exists()
 
 
 def test_every_params_field_has_an_option() -> None:

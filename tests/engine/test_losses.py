@@ -97,3 +97,13 @@ def test_total_loss_weights_and_blend() -> None:
     assert torch.isclose(terms["style"], expected)
     assert terms["tv"] == 0
     assert torch.isclose(terms["total"], terms["content"] + terms["style"])
+
+
+def test_gram_is_the_same_for_channels_last_features() -> None:
+    f = torch.randn(1, 16, 7, 9)
+    cl = f.contiguous(memory_format=torch.channels_last)
+    assert torch.allclose(gram_matrix(cl), gram_matrix(f), atol=1e-5)
+
+
+def test_gram_of_bfloat16_features_is_float32() -> None:
+    assert gram_matrix(torch.randn(1, 8, 4, 4).bfloat16()).dtype == torch.float32

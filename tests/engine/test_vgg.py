@@ -80,3 +80,13 @@ def test_helpers() -> None:
     assert layer_channels("relu3_2") == 256
     # conv1_1 on 224x224: 2 * 9 * 3 * 64 * 224^2
     assert conv_flops(224, 224, "relu1_1") == 2 * 9 * 3 * 64 * 224 * 224
+
+
+def test_bfloat16_convolutions_stay_close_to_float32(caffe, photo) -> None:
+    half = VGG19(caffe).set_compute_dtype(torch.bfloat16)
+    full = VGG19(caffe)
+    with torch.no_grad():
+        a = full(_t(photo), ["relu3_1"])["relu3_1"]
+        b = half(_t(photo), ["relu3_1"])["relu3_1"]
+    assert b.dtype == torch.bfloat16
+    assert float((gram_matrix(a) - gram_matrix(b)).norm() / gram_matrix(a).norm()) < 0.03

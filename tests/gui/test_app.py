@@ -33,3 +33,12 @@ def test_window_opens_without_importing_torch(tmp_path: object) -> None:
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
                          timeout=60, check=True)
     assert out.stdout.strip().splitlines()[-1] == "False"
+
+
+def test_theme_palettes_follow_light_and_dark() -> None:
+    from nst_desktop.gui.theme import palette_for
+
+    dark, light = palette_for(True), palette_for(False)
+    role = dark.ColorRole
+    assert dark.color(role.Window).lightness() < 80 < light.color(role.Window).lightness()
+    assert dark.color(role.Text).lightness() > 160 > light.color(role.Text).lightness()
