@@ -60,40 +60,65 @@ EQUAL_SCHEDULE: dict[str, Any] = {"min_size": 192, "scale_ratio": 2.0 ** 0.5, "c
 
 #: The race is cut off at this fraction of pastiche's time (the target is 0.25): past it
 #: the verdict is known, and the run must fit the machine's time.
-RACE_CAP = 0.6
+RACE_CAP = 0.5
 
 
-def run_child(cmd: list[str], log: Path, timeout: float | None = None) -> dict[str, float]:
-    """Run ``cmd``; wall seconds and this child's own peak RSS (os.wait4, not cumulative)."""
+def run_child(cmd: list[str], log: Path, budget_s: float | None = None) -> dict[str, Any]:
+    """Run ``cmd``; wall seconds and this child's own peak RSS (os.wait4, not cumulative).
+
+    A child still running after ``budget_s`` is terminated (``cut_off`` is then True).
+    """
     log.parent.mkdir(parents=True, exist_ok=True)
     load_before = os.getloadavg()[0]
     start = time.perf_counter()
+    cut_off = False
     with log.open("w") as fh:
-        proc = subprocess.Popen(cmd, stdout=fh, stderr=subprocess.STDOUT, cwd=ROOT)
-        _, status, usage = os.wait4(proc.pid, 0)
+        env = {**os.environ, "PYTHONUNBUFFERED": "1"}  # rows reach the log even if cut off
+        proc = subprocess.Popen(cmd, stdout=fh, stderr=subprocess.STDOUT, cwd=ROOT, env=env)
+        while True:
+            pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
+            if pid:
+                break
+            if budget_s is not None and time.perf_counter() - start > budget_s and not cut_off:
+                proc.terminate()
+                cut_off = True
+            time.sleep(0.2)
     wall = time.perf_counter() - start
     # Other users' load on this shared machine, for the record: 1-min load averages.
     load = (load_before, os.getloadavg()[0])
     proc.returncode = os.waitstatus_to_exitcode(status)
-    if proc.returncode != 0:
+    if proc.returncode != 0 and not cut_off:
         raise RuntimeError(f"{cmd[:4]} failed ({proc.returncode}); see {log}:\n"
                            + log.read_text()[-2000:])
     return {"wall_s": wall, "cpu_s": usage.ru_utime + usage.ru_stime,
-            "peak_rss_mib": usage.ru_maxrss / 1024.0, "load_avg": load}
+            "peak_rss_mib": usage.ru_maxrss / 1024.0, "load_avg": load, "cut_off": cut_off}
 
 
-def run_pastiche(content: Path, style: Path, out: Path, size: int, steps: int) -> dict[str, Any]:
+def run_pastiche(content: Path, style: Path, out: Path, size: int, steps: int,
+                 budget_s: float) -> dict[str, Any]:
+    """pastiche with its defaults; it also saves its image every ``every`` steps (``--workspace``,
+    output only), so that a run cut off by ``budget_s`` still yields its last checkpoint."""
+    every = max(1, steps // 20)
+    workspace = out.parent / "pastiche_steps"
+    shutil.rmtree(workspace, ignore_errors=True)
     cmd = [sys.executable, "-m", "pastiche", "--size", str(size), "--num-steps", str(steps),
-           "--info-step", str(max(1, steps // 20)), "--seed", "0",
-           "-c", str(content), "-s", str(style), "-o", str(out)]
+           "--info-step", str(every), "--workspace", str(workspace), "--workspace-step", str(every),
+           "--seed", "0", "-c", str(content), "-s", str(style), "-o", str(out)]
     log = out.with_suffix(".log")
-    info: dict[str, Any] = run_child(cmd, log)
-    # pastiche prints "step elapsed loss" rows; elapsed is from its main() start, i.e.
-    # it excludes interpreter start and the torch import, like the engine's own clock.
-    rows = [tuple(map(float, m.groups())) for m in
+    info: dict[str, Any] = run_child(cmd, log, budget_s)
+    # pastiche prints "step elapsed loss" rows (after saving that step's checkpoint); elapsed
+    # is from its main() start: it excludes interpreter start and the torch import, like the
+    # engine's own clock.
+    rows = [(int(m[1]), float(m[2]), float(m[3])) for m in
             re.finditer(r"^(\d+)\s+([\d.]+)\s+([\d.eE+-]+)\s*$", log.read_text(), re.M)]
-    info.update(command=" ".join(["python"] + cmd[1:]), trajectory=rows,
-                run_s=rows[-1][1] if rows else info["wall_s"], final_loss=rows[-1][2] if rows else None)
+    images = {step: workspace / f"{step:0{len(str(steps))}d}.png" for step, _, _ in rows}
+    last = rows[-1]
+    if not info["cut_off"]:
+        images[last[0]] = out
+    else:
+        shutil.copy(images[last[0]], out)
+    info.update(command=" ".join(["python"] + cmd[1:]), trajectory=rows, steps_done=last[0],
+                run_s=last[1], final_loss=last[2], checkpoints={k: str(v) for k, v in images.items()})
     return info
 
 
@@ -121,13 +146,13 @@ def run_job(job: dict[str, Any]) -> None:
     control = RunControl()
     info: dict[str, Any] = {}
     if job["mode"] == "defaults":
-        params = DEFAULTS.with_changes(size=job["size"])
+        params = DEFAULTS.with_changes(size=job["size"], **job.get("overrides", {}))
         content, style = load_image(job["content"]), load_image(job["style"])
         callback = None
     else:
         params = PRESETS["pastiche"].with_changes(size=job["size"], steps=job["steps"], **job["schedule"])
         content, style = to_float(load_rgb(Path(job["content"]))), to_float(load_rgb(Path(job["style"])))
-        callback = _Race(job["target"], job["time_cap_s"], content, style, control, info)
+        callback = _Race(job["targets"], job["time_cap_s"], content, style, control, info)
     if callback is not None:
         callback.cpu0 = time.process_time()
     result = stylize(content, [StyleInput(style, 1.0, "style")], params, callback=callback,
@@ -141,22 +166,26 @@ def run_job(job: dict[str, Any]) -> None:
 
 
 class _Race:
-    """Progress callback of the equal-objective run: stops once the 8-bit image reaches the target.
+    """Progress callback of the equal-objective run: when does the 8-bit image reach each target?
 
-    At each final-scale step whose reported loss is near the target, it scores the step's
-    preview (the best image so far, as 8-bit: exactly what would be saved) with the
-    benchmark's scorer. Scoring time is measured and subtracted from the engine's clock.
+    Targets are pastiche's objective at several of its steps (its checkpoints), the last
+    one being its final image. At each final-scale step whose reported loss is near the
+    next target, the step's preview (the best image so far, as 8-bit: exactly what would be
+    saved) is scored with the benchmark's scorer; scoring time is measured and subtracted
+    from the engine's clock. The run stops once the last target is reached or at the cap.
     """
 
-    def __init__(self, target: float, cap_s: float, content: Any, style: Any, control: Any,
-                 info: dict[str, Any]) -> None:
-        self.target, self.cap_s, self.control, self.info = target, cap_s, control, info
+    def __init__(self, targets: list[dict[str, float]], cap_s: float, content: Any, style: Any,
+                 control: Any, info: dict[str, Any]) -> None:
+        self.targets = sorted(targets, key=lambda t: -t["objective"])
+        self.cap_s, self.control, self.info = cap_s, control, info
         self.images = (content, style)
         self.scorer: Scorer | None = None
         self.overhead = 0.0
         self.cpu0 = self.cpu_overhead = 0.0  # process CPU seconds (all threads)
         self.trace: list[tuple[float, int, int, float]] = []
-        info["trace"] = self.trace
+        self.reached: dict[int, dict[str, float]] = {}
+        info.update(trace=self.trace, reached=self.reached, checks=[])
 
     def __call__(self, ev: Any) -> None:
         now = ev.elapsed_s - self.overhead
@@ -164,13 +193,14 @@ class _Race:
         if ev.scale_index != ev.scale_count - 1 or ev.preview is None:
             return
         if now > self.cap_s:
-            self.info["reached_s"] = None
             self.control.stop()
             return
+        pending = [t for t in self.targets if int(t["step"]) not in self.reached]
+        goal = pending[0]["objective"]
         # The engine's reported loss (reduced-precision features) only says when to look;
         # the verdict is the 8-bit image's fp32 score. Near the target, look every 3rd step.
         total = ev.losses["total"]
-        if total > 1.10 * self.target or (total > self.target and ev.step % 3):
+        if total > 1.10 * goal or (total > goal and ev.step % 3):
             return
         start, cpu_start = time.perf_counter(), time.process_time()
         cpu_now = cpu_start - self.cpu0 - self.cpu_overhead
@@ -179,10 +209,12 @@ class _Race:
         score = self.scorer.scores(ev.preview)["objective"]
         self.overhead += time.perf_counter() - start
         self.cpu_overhead += time.process_time() - cpu_start
-        self.info.setdefault("checks", []).append((ev.step, ev.losses["total"], score))
-        if score <= self.target:
-            self.info.update(reached_s=now, reached_step=ev.total_step, reached_score=score,
-                             reached_cpu_s=cpu_now)
+        self.info["checks"].append((ev.step, total, score))
+        for t in pending:
+            if score <= t["objective"]:
+                self.reached[int(t["step"])] = {"s": now, "cpu_s": cpu_now, "step": ev.total_step,
+                                                "score": score}
+        if len(self.reached) == len(self.targets):
             self.control.stop()
 
 
@@ -191,8 +223,8 @@ def bench_pair(content_name: str, style_name: str, args: argparse.Namespace) -> 
     style = next((IMAGES / "style").glob(style_name + ".*"))
     tag = f"{content_name}+{style_name}_{args.size}"
     out = OUT / tag
-    print(f"== {tag}: pastiche {args.steps} steps ...", flush=True)
-    past = run_pastiche(content, style, out / "pastiche.png", args.size, args.steps)
+    print(f"== {tag}: pastiche {args.steps} steps (budget {args.pastiche_budget:.0f} s) ...", flush=True)
+    past = run_pastiche(content, style, out / "pastiche.png", args.size, args.steps, args.pastiche_budget)
     with Image.open(content) as im:
         hw = pastiche_hw(im.size, size=args.size)
     with Image.open(style) as im:
@@ -201,28 +233,40 @@ def bench_pair(content_name: str, style_name: str, args: argparse.Namespace) -> 
     scorer = Scorer(content_img, style_img)
     past_img = load_rgb(out / "pastiche.png")
     past.update(scorer.scores(past_img))
-    print(f"   pastiche: {past['run_s']:.1f} s, objective {past['objective']:.4g} "
-          f"(its own final loss {past['final_loss']})", flush=True)
-    # (a) equal objective: same resized inputs as pastiche, race to its score.
+    print(f"   pastiche: {past['steps_done']} steps, {past['run_s']:.1f} s, objective "
+          f"{past['objective']:.4g} (its own last printed loss {past['final_loss']})", flush=True)
+    # (a) equal objective: same resized inputs as pastiche, race to its scores at its checkpoints.
     Image.fromarray(content_img).save(out / "content_in.png")
     Image.fromarray(style_img).save(out / "style_in.png")
-    eq_extra = {"target": past["objective"], "time_cap_s": RACE_CAP * past["run_s"],
+    times = {step: t for step, t, _ in past["trajectory"]}
+    marks = sorted({s for s in times if s and (s % max(1, args.steps // 10) == 0)} | {past["steps_done"]})
+    targets = [{"step": s, "time": times[s],
+                "objective": scorer.scores(load_rgb(Path(past["checkpoints"][s])))["objective"]}
+               for s in marks]
+    past["targets"] = targets
+    eq_extra = {"targets": targets, "time_cap_s": RACE_CAP * past["run_s"],
                 "schedule": EQUAL_SCHEDULE, "steps": 4 * args.steps}
-    print(f"   engine (a) equal objective, target {past['objective']:.4g} ...", flush=True)
+    print(f"   engine (a) equal objective, targets {[round(t['objective']) for t in targets]} ...",
+          flush=True)
     equal = run_engine("equal", out / "content_in.png", out / "style_in.png", out / "engine_equal.png",
                        args.size, eq_extra)
     equal.update(scorer.scores(load_rgb(out / "engine_equal.png")))
-    equal["ratio"] = equal["reached_s"] / past["run_s"] if equal.get("reached_s") else None
-    print(f"   engine (a): reached={equal.get('reached_s')} s, objective {equal['objective']:.4g}, "
-          f"ratio {equal['ratio']}", flush=True)
+    final = equal["reached"].get(str(past["steps_done"]))
+    equal["reached_s"] = final["s"] if final else None
+    equal["ratio"] = final["s"] / past["run_s"] if final else None
+    equal["ratios"] = {t["step"]: (equal["reached"][str(t["step"])]["s"] / t["time"]
+                                   if str(t["step"]) in equal["reached"] else None) for t in targets}
+    print(f"   engine (a): reached={equal['reached_s']} s, objective {equal['objective']:.4g}, "
+          f"ratio {equal['ratio']}, per target {equal['ratios']}", flush=True)
     # (b) defaults against defaults, original files.
     print("   engine (b) defaults ...", flush=True)
-    default = run_engine("defaults", content, style, out / "engine_defaults.png", args.size, {})
+    quick = {"overrides": {"steps": 20, "coarse_steps": 10}} if args.quick else {}
+    default = run_engine("defaults", content, style, out / "engine_defaults.png", args.size, quick)
     default.update(scorer.scores(load_rgb(out / "engine_defaults.png")))
     print(f"   engine (b): {default['run_s']:.1f} s, style {default['style_dist']:.3g}, "
           f"content {default['content_dist']:.3g}", flush=True)
     panel = side_by_side([(content_img, "content"), (style_img, "style"),
-                          (past_img, f"pastiche ({args.steps} steps, {past['run_s']:.0f} s)"),
+                          (past_img, f"pastiche ({past['steps_done']} steps, {past['run_s']:.0f} s)"),
                           (load_rgb(out / "engine_defaults.png"),
                            f"NST Desktop defaults ({default['run_s']:.0f} s)")])
     panel.save(out / "side_by_side.png")
@@ -236,19 +280,32 @@ def main() -> None:
     ap.add_argument("--size", type=int, default=384)
     ap.add_argument("--steps", type=int, default=1000, help="pastiche's --num-steps")
     ap.add_argument("--pairs", nargs="+", default=["tubingen:starry_night"])
+    ap.add_argument("--pastiche-budget", type=float, default=40 * 60.0,
+                    help="cut pastiche off after this many seconds (shared, loaded machine); its last "
+                         "checkpoint then stands for its result")
+    ap.add_argument("--report", type=Path, help="only rewrite RESULTS.md and the picture from a saved "
+                    "out/vs_pastiche_*.json (its run's --size/--steps/--pairs must be given again)")
     ap.add_argument("--worker", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.worker:
         run_job(json.loads(args.worker))
         return
+    if args.report:
+        report = json.loads(args.report.read_text())
+        panel = Image.open(report["results"][0]["panel"])
+        save_small(panel, ROOT / "docs" / "benchmarks" / "side_by_side.png")
+        write_results(report["results"], args, report["machine"], report["date"])
+        return
     if args.quick:
-        args.size, args.steps = 128, 20
-    print(f"# machine: {machine()}\n# date: {today()}", flush=True)
+        args.size, args.steps, args.pastiche_budget = 128, 20, 15.0
+    header = {"machine": machine(), "date": today()}
+    print(f"# machine: {header['machine']}\n# date: {header['date']}", flush=True)
     results = [bench_pair(*pair.split(":"), args) for pair in args.pairs]
-    (OUT / f"vs_pastiche_{args.size}.json").write_text(json.dumps(results, indent=1, default=str))
+    (OUT / f"vs_pastiche_{args.size}.json").write_text(
+        json.dumps(header | {"results": results}, indent=1, default=str))
     if not args.quick:
         save_small(Image.open(results[0]["panel"]), ROOT / "docs" / "benchmarks" / "side_by_side.png")
-        write_results(results, args, machine(), today())
+        write_results(results, args, header["machine"], header["date"])
     else:
         shutil.copy(results[0]["panel"], OUT / "quick_side_by_side.png")
     for r in results:

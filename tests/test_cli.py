@@ -6,7 +6,6 @@ time); one test runs the installed console script in a subprocess.
 
 from __future__ import annotations
 
-import math
 import os
 import shutil
 import signal
@@ -190,26 +189,6 @@ def test_weights_import_of_a_non_weight_file(tmp_path: Path, capsys: pytest.Capt
     bogus.write_text("this is not a weight file")
     assert main(["weights", "import", str(bogus)]) == 1
     assert "vgg19.pth" in _one_line(capsys.readouterr().err)
-
-
-def _event(step: int, total: int) -> ProgressEvent:
-    losses = {"content": 1.0, "style": 2.0, "total": 3.0}
-    return ProgressEvent(scale_index=0, scale_count=2, width=64, height=48, step=step, scale_steps=total,
-                         total_step=step, total_steps=total, losses=losses, elapsed_s=1.0,
-                         remaining_s=math.inf if step < 2 else 65.0)
-
-
-def test_progress_bar_without_terminal_writes_a_line_per_tenth(tmp_path: Path) -> None:
-    log = tmp_path / "log.txt"
-    with log.open("w") as stream:
-        bar = ProgressBar(stream)
-        for step in range(1, 101):
-            bar.update(_event(step, 100))
-        bar.close()
-    lines = log.read_text().splitlines()
-    assert 10 <= len(lines) <= 12
-    assert lines[0].startswith("scale 1/2 64x48 [") and "ETA --:--" in lines[0]
-    assert "100/100" in lines[-1] and "ETA 1:05" in lines[-1] and "loss 3" in lines[-1]
 
 
 def test_console_script_runs_a_render(tmp_path: Path) -> None:

@@ -15,6 +15,7 @@ from PySide6.QtCore import QEvent, QObject, QPoint, QSize, Qt, QTimer, QUrl, Sig
 from PySide6.QtGui import QAction, QColor, QDesktopServices, QIcon, QKeyEvent, QPixmap
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QGridLayout,
     QHBoxLayout,
     QLabel,
     QListView,
@@ -22,8 +23,9 @@ from PySide6.QtWidgets import (
     QListWidgetItem,
     QMenu,
     QMessageBox,
-    QPushButton,
-    QVBoxLayout,
+    QSizePolicy,
+    QStyle,
+    QToolButton,
     QWidget,
 )
 
@@ -33,7 +35,8 @@ from nst_desktop.io.library import Entry, Library
 from nst_desktop.io.metadata import params_from_metadata
 
 ConfirmFn = Callable[[QWidget, str], bool]
-ICON_SIZE = 96
+ICON_SIZE = 72
+GRID_MARGIN = 8  # px around each thumbnail (selection frame)
 ICON_BATCH = 12  # thumbnails decoded per event-loop turn
 _ID_ROLE = Qt.ItemDataRole.UserRole
 
@@ -47,12 +50,13 @@ def ask_confirmation(parent: QWidget, text: str) -> bool:
 
 
 class HistoryPanel(QWidget):
-    """A horizontal strip of history thumbnails with View / Compare / Restore / Delete / Folder."""
+    """A compact horizontal strip of history thumbnails; View / Compare / Restore / Folder /
+    Delete sit in a small grid of buttons at its side and in the right-click menu."""
 
-    entryActivated = Signal(object)  # noqa: N815 - Qt signal name; Entry
-    restoreRequested = Signal(object)  # noqa: N815 - Qt signal name; Params
-    compareRequested = Signal(object, object)  # noqa: N815 - Qt signal name; Entry, Entry
-    entryDeleted = Signal(str)  # noqa: N815 - Qt signal name; entry id
+    entryActivated = Signal(object)  # Entry
+    restoreRequested = Signal(object)  # Params
+    compareRequested = Signal(object, object)  # Entry, Entry
+    entryDeleted = Signal(str)  # entry id
 
     def __init__(self, library: Library, parent: QWidget | None = None, *,
                  confirm: ConfirmFn | None = None,
@@ -83,49 +87,81 @@ class HistoryPanel(QWidget):
         self.list.setMovement(QListView.Movement.Static)
         self.list.setResizeMode(QListView.ResizeMode.Adjust)
         self.list.setIconSize(QSize(ICON_SIZE, ICON_SIZE))
-        self.list.setGridSize(QSize(ICON_SIZE + 16, ICON_SIZE + 28))
+        # No caption under the thumbnails (the time is in the tooltip): the strip stays short
+        # and leaves the height to the picture.
+        self.list.setGridSize(QSize(ICON_SIZE + GRID_MARGIN, ICON_SIZE + GRID_MARGIN))
         self.list.setUniformItemSizes(True)
         self.list.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
-        self.list.setFixedHeight(ICON_SIZE + 48)
+        self.list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
+        self.list.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        scrollbar = self.style().pixelMetric(QStyle.PixelMetric.PM_ScrollBarExtent)
+        self.list.setFixedHeight(ICON_SIZE + GRID_MARGIN + scrollbar + 2 * self.list.frameWidth())
         self.list.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.list.itemClicked.connect(self._on_item_clicked)
         self.list.itemActivated.connect(self._on_item_activated)
         self.list.itemSelectionChanged.connect(self._on_selection_changed)
         self.list.customContextMenuRequested.connect(self._on_context_menu)
         self.list.installEventFilter(self)  # Delete / Backspace key deletes the selection
+        self.list.viewport().installEventFilter(self)  # keeps the empty-history text centred
 
-        self.empty_label = QLabel("Finished images appear here.", self)
+        # Drawn over the empty list rather than in a row of its own.
+        self.empty_label = QLabel("Finished images appear here.", self.list.viewport())
         self.empty_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.empty_label.setEnabled(False)
 
-        self.view_button = self._button("View", "Show the selected image", self.view_selected)
-        self.compare_button = self._button("Compare two", "Compare the two selected images",
-                                           self.compare_selected)
-        self.restore_button = self._button("Restore params", "Load this image's settings to try a variation",
-                                           self.restore_selected)
-        self.delete_button = self._button("Delete", "Delete the selected images from the history",
-                                          self.delete_selected)
-        self.folder_button = self._button("Show in folder", "Open the folder holding this image",
-                                          self.show_selected_in_folder)
-        buttons = QHBoxLayout()
-        for button in (self.view_button, self.compare_button, self.restore_button, self.delete_button,
-                       self.folder_button):
-            buttons.addWidget(button)
-        buttons.addStretch(1)
-
-        layout = QVBoxLayout(self)
+        self._make_actions()
+        layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self.list)
-        layout.addWidget(self.empty_label)
-        layout.addLayout(buttons)
+        layout.setSpacing(4)
+        layout.addWidget(self.list, 1)
+        layout.addLayout(self._button_grid())
+        # The strip never grows taller than its thumbnails: the canvas gets the height.
+        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
 
-    def _button(self, text: str, tip: str, slot: Callable[[], object]) -> QPushButton:
-        button = QPushButton(text, self)
-        button.setToolTip(tip)
-        button.clicked.connect(slot)
-        return button
+    def _make_actions(self) -> None:
+        """One QAction per command, shared by the side buttons and the right-click menu;
+        the menu shows the full text, the buttons the short icon text."""
+        a = self._action
+        self.view_action = a("View", "View", "Show the selected image", self.view_selected)
+        self.compare_action = a("Compare two", "Compare", "Compare the two selected images (select "
+                                "them with Ctrl+click)", self.compare_selected)
+        self.restore_action = a("Restore params", "Restore", "Load this image's settings to try a "
+                                "variation", self.restore_selected)
+        self.folder_action = a("Show in folder", "Folder", "Open the folder holding this image",
+                               self.show_selected_in_folder)
+        self.delete_action = a("Delete", "Delete", "Delete the selected images from the history (Del)",
+                               self.delete_selected)
+
+    def _action(self, text: str, short: str, tip: str, slot: Callable[[], object]) -> QAction:
+        action = QAction(text, self)
+        action.setIconText(short)
+        action.setToolTip(tip)
+        action.setStatusTip(tip)
+        action.triggered.connect(slot)
+        return action
+
+    def _button_grid(self) -> QGridLayout:
+        """A small toolbar at the side: two columns of short buttons."""
+        grid = QGridLayout()
+        grid.setContentsMargins(0, 2, 4, 2)
+        grid.setSpacing(2)
+        buttons = []
+        for action in (self.view_action, self.compare_action, self.restore_action, self.folder_action,
+                       self.delete_action):
+            button = QToolButton(self)
+            button.setDefaultAction(action)
+            button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+            button.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+            grid.addWidget(button, len(buttons) // 2, len(buttons) % 2)
+            buttons.append(button)
+        grid.setRowStretch(3, 1)
+        (self.view_button, self.compare_button, self.restore_button, self.folder_button,
+         self.delete_button) = buttons
+        return grid
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if watched is self.list.viewport() and event.type() == QEvent.Type.Resize:
+            self.empty_label.setGeometry(self.list.viewport().rect())
         if (watched is self.list and event.type() == QEvent.Type.KeyPress
                 and isinstance(event, QKeyEvent)
                 and event.key() in (Qt.Key.Key_Delete, Qt.Key.Key_Backspace)):
@@ -228,12 +264,11 @@ class HistoryPanel(QWidget):
 
     def _on_selection_changed(self) -> None:
         count = len(self._selected_items())
-        for button in (self.view_button, self.restore_button, self.folder_button):
-            button.setEnabled(count == 1)
-        self.compare_button.setEnabled(count == 2)
-        self.delete_button.setEnabled(count >= 1)
-        empty = self.list.count() == 0
-        self.empty_label.setVisible(empty)
+        for action in (self.view_action, self.restore_action, self.folder_action):
+            action.setEnabled(count == 1)
+        self.compare_action.setEnabled(count == 2)
+        self.delete_action.setEnabled(count >= 1)
+        self.empty_label.setVisible(self.list.count() == 0)
 
     def _on_context_menu(self, pos: QPoint) -> None:
         item = self.list.itemAt(pos)
@@ -243,14 +278,11 @@ class HistoryPanel(QWidget):
         menu.exec(self.list.viewport().mapToGlobal(pos))
 
     def context_menu(self) -> QMenu:
-        """The right-click menu, mirroring the buttons and their enabled state."""
+        """The right-click menu: the same actions as the side buttons, with their full names."""
         menu = QMenu(self)
-        for button in (self.view_button, self.compare_button, self.restore_button, self.folder_button,
-                       self.delete_button):
-            action = QAction(button.text(), menu)
-            action.setEnabled(button.isEnabled())
-            action.triggered.connect(button.click)
-            menu.addAction(action)
+        menu.addActions([self.view_action, self.compare_action, self.restore_action, self.folder_action])
+        menu.addSeparator()
+        menu.addAction(self.delete_action)
         return menu
 
     # --- items -------------------------------------------------------------------------------
@@ -264,7 +296,8 @@ class HistoryPanel(QWidget):
         return item
 
     def _make_item(self, entry: Entry, lazy: bool = False) -> QListWidgetItem:
-        item = QListWidgetItem(entry.created.astimezone().strftime("%H:%M"))
+        item = QListWidgetItem()
+        item.setData(Qt.ItemDataRole.AccessibleTextRole, entry.created.astimezone().strftime("%H:%M"))
         item.setData(_ID_ROLE, entry.id)
         item.setToolTip(_tooltip(entry))
         if lazy:

@@ -28,6 +28,7 @@ from nst_desktop.gui.worker import RunThread, StylizeFn
 
 FIRST_PICTURE_BUDGET_S = 120.0  # above this estimate, a first launch switches to the quick preset
 QUICK_PRESET = "draft"
+WARM_UP_DELAY_MS = 300  # after the inputs are shown: the window's first paints come first
 ConfirmFn = Callable[[QWidget, str, str], bool]
 
 
@@ -162,6 +163,12 @@ class MainWindow(QMainWindow):
         else:
             self.inputs.restore(self.settings.read("inputs/content"), self.settings.read("inputs/styles"))
         self._on_inputs_changed()
+        QTimer.singleShot(WARM_UP_DELAY_MS, self._warm_up_engine)
+
+    def _warm_up_engine(self) -> None:
+        # While the user looks at the window, not during their first run (see worker.py).
+        if not self.runner.running:
+            self.runner.warm_up(self.params_panel.params())
 
     def _on_inputs_changed(self) -> None:
         content = self.inputs.content()

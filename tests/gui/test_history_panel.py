@@ -64,7 +64,8 @@ def test_lists_entries_newest_first(qtbot: Any, lib: Library) -> None:
     assert [e.id for e in panel.entries()] == [e.id for e in lib.entries()]
     assert panel.entries()[0].metadata["params"]["seed"] == 2
     qtbot.waitUntil(lambda: panel.icons_pending() == 0, timeout=5000)
-    assert panel.list.item(0).icon().availableSizes() == [QSize(96, 72)]  # the 32x24 thumbnail, scaled
+    size = history_panel.ICON_SIZE
+    assert panel.list.item(0).icon().availableSizes() == [QSize(size, size * 3 // 4)]  # 32x24, scaled
     assert "starry_night.jpg" in panel.list.item(0).toolTip()
     assert panel.empty_label.isHidden()
 
@@ -171,7 +172,7 @@ def test_context_menu_mirrors_the_buttons(qtbot: Any, lib: Library) -> None:
     panel = _panel(qtbot, lib)
     panel.select_ids(lib.entries()[0].id)
     menu = panel.context_menu()
-    state = {a.text(): a.isEnabled() for a in menu.actions()}
+    state = {a.text(): a.isEnabled() for a in menu.actions() if not a.isSeparator()}
     assert state == {"View": True, "Compare two": False, "Restore params": True, "Show in folder": True,
                      "Delete": True}
     view = next(a for a in menu.actions() if a.text() == "View")
@@ -184,9 +185,10 @@ def test_thumbnails_load_in_batches(qtbot: Any, lib: Library, monkeypatch: pytes
     panel = HistoryPanel(lib)
     qtbot.addWidget(panel)
     assert panel.icons_pending() == 3  # nothing decoded while building the window
-    assert panel.list.item(0).icon().availableSizes() == [QSize(96, 96)]  # placeholder
+    size = history_panel.ICON_SIZE
+    assert panel.list.item(0).icon().availableSizes() == [QSize(size, size)]  # placeholder
     qtbot.waitUntil(lambda: panel.icons_pending() == 0, timeout=5000)
-    assert all(panel.list.item(i).icon().availableSizes() == [QSize(96, 72)] for i in range(3))
+    assert all(panel.list.item(i).icon().availableSizes() == [QSize(size, size * 3 // 4)] for i in range(3))
 
 
 def test_delete_key(qtbot: Any, lib: Library) -> None:
@@ -196,3 +198,24 @@ def test_delete_key(qtbot: Any, lib: Library) -> None:
     with qtbot.waitSignal(panel.entryDeleted):
         qtbot.keyClick(panel.list, Qt.Key.Key_Delete)
     assert panel.list.count() == 2
+
+
+def test_strip_is_compact_and_every_command_reachable(qtbot: Any, lib: Library) -> None:
+    panel = _panel(qtbot, lib)
+    # thumbnails + scroll bar, the buttons beside them: no row of buttons or text under the strip
+    assert panel.sizeHint().height() <= 110
+    assert panel.height() <= 110  # the panel refuses the 200 px it was given
+    shown = {b.text(): b.isVisible() for b in (panel.view_button, panel.compare_button,
+                                               panel.restore_button, panel.folder_button,
+                                               panel.delete_button)}
+    assert shown == {"View": True, "Compare": True, "Restore": True, "Folder": True, "Delete": True}
+    assert all(panel.list.geometry().right() < b.geometry().left() for b in (panel.view_button,
+                                                                             panel.delete_button))
+    menu_texts = [a.text() for a in panel.context_menu().actions() if a.text()]
+    assert menu_texts == ["View", "Compare two", "Restore params", "Show in folder", "Delete"]
+
+
+def test_empty_text_is_drawn_over_the_list(qtbot: Any, tmp_path: Path) -> None:
+    panel = _panel(qtbot, Library(tmp_path / "empty"))
+    assert panel.empty_label.parent() is panel.list.viewport()
+    assert panel.empty_label.geometry() == panel.list.viewport().rect()

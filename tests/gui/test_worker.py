@@ -3,13 +3,16 @@ failures as text, and the QThread life cycle."""
 
 from __future__ import annotations
 
+import gc
+import threading
+
 import numpy as np
 import pytest
 from pytestqt.qtbot import QtBot
 
 from nst_desktop.engine.events import StyleInput
 from nst_desktop.engine.params import DEFAULTS
-from nst_desktop.gui.worker import FrameRecorder, RunRequest, RunThread, Worker
+from nst_desktop.gui.worker import FrameRecorder, RunRequest, RunThread, Worker, default_warm_up
 from tests.gui.fakes import FakeStylize
 
 
@@ -130,3 +133,49 @@ def test_real_engine_run_emits_previews_and_finishes(qtbot: QtBot) -> None:
     assert result.image.shape == (36, 48, 3) and not result.stopped
     assert previews and previews[-1].dtype == np.uint8
     assert runner.shutdown(5000)
+
+
+def test_warm_up_runs_once_in_the_worker_thread(qtbot: QtBot) -> None:
+    calls: list[tuple[object, str]] = []
+    runner = RunThread(FakeStylize(), warm_up_fn=lambda p: calls.append((p, threading.current_thread().name)))
+    with qtbot.waitSignal(runner.worker.warmedUp, timeout=5000) as blocker:
+        assert runner.warm_up(DEFAULTS)
+    assert blocker.args == [True]
+    assert calls[0][0] is DEFAULTS and calls[0][1] != threading.main_thread().name  # off the GUI thread
+    assert not runner.warm_up(DEFAULTS)  # once is enough
+    assert runner.shutdown(5000)
+
+
+def test_no_warm_up_after_a_run_or_for_an_injected_engine(qtbot: QtBot) -> None:
+    calls: list[object] = []
+    runner = RunThread(FakeStylize(), warm_up_fn=calls.append)
+    with qtbot.waitSignal(runner.worker.done, timeout=5000):
+        runner.start(_request())
+    assert not runner.warm_up(DEFAULTS)  # the run already paid the one-time costs
+    assert runner.shutdown(5000) and not calls
+    assert not RunThread(FakeStylize()).warm_up(DEFAULTS)  # a fake engine has nothing to warm
+
+
+def test_failed_warm_up_is_not_fatal(qtbot: QtBot) -> None:
+    def broken(params: object) -> None:
+        raise RuntimeError("no weights")
+
+    worker = Worker(FakeStylize(), broken)
+    with qtbot.waitSignal(worker.warmedUp, timeout=1000) as blocker:
+        worker.warm_up(DEFAULTS)
+    assert blocker.args == [False]
+    with qtbot.waitSignal(worker.finished, timeout=5000):  # and runs still work
+        worker.run(_request())
+
+
+@pytest.mark.slow
+def test_default_warm_up_loads_the_weights_and_spares_later_collections() -> None:
+    from nst_desktop.engine.weights import load_caffe_weights
+
+    load_caffe_weights.cache_clear()
+    try:
+        default_warm_up(DEFAULTS.with_changes(device="cpu", init="image", init_image="/missing.png"))
+        assert load_caffe_weights.cache_info().currsize == 1  # the first run will not read the file
+        assert gc.isenabled() and gc.get_freeze_count() > 10_000  # torch's objects: never scanned again
+    finally:
+        gc.unfreeze()
