@@ -30,8 +30,8 @@ SPLIT_GRAB_PX = 8  # how close to the split line a press grabs it
 class Canvas(QWidget):
     """Shows the current image; ``set_before`` gives the image to compare against."""
 
-    zoomChanged = Signal(float)  # noqa: N815 - Qt signal name
-    splitChanged = Signal(bool)  # noqa: N815 - Qt signal name
+    zoomChanged = Signal(float)
+    splitChanged = Signal(bool)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)

@@ -7,8 +7,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from PySide6.QtCore import QMimeData, Signal
-from PySide6.QtGui import QDragEnterEvent, QDropEvent, QIcon
+from PySide6.QtCore import QMimeData, QTimer, Signal
+from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import (
     QFileDialog,
     QHBoxLayout,
@@ -25,7 +25,7 @@ from nst_desktop.engine.events import StyleInput
 from nst_desktop.gui.errors import user_message
 from nst_desktop.gui.image_well import ImageWell
 from nst_desktop.gui.loaded_image import IMAGE_FILTER, LoadedImage, from_qimage, load_file, paths_from_mime
-from nst_desktop.gui.style_row import StyleRow
+from nst_desktop.gui.style_row import StyleDropArea, StyleRow
 from nst_desktop.resources import resource_path
 
 FileDialog = Callable[[QWidget, str, str, str], list[str]]
@@ -62,30 +62,12 @@ class StyleItem:
     weight: float = 1.0
 
 
-class StyleDropArea(QWidget):
-    """The style list's container; accepts dropped files to add as styles."""
-
-    dropped = Signal(QMimeData)
-
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.setAcceptDrops(True)
-
-    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
-        if event.mimeData().hasUrls() or event.mimeData().hasImage():
-            event.acceptProposedAction()
-
-    def dropEvent(self, event: QDropEvent) -> None:
-        self.dropped.emit(event.mimeData())
-        event.acceptProposedAction()
-
-
 class InputsPanel(QWidget):
     """Holds the inputs; ``changed`` on any edit, ``errorOccurred(text)`` for bad files."""
 
     changed = Signal()
-    errorOccurred = Signal(str)  # noqa: N815 - Qt signal name
-    fileOpened = Signal(str)  # noqa: N815 - a path the user chose (for Recent files)
+    errorOccurred = Signal(str)
+    fileOpened = Signal(str)  # a path the user chose (for Recent files)
 
     def __init__(self, parent: QWidget | None = None, file_dialog: FileDialog | None = None) -> None:
         super().__init__(parent)
@@ -99,6 +81,10 @@ class InputsPanel(QWidget):
         self.content_well.dropped.connect(self._on_content_dropped)
         self.style_area = StyleDropArea()
         self.style_area.dropped.connect(self.add_styles_from_mime)
+        # Queued: the dragged row is still inside its drag when the drop arrives, and moving
+        # rebuilds (deletes) the rows.
+        self.style_area.rowMoved.connect(
+            lambda index, position: QTimer.singleShot(0, lambda: self.move_style_to(index, position)))
         self._style_layout = QVBoxLayout(self.style_area)
         self._style_layout.setContentsMargins(0, 0, 0, 0)
         self.empty_styles = QLabel("Drop style images here, or add one below.")
@@ -173,6 +159,20 @@ class InputsPanel(QWidget):
             self._refresh_styles()
             self.changed.emit()
 
+    def move_style_to(self, index: int, position: int) -> None:
+        """Move style ``index`` to ``position`` counted before the move (0: first, count: last),
+        as a drop between two rows asks."""
+        count = len(self._styles)
+        if not 0 <= index < count:
+            return
+        target = min(max(position, 0), count)
+        target = target - 1 if target > index else target
+        if target == index:
+            return
+        self._styles.insert(target, self._styles.pop(index))
+        self._refresh_styles()
+        self.changed.emit()
+
     def set_style_weight(self, index: int, weight: float) -> None:
         self._styles[index].weight = weight
         self.changed.emit()
@@ -190,7 +190,7 @@ class InputsPanel(QWidget):
                 widget.deleteLater()
         self.rows: list[StyleRow] = []
         for index, style in enumerate(self._styles):
-            row = StyleRow(style.loaded, style.weight)
+            row = StyleRow(style.loaded, style.weight, index=index)
             row.weightChanged.connect(lambda w, i=index: self.set_style_weight(i, w))
             row.removeRequested.connect(lambda i=index: self.remove_style(i))
             row.moveRequested.connect(lambda d, i=index: self.move_style(i, d))

@@ -94,6 +94,9 @@ class MainWindow(QMainWindow):
         if self.session.history is not None:
             self.history_dock = self._dock("History", self.session.history,
                                            Qt.DockWidgetArea.BottomDockWidgetArea)
+            # a horizontal strip: above or below the picture, never squeezed into a side column
+            self.history_dock.setAllowedAreas(Qt.DockWidgetArea.TopDockWidgetArea
+                                              | Qt.DockWidgetArea.BottomDockWidgetArea)
         self.actions.build_menus(self.menuBar())
         self.actions.view_menu.addSeparator()
         self.actions.view_menu.addAction(self.side_dock.toggleViewAction())

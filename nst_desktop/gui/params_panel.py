@@ -56,7 +56,7 @@ def apply_preset(current: Params, preset: Params) -> Params:
 class ParamsPanel(QWidget):
     """Edits a :class:`Params`; emits ``paramsChanged(Params)`` after each valid change."""
 
-    paramsChanged = Signal(object)  # noqa: N815 - Qt signal name
+    paramsChanged = Signal(object)
 
     def __init__(self, params: Params = DEFAULTS, parent: QWidget | None = None) -> None:
         super().__init__(parent)

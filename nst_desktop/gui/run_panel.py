@@ -42,9 +42,9 @@ def format_bytes(count: float) -> str:
 class RunPanel(QWidget):
     """Run controls and progress. Emits requests; the main window decides what happens."""
 
-    startRequested = Signal()  # noqa: N815 - Qt signal name
-    pauseToggled = Signal(bool)  # noqa: N815 - True: pause, False: resume
-    stopRequested = Signal()  # noqa: N815 - Qt signal name
+    startRequested = Signal()
+    pauseToggled = Signal(bool)  # True: pause, False: resume
+    stopRequested = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)

@@ -10,7 +10,7 @@ import logging
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QObject, Slot
+from PySide6.QtCore import QObject, Qt, Slot
 
 from nst_desktop.engine.errors import NSTError
 from nst_desktop.engine.events import ImageArray, PreviewArray, RunResult
@@ -46,7 +46,10 @@ class RunSession(QObject):
         self.result_image: ImageArray | None = None
         self.metadata: dict[str, Any] | None = None
         self.frames: list[PreviewArray] = []
-        self._inputs: tuple[str | None, list[str], list[float]] = (None, [], [])
+        self.timelapse_path: Path | None = None  # the stored animation of a history entry on show
+        self.compare_dialog: Any = None
+        self._inputs: tuple[str | None, list[str], list[float]] = (None, [], [])  # of the run
+        self._shown_inputs = self._inputs  # of the picture on show: names its exported file
         self.library: Any = None
         self.history: Any = None
         try:
@@ -105,12 +108,15 @@ class RunSession(QObject):
         if isinstance(partial, RunResult):
             self._show(partial.image)  # the last good picture, before it went wrong
             self.result, self.result_image = partial, partial.image
+            self._shown_inputs = self._inputs
         self.window.run_ended("Failed: the last good picture is kept.")
         self.window.show_error(text)
 
     def _keep(self, result: RunResult) -> None:
         self.result, self.result_image = result, result.image
         self.frames = list(self.window.runner.worker.recorder.frames)
+        self.timelapse_path = None
+        self._shown_inputs = self._inputs
         self._show(result.image)
         self.metadata = self._metadata(result)
         self._add_to_history(result)
@@ -145,27 +151,35 @@ class RunSession(QObject):
             return
         self.result, self.result_image = None, loaded.image
         self.metadata, self.frames = dict(entry.metadata), []
+        # The entry's stored animation stands in for the frames (exported by re-encoding it).
+        path = entry.timelapse_path
+        self.timelapse_path = path if path is not None and Path(path).is_file() else None
+        self._shown_inputs = _inputs_of(entry.metadata)
         self._show(loaded.image)
-        self.window.actions.set_has_result(True, False)
+        self.window.actions.set_has_result(True, self.timelapse_path is not None)
 
     @Slot(object, object)
     def on_compare(self, first: Any, second: Any) -> None:
-        from nst_desktop.gui.loaded_image import load_file
+        """The two pictures (split or side by side) and a table of the settings that differ."""
+        from nst_desktop.gui.compare_dialog import CompareDialog
 
-        try:
-            before, after = load_file(first.image_path), load_file(second.image_path)
-        except NSTError as exc:
-            self.window.show_error(exc.user_text())
-            return
-        self.window.canvas.set_before(array_to_qimage(before.image))
-        self._show(after.image)
-        self.window.canvas.set_split_enabled(True)
+        if self.compare_dialog is not None:
+            self.compare_dialog.close()
+        dialog = CompareDialog(first, second, self.window)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.destroyed.connect(self._on_compare_closed)
+        self.compare_dialog = dialog
+        dialog.show()  # not modal: the artist can keep it open while trying a variation
+
+    @Slot()
+    def _on_compare_closed(self) -> None:
+        self.compare_dialog = None
 
     # --- export ----------------------------------------------------------------------------------
     def default_stem(self) -> str:
         from nst_desktop.gui.export import default_file_stem
 
-        content, styles, _ = self._inputs
+        content, styles, _ = self._shown_inputs
         return default_file_stem(content, [s for s in styles if Path(s).suffix])
 
     def export_image(self) -> Path | None:
@@ -177,11 +191,12 @@ class RunSession(QObject):
                             self.window.save_dialog)
 
     def export_timelapse(self) -> Path | None:
-        if not self.frames:
+        source: list[PreviewArray] | Path | None = self.frames or self.timelapse_path
+        if not source:
             return None
         from nst_desktop.gui.export import export_timelapse
 
-        return export_timelapse(self.window, self.frames, self.default_stem(), self.window.save_dialog)
+        return export_timelapse(self.window, source, self.default_stem(), self.window.save_dialog)
 
     def copy_image(self) -> None:
         if self.result_image is not None:
@@ -201,3 +216,16 @@ class RunSession(QObject):
         from nst_desktop.gui.about_dialog import AboutDialog
 
         AboutDialog(self.window).exec()
+
+
+def _inputs_of(metadata: dict[str, Any]) -> tuple[str | None, list[str], list[float]]:
+    """(content, styles, weights) recorded in a history entry; empty where it has none."""
+    inputs = metadata.get("inputs")
+    inputs = inputs if isinstance(inputs, dict) else {}
+    content, styles, weights = inputs.get("content"), inputs.get("styles"), inputs.get("style_weights")
+    try:
+        weight_list = [float(w) for w in weights] if isinstance(weights, list) else []
+    except (TypeError, ValueError):  # hand-edited metadata: the weights only matter for display
+        weight_list = []
+    return (content if isinstance(content, str) else None,
+            [str(s) for s in styles] if isinstance(styles, list) else [], weight_list)

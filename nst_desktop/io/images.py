@@ -10,6 +10,7 @@ full disk never leaves a half-written picture where a good one was.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import io
 import json
@@ -357,6 +358,18 @@ def _encode(array: Any, fmt_name: str, text: str | None, quality: int) -> bytes:
     return buffer.getvalue()
 
 
+def give_default_mode(fd: int) -> None:
+    """Give a ``mkstemp`` file the permissions a plain ``open()`` would have.
+
+    ``mkstemp`` creates files readable by the owner only (0600); a saved picture must be
+    as readable as any other file the user makes (0666 minus the umask).
+    """
+    umask = os.umask(0)
+    os.umask(umask)
+    with contextlib.suppress(OSError):  # e.g. file systems without POSIX modes
+        os.fchmod(fd, 0o666 & ~umask)
+
+
 def atomic_write(target: Path, data: bytes) -> None:
     """Write ``data`` to a temporary file beside ``target``, then rename it over ``target``.
 
@@ -371,6 +384,7 @@ def atomic_write(target: Path, data: bytes) -> None:
     except OSError as exc:
         raise ImageError(target, f"cannot write in this folder ({exc.strerror or exc}).") from exc
     try:
+        give_default_mode(fd)
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
             handle.flush()

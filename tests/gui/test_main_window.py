@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QMimeData, QUrl
+from PySide6.QtCore import QMimeData, Qt, QUrl
 from PySide6.QtGui import QGuiApplication, QImage
 from pytestqt.qtbot import QtBot
 
@@ -184,8 +184,41 @@ def test_history_restore_and_compare(qtbot: QtBot, make_window: WindowFactory) -
     window.session.history.restoreRequested.emit(DEFAULTS.with_changes(steps=12, size=48))
     assert window.params_panel.params().steps == 12
     assert window.params_panel.controls["steps"].spin.value() == 12
-    window.session.on_compare(older, newer)
-    assert window.canvas.split_enabled() and window.actions.before_after.isChecked()
+    history = window.session.history
+    history.select_ids(older.id, newer.id)
+    history.compare_button.click()
+    dialog = window.session.compare_dialog
+    assert dialog is not None and dialog.isVisible()
+    assert {dialog.entry_a.id, dialog.entry_b.id} == {older.id, newer.id}
+    assert ("Steps", "7", "12") in dialog.rows or ("Steps", "12", "7") in dialog.rows
+    dialog.close()
+    qtbot.waitUntil(lambda: window.session.compare_dialog is None, timeout=2000)
+
+
+def test_old_history_entry_exports_its_timelapse(qtbot: QtBot, make_window: WindowFactory,
+                                                 tmp_path: Path) -> None:
+    from nst_desktop.io.timelapse import read_frames
+
+    asked: list[str] = []
+
+    def save_dialog(parent: object, caption: str, start: str, filters: str, selected: str) -> tuple[str, str]:
+        asked.append(start)
+        return str(tmp_path / "old.gif"), selected
+
+    first = make_window()
+    _small(first)
+    _run(qtbot, first)
+    qtbot.waitUntil(lambda: len(first.session.history.entries()) == 1, timeout=10_000)
+    first.close()
+    second = make_window(save_dialog=save_dialog)  # a new session: the run's frames are gone
+    entry = second.session.history.entries()[0]
+    assert entry.timelapse_path is not None
+    second.session.history.select_ids(entry.id)
+    second.session.history.view_button.click()
+    assert second.actions.export_timelapse.isEnabled()
+    path = second.session.export_timelapse()
+    assert path == tmp_path / "old.gif" and len(read_frames(path)) > 1
+    assert "tubingen" in Path(asked[0]).name  # named after the entry's own inputs
 
 
 @pytest.mark.slow
@@ -242,3 +275,14 @@ def test_weights_menu_sets_the_weights_field(make_window: WindowFactory,
     window.actions.weights.trigger()
     assert window.params_panel.params().weights == "torchvision"
     assert window.params_panel.controls["weights"].edit.text() == "torchvision"
+
+
+def test_history_strip_leaves_the_height_to_the_canvas(qtbot: QtBot, make_window: WindowFactory) -> None:
+    window = make_window()
+    window.resize(1280, 820)
+    qtbot.waitUntil(lambda: window.history_dock.height() > 0)
+    dock = window.history_dock
+    assert dock.height() <= 130, dock.height()  # a strip of thumbnails, title bar included
+    assert window.canvas.height() > 3 * dock.height()
+    areas = Qt.DockWidgetArea
+    assert dock.allowedAreas() == (areas.TopDockWidgetArea | areas.BottomDockWidgetArea)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -165,3 +168,18 @@ def test_unknown_file_spec_is_listed(qtbot: Any, store: FakeStore, tmp_path: Pat
     dialog = _dialog(qtbot, store, spec=str(weights_file))
     assert dialog.selected_spec() == str(weights_file)
     assert dialog.list.count() == 3 and _ok(dialog).isEnabled()
+
+
+def test_opening_the_dialog_does_not_import_torch(tmp_path: Path) -> None:
+    # In a fresh interpreter: this one has torch loaded already. Importing torch takes
+    # seconds; the dialog must open at once.
+    code = ("import sys\n"
+            "from PySide6.QtWidgets import QApplication\n"
+            "app = QApplication([])\n"
+            "from nst_desktop.gui.weights_dialog import WeightsDialog\n"
+            "dialog = WeightsDialog('caffe')\n"
+            "assert dialog._status['caffe'].available, dialog._status\n"
+            "assert 'torch' not in sys.modules, 'torch was imported'\n")
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "NST_DESKTOP_HOME": str(tmp_path)}
+    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr[-2000:]

@@ -436,3 +436,18 @@ def test_thumbnail_keeps_dtype_and_aspect() -> None:
     as_bytes = images.thumbnail(images.to_uint8(_rng_image(40, 80)), 20)
     assert as_bytes.shape == (10, 20, 3) and as_bytes.dtype == np.uint8
     assert images.thumbnail(_rng_image(8, 8), 20).shape == (8, 8, 3)  # never scaled up
+
+
+def test_saved_file_has_default_permissions_not_private(tmp_path: Path) -> None:
+    """mkstemp makes 0600 files; a saved picture must be readable like any other file."""
+    import os
+
+    from nst_desktop.io.images import save_image
+
+    umask = os.umask(0o022)
+    try:
+        target = tmp_path / "out.png"
+        save_image(np.zeros((4, 4, 3), np.float32), target)
+        assert target.stat().st_mode & 0o777 == 0o644
+    finally:
+        os.umask(umask)

