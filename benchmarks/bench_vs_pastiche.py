@@ -274,6 +274,23 @@ def bench_pair(content_name: str, style_name: str, args: argparse.Namespace) -> 
             "panel": str(out / "side_by_side.png")}
 
 
+def rerun_race(result: dict[str, Any], overrides: dict[str, Any]) -> None:
+    """Race (a) again with another engine schedule against a saved run's pastiche targets."""
+    out = Path(result["panel"]).parent
+    past = result["pastiche"]
+    schedule = EQUAL_SCHEDULE | overrides
+    tag = "_".join(f"{k}{v}" for k, v in overrides.items()) or "same"
+    job = {"targets": past["targets"], "time_cap_s": RACE_CAP * past["run_s"], "schedule": schedule,
+           "steps": 4000}
+    equal = run_engine("equal", out / "content_in.png", out / "style_in.png", out / f"race_{tag}.png",
+                       result["equal"]["params"]["size"], job)
+    print(f"schedule {schedule}: load {equal['load_avg']}, steps {equal['steps_done']}")
+    for t in past["targets"]:
+        got = equal["reached"].get(str(t["step"]))
+        print(f"  pastiche step {t['step']:>4} ({t['time']:.0f} s, {t['objective']:.4g}): engine "
+              + (f"{got['s']:.0f} s, ratio {got['s'] / t['time']:.3f}" if got else "not reached"))
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--quick", action="store_true", help="smoke test: 128 px, 20 pastiche steps")
@@ -285,10 +302,16 @@ def main() -> None:
                          "checkpoint then stands for its result")
     ap.add_argument("--report", type=Path, help="only rewrite RESULTS.md and the picture from a saved "
                     "out/vs_pastiche_*.json (its run's --size/--steps/--pairs must be given again)")
+    ap.add_argument("--race", metavar="SCHEDULE_JSON",
+                    help="only rerun race (a) against the targets of a saved --report JSON, with these "
+                         "schedule overrides, e.g. '{\"coarse_steps\": 50}' (for tuning)")
     ap.add_argument("--worker", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.worker:
         run_job(json.loads(args.worker))
+        return
+    if args.report and args.race:
+        rerun_race(json.loads(args.report.read_text())["results"][0], json.loads(args.race))
         return
     if args.report:
         report = json.loads(args.report.read_text())

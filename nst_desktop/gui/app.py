@@ -1,7 +1,8 @@
 """Entry point of the desktop app: ``nst-desktop-app`` (or ``python -m nst_desktop.gui.app``).
 
-The window must appear fast, so nothing here imports torch: the worker imports the
-engine on the first run, and the estimator warms it up in a background thread.
+The window must appear fast, so nothing here imports torch: once the window is up, the
+estimator imports it in a pool thread, then the worker warms the engine up with a tiny run
+in its own thread (see ``worker.default_warm_up``), so the first real run starts at full speed.
 ``--self-test`` runs the packaged self-test offscreen and passes its exit code through.
 With ``NST_DESKTOP_STARTUP_MARKER`` set, the app prints ``WINDOW_EXPOSED <seconds>`` when
 the window is first painted (read by ``benchmarks/bench_gui.py``).

@@ -77,6 +77,11 @@ class Canvas(QWidget):
     def zoom(self) -> float:
         return self._fit_zoom() if self._fit else self._zoom
 
+    def smooth_scaling(self) -> bool:
+        """Smooth when fitting (a small early-scale preview blown up to the window must not
+        look like a mosaic); crisp pixels only when the user zooms in far on purpose."""
+        return self._fit or self.zoom() < 2.0
+
     def is_fit(self) -> bool:
         return self._fit
 
@@ -158,8 +163,7 @@ class Canvas(QWidget):
             painter.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter, self.placeholder)
             return
         rect = self.image_rect()
-        smooth = self.zoom() < 2.0  # show crisp pixels when zoomed in far
-        painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, smooth)
+        painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, self.smooth_scaling())
         painter.drawImage(rect, self._image)
         if self._split_on and not self._before.isNull():
             self._paint_before(painter, rect)

@@ -3,10 +3,15 @@
 ``engine.stylize.estimate`` imports torch and times a small convolution once per device,
 so it runs in the thread pool; requests are debounced (edits come in bursts while a
 slider moves) and only the newest answer is shown.
+
+The engine's figure comes from a speed model; each finished run tells how fast this
+computer really is for these settings, and later estimates are scaled by that measured
+ratio (kept in the settings), so they match what the user actually waits.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from typing import Any
 
@@ -16,6 +21,8 @@ from nst_desktop.engine.params import Params
 
 log = logging.getLogger(__name__)
 DEBOUNCE_MS = 400
+MIN_LEARN_S = 10.0  # shorter runs are mostly start-up overhead: they say little about speed
+SPEED_FACTOR_RANGE = (0.05, 20.0)  # beyond this a measurement is more likely wrong than the model
 
 
 class _Relay(QObject):
@@ -53,8 +60,11 @@ class Estimator(QObject):
     estimated = Signal(object, str)
     unavailable = Signal(str)
 
-    def __init__(self, parent: QObject | None = None, debounce_ms: int = DEBOUNCE_MS) -> None:
+    def __init__(self, parent: QObject | None = None, debounce_ms: int = DEBOUNCE_MS,
+                 speed_factor: float | None = None) -> None:
         super().__init__(parent)
+        self.speed_factor = speed_factor  # measured / modelled time; None until a run measured it
+        self._answer: tuple[object, Any, str] | None = None  # (request key, raw Estimate, device)
         self._relay = _Relay()
         self._relay.answered.connect(self._on_answered)
         self._timer = QTimer(self)
@@ -89,7 +99,36 @@ class Estimator(QObject):
         if result is None:
             self.unavailable.emit(text)
         else:
-            self.estimated.emit(result, text)
+            self._answer = (self._last_key, result, text)
+            self.estimated.emit(self._corrected(result), text)
+
+    def _corrected(self, result: Any) -> Any:
+        if self.speed_factor is None:
+            return result
+        return dataclasses.replace(result, seconds=result.seconds * self.speed_factor)
+
+    def learn(self, params: Params, content_hw: tuple[int, int], n_styles: int, elapsed_s: float
+              ) -> float | None:
+        """After a finished run of these settings: measure how far the model was off, re-emit
+        the current estimate corrected, and return the new factor (None: nothing learnt)."""
+        if self._answer is None or elapsed_s < MIN_LEARN_S:
+            return None
+        key, raw, device = self._answer
+        if key != (params, content_hw, n_styles) or raw.seconds <= 0:
+            return None  # the estimate shown was for other settings
+        low, high = SPEED_FACTOR_RANGE
+        self.speed_factor = min(high, max(low, elapsed_s / raw.seconds))
+        self.estimated.emit(self._corrected(raw), device)
+        return self.speed_factor
+
+    @property
+    def calibrated(self) -> bool:
+        """True once a real run has measured this computer's speed."""
+        return self.speed_factor is not None
+
+    def busy(self) -> bool:
+        """True while an estimate is waiting for its debounce or being computed."""
+        return self._timer.isActive() or self._pending is not None or self.pool.activeThreadCount() > 0
 
     def wait(self, timeout_ms: int = 10000) -> bool:
         return bool(self.pool.waitForDone(timeout_ms))

@@ -145,7 +145,7 @@ class HistoryPanel(QWidget):
         grid = QGridLayout()
         grid.setContentsMargins(0, 2, 4, 2)
         grid.setSpacing(2)
-        buttons = []
+        buttons: list[QToolButton] = []
         for action in (self.view_action, self.compare_action, self.restore_action, self.folder_action,
                        self.delete_action):
             button = QToolButton(self)

@@ -15,7 +15,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QMenu,
     QPushButton,
-    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -95,9 +94,10 @@ class InputsPanel(QWidget):
     def _build(self) -> None:
         add = QPushButton("Add style…")
         add.clicked.connect(self.open_styles)
-        ready = QToolButton()
-        ready.setText("Ready styles")
-        ready.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        # A push button with a menu reserves room for the arrow (a tool button drew it over
+        # the last letter).
+        ready = QPushButton("Ready styles")
+        ready.setToolTip("Styles that come with the app")
         self.ready_menu = QMenu(ready)
         for path in ready_styles():
             action = self.ready_menu.addAction(pretty_name(path))

@@ -28,7 +28,10 @@ from nst_desktop.gui.worker import RunThread, StylizeFn
 
 FIRST_PICTURE_BUDGET_S = 120.0  # above this estimate, a first launch switches to the quick preset
 QUICK_PRESET = "draft"
-WARM_UP_DELAY_MS = 300  # after the inputs are shown: the window's first paints come first
+# The engine warms up (worker.py) after the first estimate: the estimate times a convolution
+# to gauge the computer's speed, which a warm-up running beside it would make look slow.
+# Without an estimate to wait for (no style yet), it starts this long after the inputs load.
+WARM_UP_FALLBACK_MS = 2000
 ConfirmFn = Callable[[QWidget, str, str], bool]
 
 
@@ -61,7 +64,7 @@ class MainWindow(QMainWindow):
         self.params_panel = ParamsPanel(self.settings.read_params())
         self.runner = RunThread(stylize_fn, self)
         self.session = RunSession(self, library)
-        self.estimator = Estimator(self)
+        self.estimator = Estimator(self, speed_factor=self.settings.read("estimate/speed_factor") or None)
         self.actions = Actions(self)
         self.zoom_label = QLabel("")
         self._build()
@@ -148,10 +151,11 @@ class MainWindow(QMainWindow):
         self.inputs.fileOpened.connect(self._on_file_opened)
         self.params_panel.paramsChanged.connect(self._on_params_changed)
         self.estimator.estimated.connect(self._on_estimated)
-        self.estimator.unavailable.connect(lambda text: self.run_panel.set_estimate_text(text))
+        self.estimator.unavailable.connect(self._on_estimate_unavailable)
         worker.progressed.connect(self._on_progress)
         worker.previewReady.connect(self._on_preview)
         worker.finished.connect(self.session.on_finished)
+        worker.finished.connect(self._learn_speed)
         worker.stopped.connect(self.session.on_stopped)
         worker.failed.connect(self.session.on_failed)
         worker.done.connect(self._on_run_done)
@@ -166,10 +170,15 @@ class MainWindow(QMainWindow):
         else:
             self.inputs.restore(self.settings.read("inputs/content"), self.settings.read("inputs/styles"))
         self._on_inputs_changed()
-        QTimer.singleShot(WARM_UP_DELAY_MS, self._warm_up_engine)
+        QTimer.singleShot(WARM_UP_FALLBACK_MS, self._on_warm_up_timer)
+
+    def _on_warm_up_timer(self) -> None:
+        if not self.estimator.busy():  # else the estimate's answer starts the warm-up
+            self._warm_up_engine()
 
     def _warm_up_engine(self) -> None:
-        # While the user looks at the window, not during their first run (see worker.py).
+        # While the user looks at the window, not during their first run (see worker.py);
+        # once only (the runner ignores later calls).
         if not self.runner.running:
             self.runner.warm_up(self.params_panel.params())
 
@@ -205,7 +214,12 @@ class MainWindow(QMainWindow):
             height, width = content.image.shape[:2]
             self.estimator.request(self.params_panel.params(), (height, width), len(self.inputs.styles()))
 
+    def _on_estimate_unavailable(self, text: str) -> None:
+        self.run_panel.set_estimate_text(text)
+        self._warm_up_engine()
+
     def _on_estimated(self, estimate: Any, device: str) -> None:
+        self._warm_up_engine()
         untouched = self.params_panel.params() == self._launch_params
         if (self._first_launch and untouched and estimate.seconds > FIRST_PICTURE_BUDGET_S
                 and not self.runner.running):
@@ -216,7 +230,19 @@ class MainWindow(QMainWindow):
                                          "for a quick first picture.", 10000)
             return
         self._first_launch = False
-        self.run_panel.set_estimate(estimate.seconds, estimate.peak_bytes, device)
+        self.run_panel.set_estimate(estimate.seconds, estimate.peak_bytes, device,
+                                    first_guess=not self.estimator.calibrated)
+
+    def _learn_speed(self, result: Any) -> None:
+        """A finished run tells how fast this computer really is: later estimates use it."""
+        content = self.inputs.content()
+        if content is None:
+            return
+        height, width = content.image.shape[:2]
+        factor = self.estimator.learn(result.params, (height, width), len(self.inputs.styles()),
+                                      result.elapsed_s)
+        if factor is not None:
+            self.settings.write("estimate/speed_factor", factor)
 
     # --- run ---------------------------------------------------------------------------------
     def start_run(self) -> bool:

@@ -31,6 +31,21 @@ def format_duration(seconds: float) -> str:
     return f"{seconds // 3600} h {seconds % 3600 // 60:02d} min"
 
 
+def format_estimate(seconds: float) -> str:
+    """A duration rounded as coarsely as an estimate deserves (it is good to +-50%):
+    'about 40 s', 'about 3 min', 'about 1 h 05 min'; '…' when unknown."""
+    if not math.isfinite(seconds) or seconds < 0:
+        return "…"
+    if seconds < 10:
+        return "a few seconds"
+    if seconds < 55:
+        return f"about {round(seconds / 10) * 10} s"
+    if seconds < 3570:
+        return f"about {max(1, round(seconds / 60))} min"
+    minutes = round(seconds / 300) * 5
+    return f"about {minutes // 60} h {minutes % 60:02d} min"
+
+
 def format_bytes(count: float) -> str:
     for unit in ("B", "KB", "MB", "GB"):
         if count < 1024 or unit == "GB":
@@ -138,10 +153,17 @@ class RunPanel(QWidget):
         )
         self.plot.add_point(event.total_step, event.losses)
 
-    def set_estimate(self, seconds: float, peak_bytes: float, device: str) -> None:
-        self.estimate_label.setText(
-            f"Estimate: about {format_duration(seconds)}, {format_bytes(peak_bytes)} on {device}"
-        )
+    def set_estimate(self, seconds: float, peak_bytes: float, device: str, *,
+                     first_guess: bool = False) -> None:
+        # Worded as a forecast for the settings on screen: after a run it sits under the
+        # real time taken, and must not read as a second measurement of it. Until a run has
+        # measured this computer, the time is only the model's guess: say so.
+        guess = " (first guess)" if first_guess else ""
+        self.estimate_label.setToolTip(
+            "Worked out from a speed model; after the first finished picture it uses the speed "
+            "measured on this computer." if first_guess else "Based on the speed of your last finished run.")
+        self.estimate_label.setText(f"These settings: {format_estimate(seconds)} on the {device}{guess}, "
+                                    f"{format_bytes(peak_bytes)} of memory")
 
     def set_estimate_text(self, text: str) -> None:
         self.estimate_label.setText(text)

@@ -49,7 +49,8 @@ class RunSession(QObject):
         self.timelapse_path: Path | None = None  # the stored animation of a history entry on show
         self.compare_dialog: Any = None
         self._inputs: tuple[str | None, list[str], list[float]] = (None, [], [])  # of the run
-        self._shown_inputs = self._inputs  # of the picture on show: names its exported file
+        # of the picture on show: names its exported file
+        self._shown_inputs: tuple[str | None, list[str], list[float]] = self._inputs
         self.library: Any = None
         self.history: Any = None
         try:

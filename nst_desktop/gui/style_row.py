@@ -150,7 +150,8 @@ class StyleDropArea(QWidget):
     def rows(self) -> list[StyleRow]:
         """The style rows, top to bottom."""
         layout = self.layout()
-        widgets = [layout.itemAt(i).widget() for i in range(layout.count())] if layout else []
+        items = [layout.itemAt(i) for i in range(layout.count())] if layout else []
+        widgets = [item.widget() for item in items if item is not None]
         return [w for w in widgets if isinstance(w, StyleRow)]
 
     def drop_position(self, y: float) -> int:

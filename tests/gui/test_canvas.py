@@ -86,3 +86,14 @@ def test_new_scale_keeps_screen_size(qtbot: QtBot) -> None:
     width = canvas.image_rect().width()
     canvas.set_image(_image(1600, 1200, "green"))  # the next, bigger scale of a run
     assert abs(canvas.image_rect().width() - width) < 1
+
+
+def test_small_preview_fitted_is_smooth_but_a_deliberate_zoom_is_crisp(qtbot: QtBot) -> None:
+    canvas = _canvas(qtbot)
+    canvas.set_image(_image(64, 48, "green"))  # an early coarse-scale preview
+    assert canvas.is_fit() and canvas.zoom() > 2.0
+    assert canvas.smooth_scaling()  # blown up to the window: no mosaic
+    canvas.set_zoom(4.0)
+    assert not canvas.smooth_scaling()  # pixel peeping: show the pixels
+    canvas.set_zoom(1.5)
+    assert canvas.smooth_scaling()

@@ -14,6 +14,7 @@ from nst_desktop.engine.params import DEFAULTS
 from nst_desktop.gui.main_window import MainWindow
 from tests.gui.conftest import WindowFactory
 from tests.gui.fakes import FakeStylize
+from tests.gui.test_estimator import FakeEstimate
 
 
 def _small(window: MainWindow, steps: int = 12) -> None:
@@ -286,3 +287,33 @@ def test_history_strip_leaves_the_height_to_the_canvas(qtbot: QtBot, make_window
     assert window.canvas.height() > 3 * dock.height()
     areas = Qt.DockWidgetArea
     assert dock.allowedAreas() == (areas.TopDockWidgetArea | areas.BottomDockWidgetArea)
+
+
+def test_engine_warms_up_after_the_first_estimate(make_window: WindowFactory,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    window = make_window()
+    asked: list[object] = []
+    monkeypatch.setattr(window.runner, "warm_up", asked.append)
+    monkeypatch.setattr(window.estimator, "busy", lambda: True)
+    window._on_warm_up_timer()
+    assert asked == []  # an estimate is timing the computer: a warm-up beside it would skew it
+    window._on_estimated(type("E", (), {"seconds": 30.0, "peak_bytes": 1e8})(), "CPU")
+    assert asked == [window.params_panel.params()]
+    monkeypatch.setattr(window.estimator, "busy", lambda: False)
+    window._on_warm_up_timer()  # no estimate coming (no style): the timer starts it
+    assert len(asked) == 2  # (the runner itself warms up only once)
+
+
+def test_measured_speed_is_kept_for_the_next_launch(qtbot: QtBot, make_window: WindowFactory) -> None:
+    window = make_window()
+    qtbot.waitUntil(lambda: not window.estimator.busy(), timeout=30_000)  # the real estimate is in
+    content = window.inputs.content()
+    assert content is not None
+    params = window.params_panel.params()
+    key = (params, content.image.shape[:2], len(window.inputs.styles()))
+    window.estimator._last_key, window.estimator._request_id = key, 99
+    window.estimator._on_answered(99, FakeEstimate(600.0, 10**8), "CPU")
+    window._learn_speed(type("R", (), {"params": params, "elapsed_s": 60.0})())
+    assert window.settings.read("estimate/speed_factor") == 0.1
+    assert "about 1 min" in window.run_panel.estimate_label.text()
+    assert "first guess" not in window.run_panel.estimate_label.text()

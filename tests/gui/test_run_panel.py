@@ -8,7 +8,7 @@ from pytestqt.qtbot import QtBot
 
 from nst_desktop.engine.events import ProgressEvent
 from nst_desktop.gui.loss_plot import LossPlot
-from nst_desktop.gui.run_panel import RunPanel, format_bytes, format_duration
+from nst_desktop.gui.run_panel import RunPanel, format_bytes, format_duration, format_estimate
 
 
 def test_format_duration() -> None:
@@ -54,3 +54,26 @@ def test_loss_plot_skips_values_a_log_scale_cannot_show(qtbot: QtBot) -> None:
     image = plot.grab().toImage()  # paints without error, something drawn
     assert image.width() == 300
     assert len(plot.series()["total"]) == 49
+
+
+def test_estimates_are_rounded_as_coarsely_as_they_are_good() -> None:
+    assert format_estimate(4) == "a few seconds"
+    assert format_estimate(38) == "about 40 s"
+    assert format_estimate(183) == "about 3 min"  # not "3 min 03 s": false precision
+    assert format_estimate(1053) == "about 18 min"
+    assert format_estimate(3900) == "about 1 h 05 min"
+    assert format_estimate(math.nan) == "…"
+
+
+def test_estimate_text_reads_as_a_forecast(qtbot: QtBot) -> None:
+    panel = RunPanel()
+    qtbot.addWidget(panel)
+    panel.set_estimate(183, 462.8 * 2**20, "CPU")
+    assert panel.estimate_label.text() == "These settings: about 3 min on the CPU, 462.8 MB of memory"
+
+
+def test_estimate_says_when_it_is_only_a_first_guess(qtbot: QtBot) -> None:
+    panel = RunPanel()
+    qtbot.addWidget(panel)
+    panel.set_estimate(3300, 1e8, "CPU", first_guess=True)
+    assert "about 55 min" in panel.estimate_label.text() and "first guess" in panel.estimate_label.text()

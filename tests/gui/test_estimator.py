@@ -1,0 +1,47 @@
+"""Estimator: answers corrected by the speed a real run measured."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from pytestqt.qtbot import QtBot
+
+from nst_desktop.engine.params import DEFAULTS
+from nst_desktop.gui.estimator import Estimator
+
+
+@dataclass(frozen=True)
+class FakeEstimate:
+    seconds: float
+    peak_bytes: int
+
+
+def _answered(qtbot: QtBot, estimator: Estimator, key: tuple[object, ...], seconds: float) -> list[float]:
+    """Pretend the pool thread answered ``seconds`` for ``key``; the seconds emitted from now on."""
+    shown: list[float] = []
+    estimator.estimated.connect(lambda estimate, device: shown.append(estimate.seconds))
+    estimator._last_key, estimator._request_id = key, 1
+    estimator._on_answered(1, FakeEstimate(seconds, 10), "CPU")
+    return shown
+
+
+def test_a_finished_run_corrects_later_estimates(qtbot: QtBot) -> None:
+    estimator = Estimator()
+    params = DEFAULTS.with_changes(size=320)
+    shown = _answered(qtbot, estimator, (params, (768, 1024), 1), 1700.0)
+    assert shown == [1700.0] and not estimator.calibrated  # the model's figure, as is
+    assert estimator.learn(params, (768, 1024), 1, 170.0) == 0.1  # the run took a tenth of it
+    assert shown == [1700.0, 170.0] and estimator.calibrated  # the label is corrected at once
+    estimator._on_answered(1, FakeEstimate(3000.0, 10), "CPU")  # later answers are scaled too
+    assert shown[-1] == 300.0
+
+
+def test_nothing_is_learnt_from_other_settings_or_short_runs(qtbot: QtBot) -> None:
+    estimator = Estimator(speed_factor=2.0)
+    params = DEFAULTS.with_changes(size=320)
+    _answered(qtbot, estimator, (params, (768, 1024), 1), 100.0)
+    assert estimator.learn(params.with_changes(steps=7), (768, 1024), 1, 50.0) is None
+    assert estimator.learn(params, (768, 1024), 2, 50.0) is None
+    assert estimator.learn(params, (768, 1024), 1, 3.0) is None  # mostly start-up overhead
+    assert estimator.speed_factor == 2.0
+    assert estimator.learn(params, (768, 1024), 1, 1e6) == 20.0  # clamped: a suspend, not a speed
