@@ -1,7 +1,8 @@
 """Compute device and precision choice.
 
 ``auto`` prefers CUDA, then Apple's MPS, then the CPU. Reduced precision applies only to
-the VGG convolutions (through autocast): the image being optimised, the Gram matrices and
+the VGG convolutions (their weights are cast once, see ``VGG19.set_compute_dtype``; the
+name ``autocast_dtype`` is historical): the image being optimised, the Gram matrices and
 the loss sums stay float32, because the optimiser's small steps and the loss sums over
 hundreds of thousands of positions lose too much in 8 mantissa bits.
 """
@@ -64,12 +65,14 @@ def cpu_has_bf16() -> bool:
 
 
 def autocast_dtype(precision: PrecisionMode | str, device: torch.device) -> torch.dtype | None:
-    """Autocast dtype for the VGG convolutions, or None for plain float32.
+    """Compute dtype of the VGG convolutions, or None for plain float32.
 
     ``auto``: CUDA uses bfloat16 where the GPU supports it (Ampere and newer: same speed as
-    float16 with float32's range, so no gradient scaling is needed) and float16 otherwise;
-    the CPU uses bfloat16 only with native support (measured ~1.5x faster per step on a
-    Zen 4 laptop-class CPU; see presets.py); MPS stays float32 (its autocast is limited).
+    float16 with float32's range, so no loss scaling is needed) and float16 otherwise
+    (stylize scales the loss for it); the CPU uses bfloat16 only with native support
+    (AVX512-BF16/AMX: measured 1.6x faster per step on Zen 4 with the same look, see
+    presets.py; emulated bfloat16 is slower than float32); MPS stays float32 (its
+    reduced-precision convolution support varies between macOS versions).
     """
     if precision == "float32":
         return None

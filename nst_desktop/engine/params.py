@@ -154,7 +154,7 @@ class Params:
                        advanced=True, choices=("lbfgs", "adam")),
     )
     lbfgs_history: int = field(
-        default=100,
+        default=30,
         metadata=_meta("L-BFGS history", "Past steps L-BFGS remembers (more: better steps, more memory).",
                        advanced=True, minimum=1, maximum=1000),
     )
@@ -164,12 +164,12 @@ class Params:
                        minimum=1e-5, maximum=1.0, log_scale=True),
     )
     steps: int = field(
-        default=200,
+        default=120,
         metadata=_meta("Steps", "Optimisation steps at the final size (quality versus speed).",
                        minimum=1, maximum=10000),
     )
     coarse_steps: int = field(
-        default=100,
+        default=50,
         metadata=_meta("Steps per coarse scale", "Optimisation steps at each smaller scale.", advanced=True,
                        minimum=0, maximum=10000),
     )

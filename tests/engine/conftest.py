@@ -40,3 +40,15 @@ def painting() -> np.ndarray:
 @pytest.fixture(scope="session")
 def scream() -> np.ndarray:
     return _load(IMAGES / "style" / "the_scream.jpg", 64)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _one_thread():
+    """Tiny images gain nothing from a second thread, and on a busy 2-core machine OpenMP
+    threads waiting at barriers for a descheduled sibling make runs several times slower."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)

@@ -1,6 +1,6 @@
 import pytest
 import torch
-import torch.nn.functional as F
+import torch.nn.functional as F  # noqa: N812
 
 from nst_desktop.engine.losses import (
     PASTICHE_CONTENT_LAYER_WEIGHT,
@@ -33,7 +33,8 @@ def test_content_loss_normalisations() -> None:
     assert content_loss(b, b, "size_invariant") == 0
     assert torch.isclose(content_loss(a, b, "pastiche"), PASTICHE_CONTENT_LAYER_WEIGHT * F.mse_loss(a, b))
     # Relative error: scaling both features by 100 leaves it unchanged.
-    assert torch.isclose(content_loss(100 * a, 100 * b, "size_invariant"), content_loss(a, b, "size_invariant"))
+    scaled = content_loss(100 * a, 100 * b, "size_invariant")
+    assert torch.isclose(scaled, content_loss(a, b, "size_invariant"))
 
 
 def test_style_loss_normalisations() -> None:
@@ -90,7 +91,8 @@ def test_total_loss_weights_and_blend() -> None:
     feats = {"relu1_1": torch.rand(1, 64, 6, 6), "relu4_2": torch.rand(1, 512, 2, 2)}
     params = Params(style_layers=("relu1_1",), style_layer_weights=(1.0,), tv_weight=0.0, style_weight=2.0)
     g1, g2 = torch.rand(64, 64), torch.rand(64, 64)
-    targets = Targets(content={"relu4_2": torch.rand(1, 512, 2, 2)}, style={"relu1_1": [(g1, 0.25), (g2, 0.75)]})
+    targets = Targets(content={"relu4_2": torch.rand(1, 512, 2, 2)},
+                      style={"relu1_1": [(g1, 0.25), (g2, 0.75)]})
     terms = total_loss(feats, torch.rand(1, 3, 6, 6), targets, params)
     g = gram_matrix(feats["relu1_1"])[0]
     expected = 2.0 * (0.25 * style_loss(g, g1, "size_invariant") + 0.75 * style_loss(g, g2, "size_invariant"))

@@ -7,7 +7,7 @@ def test_default_schedule_grows_by_sqrt2_to_the_output_size() -> None:
     longs = [max(s) for s in sizes]
     assert longs == [128, 181, 256, 362, 512]
     assert sizes[-1] == (384, 512)
-    for a, b in zip(longs, longs[1:]):
+    for a, b in zip(longs, longs[1:], strict=False):
         assert 1.3 < b / a < 1.5
 
 

@@ -20,13 +20,14 @@ def test_loss_falls_and_result_differs_from_content(photo, painting) -> None:
     params = TINY.with_changes(min_size=48, steps=15)
     result = stylize(photo, [StyleInput(painting)], params, callback=events.append)
     assert result.image.shape == (36, 48, 3) and result.image.dtype == np.float32
-    assert 0.0 <= result.image.min() and result.image.max() <= 1.0
+    assert result.image.min() >= 0.0 and result.image.max() <= 1.0
     assert not result.stopped and result.steps_done == 15 and result.params == params
     first, last = events[0].losses["total"], min(e.losses["total"] for e in events)
     assert last < 0.7 * first
     assert set(events[0].losses) == {"content", "style", "tv", "total"}
-    from nst_desktop.engine.stylize import resize, to_array
     import torch
+
+    from nst_desktop.engine.stylize import resize, to_array
     content_small = to_array(resize(torch.from_numpy(photo).permute(2, 0, 1)[None], (36, 48)))
     assert np.abs(result.image - content_small).mean() > 0.02
     assert result.loss_history and len(result.loss_history) == 15

@@ -30,7 +30,7 @@ def test_caffe_weights_are_cached(caffe) -> None:
 
 def _fake_torchvision(caffe) -> dict[str, torch.Tensor]:
     sd = {}
-    for index, (name, _cin, _cout) in zip(TORCHVISION_INDEX, CONV_LAYERS):
+    for index, (name, _cin, _cout) in zip(TORCHVISION_INDEX, CONV_LAYERS, strict=True):
         sd[f"features.{index}.weight"] = caffe.state_dict[name + ".weight"]
         sd[f"features.{index}.bias"] = caffe.state_dict[name + ".bias"]
     sd["classifier.0.weight"] = torch.zeros(4, 4)
