@@ -67,7 +67,8 @@ def _check_resources(state: dict[str, Any]) -> str:
 
 
 def _check_weights(state: dict[str, Any]) -> str:
-    from nst_desktop.engine.weights import caffe_weights_path, load_caffe_weights
+    from nst_desktop.engine.weights import load_caffe_weights
+    from nst_desktop.engine.weights_file import caffe_weights_path
 
     weights = load_caffe_weights()
     state["weights"] = weights

@@ -58,3 +58,5 @@ class DivergedError(NSTError):
     """The optimisation produced NaN or infinite values."""
 
     hint = "Try Adam instead of L-BFGS, a lower learning rate, or lower style strength."
+    #: The last good :class:`~nst_desktop.engine.events.RunResult`, when the engine has one.
+    result: object | None = None

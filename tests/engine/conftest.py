@@ -10,7 +10,16 @@ from PIL import Image
 
 from nst_desktop.engine.weights import WeightSet, load_caffe_weights
 
-IMAGES = Path(__file__).resolve().parents[2] / ".." / "shared" / "images"
+_ROOT = Path(__file__).resolve().parents[2]
+_SHARED = _ROOT / ".." / "shared" / "images"
+# The same public-domain pictures ship in resources/, so the suite also runs on a clone
+# without the shared data folder beside it.
+_BUNDLED = {"content": _ROOT / "resources" / "samples", "style": _ROOT / "resources" / "styles"}
+
+
+def _image_path(kind: str, name: str) -> Path:
+    shared = _SHARED / kind / name
+    return shared if shared.is_file() else _BUNDLED[kind] / name
 
 
 def _load(path: Path, long_side: int) -> np.ndarray:
@@ -28,18 +37,18 @@ def caffe() -> WeightSet:
 @pytest.fixture(scope="session")
 def photo() -> np.ndarray:
     """Tübingen, 64 px long side (48x64)."""
-    return _load(IMAGES / "content" / "tubingen.jpg", 64)
+    return _load(_image_path("content", "tubingen.jpg"), 64)
 
 
 @pytest.fixture(scope="session")
 def painting() -> np.ndarray:
     """The Starry Night, 64 px long side."""
-    return _load(IMAGES / "style" / "starry_night.jpg", 64)
+    return _load(_image_path("style", "starry_night.jpg"), 64)
 
 
 @pytest.fixture(scope="session")
 def scream() -> np.ndarray:
-    return _load(IMAGES / "style" / "the_scream.jpg", 64)
+    return _load(_image_path("style", "the_scream.jpg"), 64)
 
 
 @pytest.fixture(scope="session", autouse=True)

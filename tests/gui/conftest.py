@@ -39,3 +39,14 @@ def make_window(qtbot: QtBot, tmp_path: Path) -> Iterator[WindowFactory]:
     for window in windows:
         window.runner.shutdown(5000)
         window.estimator.wait(5000)
+
+
+@pytest.fixture(autouse=True)
+def _clear_clipboard() -> Iterator[None]:
+    """Leave the clipboard empty after each test: mime data still owned by the offscreen
+    clipboard when the interpreter exits crashes Qt at shutdown (exit 139)."""
+    yield
+    from PySide6.QtGui import QGuiApplication
+
+    if QGuiApplication.instance() is not None:
+        QGuiApplication.clipboard().clear()

