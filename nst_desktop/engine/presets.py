@@ -19,8 +19,9 @@ machine, shared with other jobs, Tübingen + The Starry Night, L-BFGS, bf16 conv
 * L-BFGS history 30 instead of torch's 100: after 300 steps the loss differs by 0.4%
   (history 20 vs 100 measured), while the history costs 2 * m * 12 bytes per pixel
   (100 -> 470 MB at 512 px, 1.9 GB at 1024 px; 30 -> 140 MB / 570 MB).
-  One evaluation per step and no line search: a strong-Wolfe search costs 1-3 extra
-  VGG passes per step, more than the steps it saves in this well-scaled problem.
+  One evaluation per step and no line search (not measured: reasoned). A strong-Wolfe
+  search costs 1-3 extra VGG passes per step; with unit steps already accepted by L-BFGS
+  on this well-scaled problem we expect it to cost more than the steps it saves.
 * Weights of 1 (content, style, TV): the size_invariant gains in losses.py were set so
   that these give the classic Gatys look; TV at 1 removes high-frequency VGG noise
   without blurring edges (L1 TV).
