@@ -231,6 +231,13 @@ def _equal_table(r: dict) -> list[str]:
              f"{e['objective']:.4g} after {e['steps_done']} steps (all scales).", "",
              "| pastiche step | pastiche s | pastiche objective | engine s to reach it | engine CPU s "
              "| ratio (target <= 0.25) |", "| ---: | ---: | ---: | ---: | ---: | ---: |"]
+    final = e["reached"].get(str(p["steps_done"]))
+    if final:
+        lines[2] += (f" CPU time (all threads; less sensitive to other users' load): pastiche's process "
+                     f"{p['cpu_s']:.0f} s, the engine to its final score {final['cpu_s']:.0f} s: ratio "
+                     f"**{final['cpu_s'] / p['cpu_s']:.3f}**. 1-min load average before/after: pastiche "
+                     f"{p['load_avg'][0]:.1f}/{p['load_avg'][1]:.1f}, engine "
+                     f"{e['load_avg'][0]:.1f}/{e['load_avg'][1]:.1f}.")
     for t in p["targets"]:
         got = e["reached"].get(str(t["step"]))
         ratio = got["s"] / t["time"] if got else None

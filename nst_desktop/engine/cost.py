@@ -1,15 +1,24 @@
 """Cheap up-front estimate of a run's time and peak memory, for the GUI to show before a run.
 
-Time = FLOPs of all VGG passes of the run / the device's measured convolution throughput.
-The throughput is measured once per process, device and precision by running VGG's first
-five convolution shapes on a 96 px image (random weights, ~0.1 s) and cached;
-``NETWORK_EFFICIENCY`` converts it to the rate a whole optimisation step achieves.
+Time per optimisation step = a fixed per-step overhead + FLOPs / sustained throughput.
+Both are measured once per process, device, precision and thread count (``calibrate``,
+~0.1-0.2 s) by timing forward + input-gradient passes through VGG's convolutions up to
+conv5_1 (random weights, so no weight file is read) at two small sizes:
+
+* the difference between the two sizes gives the FLOP rate the convolutions sustain on
+  big images. A single small pass would not: at 96 px most of its time is per-operation
+  overhead (thread hand-offs, oneDNN dispatch), so it under-rated a 2-core CPU ~10x
+  whenever the cores were busy, and the estimate came out ~10x too long;
+* what is left of the small pass's time is the size-independent overhead of a pass;
+* the first call at the second size pays oneDNN's primitive creation for new shapes,
+  which a run pays again at every new scale size.
 """
 
 from __future__ import annotations
 
 import functools
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import torch
@@ -18,51 +27,105 @@ import torch.nn.functional as F  # noqa: N812
 from nst_desktop.engine.devices import autocast_dtype, pick_device, use_channels_last
 from nst_desktop.engine.params import VGG19_LAYERS, Params
 from nst_desktop.engine.schedule import scale_sizes, steps_per_scale
-from nst_desktop.engine.vgg import LAYER_INDEX, conv_flops
+from nst_desktop.engine.vgg import LAYER_INDEX, POOL_AFTER, conv_flops
 from nst_desktop.engine.weights import CONV_LAYERS
 
-#: Whole-network step rate relative to the calibration passes: the deeper, wider layers run
-#: nearer peak than the early ones, the Gram matrices and the optimiser cost extra. 0.85
-#: made estimated and measured seconds per step agree within 10-20% at 256 px on the
-#: development CPU, in bfloat16 and float32 (measured under varying load).
-NETWORK_EFFICIENCY = 0.85
 #: Backward (input gradients only: the weights are frozen) costs about one more forward.
 PASSES_PER_STEP = 2.0
+#: Step rate relative to the calibration's convolutions: the Gram matrices and losses (always
+#: float32) cost extra, relatively more when the convolutions run in 16 bits. Fitted to real
+#: stylize() steps at 128-384 px on the development CPU (Zen 4, 1 and 2 threads): measured
+#: step times came within -8..+8% (bfloat16) and -15% (float32) of the model.
+NETWORK_EFFICIENCY = 0.8
+NETWORK_EFFICIENCY_FP32 = 1.0
+#: A step's fixed overhead in calibration-pass overheads: a step runs ~5x as many small
+#: operations as the bare convolution pass (losses, Gram matrices, L-BFGS updates).
+STEP_OVERHEAD_PASSES = 3.0
+#: px; 4x apart in FLOPs and small enough to stay cheap on a CPU; GPUs need bigger images
+#: before the arithmetic outweighs the kernel launches.
+CALIBRATION_SIZES = {"cpu": (32, 64), "gpu": (64, 384)}
+MAX_OVERHEAD_SHARE = 10.0  # the fitted rate is at most this many times the plain average
+CALIBRATION_DEPTH = "relu5_1"  # the default style layers' deepest
 WEIGHT_BYTES = 80_000_000  # 20 M float32 parameters of the 16 convolutions
+#: Weight copies at the peak: the cached float32 state dict, the model, its 16-bit cast.
+WEIGHTS_PEAK = 2.5
+RUN_FIXED_BYTES = 30_000_000  # torch's and oneDNN's scratch, lazily imported modules
+INPUT_COPIES = 3  # float32 tensor, clamped copy, resized/colour-matched copy
+ACTIVATION_FACTOR = 1.1  # x float32 activation bytes; fitted (see estimate_peak_bytes)
 
 
 @dataclass(frozen=True)
 class Estimate:
-    """Predicted wall time and peak memory of a run (rough: +-50%)."""
+    """Predicted wall time and peak memory of a run (rough: +-30%)."""
 
     seconds: float
     peak_bytes: int
 
 
+@dataclass(frozen=True)
+class Speed:
+    """Measured speed of one device at one precision (see the module docstring)."""
+
+    flops_per_s: float  # sustained convolution throughput (forward + input gradient)
+    pass_overhead_s: float  # size-independent time of one forward + backward pass
+    new_size_s: float  # extra time of the first pass at a new image size
+    float32: bool  # measured at float32 (else at a 16-bit compute dtype)
+
+
+def _calibration_weights(device: torch.device, dtype: torch.dtype, layout: torch.memory_format
+                         ) -> list[torch.Tensor]:
+    # One random draw sliced into every layer's shape: drawing 9 M numbers would cost more
+    # than the timing itself, and the values do not matter as long as they stay finite.
+    depth = LAYER_INDEX[CALIBRATION_DEPTH] + 1
+    pool = torch.randn(max(cin * cout * 9 for _n, cin, cout in CONV_LAYERS), device=device)
+    return [(pool[: cout * cin * 9].view(cout, cin, 3, 3) * (2.0 / (9 * cin)) ** 0.5)
+            .to(dtype=dtype, memory_format=layout) for _name, cin, cout in CONV_LAYERS[:depth]]
+
+
+def _pass(x: torch.Tensor, weights: list[torch.Tensor]) -> None:
+    h = x
+    for weight, layer in zip(weights, VGG19_LAYERS, strict=False):
+        h = F.relu(F.conv2d(h, weight, padding=1), inplace=True)
+        if layer in POOL_AFTER:
+            h = F.max_pool2d(h, 2)
+    h.float().sum().backward()  # type: ignore[no-untyped-call]
+
+
+def _timings(run: Callable[[], None], sync: Callable[[], None], repeats: int = 2) -> tuple[float, float]:
+    """(first call, fastest of ``repeats`` later calls) in seconds."""
+    times = []
+    for _ in range(repeats + 1):
+        start = time.perf_counter()
+        run()
+        sync()
+        times.append(time.perf_counter() - start)
+    return times[0], min(times[1:])
+
+
 @functools.lru_cache(maxsize=8)
-def _throughput(device_name: str, amp: torch.dtype | None) -> float:
-    """Measured FLOP/s of forward + input-gradient passes through VGG's first five
-    convolution shapes (random weights, so no weight file is read) on a 96 px image."""
+def calibrate(device_name: str, amp: torch.dtype | None, threads: int) -> Speed:
+    """Measure :class:`Speed` (cached; ``threads`` is part of the key because the CPU's
+    speed depends on it: pass ``torch.get_num_threads()``)."""
     device = torch.device(device_name)
     dtype = amp or torch.float32
     layout = torch.channels_last if use_channels_last(device) else torch.contiguous_format
-    convs = [(torch.randn(cout, cin, 3, 3, device=device) * (2.0 / (9 * cin)) ** 0.5).to(dtype=dtype,
-             memory_format=layout) for _name, cin, cout in CONV_LAYERS[:5]]
-    x = torch.rand(1, 3, 96, 96, device=device, dtype=dtype).to(memory_format=layout).requires_grad_()
-    flops = PASSES_PER_STEP * conv_flops(96, 96, "relu3_1")
-    best = float("inf")
-    for _ in range(4):  # the first run pays for kernel selection; keep the fastest
-        start = time.perf_counter()
-        h = x
-        for i, weight in enumerate(convs):
-            h = F.relu(F.conv2d(h, weight, padding=1))
-            if i in (1, 3):
-                h = F.max_pool2d(h, 2)
-        h.float().sum().backward()  # type: ignore[no-untyped-call]
-        if device.type == "cuda":
-            torch.cuda.synchronize()
-        best = min(best, time.perf_counter() - start)
-    return flops / max(best, 1e-6)
+    weights = _calibration_weights(device, dtype, layout)
+    sync = {"cuda": torch.cuda.synchronize, "mps": torch.mps.synchronize}.get(device.type, lambda: None)
+    measured = []
+    for size in CALIBRATION_SIZES["cpu" if device.type == "cpu" else "gpu"]:
+        x = torch.rand(1, 3, size, size, device=device, dtype=dtype).to(memory_format=layout)
+        x.requires_grad_()
+        first, best = _timings(functools.partial(_pass, x, weights), sync)
+        flops = PASSES_PER_STEP * conv_flops(size, size, CALIBRATION_DEPTH)
+        measured.append((flops, best, first - best))
+    # The second size's first call pays only for the new shapes, not for one-off set-up.
+    (small_flops, small_s, _), (big_flops, big_s, new_size_s) = measured
+    plain = big_flops / big_s  # the rate if the bigger pass had no overhead at all
+    # Clamped: timing noise in the difference must not give an absurd rate.
+    rate = min(MAX_OVERHEAD_SHARE * plain, max(plain, (big_flops - small_flops) / max(big_s - small_s, 1e-9)))
+    overhead = max(0.0, small_s - small_flops / rate)
+    return Speed(flops_per_s=rate, pass_overhead_s=overhead, new_size_s=max(0.0, new_size_s),
+                 float32=amp is None)
 
 
 def _deepest(params: Params) -> str:
@@ -79,24 +142,47 @@ def _activation_bytes(h: int, w: int, deepest: str, bytes_per: int) -> int:
     return total * bytes_per
 
 
+def estimate_seconds(params: Params, content_hw: tuple[int, int], n_styles: int, speed: Speed) -> float:
+    """Seconds of a run of ``params`` on a device with the measured ``speed``."""
+    deepest = _deepest(params)
+    # Overheads scale with the number of convolutions the run goes through.
+    depth = (LAYER_INDEX[deepest] + 1) / (LAYER_INDEX[CALIBRATION_DEPTH] + 1)
+    step_overhead = STEP_OVERHEAD_PASSES * speed.pass_overhead_s * depth
+    rate = speed.flops_per_s * (NETWORK_EFFICIENCY_FP32 if speed.float32 else NETWORK_EFFICIENCY)
+    sizes = scale_sizes(params, content_hw)
+    seconds = 0.0
+    for (h, w), n in zip(sizes, steps_per_scale(params, len(sizes)), strict=True):
+        per_pass = conv_flops(h, w, deepest)
+        targets = per_pass * (1 + n_styles * params.style_scale**2)  # content + style forwards
+        seconds += targets / rate + speed.new_size_s * depth
+        seconds += n * (step_overhead + PASSES_PER_STEP * per_pass / rate)
+    return seconds
+
+
 def estimate(params: Params, content_hw: tuple[int, int], n_styles: int, device: str = "auto") -> Estimate:
     """Seconds and peak bytes a run of ``params`` will take on ``device``."""
     dev = pick_device(device if device != "auto" else params.device)
     amp = autocast_dtype(params.precision, dev)
-    deepest = _deepest(params)
-    sizes = scale_sizes(params, content_hw)
-    steps = steps_per_scale(params, len(sizes))
-    flops = 0.0
-    for (h, w), n in zip(sizes, steps, strict=True):
-        per_pass = conv_flops(h, w, deepest)
-        targets = per_pass * (1 + n_styles * params.style_scale**2)  # content + style forwards
-        flops += targets + n * PASSES_PER_STEP * per_pass
-    seconds = flops / (_throughput(str(dev), amp) * NETWORK_EFFICIENCY)
-    h, w = sizes[-1]
-    bytes_per = 2 if amp is not None else 4
-    activations = _activation_bytes(h, w, deepest, bytes_per)
+    speed = calibrate(str(dev), amp, torch.get_num_threads())
+    seconds = estimate_seconds(params, content_hw, n_styles, speed)
+    return Estimate(seconds=seconds, peak_bytes=estimate_peak_bytes(params, content_hw, n_styles))
+
+
+def estimate_peak_bytes(params: Params, content_hw: tuple[int, int], n_styles: int) -> int:
+    """Peak memory of a run (no timing): weights, inputs, saved activations, optimiser state.
+
+    Fitted to the peak resident memory of fresh processes (ru_maxrss) at 128-384 px, which
+    it matched within -8..+15%. Activations are counted at 4 bytes in every precision: the
+    16-bit ones come with float32 copies for the Gram matrices and float32 gradients, and
+    measured peaks were the same as float32 runs within noise.
+    """
+    h, w = scale_sizes(params, content_hw)[-1]
     image = 3 * h * w * 4
-    lbfgs = 2 * params.lbfgs_history * image if params.optimizer == "lbfgs" else 2 * image
-    # Gradients of the largest activations live alongside the saved ones during backward.
-    peak = WEIGHT_BYTES * (2 if amp is not None else 1) + int(activations * 1.5) + lbfgs + 8 * image
-    return Estimate(seconds=seconds, peak_bytes=peak)
+    full = 3 * content_hw[0] * content_hw[1] * 4
+    # Inputs are converted at full size (a few copies each); styles assumed photo-sized.
+    inputs = INPUT_COPIES * full * (1 + n_styles)
+    activations = ACTIVATION_FACTOR * _activation_bytes(h, w, _deepest(params), 4)
+    history = min(params.lbfgs_history, params.steps)
+    optimiser = 2 * history * image if params.optimizer == "lbfgs" else 2 * image
+    return int(WEIGHTS_PEAK * WEIGHT_BYTES + RUN_FIXED_BYTES + inputs + activations + optimiser
+               + 8 * image)
