@@ -35,11 +35,12 @@ PASSES_PER_STEP = 2.0
 #: Step rate relative to the calibration's convolutions: the Gram matrices and losses (always
 #: float32) cost extra, relatively more when the convolutions run in 16 bits. Fitted to real
 #: stylize() steps at 128-384 px on the development CPU (Zen 4, 1 and 2 threads): measured
-#: step times came within -8..+8% (bfloat16) and -15% (float32) of the model.
+#: step times came within -10..+12% of the model in bfloat16 and float32.
 NETWORK_EFFICIENCY = 0.8
 NETWORK_EFFICIENCY_FP32 = 1.0
-#: A step's fixed overhead in calibration-pass overheads: a step runs ~5x as many small
-#: operations as the bare convolution pass (losses, Gram matrices, L-BFGS updates).
+#: A step's fixed overhead in calibration-pass overheads. A step runs ~5x as many operations
+#: as the bare convolution pass (losses, Gram matrices, L-BFGS updates), but most of the
+#: extra ones are too small to be spread over threads; 3 fitted steps on a busy 2-core CPU.
 STEP_OVERHEAD_PASSES = 3.0
 #: px; 4x apart in FLOPs and small enough to stay cheap on a CPU; GPUs need bigger images
 #: before the arithmetic outweighs the kernel launches.

@@ -64,7 +64,7 @@ class MainWindow(QMainWindow):
         self.params_panel = ParamsPanel(self.settings.read_params())
         self.runner = RunThread(stylize_fn, self)
         self.session = RunSession(self, library)
-        self.estimator = Estimator(self, speed_factor=self.settings.read("estimate/speed_factor") or None)
+        self.estimator = Estimator(self, speed_factor=self.settings.read("estimate/speed_factor_v2") or None)
         self.actions = Actions(self)
         self.zoom_label = QLabel("")
         self._build()
@@ -242,7 +242,7 @@ class MainWindow(QMainWindow):
         factor = self.estimator.learn(result.params, (height, width), len(self.inputs.styles()),
                                       result.elapsed_s)
         if factor is not None:
-            self.settings.write("estimate/speed_factor", factor)
+            self.settings.write("estimate/speed_factor_v2", factor)
 
     # --- run ---------------------------------------------------------------------------------
     def start_run(self) -> bool:

@@ -31,7 +31,7 @@ DEFAULTS: dict[str, Any] = {
     "window/state": QByteArray(),
     "view/advanced_open": False,
     "paths/last_dir": "",
-    "estimate/speed_factor": 0.0,  # measured / estimated run time; 0: not measured yet
+    "estimate/speed_factor_v2": 0.0,  # measured / estimated run time (v2: cost model of 2026-11); 0: not yet
 }
 
 
