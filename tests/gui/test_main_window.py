@@ -314,6 +314,6 @@ def test_measured_speed_is_kept_for_the_next_launch(qtbot: QtBot, make_window: W
     window.estimator._last_key, window.estimator._request_id = key, 99
     window.estimator._on_answered(99, FakeEstimate(600.0, 10**8), "CPU")
     window._learn_speed(type("R", (), {"params": params, "elapsed_s": 60.0})())
-    assert window.settings.read("estimate/speed_factor") == 0.1
+    assert window.settings.read("estimate/speed_factor_v2") == 0.1
     assert "about 1 min" in window.run_panel.estimate_label.text()
     assert "first guess" not in window.run_panel.estimate_label.text()
