@@ -208,6 +208,9 @@ class _Race:
     def __call__(self, ev: Any) -> None:
         now = ev.elapsed_s - self.overhead
         self.trace.append((round(now, 3), ev.scale_index, ev.step, ev.losses["total"]))
+        if ev.step % 20 == 0:  # progress in the child's log
+            loss = ev.losses["total"]
+            print(f"scale {ev.scale_index} step {ev.step} {now:.1f} s loss {loss:.6g}", flush=True)
         if ev.scale_index != ev.scale_count - 1 or ev.preview is None:
             return
         if now > self.cap_s:

@@ -291,6 +291,8 @@ def _cmd_render(ns: argparse.Namespace) -> int:
     try:
         result = _run(ns, params, content, styles, weights, out)
     except DivergedRunError as exc:  # keep the last good image, then report as usual
+        if exc.result is None:
+            raise
         save_image(exc.result.image, out, run_metadata(exc.result, content, styles, weights))
         raise DivergedError(f"{exc.message} The last good image was saved to {out}.", exc.hint) from exc
     save_image(result.image, out, run_metadata(result, content, styles, weights))

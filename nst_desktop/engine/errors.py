@@ -7,6 +7,11 @@ naming the file and the problem where there is one.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # only for the annotation: events imports params, which imports us
+    from nst_desktop.engine.events import RunResult
+
 
 class NSTError(Exception):
     """Base class: an error whose message is written for the user."""
@@ -59,4 +64,4 @@ class DivergedError(NSTError):
 
     hint = "Try Adam instead of L-BFGS, a lower learning rate, or lower style strength."
     #: The last good :class:`~nst_desktop.engine.events.RunResult`, when the engine has one.
-    result: object | None = None
+    result: RunResult | None = None

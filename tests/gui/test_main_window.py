@@ -180,6 +180,8 @@ def test_history_restore_and_compare(qtbot: QtBot, make_window: WindowFactory) -
     window.params_panel.update_fields(steps=7)
     _run(qtbot, window)
     qtbot.waitUntil(lambda: len(window.session.library.entries()) == 2, timeout=10_000)
+    # The entry is written off the GUI thread and reaches the strip through a queued signal.
+    qtbot.waitUntil(lambda: window.session.history.list.count() == 2, timeout=10_000)
     newer, older = window.session.library.entries()[:2]
     assert newer.metadata["params"]["steps"] == 7
     window.session.history.restoreRequested.emit(DEFAULTS.with_changes(steps=12, size=48))
