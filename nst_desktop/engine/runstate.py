@@ -94,6 +94,11 @@ class RunState:
         assert self._best is not None
         return self._best
 
+    @property
+    def best_loss(self) -> float:
+        """Lowest total loss seen at the current scale (inf before the first evaluation)."""
+        return self._best_loss
+
     def step_done(self) -> None:
         self.step += 1
         self.total_step += 1

