@@ -18,7 +18,7 @@ from PIL import Image, ImageSequence
 
 from nst_desktop.engine.errors import ImageError
 from nst_desktop.engine.events import PreviewArray
-from nst_desktop.io.images import give_default_mode
+from nst_desktop.io.atomic import give_default_mode
 
 FORMATS: dict[str, str] = {".webp": "WEBP", ".gif": "GIF"}
 """Extensions :func:`write_timelapse` understands, with Pillow's format name."""
