@@ -10,10 +10,12 @@ import numpy as np
 import numpy.typing as npt
 from PySide6.QtGui import QImage, QPainter
 
+from nst_desktop.io import images
+
 
 def to_uint8(image: npt.NDArray[np.generic]) -> npt.NDArray[np.uint8]:
     """A contiguous uint8 (H, W, 3) copy of a float 0..1 or uint8 RGB image."""
-    out = image if image.dtype == np.uint8 else (np.clip(image, 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8)
+    out = images.to_uint8(image)
     if out.ndim == 2:
         out = np.repeat(out[:, :, None], 3, axis=2)
     return np.ascontiguousarray(out[:, :, :3])

@@ -7,8 +7,8 @@ The last frame is held longer so the finished image can be seen before the loop 
 
 from __future__ import annotations
 
+import io
 import os
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -18,7 +18,8 @@ from PIL import Image, ImageSequence
 
 from nst_desktop.engine.errors import ImageError
 from nst_desktop.engine.events import PreviewArray
-from nst_desktop.io.atomic import give_default_mode
+from nst_desktop.io.atomic import atomic_write
+from nst_desktop.io.images import to_uint8
 
 FORMATS: dict[str, str] = {".webp": "WEBP", ".gif": "GIF"}
 """Extensions :func:`write_timelapse` understands, with Pillow's format name."""
@@ -100,7 +101,7 @@ def _to_pil(frame: npt.NDArray[np.generic], path: Path, index: int) -> Image.Ima
         raise ImageError(path, f"frame {index} has shape {array.shape}, expected (height, width, 3)")
     if array.dtype != np.uint8:
         # Float previews (0..1) are accepted so callers can pass engine images directly.
-        array = (np.clip(np.nan_to_num(array.astype(np.float32)), 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8)
+        array = to_uint8(array.astype(np.float32))
     return Image.fromarray(np.ascontiguousarray(array), "RGB")
 
 
@@ -114,16 +115,14 @@ def _common_size(images: list[Image.Image], max_side: int | None) -> list[Image.
 
 
 def _atomic_save(first: Image.Image, target: Path, fmt: str, options: dict[str, object]) -> None:
+    """Encode in memory, then write through :func:`atomic_write` (never a half file)."""
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp_name = tempfile.mkstemp(prefix=".tmp-", suffix=target.suffix, dir=target.parent)
     except OSError as exc:
         raise ImageError(target, f"cannot write here ({exc.strerror or exc})") from exc
+    buffer = io.BytesIO()
     try:
-        give_default_mode(fd)
-        with os.fdopen(fd, "wb") as handle:
-            first.save(handle, format=fmt, **options)
-        os.replace(tmp_name, target)
+        first.save(buffer, format=fmt, **options)
     except (OSError, ValueError) as exc:
-        Path(tmp_name).unlink(missing_ok=True)
         raise ImageError(target, f"cannot write the animation ({exc})") from exc
+    atomic_write(target, buffer.getvalue())
