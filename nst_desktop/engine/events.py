@@ -8,12 +8,14 @@ never touches a file path. That keeps the engine testable on arrays made in memo
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
+from nst_desktop.engine.live import Edit, EditQueue
 from nst_desktop.engine.params import Params
 
 ImageArray = npt.NDArray[np.float32]
@@ -48,6 +50,7 @@ class ProgressEvent:
     elapsed_s: float
     remaining_s: float  # estimate; inf before it can be estimated
     preview: PreviewArray | None = None  # present every ``preview_every`` steps and at scale ends
+    edit: Mapping[str, Any] | None = None  # the live edit that landed just before this step
 
     @property
     def fraction(self) -> float:
@@ -66,13 +69,15 @@ class RunResult:
     losses: dict[str, float]  # final loss terms
     device: str  # the device actually used, e.g. "cpu", "cuda:0"
     loss_history: list[dict[str, float]] = field(default_factory=list)
+    edits: tuple[Edit, ...] = ()  # live edits applied during the run (``params`` is the start)
+    start_size: int = 0  # long side the run continued from (promote), 0 for a fresh run
 
 
 ProgressCallback = Callable[[ProgressEvent], None]
 
 
 class RunControl:
-    """Thread-safe pause / resume / stop for a running :func:`stylize` call.
+    """Thread-safe pause / resume / stop / live edits for a running :func:`stylize` call.
 
     The engine calls :meth:`checkpoint` once per step: it blocks while paused and
     returns ``True`` when the run must stop (the engine then returns the best image).
@@ -82,6 +87,11 @@ class RunControl:
         self._stop = threading.Event()
         self._running = threading.Event()  # set = not paused
         self._running.set()
+        self.edits = EditQueue()
+
+    def edit(self, changes: Mapping[str, Any]) -> None:
+        """Change the look of the running picture from the next step on (see engine.live)."""
+        self.edits.submit(changes)
 
     def stop(self) -> None:
         self._stop.set()

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from typing import Any
 
 import numpy as np
 from torch import Tensor
@@ -17,6 +18,7 @@ from nst_desktop.engine.events import (
     RunControl,
     RunResult,
 )
+from nst_desktop.engine.live import Edit
 from nst_desktop.engine.params import Params
 
 Recolour = Callable[[Tensor], Tensor]
@@ -49,6 +51,7 @@ class RunState:
         device: str, started: float, display: Recolour,
     ) -> None:
         self.params, self.sizes, self.steps = params, sizes, steps
+        self.current_params = params  # after live edits
         self.callback, self.control, self.preview_every = callback, control, preview_every
         self.device, self.started, self.display = device, started, display
         self.paused_s = 0.0
@@ -62,6 +65,7 @@ class RunState:
         self._best_loss = math.inf
         self._best_terms: dict[str, float] = {}
         self._last_terms: dict[str, float] = {}
+        self._edit: Mapping[str, Any] | None = None  # reported with the next event
 
     @property
     def scale_steps(self) -> int:
@@ -89,6 +93,13 @@ class RunState:
         if terms["total"] < self._best_loss:
             self._best_loss, self._best_terms = terms["total"], terms
             self._best = x.detach().clone()
+
+    def edited(self, x: Tensor, changes: Mapping[str, Any], params: Params) -> None:
+        """A live edit landed: losses before and after measure different objectives, so the
+        best image starts again from the current one (which is what the artist sees)."""
+        self._best, self._best_loss, self._best_terms = x.detach().clone(), math.inf, {}
+        self._edit = dict(changes)
+        self.current_params = params
 
     def best_image(self) -> Tensor:
         assert self._best is not None
@@ -118,17 +129,18 @@ class RunState:
         if last or (self.preview_every > 0 and self.step % self.preview_every == 0):
             preview = to_preview(to_array(self.display(self.best_image())))
         h, w = self.sizes[self.scale_index]
+        edit, self._edit = self._edit, None
         return ProgressEvent(
             scale_index=self.scale_index, scale_count=len(self.sizes), width=w, height=h,
             step=self.step, scale_steps=self.scale_steps, total_step=self.total_step,
             total_steps=sum(self.steps), losses=dict(self._last_terms), elapsed_s=elapsed,
-            remaining_s=remaining, preview=preview,
+            remaining_s=remaining, preview=preview, edit=edit,
         )
 
-    def result(self, stopped: bool) -> RunResult:
+    def result(self, stopped: bool, edits: tuple[Edit, ...] = (), start_size: int = 0) -> RunResult:
         image = to_array(self.display(self.best_image()))
         return RunResult(
             image=image, params=self.params, stopped=stopped, steps_done=self.total_step,
             elapsed_s=self.elapsed(), losses=dict(self._best_terms or self._last_terms),
-            device=self.device, loss_history=list(self.history),
+            device=self.device, loss_history=list(self.history), edits=edits, start_size=start_size,
         )

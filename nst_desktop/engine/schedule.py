@@ -37,3 +37,16 @@ def scale_sizes(params: Params, content_hw: tuple[int, int]) -> list[tuple[int, 
 def steps_per_scale(params: Params, n_scales: int) -> list[int]:
     """``coarse_steps`` at every scale but the last, ``steps`` at the last."""
     return [params.coarse_steps] * (n_scales - 1) + [params.steps]
+
+
+def first_scale_after(sizes: list[tuple[int, int]], long_side: int) -> int:
+    """Index of the first scale larger than a picture of ``long_side`` px, to continue from it.
+
+    A picture already at a scale's size has done that scale's work; the schedule goes on
+    from the next one up. At least the last scale always runs: continuing from a picture at
+    the output size (a stopped run) refines it there.
+    """
+    for index, (h, w) in enumerate(sizes):
+        if max(h, w) > long_side * 1.02:  # 2 %: rounding of the aspect ratio is not a new scale
+            return index
+    return len(sizes) - 1

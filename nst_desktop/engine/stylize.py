@@ -9,22 +9,20 @@ conditions into the typed errors of :mod:`nst_desktop.engine.errors`.
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 import math
 import threading
 import time
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
 
-import numpy as np
 import torch
-import torch.nn.functional as F  # noqa: N812
 from torch import Tensor
 
 from nst_desktop.engine import colour
 from nst_desktop.engine.cost import Estimate, estimate
 from nst_desktop.engine.devices import autocast_dtype, pick_device, use_channels_last
-from nst_desktop.engine.errors import DivergedError, ImageError, OutOfMemoryError, ParamsError
+from nst_desktop.engine.errors import DivergedError, OutOfMemoryError
 from nst_desktop.engine.events import (
     ImageArray,
     ProgressCallback,
@@ -32,19 +30,32 @@ from nst_desktop.engine.events import (
     RunResult,
     StyleInput,
 )
-from nst_desktop.engine.losses import Targets, gram_matrix, total_loss
+from nst_desktop.engine.inputs import (
+    Inputs,
+    RawInputs,
+    convert_colour_space,
+    initial,
+    layout,
+    load_inputs,
+    prepare,
+    resize,
+    targets,
+    to_tensor,
+)
+from nst_desktop.engine.live import BLEND, RETARGETING, Changes, Edit, check_changes
+from nst_desktop.engine.losses import Targets, total_loss
 from nst_desktop.engine.params import Params
 from nst_desktop.engine.runstate import Recolour, RunState, to_array, to_preview
-from nst_desktop.engine.schedule import scale_sizes, steps_per_scale
+from nst_desktop.engine.schedule import first_scale_after, scale_sizes, steps_per_scale
 from nst_desktop.engine.vgg import VGG19
 from nst_desktop.engine.weights import WeightSet, load_caffe_weights
 
-__all__ = ["DivergedRunError", "Estimate", "estimate", "stylize", "to_array", "to_preview"]
+__all__ = ["DivergedRunError", "Estimate", "estimate", "resize", "stylize", "to_array", "to_preview"]
 
 log = logging.getLogger(__name__)
 
 _model_lock = threading.Lock()
-_model_cache: dict[tuple[int, str, str, str, bool], tuple[WeightSet, VGG19]] = {}
+_model_cache: dict[tuple[object, ...], VGG19] = {}
 
 
 class DivergedRunError(DivergedError):
@@ -55,21 +66,23 @@ class DivergedRunError(DivergedError):
         self.result = result
 
 
-@dataclass(frozen=True)
-class _Inputs:
-    """Run inputs as tensors (1, 3, H, W) at full resolution, colour mode applied."""
+def _weights_identity(weights: WeightSet) -> tuple[object, ...]:
+    """A stable key for a weight set: its name and a fingerprint of its tensors.
 
-    content: Tensor  # what the content loss and "content" init see
-    chroma: Tensor  # the original content, whose colours luminance mode puts back
-    styles: list[tuple[Tensor, float]]  # (image, normalised blend weight)
-    init: Tensor | None
+    Not ``id()``: the io layer builds a new WeightSet object for every run of an imported
+    set, and the model (80 MB, built in about a second) would be rebuilt each time.
+    """
+    state = weights.state_dict
+    probe = tuple(float(state[k].flatten()[:8].double().sum()) for k in ("conv1_1.weight", "conv5_1.bias")
+                  if k in state)
+    return (weights.name, weights.channel_order, weights.scale, weights.mean, weights.std, len(state), probe)
 
 
 def _get_model(
     weights: WeightSet, pooling: str, device: torch.device, dtype: torch.dtype | None
 ) -> VGG19:
     """Build (once per weight set, pooling, device and compute dtype) the VGG19 module."""
-    key = (id(weights), pooling, str(device), str(dtype), use_channels_last(device))
+    key = (_weights_identity(weights), pooling, str(device), str(dtype), use_channels_last(device))
     with _model_lock:
         if key not in _model_cache:
             _model_cache.clear()  # keep one model: each holds 80 MB of weights
@@ -78,104 +91,8 @@ def _get_model(
                 model.set_compute_dtype(dtype)
             if use_channels_last(device):
                 model = model.to(memory_format=torch.channels_last)  # type: ignore[call-overload]
-            _model_cache[key] = (weights, model)  # the WeightSet keeps its id() valid
-        return _model_cache[key][1]
-
-
-def _to_tensor(image: ImageArray, what: str, device: torch.device) -> Tensor:
-    array = np.asarray(image)
-    if array.ndim != 3 or array.shape[2] != 3 or min(array.shape[:2]) < 1:
-        raise ImageError(what, f"expected an RGB image array (H, W, 3), got shape {array.shape}")
-    if not np.isfinite(array).all():
-        raise ImageError(what, "the image contains NaN or infinite values")
-    tensor = torch.from_numpy(np.ascontiguousarray(array, dtype=np.float32))
-    return tensor.permute(2, 0, 1).unsqueeze(0).clamp(0.0, 1.0).to(device).contiguous()
-
-
-def resize(image: Tensor, hw: tuple[int, int]) -> Tensor:
-    """Bicubic resize, antialiased when shrinking, clamped to 0..1."""
-    if tuple(image.shape[-2:]) == hw:
-        return image
-    shrinking = hw[0] * hw[1] < image.shape[-2] * image.shape[-1]
-    out = F.interpolate(image, size=hw, mode="bicubic", align_corners=False, antialias=shrinking)
-    return out.clamp(0.0, 1.0)
-
-
-def _prepare(
-    content: ImageArray, styles: Sequence[StyleInput], params: Params, init_image: ImageArray | None,
-    device: torch.device,
-) -> _Inputs:
-    if not styles:
-        raise ParamsError("Choose at least one style image.")
-    total = sum(max(0.0, s.weight) for s in styles)
-    if total <= 0 or not all(np.isfinite(s.weight) for s in styles):
-        raise ParamsError("Style weights must be non-negative numbers and not all zero.")
-    chroma = _to_tensor(content, "content image", device)
-    style_ts = [_to_tensor(s.image, s.name or f"style image {i + 1}", device) for i, s in enumerate(styles)]
-    weights = [max(0.0, s.weight) / total for s in styles]
-    run_content = chroma
-    if params.colour == "luminance":
-        run_content = colour.luminance(chroma)
-        style_ts = [colour.match_luminance(s, chroma).clamp(0, 1) for s in style_ts]
-    elif params.colour == "histogram":
-        style_ts = [colour.match_histogram(s[0], chroma[0]).unsqueeze(0).clamp(0, 1) for s in style_ts]
-    init = None
-    if params.init == "image":
-        if init_image is None:
-            raise ParamsError("'Start from: image' needs a start image.")
-        init = _to_tensor(init_image, params.init_image or "start image", device)
-        if params.colour == "luminance":
-            init = colour.luminance(init)
-    return _Inputs(run_content, chroma, list(zip(style_ts, weights, strict=True)), init)
-
-
-def _initial(params: Params, inputs: _Inputs, hw: tuple[int, int], gen: torch.Generator) -> Tensor:
-    device = inputs.content.device
-    if params.init == "noise":
-        # Drawn on the CPU from a local generator: identical on every device and thread.
-        return torch.rand((1, 3, *hw), generator=gen).to(device)
-    if params.init == "style":
-        return resize(inputs.styles[0][0], hw)
-    if params.init == "image" and inputs.init is not None:
-        return resize(inputs.init, hw)
-    return resize(inputs.content, hw)
-
-
-def _style_hw(style: Tensor, hw: tuple[int, int], style_scale: float) -> tuple[int, int]:
-    """Style size with style_scale^2 times the output's pixel count, keeping its aspect.
-
-    Matching areas rather than long sides keeps brush strokes the same size relative to
-    the output even when the style is portrait and the photo landscape.
-    """
-    sh, sw = style.shape[-2:]
-    factor = style_scale * (hw[0] * hw[1] / (sh * sw)) ** 0.5
-    return max(16, round(sh * factor)), max(16, round(sw * factor))
-
-
-def _targets(model: VGG19, inputs: _Inputs, params: Params, hw: tuple[int, int]) -> Targets:
-    device = inputs.content.device
-    content_layers = [name for name, w in zip(params.content_layers, params.content_layer_weights,
-                                              strict=True) if w]
-    with torch.inference_mode():
-        content: dict[str, Tensor] = {}
-        if content_layers:
-            feats = model(_layout(resize(inputs.content, hw), device), content_layers)
-            content = {k: v.float() for k, v in feats.items()}
-        style: dict[str, list[tuple[Tensor, float]]] = {layer: [] for layer in params.style_layers}
-        for image, blend in inputs.styles:
-            feats = model(_layout(resize(image, _style_hw(image, hw, params.style_scale)), device),
-                          params.style_layers)
-            for layer in params.style_layers:
-                style[layer].append((gram_matrix(feats[layer])[0], blend))
-    # Clones leave inference mode: inference tensors cannot be saved for the backward pass.
-    return Targets(
-        content={k: v.clone() for k, v in content.items()},
-        style={k: [(g.clone(), b) for g, b in v] for k, v in style.items()},
-    )
-
-
-def _layout(x: Tensor, device: torch.device) -> Tensor:
-    return x.contiguous(memory_format=torch.channels_last) if use_channels_last(device) else x
+            _model_cache[key] = model
+        return _model_cache[key]
 
 
 def _optimizer(params: Params, x: Tensor) -> torch.optim.Optimizer:
@@ -187,47 +104,111 @@ def _optimizer(params: Params, x: Tensor) -> torch.optim.Optimizer:
                              line_search_fn=None, tolerance_grad=0.0, tolerance_change=0.0)
 
 
-def _run_scale(
-    model: VGG19, x: Tensor, targets: Targets, params: Params, state: RunState) -> bool:
-    """Optimise ``x`` in place for one scale; return True if the run was stopped."""
-    device = x.device
-    layers = sorted(set(params.content_layers) | set(params.style_layers))
-    opt = _optimizer(params, x)
+class _Painter:
+    """Optimises the image scale by scale, applying live edits between steps.
 
-    def closure() -> float:
+    Holds what an edit can change: the params, the blend, the colour-prepared inputs and
+    the targets of the current scale. Edits come from the control (live, from another
+    thread) or from a recorded timeline (replay); both are recorded in ``applied``.
+    """
+
+    def __init__(self, model: VGG19, raw: RawInputs, params: Params, state: RunState,
+                 control: RunControl | None, timeline: Sequence[Edit]) -> None:
+        self.model, self.raw, self.params, self.state, self.control = model, raw, params, state, control
+        self.blend = raw.blend
+        self.inputs = prepare(raw, params, self.blend)
+        self.timeline = sorted(timeline, key=lambda e: e.step)
+        self.applied: list[Edit] = []
+        self.targets: Targets | None = None
+        self.hw = (0, 0)
+        self.state.display = _display(params, self.inputs)
+
+    def run_scale(self, x: Tensor, hw: tuple[int, int]) -> bool:
+        """Optimise ``x`` in place at size ``hw``; True if the run was stopped."""
+        self.hw = hw
+        self.targets = targets(self.model, self.inputs, self.params, hw)
+        opt = _optimizer(self.params, x)
+        for _ in range(self.state.scale_steps):
+            if self.state.checkpoint():
+                return True
+            if self._apply_due_edits(x):
+                opt = _optimizer(self.params, x)  # old curvature pairs describe another objective
+            last_total = opt.step(functools.partial(self._closure, opt, x))
+            if self.params.optimizer == "adam":
+                with torch.no_grad():
+                    x.clamp_(0.0, 1.0)  # Adam steps are small; clamping keeps pixels valid
+            elif _lbfgs_went_astray(last_total, self.state.best_loss, x):
+                # Without a line search, L-BFGS can overshoot early in a scale (its curvature
+                # estimate comes from one tiny first step): the loss explodes and the image lands
+                # where whole ReLU layers are dead, the gradient is exactly zero and L-BFGS then
+                # does nothing for the rest of the scale. Go back to the best image and start a
+                # fresh history rather than waste the scale.
+                log.info("L-BFGS went astray at step %d (loss %.3g, best %.3g): restarting from the best "
+                         "image", self.state.step + 1, float(last_total or math.nan), self.state.best_loss)
+                with torch.no_grad():
+                    x.copy_(self.state.best_image())
+                opt = _optimizer(self.params, x)
+            self.state.step_done()
+        return False
+
+    def _closure(self, opt: torch.optim.Optimizer, x: Tensor) -> float:
+        assert self.targets is not None
         opt.zero_grad(set_to_none=True)
-        feats = model(_layout(x, device), layers)
-        terms = total_loss(feats, x, targets, params)
+        layers = sorted(set(self.params.content_layers) | set(self.params.style_layers))
+        feats = self.model(layout(x, x.device), layers)
+        terms = total_loss(feats, x, self.targets, self.params)
         total = terms["total"]
         if not torch.isfinite(total):
             raise DivergedRunError("The optimisation diverged (the loss became NaN or infinite).",
-                                   state.result(stopped=True))
-        _backward(total, x, model.compute_dtype)
+                                   self.state.result(stopped=True))
+        _backward(total, x, self.model.compute_dtype)
         values = torch.stack([v.detach() for v in terms.values()]).tolist()  # one device sync
-        state.evaluated(x, dict(zip(terms, values, strict=True)))
+        self.state.evaluated(x, dict(zip(terms, values, strict=True)))
         return float(values[-1])  # LBFGS only needs the value
 
-    for _ in range(state.scale_steps):
-        if state.checkpoint():
-            return True
-        last_total = opt.step(closure)
-        if params.optimizer == "adam":
-            with torch.no_grad():
-                x.clamp_(0.0, 1.0)  # Adam steps are small; clamping keeps pixels valid
-        elif _lbfgs_went_astray(last_total, state.best_loss, x):
-            # Without a line search, L-BFGS can overshoot early in a scale (its curvature
-            # estimate comes from one tiny first step): the loss explodes and the image lands
-            # where whole ReLU layers are dead, the gradient is exactly zero and L-BFGS then
-            # does nothing for the rest of the scale. Go back to the best image and start a
-            # fresh history rather than waste the scale.
-            log.info("L-BFGS went astray at step %d (loss %.3g, best %.3g): restarting from the best image",
-                     state.step + 1, float(last_total or math.nan), state.best_loss)
-            with torch.no_grad():
-                x.copy_(state.best_image())
-            opt = _optimizer(params, x)
-        state.step_done()
-    return False
+    def _due_changes(self) -> dict[str, object]:
+        """Recorded edits due at this step, then live ones (a live change wins a tie)."""
+        changes: dict[str, object] = {}
+        while self.timeline and self.timeline[0].step <= self.state.total_step:
+            changes.update(self.timeline.pop(0).changes)
+        if self.control is not None:
+            changes.update(self.control.edits.take())
+        return changes
 
+    def _apply_due_edits(self, x: Tensor) -> bool:
+        """Apply the changes due now to the loss, targets and ``x``; True if anything changed."""
+        changes = self._due_changes()
+        if not changes:
+            return False
+        try:
+            new_params, new_blend = check_changes(self.params, changes, len(self.blend))
+        except Exception as exc:  # an invalid edit must not kill a run: log it and paint on
+            log.warning("ignored a live edit %s: %s", changes, exc)
+            return False
+        old, self.params = self.params, new_params
+        self.blend = new_blend if new_blend is not None else self.blend
+        if RETARGETING & set(changes):
+            self._retarget(x, old, changes)
+        self.state.edited(x, changes, new_params)
+        self.applied.append(Edit(self.state.total_step, dict(changes)))
+        log.info("live edit before step %d: %s", self.state.total_step + 1, changes)
+        return True
+
+    def _retarget(self, x: Tensor, old: Params, changes: Changes) -> None:
+        """New colour mode, blend or style scale: new style targets (and colour space)."""
+        self.inputs = prepare(self.raw, self.params, self.blend)
+        if old.colour != self.params.colour:
+            with torch.no_grad():
+                x.copy_(convert_colour_space(x.detach(), old, self.params, self.inputs.chroma))
+            self.state.display = _display(self.params, self.inputs)
+        if set(changes) <= {BLEND} and self.targets is not None:
+            # Only the weights moved: re-weight the Grams already computed (no VGG pass).
+            weights = [w for _, w in self.inputs.styles]
+            self.targets = Targets(self.targets.content, {
+                layer: [(g, w) for (g, _), w in zip(pairs, weights, strict=True)]
+                for layer, pairs in self.targets.style.items()})
+        else:
+            self.targets = targets(self.model, self.inputs, self.params, self.hw)
 
 #: A loss this many times the best of the scale means the last L-BFGS step overshot.
 LBFGS_BLOWUP_FACTOR = 10.0
@@ -291,36 +272,56 @@ def stylize(
     callback: ProgressCallback | None = None,
     control: RunControl | None = None,
     preview_every: int = 10,
+    edits: Sequence[Edit] = (),
+    start_from: ImageArray | None = None,
 ) -> RunResult:
     """Paint ``content`` in the style of ``styles``; see the module docstring.
 
     ``weights=None`` uses the built-in Caffe VGG19. A stopped run returns the best image
-    of the scale it reached, at that scale's size, with ``stopped=True``.
+    of the scale it reached, at that scale's size, with ``stopped=True``. ``edits`` replays
+    a recorded timeline of live edits (``RunResult.edits``); ``control.edit()`` adds live
+    ones. ``start_from`` continues from a picture (a quick look, a stopped run): the
+    scales at or below its size are skipped, so only the larger ones are paid for.
     """
     device = pick_device(params.device)
     amp = autocast_dtype(params.precision, device)  # reduced precision for the convs
     started = time.perf_counter()
     with _memory_errors(device):
         model = _get_model(weights or load_caffe_weights(), params.pooling, device, amp)
-        torch.manual_seed(params.seed)
         gen = torch.Generator().manual_seed(params.seed)
-        inputs = _prepare(content, styles, params, init_image, device)
-        sizes = scale_sizes(params, (inputs.content.shape[-2], inputs.content.shape[-1]))
-        state = RunState(params, sizes, steps_per_scale(params, len(sizes)), callback, control,
-                         preview_every, str(device), started, _display(params, inputs))
-        x = _initial(params, inputs, sizes[0], gen)
+        raw = load_inputs(content, styles, params, init_image, device)
+        sizes = scale_sizes(params, (raw.content.shape[-2], raw.content.shape[-1]))
+        steps = steps_per_scale(params, len(sizes))
+        first = 0 if start_from is None else first_scale_after(sizes, max(start_from.shape[:2]))
+        sizes, steps = sizes[first:], steps[first:]
+        state = RunState(params, sizes, steps, callback, control, preview_every, str(device), started,
+                         lambda t: t.clamp(0.0, 1.0))
+        painter = _Painter(model, raw, params, state, control, edits)
+        x = _start_image(params, painter.inputs, sizes[0], gen, start_from)
         log.info("Style transfer on %s, convolutions in %s, scales %s", device, amp, sizes)
+        stopped = False
         for index, hw in enumerate(sizes):
             x = resize(x, hw).detach().clone().requires_grad_(True)
-            targets = _targets(model, inputs, params, hw)
             state.start_scale(index, x)
-            if _run_scale(model, x, targets, params, state):
-                return state.result(stopped=True)
+            if painter.run_scale(x, hw):
+                stopped = True
+                break
             x = state.best_image()
-        return state.result(stopped=False)
+        start_size = 0 if start_from is None else max(start_from.shape[:2])
+        return state.result(stopped=stopped, edits=tuple(painter.applied), start_size=start_size)
 
 
-def _display(params: Params, inputs: _Inputs) -> Recolour:
+def _start_image(params: Params, inputs: Inputs, hw: tuple[int, int], gen: torch.Generator,
+                 start_from: ImageArray | None) -> Tensor:
+    if start_from is None:
+        return initial(params, inputs, hw, gen)
+    picture = to_tensor(start_from, "start picture", inputs.content.device)
+    # A shown picture in luminance mode carries the photo's chroma; the optimiser works on
+    # its luminance (the chroma is put back for display, as in the run that made it).
+    return colour.luminance(picture) if params.colour == "luminance" else picture
+
+
+def _display(params: Params, inputs: Inputs) -> Recolour:
     """How an optimised image becomes a shown one (puts the photo's chroma back if asked)."""
     if params.colour == "luminance":
         chroma = inputs.chroma
