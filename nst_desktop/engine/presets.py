@@ -71,3 +71,26 @@ PRESETS: dict[str, Params] = {
 def preset_names() -> list[str]:
     """Preset names in display order."""
     return list(PRESETS)
+
+
+#: Long side of a quick look and of a variation (issue: the tweak loop). A 256 px look,
+#: coarse-to-fine from 128 px, shows composition, palette and stroke size; the detail a
+#: print needs comes from promoting it (stylize's ``start_from``), which keeps it.
+QUICK_LOOK_SIZE = 256
+VARIATION_SIZE = 192
+QUICK_LOOK_MIN_SIZE = 128
+#: Steps of a quick look. The loss falls ~94 % of the way in 50 final steps (see above);
+#: 40 at the final scale and 25 at each coarse one keep a 256 px look within ~15 s on a
+#: 2-core CPU. A promoted look keeps its scales and pays the full steps above them.
+QUICK_LOOK_STEPS = 40
+QUICK_LOOK_COARSE_STEPS = 25
+
+
+def quick_look(params: Params, long_side: int = QUICK_LOOK_SIZE) -> Params:
+    """``params`` as a small quick look: same look, ``long_side`` px, fewer steps."""
+    long_side = min(long_side, params.size)
+    return params.with_changes(
+        size=long_side, min_size=min(QUICK_LOOK_MIN_SIZE, long_side),
+        steps=min(params.steps, QUICK_LOOK_STEPS),
+        coarse_steps=min(params.coarse_steps, QUICK_LOOK_COARSE_STEPS),
+    )
