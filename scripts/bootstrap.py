@@ -12,6 +12,7 @@ that a machine without an NVIDIA GPU never downloads the multi-gigabyte CUDA bui
 
 from __future__ import annotations
 
+import ctypes
 import hashlib
 import os
 import platform
@@ -20,6 +21,7 @@ import subprocess
 import sys
 import time
 import venv
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -62,10 +64,81 @@ def _install_torch() -> None:
     if _pip("--no-index", "--no-deps", TORCH, check=False) == 0:
         return
     if sys.platform.startswith("linux") and not _has_nvidia_gpu():
-        # PyPI's Linux wheel is the CUDA build; the CPU index has a +cpu wheel without CUDA.
-        _pip(TORCH, "--index-url", TORCH_CPU_INDEX, "--extra-index-url", "https://pypi.org/simple")
+        # The default Linux wheel is the CUDA build; PyTorch's CPU index has a +cpu wheel without
+        # CUDA. Only torch itself comes from there (--no-deps): its dependencies are installed
+        # with the project in the next step, from whatever index pip is configured to use.
+        _pip("--no-deps", TORCH, "--index-url", TORCH_CPU_INDEX)
     else:
         _pip(TORCH)  # macOS (CPU/MPS), Windows (CPU) and Linux with a GPU
+
+
+# System libraries that Qt 6's xcb platform plugin (PySide6/Qt/plugins/platforms/libqxcb.so and
+# libQt6XcbQpa, read with ldd) loads, outside the ones every desktop has (libc, libstdc++): soname ->
+# (Debian/Ubuntu package, Fedora package). A fresh Debian 12 lacks the first three.
+XCB_LIBRARIES: dict[str, tuple[str, str]] = {
+    "libxcb-cursor.so.0": ("libxcb-cursor0", "xcb-util-cursor"),
+    "libxcb-icccm.so.4": ("libxcb-icccm4", "xcb-util-wm"),
+    "libxcb-keysyms.so.1": ("libxcb-keysyms1", "xcb-util-keysyms"),
+    "libxcb-image.so.0": ("libxcb-image0", "xcb-util-image"),
+    "libxcb-render-util.so.0": ("libxcb-render-util0", "xcb-util-renderutil"),
+    "libxcb-util.so.1": ("libxcb-util1", "xcb-util"),
+    "libxcb-randr.so.0": ("libxcb-randr0", "libxcb"),
+    "libxcb-render.so.0": ("libxcb-render0", "libxcb"),
+    "libxcb-shape.so.0": ("libxcb-shape0", "libxcb"),
+    "libxcb-shm.so.0": ("libxcb-shm0", "libxcb"),
+    "libxcb-sync.so.1": ("libxcb-sync1", "libxcb"),
+    "libxcb-xfixes.so.0": ("libxcb-xfixes0", "libxcb"),
+    "libxcb-xkb.so.1": ("libxcb-xkb1", "libxcb"),
+    "libxcb.so.1": ("libxcb1", "libxcb"),
+    "libX11-xcb.so.1": ("libx11-xcb1", "libX11-xcb"),
+    "libX11.so.6": ("libx11-6", "libX11"),
+    "libxkbcommon.so.0": ("libxkbcommon0", "libxkbcommon"),
+    "libxkbcommon-x11.so.0": ("libxkbcommon-x11-0", "libxkbcommon-x11"),
+    "libGL.so.1": ("libgl1", "libglvnd-glx"),
+    "libEGL.so.1": ("libegl1", "libglvnd-egl"),
+    "libfontconfig.so.1": ("libfontconfig1", "fontconfig"),
+    "libdbus-1.so.3": ("libdbus-1-3", "dbus-libs"),
+}
+
+
+def _library_found(soname: str) -> bool:
+    """Whether the dynamic loader finds ``soname``: the same search Qt's plugin loader gets
+    (LD_LIBRARY_PATH, the ldconfig cache, the default folders)."""
+    try:
+        ctypes.CDLL(soname)
+    except OSError:
+        return False
+    return True
+
+
+def needs_xcb(env: Mapping[str, str], platform_name: str) -> bool:
+    """Whether Qt will use its xcb (X11) plugin: Linux, and no other platform chosen
+    (QT_QPA_PLATFORM=offscreen/minimal/wayland...) and not a Wayland session."""
+    if not platform_name.startswith("linux"):
+        return False
+    chosen = env.get("QT_QPA_PLATFORM", "").strip()
+    if chosen:
+        return "xcb" in chosen.split(";")[:1]  # only the first choice must load; others are fallbacks
+    return not (env.get("XDG_SESSION_TYPE") == "wayland" and env.get("WAYLAND_DISPLAY"))
+
+
+def missing_gui_libraries(env: Mapping[str, str], platform_name: str | None = None,
+                          found: Callable[[str], bool] | None = None) -> list[str]:
+    """Sonames the window needs that this machine lacks (empty when nothing is missing)."""
+    if not needs_xcb(env, platform_name or sys.platform):
+        return []
+    lookup = found or _library_found
+    return [soname for soname in XCB_LIBRARIES if not lookup(soname)]
+
+
+def missing_libraries_text(missing: list[str]) -> str:
+    """What to tell the user: which libraries, and the one command that installs them."""
+    debian = sorted({XCB_LIBRARIES[s][0] for s in missing})
+    fedora = sorted({XCB_LIBRARIES[s][1] for s in missing})
+    return (f"The window cannot open: Qt needs system libraries that are missing ({', '.join(missing)}).\n"
+            f"  Debian/Ubuntu: sudo apt install {' '.join(debian)}\n"
+            f"  Fedora:        sudo dnf install {' '.join(fedora)}\n"
+            "Then run this command again.")
 
 
 def ensure_installed(mode: str) -> None:
@@ -115,6 +188,13 @@ def main(argv: list[str]) -> int:
         print(__doc__, file=sys.stderr)
         return 2
     mode, rest = argv[0], argv[1:]
+    if mode == "app" and "--self-test" not in rest:
+        # Checked before the install, so a missing library costs seconds, not the install's minutes;
+        # otherwise Qt aborts later with "could not load the Qt platform plugin xcb".
+        missing = missing_gui_libraries(os.environ)
+        if missing:
+            print(missing_libraries_text(missing), file=sys.stderr)
+            return 1
     ensure_installed(mode)
     if mode == "test":
         return run_checks(rest)

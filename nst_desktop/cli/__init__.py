@@ -25,8 +25,10 @@ from typing import Any, NoReturn
 from nst_desktop import __version__
 from nst_desktop.cli.progress import ProgressBar
 from nst_desktop.engine.errors import DivergedError, ImageError, NSTError, ParamsError
-from nst_desktop.engine.events import ProgressEvent, RunControl, RunResult, StyleInput
+from nst_desktop.engine.events import ImageArray, ProgressEvent, RunControl, RunResult, StyleInput
+from nst_desktop.engine.live import Edit
 from nst_desktop.engine.params import DEFAULTS, Params, param_fields
+from nst_desktop.engine.touches import Touches, apply_touches
 
 PROG = "nst-desktop"
 EXIT_ERROR = 1
@@ -242,8 +244,12 @@ def _frame_saver(out: Path, every: int) -> Callable[[ProgressEvent], None]:
     return save
 
 
+Recorded = tuple[tuple[Edit, ...], dict[str, Any] | None]
+"""The live edits and the ``continued_from`` record of a --params file (cli.replay)."""
+
+
 def _run(ns: argparse.Namespace, params: Params, content: Path, styles: list[Path],
-         weights: list[float], out: Path) -> RunResult:
+         weights: list[float], out: Path, history: Recorded = ((), None)) -> RunResult:
     from nst_desktop.engine.stylize import stylize
     from nst_desktop.io.images import load_image
 
@@ -255,6 +261,14 @@ def _run(ns: argparse.Namespace, params: Params, content: Path, styles: list[Pat
         from nst_desktop.io.weights_store import resolve_weights
 
         weight_set = resolve_weights(params.weights)
+    edits, source = history
+    if (edits or source) and not ns.quiet:
+        from nst_desktop.cli.replay import describe
+
+        print(f"{PROG}: {describe(edits, source)}", file=sys.stderr)
+    from nst_desktop.cli.replay import start_picture
+
+    start = start_picture(source, content_img, style_inputs, weight_set)
     bar = None if ns.quiet else ProgressBar(sys.stderr)
     saver = _frame_saver(out, ns.save_every) if ns.save_every > 0 else None
 
@@ -268,7 +282,7 @@ def _run(ns: argparse.Namespace, params: Params, content: Path, styles: list[Pat
     try:
         with _stop_on_sigint(control):
             return stylize(content_img, style_inputs, params, weights=weight_set, init_image=init_img,
-                           callback=callback, control=control,
+                           callback=callback, control=control, edits=edits, start_from=start,
                            # The engine counts preview_every per scale; frames are numbered over the
                            # whole run, so ask for every step and pick them here. 0: no previews.
                            preview_every=1 if saver is not None else 0)
@@ -277,25 +291,41 @@ def _run(ns: argparse.Namespace, params: Params, content: Path, styles: list[Pat
             bar.close()
 
 
+def _touched(image: ImageArray, content: Path, touches: Touches) -> ImageArray:
+    """The picture with the --params file's after-touches, so a replay looks the same."""
+    if touches.is_identity:
+        return image
+    from nst_desktop.io.images import load_image
+    from nst_desktop.io.resize import fit_photo
+
+    return apply_touches(image, fit_photo(load_image(content), image.shape[:2]), touches)
+
+
 def _cmd_render(ns: argparse.Namespace) -> int:
     from nst_desktop.io.images import save_image
-    from nst_desktop.io.metadata import run_metadata
+    from nst_desktop.io.metadata import load_touches_file, run_metadata
 
     if ns.save_every < 0:
         raise ParamsError("--save-every must be 0 (off) or a positive number of steps.")
     params, inputs = _resolve_params(ns)
+    touches = load_touches_file(ns.params) if ns.params is not None else Touches()
     content, styles, weights = _resolve_inputs(ns, inputs)
     out = _check_output(ns.output)
+    from nst_desktop.cli.replay import recorded_history
     from nst_desktop.engine.stylize import DivergedRunError
 
+    history = recorded_history(ns.params)
     try:
-        result = _run(ns, params, content, styles, weights, out)
+        result = _run(ns, params, content, styles, weights, out, history)
     except DivergedRunError as exc:  # keep the last good image, then report as usual
         if exc.result is None:
             raise
-        save_image(exc.result.image, out, run_metadata(exc.result, content, styles, weights))
+        save_image(_touched(exc.result.image, content, touches), out,
+                   run_metadata(exc.result, content, styles, weights, touches=touches,
+                                continued_from=history[1]))
         raise DivergedError(f"{exc.message} The last good image was saved to {out}.", exc.hint) from exc
-    save_image(result.image, out, run_metadata(result, content, styles, weights))
+    save_image(_touched(result.image, content, touches), out,
+               run_metadata(result, content, styles, weights, touches=touches, continued_from=history[1]))
     h, w = result.image.shape[:2]
     if result.stopped:
         print(f"{PROG}: stopped at step {result.steps_done}; saved the best image so far ({w}x{h}) to {out}",

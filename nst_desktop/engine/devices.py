@@ -5,27 +5,37 @@ the VGG convolutions (their weights are cast once, see ``VGG19.set_compute_dtype
 name ``autocast_dtype`` is historical): the image being optimised, the Gram matrices and
 the loss sums stay float32, because the optimiser's small steps and the loss sums over
 hundreds of thousands of positions lose too much in 8 mantissa bits.
+
+torch is imported inside the functions, not at the top: the command line calls
+:func:`check_precision` to refuse a bad setting in milliseconds, before paying torch's
+import (seconds).
 """
 
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING
 
-import torch
-
-from nst_desktop.engine.errors import DeviceError
+from nst_desktop.engine.errors import DeviceError, ParamsError
 from nst_desktop.engine.params import DeviceName, PrecisionMode
+
+if TYPE_CHECKING:
+    import torch
 
 log = logging.getLogger(__name__)
 
 
 def _mps_available() -> bool:
+    import torch
+
     backend = getattr(torch.backends, "mps", None)
     return bool(backend is not None and backend.is_available())
 
 
 def available_devices() -> list[str]:
     """Names a user can choose from on this machine ("cpu" always)."""
+    import torch
+
     names = ["cpu"]
     if torch.cuda.is_available():
         names.append("cuda")
@@ -36,6 +46,8 @@ def available_devices() -> list[str]:
 
 def pick_device(name: DeviceName | str) -> torch.device:
     """The torch device for a :class:`Params` ``device`` value; :class:`DeviceError` if absent."""
+    import torch
+
     if name == "auto":
         if torch.cuda.is_available():
             return torch.device("cuda")
@@ -64,6 +76,14 @@ def cpu_has_bf16() -> bool:
     return " avx512_bf16" in flags or " amx_bf16" in flags
 
 
+def check_precision(precision: PrecisionMode | str, device_type: str) -> None:
+    """Refuse float16 on the CPU: its CPU convolutions are emulated, many times slower than
+    float32, so a run would crawl without a word; bfloat16 is the CPU's reduced precision."""
+    if precision == "float16" and device_type == "cpu":
+        raise ParamsError("Precision float16 is not available on the CPU.",
+                          hint="Choose auto, float32 or bfloat16, or a GPU device.")
+
+
 def autocast_dtype(precision: PrecisionMode | str, device: torch.device) -> torch.dtype | None:
     """Compute dtype of the VGG convolutions, or None for plain float32.
 
@@ -74,6 +94,9 @@ def autocast_dtype(precision: PrecisionMode | str, device: torch.device) -> torc
     presets.py; emulated bfloat16 is slower than float32); MPS stays float32 (its
     reduced-precision convolution support varies between macOS versions).
     """
+    import torch
+
+    check_precision(precision, device.type)
     if precision == "float32":
         return None
     if precision == "bfloat16":

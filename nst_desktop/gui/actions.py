@@ -6,6 +6,8 @@ from PySide6.QtCore import QObject
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QMenu, QMenuBar
 
+from nst_desktop.engine.variations import SWEEPS as VARIATION_SWEEPS  # no torch: cheap at start-up
+
 Std = QKeySequence.StandardKey
 
 
@@ -23,6 +25,14 @@ def _action(parent: QObject, text: str, shortcut: QKeySequence.StandardKey | str
     return action
 
 
+def _unique(keys: list[QKeySequence]) -> list[QKeySequence]:
+    seen: list[QKeySequence] = []
+    for key in keys:
+        if key not in seen:
+            seen.append(key)
+    return seen
+
+
 class Actions:
     """The QActions; the main window connects them to its slots."""
 
@@ -34,6 +44,10 @@ class Actions:
         self.export_timelapse = a(parent, "Export &time-lapse…", "Ctrl+Shift+S",
                                   "Save the painting process as an animation")
         self.quit = a(parent, "&Quit", Std.Quit)
+        self.undo = a(parent, "&Undo", Std.Undo, "Undo the last change of settings or after-touches")
+        # Ctrl+Shift+Z everywhere; the platform's own Redo key (Ctrl+Y on Windows) too.
+        self.redo = a(parent, "&Redo", "Ctrl+Shift+Z", "Redo what was undone")
+        self.redo.setShortcuts(_unique([QKeySequence("Ctrl+Shift+Z"), *QKeySequence.keyBindings(Std.Redo)]))
         self.copy = a(parent, "&Copy image", Std.Copy, "Copy the picture to the clipboard")
         self.paste = a(parent, "&Paste photo", Std.Paste,
                        "Use the clipboard's image or file as the photo")
@@ -46,6 +60,14 @@ class Actions:
         self.before_after = a(parent, "&Before / after", "B", "Compare with the photo: drag the line",
                               checkable=True)
         self.start = a(parent, "&Start", "Ctrl+R", "Paint the picture")
+        self.quick_look = a(parent, "&Quick look", "Ctrl+Shift+R",
+                            "A small version in seconds, to judge a tweak")
+        self.promote = a(parent, "Render &full size", "Ctrl+Shift+F",
+                         "Go on from the picture on show up to the output size, keeping its composition")
+        self.variations_menu = QMenu("&Variations")
+        self.variations = {sweep: a(parent, f"{label}…", None, f"A grid of quick looks: {label.lower()}")
+                           for sweep, label in VARIATION_SWEEPS.items()}
+        self.variations_menu.addActions(list(self.variations.values()))
         self.pause = a(parent, "&Pause", "Ctrl+P", checkable=True)
         self.stop = a(parent, "S&top", "Esc", "Stop and keep the best picture so far")
         self.weights = a(parent, "&Weights…", None, "Network weight sets: download, import, licences")
@@ -61,6 +83,8 @@ class Actions:
         file_menu.addSeparator()
         file_menu.addAction(self.quit)
         edit_menu = bar.addMenu("&Edit")
+        edit_menu.addActions([self.undo, self.redo])
+        edit_menu.addSeparator()
         edit_menu.addActions([self.copy, self.paste, self.paste_style])
         view_menu = bar.addMenu("&View")
         view_menu.addActions([self.fit, self.actual_size, self.zoom_in, self.zoom_out])
@@ -68,12 +92,19 @@ class Actions:
         view_menu.addAction(self.before_after)
         self.view_menu = view_menu
         run_menu = bar.addMenu("&Run")
-        run_menu.addActions([self.start, self.pause, self.stop])
+        run_menu.addActions([self.start, self.quick_look, self.promote])
+        run_menu.addMenu(self.variations_menu)
+        run_menu.addSeparator()
+        run_menu.addActions([self.pause, self.stop])
         help_menu = bar.addMenu("&Help")
         help_menu.addActions([self.weights, self.about])
 
     def set_running(self, running: bool) -> None:
         self.start.setEnabled(not running)
+        self.quick_look.setEnabled(not running)
+        self.variations_menu.setEnabled(not running)
+        if running:
+            self.promote.setEnabled(False)
         self.pause.setEnabled(running)
         self.stop.setEnabled(running)
         if not running:

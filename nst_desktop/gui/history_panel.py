@@ -1,9 +1,9 @@
 """The history strip: thumbnails of finished runs, newest first.
 
-Click a thumbnail to view it; select two to compare; restore a run's params to try a
-variation; delete (after a confirmation); or open its folder. The panel only reads and
-deletes through :class:`~nst_desktop.io.library.Library`; what to do with a viewed entry
-or restored params is the main window's business, told through signals.
+Click a thumbnail to view it; select two to compare; restore a run's recipe (photo, styles,
+settings, after-touches) to try a variation; delete (after a confirmation); or open its
+folder. The panel only reads and deletes through :class:`~nst_desktop.io.library.Library`;
+what to do with a viewed or restored entry is the main window's business, told through signals.
 """
 
 from __future__ import annotations
@@ -29,10 +29,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from nst_desktop.engine.errors import NSTError
 from nst_desktop.gui.errors import show_error
 from nst_desktop.io.library import Entry, Library
-from nst_desktop.io.metadata import params_from_metadata
 
 ConfirmFn = Callable[[QWidget, str], bool]
 ICON_SIZE = 72
@@ -54,7 +52,7 @@ class HistoryPanel(QWidget):
     Delete sit in a small grid of buttons at its side and in the right-click menu."""
 
     entryActivated = Signal(object)  # Entry
-    restoreRequested = Signal(object)  # Params
+    restoreRequested = Signal(object)  # Entry: bring back its whole recipe (gui/restore.py)
     compareRequested = Signal(object, object)  # Entry, Entry
     entryDeleted = Signal(str)  # entry id
 
@@ -125,8 +123,8 @@ class HistoryPanel(QWidget):
         self.view_action = a("View", "View", "Show the selected image", self.view_selected)
         self.compare_action = a("Compare two", "Compare", "Compare the two selected images (select "
                                 "them with Ctrl+click)", self.compare_selected)
-        self.restore_action = a("Restore params", "Restore", "Load this image's settings to try a "
-                                "variation", self.restore_selected)
+        self.restore_action = a("Restore recipe", "Restore", "Bring back this image's photo, styles, "
+                                "blend, settings and after-touches to try a variation", self.restore_selected)
         self.folder_action = a("Show in folder", "Folder", "Open the folder holding this image",
                                self.show_selected_in_folder)
         self.delete_action = a("Delete", "Delete", "Delete the selected images from the history (Del)",
@@ -192,6 +190,14 @@ class HistoryPanel(QWidget):
         self.list.scrollToItem(self.list.item(0))
         self._on_selection_changed()
 
+    def update_entry(self, entry: Entry) -> None:
+        """Take an entry whose metadata changed (e.g. its after-touches) in place of the old one."""
+        if entry.id in self._entries:
+            self._entries[entry.id] = entry
+            for i in range(self.list.count()):
+                if self.list.item(i).data(_ID_ROLE) == entry.id:
+                    self.list.item(i).setToolTip(_tooltip(entry))
+
     def entries(self) -> list[Entry]:
         """The entries shown, in display order."""
         return [self._entries[self.list.item(i).data(_ID_ROLE)] for i in range(self.list.count())]
@@ -220,15 +226,8 @@ class HistoryPanel(QWidget):
 
     def restore_selected(self) -> None:
         entries = self.selected_entries()
-        if not entries:
-            return
-        try:
-            params, _inputs = params_from_metadata(entries[0].metadata)
-        except (NSTError, KeyError, TypeError, ValueError) as exc:
-            text = exc.user_text() if isinstance(exc, NSTError) else f"{type(exc).__name__}: {exc}"
-            show_error(self, f"The settings of this image cannot be restored. {text}")
-            return
-        self.restoreRequested.emit(params)
+        if entries:
+            self.restoreRequested.emit(entries[0])
 
     def delete_selected(self) -> None:
         entries = self.selected_entries()

@@ -25,12 +25,13 @@ from nst_desktop.gui.errors import user_message
 from nst_desktop.gui.image_well import ImageWell
 from nst_desktop.gui.loaded_image import IMAGE_FILTER, LoadedImage, from_qimage, load_file, paths_from_mime
 from nst_desktop.gui.style_row import StyleDropArea, StyleRow
+from nst_desktop.io.formats import READABLE_SUFFIXES
 from nst_desktop.resources import resource_path
 
 FileDialog = Callable[[QWidget, str, str, str], list[str]]
 """(parent, caption, directory, filter) -> chosen paths; tests inject a fake."""
 
-IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".webp", ".tif", ".tiff", ".bmp"}
+IMAGE_SUFFIXES = frozenset(READABLE_SUFFIXES)
 
 
 def qt_file_dialog(parent: QWidget, caption: str, directory: str, filter_: str) -> list[str]:

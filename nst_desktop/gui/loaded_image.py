@@ -11,10 +11,10 @@ from PySide6.QtGui import QImage, QPixmap
 from nst_desktop.engine.errors import ImageError
 from nst_desktop.engine.events import ImageArray
 from nst_desktop.gui.qimage import array_to_qimage, qimage_to_array
+from nst_desktop.io.formats import dialog_filter
 
 THUMB_SIZE = QSize(72, 72)
-IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.webp *.tif *.tiff *.bmp);;All files (*)"
-MAX_INPUT_PIXELS = 40_000_000  # a 40 MP photo is plenty for an 8k output
+IMAGE_FILTER = dialog_filter()  # io owns the one list of image types
 
 
 @dataclass
@@ -45,7 +45,7 @@ def load_file(path: Path | str) -> LoadedImage:
     from nst_desktop.io.images import load_image  # Pillow: loaded on the first image only
 
     path = Path(path)
-    image = load_image(path, max_pixels=MAX_INPUT_PIXELS)
+    image = load_image(path)  # io's one pixel limit (100 MP), the CLI's too
     return LoadedImage(image=image, path=path, name=path.name)
 
 

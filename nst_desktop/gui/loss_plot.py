@@ -29,6 +29,7 @@ class LossPlot(QWidget):
         self.setMinimumSize(160, 60)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
         self._series: dict[str, list[tuple[float, float]]] = {}
+        self._markers: list[tuple[float, str]] = []  # (step, what changed): live edits
         self.setToolTip("Loss terms (log scale): they should fall and level off.")
 
     def sizeHint(self) -> QSize:
@@ -36,7 +37,18 @@ class LossPlot(QWidget):
 
     def clear(self) -> None:
         self._series.clear()
+        self._markers.clear()
         self.update()
+
+    def add_marker(self, step: float, label: str) -> None:
+        """A vertical line where a live edit landed: the curves jump there by design."""
+        self._markers.append((float(step), label))
+        tips = "\n".join(f"step {s:.0f}: {text}" for s, text in self._markers[-5:])
+        self.setToolTip(f"Loss terms (log scale). Live edits:\n{tips}")
+        self.update()
+
+    def markers(self) -> list[tuple[float, str]]:
+        return list(self._markers)
 
     def series(self) -> dict[str, list[tuple[float, float]]]:
         return {name: list(points) for name, points in self._series.items()}
@@ -73,6 +85,7 @@ class LossPlot(QWidget):
             return
         x0, x1, y0, y1 = bounds
         self._draw_decades(painter, area, y0, y1)
+        self._draw_markers(painter, area, x0, x1)
         for name, points in self._series.items():
             poly = QPolygonF([
                 QPointF(area.left() + (x - x0) / (x1 - x0) * area.width(),
@@ -94,6 +107,12 @@ class LossPlot(QWidget):
         for decade in range(math.ceil(y0), math.floor(y1) + 1):
             y = area.bottom() - (decade - y0) / (y1 - y0) * area.height()
             painter.drawLine(QPointF(area.left(), y), QPointF(area.right(), y))
+
+    def _draw_markers(self, painter: QPainter, area: QRectF, x0: float, x1: float) -> None:
+        painter.setPen(QPen(QColor(220, 60, 200), 1.5, Qt.PenStyle.DashLine))
+        for step, _ in self._markers:
+            x = area.left() + (step - x0) / (x1 - x0) * area.width()
+            painter.drawLine(QPointF(x, area.top()), QPointF(x, area.bottom()))
 
     def _draw_legend(self, painter: QPainter) -> None:
         x = 6.0

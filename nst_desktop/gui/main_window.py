@@ -15,6 +15,7 @@ from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QMessageBox, QSc
 
 from nst_desktop.engine.events import ProgressEvent
 from nst_desktop.gui.actions import Actions
+from nst_desktop.gui.after_touches import AfterTouches
 from nst_desktop.gui.canvas import Canvas
 from nst_desktop.gui.errors import show_error
 from nst_desktop.gui.estimator import Estimator
@@ -24,7 +25,10 @@ from nst_desktop.gui.qimage import array_to_qimage
 from nst_desktop.gui.run_panel import RunPanel, format_duration
 from nst_desktop.gui.run_session import RunSession
 from nst_desktop.gui.settings import Settings
-from nst_desktop.gui.worker import RunThread, StylizeFn
+from nst_desktop.gui.touches_panel import TouchesPanel
+from nst_desktop.gui.tweak_loop import TweakLoop
+from nst_desktop.gui.undo import UndoHistory
+from nst_desktop.gui.worker import RunRequest, RunThread, StylizeFn
 
 FIRST_PICTURE_BUDGET_S = 120.0  # above this estimate, a first launch switches to the quick preset
 QUICK_PRESET = "draft"
@@ -62,6 +66,7 @@ class MainWindow(QMainWindow):
         self.run_panel = RunPanel()
         self.inputs = InputsPanel(file_dialog=file_dialog)
         self.params_panel = ParamsPanel(self.settings.read_params())
+        self.stylize_fn = stylize_fn
         self.runner = RunThread(stylize_fn, self)
         self.session = RunSession(self, library)
         self.estimator = Estimator(self, speed_factor=self.settings.read("estimate/speed_factor_v2") or None)
@@ -69,6 +74,9 @@ class MainWindow(QMainWindow):
         self.zoom_label = QLabel("")
         self._build()
         self._connect()
+        self._build_touches()
+        self._connect_touches()
+        self._connect_tweak_loop()
         self._rebuild_recent()
         self.actions.set_running(False)
         self.actions.set_has_result(False, False)
@@ -160,6 +168,50 @@ class MainWindow(QMainWindow):
         worker.failed.connect(self.session.on_failed)
         worker.done.connect(self._on_run_done)
 
+    # --- live edits, quick look, promote, variations -------------------------------------------
+    def _connect_tweak_loop(self) -> None:
+        self.tweaks = TweakLoop(self)
+        a = self.actions
+        self.run_panel.quickLookRequested.connect(self.tweaks.start_quick_look)
+        self.run_panel.promoteRequested.connect(self.tweaks.promote)
+        a.quick_look.triggered.connect(self.tweaks.start_quick_look)
+        a.promote.triggered.connect(self.tweaks.promote)
+        for sweep, action in a.variations.items():
+            action.triggered.connect(lambda _=False, s=sweep: self.tweaks.open_variations(s))
+        self.params_panel.paramsChanged.connect(self.tweaks.params_changed)
+        self.inputs.changed.connect(self.tweaks.inputs_changed)
+        self.runner.worker.done.connect(self.tweaks.run_done)
+        self.tweaks.refresh_promote()
+
+    # --- after-touches, undo and restore (issue 7) ---------------------------------------------
+    def _build_touches(self) -> None:
+        """The After-touches row under the picture, its controller, and the undo stack."""
+        self.touches_panel = TouchesPanel()
+        centre = self.centralWidget()
+        layout = centre.layout() if centre is not None else None
+        if isinstance(layout, QVBoxLayout):  # built by _build: picture, then run controls
+            layout.insertWidget(layout.indexOf(self.canvas) + 1, self.touches_panel)
+        self.after_touches = AfterTouches(self, self.touches_panel)
+        self.undo_history = UndoHistory(self.params_panel, self.after_touches, self.inputs, self)
+
+    def _connect_touches(self) -> None:
+        worker, touches = self.runner.worker, self.after_touches
+        # After the session's own slots (connected earlier): the session keeps the picture first.
+        worker.finished.connect(touches.on_run_result)
+        worker.stopped.connect(touches.on_run_result)
+        worker.failed.connect(touches.on_run_failed)
+        worker.done.connect(touches.on_run_done)
+        self.session.saver.saved.connect(touches.on_entry_saved)
+        if self.session.history is not None:
+            self.session.history.entryActivated.connect(touches.on_entry_activated)
+            self.session.history.restoreRequested.connect(self._on_restore_requested)
+        self.undo_history.connect_actions(self.actions.undo, self.actions.redo)
+
+    def _on_restore_requested(self, entry: Any) -> None:
+        from nst_desktop.gui.restore import restore_recipe
+
+        restore_recipe(self, entry)
+
     # --- inputs --------------------------------------------------------------------------------
     def _load_inputs(self) -> None:
         if not self.settings.read("inputs/initialised"):
@@ -249,12 +301,20 @@ class MainWindow(QMainWindow):
         if self.runner.running:
             return False
         request = self.session.make_request()
-        if request is None:
+        return request is not None and self.start_request(request)
+
+    def start_request(self, request: RunRequest) -> bool:
+        """Start a run (full, quick look or promote); False if one is going already."""
+        if self.runner.running or self.tweaks.variations_dialog is not None:
             return False
+        self.session.kind = request.kind
         self.runner.start(request)
+        self.after_touches.run_started(request.content)
+        self.tweaks.run_started(request)
         self.actions.set_running(True)
         self.run_panel.run_started()
-        self.statusBar().showMessage("Painting…")
+        self.statusBar().showMessage({"quick": "Quick look…", "promote": "Going on to full size…"}
+                                     .get(request.kind, "Painting…"))
         return True
 
     def stop_run(self) -> None:
@@ -305,6 +365,7 @@ class MainWindow(QMainWindow):
             event.ignore()
             return
         self._save_state()
+        self.after_touches.flush()  # touches still waiting for their history write
         self.runner.shutdown()
         QCoreApplication.processEvents()  # deliver the stopped run's result, so it is saved too
         self.session.saver.wait()  # the last picture reaches the history before we go

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from typing import Any
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
@@ -16,7 +17,10 @@ from PySide6.QtWidgets import (
 )
 
 from nst_desktop.engine.events import ProgressEvent
+from nst_desktop.engine.live import BLEND
+from nst_desktop.engine.params import Params
 from nst_desktop.gui.loss_plot import LossPlot
+from nst_desktop.gui.params_panel import COLOUR_LABELS
 
 
 def format_duration(seconds: float) -> str:
@@ -54,10 +58,26 @@ def format_bytes(count: float) -> str:
     return f"{count:.1f} GB"
 
 
+def describe_changes(changes: dict[str, object] | Any) -> str:
+    """'Style strength 2, Smoothness 0.5' in the panel's own words."""
+    parts = []
+    for name, value in changes.items():
+        if name == BLEND:
+            parts.append("Blend " + ":".join(f"{float(v):g}" for v in value))
+            continue
+        field = Params.__dataclass_fields__.get(name)
+        label = field.metadata.get("label", name) if field is not None else name
+        shown = f"{value:.3g}" if isinstance(value, float) else COLOUR_LABELS.get(str(value), str(value))
+        parts.append(shown if name == "colour" else f"{label} {shown}")
+    return ", ".join(parts)
+
+
 class RunPanel(QWidget):
     """Run controls and progress. Emits requests; the main window decides what happens."""
 
     startRequested = Signal()
+    quickLookRequested = Signal()
+    promoteRequested = Signal()
     pauseToggled = Signal(bool)  # True: pause, False: resume
     stopRequested = Signal()
 
@@ -72,6 +92,14 @@ class RunPanel(QWidget):
         font.setBold(True)
         self.start_button.setFont(font)
         self.start_button.setToolTip("Paint the picture (Ctrl+R)")
+        self.quick_button = QPushButton("Quick look")
+        self.quick_button.setObjectName("quickLookButton")
+        self.quick_button.setToolTip("A small version in seconds, to judge a tweak (Ctrl+Shift+R)")
+        self.promote_button = QPushButton("Render full size")
+        self.promote_button.setObjectName("promoteButton")
+        self.promote_button.setToolTip("Go on from the picture on show up to the output size, keeping its "
+                                       "composition (Ctrl+Shift+F)")
+        self.promote_button.setEnabled(False)
         self.pause_button = QPushButton("Pause")
         self.pause_button.setCheckable(True)
         self.stop_button = QPushButton("Stop")
@@ -86,15 +114,19 @@ class RunPanel(QWidget):
         self.progress.setTextVisible(True)
         self.progress.setFormat("")
         self.plot = LossPlot()
+        self._can_promote = False
         self._build_layout()
         self.start_button.clicked.connect(self.startRequested)
+        self.quick_button.clicked.connect(self.quickLookRequested)
+        self.promote_button.clicked.connect(self.promoteRequested)
         self.pause_button.toggled.connect(self._on_pause_toggled)
         self.stop_button.clicked.connect(self.stopRequested)
         self.set_running(False)
 
     def _build_layout(self) -> None:
         buttons = QHBoxLayout()
-        for button in (self.start_button, self.pause_button, self.stop_button):
+        for button in (self.start_button, self.quick_button, self.promote_button, self.pause_button,
+                       self.stop_button):
             buttons.addWidget(button)
         buttons.addStretch(1)
         left = QGridLayout()
@@ -111,6 +143,8 @@ class RunPanel(QWidget):
     # --- state --------------------------------------------------------------------------------
     def set_running(self, running: bool) -> None:
         self.start_button.setEnabled(not running)
+        self.quick_button.setEnabled(not running)
+        self.promote_button.setEnabled(not running and self._can_promote)
         self.pause_button.setEnabled(running)
         self.stop_button.setEnabled(running)
         if not running:
@@ -152,6 +186,20 @@ class RunPanel(QWidget):
             f"  ·  {format_duration(event.elapsed_s)} so far"
         )
         self.plot.add_point(event.total_step, event.losses)
+        if event.edit:
+            self.mark_edit(event.total_step, describe_changes(event.edit))
+
+    def set_can_promote(self, can: bool, tip: str = "") -> None:
+        """Whether the picture on show can be taken on to full size (and why not, if not)."""
+        self._can_promote = can
+        self.promote_button.setEnabled(can and not self.stop_button.isEnabled())
+        if tip:
+            self.promote_button.setToolTip(tip)
+
+    def mark_edit(self, step: int, text: str) -> None:
+        """A live edit landed before ``step``: mark the plot and say so."""
+        self.plot.add_marker(step, text)
+        self.status_label.setText(f"Changed at step {step}: {text}")
 
     def set_estimate(self, seconds: float, peak_bytes: float, device: str, *,
                      first_guess: bool = False) -> None:

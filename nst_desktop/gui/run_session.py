@@ -48,6 +48,8 @@ class RunSession(QObject):
         self.frames: list[PreviewArray] = []
         self.timelapse_path: Path | None = None  # the stored animation of a history entry on show
         self.compare_dialog: Any = None
+        self.continued_from: dict[str, Any] | None = None  # the record a promoted run goes on from
+        self.kind = "full"  # of the run on its way: "full", "quick" or "promote"
         self._inputs: tuple[str | None, list[str], list[float]] = (None, [], [])  # of the run
         # of the picture on show: names its exported file
         self._shown_inputs: tuple[str | None, list[str], list[float]] = self._inputs
@@ -65,7 +67,6 @@ class RunSession(QObject):
         self.saver.failed.connect(self.window.show_error)
         if self.history is not None:
             self.history.entryActivated.connect(self.on_entry_activated)
-            self.history.restoreRequested.connect(self.window.params_panel.set_params)
             self.history.compareRequested.connect(self.on_compare)
 
     # --- starting ------------------------------------------------------------------------------
@@ -87,21 +88,23 @@ class RunSession(QObject):
             except NSTError as exc:
                 self.window.show_error(exc.user_text())
                 return None
-        styles = inputs.styles()
-        self._inputs = (str(content.path) if content.path else None,
-                        [str(s.loaded.path or s.loaded.name) for s in styles], [s.weight for s in styles])
+        self._inputs = self._inputs_now()
         return RunRequest(content.image, inputs.style_inputs(), params, init_image)
 
     # --- outcomes ------------------------------------------------------------------------------
     @Slot(object)
     def on_finished(self, result: RunResult) -> None:
-        self._keep(result)
-        self.window.run_ended("Finished.", result.elapsed_s)
+        self._keep(result, list(self.window.runner.worker.recorder.frames))
+        done = {"quick": "Quick look finished: Render full size goes on from it.",
+                "promote": "Finished at full size."}.get(self.kind, "Finished.")
+        self.window.run_ended(done, result.elapsed_s)
 
     @Slot(object)
     def on_stopped(self, result: RunResult) -> None:
-        self._keep(result)
-        self.window.run_ended("Stopped: kept the best picture so far.", result.elapsed_s)
+        self._keep(result, list(self.window.runner.worker.recorder.frames))
+        height, width = result.image.shape[:2]
+        self.window.run_ended(f"Stopped at {max(height, width)} px of {result.params.size}: kept the best "
+                              "picture so far.", result.elapsed_s)
 
     @Slot(str)
     def on_failed(self, text: str) -> None:
@@ -113,14 +116,27 @@ class RunSession(QObject):
         self.window.run_ended("Failed: the last good picture is kept.")
         self.window.show_error(text)
 
-    def _keep(self, result: RunResult) -> None:
+    def _keep(self, result: RunResult, frames: list[PreviewArray]) -> None:
         self.result, self.result_image = result, result.image
-        self.frames = list(self.window.runner.worker.recorder.frames)
+        self.frames = frames
         self.timelapse_path = None
         self._shown_inputs = self._inputs
         self._show(result.image)
         self.metadata = self._metadata(result)
         self._add_to_history(result)
+
+    def adopt(self, result: RunResult, blend: list[float]) -> None:
+        """Make a picture painted elsewhere (a variation) the current one, with its history entry."""
+        content, styles, _ = self._inputs_now()
+        self._inputs = (content, styles, blend)
+        self.kind = "quick"
+        self._keep(result, [])
+
+    def _inputs_now(self) -> tuple[str | None, list[str], list[float]]:
+        inputs = self.window.inputs
+        content, styles = inputs.content(), inputs.styles()
+        return (str(content.path) if content is not None and content.path else None,
+                [str(s.loaded.path or s.loaded.name) for s in styles], [s.weight for s in styles])
 
     def _show(self, image: ImageArray) -> None:
         self.window.canvas.set_image(array_to_qimage(image))
@@ -129,7 +145,9 @@ class RunSession(QObject):
         from nst_desktop.io.metadata import run_metadata
 
         content, styles, weights = self._inputs
-        return run_metadata(result, content, list(styles), list(weights))
+        continued = self.continued_from if self.kind == "promote" else None
+        return run_metadata(result, content, list(styles), list(weights),
+                            touches=self.window.after_touches.touches(), continued_from=continued)
 
     def _add_to_history(self, result: RunResult) -> None:
         if self.library is not None and self.metadata is not None:
@@ -188,8 +206,8 @@ class RunSession(QObject):
             return None
         from nst_desktop.gui.export import export_image
 
-        return export_image(self.window, self.result_image, self.metadata, self.default_stem(),
-                            self.window.save_dialog)
+        image, metadata = self.window.after_touches.picture(self.result_image, self.metadata)
+        return export_image(self.window, image, metadata, self.default_stem(), self.window.save_dialog)
 
     def export_timelapse(self) -> Path | None:
         source: list[PreviewArray] | Path | None = self.frames or self.timelapse_path
@@ -203,7 +221,7 @@ class RunSession(QObject):
         if self.result_image is not None:
             from nst_desktop.gui.export import copy_image_to_clipboard
 
-            copy_image_to_clipboard(self.result_image)
+            copy_image_to_clipboard(self.window.after_touches.picture(self.result_image, None)[0])
             self.window.statusBar().showMessage("Picture copied to the clipboard.", 4000)
 
     def choose_weights(self) -> None:

@@ -27,6 +27,7 @@ import numpy as np
 from PySide6.QtCore import QCoreApplication, QObject, QThread, Signal, Slot
 
 from nst_desktop.engine.events import ImageArray, PreviewArray, ProgressEvent, RunControl, StyleInput
+from nst_desktop.engine.live import Changes, Edit
 from nst_desktop.engine.params import Params
 from nst_desktop.gui.errors import user_message
 
@@ -49,6 +50,9 @@ class RunRequest:
     params: Params
     init_image: ImageArray | None = None
     preview_every: int = 2  # frequent: a CPU step is slow; the worker throttles what the GUI sees
+    edits: tuple[Edit, ...] = ()  # a recorded timeline of live edits to replay
+    start_from: ImageArray | None = None  # promote: continue from this picture (skips its scales)
+    kind: str = "full"  # "full", "quick" (a quick look) or "promote": how the GUI words the outcome
 
 
 @dataclass
@@ -217,6 +221,8 @@ class Worker(QObject):
             callback=self._on_event,
             control=self._control,
             preview_every=request.preview_every,
+            edits=request.edits,
+            start_from=request.start_from,
         )
 
     def _on_event(self, event: ProgressEvent) -> None:
@@ -297,6 +303,10 @@ class RunThread(QObject):
 
     def stop(self) -> None:
         self.worker.stop()
+
+    def edit(self, changes: Changes) -> None:
+        """Change the running picture's look from its next step on (engine.live)."""
+        self.worker.control.edit(changes)
 
     def shutdown(self, timeout_ms: int = 30000) -> bool:
         """Stop any run, end the thread and wait for it; True when the thread has ended."""

@@ -15,25 +15,25 @@ import io
 import json
 import logging
 import os
-import warnings
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-from PIL import Image, ImageCms, PngImagePlugin, UnidentifiedImageError
+from PIL import Image, ImageCms, PngImagePlugin
 
 from nst_desktop import __version__
 from nst_desktop.engine.errors import ImageError
 from nst_desktop.engine.events import ImageArray, PreviewArray
 from nst_desktop.io.atomic import atomic_write
+from nst_desktop.io.decoding import check_size, decoding, draft, need_heif, reduced
 from nst_desktop.io.sixteen_bit import decode_rgb16, encode_tiff16
 
 log = logging.getLogger(__name__)
 
 DEFAULT_MAX_PIXELS = 100_000_000
-"""Refuse images above 100 megapixels: decoding one takes over 1 GB as float32."""
+"""The one input limit (CLI and window): refuse images above 100 megapixels (a 48 MP camera photo
+opens; a float32 copy of a 100 MP one takes 1.2 GB), checked from the header before decoding."""
 
 METADATA_KEY = "nst_desktop"  # PNG iTXt keyword holding the run's JSON
 SOFTWARE = f"NST Desktop {__version__}"
@@ -49,19 +49,26 @@ Opener = Callable[[], Image.Image]
 # --- loading ---------------------------------------------------------------------------------
 
 
-def load_image(path: str | os.PathLike[str], max_pixels: int | None = DEFAULT_MAX_PIXELS) -> ImageArray:
+def load_image(
+    path: str | os.PathLike[str], max_pixels: int | None = DEFAULT_MAX_PIXELS,
+    target_long_side: int | None = None,
+) -> ImageArray:
     """Read an image file as ``float32 (H, W, 3)`` RGB in 0..1.
 
-    Raises :class:`ImageError` naming the file for a missing file, a folder, a file that
-    is not an image or is damaged, and an image over ``max_pixels`` (checked from the
-    header, before anything is decoded).
+    With ``target_long_side`` (the caller shrinks the picture to that long side anyway), a
+    much larger file is decoded reduced (JPEG by DCT scaling, others by box averaging of the
+    8-bit pixels) to a long side of at least ``target_long_side``: memory then follows the
+    output size, not the camera's. Raises :class:`ImageError` naming the file for a missing
+    file, a folder, a file that is not an image or is damaged, and an image over
+    ``max_pixels`` (checked from the header, before anything is decoded).
     """
     file = Path(path)
     if not file.exists():
         raise ImageError(file, "file not found.")
     if file.is_dir():
         raise ImageError(file, "is a folder, not an image file.")
-    return _decode(lambda: Image.open(file), str(file), max_pixels)
+    need_heif(file.name)
+    return _decode(lambda: Image.open(file), str(file), max_pixels, target_long_side)
 
 
 def load_image_from_bytes(
@@ -70,6 +77,7 @@ def load_image_from_bytes(
     """Decode an encoded image held in memory (e.g. PNG bytes from the clipboard)."""
     if not data:
         raise ImageError(name, "is empty.")
+    need_heif(name, data[:16])
     return _decode(lambda: Image.open(io.BytesIO(data)), name, max_pixels)
 
 
@@ -77,77 +85,33 @@ def image_from_pil(
     image: Image.Image, name: str = "pasted image", max_pixels: int | None = DEFAULT_MAX_PIXELS
 ) -> ImageArray:
     """Convert an already opened Pillow image (any mode) to the engine's array type."""
-    with _decoding(name, max_pixels):
-        _check_size(image.size, name, max_pixels)
+    with decoding(name, max_pixels):
+        check_size(image.size, name, max_pixels)
         return _orient(_pil_to_float(image), _orientation(image))
 
 
 def image_size(path: str | os.PathLike[str]) -> tuple[int, int]:
     """(width, height) as displayed (EXIF rotation applied), read from the header only."""
     file = Path(path)
-    with _decoding(str(file), DEFAULT_MAX_PIXELS), Image.open(file) as im:
+    need_heif(file.name)
+    with decoding(str(file), DEFAULT_MAX_PIXELS), Image.open(file) as im:
         width, height = im.size
         return (height, width) if _orientation(im) in (5, 6, 7, 8) else (width, height)
 
 
-def _decode(opener: Opener, name: str, max_pixels: int | None) -> ImageArray:
-    with _decoding(name, max_pixels), opener() as im:
-        _check_size(im.size, name, max_pixels)  # Image.open reads only the header: nothing decoded yet
+def _decode(opener: Opener, name: str, max_pixels: int | None, target: int | None = None) -> ImageArray:
+    with decoding(name, max_pixels), opener() as im:
+        check_size(im.size, name, max_pixels)  # Image.open reads only the header: nothing decoded yet
+        draft(im, target)  # before decoding: a JPEG then decodes only the pixels needed
         # Before anything else touches ``im``: reading a PNG's EXIF loads (decodes) the image.
         samples = decode_rgb16(opener, im)
         if samples is None:
-            array = _pil_to_float(im)
+            array = _pil_to_float(reduced(im, target))
         else:
             values = samples.astype(np.float32) / np.float32(65535.0)
             array = _composite_on_white(values) if values.shape[2] == 4 else values
         orientation = _orientation(im)
     return _orient(array, orientation)
-
-
-@contextmanager
-def _decoding(name: str, max_pixels: int | None) -> Iterator[None]:
-    """Turn whatever Pillow raises into one :class:`ImageError` with a readable reason."""
-    try:
-        with warnings.catch_warnings():
-            # With our own pixel limit (checked before decoding) Pillow's lower warning
-            # threshold would only add noise; without one, its warning becomes a refusal.
-            if max_pixels is None:
-                warnings.simplefilter("error", Image.DecompressionBombWarning)
-            else:
-                warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            yield
-    except ImageError:
-        raise
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
-        raise ImageError(name, f"the image is too large to open safely ({exc}).") from exc
-    except UnidentifiedImageError as exc:
-        raise ImageError(
-            name, "not an image file, or a format that cannot be read.",
-            hint="Use a JPEG, PNG, WebP, TIFF or BMP image.",
-        ) from exc
-    except FileNotFoundError as exc:
-        raise ImageError(name, "file not found.") from exc
-    except PermissionError as exc:
-        raise ImageError(name, "permission denied: the file cannot be read.") from exc
-    except MemoryError as exc:
-        raise ImageError(name, "not enough memory to decode this image.") from exc
-    except OSError as exc:
-        if "truncated" in str(exc):
-            raise ImageError(name, "the file is truncated (an incomplete download or copy?).") from exc
-        raise ImageError(name, f"the file is damaged or unreadable ({exc}).") from exc
-    except Exception as exc:  # decoders of untrusted files raise many types; all mean "broken file"
-        raise ImageError(name, f"the file is damaged or unreadable ({type(exc).__name__}: {exc}).") from exc
-
-
-def _check_size(size: tuple[int, int], name: str, max_pixels: int | None) -> None:
-    width, height = size
-    if width <= 0 or height <= 0:
-        raise ImageError(name, f"the image has zero size ({width}×{height} pixels).")
-    if max_pixels is not None and width * height > max_pixels:
-        raise ImageError(
-            name, f"the image is too large: {width}×{height} = {width * height / 1e6:.1f} megapixels "
-            f"(the limit is {max_pixels / 1e6:g}).", hint="Scale it down in an image editor first.",
-        )
 
 
 def _orientation(im: Image.Image) -> int:

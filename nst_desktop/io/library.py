@@ -34,6 +34,7 @@ import numpy.typing as npt
 from nst_desktop.engine.errors import ImageError
 from nst_desktop.engine.events import ImageArray
 from nst_desktop.io import images, paths
+from nst_desktop.io.atomic import atomic_write
 from nst_desktop.io.timelapse import write_timelapse
 
 log = logging.getLogger(__name__)
@@ -138,6 +139,29 @@ class Library:
                   "metadata": metadata}
         # entry.json last: its presence marks a complete folder even if the rename is lost.
         (folder / ENTRY_NAME).write_text(json.dumps(record, indent=2, default=str), encoding="utf-8")
+
+    def update_metadata(self, entry_id: str, metadata: dict[str, Any]) -> Entry:
+        """Replace an entry's metadata (e.g. its after-touches); the updated entry.
+
+        Only ``entry.json`` is rewritten, atomically: the history reads its metadata from
+        there. ``image.png`` (the untouched result) and its embedded copy stay as painted.
+        Unknown ids raise :class:`KeyError`; a failed write raises :class:`ImageError` and
+        leaves the old record in place.
+        """
+        folder = self._folder(entry_id)
+        entry_file = folder / ENTRY_NAME
+        try:
+            record = json.loads(entry_file.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise KeyError(f"No history entry {entry_id!r} in {self.root}") from exc
+        if not isinstance(record, dict):
+            raise KeyError(f"Damaged history entry {entry_id!r} in {self.root}")
+        record["metadata"] = metadata
+        atomic_write(entry_file, json.dumps(record, indent=2, default=str).encode("utf-8"))
+        entry = _read_entry(folder)
+        if entry is None:  # pragma: no cover - only a racing delete gets here
+            raise KeyError(f"No history entry {entry_id!r} in {self.root}")
+        return entry
 
     def delete(self, entry_id: str) -> None:
         """Remove an entry. Unknown ids raise :class:`KeyError`."""

@@ -6,7 +6,11 @@ A result carries one JSON object (in the PNG, or beside a JPEG/WebP/TIFF file)::
      "params": {...every Params field...},
      "inputs": {"content": "/path/photo.jpg", "styles": ["/path/a.jpg"], "style_weights": [1.0]},
      "seed": 0, "device": "cpu", "steps": 200, "elapsed_s": 12.3, "stopped": false,
-     "losses": {"content": ..., "style": ..., "tv": ..., "total": ...}}
+     "losses": {"content": ..., "style": ..., "tv": ..., "total": ...},
+     "touches": {"keep_photo_colours": true, "fade": 0.25}}
+
+``touches`` (the after-touches, engine/touches.py) is written only when they change
+something; a record without it is an untouched picture.
 
 Reading is forgiving about versions (unknown keys are ignored, missing ones take their
 defaults) and strict about nonsense (a wrong type raises :class:`ParamsError` naming
@@ -27,7 +31,9 @@ from typing import Any, Literal, get_args, get_origin, get_type_hints
 from nst_desktop import __version__
 from nst_desktop.engine.errors import ImageError, ParamsError
 from nst_desktop.engine.events import RunResult
+from nst_desktop.engine.live import Edit, edits_from_list, replay
 from nst_desktop.engine.params import Params
+from nst_desktop.engine.touches import Touches
 from nst_desktop.io.images import read_metadata
 
 log = logging.getLogger(__name__)
@@ -58,13 +64,20 @@ def run_metadata(
     style_weights: list[float] | None = None,
     *,
     created: datetime | None = None,
+    touches: Touches | None = None,
+    continued_from: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """The JSON-able record of one run, ready for :func:`io.images.save_image`."""
+    """The JSON-able record of one run, ready for :func:`io.images.save_image`.
+
+    ``params`` are those the run started with; live edits made during it are in ``edits``
+    (replayed by ``stylize(edits=...)``). A promoted run records the picture it went on
+    from as ``continued_from`` (that picture's own record), so it can be repeated too.
+    """
     weights = list(style_weights) if style_weights is not None else [1.0] * len(style_paths)
     if len(weights) != len(style_paths):
         raise ParamsError(f"Give one weight per style image ({len(style_paths)}), not {len(weights)}.")
     when = created or datetime.now(UTC)
-    return {
+    record: dict[str, Any] = {
         "app": APP_NAME,
         "version": __version__,
         "schema": SCHEMA,
@@ -82,6 +95,58 @@ def run_metadata(
         "stopped": bool(result.stopped),
         "losses": {str(k): _finite_or_none(v) for k, v in result.losses.items()},
     }
+    if result.edits:
+        record[EDITS_KEY] = [edit.to_dict() for edit in result.edits]
+    if continued_from is not None:
+        record[CONTINUED_KEY] = {k: v for k, v in continued_from.items() if k != TOUCHES_KEY}
+    return with_touches(record, touches or Touches())
+
+
+# --- live edits and promotion ------------------------------------------------------------------
+
+EDITS_KEY = "edits"
+CONTINUED_KEY = "continued_from"
+
+
+def edits_from_metadata(data: Any) -> tuple[Edit, ...]:
+    """The live edits of a record (none when absent); ParamsError when malformed."""
+    return edits_from_list(data.get(EDITS_KEY)) if isinstance(data, dict) else ()
+
+
+def continued_from_metadata(data: Any) -> dict[str, Any] | None:
+    """The record of the picture a promoted run went on from, or None for a fresh run."""
+    source = data.get(CONTINUED_KEY) if isinstance(data, dict) else None
+    if source is not None and not isinstance(source, dict):
+        raise ParamsError(f"'{CONTINUED_KEY}' must be a JSON object.")
+    return source
+
+
+def final_recipe(data: Any) -> tuple[Params, list[float]]:
+    """The params and blend a picture ended with: its start params with its edits replayed."""
+    params, inputs = params_from_metadata(data)
+    final, blend = replay(params, inputs["style_weights"], edits_from_metadata(data))
+    return final, list(blend)
+
+
+# --- after-touches -----------------------------------------------------------------------------
+
+TOUCHES_KEY = "touches"
+
+
+def with_touches(metadata: dict[str, Any], touches: Touches) -> dict[str, Any]:
+    """A copy of ``metadata`` recording ``touches`` (no ``touches`` key when they are identity)."""
+    record = {key: value for key, value in metadata.items() if key != TOUCHES_KEY}
+    if not touches.is_identity:
+        record[TOUCHES_KEY] = touches.to_dict()
+    return record
+
+
+def touches_from_metadata(data: Any) -> Touches:
+    """The after-touches recorded by :func:`run_metadata` (identity when there are none);
+    :class:`ParamsError` when the record holds nonsense."""
+    if not isinstance(data, dict) or data.get(TOUCHES_KEY) is None:
+        return Touches()
+    return Touches.from_dict(data[TOUCHES_KEY])
 
 
 # --- reading back ---------------------------------------------------------------------------
@@ -174,27 +239,52 @@ def params_from_metadata(data: Any) -> tuple[Params, Inputs]:
     return params, _clean_inputs(raw_inputs)
 
 
+def inputs_from_metadata(data: Any) -> Inputs:
+    """The inputs of a record, well-typed (empty where missing), even when its params are broken."""
+    return _clean_inputs(data.get("inputs") if isinstance(data, dict) else None)
+
+
 def load_params_file(path: str | os.PathLike[str]) -> tuple[Params, Inputs]:
     """Params and inputs from a result image (PNG chunk, sidecar or embedded copy), a
     sidecar, or a bare params JSON file; :class:`ParamsError` naming the file otherwise."""
     file = Path(path)
+    data = _read_record(file)
+    try:
+        return params_from_metadata(data)
+    except ParamsError as exc:
+        raise ParamsError(f"{file}: {exc.message}", hint=exc.hint) from exc
+
+
+def load_touches_file(path: str | os.PathLike[str]) -> Touches:
+    """The after-touches recorded in the same files as :func:`load_params_file` reads."""
+    file = Path(path)
+    data = _read_record(file)
+    try:
+        return touches_from_metadata(data)
+    except ParamsError as exc:
+        raise ParamsError(f"{file}: {exc.message}", hint=exc.hint) from exc
+
+
+def load_record(path: str | os.PathLike[str]) -> Any:
+    """The whole JSON record of a result (params, inputs, edits, continued_from...)."""
+    return _read_record(Path(path))
+
+
+def _read_record(file: Path) -> Any:
+    """The JSON record of a result image or a JSON file; :class:`ParamsError` naming the file."""
     if not file.is_file():
         reason = "is a folder" if file.is_dir() else "file not found"
         raise ParamsError(f"{file}: {reason}.")
     if file.suffix.lower() == ".json":
         try:
-            data: Any = json.loads(file.read_text(encoding="utf-8"))
+            return json.loads(file.read_text(encoding="utf-8"))
         except (OSError, UnicodeDecodeError, ValueError) as exc:
             raise ParamsError(f"{file}: not a valid JSON file ({exc}).") from exc
-    else:
-        try:
-            data = read_metadata(file)
-        except ImageError as exc:
-            raise ParamsError(f"{file}: {exc.reason}") from exc
-        if data is None:
-            raise ParamsError(f"{file}: no NST Desktop parameters found in this file.",
-                              hint="Use an image saved by NST Desktop, its .json sidecar, or a params JSON.")
     try:
-        return params_from_metadata(data)
-    except ParamsError as exc:
-        raise ParamsError(f"{file}: {exc.message}", hint=exc.hint) from exc
+        data = read_metadata(file)
+    except ImageError as exc:
+        raise ParamsError(f"{file}: {exc.reason}") from exc
+    if data is None:
+        raise ParamsError(f"{file}: no NST Desktop parameters found in this file.",
+                          hint="Use an image saved by NST Desktop, its .json sidecar, or a params JSON.")
+    return data

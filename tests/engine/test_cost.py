@@ -71,10 +71,68 @@ def test_calibration_is_sane_and_cached() -> None:
     assert 0.0 <= speed.pass_overhead_s < 60 and speed.new_size_s >= 0 and speed.float32
 
 
-def test_estimate_uses_the_calibrated_speed() -> None:
+# A tiny run worked out by hand: a 32x32 photo at 32 px (one scale), 10 steps, only relu1_1
+# (conv1_1: 3 -> 64 channels, 3x3 kernel, 32*32 positions), float32. The expected numbers
+# below are derived from the model's documented constants (2 passes a step, 3 pass
+# overheads a step, overheads scaled by the 1/13 of the convolutions up to conv5_1 that
+# relu1_1 needs, float32 at the full measured rate); refitting them must change these.
+TINY_RUN = Params(size=32, min_size=32, steps=10, coarse_steps=0, device="cpu", precision="float32",
+                  content_layers=("relu1_1",), content_layer_weights=(1.0,),
+                  style_layers=("relu1_1",), style_layer_weights=(1.0,))
+TINY_SPEED = Speed(flops_per_s=1e9, pass_overhead_s=0.013, new_size_s=0.026, float32=True)
+CONV1_1_FLOPS = 2 * 9 * 3 * 64 * 32 * 32  # 3,538,944 multiply-add FLOPs (x2)
+
+
+def test_estimate_matches_a_hand_derived_tiny_run() -> None:
+    assert CONV1_1_FLOPS == 3_538_944
+    # targets: 1 content + 1 style forward = 7,077,888 FLOPs at 1 GFLOP/s = 0.007077888 s;
+    # first pass at the new size: 0.026 s / 13 = 0.002 s;
+    # 10 steps x (3 x 0.013 s / 13 = 0.003 s overhead + 2 x 3,538,944 FLOPs = 0.007077888 s).
+    assert estimate_seconds(TINY_RUN, (32, 32), 1, TINY_SPEED) == pytest.approx(
+        0.007077888 + 0.002 + 10 * (0.003 + 0.007077888), rel=1e-9)
+    # Two styles at style scale 2: each style forward has 4x the pixels, so the targets cost
+    # (1 + 2 x 4) forwards = 0.031850496 s; the steps cost the same.
+    assert estimate_seconds(TINY_RUN.with_changes(style_scale=2.0), (32, 32), 2, TINY_SPEED) == pytest.approx(
+        0.031850496 + 0.002 + 10 * (0.003 + 0.007077888), rel=1e-9)
+    # bfloat16 at the same measured rate: the convolutions reach 0.8 of it.
+    bf16 = Speed(1e9, 0.013, 0.026, float32=False)
+    assert estimate_seconds(TINY_RUN, (32, 32), 1, bf16) == pytest.approx(
+        0.007077888 / 0.8 + 0.002 + 10 * (0.003 + 0.007077888 / 0.8), rel=1e-9)
+
+
+def test_peak_bytes_of_a_hand_derived_tiny_run() -> None:
+    image = 3 * 32 * 32 * 4  # 12,288 bytes: one float32 RGB 32x32 image
+    expected = (
+        2.5 * 80_000_000  # weight copies
+        + 30_000_000  # torch's and oneDNN's scratch
+        + 3 * image * (1 + 1)  # 3 copies of the photo and of the one style
+        + 1.1 * 2 * 64 * 32 * 32 * 4  # saved activations: 2 x 64 channels x 32x32, float32, x 1.1
+        + 2 * 10 * image  # L-BFGS history of min(30, 10 steps) pairs
+        + 8 * image  # the model's allowance of 8 more image-sized buffers
+    )
+    assert expected == pytest.approx(230_994_508.8)
+    assert estimate_peak_bytes(TINY_RUN, (32, 32), 1) == int(expected)
+
+
+def test_estimate_uses_the_calibrated_speed(monkeypatch: pytest.MonkeyPatch) -> None:
+    from nst_desktop.engine import cost
+
+    asked: list[tuple[object, ...]] = []
+
+    def fixed_speed(device: str, amp: torch.dtype | None, threads: int) -> Speed:
+        asked.append((device, amp, threads))
+        return TINY_SPEED
+
+    monkeypatch.setattr(cost, "calibrate", fixed_speed)
+    result = estimate(TINY_RUN, (32, 32), 1, "cpu")
+    assert asked == [("cpu", None, torch.get_num_threads())]  # float32: no autocast dtype
+    assert result.seconds == pytest.approx(0.109856768, rel=1e-9)  # the hand-derived run above
+    assert result.peak_bytes == 230_994_508
+
+
+def test_estimate_with_the_real_calibration_is_sane() -> None:
     params = Params(size=256, device="cpu", precision="float32")
-    result = estimate(params, HW, 1, "cpu")
-    speed = calibrate("cpu", None, torch.get_num_threads())
-    assert result.seconds == pytest.approx(estimate_seconds(params, HW, 1, speed))
-    assert result.peak_bytes == estimate_peak_bytes(params, HW, 1)
-    assert estimate(params.with_changes(size=512), HW, 1, "cpu").seconds > result.seconds
+    small = estimate(params, HW, 1, "cpu")
+    assert 0.0 < small.seconds < 3600 and math.isfinite(small.seconds)
+    assert small.peak_bytes == estimate_peak_bytes(params, HW, 1)  # memory needs no calibration
+    assert estimate(params.with_changes(size=512), HW, 1, "cpu").seconds > small.seconds

@@ -75,23 +75,38 @@ def test_stop_returns_the_best_image_so_far(photo, painting) -> None:
 def test_pause_blocks_and_resume_continues(photo, painting) -> None:
     control = RunControl()
     events: list[ProgressEvent] = []
+    paused = threading.Event()
+    marks: dict[str, float] = {}
 
     def pause_at_first(event: ProgressEvent) -> None:
         events.append(event)
         if event.total_step == 1:
+            marks["paused"] = time.perf_counter()
             control.pause()
+            paused.set()
 
     out = {}
     worker = threading.Thread(target=lambda: out.update(r=stylize(
         photo, [StyleInput(painting)], TINY, callback=pause_at_first, control=control)))
+    start = time.perf_counter()
     worker.start()
-    time.sleep(0.6)
+    # Wait for the pause itself rather than a fixed time: the first run of a session also
+    # loads the weights, which can take longer than any fixed sleep on a busy machine.
+    assert paused.wait(timeout=30)
+    time.sleep(0.5)
     assert worker.is_alive() and len(events) == 1  # blocked in checkpoint
+    marks["resumed"] = time.perf_counter()
     control.resume()
     worker.join(timeout=30)
+    wall = time.perf_counter() - start
     assert not worker.is_alive()
     assert len(events) == 9 and not out["r"].stopped
-    assert events[-1].elapsed_s < time.perf_counter()  # paused time is not counted as run time
+    # Paused time is not counted as run time: elapsed is the wall time less the >= 0.5 s
+    # pause (slack for the moments between our clock readings and the engine's).
+    pause = marks["resumed"] - marks["paused"]
+    assert pause >= 0.5
+    for elapsed in (events[-1].elapsed_s, out["r"].elapsed_s):
+        assert wall - pause - 0.3 <= elapsed <= wall - pause + 0.1
 
 
 def test_several_styles_colour_modes_and_inits(photo, painting, scream) -> None:

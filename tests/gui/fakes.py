@@ -12,6 +12,7 @@ import numpy as np
 
 from nst_desktop.engine.errors import DivergedError
 from nst_desktop.engine.events import ImageArray, ProgressEvent, RunControl, RunResult, StyleInput
+from nst_desktop.engine.live import Edit
 from nst_desktop.engine.params import Params
 
 
@@ -34,30 +35,40 @@ class FakeStylize:
 
     def __call__(self, content: ImageArray, styles: Sequence[StyleInput], params: Params, *,
                  weights: Any = None, init_image: ImageArray | None = None, callback: Any = None,
-                 control: RunControl | None = None, preview_every: int = 10) -> RunResult:
-        self.calls.append({"params": params, "styles": list(styles), "weights": weights})
+                 control: RunControl | None = None, preview_every: int = 10, edits: Sequence[Edit] = (),
+                 start_from: ImageArray | None = None) -> RunResult:
+        self.calls.append({"params": params, "styles": list(styles), "weights": weights,
+                           "edits": tuple(edits), "start_from": start_from})
         h, w = 24, 32
-        image = np.full((h, w, 3), 0.5, np.float32)
+        image = np.full((h, w, 3), 0.5, np.float32) if start_from is None else start_from.copy()
+        h, w = image.shape[:2]
         started = time.perf_counter()
         steps = params.steps
+        self.applied: list[Edit] = []
         for step in range(1, steps + 1):
             if control is not None and control.checkpoint():
-                return self._result(image, params, True, step - 1, started)
+                return self._result(image, params, True, step - 1, started, self.applied)
+            landed = control.edits.take() if control is not None else {}
+            if landed:  # like the engine: recorded with the number of steps done before it
+                self.applied.append(Edit(step - 1, landed))
             if self.step_s:
                 time.sleep(self.step_s)
             image = np.clip(image + 0.01, 0, 1).astype(np.float32)
             if self.fail_at == step:
-                last_good = self._result(image, params, True, step, started)
+                last_good = self._result(image, params, True, step, started, self.applied)
                 raise FakeDivergedError("The picture went NaN.", last_good)
             preview = (image * 255).astype(np.uint8) if step % preview_every == 0 or step == steps else None
             if callback is not None:
                 callback(ProgressEvent(0, 1, w, h, step, steps, step, steps,
                                        {"content": 1.0 / step, "style": 10.0 / step, "tv": 0.1,
                                         "total": 11.1 / step},
-                                       time.perf_counter() - started, 0.01 * (steps - step), preview))
-        return self._result(image, params, False, steps, started)
+                                       time.perf_counter() - started, 0.01 * (steps - step), preview,
+                                       edit=landed or None))
+        return self._result(image, params, False, steps, started, self.applied)
 
     @staticmethod
-    def _result(image: ImageArray, params: Params, stopped: bool, steps: int, started: float) -> RunResult:
+    def _result(image: ImageArray, params: Params, stopped: bool, steps: int, started: float,
+                edits: list[Edit]) -> RunResult:
         return RunResult(image=image.copy(), params=params, stopped=stopped, steps_done=steps,
-                         elapsed_s=time.perf_counter() - started, losses={"total": 1.0}, device="cpu")
+                         elapsed_s=time.perf_counter() - started, losses={"total": 1.0}, device="cpu",
+                         edits=tuple(edits))

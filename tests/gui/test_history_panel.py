@@ -9,7 +9,6 @@ from typing import Any
 import numpy as np
 import pytest
 from PySide6.QtCore import QSize, Qt, QUrl
-from PySide6.QtWidgets import QMessageBox
 
 from nst_desktop.engine.params import Params
 from nst_desktop.gui import history_panel
@@ -101,24 +100,15 @@ def test_compare_two_selected(qtbot: Any, lib: Library) -> None:
     assert [e.id for e in blocker.args] == [first.id, third.id]
 
 
-def test_restore_emits_the_params(qtbot: Any, lib: Library) -> None:
+def test_restore_emits_the_entry(qtbot: Any, lib: Library) -> None:
+    """The panel hands the whole entry over (its recipe is restored by gui/restore.py)."""
     panel = _panel(qtbot, lib)
     entry = lib.entries()[1]
     panel.select_ids(entry.id)
     with qtbot.waitSignal(panel.restoreRequested) as blocker:
         panel.restore_button.click()
-    assert blocker.args[0] == Params(size=64, steps=5, seed=1)
-
-
-def test_restore_of_broken_metadata_explains(qtbot: Any, lib: Library) -> None:
-    entry = lib.add(np.zeros((8, 8, 3), np.float32), {"params": {"size": "huge"}})
-    panel = _panel(qtbot, lib)
-    panel.select_ids(entry.id)
-    with qtbot.assertNotEmitted(panel.restoreRequested):
-        panel.restore_button.click()
-    boxes = [w for w in panel.findChildren(QMessageBox) if w.objectName() == "errorBox"]
-    assert len(boxes) == 1 and "cannot be restored" in boxes[0].text() and "size" in boxes[0].text()
-    boxes[0].close()
+    assert blocker.args[0].id == entry.id
+    assert blocker.args[0].metadata["params"]["steps"] == 5
 
 
 def test_delete_asks_first(qtbot: Any, lib: Library) -> None:
@@ -173,7 +163,7 @@ def test_context_menu_mirrors_the_buttons(qtbot: Any, lib: Library) -> None:
     panel.select_ids(lib.entries()[0].id)
     menu = panel.context_menu()
     state = {a.text(): a.isEnabled() for a in menu.actions() if not a.isSeparator()}
-    assert state == {"View": True, "Compare two": False, "Restore params": True, "Show in folder": True,
+    assert state == {"View": True, "Compare two": False, "Restore recipe": True, "Show in folder": True,
                      "Delete": True}
     view = next(a for a in menu.actions() if a.text() == "View")
     with qtbot.waitSignal(panel.entryActivated):
@@ -211,7 +201,7 @@ def test_strip_is_compact_and_every_command_reachable(qtbot: Any, lib: Library) 
     assert all(panel.list.geometry().right() < b.geometry().left() for b in (panel.view_button,
                                                                              panel.delete_button))
     menu_texts = [a.text() for a in panel.context_menu().actions() if a.text()]
-    assert menu_texts == ["View", "Compare two", "Restore params", "Show in folder", "Delete"]
+    assert menu_texts == ["View", "Compare two", "Restore recipe", "Show in folder", "Delete"]
 
 
 def test_empty_text_is_drawn_over_the_list(qtbot: Any, tmp_path: Path) -> None:

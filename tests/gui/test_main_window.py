@@ -184,7 +184,7 @@ def test_history_restore_and_compare(qtbot: QtBot, make_window: WindowFactory) -
     qtbot.waitUntil(lambda: window.session.history.list.count() == 2, timeout=10_000)
     newer, older = window.session.library.entries()[:2]
     assert newer.metadata["params"]["steps"] == 7
-    window.session.history.restoreRequested.emit(DEFAULTS.with_changes(steps=12, size=48))
+    window.session.history.restoreRequested.emit(older)  # steps=12 (the whole recipe: test_restore.py)
     assert window.params_panel.params().steps == 12
     assert window.params_panel.controls["steps"].spin.value() == 12
     history = window.session.history

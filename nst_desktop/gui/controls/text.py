@@ -8,13 +8,13 @@ from typing import Any
 from PySide6.QtWidgets import QFileDialog, QHBoxLayout, QLineEdit, QToolButton, QWidget
 
 from nst_desktop.gui.controls.base import FieldControl
+from nst_desktop.io.formats import dialog_filter
 
 Chooser = Callable[[QWidget, str], str | None]  # (parent, current) -> new value or None
 
 
 def choose_image_file(parent: QWidget, current: str) -> str | None:
-    path, _ = QFileDialog.getOpenFileName(parent, "Choose an image", current,
-                                          "Images (*.png *.jpg *.jpeg *.webp *.tif *.tiff *.bmp)")
+    path, _ = QFileDialog.getOpenFileName(parent, "Choose an image", current, dialog_filter(all_files=False))
     return path or None
 
 

@@ -1,0 +1,241 @@
+"""After-touches on the picture on show: re-rendered from the untouched result on every
+change (a few ms, so on the GUI thread; no engine call), exported with the picture, and
+written into the picture's history entry.
+
+The touches are the current recipe's, like the params: a new picture is shown with them
+and recorded with them; viewing a history entry shows that entry's touches. Each picture
+keeps its own photo (the run's, or the entry's recorded file), fitted to its size once.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtCore import QObject, QTimer, Signal, Slot
+
+from nst_desktop.engine.errors import NSTError
+from nst_desktop.engine.events import ImageArray
+from nst_desktop.engine.touches import Touches, apply_touches
+from nst_desktop.gui.errors import user_message
+from nst_desktop.gui.qimage import array_to_qimage
+from nst_desktop.gui.touches_panel import TouchesPanel
+from nst_desktop.io.metadata import TOUCHES_KEY, touches_from_metadata, with_touches
+
+if TYPE_CHECKING:
+    from nst_desktop.gui.main_window import MainWindow
+
+log = logging.getLogger(__name__)
+
+SAVE_DELAY_MS = 500  # a slider drag ends in one history write, not one per step
+
+
+class AfterTouches(QObject):
+    """Owns the touches of the picture on show; ``edited(old, new)`` after a user edit."""
+
+    edited = Signal(object, object)  # Touches before, Touches after
+
+    def __init__(self, window: MainWindow, panel: TouchesPanel) -> None:
+        super().__init__(window)
+        self.window, self.panel = window, panel
+        self._touches = Touches()
+        self._base: ImageArray | None = None  # the untouched picture on show
+        self._photo: ImageArray | None = None  # its photo, as loaded
+        self._photo_path: str | None = None  # a history entry's photo, loaded on first need
+        self._fitted: ImageArray | None = None  # the photo at the picture's size (cached)
+        self._run_photo: ImageArray | None = None  # the photo of the last run started
+        self._painting = False  # a run's live previews are on show, not a finished picture
+        self._entry_id: str | None = None  # the picture's history entry, once written
+        self._metadata: dict[str, Any] | None = None  # that entry's metadata
+        self._awaited: dict[str, Any] | None = None  # a new picture's record, not in the history yet
+        self._save_timer = QTimer(self)
+        self._save_timer.setSingleShot(True)
+        self._save_timer.setInterval(SAVE_DELAY_MS)
+        self._save_timer.timeout.connect(self.flush)
+        panel.touchesChanged.connect(self._on_panel_changed)
+
+    # --- public API ----------------------------------------------------------------------------
+    def touches(self) -> Touches:
+        return self._touches
+
+    def set_touches(self, touches: Touches) -> None:
+        """Show and apply ``touches`` as a program change (undo, redo, restore): no ``edited``."""
+        self.panel.set_touches(touches)
+        self._apply(touches)
+
+    def run_started(self, photo: ImageArray) -> None:
+        """A run started with ``photo``: its picture will be touched with this one; until
+        it ends the previews are on show, which take no touches."""
+        self.flush()
+        self._run_photo, self._painting = photo, True
+        self._update_availability()
+
+    def picture(self, image: ImageArray, metadata: dict[str, Any] | None) -> tuple[ImageArray,
+                                                                                  dict[str, Any] | None]:
+        """What to export for the picture on show: touched, with the touches recorded."""
+        self._follow_session()
+        if image is not self._base:
+            return image, metadata
+        return self.touched(), (with_touches(metadata, self._touches) if metadata is not None else None)
+
+    def touched(self) -> ImageArray:
+        """The picture on show with its touches (the untouched one when its photo is missing)."""
+        if self._base is None:
+            raise ValueError("No picture on show.")
+        photo = self._fitted_photo() if not self._touches.is_identity else None
+        return self._base if photo is None else apply_touches(self._base, photo, self._touches)
+
+    def flush(self) -> None:
+        """Write pending touches into the history entry now (also on close)."""
+        self._save_timer.stop()
+        library = self.window.session.library
+        if self._entry_id is None or self._metadata is None or library is None:
+            return
+        if touches_from_metadata_or_none(self._metadata) == self._touches:
+            return
+        metadata = with_touches(self._metadata, self._touches)
+        try:
+            entry = library.update_metadata(self._entry_id, metadata)
+        except (NSTError, KeyError, OSError) as exc:
+            log.warning("after-touches not written to the history: %s", exc)
+            self.window.statusBar().showMessage(f"The after-touches could not be saved in the history. "
+                                                f"{user_message(exc)}", 10000)
+            return
+        self._metadata = metadata
+        history = self.window.session.history
+        if history is not None:
+            history.update_entry(entry)
+        if self.window.session.result_image is self._base:
+            self.window.session.metadata = metadata
+
+    # --- what is on show -------------------------------------------------------------------------
+    @Slot(object)
+    def on_run_result(self, _result: object = None) -> None:
+        """A run finished or stopped (after the session kept it): show it touched."""
+        self._painting = False
+        self._new_picture(self._run_photo, None)
+        self._awaited = self.window.session.metadata
+
+    @Slot(str)
+    def on_run_failed(self, _text: str = "") -> None:
+        self._painting = False
+        if self.window.session.result_image is not self._base:  # the last good picture is shown
+            self._new_picture(self._run_photo, None)
+
+    @Slot(object)
+    def on_entry_activated(self, entry: Any) -> None:
+        """A history entry is on show (after the session loaded it): show its touches."""
+        if self.window.session.result_image is self._base:
+            return  # the session could not load it
+        content = entry.metadata.get("inputs", {}).get("content") if isinstance(
+            entry.metadata.get("inputs"), dict) else None
+        self._new_picture(None, content if isinstance(content, str) else None)
+        self._entry_id, self._metadata = entry.id, dict(entry.metadata)
+        try:
+            touches = touches_from_metadata(entry.metadata)
+        except NSTError as exc:
+            self.window.statusBar().showMessage(f"Ignoring this picture's after-touches: {exc.user_text()}",
+                                                10000)
+            touches = Touches()
+        self.panel.set_touches(touches)
+        self._touches = touches
+        self._render()
+
+    @Slot(object)
+    def on_entry_saved(self, entry: Any) -> None:
+        """A new picture reached the history: later touches go to its entry."""
+        if self._awaited is None or not _same_record(entry.metadata, self._awaited):
+            return
+        self._entry_id, self._metadata, self._awaited = entry.id, dict(entry.metadata), None
+        if touches_from_metadata_or_none(self._metadata) != self._touches:
+            self._save_timer.start()  # touched while it was being written
+
+    @Slot()
+    def on_run_done(self) -> None:
+        self._painting = False
+        self._update_availability()
+
+    # --- internals ---------------------------------------------------------------------------------
+    def _new_picture(self, photo: ImageArray | None, photo_path: str | None) -> None:
+        self.flush()  # the previous picture's pending touches go to its own entry
+        self._base = self.window.session.result_image
+        self._photo, self._photo_path, self._fitted = photo, photo_path, None
+        self._entry_id = self._metadata = self._awaited = None
+        self._render()
+
+    def _on_panel_changed(self, touches: Touches) -> None:
+        old = self._touches
+        self._apply(touches)
+        if touches != old:
+            self.edited.emit(old, touches)
+
+    def _apply(self, touches: Touches) -> None:
+        self._follow_session()
+        self._touches = touches
+        self._render()
+        if self._entry_id is not None:
+            self._save_timer.start()  # restarts: one write after the last change
+
+    def _follow_session(self) -> None:
+        """Take up a picture the session kept without telling us (e.g. an adopted variation,
+        painted from the current inputs)."""
+        session = self.window.session
+        if session.result_image is None or session.result_image is self._base or self._painting:
+            return
+        content = self.window.inputs.content()
+        self._new_picture(content.image if content is not None else None, None)
+        self._awaited = session.metadata
+
+    def _render(self) -> None:
+        self._update_availability()
+        if self._base is None or self._painting:
+            return  # the live preview is on show
+        self.window.canvas.set_image(array_to_qimage(self.touched()))
+
+    def _fitted_photo(self) -> ImageArray | None:
+        if self._fitted is None and self._base is not None:
+            photo = self._photo if self._photo is not None else self._load_entry_photo()
+            if photo is not None:
+                from nst_desktop.io.resize import fit_photo
+
+                self._fitted = fit_photo(photo, self._base.shape[:2])
+        return self._fitted
+
+    def _load_entry_photo(self) -> ImageArray | None:
+        if self._photo_path is None:
+            return None
+        from nst_desktop.gui.loaded_image import load_file
+
+        try:
+            self._photo = load_file(self._photo_path).image
+        except NSTError as exc:
+            log.info("photo of the picture unavailable: %s", exc.user_text())
+            self._photo_path = None  # tried once: the note says it is missing
+            self._update_availability()
+        return self._photo
+
+    def _update_availability(self) -> None:
+        if self._base is None or self._painting:
+            self.panel.set_available(False)
+        elif self._photo is None and (self._photo_path is None or not Path(self._photo_path).is_file()):
+            self.panel.set_available(False, "The photo of this picture is not available: "
+                                            "the after-touches need it.")
+        else:
+            self.panel.set_available(True)
+
+
+def touches_from_metadata_or_none(metadata: dict[str, Any]) -> Touches | None:
+    """The recorded touches, or None when the record holds nonsense (so it is rewritten)."""
+    try:
+        return touches_from_metadata(metadata)
+    except NSTError:
+        return None
+
+
+def _same_record(stored: dict[str, Any], kept: dict[str, Any]) -> bool:
+    """Whether a history entry's metadata (read back from JSON) is this run's record."""
+    normalised = json.loads(json.dumps(kept, default=str))
+    return {k: v for k, v in stored.items() if k != TOUCHES_KEY} == {
+        k: v for k, v in normalised.items() if k != TOUCHES_KEY}

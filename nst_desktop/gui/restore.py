@@ -1,0 +1,93 @@
+"""Restore a history entry's whole recipe: the photo, every style with its blend weight (in
+order), every param and the after-touches, so that the next Start paints the same picture.
+
+What cannot be brought back (a file moved or deleted, a pasted image, unreadable settings)
+is named in one message, and the rest is restored anyway; the current photo or styles stay
+when none of the recorded ones can be loaded. The whole restore is one undo step.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from nst_desktop.engine.errors import NSTError
+from nst_desktop.engine.params import Params
+from nst_desktop.engine.touches import Touches
+from nst_desktop.gui.inputs_panel import pretty_name
+from nst_desktop.gui.loaded_image import LoadedImage, load_file
+from nst_desktop.gui.undo import inputs_state
+from nst_desktop.io.metadata import inputs_from_metadata, params_from_metadata, touches_from_metadata
+from nst_desktop.resources import resource_path
+
+if TYPE_CHECKING:
+    from nst_desktop.gui.main_window import MainWindow
+
+
+def restore_recipe(window: MainWindow, entry: Any) -> list[str]:
+    """Show ``entry`` and bring back its recipe; the problems told to the user (none: all well)."""
+    problems: list[str] = []
+    metadata = entry.metadata if isinstance(entry.metadata, dict) else {}
+    params = _read(lambda: params_from_metadata(metadata)[0], "the settings", problems)
+    touches = _read(lambda: touches_from_metadata(metadata), "the after-touches", problems)
+    inputs = inputs_from_metadata(metadata)
+    photo = _load_photo(inputs["content"], problems)
+    styles = _load_styles(inputs["styles"], inputs["style_weights"], problems)
+    window.session.on_entry_activated(entry)  # the picture whose recipe this is
+    window.after_touches.on_entry_activated(entry)
+    current_photo, current_styles = inputs_state(window.inputs)
+    with window.undo_history.step("Restore from history"):
+        window.undo_history.change_inputs((photo or current_photo, styles or current_styles))
+        if isinstance(params, Params):
+            window.params_panel.set_params(params)
+        if isinstance(touches, Touches):
+            window.undo_history.change_touches(touches)
+    if problems:
+        window.show_error("Could not restore everything from this picture: " + "; ".join(problems) + ".")
+    return problems
+
+
+def _read(parse: Any, what: str, problems: list[str]) -> object:
+    try:
+        return parse()
+    except NSTError as exc:
+        problems.append(f"{what} cannot be read ({exc.user_text()})")
+        return None
+
+
+def _load(path: str) -> tuple[LoadedImage | None, str]:
+    """The image, or None and why not (in a few words)."""
+    file = Path(path)
+    if not file.is_file():
+        return None, "is missing"
+    try:
+        loaded = load_file(file)
+    except NSTError as exc:
+        return None, f"cannot be read ({exc.user_text()})"
+    if file.parent == resource_path("styles"):
+        loaded.name = pretty_name(file)  # as the Ready styles menu names it
+    return loaded, ""
+
+
+def _load_photo(path: str | None, problems: list[str]) -> LoadedImage | None:
+    if path is None:
+        problems.append("the photo was not opened from a file, so the current photo is kept")
+        return None
+    loaded, why = _load(path)
+    if loaded is None:
+        problems.append(f"the photo {path} {why}, so the current photo is kept")
+    return loaded
+
+
+def _load_styles(paths: list[str], weights: list[float],
+                 problems: list[str]) -> list[tuple[LoadedImage, float]]:
+    styles: list[tuple[LoadedImage, float]] = []
+    for path, weight in zip(paths, weights, strict=True):
+        loaded, why = _load(path)
+        if loaded is None:
+            problems.append(f"the style {path} {why}")
+        else:
+            styles.append((loaded, weight))
+    if paths and not styles:
+        problems[-1] += ", so the current styles are kept"
+    return styles

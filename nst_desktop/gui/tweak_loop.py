@@ -1,0 +1,191 @@
+"""The tweak loop around a run: live edits, quick looks, promoting a picture to full size,
+and variations.
+
+Kept out of the main window, which only wires it. What it does:
+
+* **Live edits.** While a run paints, a change of a look control (style strength,
+  smoothness, content weight, colours, style scale) or of a style's blend goes to the
+  running engine (``RunThread.edit``), which applies it at its next step. Changes that need
+  a new run (size, steps, layers...) wait for the next run, and the status bar says so.
+* **Quick look.** The current settings at 256 px (``engine.presets.quick_look``).
+* **Promote.** "Render full size" goes on from the picture on show (a quick look, a
+  variation, a stopped or smaller picture) with ``start_from``: only the larger scales are
+  painted, and the composition the artist picked is kept.
+* **Variations.** A sweep of one control as a grid of quick looks
+  (``gui.variations_dialog``); a click takes that variation's settings and picture.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtCore import QObject, Slot
+
+from nst_desktop.engine.live import BLEND, LIVE_FIELDS
+from nst_desktop.engine.params import Params
+from nst_desktop.gui.run_panel import describe_changes
+from nst_desktop.gui.worker import RunRequest
+
+if TYPE_CHECKING:
+    from nst_desktop.gui.main_window import MainWindow
+
+log = logging.getLogger(__name__)
+
+
+def live_changes(running: Params, started: Params, wanted: Params) -> tuple[dict[str, Any], list[str]]:
+    """(changes a running picture can take now, labels of those that must wait for a new run).
+
+    ``running`` is the look of the running picture; ``started`` the panel's settings when it
+    started (they differ in size and steps for a quick look); ``wanted`` the panel's now.
+    """
+    live = {name: getattr(wanted, name) for name in LIVE_FIELDS
+            if getattr(wanted, name) != getattr(running, name)}
+    waiting = [Params.__dataclass_fields__[f].metadata["label"]
+               for f in Params.__dataclass_fields__
+               if f not in LIVE_FIELDS and getattr(wanted, f) != getattr(started, f)]
+    return live, waiting
+
+
+class TweakLoop(QObject):
+    """Live edits, quick look, promote and variations for one main window."""
+
+    def __init__(self, window: MainWindow) -> None:
+        super().__init__(window)
+        self.window = window
+        self._running_params: Params | None = None  # the look of the running picture, after edits
+        self._started_params: Params | None = None  # the panel's settings when it started
+        self._running_blend: tuple[float, ...] = ()
+        self._running_kind = "full"
+        self.variations_dialog: Any = None
+
+    # --- starting ----------------------------------------------------------------------------
+    @Slot()
+    def start_quick_look(self) -> bool:
+        from nst_desktop.engine.presets import quick_look
+
+        request = self.window.session.make_request()
+        if request is None:
+            return False
+        return self.window.start_request(replace(request, params=quick_look(request.params), kind="quick"))
+
+    @Slot()
+    def promote(self) -> bool:
+        """Render full size from the picture on show (see the module docstring)."""
+        session = self.window.session
+        picture = session.result_image
+        if picture is None or not self.can_promote():
+            return False
+        request = self.window.session.make_request()
+        if request is None:
+            return False
+        session.continued_from = dict(session.metadata) if session.metadata else None
+        return self.window.start_request(replace(request, start_from=picture, kind="promote"))
+
+    def can_promote(self) -> bool:
+        """A picture is on show, smaller than the output size or stopped before its end."""
+        session = self.window.session
+        if session.result_image is None or self.window.runner.running:
+            return False
+        long_side = max(session.result_image.shape[:2])
+        stopped = bool(session.metadata and session.metadata.get("stopped"))
+        return long_side < self.window.params_panel.params().size or stopped
+
+    def refresh_promote(self) -> None:
+        can = self.can_promote()
+        size = self.window.params_panel.params().size
+        tip = (f"Go on from the picture on show up to {size} px, keeping its composition (Ctrl+Shift+F)"
+               if can else "Needs a quick look, a variation or a stopped picture smaller than the "
+               "output size")
+        self.window.run_panel.set_can_promote(can, tip)
+        self.window.actions.promote.setEnabled(can)
+
+    # --- live edits -----------------------------------------------------------------------------
+    def run_started(self, request: RunRequest) -> None:
+        self._running_params = request.params
+        self._started_params = self.window.params_panel.params()
+        self._running_blend = tuple(s.weight for s in request.styles)
+        self._running_kind = request.kind
+        self.refresh_promote()
+
+    def run_done(self) -> None:
+        self._running_params = None
+        self.refresh_promote()
+
+    def params_changed(self, wanted: Params) -> None:
+        """A control moved: hand what a running picture can take to the engine now."""
+        running, started = self._running_params, self._started_params
+        if running is None or started is None or not self.window.runner.running:
+            self.refresh_promote()
+            return
+        changes, waiting = live_changes(running, started, wanted)
+        if changes:
+            self._running_params = running.with_changes(**changes)
+            self.window.runner.edit(changes)
+            self.window.statusBar().showMessage(f"{describe_changes(changes)}: applied at the next step.",
+                                                5000)
+        if waiting:
+            self.window.statusBar().showMessage(
+                f"{', '.join(waiting)}: applies to the next run (the painting goes on as it was).", 8000)
+
+    def inputs_changed(self) -> None:
+        """Blend weights moved during a run: a live edit when the styles are the same ones."""
+        if self._running_params is None or not self.window.runner.running:
+            return
+        blend = tuple(s.weight for s in self.window.inputs.styles())
+        if blend == self._running_blend:
+            return
+        if len(blend) != len(self._running_blend) or sum(blend) <= 0:
+            self.window.statusBar().showMessage("New styles apply to the next run.", 8000)
+            return
+        self._running_blend = blend
+        self.window.runner.edit({BLEND: list(blend)})
+        self.window.statusBar().showMessage(f"{describe_changes({BLEND: blend})}: applied at the next step.",
+                                            5000)
+
+    # --- variations -----------------------------------------------------------------------------
+    def open_variations(self, sweep: str) -> None:
+        from nst_desktop.engine.variations import variations
+        from nst_desktop.gui.variations_dialog import VariationsDialog
+
+        window = self.window
+        if window.runner.running or self.variations_dialog is not None:
+            return
+        content, styles = window.inputs.content(), window.inputs.styles()
+        if content is None or not window.inputs.ready():
+            window.show_error("Add a photo and at least one style first.")
+            return
+        blend = [s.weight for s in styles]
+        names = [s.loaded.name for s in styles]
+        sweep_list = variations(window.params_panel.params(), blend, sweep, names=names)
+        dialog = VariationsDialog(content.image, window.inputs.style_inputs(), sweep_list, window,
+                                  stylize_fn=window.stylize_fn)
+        dialog.variationChosen.connect(self._on_variation_chosen)
+        dialog.runningChanged.connect(self._on_variations_running)
+        dialog.finished.connect(self._on_variations_closed)
+        self.variations_dialog = dialog
+        dialog.show()
+        dialog.start()
+
+    def _on_variations_running(self, running: bool) -> None:
+        self.window.actions.set_running(running)
+        self.window.run_panel.set_running(running)
+        if not running:
+            self.window.actions.stop.setEnabled(False)
+
+    def _on_variations_closed(self, *_: object) -> None:
+        self.variations_dialog = None
+        self._on_variations_running(False)
+
+    def _on_variation_chosen(self, chosen: Any) -> None:
+        """Take the variation's settings and picture; it can then be promoted."""
+        variation = chosen.variation
+        window = self.window
+        window.params_panel.set_params(variation.params)
+        for index, weight in enumerate(variation.blend):
+            window.inputs.set_style_weight(index, weight)
+        window.session.adopt(chosen.result, list(variation.blend))
+        window.statusBar().showMessage(f"Took the variation '{variation.label}': Render full size to go on.",
+                                       8000)
+        self.refresh_promote()

@@ -1,0 +1,132 @@
+"""After-touches in the main window: instant, engine-free, exported and kept in the history."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from pytestqt.qtbot import QtBot
+
+from nst_desktop.engine.touches import Touches, apply_touches
+from nst_desktop.gui.main_window import MainWindow
+from nst_desktop.gui.qimage import qimage_to_array
+from nst_desktop.io.images import load_image, read_metadata
+from nst_desktop.io.resize import fit_photo
+from tests.gui.conftest import WindowFactory
+from tests.gui.fakes import FakeStylize
+
+TOLERANCE = 1.5 / 255  # one 8-bit step on screen, plus rounding
+
+
+def _paint(qtbot: QtBot, window: MainWindow, steps: int = 12) -> None:
+    window.params_panel.update_fields(size=48, steps=steps, min_size=48, coarse_steps=0)
+    with qtbot.waitSignal(window.runner.worker.done, timeout=30_000):
+        assert window.start_run()
+    qtbot.waitUntil(lambda: not window.runner.running, timeout=2000)
+
+
+def _shown(window: MainWindow) -> np.ndarray:
+    return qimage_to_array(window.canvas.image())
+
+
+def _photo_at(window: MainWindow, shape: tuple[int, ...]) -> np.ndarray:
+    content = window.inputs.content()
+    assert content is not None
+    return fit_photo(content.image, (shape[0], shape[1]))
+
+
+def _entries_written(qtbot: QtBot, window: MainWindow, count: int) -> None:
+    qtbot.waitUntil(lambda: window.session.history.list.count() == count, timeout=10_000)
+
+
+def test_a_touch_changes_the_shown_pixels_without_the_engine(qtbot: QtBot,
+                                                            make_window: WindowFactory) -> None:
+    fake = FakeStylize()
+    window = make_window(stylize_fn=fake)
+    assert not window.touches_panel.fade_slider.isEnabled()  # no picture yet: the photo is on show
+    _paint(qtbot, window)
+    painting = window.session.result_image
+    assert painting is not None and window.touches_panel.fade_slider.isEnabled()
+    calls = len(fake.calls)
+    window.touches_panel.fade_slider.setValue(100)
+    photo = _photo_at(window, painting.shape)
+    assert np.abs(_shown(window) - photo).max() <= TOLERANCE  # all the way to the photo
+    window.touches_panel.fade_slider.setValue(0)
+    window.touches_panel.keep_colours.setChecked(True)
+    expected = apply_touches(painting, photo, Touches(keep_photo_colours=True))
+    assert np.abs(_shown(window) - expected).max() <= TOLERANCE
+    assert np.abs(expected - painting).max() > 0.05  # the fake's grey painting took the photo's colours
+    assert len(fake.calls) == calls  # no new painting
+    assert window.session.result_image is painting  # the untouched result is kept
+
+
+def test_export_writes_the_touched_picture_and_its_touches(qtbot: QtBot, make_window: WindowFactory,
+                                                          tmp_path: Path) -> None:
+    out = tmp_path / "touched.png"
+    window = make_window(save_dialog=lambda *args: (str(out), args[-1]))
+    _paint(qtbot, window)
+    window.touches_panel.keep_colours.setChecked(True)
+    window.touches_panel.fade_slider.setValue(30)
+    assert window.session.export_image() == out
+    touches = Touches(keep_photo_colours=True, fade=0.3)
+    painting = window.session.result_image
+    assert painting is not None
+    expected = apply_touches(painting, _photo_at(window, painting.shape), touches)
+    assert np.abs(load_image(out) - expected).max() <= TOLERANCE
+    metadata = read_metadata(out)
+    assert metadata is not None and metadata["touches"] == touches.to_dict()
+    assert metadata["params"]["steps"] == 12
+
+
+def test_the_history_entry_gets_the_touches_in_one_write(qtbot: QtBot, make_window: WindowFactory,
+                                                       monkeypatch: Any) -> None:
+    window = make_window()
+    _paint(qtbot, window)
+    _entries_written(qtbot, window, 1)
+    library = window.session.library
+    writes: list[dict[str, Any]] = []
+    original = library.update_metadata
+    monkeypatch.setattr(library, "update_metadata",
+                        lambda entry_id, metadata: writes.append(metadata) or original(entry_id, metadata))
+    for value in range(5, 55, 5):  # a slider drag
+        window.touches_panel.fade_slider.setValue(value)
+    qtbot.waitUntil(lambda: len(writes) == 1, timeout=5000)
+    qtbot.wait(700)  # longer than the debounce: no second write follows
+    assert len(writes) == 1 and writes[0]["touches"] == {"keep_photo_colours": False, "fade": 0.5}
+    assert library.entries()[0].metadata["touches"]["fade"] == 0.5
+
+
+def test_viewing_an_entry_shows_its_touches(qtbot: QtBot, make_window: WindowFactory) -> None:
+    window = make_window()
+    _paint(qtbot, window)
+    _entries_written(qtbot, window, 1)
+    window.touches_panel.fade_slider.setValue(50)  # the first picture, faded half-way
+    _paint(qtbot, window, steps=20)  # a new picture inherits the touches, like the params
+    _entries_written(qtbot, window, 2)
+    newer, older = window.session.history.entries()
+    assert newer.metadata["touches"]["fade"] == 0.5
+    window.touches_panel.fade_slider.setValue(0)  # ... then the second one loses them
+    window.after_touches.flush()
+    qtbot.waitUntil(lambda: "touches" not in window.session.library.get(newer.id).metadata, timeout=5000)
+    window.session.history.entryActivated.emit(window.session.history.entries()[1])
+    assert window.touches_panel.fade_slider.value() == 50
+    painting = window.session.result_image
+    assert painting is not None
+    expected = apply_touches(painting, _photo_at(window, painting.shape), Touches(fade=0.5))
+    assert np.abs(_shown(window) - expected).max() <= TOLERANCE
+    window.session.history.entryActivated.emit(window.session.history.entries()[0])
+    assert window.touches_panel.fade_slider.value() == 0
+    assert older.id != newer.id
+
+
+def test_a_picture_taken_without_a_run_is_touched_too(qtbot: QtBot, make_window: WindowFactory) -> None:
+    """E.g. an adopted variation: the session keeps it without a run signal reaching us."""
+    window = make_window()
+    _paint(qtbot, window)
+    other = np.full((12, 16, 3), 0.2, np.float32)
+    window.session.result_image = other
+    window.touches_panel.fade_slider.setValue(100)
+    assert np.abs(_shown(window) - _photo_at(window, other.shape)).max() <= TOLERANCE
+    image, _metadata = window.after_touches.picture(other, None)
+    assert image.shape == other.shape and np.abs(image - other).max() > 0.1

@@ -1,0 +1,125 @@
+"""Restore from history brings back the whole recipe: photo, styles with their blend,
+params and after-touches; what is missing is named once and the rest still restored."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import numpy as np
+from PySide6.QtWidgets import QMessageBox
+from pytestqt.qtbot import QtBot
+
+from nst_desktop.engine.params import Params
+from nst_desktop.engine.touches import Touches
+from nst_desktop.gui.main_window import MainWindow
+from nst_desktop.io.images import save_image
+from nst_desktop.resources import resource_path
+from tests.gui.conftest import WindowFactory
+
+PHOTO = resource_path("samples", "tubingen.jpg")
+STARRY = resource_path("styles", "starry_night.jpg")
+SCREAM = resource_path("styles", "the_scream.jpg")
+TURNER = resource_path("styles", "shipwreck.jpg")
+
+
+def _paint(qtbot: QtBot, window: MainWindow) -> None:
+    with qtbot.waitSignal(window.runner.worker.done, timeout=30_000):
+        assert window.start_run()
+    qtbot.waitUntil(lambda: not window.runner.running, timeout=2000)
+    qtbot.waitUntil(lambda: window.session.history.list.count() >= 1, timeout=10_000)
+
+
+def _set_recipe(window: MainWindow, photo: Path, styles: list[tuple[Path, float]], steps: int) -> None:
+    inputs = window.inputs
+    assert inputs.load_content_file(photo)
+    inputs.clear_styles()
+    for path, weight in styles:
+        assert inputs.add_style_files([path]) == 1
+        inputs.set_style_weight(len(inputs.styles()) - 1, weight)
+    window.params_panel.update_fields(size=48, steps=steps, min_size=48, coarse_steps=0)
+
+
+def _recipe(window: MainWindow) -> tuple[Path | None, list[tuple[Path | None, float]], Params]:
+    content = window.inputs.content()
+    return (content.path if content else None,
+            [(s.loaded.path, s.weight) for s in window.inputs.styles()], window.params_panel.params())
+
+
+def _other_photo(tmp_path: Path) -> Path:
+    path = tmp_path / "other_photo.png"
+    save_image(np.random.default_rng(1).random((30, 40, 3), dtype=np.float32), path, None)
+    return path
+
+
+def _error_boxes(window: MainWindow) -> list[QMessageBox]:
+    return [w for w in window.findChildren(QMessageBox) if w.objectName() == "errorBox" and w.isVisible()]
+
+
+def test_restore_brings_back_photo_styles_blend_params_and_touches(qtbot: QtBot, make_window: WindowFactory,
+                                                                  tmp_path: Path) -> None:
+    window = make_window()
+    _set_recipe(window, PHOTO, [(STARRY, 3.0), (SCREAM, 0.5)], steps=12)
+    window.touches_panel.set_available(True)
+    window.touches_panel.keep_colours.setChecked(True)
+    window.touches_panel.fade_slider.setValue(40)
+    painted = _recipe(window)
+    _paint(qtbot, window)
+    entry = window.session.history.entries()[0]
+    # Something else entirely: another photo, one other style, other params, no touches.
+    _set_recipe(window, _other_photo(tmp_path), [(TURNER, 1.0)], steps=30)
+    window.touches_panel.keep_colours.setChecked(False)
+    window.touches_panel.fade_slider.setValue(0)
+    changed = _recipe(window)
+    window.session.history.select_ids(entry.id)
+    window.session.history.restore_button.click()
+    assert _recipe(window) == painted  # photo, styles in order, blend weights, every param
+    assert [row.weight.value() for row in window.inputs.rows] == [3.0, 0.5]  # the blend boxes show it
+    assert window.after_touches.touches() == Touches(keep_photo_colours=True, fade=0.4)
+    assert window.touches_panel.keep_colours.isChecked() and window.touches_panel.fade_slider.value() == 40
+    assert not _error_boxes(window)
+    window.actions.undo.trigger()  # the whole restore is one step
+    assert _recipe(window) == changed
+    window.actions.redo.trigger()
+    assert _recipe(window) == painted
+
+
+def test_missing_files_are_named_once_and_the_rest_restored(qtbot: QtBot, make_window: WindowFactory,
+                                                            tmp_path: Path) -> None:
+    photo, style = tmp_path / "my_photo.jpg", tmp_path / "my_style.jpg"
+    shutil.copy(PHOTO, photo)
+    shutil.copy(STARRY, style)
+    window = make_window()
+    _set_recipe(window, photo, [(style, 2.0), (SCREAM, 1.0)], steps=12)
+    _paint(qtbot, window)
+    entry = window.session.history.entries()[0]
+    photo.unlink()
+    style.unlink()
+    other = _other_photo(tmp_path)
+    _set_recipe(window, other, [(TURNER, 1.0)], steps=30)
+    window.session.history.restoreRequested.emit(entry)
+    boxes = _error_boxes(window)
+    assert len(boxes) == 1
+    assert "my_photo.jpg" in boxes[0].text() and "my_style.jpg" in boxes[0].text()
+    content, styles, params = _recipe(window)
+    assert content == other  # the current photo is kept rather than lost
+    assert styles == [(SCREAM, 1.0)]  # the style that still exists, with its blend weight
+    assert params.steps == 12
+    boxes[0].close()
+
+
+def test_unreadable_settings_still_restore_the_inputs(qtbot: QtBot, make_window: WindowFactory,
+                                                      tmp_path: Path) -> None:
+    window = make_window()
+    library = window.session.library
+    entry = library.add(np.full((8, 8, 3), 0.5, np.float32), {
+        "params": {"size": "huge"},
+        "inputs": {"content": str(PHOTO), "styles": [str(SCREAM)], "style_weights": [2.0]}})
+    window.session.history.refresh()
+    _set_recipe(window, _other_photo(tmp_path), [(TURNER, 1.0)], steps=30)
+    window.session.history.restoreRequested.emit(entry)
+    content, styles, params = _recipe(window)
+    assert content == PHOTO and styles == [(SCREAM, 2.0)] and params.steps == 30
+    assert "size" in window.last_error and "settings" in window.last_error
+    for box in _error_boxes(window):
+        box.close()

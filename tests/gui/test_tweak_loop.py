@@ -1,0 +1,113 @@
+"""Live edits during a run, quick look and promote, through the main window (fake engine)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+from pytestqt.qtbot import QtBot
+
+from nst_desktop.engine.live import BLEND
+from nst_desktop.engine.presets import QUICK_LOOK_SIZE
+from nst_desktop.gui.main_window import MainWindow
+from nst_desktop.gui.tweak_loop import live_changes
+from tests.gui.conftest import WindowFactory
+from tests.gui.fakes import FakeStylize
+
+
+def _slow_window(make_window: WindowFactory, steps: int = 400) -> tuple[MainWindow, FakeStylize]:
+    fake = FakeStylize(step_s=0.01)
+    window = make_window(stylize_fn=fake)
+    window.params_panel.update_fields(size=512, steps=steps, min_size=128, coarse_steps=10)
+    return window, fake
+
+
+def _until_done(qtbot: QtBot, window: MainWindow, start: Callable[[], bool]) -> None:
+    """Start a run and wait until the GUI thread has taken its outcome (queued slots ran)."""
+    with qtbot.waitSignal(window.runner.worker.done, timeout=20_000):
+        assert start()
+    qtbot.waitUntil(lambda: not window.runner.running, timeout=5000)
+
+
+def _stop_and_wait(qtbot: QtBot, window: MainWindow) -> None:
+    _until_done(qtbot, window, lambda: window.stop_run() is None)
+
+
+def _wait_for_steps(qtbot: QtBot, window: MainWindow, steps: int = 3) -> None:
+    seen: list[int] = []
+    window.runner.worker.progressed.connect(lambda e: seen.append(e.total_step))
+    qtbot.waitUntil(lambda: len(seen) >= steps, timeout=10_000)
+
+
+def test_a_look_change_during_a_run_reaches_the_engine(qtbot: QtBot, make_window: WindowFactory) -> None:
+    window, fake = _slow_window(make_window)
+    assert window.start_run()
+    _wait_for_steps(qtbot, window)
+    window.params_panel.update_fields(style_weight=5.0)
+    qtbot.waitUntil(lambda: bool(window.run_panel.plot.markers()), timeout=10_000)
+    _stop_and_wait(qtbot, window)
+    assert [e.changes for e in window.session.result.edits] == [{"style_weight": 5.0}]
+    assert window.session.metadata["edits"][0]["changes"] == {"style_weight": 5.0}
+    assert "Style strength 5" in window.run_panel.plot.markers()[0][1]
+    assert len(fake.calls) == 1  # no restart: the same run took the change
+
+
+def test_a_size_change_during_a_run_waits_for_the_next_run(qtbot: QtBot, make_window: WindowFactory) -> None:
+    window, fake = _slow_window(make_window)
+    assert window.start_run()
+    _wait_for_steps(qtbot, window)
+    window.params_panel.update_fields(size=256)
+    assert "next run" in window.statusBar().currentMessage()
+    _stop_and_wait(qtbot, window)
+    assert window.session.result.edits == ()
+
+
+def test_a_blend_change_during_a_run_is_a_live_edit(qtbot: QtBot, make_window: WindowFactory) -> None:
+    window, fake = _slow_window(make_window)
+    first = window.inputs.styles()[0].loaded
+    window.inputs.add_style(first, 1.0)
+    assert window.start_run()
+    _wait_for_steps(qtbot, window)
+    window.inputs.set_style_weight(1, 3.0)
+    qtbot.waitUntil(lambda: bool(window.run_panel.plot.markers()), timeout=10_000)
+    _stop_and_wait(qtbot, window)
+    assert window.session.result.edits[0].changes == {BLEND: [1.0, 3.0]}
+
+
+def test_quick_look_then_promote_goes_on_from_its_pixels(qtbot: QtBot, make_window: WindowFactory) -> None:
+    fake = FakeStylize()
+    window = make_window(stylize_fn=fake)
+    window.params_panel.update_fields(size=512, steps=30)
+    assert not window.run_panel.promote_button.isEnabled()
+    _until_done(qtbot, window, window.tweaks.start_quick_look)
+    quick = fake.calls[-1]["params"]
+    assert quick.size == QUICK_LOOK_SIZE and quick.steps <= 40 and quick.min_size == 128
+    assert "Quick look finished" in window.run_panel.status_label.text()
+    qtbot.waitUntil(window.run_panel.promote_button.isEnabled, timeout=2000)
+    preview = window.session.result_image.copy()
+    _until_done(qtbot, window, window.tweaks.promote)
+    call = fake.calls[-1]
+    assert np.array_equal(call["start_from"], preview)
+    assert call["params"].size == 512 and call["params"].steps == 30
+    record = window.session.metadata
+    assert record["continued_from"]["params"]["size"] == QUICK_LOOK_SIZE
+
+
+def test_a_finished_full_size_picture_cannot_be_promoted(qtbot: QtBot, make_window: WindowFactory) -> None:
+    window = make_window()
+    window.params_panel.update_fields(size=32, min_size=32, steps=3, coarse_steps=0)  # the fake paints 32 px
+    _until_done(qtbot, window, window.start_run)
+    assert not window.tweaks.can_promote() and not window.run_panel.promote_button.isEnabled()
+    window.params_panel.update_fields(size=64)  # a bigger output: now it can go on
+    assert window.tweaks.can_promote() and window.run_panel.promote_button.isEnabled()
+
+
+def test_live_changes_split_what_can_change_now() -> None:
+    from nst_desktop.engine.params import DEFAULTS
+
+    quick = DEFAULTS.with_changes(size=256, steps=40)
+    changes, waiting = live_changes(quick, DEFAULTS, DEFAULTS.with_changes(tv_weight=3.0, pooling="avg"))
+    assert changes == {"tv_weight": 3.0}
+    assert waiting == ["Pooling"]  # the quick look's own size and steps are not the artist's change
+    _, waiting = live_changes(DEFAULTS, DEFAULTS, DEFAULTS.with_changes(size=1024))
+    assert waiting == ["Output size"]

@@ -1,0 +1,94 @@
+"""Edit > Undo / Redo of params changes and after-touches; drags merge into one step."""
+
+from __future__ import annotations
+
+import pytest
+from pytestqt.qtbot import QtBot
+
+from nst_desktop.engine.touches import Touches
+from nst_desktop.gui import undo as undo_module
+from nst_desktop.gui.main_window import MainWindow
+from tests.gui.conftest import WindowFactory
+
+
+def _settled(qtbot: QtBot, window: MainWindow) -> MainWindow:
+    """No start-up change (e.g. the first launch's Draft preset) may land in the middle of a test."""
+    qtbot.waitUntil(lambda: not window.estimator.busy(), timeout=20_000)
+    qtbot.wait(50)
+    window.undo_history.stack.clear()
+    return window
+
+
+def test_undo_and_redo_restore_a_params_control(qtbot: QtBot, make_window: WindowFactory) -> None:
+    window = _settled(qtbot, make_window())
+    panel, actions = window.params_panel, window.actions
+    before = panel.params().steps
+    assert not actions.undo.isEnabled()
+    panel.controls["steps"].spin.setValue(before + 37)  # a user edit, through the control
+    assert panel.params().steps == before + 37 and actions.undo.isEnabled()
+    assert "steps" in actions.undo.text().lower()
+    actions.undo.trigger()
+    assert panel.params().steps == before
+    assert panel.controls["steps"].spin.value() == before  # the control shows it too
+    assert actions.redo.isEnabled() and not actions.undo.isEnabled()
+    actions.redo.trigger()
+    assert panel.params().steps == before + 37 and panel.controls["steps"].spin.value() == before + 37
+
+
+def test_a_slider_drag_is_one_step_but_two_controls_are_two(qtbot: QtBot, make_window: WindowFactory) -> None:
+    window = _settled(qtbot, make_window())
+    panel = window.params_panel
+    start = panel.params()
+    slider = panel.controls["style_weight"].slider
+    start_position = slider.value()
+    for position in range(start_position + 10, start_position + 110, 10):
+        slider.setValue(position)
+    panel.update_fields(size=start.size + 64)
+    assert window.undo_history.stack.count() == 2  # the drag, then the size
+    window.actions.undo.trigger()
+    assert panel.params().size == start.size and panel.params().style_weight != start.style_weight
+    window.actions.undo.trigger()
+    assert panel.params() == start
+    assert slider.value() == start_position  # the slider is back where the drag began
+
+
+def test_changes_far_apart_in_time_are_separate_steps(qtbot: QtBot, make_window: WindowFactory,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    window = _settled(qtbot, make_window())
+    monkeypatch.setattr(undo_module, "MERGE_WINDOW_S", 0.0)  # every change stands alone
+    window.params_panel.controls["steps"].spin.setValue(101)
+    qtbot.wait(5)
+    window.params_panel.controls["steps"].spin.setValue(102)
+    assert window.undo_history.stack.count() == 2
+
+
+def test_after_touches_undo_and_redo(qtbot: QtBot, make_window: WindowFactory) -> None:
+    window = _settled(qtbot, make_window())
+    panel = window.touches_panel
+    panel.set_available(True)  # the controls work without a picture too (nothing to re-render)
+    panel.keep_colours.setChecked(True)
+    for value in (10, 20, 30, 45):
+        panel.fade_slider.setValue(value)
+    assert window.after_touches.touches() == Touches(keep_photo_colours=True, fade=0.45)
+    assert window.undo_history.stack.count() == 2  # the checkbox, then one drag
+    window.actions.undo.trigger()
+    assert panel.fade_slider.value() == 0 and panel.keep_colours.isChecked()
+    assert window.after_touches.touches() == Touches(keep_photo_colours=True)
+    window.actions.undo.trigger()
+    assert not panel.keep_colours.isChecked() and window.after_touches.touches() == Touches()
+    window.actions.redo.trigger()
+    window.actions.redo.trigger()
+    assert panel.fade_slider.value() == 45 and panel.fade_value.text() == "45 %"
+    assert window.after_touches.touches() == Touches(keep_photo_colours=True, fade=0.45)
+
+
+def test_undo_shortcuts(qtbot: QtBot) -> None:
+    from PySide6.QtCore import QObject
+    from PySide6.QtGui import QKeySequence
+
+    from nst_desktop.gui.actions import Actions
+
+    owner = QObject()
+    actions = Actions(owner)
+    assert QKeySequence("Ctrl+Z") in actions.undo.shortcuts()
+    assert QKeySequence("Ctrl+Shift+Z") in actions.redo.shortcuts()

@@ -1,0 +1,93 @@
+"""scripts/bootstrap.py: the missing-library check before the window starts on Linux, and no
+package index address written into the script (pip uses its configured index)."""
+
+from __future__ import annotations
+
+import importlib.util
+import re
+import sys
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SCRIPT = ROOT / "scripts" / "bootstrap.py"
+DEBIAN_12_GAPS = {"libxcb-cursor.so.0", "libxcb-icccm.so.4", "libxcb-keysyms.so.1"}
+
+
+def _load() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("nst_bootstrap", SCRIPT)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+bootstrap = _load()
+
+
+def _fresh_debian(soname: str) -> bool:
+    return soname not in DEBIAN_12_GAPS
+
+
+def test_missing_xcb_libraries_are_named_with_both_install_commands() -> None:
+    missing = bootstrap.missing_gui_libraries({}, "linux", found=_fresh_debian)
+    assert set(missing) == DEBIAN_12_GAPS
+    text = bootstrap.missing_libraries_text(missing)
+    assert "sudo apt install libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1" in text
+    assert "sudo dnf install xcb-util-cursor xcb-util-keysyms xcb-util-wm" in text
+
+
+def test_nothing_missing_when_every_library_is_found() -> None:
+    assert bootstrap.missing_gui_libraries({}, "linux", found=lambda soname: True) == []
+
+
+@pytest.mark.parametrize(
+    ("env", "platform_name", "checked"),
+    [
+        ({}, "linux", True),
+        ({"QT_QPA_PLATFORM": "xcb"}, "linux", True),
+        ({"QT_QPA_PLATFORM": "offscreen"}, "linux", False),
+        ({"QT_QPA_PLATFORM": "minimal"}, "linux", False),
+        ({"QT_QPA_PLATFORM": "wayland;xcb"}, "linux", False),
+        ({"XDG_SESSION_TYPE": "wayland", "WAYLAND_DISPLAY": "wayland-0"}, "linux", False),
+        ({}, "darwin", False),
+        ({}, "win32", False),
+    ],
+)
+def test_only_an_x11_start_on_linux_is_checked(env: dict[str, str], platform_name: str, checked: bool) -> None:
+    missing = bootstrap.missing_gui_libraries(env, platform_name, found=lambda soname: False)
+    assert bool(missing) is checked
+
+
+def test_every_listed_library_has_both_package_names() -> None:
+    for soname, (debian, fedora) in bootstrap.XCB_LIBRARIES.items():
+        assert re.fullmatch(r"lib[\w.+-]+\.so\.\d+", soname)
+        assert debian and fedora
+
+
+def test_app_mode_stops_before_installing_when_libraries_are_missing(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.delenv("QT_QPA_PLATFORM", raising=False)
+    monkeypatch.delenv("XDG_SESSION_TYPE", raising=False)
+    monkeypatch.setattr(sys, "platform", "linux")
+    monkeypatch.setattr(bootstrap, "_library_found", _fresh_debian)
+
+    def no_install(mode: str) -> None:
+        raise AssertionError("installed although the window could not open")
+
+    monkeypatch.setattr(bootstrap, "ensure_installed", no_install)
+    assert bootstrap.main(["app"]) == 1
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and "libxcb-icccm.so.4" in err and "apt install" in err
+
+
+def test_no_package_index_address_is_written_in_the_repository() -> None:
+    """pip's configured index (a mirror, a proxy) must be used; PyTorch's CPU index may stay."""
+    pattern = re.compile(r"pypi\.org|pythonhosted\.org")
+    tracked = [ROOT / "README.md", SCRIPT, ROOT / "pyproject.toml", *ROOT.glob("docs/**/*.md"),
+               *ROOT.glob("scripts/*"), *ROOT.glob(".ci/*"), *ROOT.glob("nst_desktop/**/*.py")]
+    offenders = [str(p) for p in tracked if p.is_file() and pattern.search(p.read_text(errors="replace"))]
+    assert offenders == []
