@@ -56,7 +56,17 @@ class DeviceError(NSTError):
 class OutOfMemoryError(NSTError):
     """The run needed more memory than the device has."""
 
-    hint = "Try a smaller output size, fewer style images, or the CPU device."
+    hint = "Try a smaller output size or fewer style images."
+
+    @classmethod
+    def on_device(cls, device_type: str) -> OutOfMemoryError:
+        """The error for a run on ``device_type`` ("cpu", "cuda", "mps"): only a GPU run is
+        told to try the CPU (whose memory is usually larger); a CPU run already is on it."""
+        hint = cls.hint if device_type == "cpu" else _GPU_MEMORY_HINT
+        return cls(f"The {device_type.upper()} ran out of memory.", hint)
+
+
+_GPU_MEMORY_HINT = "Try a smaller output size, fewer style images, or the CPU device."
 
 
 class DivergedError(NSTError):

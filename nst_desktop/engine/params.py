@@ -251,11 +251,22 @@ def _check_range(params: Params, name: str) -> None:
         raise ParamsError(f"{meta['label']} must be between {low:g} and {high:g}, not {value!r}.")
 
 
+def _check_finite(label: str, value: Any) -> None:
+    """NaN slips through every range check (all comparisons with it are false) and would only
+    show up as a diverged run minutes later; inf likewise. Refuse both up front."""
+    values = value if isinstance(value, tuple) else (value,)
+    bad = [v for v in values if isinstance(v, float) and not math.isfinite(v)]
+    if bad:
+        what = "finite numbers" if isinstance(value, tuple) else "a finite number"
+        raise ParamsError(f"{label} must be {what}, not {bad[0]!r}.")
+
+
 def validate(params: Params) -> None:
     """Raise :class:`ParamsError` with a user-facing message if ``params`` is inconsistent."""
     for f in fields(params):
         meta = f.metadata
         value = getattr(params, f.name)
+        _check_finite(meta["label"], value)
         if meta.get("min") is not None or meta.get("max") is not None:
             _check_range(params, f.name)
         choices = meta.get("choices")

@@ -254,11 +254,11 @@ def _memory_errors(device: torch.device) -> Iterator[None]:
     try:
         yield
     except torch.OutOfMemoryError as exc:
-        raise OutOfMemoryError(f"The {device.type.upper()} ran out of memory.") from exc
+        raise OutOfMemoryError.on_device(device.type) from exc
     except RuntimeError as exc:
         text = str(exc).lower()
         if "out of memory" in text or "not enough memory" in text or "can't allocate" in text:
-            raise OutOfMemoryError(f"The {device.type.upper()} ran out of memory.") from exc
+            raise OutOfMemoryError.on_device(device.type) from exc
         raise
 
 

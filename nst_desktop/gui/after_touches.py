@@ -22,7 +22,7 @@ from nst_desktop.engine.touches import Touches, apply_touches
 from nst_desktop.gui.errors import user_message
 from nst_desktop.gui.qimage import array_to_qimage
 from nst_desktop.gui.touches_panel import TouchesPanel
-from nst_desktop.io.metadata import TOUCHES_KEY, touches_from_metadata, with_touches
+from nst_desktop.io.metadata import TOUCHES_KEY, inputs_from_metadata, touches_from_metadata, with_touches
 
 if TYPE_CHECKING:
     from nst_desktop.gui.main_window import MainWindow
@@ -30,6 +30,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 SAVE_DELAY_MS = 500  # a slider drag ends in one history write, not one per step
+Picture = tuple[ImageArray, dict[str, Any] | None]  # the pixels and the record to save with them
 
 
 class AfterTouches(QObject):
@@ -72,8 +73,7 @@ class AfterTouches(QObject):
         self._run_photo, self._painting = photo, True
         self._update_availability()
 
-    def picture(self, image: ImageArray, metadata: dict[str, Any] | None) -> tuple[ImageArray,
-                                                                                  dict[str, Any] | None]:
+    def picture(self, image: ImageArray, metadata: dict[str, Any] | None) -> Picture:
         """What to export for the picture on show: touched, with the touches recorded."""
         self._follow_session()
         if image is not self._base:
@@ -129,9 +129,7 @@ class AfterTouches(QObject):
         """A history entry is on show (after the session loaded it): show its touches."""
         if self.window.session.result_image is self._base:
             return  # the session could not load it
-        content = entry.metadata.get("inputs", {}).get("content") if isinstance(
-            entry.metadata.get("inputs"), dict) else None
-        self._new_picture(None, content if isinstance(content, str) else None)
+        self._new_picture(None, inputs_from_metadata(entry.metadata)["content"])
         self._entry_id, self._metadata = entry.id, dict(entry.metadata)
         try:
             touches = touches_from_metadata(entry.metadata)

@@ -181,6 +181,7 @@ class MainWindow(QMainWindow):
         self.params_panel.paramsChanged.connect(self.tweaks.params_changed)
         self.inputs.changed.connect(self.tweaks.inputs_changed)
         self.runner.worker.done.connect(self.tweaks.run_done)
+        a.variations_menu.aboutToShow.connect(self.tweaks.refresh_variations_menu)
         self.tweaks.refresh_promote()
 
     # --- after-touches, undo and restore (issue 7) ---------------------------------------------
@@ -365,6 +366,7 @@ class MainWindow(QMainWindow):
             event.ignore()
             return
         self._save_state()
+        self.tweaks.close_variations()  # stops its run and its thread
         self.after_touches.flush()  # touches still waiting for their history write
         self.runner.shutdown()
         QCoreApplication.processEvents()  # deliver the stopped run's result, so it is saved too

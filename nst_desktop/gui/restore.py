@@ -17,7 +17,7 @@ from nst_desktop.engine.touches import Touches
 from nst_desktop.gui.inputs_panel import pretty_name
 from nst_desktop.gui.loaded_image import LoadedImage, load_file
 from nst_desktop.gui.undo import inputs_state
-from nst_desktop.io.metadata import inputs_from_metadata, params_from_metadata, touches_from_metadata
+from nst_desktop.io.metadata import final_recipe, inputs_from_metadata, touches_from_metadata
 from nst_desktop.resources import resource_path
 
 if TYPE_CHECKING:
@@ -28,11 +28,14 @@ def restore_recipe(window: MainWindow, entry: Any) -> list[str]:
     """Show ``entry`` and bring back its recipe; the problems told to the user (none: all well)."""
     problems: list[str] = []
     metadata = entry.metadata if isinstance(entry.metadata, dict) else {}
-    params = _read(lambda: params_from_metadata(metadata)[0], "the settings", problems)
+    # The look the picture ended with: its start settings with its live edits replayed.
+    recipe = _read(lambda: final_recipe(metadata), "the settings", problems)
+    params, blend = recipe if isinstance(recipe, tuple) else (None, None)
     touches = _read(lambda: touches_from_metadata(metadata), "the after-touches", problems)
     inputs = inputs_from_metadata(metadata)
     photo = _load_photo(inputs["content"], problems)
-    styles = _load_styles(inputs["styles"], inputs["style_weights"], problems)
+    weights = list(blend) if blend and len(blend) == len(inputs["styles"]) else inputs["style_weights"]
+    styles = _load_styles(inputs["styles"], weights, problems)
     window.session.on_entry_activated(entry)  # the picture whose recipe this is
     window.after_touches.on_entry_activated(entry)
     current_photo, current_styles = inputs_state(window.inputs)

@@ -159,14 +159,31 @@ class TweakLoop(QObject):
         blend = [s.weight for s in styles]
         names = [s.loaded.name for s in styles]
         sweep_list = variations(window.params_panel.params(), blend, sweep, names=names)
-        dialog = VariationsDialog(content.image, window.inputs.style_inputs(), sweep_list, window,
-                                  stylize_fn=window.stylize_fn)
+        request = window.session.make_request()  # loads a start image if the settings need one
+        if request is None:
+            return
+        dialog = VariationsDialog(content.image, request.styles, sweep_list, window,
+                                  stylize_fn=window.stylize_fn, init_image=request.init_image)
         dialog.variationChosen.connect(self._on_variation_chosen)
         dialog.runningChanged.connect(self._on_variations_running)
         dialog.finished.connect(self._on_variations_closed)
         self.variations_dialog = dialog
         dialog.show()
         dialog.start()
+
+    def refresh_variations_menu(self) -> None:
+        """Disable the sweeps that would show nothing (seed without noise, one style), and say why."""
+        from nst_desktop.engine.variations import sweep_problem
+
+        params, n_styles = self.window.params_panel.params(), len(self.window.inputs.styles())
+        for sweep, action in self.window.actions.variations.items():
+            problem = sweep_problem(sweep, params, n_styles)
+            action.setEnabled(not problem)
+            action.setToolTip(problem or action.statusTip())
+
+    def close_variations(self) -> None:
+        if self.variations_dialog is not None:
+            self.variations_dialog.close()
 
     def _on_variations_running(self, running: bool) -> None:
         self.window.actions.set_running(running)

@@ -3,11 +3,26 @@
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
+import re
 import tempfile
+import threading
+import time
 from pathlib import Path
 
 from nst_desktop.engine.errors import ImageError
+
+log = logging.getLogger(__name__)
+
+TEMP_PREFIX, TEMP_SUFFIX = ".", ".tmp"
+# What mkstemp(prefix=f".{name}.", suffix=".tmp") makes: 8 characters of [a-z0-9_] in between.
+# Only names of the files we write (images, sidecars, time-lapses, entry.json) are matched,
+# so a stranger's hidden .tmp file in the user's folder is never touched.
+_TEMP_RE = re.compile(r"\.(?P<name>.+\.(?i:png|jpe?g|webp|tiff?|json|gif))\.[a-z0-9_]{8}\.tmp")
+STALE_TEMP_AGE_S = 3600.0  # a write takes milliseconds: an hour-old temporary file is a killed one
+_cleaned: set[Path] = set()
+_cleaned_lock = threading.Lock()
 
 
 def give_default_mode(fd: int) -> None:
@@ -22,6 +37,59 @@ def give_default_mode(fd: int) -> None:
         os.fchmod(fd, 0o666 & ~umask)
 
 
+def missing_folder_reason(folder: Path) -> str:
+    """Why ``folder`` (which is not a directory) cannot hold a file: it is a file, a file
+    stands where one of its parents should be, or it does not exist."""
+    for place in (folder, *folder.parents):
+        if place.exists() and not place.is_dir():
+            return f"{place} is a file, not a folder" if place == folder else (
+                f"the folder {folder} cannot exist: {place} is a file, not a folder")
+        if place.is_dir():
+            break
+    return f"the folder {folder} does not exist"
+
+
+def is_our_temp(name: str) -> bool:
+    """Whether ``name`` is a temporary file as :func:`atomic_write` makes them."""
+    return _TEMP_RE.fullmatch(name) is not None
+
+
+def clean_stale_temps(folder: Path, max_age_s: float = STALE_TEMP_AGE_S, depth: int = 0) -> int:
+    """Delete our temporary files older than ``max_age_s`` that a killed write left in ``folder``
+    (and ``depth`` levels of subfolders); returns how many. Never raises: it is housekeeping."""
+    removed = 0
+    cutoff = time.time() - max_age_s
+    try:
+        with os.scandir(folder) as listing:
+            entries = list(listing)
+    except OSError:
+        return 0
+    for entry in entries:
+        try:
+            if depth > 0 and entry.is_dir(follow_symlinks=False):
+                removed += clean_stale_temps(Path(entry.path), max_age_s, depth - 1)
+            elif (is_our_temp(entry.name) and entry.is_file(follow_symlinks=False)
+                  and entry.stat(follow_symlinks=False).st_mtime < cutoff):
+                os.unlink(entry.path)
+                removed += 1
+        except OSError:  # gone already, or not ours to delete
+            continue
+    if removed:
+        log.info("Removed %d stale temporary file(s) from %s", removed, folder)
+    return removed
+
+
+def _clean_once(folder: Path) -> None:
+    """Clean a folder the first time this process writes there (a listing per write would
+    make a long run of time-lapse frames slower and slower)."""
+    key = folder.resolve()
+    with _cleaned_lock:
+        if key in _cleaned:
+            return
+        _cleaned.add(key)
+    clean_stale_temps(key)
+
+
 def atomic_write(target: Path, data: bytes) -> None:
     """Write ``data`` to a temporary file beside ``target``, then rename it over ``target``.
 
@@ -30,9 +98,10 @@ def atomic_write(target: Path, data: bytes) -> None:
     """
     folder = target.parent
     if not folder.is_dir():
-        raise ImageError(target, f"the folder {folder} does not exist.")
+        raise ImageError(target, missing_folder_reason(folder) + ".")
+    _clean_once(folder)
     try:
-        fd, tmp_name = tempfile.mkstemp(dir=folder, prefix=f".{target.name}.", suffix=".tmp")
+        fd, tmp_name = tempfile.mkstemp(dir=folder, prefix=f"{TEMP_PREFIX}{target.name}.", suffix=TEMP_SUFFIX)
     except OSError as exc:
         raise ImageError(target, f"cannot write in this folder ({exc.strerror or exc}).") from exc
     try:

@@ -111,3 +111,44 @@ def test_live_changes_split_what_can_change_now() -> None:
     assert waiting == ["Pooling"]  # the quick look's own size and steps are not the artist's change
     _, waiting = live_changes(DEFAULTS, DEFAULTS, DEFAULTS.with_changes(size=1024))
     assert waiting == ["Output size"]
+
+
+def test_a_chosen_variation_sets_the_look_and_can_be_promoted(qtbot: QtBot, make_window: WindowFactory) -> None:
+    fake = FakeStylize()
+    window = make_window(stylize_fn=fake)
+    window.params_panel.update_fields(size=512, style_weight=1.0)
+    window.tweaks.open_variations("style_weight")
+    dialog = window.tweaks.variations_dialog
+    assert dialog is not None and not window.run_panel.start_button.isEnabled()
+    qtbot.waitUntil(lambda: all(cell.has_picture for cell in dialog.cells) and not dialog.running,
+                    timeout=20_000)
+    assert all(call["params"].size == 192 for call in fake.calls)  # quick looks at the variation size
+    chosen = dialog.cells[3].variation
+    dialog.cells[3].clicked.emit()
+    qtbot.waitUntil(lambda: window.tweaks.variations_dialog is None, timeout=5000)
+    assert window.params_panel.params().style_weight == chosen.params.style_weight != 1.0
+    assert window.params_panel.params().size == 512  # the full-size settings, not the quick look's
+    assert window.session.result_image is not None and window.run_panel.start_button.isEnabled()
+    assert window.tweaks.can_promote()
+
+
+def test_restore_brings_back_the_look_after_live_edits(qtbot: QtBot, make_window: WindowFactory) -> None:
+    window, fake = _slow_window(make_window)
+    window.inputs.add_style(window.inputs.styles()[0].loaded, 1.0)
+    assert window.start_run()
+    _wait_for_steps(qtbot, window)
+    window.params_panel.update_fields(style_weight=7.0)
+    window.inputs.set_style_weight(0, 2.0)
+    marks = window.run_panel.plot.markers
+    qtbot.waitUntil(lambda: any("Blend" in text for _, text in marks())
+                    and any("Style strength" in text for _, text in marks()), timeout=10_000)
+    _stop_and_wait(qtbot, window)
+    qtbot.waitUntil(lambda: window.session.history.list.count() >= 1, timeout=10_000)
+    entry = window.session.history.entries()[0]
+    assert entry.metadata["params"]["style_weight"] == 1.0  # the start; the edits say the rest
+    window.params_panel.update_fields(style_weight=0.5)
+    window.inputs.set_style_weight(0, 1.0)
+    window.session.history.select_ids(entry.id)
+    window.session.history.restore_button.click()
+    assert window.params_panel.params().style_weight == 7.0
+    assert [s.weight for s in window.inputs.styles()] == [2.0, 1.0]

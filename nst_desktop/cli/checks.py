@@ -1,0 +1,108 @@
+"""What ``nst-desktop render`` checks before it imports torch.
+
+Importing torch takes 2 to 5 seconds; a typo in a file name or a setting the run cannot
+use must be answered at once, with one line, not after that wait (nor after a whole
+render). So every check that needs no torch runs here first: the settings against each
+other, the image files (read from their headers only), the weight set and the output.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from nst_desktop.engine.devices import check_precision
+from nst_desktop.engine.errors import ImageError, ParamsError
+from nst_desktop.engine.params import Params
+
+DECODE_MARGIN = 2
+"""Inputs are decoded at least this many times larger than the run uses them, so the final,
+antialiased resize (not the decoder's coarse reduction) is what shapes the pixels."""
+
+
+@dataclass(frozen=True)
+class DecodeTargets:
+    """The long side each input needs to be decoded at (see ``io.images.load_image``)."""
+
+    content: int
+    styles: tuple[int, ...]
+    init: int
+
+
+def check_settings(params: Params, explicit: Mapping[str, Any]) -> None:
+    """Settings that are valid one by one but not together (Params checks each alone)."""
+    if "min_size" in explicit and params.min_size > params.size:
+        raise ParamsError(f"--min-size {params.min_size} is larger than the output size "
+                          f"(--size {params.size}).",
+                          hint="Give a smaller --min-size, or the same value to turn coarse-to-fine off.")
+    if params.device == "cpu":  # "auto" can only be resolved with torch: stylize checks that one
+        check_precision(params.precision, "cpu")
+
+
+def check_blend(weights: Sequence[float], n_styles: int) -> list[float]:
+    """One finite, non-negative weight per style, not all zero."""
+    if len(weights) != n_styles:
+        raise ParamsError(
+            f"--style-weights: give one weight per style image ({n_styles}), not {len(weights)}.")
+    if not all(math.isfinite(w) and w >= 0 for w in weights) or sum(weights) <= 0:
+        raise ParamsError("--style-weights must be finite, non-negative and not all zero.")
+    return [float(w) for w in weights]
+
+
+def check_images(paths: Sequence[Path]) -> list[tuple[int, int]]:
+    """(width, height) of each image, read from its header: a missing, unreadable, broken or
+    too large file is refused here, naming it, before anything is decoded."""
+    from nst_desktop.io.images import image_size
+
+    sizes = []
+    for path in paths:
+        if path.is_file() and not os.access(path, os.R_OK):
+            raise ImageError(path, "permission denied: the file cannot be read.")
+        sizes.append(image_size(path))
+    return sizes
+
+
+def check_weights(spec: str) -> None:
+    """A weight set that does not exist (or was never downloaded) is refused without torch."""
+    from nst_desktop.io import weights_store
+
+    ready = {row.name for row in weights_store.list_weight_sets() if row.available}
+    if spec in ready or Path(spec).expanduser().is_file():
+        return
+    weights_store.resolve_weights(spec)  # raises its one-line WeightsError before loading anything
+
+
+def decode_targets(params: Params, style_sizes: Sequence[tuple[int, int]]) -> DecodeTargets:
+    """How large each input must be decoded. The content (and a start image) end at the output
+    size; a style is scaled to style_scale^2 times the output's area, so its long side can reach
+    style_scale * size * sqrt(its aspect ratio) (a square output being the largest area)."""
+    def style(size: tuple[int, int]) -> int:
+        aspect = max(size) / max(1, min(size))
+        return math.ceil(DECODE_MARGIN * params.style_scale * params.size * math.sqrt(aspect))
+
+    return DecodeTargets(content=DECODE_MARGIN * params.size, styles=tuple(style(s) for s in style_sizes),
+                         init=DECODE_MARGIN * params.size)
+
+
+def check_output(out: Path | None, usage_error: type[Exception]) -> Path:
+    """Fail before a long run, not after it, if the output cannot be written."""
+    if out is None:
+        raise usage_error("render needs an output file: -o OUT.png")
+    from nst_desktop.io.atomic import missing_folder_reason
+    from nst_desktop.io.images import FORMATS
+
+    if out.suffix.lower() not in FORMATS:
+        raise ImageError(out, f"unsupported output format {out.suffix or '(none)'!r}; "
+                         f"use one of {', '.join(sorted(FORMATS))}")
+    if out.is_dir():
+        raise ImageError(out, "is a folder; give a file name such as painting.png")
+    folder = out.parent if str(out.parent) else Path(".")
+    if not folder.is_dir():
+        raise ImageError(out, missing_folder_reason(folder))
+    if not os.access(folder, os.W_OK) or (out.exists() and not os.access(out, os.W_OK)):
+        raise ImageError(out, "cannot write here (permission denied)")
+    return out
