@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import logging
-import os
 import signal
 import sys
 import threading
@@ -23,8 +22,9 @@ from types import FrameType
 from typing import Any, NoReturn
 
 from nst_desktop import __version__
+from nst_desktop.cli.checks import DecodeTargets, check_blend, check_output, check_request
 from nst_desktop.cli.progress import ProgressBar
-from nst_desktop.engine.errors import DivergedError, ImageError, NSTError, ParamsError
+from nst_desktop.engine.errors import DivergedError, NSTError, ParamsError
 from nst_desktop.engine.events import ImageArray, ProgressEvent, RunControl, RunResult, StyleInput
 from nst_desktop.engine.live import Edit
 from nst_desktop.engine.params import DEFAULTS, Params, param_fields
@@ -181,31 +181,7 @@ def _resolve_inputs(ns: argparse.Namespace, inputs: dict[str, Any]) -> tuple[Pat
         weights = ns.style_weights or list(inputs.get("style_weights") or [1.0] * len(styles))
     else:
         raise UsageError("render needs a CONTENT image and at least one STYLE image (or --params FILE)")
-    if len(weights) != len(styles):
-        raise ParamsError(
-            f"--style-weights: give one weight per style image ({len(styles)}), not {len(weights)}.")
-    if any(w < 0 for w in weights) or sum(weights) <= 0:
-        raise ParamsError("--style-weights must be non-negative and not all zero.")
-    return content, styles, [float(w) for w in weights]
-
-
-def _check_output(out: Path | None) -> Path:
-    """Fail before a long run, not after it, if the output cannot be written."""
-    if out is None:
-        raise UsageError("render needs an output file: -o OUT.png")
-    from nst_desktop.io.images import FORMATS
-
-    if out.suffix.lower() not in FORMATS:
-        raise ImageError(out, f"unsupported output format {out.suffix or '(none)'!r}; "
-                         f"use one of {', '.join(sorted(FORMATS))}")
-    if out.is_dir():
-        raise ImageError(out, "is a folder; give a file name such as painting.png")
-    folder = out.parent if str(out.parent) else Path(".")
-    if not folder.is_dir():
-        raise ImageError(out, f"the folder {folder} does not exist")
-    if not os.access(folder, os.W_OK) or (out.exists() and not os.access(out, os.W_OK)):
-        raise ImageError(out, "cannot write here (permission denied)")
-    return out
+    return content, styles, check_blend(weights, len(styles))
 
 
 @contextmanager
@@ -249,13 +225,21 @@ Recorded = tuple[tuple[Edit, ...], dict[str, Any] | None]
 
 
 def _run(ns: argparse.Namespace, params: Params, content: Path, styles: list[Path],
-         weights: list[float], out: Path, history: Recorded = ((), None)) -> RunResult:
+         weights: list[float], out: Path, history: Recorded = ((), None),
+         targets: DecodeTargets | None = None) -> RunResult:
+    from nst_desktop.engine.devices import check_precision, pick_device
     from nst_desktop.engine.stylize import stylize
     from nst_desktop.io.images import load_image
 
-    content_img = load_image(content)
-    style_inputs = [StyleInput(load_image(p), w, p.stem) for p, w in zip(styles, weights, strict=True)]
-    init_img = load_image(Path(params.init_image)) if params.init == "image" and params.init_image else None
+    check_precision(params.precision, pick_device(params.device).type)  # "auto" may resolve to the CPU
+    sized = targets or DecodeTargets(0, (0,) * len(styles), 0)  # 0: decode whole
+    # Decoded only as large as the run uses them (x2 margin): a 48 MP photo for a 512 px
+    # painting costs megabytes, not gigabytes.
+    content_img = load_image(content, target_long_side=sized.content or None)
+    style_inputs = [StyleInput(load_image(p, target_long_side=t or None), w, p.stem)
+                    for p, w, t in zip(styles, weights, sized.styles, strict=True)]
+    init_img = (load_image(Path(params.init_image), target_long_side=sized.init or None)
+                if params.init == "image" and params.init_image else None)
     weight_set = None
     if params.weights != "caffe":
         from nst_desktop.io.weights_store import resolve_weights
@@ -310,13 +294,15 @@ def _cmd_render(ns: argparse.Namespace) -> int:
     params, inputs = _resolve_params(ns)
     touches = load_touches_file(ns.params) if ns.params is not None else Touches()
     content, styles, weights = _resolve_inputs(ns, inputs)
-    out = _check_output(ns.output)
+    out = check_output(ns.output, UsageError)
+    # Everything a user can get wrong is refused above and here, before torch's import (seconds).
+    targets = check_request(params, _explicit_params(ns), content, styles)
     from nst_desktop.cli.replay import recorded_history
     from nst_desktop.engine.stylize import DivergedRunError
 
     history = recorded_history(ns.params)
     try:
-        result = _run(ns, params, content, styles, weights, out, history)
+        result = _run(ns, params, content, styles, weights, out, history, targets)
     except DivergedRunError as exc:  # keep the last good image, then report as usual
         if exc.result is None:
             raise

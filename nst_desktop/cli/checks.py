@@ -106,3 +106,15 @@ def check_output(out: Path | None, usage_error: type[Exception]) -> Path:
     if not os.access(folder, os.W_OK) or (out.exists() and not os.access(out, os.W_OK)):
         raise ImageError(out, "cannot write here (permission denied)")
     return out
+
+
+def check_request(params: Params, explicit: Mapping[str, Any], content: Path,
+                  styles: Sequence[Path]) -> DecodeTargets:
+    """Every torch-free check of a render, in the order a user fixes them; returns how large
+    each input must be decoded."""
+    check_settings(params, explicit)
+    init = [Path(params.init_image)] if params.init == "image" and params.init_image else []
+    sizes = check_images([content, *styles, *init])
+    if params.weights != "caffe":
+        check_weights(params.weights)
+    return decode_targets(params, sizes[1:1 + len(styles)])

@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import threading
 import time
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
@@ -123,6 +124,18 @@ def _install_startup_marker(window: object) -> None:
     window.windowHandle().installEventFilter(marker)  # type: ignore[attr-defined]
 
 
+def clean_history_temps() -> threading.Thread:
+    """Remove, in the background, the temporary files a killed write left in the history
+    (entries are one folder deep); a large history on a slow disk must not delay the window."""
+    from nst_desktop.io.atomic import clean_stale_temps
+    from nst_desktop.io.paths import library_dir
+
+    worker = threading.Thread(target=clean_stale_temps, args=(library_dir(create=False),),
+                              kwargs={"depth": 1}, name="clean-history-temps", daemon=True)
+    worker.start()
+    return worker
+
+
 def build(argv: Sequence[str], window_factory: Callable[[], MainWindow] | None = None
           ) -> tuple[QApplication, MainWindow, FileOpenHandler]:
     """The application, its shown main window and the file-open handler, for ``argv``
@@ -134,6 +147,7 @@ def build(argv: Sequence[str], window_factory: Callable[[], MainWindow] | None =
     from nst_desktop.resources import resource_path
 
     args = _parse(argv)
+    clean_history_temps()
     QGuiApplication.setHighDpiScaleFactorRoundingPolicy(Qt.HighDpiScaleFactorRoundingPolicy.PassThrough)
     app = QApplication.instance() or QApplication(sys.argv[:1])
     assert isinstance(app, QApplication)

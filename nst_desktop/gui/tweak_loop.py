@@ -203,6 +203,8 @@ class TweakLoop(QObject):
         for index, weight in enumerate(variation.blend):
             window.inputs.set_style_weight(index, weight)
         window.session.adopt(chosen.result, list(variation.blend))
-        window.statusBar().showMessage(f"Took the variation '{variation.label}': Render full size to go on.",
-                                       8000)
+        text = f"Took the variation '{variation.label}': Render full size to go on."
+        window.run_panel.plot.clear()  # its curves are not the variation's
+        window.run_panel.status_label.setText(text)
+        window.statusBar().showMessage(text, 8000)
         self.refresh_promote()

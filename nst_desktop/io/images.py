@@ -90,11 +90,15 @@ def image_from_pil(
         return _orient(_pil_to_float(image), _orientation(image))
 
 
-def image_size(path: str | os.PathLike[str]) -> tuple[int, int]:
-    """(width, height) as displayed (EXIF rotation applied), read from the header only."""
+def image_size(path: str | os.PathLike[str], max_pixels: int | None = DEFAULT_MAX_PIXELS) -> tuple[int, int]:
+    """(width, height) as displayed (EXIF rotation applied), read from the header only;
+    :class:`ImageError` as :func:`load_image` would raise it for a file it cannot open."""
     file = Path(path)
+    if file.is_dir():
+        raise ImageError(file, "is a folder, not an image file.")
     need_heif(file.name)
-    with decoding(str(file), DEFAULT_MAX_PIXELS), Image.open(file) as im:
+    with decoding(str(file), max_pixels), Image.open(file) as im:
+        check_size(im.size, str(file), max_pixels)
         width, height = im.size
         return (height, width) if _orientation(im) in (5, 6, 7, 8) else (width, height)
 

@@ -1,8 +1,11 @@
+import subprocess
+import sys
+
 import pytest
 import torch
 
 from nst_desktop.engine import devices
-from nst_desktop.engine.errors import DeviceError
+from nst_desktop.engine.errors import DeviceError, ParamsError
 
 
 def test_cpu_always_available() -> None:
@@ -35,9 +38,31 @@ def test_precision_choice(monkeypatch) -> None:
     cpu = torch.device("cpu")
     assert devices.autocast_dtype("float32", cpu) is None
     assert devices.autocast_dtype("bfloat16", cpu) is torch.bfloat16
-    assert devices.autocast_dtype("float16", cpu) is torch.float16
+    assert devices.autocast_dtype("float16", torch.device("cuda")) is torch.float16
     monkeypatch.setattr(devices, "cpu_has_bf16", lambda: False)
     assert devices.autocast_dtype("auto", cpu) is None
     assert devices.autocast_dtype("auto", torch.device("mps")) is None
     monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda *a, **k: False)
     assert devices.autocast_dtype("auto", torch.device("cuda")) is torch.float16
+
+
+def test_float16_is_refused_on_the_cpu_also_when_auto_resolves_to_it(monkeypatch) -> None:
+    with pytest.raises(ParamsError, match="float16.*CPU"):
+        devices.autocast_dtype("float16", torch.device("cpu"))
+    with pytest.raises(ParamsError, match="float16"):
+        devices.check_precision("float16", "cpu")
+    devices.check_precision("float16", "cuda")  # a GPU runs it natively
+    devices.check_precision("bfloat16", "cpu")
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    monkeypatch.setattr(devices, "_mps_available", lambda: False)
+    with pytest.raises(ParamsError, match="float16"):
+        devices.autocast_dtype("float16", devices.pick_device("auto"))
+
+
+def test_the_precision_check_needs_no_torch() -> None:
+    """The CLI refuses float16 on the CPU before torch's import (seconds): devices.py imports
+    torch only inside its functions."""
+    code = ("import sys; from nst_desktop.engine.devices import check_precision\n"
+            "try:\n    check_precision('float16', 'cpu')\nexcept Exception:\n    pass\n"
+            "sys.exit(1 if 'torch' in sys.modules else 0)")
+    assert subprocess.run([sys.executable, "-c", code], timeout=60).returncode == 0

@@ -1,0 +1,81 @@
+"""Screenshots of the tweak loop: a live edit before and after it lands, the variations grid,
+and the after-touch controls. Run under a real X server with the real engine:
+
+    xvfb-run -s "-screen 0 1440x900x24" python docs/screenshots/make_tweak_screenshots.py
+
+Uses a temporary NST_DESKTOP_HOME so nothing of the user's is touched.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+os.environ.setdefault("NST_DESKTOP_HOME", tempfile.mkdtemp(prefix="nst-shots-"))
+
+
+def main() -> int:
+    from PySide6.QtCore import QEventLoop, QTimer
+    from PySide6.QtWidgets import QApplication, QWidget
+
+    from nst_desktop.gui.app import apply_theme
+    from nst_desktop.gui.main_window import MainWindow
+
+    app = QApplication(sys.argv[:1])
+    apply_theme(app)
+    window = MainWindow()
+    window.resize(1360, 860)
+    window.show()
+
+    def spin(ms: int) -> None:
+        loop = QEventLoop()
+        QTimer.singleShot(ms, loop.quit)
+        loop.exec()
+
+    def shot(widget: QWidget, name: str) -> None:
+        spin(300)
+        pixmap = widget.screen().grabWindow(widget.winId()) if os.environ.get("DISPLAY") else widget.grab()
+        pixmap.save(str(HERE / name))
+        print("saved", name, pixmap.width(), pixmap.height(), flush=True)
+
+    def wait_until(condition: Callable[[], bool], seconds: float) -> None:
+        deadline = time.monotonic() + seconds
+        while not condition() and time.monotonic() < deadline:
+            spin(200)
+
+    wait_until(lambda: window.inputs.content() is not None and not window.estimator.busy(), 60)
+    window.params_panel.update_fields(size=320, steps=70, coarse_steps=20, style_weight=1.0, colour="style")
+    # A live edit: the picture forms, the artist switches to the photo's colours mid-run.
+    window.start_run()
+    wait_until(lambda: window.run_panel.progress.value() > 600, 600)
+    shot(window, "live_edit_before.png")
+    window.params_panel.update_fields(colour="luminance", style_weight=3.0)
+    wait_until(lambda: bool(window.run_panel.plot.markers()), 60)
+    steps: list[int] = []
+    window.runner.worker.progressed.connect(lambda e: steps.append(e.total_step))
+    wait_until(lambda: len(steps) >= 8, 120)  # a few steps under the new look
+    shot(window, "live_edit_after.png")
+    wait_until(lambda: not window.runner.running, 600)
+    # Variations of style strength: four quick looks at 192 px.
+    window.params_panel.update_fields(colour="style", style_weight=1.0, size=512)
+    window.tweaks.open_variations("style_weight")
+    dialog = window.tweaks.variations_dialog
+    wait_until(lambda: dialog is not None and not dialog.running and all(c.has_picture for c in dialog.cells),
+               600)
+    shot(dialog, "variations_grid.png")
+    dialog.cells[2].clicked.emit()  # take one: its settings and picture
+    wait_until(lambda: window.tweaks.variations_dialog is None, 30)
+    window.touches_panel.keep_colours.setChecked(True)
+    window.touches_panel.fade_slider.setValue(25)
+    shot(window, "after_touches.png")
+    window.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
