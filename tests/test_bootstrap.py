@@ -56,7 +56,8 @@ def test_nothing_missing_when_every_library_is_found() -> None:
         ({}, "win32", False),
     ],
 )
-def test_only_an_x11_start_on_linux_is_checked(env: dict[str, str], platform_name: str, checked: bool) -> None:
+def test_only_an_x11_start_on_linux_is_checked(env: dict[str, str], platform_name: str,
+                                               checked: bool) -> None:
     missing = bootstrap.missing_gui_libraries(env, platform_name, found=lambda soname: False)
     assert bool(missing) is checked
 

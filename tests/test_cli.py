@@ -6,6 +6,7 @@ time); one test runs the installed console script in a subprocess.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
@@ -203,3 +204,112 @@ def test_console_script_runs_a_render(tmp_path: Path) -> None:
     bad = subprocess.run([exe, "render", "nothere.jpg", str(STYLE), "-o", str(out)],
                          capture_output=True, text=True, timeout=120)
     assert bad.returncode == 1 and "nothere.jpg" in _one_line(bad.stderr)
+
+
+# --- refused up front, in one line, before torch is imported (issue 8) ---------------------
+
+REFUSED_BEFORE_TORCH = {
+    "--learning-rate nan": ["--learning-rate", "nan"],
+    "--style-scale nan": ["--style-scale", "nan"],
+    "--scale-ratio nan": ["--scale-ratio", "nan"],
+    "--content-weight nan": ["--content-weight", "nan"],
+    "--style-weight inf": ["--style-weight", "inf"],
+    "--tv-weight nan": ["--tv-weight", "nan"],
+    "--style-layer-weights": ["--style-layer-weights", "1", "nan", "1", "1", "1"],
+    "--content-layer-weights": ["--content-layer-weights", "nan"],
+    "--style-weights nan": ["--style-weights", "nan"],
+    "lbfgs with nan rate": ["--optimizer", "lbfgs", "--learning-rate", "nan"],
+    "float16 on the cpu": ["--device", "cpu", "--precision", "float16"],
+    "min-size above size": ["--size", "64", "--min-size", "128"],
+}
+EXPECTED_WORDS = {
+    "--learning-rate nan": "Learning rate", "--style-scale nan": "Style scale",
+    "--scale-ratio nan": "Scale ratio", "--content-weight nan": "Content weight",
+    "--style-weight inf": "Style strength", "--tv-weight nan": "Smoothness",
+    "--style-layer-weights": "Style layer weights", "--content-layer-weights": "Content layer weights",
+    "--style-weights nan": "--style-weights", "lbfgs with nan rate": "Learning rate",
+    "float16 on the cpu": "float16", "min-size above size": "--min-size",
+}
+
+
+def test_bad_values_and_files_are_refused_before_torch_is_imported(tmp_path: Path) -> None:
+    """One fresh interpreter runs every refusal and reports whether torch got imported: a
+    refusal after torch's import costs the user 2-5 s (and NaN weights used to cost a whole run)."""
+    blocker = tmp_path / "afile"
+    blocker.write_text("a file where a folder should be")
+    out = str(tmp_path / "out.png")
+    c, s = str(CONTENT), str(STYLE)
+    cases = {name: ["render", c, s, "-o", out, *extra] for name, extra in REFUSED_BEFORE_TORCH.items()}
+    cases["missing file"] = ["render", str(tmp_path / "nothere.jpg"), s, "-o", out]
+    cases["not an image"] = ["render", c, str(blocker), "-o", out]
+    cases["missing weights"] = ["render", c, s, "-o", out, "--weights", str(tmp_path / "no.pth")]
+    cases["output under a file"] = ["render", c, s, "-o", str(blocker / "out.png")]
+    code = (
+        "import contextlib, io, json, sys\n"
+        "from nst_desktop.cli import main\n"
+        f"cases = json.loads({json.dumps(json.dumps(cases))})\n"
+        "report = {}\n"
+        "for name, argv in cases.items():\n"
+        "    err = io.StringIO()\n"
+        "    with contextlib.redirect_stderr(err):\n"
+        "        rc = main(argv + ['-q'])\n"
+        "    report[name] = [rc, err.getvalue()]\n"
+        "report['torch imported'] = 'torch' in sys.modules\n"
+        "print(json.dumps(report))\n"
+    )
+    env = {**os.environ, "NST_DESKTOP_HOME": str(tmp_path / "home")}
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, env=env)
+    assert proc.returncode == 0, proc.stderr
+    report = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert report.pop("torch imported") is False
+    words = {**EXPECTED_WORDS, "missing file": "nothere.jpg", "not an image": "afile",
+             "missing weights": "no.pth", "output under a file": "afile is a file, not a folder"}
+    for name, (rc, err) in report.items():
+        assert rc == 1, (name, err)
+        line = _one_line(err)
+        assert line.startswith("nst-desktop: error:") and words[name] in line, (name, line)
+    assert not (tmp_path / "out.png").exists()
+
+
+def test_float16_is_refused_when_auto_resolves_to_the_cpu(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    import torch
+
+    from nst_desktop.engine import devices
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    monkeypatch.setattr(devices, "_mps_available", lambda: False)
+    out = tmp_path / "out.png"
+    rc = main(["render", str(CONTENT), str(STYLE), "-o", str(out), "--device", "auto",
+               "--precision", "float16", "--size", "48", "--min-size", "48", "--steps", "1", "-q"])
+    assert rc == 1 and "float16" in _one_line(capsys.readouterr().err)
+    assert not out.exists()
+
+
+def test_a_camera_sized_photo_is_decoded_only_as_large_as_the_run_needs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A 48 MP photo for a 512 px painting used to be decoded whole (2.1 GB peak for a 64 px
+    render); now the content reaches the engine at twice the output size at most (x8 JPEG
+    scaling steps aside), never below the output size."""
+    import nst_desktop.engine.stylize as stylize_module
+
+    photo = tmp_path / "camera.jpg"
+    y = np.linspace(0, 255, 1200, dtype=np.float32)[:, None]
+    x = np.linspace(0, 255, 1600, dtype=np.float32)[None, :]
+    Image.fromarray(np.dstack([np.broadcast_to(x, (1200, 1600)), np.broadcast_to(y, (1200, 1600)),
+                               np.full((1200, 1600), 90.0, np.float32)]).astype(np.uint8)).save(photo)
+    seen: dict[str, tuple[int, ...]] = {}
+    real = stylize_module.stylize
+
+    def spy(content: np.ndarray, styles: list, params: object, **kwargs: object) -> object:
+        seen["content"] = content.shape
+        seen["style"] = styles[0].image.shape
+        return real(content, styles, params, **kwargs)
+
+    monkeypatch.setattr(stylize_module, "stylize", spy)
+    assert main(["render", str(photo), str(STYLE), "-o", str(tmp_path / "out.png"), *TINY, "--steps", "1",
+                 "-q"]) == 0
+    assert 48 <= max(seen["content"][:2]) <= 2 * 48 * 2  # not 1600
+    assert max(seen["style"][:2]) < 1024 and min(seen["style"][:2]) >= 48  # the 1024 px style, reduced
+    assert max(_pixels(tmp_path / "out.png").shape[:2]) == 48
