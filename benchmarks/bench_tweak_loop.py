@@ -20,6 +20,7 @@ import argparse
 import shlex
 import statistics
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -41,30 +42,38 @@ PAIRS = (("tubingen.jpg", "starry_night.jpg"), ("golden_gate.jpg", "the_scream.j
 
 
 def _pair(content: str, style: str) -> tuple[np.ndarray, list[StyleInput]]:
-    return load_image(IMAGES / "content" / content), [StyleInput(load_image(IMAGES / "style" / style), 1.0, style)]
+    return load_image(IMAGES / "content" / content), [
+        StyleInput(load_image(IMAGES / "style" / style), 1.0, style)
+    ]
 
 
-def live_edit(photo: np.ndarray, styles: list[StyleInput], params: Params, after_s: float) -> dict[str, float]:
-    """Submit an edit ``after_s`` into the run's last scale, in the middle of a step."""
+def live_edit(
+    photo: np.ndarray, styles: list[StyleInput], params: Params, delay_s: float
+) -> dict[str, float]:
+    """Submit an edit from another thread ``delay_s`` after the run's last scale starts (any
+    moment within a step, as a slider moved by hand), then time until the engine applied it
+    (the first event that carries it) and until the first preview painted under it."""
     control = RunControl()
     marks: dict[str, float] = {}
-    submitted: list[float] = []
+    last_step: list[int] = [0]
+
+    def submit() -> None:
+        marks["submitted_after_step"] = last_step[0]
+        marks["t0"] = time.perf_counter()
+        control.edit({"style_weight": params.style_weight * 4})
 
     def callback(event: ProgressEvent) -> None:
         now = time.perf_counter()
-        last_scale = event.scale_index == event.scale_count - 1
-        if last_scale and not submitted and event.step >= 3:
-            time.sleep(after_s)  # lands partway into the next step's wait, like a slider moved any time
-            submitted.append(time.perf_counter())
-            marks["submitted_step"] = event.total_step
-            control.edit({"style_weight": params.style_weight * 4})
-        elif event.edit and "applied" not in marks:
-            marks["applied"] = now - submitted[0]
+        last_step[0] = event.total_step
+        if event.scale_index == event.scale_count - 1 and event.step == 1 and "timer" not in marks:
+            marks["timer"] = 1.0
+            threading.Timer(delay_s, submit).start()
+        if event.edit and "applied" not in marks:
+            marks["applied"] = now - marks["t0"]
             marks["applied_step"] = event.total_step
         elif "applied" in marks and event.preview is not None and "preview" not in marks:
-            marks["preview"] = now - submitted[0]
+            marks["preview"] = now - marks["t0"]
             marks["preview_step"] = event.total_step
-        if "preview" in marks:
             control.stop()
 
     stylize(photo, styles, params, control=control, callback=callback, preview_every=2)
@@ -97,9 +106,13 @@ def promote(photo: np.ndarray, styles: list[StyleInput], params: Params) -> dict
     fresh = stylize(photo, styles, params).image
     fresh_s = time.perf_counter() - started
     look8 = np.clip(look, 0, 1) * 255
-    return {"quick": times["done"], "promote": promote_s, "fresh": fresh_s,
-            "diff_promoted": float(np.abs(_downscale(promoted, look.shape[:2]) - look8).mean()),
-            "diff_fresh": float(np.abs(_downscale(fresh, look.shape[:2]) - look8).mean())}
+    return {
+        "quick": times["done"],
+        "promote": promote_s,
+        "fresh": fresh_s,
+        "diff_promoted": float(np.abs(_downscale(promoted, look.shape[:2]) - look8).mean()),
+        "diff_fresh": float(np.abs(_downscale(fresh, look.shape[:2]) - look8).mean()),
+    }
 
 
 def touches_ms(photo: np.ndarray) -> float:
@@ -115,7 +128,9 @@ def touches_ms(photo: np.ndarray) -> float:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--size", type=int, default=DEFAULTS.size)
     parser.add_argument("--repeats", type=int, default=2)
     args = parser.parse_args()
@@ -130,19 +145,30 @@ def main() -> None:
         print(f"\n## {content} + {style}, {args.size} px, defaults")
         for repeat in range(args.repeats):
             times, _ = quick(photo, styles, params)
-            print(f"quick look #{repeat + 1}: first frame {times['first_frame']:.2f} s, done {times['done']:.1f} s")
-        for after in (0.0, 0.15):
-            marks = live_edit(photo, styles, quick_look(params), after)
-            print(f"live edit (quick look, submitted {after:.2f} s after a step): applied at step "
-                  f"{marks['applied_step']:.0f} (submitted after step {marks['submitted_step']:.0f}), "
-                  f"{marks['applied']:.2f} s; first preview under it {marks['preview']:.2f} s")
+            print(
+                f"quick look #{repeat + 1}: first frame {times['first_frame']:.2f} s, "
+                f"done {times['done']:.1f} s"
+            )
+        for label, run_params in (("quick look", quick_look(params)), (f"{args.size} px run", params)):
+            for delay in (1.3, 2.7):
+                m = live_edit(photo, styles, run_params, delay)
+                print(
+                    f"live edit ({label}, final scale, {delay} s in): submitted after step "
+                    f"{m['submitted_after_step']:.0f}, applied with step {m['applied_step']:.0f} "
+                    f"({m['applied_step'] - m['submitted_after_step']:.0f} step) {m['applied']:.2f} s later; "
+                    f"first preview under it at step {m['preview_step']:.0f}, {m['preview']:.2f} s"
+                )
         for repeat in range(args.repeats):
             p = promote(photo, styles, params)
-            print(f"promote #{repeat + 1}: quick look {p['quick']:.1f} s + promote {p['promote']:.1f} s "
-                  f"= {p['quick'] + p['promote']:.1f} s; fresh {args.size} px run {p['fresh']:.1f} s; "
-                  f"promoted/fresh {p['promote'] / p['fresh']:.2f}; downscaled to the quick look, mean |diff| "
-                  f"promoted {p['diff_promoted']:.1f} levels, fresh {p['diff_fresh']:.1f} levels")
-        print(f"after-touches at 1024x768 (keep photo colours + fade 30 %): {touches_ms(photo):.1f} ms median")
+            print(
+                f"promote #{repeat + 1}: quick look {p['quick']:.1f} s + promote {p['promote']:.1f} s "
+                f"= {p['quick'] + p['promote']:.1f} s; fresh {args.size} px run {p['fresh']:.1f} s; "
+                f"promoted/fresh {p['promote'] / p['fresh']:.2f}; downscaled to the quick look, mean |diff| "
+                f"promoted {p['diff_promoted']:.1f} levels, fresh {p['diff_fresh']:.1f} levels"
+            )
+        print(
+            f"after-touches at 1024x768 (keep photo colours + fade 30 %): {touches_ms(photo):.1f} ms median"
+        )
 
 
 if __name__ == "__main__":

@@ -92,3 +92,22 @@ def test_no_package_index_address_is_written_in_the_repository() -> None:
                *ROOT.glob("scripts/*"), *ROOT.glob(".ci/*"), *ROOT.glob("nst_desktop/**/*.py")]
     offenders = [str(p) for p in tracked if p.is_file() and pattern.search(p.read_text(errors="replace"))]
     assert offenders == []
+
+
+def test_only_torch_comes_from_pytorch_s_cpu_index(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Linux without an NVIDIA GPU: torch (alone, --no-deps) from PyTorch's CPU index; every
+    other package later from pip's configured index, so no other index is named."""
+    calls: list[tuple[str, ...]] = []
+
+    class NotInstalled:
+        returncode = 1
+
+    monkeypatch.setattr(bootstrap.subprocess, "run", lambda *a, **k: NotInstalled())
+    monkeypatch.setattr(bootstrap, "_pip", lambda *args, check=True: calls.append(args) or 1)
+    monkeypatch.setattr(bootstrap, "_has_nvidia_gpu", lambda: False)
+    monkeypatch.setattr(sys, "platform", "linux")
+    bootstrap._install_torch()
+    cpu_index = calls[-1]
+    assert "--no-deps" in cpu_index and bootstrap.TORCH in cpu_index
+    assert cpu_index[cpu_index.index("--index-url") + 1] == bootstrap.TORCH_CPU_INDEX
+    assert "--extra-index-url" not in cpu_index

@@ -313,3 +313,34 @@ def test_a_camera_sized_photo_is_decoded_only_as_large_as_the_run_needs(
     assert 48 <= max(seen["content"][:2]) <= 2 * 48 * 2  # not 1600
     assert max(seen["style"][:2]) < 1024 and min(seen["style"][:2]) >= 48  # the 1024 px style, reduced
     assert max(_pixels(tmp_path / "out.png").shape[:2]) == 48
+
+
+def _big_photo(path: Path) -> Path:
+    """640x480: more than 4x a 48 px render, so the CLI decodes it reduced."""
+    with Image.open(CONTENT) as im:
+        im.convert("RGB").resize((640, 480)).save(path, quality=95)
+    return path
+
+
+def test_reduced_decoding_still_repeats_renders_bit_exactly(tmp_path: Path) -> None:
+    """The engine must get the very pixels the recorded run got: a CLI render records how it
+    decoded its inputs; an app render (decoded whole, no such note) is replayed decoded whole."""
+    from nst_desktop.engine.events import StyleInput
+    from nst_desktop.engine.params import Params
+    from nst_desktop.engine.stylize import stylize
+    from nst_desktop.io.images import load_image, save_image
+    from nst_desktop.io.metadata import run_metadata
+
+    photo = _big_photo(tmp_path / "big.jpg")
+    first, again = tmp_path / "cli.png", tmp_path / "cli_again.png"
+    assert main(["render", str(photo), str(STYLE), "-o", str(first), *TINY, "--seed", "3", "-q"]) == 0
+    assert read_metadata(first)["decoded"]["content"] == 96
+    assert main(["render", "--params", str(first), "-o", str(again), "-q"]) == 0
+    assert np.array_equal(_pixels(first), _pixels(again))
+    # As the app does it: whole images into the engine, no "decoded" note in the record.
+    params = Params(size=48, min_size=48, steps=3, device="cpu", precision="float32", seed=3)
+    result = stylize(load_image(photo), [StyleInput(load_image(STYLE))], params)
+    app_made, replayed = tmp_path / "app.png", tmp_path / "app_again.png"
+    save_image(result.image, app_made, run_metadata(result, photo, [STYLE]))
+    assert main(["render", "--params", str(app_made), "-o", str(replayed), "-q"]) == 0
+    assert np.array_equal(_pixels(app_made), _pixels(replayed))

@@ -22,7 +22,14 @@ from types import FrameType
 from typing import Any, NoReturn
 
 from nst_desktop import __version__
-from nst_desktop.cli.checks import DecodeTargets, check_blend, check_output, check_request
+from nst_desktop.cli.checks import (
+    DecodeTargets,
+    check_blend,
+    check_output,
+    check_request,
+    replay_targets,
+    with_decoding,
+)
 from nst_desktop.cli.progress import ProgressBar
 from nst_desktop.engine.errors import DivergedError, NSTError, ParamsError
 from nst_desktop.engine.events import ImageArray, ProgressEvent, RunControl, RunResult, StyleInput
@@ -297,6 +304,10 @@ def _cmd_render(ns: argparse.Namespace) -> int:
     out = check_output(ns.output, UsageError)
     # Everything a user can get wrong is refused above and here, before torch's import (seconds).
     targets = check_request(params, _explicit_params(ns), content, styles)
+    if ns.params is not None and not ns.images:  # a replay decodes as the recorded run did
+        from nst_desktop.io.metadata import load_record
+
+        targets = replay_targets(load_record(ns.params), targets)
     from nst_desktop.cli.replay import recorded_history
     from nst_desktop.engine.stylize import DivergedRunError
 
@@ -306,12 +317,13 @@ def _cmd_render(ns: argparse.Namespace) -> int:
     except DivergedRunError as exc:  # keep the last good image, then report as usual
         if exc.result is None:
             raise
-        save_image(_touched(exc.result.image, content, touches), out,
+        save_image(_touched(exc.result.image, content, touches), out, with_decoding(
                    run_metadata(exc.result, content, styles, weights, touches=touches,
-                                continued_from=history[1]))
+                                continued_from=history[1]), targets))
         raise DivergedError(f"{exc.message} The last good image was saved to {out}.", exc.hint) from exc
-    save_image(_touched(result.image, content, touches), out,
-               run_metadata(result, content, styles, weights, touches=touches, continued_from=history[1]))
+    save_image(_touched(result.image, content, touches), out, with_decoding(
+               run_metadata(result, content, styles, weights, touches=touches, continued_from=history[1]),
+               targets))
     h, w = result.image.shape[:2]
     if result.stopped:
         print(f"{PROG}: stopped at step {result.steps_done}; saved the best image so far ({w}x{h}) to {out}",

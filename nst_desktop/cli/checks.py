@@ -19,6 +19,7 @@ from nst_desktop.engine.devices import check_precision
 from nst_desktop.engine.errors import ImageError, ParamsError
 from nst_desktop.engine.params import Params
 
+DECODED_KEY = "decoded"  # in a run's metadata: the long side each input was decoded at
 DECODE_MARGIN = 2
 """Inputs are decoded at least this many times larger than the run uses them, so the final,
 antialiased resize (not the decoder's coarse reduction) is what shapes the pixels."""
@@ -31,6 +32,39 @@ class DecodeTargets:
     content: int
     styles: tuple[int, ...]
     init: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"content": self.content, "styles": list(self.styles), "init": self.init}
+
+
+WHOLE = 0  # a target of 0: decode the whole file
+
+
+def replay_targets(record: Any, fresh: DecodeTargets) -> DecodeTargets:
+    """Decode targets that repeat a recorded run bit for bit: the engine must get the very
+    pixels the run got. A record made here says how it decoded ("decoded"); one without it
+    (made by the app, or before reduced decoding) had its files decoded whole. A target is
+    only ever raised to ``fresh`` (an option such as --size changed what the run needs)."""
+    recorded: Any = record.get(DECODED_KEY) if isinstance(record, dict) else None
+    try:
+        old = DecodeTargets(int(recorded["content"]), tuple(int(t) for t in recorded["styles"]),
+                            int(recorded["init"]))
+    except (KeyError, TypeError, ValueError):
+        old = DecodeTargets(WHOLE, (WHOLE,) * len(fresh.styles), WHOLE)
+    if len(old.styles) != len(fresh.styles):
+        return fresh
+
+    def merge(was: int, now: int) -> int:
+        return WHOLE if WHOLE in (was, now) else max(was, now)
+
+    return DecodeTargets(merge(old.content, fresh.content),
+                         tuple(merge(a, b) for a, b in zip(old.styles, fresh.styles, strict=True)),
+                         merge(old.init, fresh.init))
+
+
+def with_decoding(record: dict[str, Any], targets: DecodeTargets) -> dict[str, Any]:
+    """``record`` (a run's metadata) noting how its inputs were decoded, for replay_targets."""
+    return {**record, DECODED_KEY: targets.to_dict()}
 
 
 def check_settings(params: Params, explicit: Mapping[str, Any]) -> None:

@@ -2,8 +2,9 @@
 
 Time per optimisation step = a fixed per-step overhead + FLOPs / sustained throughput.
 Both are measured once per process, device, precision and thread count (``calibrate``,
-~0.1-0.2 s) by timing forward + input-gradient passes through VGG's convolutions up to
-conv5_1 (random weights, so no weight file is read) at two small sizes:
+~0.2-0.3 s) by timing forward + input-gradient passes through VGG's convolutions up to
+conv5_1 (random weights, so no weight file is read) at two small sizes (the fastest of 4
+passes each, so that one pass disturbed by another program does not skew the estimate):
 
 * the difference between the two sizes gives the FLOP rate the convolutions sustain on
   big images. A single small pass would not: at 96 px most of its time is per-operation
@@ -18,7 +19,7 @@ from __future__ import annotations
 
 import functools
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import torch
@@ -26,7 +27,7 @@ import torch.nn.functional as F  # noqa: N812
 
 from nst_desktop.engine.devices import autocast_dtype, pick_device, use_channels_last
 from nst_desktop.engine.params import VGG19_LAYERS, Params
-from nst_desktop.engine.schedule import scale_sizes, steps_per_scale
+from nst_desktop.engine.schedule import first_scale_after, scale_sizes, steps_per_scale
 from nst_desktop.engine.vgg import LAYER_INDEX, POOL_AFTER, conv_flops
 from nst_desktop.engine.weights import CONV_LAYERS
 
@@ -52,6 +53,9 @@ WEIGHT_BYTES = 80_000_000  # 20 M float32 parameters of the 16 convolutions
 WEIGHTS_PEAK = 2.5
 RUN_FIXED_BYTES = 30_000_000  # torch's and oneDNN's scratch, lazily imported modules
 INPUT_COPIES = 3  # float32 tensor, clamped copy, resized/colour-matched copy
+#: Seconds of a run before its first scale (inputs converted at full size, the model fetched
+#: from its cache, the start image); with the engine warmed up as the app does.
+RUN_START_S = 0.5
 ACTIVATION_FACTOR = 1.1  # x float32 activation bytes; fitted (see estimate_peak_bytes)
 
 
@@ -73,6 +77,12 @@ class Speed:
     float32: bool  # measured at float32 (else at a 16-bit compute dtype)
 
 
+#: What the countdown assumes before any calibration in this process (the CLI): the dev CPU's
+#: bfloat16 figures; only their overhead-to-FLOPs split matters there (see countdown_costs).
+NOMINAL_SPEED = Speed(flops_per_s=400e9, pass_overhead_s=0.004, new_size_s=0.05, float32=False)
+_last_speed: dict[tuple[str, str], Speed] = {}  # by (params.device, params.precision)
+
+
 def _calibration_weights(device: torch.device, dtype: torch.dtype, layout: torch.memory_format
                          ) -> list[torch.Tensor]:
     # One random draw sliced into every layer's shape: drawing 9 M numbers would cost more
@@ -92,7 +102,7 @@ def _pass(x: torch.Tensor, weights: list[torch.Tensor]) -> None:
     h.float().sum().backward()  # type: ignore[no-untyped-call]
 
 
-def _timings(run: Callable[[], None], sync: Callable[[], None], repeats: int = 2) -> tuple[float, float]:
+def _timings(run: Callable[[], None], sync: Callable[[], None], repeats: int = 4) -> tuple[float, float]:
     """(first call, fastest of ``repeats`` later calls) in seconds."""
     times = []
     for _ in range(repeats + 1):
@@ -143,29 +153,76 @@ def _activation_bytes(h: int, w: int, deepest: str, bytes_per: int) -> int:
     return total * bytes_per
 
 
-def estimate_seconds(params: Params, content_hw: tuple[int, int], n_styles: int, speed: Speed) -> float:
-    """Seconds of a run of ``params`` on a device with the measured ``speed``."""
+@dataclass(frozen=True)
+class ScaleCost:
+    """Modelled seconds of one scale of a run: the same figures feed the estimate before a run
+    and the countdown during it (``runstate``), so the two cannot disagree in shape."""
+
+    hw: tuple[int, int]
+    steps: int
+    setup_s: float  # content and style targets, and the first pass at a new size
+    step_s: float  # one optimisation step
+
+    @property
+    def seconds(self) -> float:
+        return self.setup_s + self.steps * self.step_s
+
+
+def scale_costs(params: Params, sizes: Sequence[tuple[int, int]], steps: Sequence[int], n_styles: int,
+                speed: Speed) -> list[ScaleCost]:
+    """The modelled cost of every scale of a run going through ``sizes`` with ``steps``."""
     deepest = _deepest(params)
     # Overheads scale with the number of convolutions the run goes through.
     depth = (LAYER_INDEX[deepest] + 1) / (LAYER_INDEX[CALIBRATION_DEPTH] + 1)
     step_overhead = STEP_OVERHEAD_PASSES * speed.pass_overhead_s * depth
     rate = speed.flops_per_s * (NETWORK_EFFICIENCY_FP32 if speed.float32 else NETWORK_EFFICIENCY)
-    sizes = scale_sizes(params, content_hw)
-    seconds = 0.0
-    for (h, w), n in zip(sizes, steps_per_scale(params, len(sizes)), strict=True):
+    costs = []
+    for (h, w), n in zip(sizes, steps, strict=True):
         per_pass = conv_flops(h, w, deepest)
         targets = per_pass * (1 + n_styles * params.style_scale**2)  # content + style forwards
-        seconds += targets / rate + speed.new_size_s * depth
-        seconds += n * (step_overhead + PASSES_PER_STEP * per_pass / rate)
-    return seconds
+        costs.append(ScaleCost(hw=(h, w), steps=n, setup_s=targets / rate + speed.new_size_s * depth,
+                               step_s=step_overhead + PASSES_PER_STEP * per_pass / rate))
+    return costs
 
 
-def estimate(params: Params, content_hw: tuple[int, int], n_styles: int, device: str = "auto") -> Estimate:
-    """Seconds and peak bytes a run of ``params`` will take on ``device``."""
+def run_costs(params: Params, content_hw: tuple[int, int], n_styles: int, speed: Speed,
+              start_long_side: int = 0) -> list[ScaleCost]:
+    """:func:`scale_costs` of the scales a run will go through; ``start_long_side`` > 0 for a
+    run that continues from a picture of that size (promote: the smaller scales are skipped)."""
+    sizes = scale_sizes(params, content_hw)
+    steps = steps_per_scale(params, len(sizes))
+    first = first_scale_after(sizes, start_long_side) if start_long_side > 0 else 0
+    return scale_costs(params, sizes[first:], steps[first:], n_styles, speed)
+
+
+def estimate_seconds(params: Params, content_hw: tuple[int, int], n_styles: int, speed: Speed,
+                     start_long_side: int = 0) -> float:
+    """Seconds of a run of ``params`` on a device with the measured ``speed``."""
+    return RUN_START_S + sum(c.seconds for c in run_costs(params, content_hw, n_styles, speed,
+                                                           start_long_side))
+
+
+def countdown_costs(params: Params, sizes: Sequence[tuple[int, int]], steps: Sequence[int],
+                    n_styles: int) -> list[ScaleCost]:
+    """Per-scale costs for a running run's countdown, without timing anything.
+
+    Uses the speed last measured in this process (the GUI estimates before every run), else
+    :data:`NOMINAL_SPEED`: the countdown rescales these by the speed the run itself shows, so
+    only the split between fixed overhead and FLOPs matters, not the absolute rate.
+    """
+    return scale_costs(params, sizes, steps, n_styles,
+                       _last_speed.get((params.device, params.precision), NOMINAL_SPEED))
+
+
+def estimate(params: Params, content_hw: tuple[int, int], n_styles: int, device: str = "auto",
+             start_long_side: int = 0) -> Estimate:
+    """Seconds and peak bytes a run of ``params`` will take on ``device`` (``start_long_side``:
+    see :func:`run_costs`)."""
     dev = pick_device(device if device != "auto" else params.device)
     amp = autocast_dtype(params.precision, dev)
     speed = calibrate(str(dev), amp, torch.get_num_threads())
-    seconds = estimate_seconds(params, content_hw, n_styles, speed)
+    _last_speed[(params.device, params.precision)] = speed
+    seconds = estimate_seconds(params, content_hw, n_styles, speed, start_long_side)
     return Estimate(seconds=seconds, peak_bytes=estimate_peak_bytes(params, content_hw, n_styles))
 
 

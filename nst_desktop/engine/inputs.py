@@ -20,9 +20,10 @@ from nst_desktop.engine import colour
 from nst_desktop.engine.devices import use_channels_last
 from nst_desktop.engine.errors import ImageError, ParamsError
 from nst_desktop.engine.events import ImageArray, StyleInput
-from nst_desktop.engine.losses import Targets, gram_matrix
+from nst_desktop.engine.losses import StyleStats, Targets, gram_matrix, style_targets
 from nst_desktop.engine.params import Params
 from nst_desktop.engine.vgg import VGG19
+from nst_desktop.engine.wasserstein import feature_stats
 
 
 @dataclass(frozen=True)
@@ -147,23 +148,34 @@ def layout(x: Tensor, device: torch.device) -> Tensor:
 
 
 def targets(model: VGG19, inputs: Inputs, params: Params, hw: tuple[int, int]) -> Targets:
-    """Content features and style Gram matrices at one scale."""
+    """Content features and style targets (Grams, or W2 statistics) at one scale."""
     device = inputs.content.device
     content_layers = [name for name, w in zip(params.content_layers, params.content_layer_weights,
                                               strict=True) if w]
+    stats = feature_stats if params.style_loss == "wasserstein" else _gram
     with torch.inference_mode():
         content: dict[str, Tensor] = {}
         if content_layers:
             feats = model(layout(resize(inputs.content, hw), device), content_layers)
             content = {k: v.float() for k, v in feats.items()}
-        style: dict[str, list[tuple[Tensor, float]]] = {layer: [] for layer in params.style_layers}
-        for image, blend in inputs.styles:
+        sources: dict[str, list[StyleStats]] = {layer: [] for layer in params.style_layers}
+        for image, _ in inputs.styles:
             feats = model(layout(resize(image, style_hw(image, hw, params.style_scale)), device),
                           params.style_layers)
             for layer in params.style_layers:
-                style[layer].append((gram_matrix(feats[layer])[0], blend))
-    # Clones leave inference mode: inference tensors cannot be saved for the backward pass.
-    return Targets(
-        content={k: v.clone() for k, v in content.items()},
-        style={k: [(g.clone(), b) for g, b in v] for k, v in style.items()},
-    )
+                sources[layer].append(stats(feats[layer]))
+    # Built outside inference mode: inference tensors cannot be saved for the backward pass.
+    content = {k: v.clone() for k, v in content.items()}
+    sources = {k: [_clone(s) for s in v] for k, v in sources.items()}
+    weights = [w for _, w in inputs.styles]
+    return Targets(content, style_targets(sources, weights, params.loss_normalisation), sources)
+
+
+def _gram(features: Tensor) -> StyleStats:
+    return gram_matrix(features)[0]
+
+
+def _clone(stats: StyleStats) -> StyleStats:
+    if isinstance(stats, Tensor):
+        return stats.clone()
+    return type(stats)(stats.mean.clone(), stats.cov.clone())

@@ -23,18 +23,30 @@ finely the canvas is sampled:
 
 ``pastiche`` reproduces pastiche 1.6.0's ``_calc_loss`` term by term (see each function).
 The gains below put the size-invariant terms on a scale where weights of 1 look good.
+
+Blends. Gatys et al. (and pastiche) sum one term per style. Under the size-invariant
+normalisation each term is divided by its own target's ||G_s||^2, so the sum's optimum is
+the mean of the Grams weighted by ``blend_s / ||G_s||^2``: the style with the smaller Grams
+won (Starry Night's are ~1.5x The Scream's, so 1:1 came out mostly Scream, issue 8.5). Size
+invariant runs therefore match the *blended statistics* (the weighted mean of the Grams,
+i.e. the second moment of the styles' mixed features) with one term; blend weights then
+mean what they say (tests/engine/test_blend_share.py). ``pastiche`` keeps the sum.
+
+The style loss is the Gram loss or, with ``style_loss="wasserstein"``, the W2 distance
+between Gaussian fits of the features (engine/wasserstein.py).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import torch
 import torch.nn.functional as F  # noqa: N812
 from torch import Tensor
 
 from nst_desktop.engine.params import LossNormalisation, Params
+from nst_desktop.engine.wasserstein import GaussianStats, W2Target, mix, w2_squared, w2_target
 
 #: Size-invariant gains (calibrated so that content, style and TV weights of 1 balance).
 CONTENT_GAIN = 1.0
@@ -46,6 +58,11 @@ TV_EPS = 1.0e-3  # in 0..1 image units: well below one 8-bit level step (1/255)
 PASTICHE_CONTENT_LAYER_WEIGHT = 0.01
 PASTICHE_STYLE_NUMERATOR = 10.0
 PASTICHE_IMAGE_SCALE = 255.0  # its TV is computed on the Caffe-unit image (0..255)
+#: W2 under size_invariant: W2^2 / E|f|^2 of the target, times this gain. Calibrated so that
+#: style weight 1 pulls as hard as the Gram loss: on Tübingen + Starry Night and + The Scream
+#: (256 px, the photo as start image) the W2 term's gradient norm at the start is then about
+#: the Gram term's (benchmarks/RESULTS.md, "W2 style loss").
+W2_GAIN = 1.0
 
 
 def gram_matrix(features: Tensor) -> Tensor:
@@ -92,16 +109,59 @@ def tv_loss(image: Tensor, mode: LossNormalisation) -> Tensor:
     return result
 
 
+def w2_style_loss(features: Tensor, target: W2Target, mode: LossNormalisation) -> Tensor:
+    """One style layer, W2 style loss.
+
+    size_invariant: relative to the target's mean squared feature norm, which (like the Gram
+    loss's ||G_s||^2) makes every layer O(1) and does not depend on the weight set's units.
+    pastiche (which has no W2 term): crowsonkb's scale, W2^2 per channel.
+    """
+    w2 = w2_squared(features, target)
+    if mode == "pastiche":
+        return w2 / features.shape[1]
+    return W2_GAIN * w2 / target.energy.clamp_min(1e-12)
+
+
+#: One layer's statistics of one style image: its Gram matrix, or its Gaussian fit (W2).
+StyleStats = Tensor | GaussianStats
+#: What a style term is computed against: a Gram matrix, or a W2 target.
+StyleTarget = Tensor | W2Target
+
+
 @dataclass(frozen=True)
 class Targets:
     """What the image is pulled towards at one scale.
 
-    ``style`` maps each style layer to one (Gram, blend weight) pair per style image;
-    blend weights sum to 1.
+    ``style`` maps each style layer to (target, weight) pairs, one term each: a single
+    blended target with weight 1 (size_invariant), or one per style image with its blend
+    weight (pastiche's sum). ``sources`` keeps each style's own statistics per layer, so a
+    live change of the blend re-blends them without a VGG pass.
     """
 
     content: Mapping[str, Tensor]
-    style: Mapping[str, Sequence[tuple[Tensor, float]]]
+    style: Mapping[str, Sequence[tuple[StyleTarget, float]]]
+    sources: Mapping[str, Sequence[StyleStats]] = field(default_factory=dict)
+
+
+def _blend(stats: Sequence[StyleStats], weights: Sequence[float]) -> StyleStats:
+    """The blended statistics: weighted mean of the Grams, or Gaussian fit of the mixture."""
+    if all(isinstance(s, GaussianStats) for s in stats):
+        return mix([s for s in stats if isinstance(s, GaussianStats)], weights)
+    grams = [s for s in stats if isinstance(s, Tensor)]
+    return sum((w * g for g, w in zip(grams, weights, strict=True)), torch.zeros_like(grams[0]))
+
+
+def _as_target(stats: StyleStats) -> StyleTarget:
+    return w2_target(stats) if isinstance(stats, GaussianStats) else stats
+
+
+def style_targets(sources: Mapping[str, Sequence[StyleStats]], weights: Sequence[float],
+                  mode: LossNormalisation) -> dict[str, list[tuple[StyleTarget, float]]]:
+    """The style terms of :class:`Targets` from each style's statistics and the blend."""
+    if mode == "pastiche":
+        return {layer: [(_as_target(s), w) for s, w in zip(stats, weights, strict=True)]
+                for layer, stats in sources.items()}
+    return {layer: [(_as_target(_blend(stats, weights)), 1.0)] for layer, stats in sources.items()}
 
 
 def total_loss(
@@ -118,9 +178,14 @@ def total_loss(
     for layer, weight in zip(params.style_layers, params.style_layer_weights, strict=True):
         if not weight:
             continue
-        gram = gram_matrix(features[layer])[0]
-        for target_gram, blend in targets.style[layer]:
-            style = style + weight * blend * style_loss(gram, target_gram, mode)
+        gram: Tensor | None = None
+        for target, blend in targets.style[layer]:
+            if isinstance(target, W2Target):
+                term = w2_style_loss(features[layer], target, mode)
+            else:
+                gram = gram_matrix(features[layer])[0] if gram is None else gram
+                term = style_loss(gram, target, mode)
+            style = style + weight * blend * term
     tv = tv_loss(image, mode) if params.tv_weight else zero
     terms = {
         "content": params.content_weight * content,

@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 from torch import Tensor
 
+from nst_desktop.engine.cost import countdown_costs
 from nst_desktop.engine.events import (
     ImageArray,
     PreviewArray,
@@ -41,14 +42,15 @@ class RunState:
 
     "Best" is the lowest total loss among evaluated images of the current scale: losses
     of different scales are not comparable, and a later scale is always preferred.
-    The remaining-time estimate weights every step by its pixel count, since a step's
-    cost grows with the image area.
+    The time left is the cost model's (engine.cost) for the remaining setups and steps,
+    scaled by how fast the run has gone so far against the same model: the estimate before
+    the run and this countdown are one model, and the countdown corrects its speed as it goes.
     """
 
     def __init__(
         self, params: Params, sizes: list[tuple[int, int]], steps: list[int],
         callback: ProgressCallback | None, control: RunControl | None, preview_every: int,
-        device: str, started: float, display: Recolour,
+        device: str, started: float, display: Recolour, n_styles: int = 1,
     ) -> None:
         self.params, self.sizes, self.steps = params, sizes, steps
         self.current_params = params  # after live edits
@@ -58,8 +60,10 @@ class RunState:
         self.total_step = 0
         self.scale_index = 0
         self.step = 0
-        self.work_total = float(sum(h * w * n for (h, w), n in zip(sizes, steps, strict=True)))
+        self.costs = countdown_costs(params, sizes, steps, n_styles)
+        self.work_total = sum(c.seconds for c in self.costs)  # modelled seconds, start-up excluded
         self.work_done = 0.0
+        self.first_scale_at: float | None = None  # elapsed s: what came before is fixed start-up
         self.history: list[dict[str, float]] = []
         self._best: Tensor | None = None
         self._best_loss = math.inf
@@ -85,6 +89,9 @@ class RunState:
 
     def start_scale(self, index: int, start: Tensor) -> None:
         self.scale_index, self.step = index, 0
+        if self.first_scale_at is None:
+            self.first_scale_at = self.elapsed()
+        self.work_done += self.costs[index].setup_s  # credited with the scale's first step
         self._best, self._best_loss = start.detach().clone(), math.inf
 
     def evaluated(self, x: Tensor, terms: dict[str, float]) -> None:
@@ -113,8 +120,7 @@ class RunState:
     def step_done(self) -> None:
         self.step += 1
         self.total_step += 1
-        h, w = self.sizes[self.scale_index]
-        self.work_done += h * w
+        self.work_done += self.costs[self.scale_index].step_s
         self.history.append(dict(self._last_terms))
         if self.callback is not None:
             self.callback(self._event())
@@ -123,7 +129,8 @@ class RunState:
         elapsed = self.elapsed()
         remaining = math.inf
         if self.work_done > 0 and self.total_step >= 2:
-            remaining = elapsed / self.work_done * (self.work_total - self.work_done)
+            spent = elapsed - (self.first_scale_at or 0.0)
+            remaining = spent / self.work_done * max(0.0, self.work_total - self.work_done)
         preview = None
         last = self.step == self.scale_steps
         if last or (self.preview_every > 0 and self.step % self.preview_every == 0):

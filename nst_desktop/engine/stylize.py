@@ -295,7 +295,7 @@ def stylize(
         first = 0 if start_from is None else first_scale_after(sizes, max(start_from.shape[:2]))
         sizes, steps = sizes[first:], steps[first:]
         state = RunState(params, sizes, steps, callback, control, preview_every, str(device), started,
-                         lambda t: t.clamp(0.0, 1.0))
+                         lambda t: t.clamp(0.0, 1.0), n_styles=len(styles))
         painter = _Painter(model, raw, params, state, control, edits)
         x = _start_image(params, painter.inputs, sizes[0], gen, start_from)
         log.info("Style transfer on %s, convolutions in %s, scales %s", device, amp, sizes)

@@ -54,14 +54,27 @@ def about_markdown() -> str:
     return "\n\n".join(parts)
 
 
+SAMPLES_INTRO = ("The sample photo and paintings that come with NST Desktop are from the examples of "
+                 "jcjohnson/neural-style (MIT licence); the paintings are in the public domain. Files "
+                 "larger than 1024 px were reduced to 1024 px on their long side.")
+ICON_CREDIT = "The app's icon was drawn for NST Desktop (MIT licence)."
+SAMPLES_FALLBACK = "The sample images that come with the app are public-domain works."
+
+
 def _sources_text() -> str:
-    sources = resource_path("SOURCES.md")
+    """The app's own sample files, one table row each, from the table in its SOURCES.md.
+
+    Only the table is taken: the file's prose is written for the developers (where the files
+    were collected, works deliberately left out, scripts) and says nothing about the app.
+    """
     try:
-        text = sources.read_text(encoding="utf-8")
+        text = resource_path("SOURCES.md").read_text(encoding="utf-8")
     except OSError:
-        return "The bundled sample images are public-domain works; see the project's resources folder."
-    # Demote the file's own headings so they nest under ours.
-    return "\n".join("##" + line if line.startswith("#") else line for line in text.splitlines())
+        return SAMPLES_FALLBACK
+    table = [line for line in text.splitlines() if line.startswith("|")]
+    if not table:
+        return SAMPLES_FALLBACK
+    return "\n\n".join([SAMPLES_INTRO, "\n".join(table), ICON_CREDIT])
 
 
 class AboutDialog(QDialog):

@@ -167,7 +167,7 @@ def build(argv: Sequence[str], window_factory: Callable[[], MainWindow] | None =
     window.show()
     if args.photo:
         opener.open(args.photo)
-    opener.set_target(window.inputs.load_content_file)
+    opener.set_target(window.inputs.open_content_file)  # read in the background
     return app, window, opener
 
 

@@ -67,9 +67,13 @@ class Canvas(QWidget):
         if self._fit:
             self.zoomChanged.emit(self.zoom())
 
-    def set_before(self, image: QImage) -> None:
+    def set_before(self, image: QImage) -> bool:
+        """Compare against ``image``; False (and no repaint) when it is already the one."""
+        if image.cacheKey() == self._before.cacheKey():
+            return False  # the same photo again (a blend tick): nothing to redraw
         self._before = image
         self.update()
+        return True
 
     def before(self) -> QImage:
         return self._before

@@ -6,7 +6,6 @@ differ so the cause of a change in look is obvious.
 
 from __future__ import annotations
 
-import dataclasses
 from typing import Any
 
 from PySide6.QtCore import QRect, QSize, Qt
@@ -25,9 +24,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from nst_desktop.engine.errors import NSTError
+from nst_desktop.gui import describe
 from nst_desktop.io.library import Entry
-from nst_desktop.io.metadata import params_from_metadata
 
 
 class SplitView(QWidget):
@@ -85,44 +83,17 @@ def _fit(pixmap: QPixmap, area: QRect) -> QRect:
 
 
 def differing_params(meta_a: dict[str, Any], meta_b: dict[str, Any]) -> list[tuple[str, str, str]]:
-    """``(label, value in A, value in B)`` for each param or input that differs."""
-    rows: list[tuple[str, str, str]] = []
-    try:
-        params_a, inputs_a = params_from_metadata(meta_a)
-        params_b, inputs_b = params_from_metadata(meta_b)
-    except (NSTError, KeyError, TypeError, ValueError):
-        # Old or foreign metadata: compare the raw params dicts instead of dropping the table.
-        raw_a, raw_b = meta_a.get("params", {}), meta_b.get("params", {})
-        if not isinstance(raw_a, dict) or not isinstance(raw_b, dict):
-            return rows
-        return [(key, _text(raw_a.get(key)), _text(raw_b.get(key)))
-                for key in sorted(set(raw_a) | set(raw_b)) if raw_a.get(key) != raw_b.get(key)]
-    for f in dataclasses.fields(params_a):
-        value_a, value_b = getattr(params_a, f.name), getattr(params_b, f.name)
-        if value_a != value_b:
-            rows.append((str(f.metadata.get("label", f.name)), _text(value_a), _text(value_b)))
-    rows += _differing_inputs(inputs_a, inputs_b)
-    return rows
-
-
-def _differing_inputs(inputs_a: Any, inputs_b: Any) -> list[tuple[str, str, str]]:
-    if isinstance(inputs_a, dict) and isinstance(inputs_b, dict):
-        return [(str(key), _text(inputs_a.get(key)), _text(inputs_b.get(key)))
-                for key in sorted(set(inputs_a) | set(inputs_b), key=str)
-                if inputs_a.get(key) != inputs_b.get(key)]
-    if inputs_a != inputs_b:
-        return [("Inputs", _text(inputs_a), _text(inputs_b))]
-    return []
-
-
-def _text(value: Any) -> str:
-    if value is None:
-        return "—"
-    if isinstance(value, (tuple, list)):
-        return ", ".join(_text(v) for v in value)
-    if isinstance(value, float):
-        return f"{value:.6g}"
-    return str(value)
+    """``(label, value in A, value in B)`` for each setting, input, blend, after-touch or live
+    edit that differs, in the words of the params panel (see gui.describe)."""
+    if describe.record_params(meta_a) is not None and describe.record_params(meta_b) is not None:
+        return describe.record_rows(meta_a, meta_b)
+    # Old or foreign metadata: compare the raw params dicts instead of dropping the table.
+    raw_a, raw_b = meta_a.get("params", {}), meta_b.get("params", {})
+    if not isinstance(raw_a, dict) or not isinstance(raw_b, dict):
+        return []
+    return [(describe.field_label(key), describe.value_text(key, raw_a.get(key)),
+             describe.value_text(key, raw_b.get(key)))
+            for key in sorted(set(raw_a) | set(raw_b)) if raw_a.get(key) != raw_b.get(key)]
 
 
 class CompareDialog(QDialog):

@@ -4,25 +4,39 @@
 so it runs in the thread pool; requests are debounced (edits come in bursts while a
 slider moves) and only the newest answer is shown.
 
-The engine's figure comes from a speed model; each finished run tells how fast this
-computer really is for these settings, and later estimates are scaled by that measured
-ratio (kept in the settings), so they match what the user actually waits.
+The engine's figure comes from its cost model (the same one the countdown during a run
+uses); each finished run, full or quick look, tells how fast this computer really is, and
+later estimates are scaled by that measured ratio (kept in the settings, averaged with the
+previous one so one run on a busy machine does not swing it), so they match what the user
+actually waits. Every answer carries the quick look's time too (``Forecast.quick_seconds``).
 """
 
 from __future__ import annotations
 
 import dataclasses
 import logging
+import math
 from typing import Any
 
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, QTimer, Signal
 
 from nst_desktop.engine.params import Params
+from nst_desktop.engine.presets import quick_look
 
 log = logging.getLogger(__name__)
 DEBOUNCE_MS = 400
 MIN_LEARN_S = 10.0  # shorter runs are mostly start-up overhead: they say little about speed
 SPEED_FACTOR_RANGE = (0.05, 20.0)  # beyond this a measurement is more likely wrong than the model
+NEW_RUN_SHARE = 0.5  # weight of the latest run in the learnt factor (geometric mean with the old one)
+
+
+@dataclasses.dataclass(frozen=True)
+class Forecast:
+    """What the estimate line shows: a full run of the settings, and a quick look of them."""
+
+    seconds: float
+    peak_bytes: int
+    quick_seconds: float | None = None
 
 
 class _Relay(QObject):
@@ -46,7 +60,9 @@ class _Job(QRunnable):
             from nst_desktop.engine.stylize import estimate
 
             device = pick_device(self.params.device).type.upper()
-            result: Any = estimate(self.params, self.hw, self.n_styles, self.params.device)
+            full = estimate(self.params, self.hw, self.n_styles, self.params.device)
+            quick = estimate(quick_look(self.params), self.hw, self.n_styles, self.params.device)
+            result: Any = Forecast(full.seconds, full.peak_bytes, quick.seconds)
             self.relay.answered.emit(self.request_id, result, device)
         except Exception as exc:  # an estimate is a nicety: never let it break the app
             log.info("estimate failed: %s", exc)
@@ -105,19 +121,28 @@ class Estimator(QObject):
     def _corrected(self, result: Any) -> Any:
         if self.speed_factor is None:
             return result
-        return dataclasses.replace(result, seconds=result.seconds * self.speed_factor)
+        corrected = dataclasses.replace(result, seconds=result.seconds * self.speed_factor)
+        if getattr(result, "quick_seconds", None) is not None:
+            corrected = dataclasses.replace(corrected, quick_seconds=result.quick_seconds * self.speed_factor)
+        return corrected
 
     def learn(self, params: Params, content_hw: tuple[int, int], n_styles: int, elapsed_s: float
               ) -> float | None:
-        """After a finished run of these settings: measure how far the model was off, re-emit
-        the current estimate corrected, and return the new factor (None: nothing learnt)."""
+        """After a finished run of these settings (or of their quick look): measure how far the
+        model was off, re-emit the current estimate corrected, and return the new factor
+        (None: nothing learnt)."""
         if self._answer is None or elapsed_s < MIN_LEARN_S:
             return None
         key, raw, device = self._answer
-        if key != (params, content_hw, n_styles) or raw.seconds <= 0:
+        modelled = _modelled_seconds(key, raw, (params, content_hw, n_styles))
+        if modelled is None:
             return None  # the estimate shown was for other settings
         low, high = SPEED_FACTOR_RANGE
-        self.speed_factor = min(high, max(low, elapsed_s / raw.seconds))
+        measured = elapsed_s / modelled
+        if self.speed_factor is not None:  # in log space: 2x too slow and 2x too fast cancel out
+            measured = math.exp(NEW_RUN_SHARE * math.log(measured)
+                                + (1 - NEW_RUN_SHARE) * math.log(self.speed_factor))
+        self.speed_factor = min(high, max(low, measured))
         self.estimated.emit(self._corrected(raw), device)
         return self.speed_factor
 
@@ -132,3 +157,15 @@ class Estimator(QObject):
 
     def wait(self, timeout_ms: int = 10000) -> bool:
         return bool(self.pool.waitForDone(timeout_ms))
+
+
+def _modelled_seconds(key: object, raw: Any, ran: tuple[Params, tuple[int, int], int]) -> float | None:
+    """The model's seconds for the run that finished: the full run's or the quick look's of the
+    settings last estimated; None when that run had other settings."""
+    if not isinstance(key, tuple) or key[1:] != ran[1:]:
+        return None
+    if key[0] == ran[0]:
+        seconds = raw.seconds
+    else:
+        seconds = getattr(raw, "quick_seconds", None) if quick_look(key[0]) == ran[0] else None
+    return seconds if seconds is not None and seconds > 0 else None

@@ -4,6 +4,11 @@ Every export goes through a save dialog whose filter picks the format (PNG, JPEG
 16-bit TIFF; animated WebP or GIF for time-lapses). The dialog function is injectable
 (``file_dialog``, same signature as ``QFileDialog.getSaveFileName``) so tests never open
 a native dialog. Failures are shown as one clear sentence, never a traceback.
+
+The file is written in the background (a 16-bit TIFF or a 160-frame time-lapse takes
+seconds): the functions return the chosen path at once, say "Exporting…" in the status bar
+of a main-window parent, and report the outcome there (or the error, naming the file).
+The image and time-lapse dialogs share the last folder used.
 """
 
 from __future__ import annotations
@@ -19,9 +24,10 @@ import numpy as np
 import numpy.typing as npt
 from PySide6.QtCore import QStandardPaths
 from PySide6.QtGui import QGuiApplication
-from PySide6.QtWidgets import QFileDialog, QWidget
+from PySide6.QtWidgets import QFileDialog, QMainWindow, QWidget
 
-from nst_desktop.engine.errors import NSTError
+from nst_desktop.gui import background
+from nst_desktop.gui.background import run_in_background
 from nst_desktop.gui.errors import show_error, user_message
 from nst_desktop.gui.qimage import array_to_qimage
 from nst_desktop.io import images
@@ -31,6 +37,7 @@ FileDialog = Callable[..., tuple[str, str]]
 """``(parent, caption, dir, filter, selectedFilter) -> (path, chosen filter)``."""
 
 ErrorBox = Callable[[QWidget | None, str], object]
+Done = Callable[[Path], object]
 
 # (filter text, extension written when the user typed none); the first is the default.
 IMAGE_FILTERS: tuple[tuple[str, str], ...] = (
@@ -53,6 +60,11 @@ def last_folder() -> Path:
         return _last_folder
     pictures = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.PicturesLocation)
     return Path(pictures) if pictures and Path(pictures).is_dir() else Path.home()
+
+
+def used_folder() -> Path | None:
+    """The folder the last export went to (None before any), to keep for the next launch."""
+    return _last_folder
 
 
 def set_last_folder(folder: Path | None) -> None:
@@ -85,17 +97,15 @@ def export_image(
     file_dialog: FileDialog | None = None,
     *,
     error_box: ErrorBox | None = None,
+    on_done: Done | None = None,
 ) -> Path | None:
-    """Ask where to save ``image`` and save it with its params; the path, or None if cancelled."""
+    """Ask where to save ``image`` and save it with its params in the background; the path
+    (``on_done(path)`` once written), or None if cancelled."""
     path = _ask_path(parent, "Export image", default_stem, IMAGE_FILTERS, file_dialog)
     if path is None:
         return None
-    try:
-        images.save_image(_as_float(image), path, metadata)
-    except (NSTError, OSError, ValueError) as exc:
-        box = show_error if error_box is None else error_box
-        box(parent, f"Could not export the image. {user_message(exc)}")
-        return None
+    _write_in_background(parent, path, "the image", error_box, on_done,
+                         lambda: images.save_image(_as_float(image), path, metadata))
     return path
 
 
@@ -107,24 +117,53 @@ def export_timelapse(
     *,
     fps: float = 12,
     error_box: ErrorBox | None = None,
+    on_done: Done | None = None,
 ) -> Path | None:
     """Ask where to save the run's previews as an animation; the path, or None if cancelled.
 
     ``frames`` is a list of uint8 previews, or the path of a stored animation (a history
     entry's ``timelapse_path``) which is re-encoded in the chosen format.
     """
-    box = show_error if error_box is None else error_box
     path = _ask_path(parent, "Export time-lapse", f"{default_stem}-timelapse", TIMELAPSE_FILTERS,
                      file_dialog)
     if path is None:
         return None
-    try:
-        sequence = read_frames(frames) if isinstance(frames, (str, os.PathLike)) else list(frames)
-        write_timelapse(sequence, path, fps)
-    except (NSTError, OSError, ValueError) as exc:
-        box(parent, f"Could not export the time-lapse. {user_message(exc)}")
-        return None
+    source = frames if isinstance(frames, (str, os.PathLike)) else list(frames)
+
+    def write() -> None:
+        write_timelapse(read_frames(source) if isinstance(source, (str, os.PathLike)) else source, path, fps)
+
+    _write_in_background(parent, path, "the time-lapse", error_box, on_done, write)
     return path
+
+
+def _write_in_background(parent: QWidget | None, path: Path, what: str, error_box: ErrorBox | None,
+                         on_done: Done | None, write: Callable[[], object]) -> None:
+    """Run ``write`` in a worker; the outcome goes to the status bar, an error to ``error_box``."""
+    status = parent.statusBar() if isinstance(parent, QMainWindow) else None
+    if status is not None:
+        status.showMessage(f"Exporting {what} to {path.name}…")
+
+    def written(_: object) -> None:
+        if status is not None:
+            status.showMessage(f"Exported {path.name}.", 5000)
+        if on_done is not None:
+            on_done(path)
+
+    def failed(exc: object) -> None:
+        if status is not None:
+            status.clearMessage()
+        reason = user_message(exc) if isinstance(exc, Exception) else str(exc)
+        named = "" if path.name in reason else f" ({path})"
+        box = show_error if error_box is None else error_box
+        box(parent, f"Could not export {what}. {reason}{named}")
+
+    run_in_background(write, on_success=written, on_failure=failed)
+
+
+def exports_pending() -> int:
+    """Background jobs still running (exports among them): tests and closing wait on it."""
+    return background.pending()
 
 
 def copy_image_to_clipboard(image: npt.NDArray[np.generic]) -> None:

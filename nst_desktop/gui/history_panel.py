@@ -8,11 +8,23 @@ what to do with a viewed or restored entry is the main window's business, told t
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from PySide6.QtCore import QEvent, QObject, QPoint, QSize, Qt, QTimer, QUrl, Signal
-from PySide6.QtGui import QAction, QColor, QDesktopServices, QIcon, QKeyEvent, QPixmap
+from PySide6.QtCore import (
+    QEvent,
+    QModelIndex,
+    QObject,
+    QPersistentModelIndex,
+    QPoint,
+    QRect,
+    QRectF,
+    QSize,
+    Qt,
+    QUrl,
+    Signal,
+)
+from PySide6.QtGui import QAction, QColor, QDesktopServices, QIcon, QImage, QKeyEvent, QPainter, QPen, QPixmap
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QGridLayout,
@@ -25,17 +37,21 @@ from PySide6.QtWidgets import (
     QMessageBox,
     QSizePolicy,
     QStyle,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
     QToolButton,
     QWidget,
 )
 
+from nst_desktop.gui.background import Job, run_in_background
+from nst_desktop.gui.describe import record_lines
 from nst_desktop.gui.errors import show_error
 from nst_desktop.io.library import Entry, Library
 
 ConfirmFn = Callable[[QWidget, str], bool]
 ICON_SIZE = 72
 GRID_MARGIN = 8  # px around each thumbnail (selection frame)
-ICON_BATCH = 12  # thumbnails decoded per event-loop turn
+ICON_BATCH = 12  # thumbnails per background job (the visible ones, first in the strip, come first)
 _ID_ROLE = Qt.ItemDataRole.UserRole
 
 
@@ -65,10 +81,7 @@ class HistoryPanel(QWidget):
         self._open_url = QDesktopServices.openUrl if open_url is None else open_url
         self._entries: dict[str, Entry] = {}
         self._pending_icons: list[str] = []
-        self._icon_timer = QTimer(self)
-        self._icon_timer.setSingleShot(True)
-        self._icon_timer.setInterval(0)
-        self._icon_timer.timeout.connect(self._load_some_icons)
+        self._icon_job: Job | None = None  # reads thumbnails off the GUI thread
         placeholder = QPixmap(ICON_SIZE, ICON_SIZE)
         placeholder.fill(QColor(128, 128, 128, 60))
         self._placeholder = QIcon(placeholder)
@@ -89,6 +102,7 @@ class HistoryPanel(QWidget):
         # and leaves the height to the picture.
         self.list.setGridSize(QSize(ICON_SIZE + GRID_MARGIN, ICON_SIZE + GRID_MARGIN))
         self.list.setUniformItemSizes(True)
+        self.list.setItemDelegate(_ThumbnailDelegate(self.list))
         self.list.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
         self.list.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
@@ -174,12 +188,14 @@ class HistoryPanel(QWidget):
         self.list.clear()
         self._entries.clear()
         self._pending_icons = []
+        if self._icon_job is not None:
+            self._icon_job.cancel()  # its items are gone
+            self._icon_job = None
         for entry in self.library.entries():
             item = self._append_item(entry)
             item.setSelected(entry.id in selected)
         self._on_selection_changed()
-        if self._pending_icons:
-            self._icon_timer.start()
+        self._load_some_icons()
 
     def add_entry(self, entry: Entry) -> None:
         """Show a newly added entry first in the strip (no library re-scan)."""
@@ -187,6 +203,7 @@ class HistoryPanel(QWidget):
             return
         self._entries[entry.id] = entry
         self.list.insertItem(0, self._make_item(entry))
+        self._load_some_icons()
         self.list.scrollToItem(self.list.item(0))
         self._on_selection_changed()
 
@@ -299,28 +316,41 @@ class HistoryPanel(QWidget):
         item.setData(Qt.ItemDataRole.AccessibleTextRole, entry.created.astimezone().strftime("%H:%M"))
         item.setData(_ID_ROLE, entry.id)
         item.setToolTip(_tooltip(entry))
+        item.setIcon(self._placeholder)  # the thumbnail is read in the background
         if lazy:
-            item.setIcon(self._placeholder)
             self._pending_icons.append(entry.id)
-        else:
-            item.setIcon(_thumbnail_icon(entry))
+        else:  # a new entry, shown first: read before the older ones
+            self._pending_icons.insert(0, entry.id)
         return item
 
     def _load_some_icons(self) -> None:
-        # Decoding hundreds of thumbnails would delay the window's first paint: do a
-        # batch per event-loop turn, in display order, so the visible ones come first.
-        batch, self._pending_icons = self._pending_icons[:ICON_BATCH], self._pending_icons[ICON_BATCH:]
-        wanted = set(batch)
+        """Read the next batch of thumbnails in a worker, in display order (the visible ones
+        first); each icon appears as soon as it is read."""
+        if self._icon_job is not None or not self._pending_icons:
+            return
+        self._pending_icons = [i for i in self._pending_icons if i in self._entries]  # deleted ones: none
+        batch = [(i, self._entries[i].thumb_path) for i in self._pending_icons[:ICON_BATCH]]
+        if not batch:
+            return
+        job = run_in_background(_read_thumbnails, batch, on_yield=self._on_icon_read, parent=self)
+        job.ended.connect(lambda: self._on_icon_job_ended(job))
+        self._icon_job = job
+
+    def _on_icon_read(self, read: tuple[str, QImage]) -> None:
+        entry_id, thumb = read
+        if entry_id in self._pending_icons:
+            self._pending_icons.remove(entry_id)
         for i in range(self.list.count()):
-            item = self.list.item(i)
-            entry_id = item.data(_ID_ROLE)
-            if entry_id in wanted and entry_id in self._entries:
-                item.setIcon(_thumbnail_icon(self._entries[entry_id]))
-        if self._pending_icons:
-            self._icon_timer.start()
+            if self.list.item(i).data(_ID_ROLE) == entry_id:
+                self.list.item(i).setIcon(QIcon(QPixmap.fromImage(thumb)))
+
+    def _on_icon_job_ended(self, job: Job) -> None:
+        if job is self._icon_job:
+            self._icon_job = None
+            self._load_some_icons()
 
     def icons_pending(self) -> int:
-        """Thumbnails not decoded yet (they load in the background after a refresh)."""
+        """Thumbnails not read yet (they load in the background after a refresh)."""
         return len(self._pending_icons)
 
     def _remove_item(self, entry_id: str) -> None:
@@ -331,28 +361,40 @@ class HistoryPanel(QWidget):
         self._entries.pop(entry_id, None)
 
 
-def _thumbnail_icon(entry: Entry) -> QIcon:
-    pixmap = QPixmap(str(entry.thumb_path))
-    if not pixmap.isNull():
-        pixmap = pixmap.scaled(ICON_SIZE, ICON_SIZE, Qt.AspectRatioMode.KeepAspectRatio,
-                               Qt.TransformationMode.SmoothTransformation)
-    return QIcon(pixmap)
+def _read_thumbnails(batch: list[tuple[str, Path]]) -> Iterator[tuple[str, QImage]]:
+    """Runs in a worker: each entry's thumbnail scaled to the strip (empty when unreadable)."""
+    for entry_id, path in batch:
+        image = QImage(str(path))
+        if not image.isNull():
+            image = image.scaled(ICON_SIZE, ICON_SIZE, Qt.AspectRatioMode.KeepAspectRatio,
+                                 Qt.TransformationMode.SmoothTransformation)
+        yield entry_id, image
+
+
+class _ThumbnailDelegate(QStyledItemDelegate):
+    """The thumbnail alone, framed when selected. The style's icon-mode painting highlighted
+    the empty caption too: a blue bar stayed under the selected thumbnail."""
+
+    def paint(self, painter: QPainter, option: QStyleOptionViewItem,
+              index: QModelIndex | QPersistentModelIndex) -> None:
+        icon = index.data(Qt.ItemDataRole.DecorationRole)
+        pixmap = icon.pixmap(QSize(ICON_SIZE, ICON_SIZE)) if isinstance(icon, QIcon) else QPixmap()
+        target = QRect(QPoint(0, 0), pixmap.deviceIndependentSize().toSize())
+        target.moveCenter(option.rect.center())
+        painter.drawPixmap(target, pixmap)
+        if option.state & QStyle.StateFlag.State_Selected:
+            painter.save()
+            painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+            painter.setPen(QPen(option.palette.highlight().color(), 3))
+            painter.setBrush(Qt.BrushStyle.NoBrush)
+            painter.drawRoundedRect(QRectF(target).adjusted(-1.5, -1.5, 1.5, 1.5), 3, 3)
+            painter.restore()
+
+    def sizeHint(self, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex) -> QSize:
+        return QSize(ICON_SIZE + GRID_MARGIN, ICON_SIZE + GRID_MARGIN)
 
 
 def _tooltip(entry: Entry) -> str:
-    """Date plus the few params an artist tells runs apart by."""
+    """Date, inputs and every setting that differs from the defaults, in human words."""
     lines = [entry.created.astimezone().strftime("%Y-%m-%d %H:%M:%S")]
-    params = entry.metadata.get("params")
-    if isinstance(params, dict):
-        for key, label in (("size", "Size"), ("style_weight", "Style strength"), ("steps", "Steps"),
-                           ("colour", "Colours"), ("seed", "Seed")):
-            if key in params:
-                lines.append(f"{label}: {params[key]}")
-    inputs = entry.metadata.get("inputs")
-    if isinstance(inputs, dict):
-        if isinstance(inputs.get("content"), str):
-            lines.append(f"Photo: {Path(inputs['content']).name}")
-        styles = inputs.get("styles")
-        if isinstance(styles, list) and styles:
-            lines.append("Style: " + ", ".join(Path(str(s)).name for s in styles))
-    return "\n".join(lines)
+    return "\n".join(lines + record_lines(entry.metadata))

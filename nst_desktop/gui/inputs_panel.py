@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 from PySide6.QtCore import QMimeData, QTimer, Signal
-from PySide6.QtGui import QIcon
+from PySide6.QtGui import QIcon, QImage, QPixmap
 from PySide6.QtWidgets import (
     QFileDialog,
     QHBoxLayout,
@@ -19,19 +20,37 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from nst_desktop.engine.errors import ImageError, NSTError
 from nst_desktop.engine.events import StyleInput
-from nst_desktop.gui.errors import user_message
+from nst_desktop.gui.background import Job, LatestJob, run_in_background
 from nst_desktop.gui.image_well import ImageWell
-from nst_desktop.gui.loaded_image import IMAGE_FILTER, LoadedImage, from_qimage, load_file, paths_from_mime
+from nst_desktop.gui.input_files import (
+    IMAGE_SUFFIXES as IMAGE_SUFFIXES,  # re-exported: the folder listings' one list
+)
+from nst_desktop.gui.input_files import (
+    ReadInputs,
+    StyleResult,
+    error_text,
+    pretty_name,
+    read_inputs,
+    read_pasted_style,
+    read_ready_icons,
+    ready_styles,
+    sample_contents,
+    style_name,
+    weight_of,
+)
+from nst_desktop.gui.loaded_image import (
+    IMAGE_FILTER,
+    LoadedImage,
+    from_qimage,
+    image_from_mime,
+    load_file,
+    paths_from_mime,
+)
 from nst_desktop.gui.style_row import StyleDropArea, StyleRow
-from nst_desktop.io.formats import READABLE_SUFFIXES
-from nst_desktop.resources import resource_path
 
 FileDialog = Callable[[QWidget, str, str, str], list[str]]
 """(parent, caption, directory, filter) -> chosen paths; tests inject a fake."""
-
-IMAGE_SUFFIXES = frozenset(READABLE_SUFFIXES)
 
 
 def qt_file_dialog(parent: QWidget, caption: str, directory: str, filter_: str) -> list[str]:
@@ -39,19 +58,12 @@ def qt_file_dialog(parent: QWidget, caption: str, directory: str, filter_: str) 
     return list(paths)
 
 
-def ready_styles() -> list[Path]:
-    """The style images bundled with the app."""
-    folder = resource_path("styles")
-    return sorted(p for p in folder.glob("*") if p.suffix.lower() in IMAGE_SUFFIXES)
+@dataclass
+class _Batch:
+    """A background read on its way: ``photo_request`` numbers the photo it reads (None: styles only)."""
 
-
-def sample_contents() -> list[Path]:
-    folder = resource_path("samples")
-    return sorted(p for p in folder.glob("*") if p.suffix.lower() in IMAGE_SUFFIXES)
-
-
-def pretty_name(path: Path) -> str:
-    return path.stem.replace("_", " ").replace("-", " ").title()
+    photo_request: int | None
+    read: ReadInputs | None = None
 
 
 @dataclass
@@ -63,11 +75,16 @@ class StyleItem:
 
 
 class InputsPanel(QWidget):
-    """Holds the inputs; ``changed`` on any edit, ``errorOccurred(text)`` for bad files."""
+    """Holds the inputs; ``changed`` on any edit, ``errorOccurred(text)`` for bad files.
+
+    Files are read in the background (``open_*``, drops, pastes, restore): the panel says
+    what it is reading (``busyChanged(text)``, empty when done) and applies the result."""
 
     changed = Signal()
     errorOccurred = Signal(str)
     fileOpened = Signal(str)  # a path the user chose (for Recent files)
+    photoOpened = Signal()  # the user opened, dropped or pasted a new photo: show it
+    busyChanged = Signal(str)  # what is being read ("Opening photo.jpg…"); "" when nothing
 
     def __init__(self, parent: QWidget | None = None, file_dialog: FileDialog | None = None) -> None:
         super().__init__(parent)
@@ -76,6 +93,15 @@ class InputsPanel(QWidget):
         self.last_dir = ""
         self._content: LoadedImage | None = None
         self._styles: list[StyleItem] = []
+        self._content_job = LatestJob(self)  # a newer photo supersedes one still being read
+        self._content_job.busyChanged.connect(lambda busy: busy or self._set_busy_text(""))
+        self._style_batches: list[_Batch] = []  # in request order, applied in that order
+        self._photo_requests = 0  # counts photos asked for: only the newest one is set
+        self._icon_job: Job | None = None
+        self.busy_label = QLabel("")
+        self.busy_label.setObjectName("inputsBusy")
+        self.busy_label.setEnabled(False)  # a quiet grey line under the photo
+        self.busy_label.hide()
         self.content_well = ImageWell("Photo", "Click or drop a photo here")
         self.content_well.clicked.connect(self.open_content)
         self.content_well.dropped.connect(self._on_content_dropped)
@@ -103,7 +129,7 @@ class InputsPanel(QWidget):
         for path in ready_styles():
             action = self.ready_menu.addAction(pretty_name(path))
             action.setData(str(path))
-            action.triggered.connect(lambda _=False, p=path: self.add_style_files([p]))
+            action.triggered.connect(lambda _=False, p=path: self.open_style_files([p]))
         self.ready_menu.aboutToShow.connect(self._add_menu_icons)
         ready.setMenu(self.ready_menu)
         buttons = QHBoxLayout()
@@ -112,18 +138,28 @@ class InputsPanel(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.content_well)
+        layout.addWidget(self.busy_label)
         layout.addWidget(QLabel("<b>Styles</b>"))
         layout.addWidget(self.style_area)
         layout.addLayout(buttons)
 
     def _add_menu_icons(self) -> None:
-        """Thumbnails in the menu, made on first open only (keeps start-up fast)."""
+        """Thumbnails in the menu, read in the background on its first opening (keeps
+        start-up fast); each icon appears as soon as it is made."""
+        missing = [Path(a.data()) for a in self.ready_menu.actions() if a.icon().isNull()]
+        if missing and self._icon_job is None:
+            self._icon_job = run_in_background(read_ready_icons, missing, on_yield=self._on_icon_read,
+                                               parent=self)
+            self._icon_job.ended.connect(self._on_icons_ended)
+
+    def _on_icon_read(self, item: tuple[str, QImage]) -> None:
+        path, thumb = item
         for action in self.ready_menu.actions():
-            if action.icon().isNull():
-                try:
-                    action.setIcon(QIcon(load_file(action.data()).thumb))
-                except NSTError:
-                    continue
+            if action.data() == path:
+                action.setIcon(QIcon(QPixmap.fromImage(thumb)))
+
+    def _on_icons_ended(self) -> None:
+        self._icon_job = None
 
     # --- model -----------------------------------------------------------------------------
     def content(self) -> LoadedImage | None:
@@ -139,6 +175,7 @@ class InputsPanel(QWidget):
         return self._content is not None and bool(self._styles) and any(s.weight > 0 for s in self._styles)
 
     def set_content(self, loaded: LoadedImage | None) -> None:
+        self._photo_requests += 1  # a photo still being read for an older request must not replace it
         self._content = loaded
         self.content_well.show_image(loaded)
         self.changed.emit()
@@ -202,20 +239,19 @@ class InputsPanel(QWidget):
         self.empty_styles.setVisible(not self._styles)
         self._style_layout.addWidget(self.empty_styles)
 
-    # --- loading -----------------------------------------------------------------------------
-    def _load(self, path: Path) -> LoadedImage | None:
+    # --- loading: blocking (scripts, tests, restore.py) -----------------------------------------
+    def _load(self, path: Path, *, style: bool = False) -> LoadedImage | None:
         try:
-            loaded = load_file(path)
-        except NSTError as exc:
-            self.errorOccurred.emit(exc.user_text())
-            return None
+            loaded = load_file(path, name=style_name(path) if style else path.name)
         except Exception as exc:  # a decoder bug must not take the app down
-            self.errorOccurred.emit(f"{path}: {user_message(exc)}")
+            self.errorOccurred.emit(error_text(path, exc))
             return None
         self.last_dir = str(path.parent)
         return loaded
 
     def load_content_file(self, path: Path | str) -> bool:
+        """Open ``path`` as the photo now, in this thread (the window's routes use
+        :meth:`open_content_file`, which decodes in the background)."""
         loaded = self._load(Path(path))
         if loaded is not None:
             self.set_content(loaded)
@@ -223,57 +259,145 @@ class InputsPanel(QWidget):
         return loaded is not None
 
     def add_style_files(self, paths: list[Path]) -> int:
+        """Add styles now, in this thread (see :meth:`open_style_files`); how many were added."""
         added = 0
         for path in paths:
-            loaded = self._load(Path(path))
+            loaded = self._load(Path(path), style=True)
             if loaded is not None:
-                if Path(path).parent == resource_path("styles"):
-                    loaded.name = pretty_name(Path(path))
                 self.add_style(loaded)
                 added += 1
         return added
 
+    # --- loading in the background: every route of the window ------------------------------
+    def loading(self) -> bool:
+        """Whether a photo or styles are still being read."""
+        return self._content_job.busy() or bool(self._style_batches)
+
+    def open_content_file(self, path: Path | str) -> None:
+        """Read ``path`` in the background, then make it the photo (and show it: ``photoOpened``).
+        A newer photo request supersedes this one; an error names the file."""
+        path = Path(path)
+        self._photo_requests += 1  # supersedes a photo a restore is still reading
+        self._set_busy_text(f"Opening {path.name}…")
+        self._content_job.start(partial(load_file, path, for_display=True),
+                                on_success=lambda loaded: self._on_content_loaded(loaded, path),
+                                on_failure=lambda exc: self._on_load_failed(path, exc))
+
+    def _on_content_loaded(self, loaded: LoadedImage, path: Path | None) -> None:
+        self._set_busy_text("")
+        if path is not None:
+            self.last_dir = str(path.parent)
+        self.set_content(loaded)
+        self.photoOpened.emit()
+        if path is not None:
+            self.fileOpened.emit(str(path))
+
+    def _on_load_failed(self, path: Path | str, exc: object) -> None:
+        self._set_busy_text("")
+        self.errorOccurred.emit(error_text(path, exc))
+
+    def open_style_files(self, paths: list[Path], weights: list[float] | None = None) -> None:
+        """Read styles in the background; they join the list in the order asked for (a
+        later batch never overtakes an earlier one), each with its weight (default 1)."""
+        self._read_in_background(None, paths, weights)
+
+    def _read_in_background(self, photo: Path | None, paths: list[Path],
+                            weights: list[float] | None = None) -> None:
+        """One batch: styles, and a photo that is set only if no newer photo was asked for."""
+        items = [(Path(p), w) for p, w in zip(paths, weights or [1.0] * len(paths), strict=True)]
+        if photo is None and not items:
+            return
+        self._start_batch(partial(read_inputs, photo, items), photo_request=photo is not None)
+
+    def _start_batch(self, read: Callable[[], ReadInputs], photo_request: bool = False) -> None:
+        if photo_request:
+            self._content_job.cancel()  # an older photo being read: this one is newer
+            self._photo_requests += 1
+        batch = _Batch(self._photo_requests if photo_request else None)
+        self._style_batches.append(batch)
+        self._set_busy_text("Opening the photo and styles…" if photo_request else "Opening styles…")
+        run_in_background(read, on_success=lambda read: self._on_batch_read(batch, read),
+                          on_failure=lambda exc: self._on_batch_read(batch, ReadInputs([("Styles", exc)])),
+                          parent=self)
+
+    def _on_batch_read(self, batch: _Batch, read: ReadInputs) -> None:
+        batch.read = read
+        while self._style_batches and self._style_batches[0].read is not None:
+            done = self._style_batches.pop(0)
+            self._apply_batch(done, done.read or ReadInputs())
+        if not self.loading():
+            self._set_busy_text("")
+
+    def _apply_batch(self, batch: _Batch, read: ReadInputs) -> None:
+        if batch.photo_request == self._photo_requests:  # no newer photo asked for since
+            if read.photo is not None:
+                self.set_content(read.photo)
+                self.fileOpened.emit(str(read.photo.path))
+            elif read.photo_error is not None:
+                self.errorOccurred.emit(error_text(*read.photo_error))
+        for item in read.styles:
+            self._add_read_style(item)
+
+    def _add_read_style(self, item: StyleResult) -> None:
+        loaded, outcome = item
+        if isinstance(loaded, LoadedImage) and isinstance(outcome, float):
+            if loaded.path is not None:
+                self.last_dir = str(loaded.path.parent)
+            self._styles.append(StyleItem(loaded, outcome))
+            self._refresh_styles()
+            self.changed.emit()
+        else:
+            self.errorOccurred.emit(error_text(str(loaded), outcome))
+
+    def _set_busy_text(self, text: str) -> None:
+        busy = text or ("Opening…" if self.loading() else "")
+        self.busy_label.setText(busy)
+        self.busy_label.setVisible(bool(busy))
+        self.busyChanged.emit(busy)
+
     def open_content(self) -> None:
         paths = self.file_dialog(self, "Open photo", self.last_dir, IMAGE_FILTER)
         if paths:
-            self.load_content_file(paths[0])
+            self.open_content_file(paths[0])
 
     def open_styles(self) -> None:
         paths = self.file_dialog(self, "Add style images", self.last_dir, IMAGE_FILTER)
-        self.add_style_files([Path(p) for p in paths])
+        self.open_style_files([Path(p) for p in paths])
 
     # --- drop and paste ----------------------------------------------------------------------
     def _on_content_dropped(self, mime: QMimeData) -> None:
         self.paste_content(mime)
 
     def paste_content(self, mime: QMimeData) -> bool:
-        """Set the content from dropped/pasted data: the first file, else the image data."""
+        """Set the content from dropped/pasted data (read in the background): the first
+        file, else the image data. False when there is nothing to read."""
         paths = paths_from_mime(mime)
         if paths:
-            return self.load_content_file(paths[0])
+            self.open_content_file(paths[0])
+            return True
         if mime.hasImage():
-            try:
-                self.set_content(from_qimage(mime.imageData()))
-            except ImageError as exc:
-                self.errorOccurred.emit(exc.user_text())
-                return False
+            qimage = image_from_mime(mime)
+            self._photo_requests += 1
+            self._set_busy_text("Reading the pasted image…")
+            self._content_job.start(partial(from_qimage, qimage, for_display=True),
+                                    on_success=lambda loaded: self._on_content_loaded(loaded, None),
+                                    on_failure=lambda exc: self._on_load_failed("Pasted image", exc))
             return True
         self.errorOccurred.emit("The clipboard holds no image and no image file.")
         return False
 
-    def add_styles_from_mime(self, mime: QMimeData) -> int:
+    def add_styles_from_mime(self, mime: QMimeData) -> bool:
+        """Add the dropped/pasted files (or image data) as styles, read in the background."""
         paths = paths_from_mime(mime)
         if paths:
-            return self.add_style_files(paths)
+            self.open_style_files(paths)
+            return True
         if mime.hasImage():
-            try:
-                self.add_style(from_qimage(mime.imageData(), "Pasted style"))
-            except ImageError as exc:
-                self.errorOccurred.emit(exc.user_text())
-                return 0
-            return 1
+            qimage = image_from_mime(mime)
+            self._start_batch(partial(read_pasted_style, qimage))
+            return True
         self.errorOccurred.emit("The clipboard holds no image and no image file.")
-        return 0
+        return False
 
     # --- persistence -------------------------------------------------------------------------
     def state(self) -> tuple[str, list[list[object]]]:
@@ -283,19 +407,13 @@ class InputsPanel(QWidget):
         return content, styles
 
     def restore(self, content: str, styles: list[list[object]]) -> None:
-        """Reload saved inputs; files that vanished are skipped (and reported)."""
-        if content:
-            self.load_content_file(content)
-        for entry in styles:
-            if len(entry) == 2 and self.add_style_files([Path(str(entry[0]))]):
-                self.set_style_weight(len(self._styles) - 1, float(str(entry[1])))
-                self.rows[-1].weight.setValue(float(str(entry[1])))
+        """Reload saved inputs in the background; files that vanished are skipped (and reported)."""
+        entries = [e for e in styles if isinstance(e, (list, tuple)) and len(e) == 2]
+        paths, weights = [Path(str(e[0])) for e in entries], [weight_of(e[1]) for e in entries]
+        self._read_in_background(Path(content) if content else None, paths, weights)
 
     def load_first_launch(self) -> None:
         """A sample photo and one style, so that a single click on Start gives a picture."""
         samples, styles = sample_contents(), ready_styles()
-        if samples:
-            self.load_content_file(samples[0])
         preferred = [p for p in styles if "starry" in p.stem] or styles
-        if preferred:
-            self.add_style_files([preferred[0]])
+        self._read_in_background(samples[0] if samples else None, preferred[:1])

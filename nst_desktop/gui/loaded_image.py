@@ -1,4 +1,11 @@
-"""An input image as the GUI holds it: the pixels, where they came from, and a thumbnail."""
+"""An input image as the GUI holds it: the pixels, where they came from, a thumbnail and the
+picture the canvas shows for it.
+
+Everything here but :attr:`LoadedImage.thumb` may run in a worker thread (QImage is safe
+there, QPixmap is not): :func:`load_file` and :func:`from_qimage` decode and convert once,
+in the loading thread, so the GUI thread never converts a photo again (a blend-weight tick
+used to re-convert the whole photo for the before/after view).
+"""
 
 from __future__ import annotations
 
@@ -14,45 +21,86 @@ from nst_desktop.gui.qimage import array_to_qimage, qimage_to_array
 from nst_desktop.io.formats import dialog_filter
 
 THUMB_SIZE = QSize(72, 72)
+DISPLAY_LONG_SIDE = 4096  # the canvas's copy of a photo: sharp on a 4K screen, 37 MB at most
 IMAGE_FILTER = dialog_filter()  # io owns the one list of image types
 
 
-@dataclass
+@dataclass(eq=False)
 class LoadedImage:
-    """Pixels (RGB float32 0..1), their file (None for pasted data) and a display name."""
+    """Pixels (RGB float32 0..1), their file (None for pasted data) and a display name;
+    ``thumb_image`` and ``display`` are made from the pixels when not given."""
 
     image: ImageArray
     path: Path | None
     name: str
-    thumb: QPixmap = field(default_factory=QPixmap)
+    thumb_image: QImage = field(default_factory=QImage, repr=False)
+    display: QImage = field(default_factory=QImage, repr=False)
+    _pixmap: QPixmap | None = field(default=None, init=False, repr=False)
 
     def __post_init__(self) -> None:
-        if self.thumb.isNull():
-            self.thumb = make_thumb(self.image)
+        if self.thumb_image.isNull():
+            self.thumb_image = make_thumb_image(self.image)
+
+    @property
+    def thumb(self) -> QPixmap:
+        """The thumbnail as a pixmap (GUI thread only), made once."""
+        if self._pixmap is None:
+            self._pixmap = QPixmap.fromImage(self.thumb_image)
+        return self._pixmap
+
+    def display_image(self) -> QImage:
+        """The photo as the canvas shows it, converted once (in the loading thread when
+        it came through :func:`load_file` or :func:`from_qimage`)."""
+        if self.display.isNull():
+            self.display = display_qimage(self.image)
+        return self.display
+
+
+def make_thumb_image(image: ImageArray, size: QSize = THUMB_SIZE) -> QImage:
+    """A small image; subsample first so a 48 MP photo does not go through Qt whole."""
+    step = max(1, min(image.shape[0], image.shape[1]) // (4 * size.height()))
+    return array_to_qimage(image[::step, ::step]).scaled(
+        size, Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.SmoothTransformation)
 
 
 def make_thumb(image: ImageArray, size: QSize = THUMB_SIZE) -> QPixmap:
-    """A small pixmap; subsample first so a 40 MP photo does not go through Qt whole."""
-    step = max(1, min(image.shape[0], image.shape[1]) // (4 * size.height()))
+    """A small pixmap (GUI thread only)."""
+    return QPixmap.fromImage(make_thumb_image(image, size))
+
+
+def display_qimage(image: ImageArray, long_side: int = DISPLAY_LONG_SIDE) -> QImage:
+    """``image`` as a QImage no longer than ``long_side``: subsampled to at most twice
+    that, then smoothly scaled (a whole 48 MP photo would be 144 MB and slow to paint)."""
+    height, width = image.shape[:2]
+    step = max(1, max(height, width) // (2 * long_side))
     qimage = array_to_qimage(image[::step, ::step])
-    scaled = qimage.scaled(size, Qt.AspectRatioMode.KeepAspectRatio,
-                           Qt.TransformationMode.SmoothTransformation)
-    return QPixmap.fromImage(scaled)
+    if max(qimage.width(), qimage.height()) > long_side:
+        qimage = qimage.scaled(long_side, long_side, Qt.AspectRatioMode.KeepAspectRatio,
+                               Qt.TransformationMode.SmoothTransformation)
+    return qimage
 
 
-def load_file(path: Path | str) -> LoadedImage:
-    """Read an image file; raises :class:`ImageError` naming the file and the problem."""
+def load_file(path: Path | str, *, name: str | None = None, for_display: bool = False) -> LoadedImage:
+    """Read an image file; raises :class:`ImageError` naming the file and the problem.
+    Blocking (seconds for a camera photo): call it in a worker (``gui.background``).
+    ``for_display`` also converts the canvas's copy (a photo, not a style)."""
     from nst_desktop.io.images import load_image  # Pillow: loaded on the first image only
 
     path = Path(path)
     image = load_image(path)  # io's one pixel limit (100 MP), the CLI's too
-    return LoadedImage(image=image, path=path, name=path.name)
+    loaded = LoadedImage(image=image, path=path, name=name or path.name)
+    if for_display:
+        loaded.display_image()
+    return loaded
 
 
-def from_qimage(qimage: QImage, name: str = "Pasted image") -> LoadedImage:
+def from_qimage(qimage: QImage, name: str = "Pasted image", *, for_display: bool = False) -> LoadedImage:
     if qimage.isNull():
         raise ImageError(name, "the clipboard image is empty")
-    return LoadedImage(image=qimage_to_array(qimage), path=None, name=name)
+    loaded = LoadedImage(image=qimage_to_array(qimage), path=None, name=name)
+    if for_display:
+        loaded.display_image()
+    return loaded
 
 
 def paths_from_mime(mime: QMimeData) -> list[Path]:
@@ -63,13 +111,19 @@ def paths_from_mime(mime: QMimeData) -> list[Path]:
     return [Path(u.toLocalFile()) for u in urls if u.isLocalFile()]
 
 
+def image_from_mime(mime: QMimeData) -> QImage:
+    """The raw image data of ``mime`` (GUI thread: mime data belongs to it), detached."""
+    data = mime.imageData()
+    if isinstance(data, QPixmap):
+        return data.toImage()
+    return QImage(data) if isinstance(data, QImage) else QImage()
+
+
 def images_from_mime(mime: QMimeData) -> list[LoadedImage]:
     """Every image in ``mime``: files first, else raw image data. Raises ImageError."""
     paths = paths_from_mime(mime)
     if paths:
         return [load_file(p) for p in paths]
     if mime.hasImage():
-        data = mime.imageData()
-        qimage = data if isinstance(data, QImage) else QImage(data)
-        return [from_qimage(qimage)]
+        return [from_qimage(image_from_mime(mime))]
     raise ImageError("Clipboard", "holds no image and no image file")

@@ -14,6 +14,7 @@ from PySide6.QtGui import QCloseEvent, QGuiApplication
 from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QMessageBox, QScrollArea, QVBoxLayout, QWidget
 
 from nst_desktop.engine.events import ProgressEvent
+from nst_desktop.gui import background, screen_fit
 from nst_desktop.gui.actions import Actions
 from nst_desktop.gui.after_touches import AfterTouches
 from nst_desktop.gui.canvas import Canvas
@@ -22,7 +23,7 @@ from nst_desktop.gui.estimator import Estimator
 from nst_desktop.gui.inputs_panel import FileDialog, InputsPanel
 from nst_desktop.gui.params_panel import ParamsPanel
 from nst_desktop.gui.qimage import array_to_qimage
-from nst_desktop.gui.run_panel import RunPanel, format_duration
+from nst_desktop.gui.run_panel import RunPanel, format_duration, format_estimate
 from nst_desktop.gui.run_session import RunSession
 from nst_desktop.gui.settings import Settings
 from nst_desktop.gui.touches_panel import TouchesPanel
@@ -55,7 +56,7 @@ class MainWindow(QMainWindow):
         super().__init__()
         self.setWindowTitle("NST Desktop")
         self.setObjectName("mainWindow")
-        self.resize(1280, 820)
+        self.resize(screen_fit.initial_size(screen_fit.available_geometry()))  # 1280x800 laptops too
         self.settings = settings or Settings()
         self.confirm: ConfirmFn = confirm or ask_yes_no
         self.save_dialog = save_dialog
@@ -156,9 +157,11 @@ class MainWindow(QMainWindow):
         self.run_panel.stopRequested.connect(self.stop_run)
         self.inputs.errorOccurred.connect(self.show_error)
         self.inputs.changed.connect(self._on_inputs_changed)
+        self.inputs.photoOpened.connect(self._on_photo_opened)
         self.inputs.fileOpened.connect(self._on_file_opened)
         self.params_panel.paramsChanged.connect(self._on_params_changed)
         self.estimator.estimated.connect(self._on_estimated)
+        self.run_panel.keepSettingsRequested.connect(self._keep_launch_settings)
         self.estimator.unavailable.connect(self._on_estimate_unavailable)
         worker.progressed.connect(self._on_progress)
         worker.previewReady.connect(self._on_preview)
@@ -215,10 +218,19 @@ class MainWindow(QMainWindow):
 
     # --- inputs --------------------------------------------------------------------------------
     def _load_inputs(self) -> None:
+        """Start reading the photo and styles (in the background: the window stays live)."""
+        from nst_desktop.gui import export
+
+        saved_folder = self.settings.read("paths/last_dir")  # export dialogs open where the last one saved
+        export.set_last_folder(Path(saved_folder) if saved_folder else None)
         if not self.settings.read("inputs/initialised"):
             self.inputs.load_first_launch()
             self.settings.write("inputs/initialised", True)
-            self._first_launch = True
+            self.settings.sync()  # on disk now: a crash must not make the next start a "first" one
+            # Pictures in the history mean this is not a new user (settings reset or lost): the
+            # app then never changes their settings by itself (issue 8.4).
+            history = self.session.history
+            self._first_launch = history is None or not history.entries()
             self._launch_params = self.params_panel.params()
         else:
             self.inputs.restore(self.settings.read("inputs/content"), self.settings.read("inputs/styles"))
@@ -238,11 +250,19 @@ class MainWindow(QMainWindow):
     def _on_inputs_changed(self) -> None:
         content = self.inputs.content()
         if content is not None:
-            before = array_to_qimage(content.image)
+            # Converted once per photo, in the thread that read it: a blend tick costs nothing.
+            before = content.display_image()
             self.canvas.set_before(before)
             if self.session.result_image is None and not self.runner.running:
                 self.canvas.set_image(before)  # show the photo until there is a picture
         self._request_estimate()
+
+    def _on_photo_opened(self) -> None:
+        """A photo the user just opened is what the canvas shows, not the last painting,
+        until a run or a history view replaces it (a running run's previews stay)."""
+        content = self.inputs.content()
+        if content is not None and not self.runner.running:
+            self.canvas.set_image(content.display_image())
 
     def _on_file_opened(self, path: str) -> None:
         self.settings.add_recent(path)
@@ -254,7 +274,7 @@ class MainWindow(QMainWindow):
         for path in self.settings.recent_files():
             action = menu.addAction(Path(path).name)
             action.setToolTip(path)
-            action.triggered.connect(lambda _=False, p=path: self.inputs.load_content_file(p))
+            action.triggered.connect(lambda _=False, p=path: self.inputs.open_content_file(p))
         menu.setEnabled(bool(menu.actions()))
 
     def _on_params_changed(self, params: Any) -> None:
@@ -276,15 +296,25 @@ class MainWindow(QMainWindow):
         untouched = self.params_panel.params() == self._launch_params
         if (self._first_launch and untouched and estimate.seconds > FIRST_PICTURE_BUDGET_S
                 and not self.runner.running):
-            # The first picture should come quickly: on a slow computer start with Draft.
+            # The first picture should come quickly: on a slow computer start with Draft. Said in
+            # view, in the run panel with a way back, not only in the status bar.
             self._first_launch = False
             self.params_panel.apply_preset(QUICK_PRESET)
-            self.statusBar().showMessage("This computer is not very fast: starting with the Draft preset "
-                                         "for a quick first picture.", 10000)
+            text = (f"The first picture would take {format_estimate(estimate.seconds)} here, so the app "
+                    "switched to the Draft preset to show one quickly.")
+            self.run_panel.show_notice(text)
+            self.statusBar().showMessage(text, 10000)
             return
         self._first_launch = False
         self.run_panel.set_estimate(estimate.seconds, estimate.peak_bytes, device,
-                                    first_guess=not self.estimator.calibrated)
+                                    first_guess=not self.estimator.calibrated,
+                                    quick_seconds=getattr(estimate, "quick_seconds", None))
+
+    def _keep_launch_settings(self) -> None:
+        """The notice's "Keep my settings": back to the settings the app started with."""
+        if self._launch_params is not None:
+            self.params_panel.set_params(self._launch_params)
+            self.statusBar().showMessage("Back to your settings.", 5000)
 
     def _learn_speed(self, result: Any) -> None:
         """A finished run tells how fast this computer really is: later estimates use it."""
@@ -371,6 +401,7 @@ class MainWindow(QMainWindow):
         self.runner.shutdown()
         QCoreApplication.processEvents()  # deliver the stopped run's result, so it is saved too
         self.session.saver.wait()  # the last picture reaches the history before we go
+        background.wait_idle()  # an export still writing is finished, not cut off
         self.estimator.wait(5000)
         event.accept()
 
@@ -380,6 +411,9 @@ class MainWindow(QMainWindow):
         self.settings.write("inputs/styles", styles)
         self.settings.write_params(self.params_panel.params())
         self.settings.write("window/geometry", self.saveGeometry())
+        from nst_desktop.gui.export import used_folder
+
+        self.settings.write("paths/last_dir", str(used_folder() or ""))
         self.settings.write("window/state", self.saveState())
         self.settings.sync()
 
@@ -387,6 +421,10 @@ class MainWindow(QMainWindow):
         geometry = self.settings.read("window/geometry")
         if not geometry.isEmpty():
             self.restoreGeometry(geometry)
+            # Saved on a bigger (or another) screen: keep the window, status bar included, on this one.
+            available = screen_fit.available_geometry(self.geometry().center())
+            if not self.isMaximized() and not self.isFullScreen():
+                self.setGeometry(screen_fit.clamp_geometry(self.geometry(), available))
         state = self.settings.read("window/state")
         if not state.isEmpty():
             self.restoreState(state)

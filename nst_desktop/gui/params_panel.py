@@ -24,12 +24,9 @@ from nst_desktop.gui.controls.choice import ChoiceControl
 from nst_desktop.gui.controls.log_slider import LogSliderControl
 from nst_desktop.gui.controls.number import IntControl
 from nst_desktop.gui.controls.seed import SeedControl
+from nst_desktop.gui.describe import CHOICE_LABELS
 
-COLOUR_LABELS = {
-    "style": "Keep style colours",
-    "luminance": "Keep photo colours",
-    "histogram": "Match colour histogram",
-}
+COLOUR_LABELS = CHOICE_LABELS["colour"]  # one table of human names: gui/describe.py
 # Choices of the user's output and hardware that a preset must not override.
 KEPT_BY_PRESETS = ("seed", "device", "weights", "precision", "init_image")
 CUSTOM = "Custom"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import math
 from typing import Any
 
@@ -17,10 +18,8 @@ from PySide6.QtWidgets import (
 )
 
 from nst_desktop.engine.events import ProgressEvent
-from nst_desktop.engine.live import BLEND
-from nst_desktop.engine.params import Params
+from nst_desktop.gui.describe import changes_text
 from nst_desktop.gui.loss_plot import LossPlot
-from nst_desktop.gui.params_panel import COLOUR_LABELS
 
 
 def format_duration(seconds: float) -> str:
@@ -59,17 +58,8 @@ def format_bytes(count: float) -> str:
 
 
 def describe_changes(changes: dict[str, object] | Any) -> str:
-    """'Style strength 2, Smoothness 0.5' in the panel's own words."""
-    parts = []
-    for name, value in changes.items():
-        if name == BLEND:
-            parts.append("Blend " + ":".join(f"{float(v):g}" for v in value))
-            continue
-        field = Params.__dataclass_fields__.get(name)
-        label = field.metadata.get("label", name) if field is not None else name
-        shown = f"{value:.3g}" if isinstance(value, float) else COLOUR_LABELS.get(str(value), str(value))
-        parts.append(shown if name == "colour" else f"{label} {shown}")
-    return ", ".join(parts)
+    """'Style strength 2, Smoothness 0.5' in the panel's own words (see gui.describe)."""
+    return changes_text(changes)
 
 
 class RunPanel(QWidget):
@@ -80,6 +70,7 @@ class RunPanel(QWidget):
     promoteRequested = Signal()
     pauseToggled = Signal(bool)  # True: pause, False: resume
     stopRequested = Signal()
+    keepSettingsRequested = Signal()  # the link in the notice of a setting the app changed itself
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -109,6 +100,18 @@ class RunPanel(QWidget):
         self.estimate_label = QLabel("")
         self.estimate_label.setObjectName("estimateLabel")
         self.estimate_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        keep_height = self.estimate_label.sizePolicy()
+        keep_height.setRetainSizeWhenHidden(True)  # hidden during a run: the canvas must not jump 10 px
+        self.estimate_label.setSizePolicy(keep_height)
+        # A change the app made by itself (the first launch's Draft preset) is said here, in
+        # view next to Start, with a way back: the status bar may be off screen or missed.
+        self.notice_label = QLabel("")
+        self.notice_label.setObjectName("autoChangeNotice")
+        self.notice_label.setWordWrap(True)
+        self.notice_label.setStyleSheet("QLabel#autoChangeNotice { background: palette(alternate-base); "
+                                        "border: 1px solid palette(mid); border-radius: 3px; padding: 3px; }")
+        self.notice_label.linkActivated.connect(self._on_notice_link)
+        self.notice_label.hide()
         self.progress = QProgressBar()
         self.progress.setRange(0, 1000)
         self.progress.setTextVisible(True)
@@ -134,6 +137,7 @@ class RunPanel(QWidget):
         left.addWidget(self.progress, 1, 0)
         left.addWidget(self.status_label, 2, 0)
         left.addWidget(self.estimate_label, 3, 0)
+        left.addWidget(self.notice_label, 4, 0)
         layout = QHBoxLayout(self)
         layout.setContentsMargins(6, 4, 6, 4)
         layout.addLayout(left, 3)
@@ -161,6 +165,7 @@ class RunPanel(QWidget):
         self.pause_button.blockSignals(False)
 
     def run_started(self) -> None:
+        self.clear_notice()  # painting with the settings on show accepts them
         self.estimate_label.hide()  # the live time left replaces the estimate during a run
         self.plot.clear()
         self.progress.setValue(0)
@@ -202,16 +207,31 @@ class RunPanel(QWidget):
         self.status_label.setText(f"Changed at step {step}: {text}")
 
     def set_estimate(self, seconds: float, peak_bytes: float, device: str, *,
-                     first_guess: bool = False) -> None:
+                     first_guess: bool = False, quick_seconds: float | None = None) -> None:
         # Worded as a forecast for the settings on screen: after a run it sits under the
         # real time taken, and must not read as a second measurement of it. Until a run has
         # measured this computer, the time is only the model's guess: say so.
         guess = " (first guess)" if first_guess else ""
         self.estimate_label.setToolTip(
-            "Worked out from a speed model; after the first finished picture it uses the speed "
-            "measured on this computer." if first_guess else "Based on the speed of your last finished run.")
+            "Worked out from a speed model of this computer (the countdown during a run uses the same "
+            "model); after the first finished picture it also uses the speed measured here."
+            if first_guess else "Based on the speed of your finished runs on this computer.")
+        quick = f"; a quick look {format_estimate(quick_seconds)}" if quick_seconds is not None else ""
         self.estimate_label.setText(f"These settings: {format_estimate(seconds)} on the {device}{guess}, "
-                                    f"{format_bytes(peak_bytes)} of memory")
+                                    f"{format_bytes(peak_bytes)} of memory{quick}")
+
+    def show_notice(self, text: str, link_text: str = "Keep my settings") -> None:
+        """Say, in view, that the app changed a setting by itself, with a link to undo it."""
+        self.notice_label.setText(f"{html.escape(text)} <a href=\"keep\">{html.escape(link_text)}</a>")
+        self.notice_label.show()
+
+    def clear_notice(self) -> None:
+        self.notice_label.hide()
+        self.notice_label.setText("")
+
+    def _on_notice_link(self, _link: str) -> None:
+        self.clear_notice()
+        self.keepSettingsRequested.emit()
 
     def set_estimate_text(self, text: str) -> None:
         self.estimate_label.setText(text)

@@ -8,8 +8,20 @@ import math
 import pytest
 import torch
 
-from nst_desktop.engine.cost import Speed, calibrate, estimate, estimate_peak_bytes, estimate_seconds
+from nst_desktop.engine.cost import (
+    NOMINAL_SPEED,
+    RUN_START_S,
+    Speed,
+    calibrate,
+    countdown_costs,
+    estimate,
+    estimate_peak_bytes,
+    estimate_seconds,
+    run_costs,
+    scale_costs,
+)
 from nst_desktop.engine.params import Params
+from nst_desktop.engine.presets import quick_look
 
 BF16 = Speed(flops_per_s=200e9, pass_overhead_s=0.01, new_size_s=0.01, float32=False)
 FP32 = Speed(flops_per_s=100e9, pass_overhead_s=0.01, new_size_s=0.01, float32=True)
@@ -88,16 +100,17 @@ def test_estimate_matches_a_hand_derived_tiny_run() -> None:
     # targets: 1 content + 1 style forward = 7,077,888 FLOPs at 1 GFLOP/s = 0.007077888 s;
     # first pass at the new size: 0.026 s / 13 = 0.002 s;
     # 10 steps x (3 x 0.013 s / 13 = 0.003 s overhead + 2 x 3,538,944 FLOPs = 0.007077888 s).
+    # Plus the run's fixed start-up, RUN_START_S = 0.5 s.
     assert estimate_seconds(TINY_RUN, (32, 32), 1, TINY_SPEED) == pytest.approx(
-        0.007077888 + 0.002 + 10 * (0.003 + 0.007077888), rel=1e-9)
+        0.5 + 0.007077888 + 0.002 + 10 * (0.003 + 0.007077888), rel=1e-9)
     # Two styles at style scale 2: each style forward has 4x the pixels, so the targets cost
     # (1 + 2 x 4) forwards = 0.031850496 s; the steps cost the same.
     assert estimate_seconds(TINY_RUN.with_changes(style_scale=2.0), (32, 32), 2, TINY_SPEED) == pytest.approx(
-        0.031850496 + 0.002 + 10 * (0.003 + 0.007077888), rel=1e-9)
+        0.5 + 0.031850496 + 0.002 + 10 * (0.003 + 0.007077888), rel=1e-9)
     # bfloat16 at the same measured rate: the convolutions reach 0.8 of it.
     bf16 = Speed(1e9, 0.013, 0.026, float32=False)
     assert estimate_seconds(TINY_RUN, (32, 32), 1, bf16) == pytest.approx(
-        0.007077888 / 0.8 + 0.002 + 10 * (0.003 + 0.007077888 / 0.8), rel=1e-9)
+        0.5 + 0.007077888 / 0.8 + 0.002 + 10 * (0.003 + 0.007077888 / 0.8), rel=1e-9)
 
 
 def test_peak_bytes_of_a_hand_derived_tiny_run() -> None:
@@ -126,7 +139,7 @@ def test_estimate_uses_the_calibrated_speed(monkeypatch: pytest.MonkeyPatch) -> 
     monkeypatch.setattr(cost, "calibrate", fixed_speed)
     result = estimate(TINY_RUN, (32, 32), 1, "cpu")
     assert asked == [("cpu", None, torch.get_num_threads())]  # float32: no autocast dtype
-    assert result.seconds == pytest.approx(0.109856768, rel=1e-9)  # the hand-derived run above
+    assert result.seconds == pytest.approx(0.609856768, rel=1e-9)  # the hand-derived run above
     assert result.peak_bytes == 230_994_508
 
 
@@ -136,3 +149,38 @@ def test_estimate_with_the_real_calibration_is_sane() -> None:
     assert 0.0 < small.seconds < 3600 and math.isfinite(small.seconds)
     assert small.peak_bytes == estimate_peak_bytes(params, HW, 1)  # memory needs no calibration
     assert estimate(params.with_changes(size=512), HW, 1, "cpu").seconds > small.seconds
+
+
+def test_run_costs_are_the_estimate_scale_by_scale() -> None:
+    params = Params(device="cpu")
+    costs = run_costs(params, HW, 2, BF16)
+    assert [max(c.hw) for c in costs] == [128, 181, 256, 362, 512]
+    assert [c.steps for c in costs] == [50, 50, 50, 50, 120]
+    assert all(a.step_s < b.step_s for a, b in zip(costs, costs[1:], strict=False))
+    assert estimate_seconds(params, HW, 2, BF16) == pytest.approx(RUN_START_S + sum(c.seconds for c in costs))
+
+
+def test_a_promoted_run_pays_only_the_scales_above_its_picture() -> None:
+    params = Params(device="cpu")
+    full = run_costs(params, HW, 1, BF16)
+    promoted = run_costs(params, HW, 1, BF16, start_long_side=256)  # from a 256 px quick look
+    assert promoted == full[3:]
+    assert estimate_seconds(params, HW, 1, BF16, start_long_side=256) < estimate_seconds(params, HW, 1, BF16)
+
+
+def test_a_quick_look_is_estimated_like_any_run() -> None:
+    look = quick_look(Params(device="cpu"))
+    assert [max(c.hw) for c in run_costs(look, HW, 1, BF16)] == [128, 181, 256]
+    assert seconds(BF16) / 5 > estimate_seconds(look, HW, 1, BF16) > 0
+
+
+def test_the_countdown_uses_the_speed_the_last_estimate_measured(monkeypatch: pytest.MonkeyPatch) -> None:
+    from nst_desktop.engine import cost
+
+    monkeypatch.setattr(cost, "_last_speed", {})
+    params = TINY_RUN.with_changes(size=64, min_size=32)
+    sizes, steps = [(32, 32), (64, 64)], [3, 10]
+    assert countdown_costs(params, sizes, steps, 1) == scale_costs(params, sizes, steps, 1, NOMINAL_SPEED)
+    monkeypatch.setattr(cost, "calibrate", lambda *args: TINY_SPEED)
+    estimate(params, (64, 64), 1, "cpu")
+    assert countdown_costs(params, sizes, steps, 1) == scale_costs(params, sizes, steps, 1, TINY_SPEED)

@@ -86,17 +86,21 @@ def test_pause_blocks_and_resume_continues(photo, painting) -> None:
             paused.set()
 
     out = {}
+    # A daemon thread, resumed in `finally`: a failed assertion must not leave a paused run
+    # that keeps the test process alive.
     worker = threading.Thread(target=lambda: out.update(r=stylize(
-        photo, [StyleInput(painting)], TINY, callback=pause_at_first, control=control)))
+        photo, [StyleInput(painting)], TINY, callback=pause_at_first, control=control)), daemon=True)
     start = time.perf_counter()
     worker.start()
-    # Wait for the pause itself rather than a fixed time: the first run of a session also
-    # loads the weights, which can take longer than any fixed sleep on a busy machine.
-    assert paused.wait(timeout=30)
-    time.sleep(0.5)
-    assert worker.is_alive() and len(events) == 1  # blocked in checkpoint
-    marks["resumed"] = time.perf_counter()
-    control.resume()
+    try:
+        # Wait for the pause itself rather than a fixed time: the first run of a session also
+        # loads the weights, which can take longer than any fixed sleep on a busy machine.
+        assert paused.wait(timeout=30)
+        time.sleep(0.5)
+        assert worker.is_alive() and len(events) == 1  # blocked in checkpoint
+    finally:
+        marks["resumed"] = time.perf_counter()
+        control.resume()
     worker.join(timeout=30)
     wall = time.perf_counter() - start
     assert not worker.is_alive()

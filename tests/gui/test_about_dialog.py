@@ -54,3 +54,14 @@ def test_opening_does_not_import_torch() -> None:
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "False"
+
+
+def test_speaks_of_the_apps_own_files_only(qtbot: Any) -> None:
+    dialog = AboutDialog()
+    qtbot.addWidget(dialog)
+    text = dialog.text.toPlainText()
+    if about_dialog.resource_path("SOURCES.md").is_file():
+        assert "tubingen.jpg" in text and "The Starry Night" in text  # what the app ships
+    # nothing about the developers' folders, tools, or works the app does not ship
+    for other in ("shared/", "team", "Picasso", "Escher", "scripts/", "make_icon"):
+        assert other not in text, other

@@ -109,7 +109,7 @@ def test_photo_on_the_command_line_becomes_the_content(
         # It lands after the first-launch sample photo, which must not replace it.
         qtbot.waitUntil(lambda: window.settings.read("inputs/initialised") is True, timeout=3000)
         qtbot.waitUntil(lambda: _content_path(window) == photo, timeout=3000)
-        qtbot.wait(50)
+        qtbot.waitUntil(lambda: not window.inputs.loading(), timeout=5000)  # read in the background
         assert _content_path(window) == photo and len(window.inputs.styles()) == 1
         QApplication.sendEvent(qapp, QFileOpenEvent(str(photo.with_name("missing.png"))))
         qtbot.waitUntil(lambda: "missing.png" in window.last_error, timeout=3000)

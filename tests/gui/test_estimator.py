@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import pytest
 from pytestqt.qtbot import QtBot
 
 from nst_desktop.engine.params import DEFAULTS
@@ -45,3 +46,20 @@ def test_nothing_is_learnt_from_other_settings_or_short_runs(qtbot: QtBot) -> No
     assert estimator.learn(params, (768, 1024), 1, 3.0) is None  # mostly start-up overhead
     assert estimator.speed_factor == 2.0
     assert estimator.learn(params, (768, 1024), 1, 1e6) == 20.0  # clamped: a suspend, not a speed
+
+
+def test_a_quick_look_teaches_the_speed_too_and_runs_are_averaged(qtbot: QtBot) -> None:
+    from nst_desktop.engine.presets import quick_look
+    from nst_desktop.gui.estimator import Forecast
+
+    estimator = Estimator()
+    params = DEFAULTS
+    estimator._last_key, estimator._request_id = (params, (768, 1024), 1), 1
+    estimator._on_answered(1, Forecast(200.0, 10, quick_seconds=20.0), "CPU")
+    shown: list[tuple[float, float | None]] = []
+    estimator.estimated.connect(
+        lambda estimate, device: shown.append((estimate.seconds, estimate.quick_seconds)))
+    assert estimator.learn(quick_look(params), (768, 1024), 1, 40.0) == 2.0  # the look took twice the model
+    assert shown[-1] == (400.0, 40.0)  # both times on the line are corrected
+    # a later full run at the model's speed moves the factor halfway (in log space), not all the way
+    assert estimator.learn(params, (768, 1024), 1, 200.0) == pytest.approx(2**0.5)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Any
 
@@ -48,6 +49,12 @@ def _isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(export, "_last_folder", None)
 
 
+def _written(qtbot: Any) -> None:
+    """Exports write in the background: wait until they are done (and reported)."""
+    qtbot.waitUntil(lambda: export.exports_pending() == 0, timeout=10_000)
+    qtbot.wait(10)  # the outcome signals are queued behind the end of the job
+
+
 def _image() -> np.ndarray:
     y, x = np.mgrid[0:24, 0:32].astype(np.float32)
     return np.stack([x / 31, y / 23, np.full_like(x, 0.25)], axis=2)
@@ -70,6 +77,7 @@ def test_export_each_format_reads_back_with_params(
     dialog = FakeDialog(str(tmp_path / "result"), IMAGE_FILTERS[filter_index][0])
     errors = Errors()
     path = export_image(None, image, META, "tubingen-starry_night", dialog, error_box=errors)
+    _written(qtbot)
     assert errors == []
     assert path == tmp_path / f"result{suffix}"
     assert dialog.calls[0][1].endswith("tubingen-starry_night.png")  # proposed name
@@ -83,9 +91,10 @@ def test_export_each_format_reads_back_with_params(
             assert tuple(im.tag_v2[258]) == (16, 16, 16)  # BitsPerSample: 16 per channel for print
 
 
-def test_typed_extension_wins_over_filter(tmp_path: Path) -> None:
+def test_typed_extension_wins_over_filter(qtbot: Any, tmp_path: Path) -> None:
     dialog = FakeDialog(str(tmp_path / "mine.JPG"), IMAGE_FILTERS[0][0])
     path = export_image(None, _image(), META, "x", dialog, error_box=Errors())
+    _written(qtbot)
     assert path == tmp_path / "mine.JPG"
     with Image.open(path) as im:
         assert im.format == "JPEG"
@@ -98,11 +107,11 @@ def test_cancel_returns_none(tmp_path: Path) -> None:
     assert not [p for p in tmp_path.rglob("*") if p.is_file()]
 
 
-def test_error_is_a_clear_message(tmp_path: Path) -> None:
+def test_error_is_a_clear_message(qtbot: Any, tmp_path: Path) -> None:
     errors = Errors()
     target = tmp_path / "no" / "such" / "folder" / "x.png"
-    assert export_image(None, _image(), META, "x", FakeDialog(str(target), ""), error_box=errors) is None
-    assert len(errors) == 1
+    export_image(None, _image(), META, "x", FakeDialog(str(target), ""), error_box=errors)
+    qtbot.waitUntil(lambda: len(errors) == 1, timeout=10_000)  # told once the write failed
     assert errors[0].startswith("Could not export the image.") and "x.png" in errors[0]
     assert "Traceback" not in errors[0]
 
@@ -125,22 +134,70 @@ def test_clipboard_holds_the_image(qtbot: Any) -> None:
     assert (pixel.red(), pixel.green(), pixel.blue()) == (255, 0, 64)
 
 
-def test_export_timelapse_from_frames_and_from_a_stored_file(tmp_path: Path) -> None:
+def test_export_timelapse_from_frames_and_from_a_stored_file(qtbot: Any, tmp_path: Path) -> None:
     rng = np.random.default_rng(0)
     frames = [rng.integers(0, 256, (12 + 4 * i, 16 + 4 * i, 3), dtype=np.uint8) for i in range(4)]
     errors = Errors()
     webp = export_timelapse(None, frames, "run", FakeDialog(str(tmp_path / "a"), TIMELAPSE_FILTERS[0][0]),
                             error_box=errors)
+    _written(qtbot)
     assert webp == tmp_path / "a.webp" and frame_count(webp) == 4
     stored = write_timelapse(frames, tmp_path / "stored.webp")
     gif = export_timelapse(None, stored, "run", FakeDialog(str(tmp_path / "b.gif"), ""), error_box=errors)
+    _written(qtbot)
     assert gif == tmp_path / "b.gif" and frame_count(gif) == 4
     assert errors == []
 
 
-def test_export_timelapse_without_frames_explains(tmp_path: Path) -> None:
+def test_export_timelapse_without_frames_explains(qtbot: Any, tmp_path: Path) -> None:
     errors = Errors()
     dialog = FakeDialog(str(tmp_path / "a.gif"), "")
-    assert export_timelapse(None, [], "run", dialog, error_box=errors) is None
+    export_timelapse(None, [], "run", dialog, error_box=errors)
     assert dialog.calls[0][1].endswith("run-timelapse.webp")
-    assert len(errors) == 1 and "no frames" in errors[0]
+    qtbot.waitUntil(lambda: len(errors) == 1, timeout=10_000)
+    assert "no frames" in errors[0]
+    assert not (tmp_path / "a.gif").exists()
+
+
+def test_the_timelapse_dialog_opens_in_the_last_export_folder(qtbot: Any, tmp_path: Path) -> None:
+    folder = tmp_path / "prints"
+    folder.mkdir()
+    export_image(None, _image(), META, "a", FakeDialog(str(folder / "a.png"), ""), error_box=Errors())
+    _written(qtbot)
+    dialog = FakeDialog("", "")
+    export_timelapse(None, [np.zeros((4, 4, 3), np.uint8)], "run", dialog, error_box=Errors())
+    assert Path(dialog.calls[0][1]) == folder / "run-timelapse.webp"
+    other = tmp_path / "films"
+    other.mkdir()
+    export_timelapse(None, [np.zeros((4, 4, 3), np.uint8)] * 2, "run", FakeDialog(str(other / "t.gif"), ""),
+                     error_box=Errors())
+    _written(qtbot)
+    image_dialog = FakeDialog("", "")
+    export_image(None, _image(), META, "b", image_dialog, error_box=Errors())
+    assert Path(image_dialog.calls[0][1]) == other / "b.png"  # one shared folder, both ways
+    assert export.used_folder() == other  # what the window keeps for the next launch
+
+
+def test_exports_are_written_off_the_gui_thread(qtbot: Any, tmp_path: Path,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """A 16-bit TIFF or a long time-lapse takes seconds: the GUI thread only asks where."""
+    import threading
+
+    threads: list[threading.Thread] = []
+    real_save = export.images.save_image
+
+    def slow_save(*args: Any, **kwargs: Any) -> None:
+        threads.append(threading.current_thread())
+        time.sleep(0.3)
+        real_save(*args, **kwargs)
+
+    monkeypatch.setattr(export.images, "save_image", slow_save)
+    done: list[Path] = []
+    started = time.perf_counter()
+    path = export_image(None, _image(), META, "x", FakeDialog(str(tmp_path / "x.tif"), ""),
+                        error_box=Errors(), on_done=done.append)
+    assert time.perf_counter() - started < 0.2  # returned before the slow write ended
+    assert done == []
+    qtbot.waitUntil(lambda: done == [path], timeout=10_000)
+    assert threads and threads[0] is not threading.main_thread()
+    assert path is not None and path.is_file()

@@ -208,3 +208,52 @@ def test_empty_text_is_drawn_over_the_list(qtbot: Any, tmp_path: Path) -> None:
     panel = _panel(qtbot, Library(tmp_path / "empty"))
     assert panel.empty_label.parent() is panel.list.viewport()
     assert panel.empty_label.geometry() == panel.list.viewport().rect()
+
+
+def test_tooltip_names_every_changed_setting_in_human_words(qtbot: Any, tmp_path: Path) -> None:
+    library = Library(tmp_path / "lib")
+    meta = _meta(style_scale=1.5, tv_weight=3.0, colour="luminance", optimizer="adam")
+    meta["inputs"].update(styles=["/s/starry_night.jpg", "/s/the_scream.jpg"], style_weights=[3.0, 1.0])
+    meta["touches"] = {"keep_photo_colours": False, "fade": 0.2}
+    meta["edits"] = [{"step": 10, "changes": {"style_weight": 2.0}}]
+    library.add(np.zeros((24, 32, 3), np.float32), meta)
+    panel = _panel(qtbot, library)
+    tip = panel.list.item(0).toolTip()
+    for text in ("Style scale: 1.5", "Smoothness: 3", "Colours: Keep photo colours", "Optimiser: Adam",
+                 "Blend: 3 : 1", "After-touches: fade 20 %", "Live edits: 1", "Output size: 64 px"):
+        assert text in tip, text
+    assert "luminance" not in tip and "style_weights" not in tip and "adam" not in tip
+
+
+def _highlight_rows(panel: HistoryPanel, row: int) -> list[int]:
+    """Rows of the item's cell (viewport pixels) that hold the selection colour."""
+    panel.list.viewport().repaint()
+    shot = panel.list.viewport().grab().toImage()
+    rect = panel.list.visualItemRect(panel.list.item(row))
+    colour = panel.list.palette().highlight().color()
+    ratio = shot.devicePixelRatio()
+
+    def is_highlight(x: int, y: int) -> bool:
+        pixel = shot.pixelColor(int(x * ratio), int(y * ratio))
+        return abs(pixel.red() - colour.red()) + abs(pixel.green() - colour.green()) + \
+            abs(pixel.blue() - colour.blue()) < 40
+
+    return [y for y in range(rect.top(), rect.bottom() + 1)
+            if sum(is_highlight(x, y) for x in range(rect.left(), rect.right() + 1)) > rect.width() // 2]
+
+
+def test_no_selection_bar_under_the_selected_thumbnail(qtbot: Any, lib: Library) -> None:
+    panel = _panel(qtbot, lib)
+    panel.resize(600, 130)
+    panel.show()
+    qtbot.waitExposed(panel)
+    qtbot.waitUntil(lambda: panel.icons_pending() == 0, timeout=5000)
+    panel.select_ids(lib.entries()[0].id)
+    panel.list.setFocus()
+    rect = panel.list.visualItemRect(panel.list.item(0))
+    thumb_bottom = rect.center().y() + history_panel.ICON_SIZE * 3 // 8  # a 4:3 thumbnail, centred
+    rows = _highlight_rows(panel, 0)
+    assert rows, "the selection must still show (a frame around the thumbnail)"
+    assert max(rows) <= thumb_bottom + 3, f"a bar of selection colour below the thumbnail: rows {rows}"
+    panel.list.clearSelection()
+    assert _highlight_rows(panel, 0) == []  # and no leftover when nothing is selected

@@ -28,6 +28,11 @@ def _panel(qtbot: QtBot, chosen: list[list[str]] | None = None) -> InputsPanel:
     return panel
 
 
+def _settle(qtbot: QtBot, panel: InputsPanel) -> None:
+    """Files are read in the background: wait until the panel has them."""
+    qtbot.waitUntil(lambda: not panel.loading(), timeout=5000)
+
+
 def test_open_dialog_sets_content_and_styles(qtbot: QtBot, tmp_path: Path) -> None:
     photo = _png(tmp_path / "photo.png", (255, 0, 0))
     styles = [_png(tmp_path / f"s{i}.png", (0, 0, 255)) for i in range(2)]
@@ -37,7 +42,9 @@ def test_open_dialog_sets_content_and_styles(qtbot: QtBot, tmp_path: Path) -> No
     content = panel.content()
     assert content is not None and content.path == photo and content.image.shape == (30, 40, 3)
     assert np.allclose(content.image[0, 0], [1, 0, 0])
-    panel.open_styles()
+    with qtbot.waitSignal(panel.changed):
+        panel.open_styles()
+    _settle(qtbot, panel)
     assert [s.loaded.name for s in panel.styles()] == ["s0.png", "s1.png"]
     assert panel.ready()
     assert not panel.content_well.thumb.pixmap().isNull()
@@ -69,11 +76,13 @@ def test_drop_files_on_content_and_styles(qtbot: QtBot, tmp_path: Path) -> None:
     photo, style = _png(tmp_path / "p.png", (0, 255, 0)), _png(tmp_path / "s.png", (0, 0, 0))
     mime = QMimeData()
     mime.setUrls([QUrl.fromLocalFile(str(photo))])
-    panel.content_well.dropped.emit(mime)
+    with qtbot.waitSignal(panel.photoOpened):
+        panel.content_well.dropped.emit(mime)
     assert panel.content() is not None and panel.content().path == photo
     mime2 = QMimeData()
     mime2.setUrls([QUrl.fromLocalFile(str(style)), QUrl.fromLocalFile(str(photo))])
     panel.style_area.dropped.emit(mime2)
+    _settle(qtbot, panel)
     assert len(panel.styles()) == 2
 
 
@@ -93,6 +102,7 @@ def test_ready_styles_are_bundled_and_named_nicely(qtbot: QtBot) -> None:
     assert ready_styles(), "resources/styles should ship at least one style"
     panel = _panel(qtbot)
     panel.ready_menu.actions()[0].trigger()
+    _settle(qtbot, panel)
     assert len(panel.styles()) == 1
     assert "_" not in panel.styles()[0].loaded.name and "." not in panel.styles()[0].loaded.name
 
@@ -105,6 +115,7 @@ def test_state_and_restore_round_trip(qtbot: QtBot, tmp_path: Path) -> None:
     content, styles = panel.state()
     other = _panel(qtbot)
     other.restore(content, styles)
+    _settle(qtbot, other)
     assert other.content() is not None and other.styles()[0].weight == 0.5
 
 

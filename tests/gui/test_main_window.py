@@ -65,7 +65,8 @@ def test_export_uses_the_input_names(qtbot: QtBot, make_window: WindowFactory, t
     _small(window)
     _run(qtbot, window)
     path = window.session.export_image()
-    assert path == tmp_path / "out.png" and path.exists()
+    assert path == tmp_path / "out.png"
+    qtbot.waitUntil(path.exists, timeout=10_000)  # written in the background
     assert "tubingen" in Path(asked[0]).name and "starry" in Path(asked[0]).name
 
 
@@ -154,20 +155,21 @@ def test_paste_image_data_as_photo(qtbot: QtBot, make_window: WindowFactory) -> 
     mime = QMimeData()
     mime.setImageData(image)
     QGuiApplication.clipboard().setMimeData(mime)
-    window.actions.paste.trigger()
+    with qtbot.waitSignal(window.inputs.photoOpened):  # read in the background
+        window.actions.paste.trigger()
     content = window.inputs.content()
     assert content is not None and content.image.shape == (30, 40, 3) and content.path is None
     assert np.allclose(content.image[0, 0], [0x33 / 255, 0x66 / 255, 0xCC / 255], atol=1 / 255)
 
 
-def test_paste_file_url_as_style_and_recent_files(make_window: WindowFactory) -> None:
+def test_paste_file_url_as_style_and_recent_files(qtbot: QtBot, make_window: WindowFactory) -> None:
     window = make_window()
     style = Path(window.inputs.ready_menu.actions()[-1].data())
     mime = QMimeData()
     mime.setUrls([QUrl.fromLocalFile(str(style))])
     QGuiApplication.clipboard().setMimeData(mime)
     window.actions.paste_style.trigger()
-    assert len(window.inputs.styles()) == 2
+    qtbot.waitUntil(lambda: len(window.inputs.styles()) == 2, timeout=5000)  # read in the background
     window.inputs.load_content_file(style)
     assert window.settings.recent_files()[0] == str(style)
     assert window.actions.recent_menu.actions()[0].text() == style.name
@@ -220,7 +222,9 @@ def test_old_history_entry_exports_its_timelapse(qtbot: QtBot, make_window: Wind
     second.session.history.view_button.click()
     assert second.actions.export_timelapse.isEnabled()
     path = second.session.export_timelapse()
-    assert path == tmp_path / "old.gif" and len(read_frames(path)) > 1
+    assert path == tmp_path / "old.gif"
+    qtbot.waitUntil(path.exists, timeout=10_000)  # written in the background
+    assert len(read_frames(path)) > 1
     assert "tubingen" in Path(asked[0]).name  # named after the entry's own inputs
 
 
@@ -249,6 +253,41 @@ def test_slow_computer_gets_the_quick_preset_on_first_launch(make_window: Window
     assert window.params_panel.preset_combo.currentData() == "draft"
     assert window.params_panel.params() != launch
     assert "Draft" in window.statusBar().currentMessage()
+    notice = window.run_panel.notice_label
+    assert notice.isVisible() and "Draft" in notice.text()  # said in view, not only in the status bar
+    window.run_panel.notice_label.linkActivated.emit("keep")  # "Keep my settings"
+    assert window.params_panel.params() == launch and not notice.isVisible()
+
+
+def _slow_estimate() -> object:
+    return type("E", (), {"seconds": 3600.0, "peak_bytes": 1e9})()
+
+
+def test_a_second_start_never_changes_the_settings(make_window: WindowFactory) -> None:
+    first = make_window()
+    assert first.settings.read("inputs/initialised")
+    first.close()
+    second = make_window()  # the same settings file: not a first launch any more
+    second.estimator.estimated.disconnect()
+    before = second.params_panel.params()
+    assert not second._first_launch
+    second._on_estimated(_slow_estimate(), "CPU")
+    assert second.params_panel.params() == before and not second.run_panel.notice_label.isVisible()
+
+
+def test_fresh_settings_with_a_history_are_not_a_new_user(make_window: WindowFactory, tmp_path: Path) -> None:
+    from nst_desktop.gui.settings import Settings
+    from nst_desktop.io.library import Library
+
+    library = Library(tmp_path / "kept")
+    library.add(np.zeros((8, 8, 3), np.float32), {"params": DEFAULTS.to_dict()})
+    window = make_window(settings=Settings(tmp_path / "reset.ini"), library=library)
+    window.estimator.estimated.disconnect()
+    assert window.settings.read("inputs/initialised")  # the samples were loaded
+    assert not window._first_launch
+    before = window.params_panel.params()
+    window._on_estimated(_slow_estimate(), "CPU")
+    assert window.params_panel.params() == before
 
 
 def test_history_write_failure_is_reported_and_picture_kept(qtbot: QtBot,

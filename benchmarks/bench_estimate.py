@@ -1,0 +1,110 @@
+"""Estimate before a run and countdown during it, against the measured wall time (issue 8.4).
+
+For each setting: the app's first-guess estimate (``engine.cost.estimate``: calibrated once
+per process, as in the app), the wall time of ``stylize`` (engine warmed up first, as the app
+does while its window opens), their ratio, and what the countdown predicted for the whole run
+(elapsed + time left) at 10 % and 50 % of the steps. "learned" is the estimate the app shows
+after its first finished run: the first-guess times the speed factor that run measured
+(first row), as ``gui.estimator`` does. "load" is the 1-minute load average before and after
+the row: on a shared machine a run slows down with it, which no up-front estimate can know;
+"CPU s / threads" (the process's CPU time over torch's threads) is what the run would take
+with its threads to itself, nearly: a figure less sensitive to other users' load.
+
+    python benchmarks/bench_estimate.py [--only 256] [--content tubingen.jpg]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shlex
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import torch  # noqa: E402
+from common import IMAGES, machine, today  # noqa: E402
+
+from nst_desktop.engine.cost import estimate  # noqa: E402
+from nst_desktop.engine.events import ProgressEvent, StyleInput  # noqa: E402
+from nst_desktop.engine.params import DEFAULTS, Params  # noqa: E402
+from nst_desktop.engine.presets import PRESETS, quick_look  # noqa: E402
+from nst_desktop.engine.stylize import stylize  # noqa: E402
+from nst_desktop.gui.worker import default_warm_up  # noqa: E402  (no Qt objects are made)
+from nst_desktop.io.images import load_image  # noqa: E402
+
+STYLES = ("starry_night.jpg", "the_scream.jpg")
+CHECKPOINTS = (0.1, 0.5)  # fractions of the steps at which the countdown is read
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str
+    params: Params
+    n_styles: int
+
+
+def settings() -> list[Setting]:
+    draft = PRESETS["draft"]
+    return [
+        Setting("default", DEFAULTS.with_changes(size=256), 1),
+        Setting("quick look", quick_look(DEFAULTS), 1),
+        Setting("default", DEFAULTS.with_changes(size=256), 2),
+        Setting("draft", draft.with_changes(size=256), 1),
+        Setting("draft", draft.with_changes(size=512), 1),
+        Setting("default", DEFAULTS, 1),
+    ]
+
+
+def measure(setting: Setting, photo: object, styles: list[StyleInput]
+            ) -> tuple[float, float, dict[float, float]]:
+    """(wall s, process CPU s, {fraction: elapsed + remaining the countdown said at that fraction})."""
+    said: dict[float, float] = {}
+
+    def callback(event: ProgressEvent) -> None:
+        for mark in CHECKPOINTS:
+            if mark not in said and event.total_step >= mark * event.total_steps:
+                said[mark] = time.perf_counter() - started + event.remaining_s
+
+    started, cpu = time.perf_counter(), time.process_time()
+    stylize(photo, styles[: setting.n_styles], setting.params, callback=callback)  # type: ignore[arg-type]
+    return time.perf_counter() - started, time.process_time() - cpu, said
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--only", type=int, default=0, help="only the settings of this output size")
+    parser.add_argument("--content", default="tubingen.jpg")
+    args = parser.parse_args()
+    photo = load_image(IMAGES / "content" / args.content)
+    styles = [StyleInput(load_image(IMAGES / "style" / name), 1.0, name) for name in STYLES]
+    default_warm_up(DEFAULTS)
+    hw = (photo.shape[0], photo.shape[1])
+    print(f"Measured {today()} on: {machine()}.\n")
+    print(f"Command: `python benchmarks/bench_estimate.py {shlex.join(sys.argv[1:])}`")
+    print(f"\nPhoto {args.content} ({hw[1]}x{hw[0]}), styles {', '.join(STYLES)}; precision auto.\n")
+    print("| setting | size | styles | estimate s | measured s | ratio | learned s | ratio "
+          "| countdown at 10 % | at 50 % | CPU s / threads | load before/after |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+    factor = None
+    for setting in settings():
+        if args.only and setting.params.size != args.only:
+            continue
+        load = os.getloadavg()[0]
+        guess = estimate(setting.params, hw, setting.n_styles).seconds
+        wall, cpu, said = measure(setting, photo, styles)
+        learned = f"{guess * factor:.1f} | {guess * factor / wall:.2f}" if factor else "— | —"
+        factor = factor or wall / guess
+        marks = " | ".join(f"{said[m]:.0f} s ({said[m] / wall:.2f})" if m in said else "—"
+                           for m in CHECKPOINTS)
+        print(f"| {setting.name} | {setting.params.size} | {setting.n_styles} | {guess:.1f} | {wall:.1f} "
+              f"| **{guess / wall:.2f}** | {learned} | {marks} | {cpu / torch.get_num_threads():.1f} "
+              f"| {load:.1f}/{os.getloadavg()[0]:.1f} |",
+              flush=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,145 @@
+"""Keeping the pixels in 0..1 under L-BFGS: which way is best (issue 9, point 0).
+
+The ``pastiche`` preset (one scale, L-BFGS, no TV) at a small size; for each way of keeping
+the pixels valid the same loop as the engine's (its model, targets, loss and L-BFGS set-up)
+runs ``--steps`` steps, and the best image is *saved as 8 bits* and scored with the engine's
+own loss. Reported: the engine's best loss, the saved image's score, their gap, seconds, and
+the saved score reached per second. Ways:
+
+* ``none``: the engine before the fix (pixels clamped only on save);
+* ``clamp``: clamp after every step, L-BFGS history untouched;
+* ``project``: clamp after every step and store the step actually taken in L-BFGS's state, so
+  its next curvature pair is true;
+* ``project_pg``: ``project`` plus a projected gradient (components pushing a pixel further
+  out of range at a bound are zeroed, so the search direction does not keep pointing outwards);
+* ``sigmoid``: optimise z with x = sigmoid(z);
+* ``penalty``: a quadratic penalty on the out-of-range part (``PENALTY`` x the start loss).
+
+Run: ``python benchmarks/bench_lbfgs_bounds.py --size 192 --steps 300`` (~15 min on 2 cores);
+``--quick`` for a check that it runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import Tensor
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from benchmarks.common import IMAGES, OUT, load_rgb, machine, to_float, today  # noqa: E402
+from nst_desktop.engine import bounds  # noqa: E402
+from nst_desktop.engine.events import StyleInput  # noqa: E402
+from nst_desktop.engine.inputs import initial, layout, load_inputs, prepare, targets  # noqa: E402
+from nst_desktop.engine.losses import Targets, total_loss  # noqa: E402
+from nst_desktop.engine.params import Params  # noqa: E402
+from nst_desktop.engine.presets import PRESETS  # noqa: E402
+from nst_desktop.engine.schedule import scale_sizes  # noqa: E402
+from nst_desktop.engine.stylize import _get_model, _optimizer  # noqa: E402
+from nst_desktop.engine.vgg import VGG19  # noqa: E402
+from nst_desktop.engine.weights import load_caffe_weights  # noqa: E402
+
+WAYS = ("none", "clamp", "project", "project_pg", "sigmoid", "penalty")
+PENALTY = 1.0e3
+
+
+def _score(model: VGG19, x: Tensor, tg: Targets, params: Params) -> float:
+    """The engine's loss of ``x`` as saved: clamped and rounded to 8 bits."""
+    saved = (x.detach().clamp(0, 1) * 255.0 + 0.5).floor() / 255.0
+    with torch.no_grad():
+        feats = model(layout(saved, saved.device), sorted(set(params.content_layers) | set(params.style_layers)))
+        return float(total_loss(feats, saved, tg, params)["total"])
+
+
+def run_way(way: str, model: VGG19, x0: Tensor, tg: Targets, params: Params, steps: int) -> dict[str, object]:
+    layers = sorted(set(params.content_layers) | set(params.style_layers))
+    sig = way == "sigmoid"
+    var = torch.logit(x0.clamp(1 / 512, 1 - 1 / 512)) if sig else x0.clone()
+    var.requires_grad_(True)
+    opt = _optimizer(params, var)
+    pixels: Callable[[Tensor], Tensor] = torch.sigmoid if sig else (lambda t: t)
+    best, best_x = float("inf"), x0.clone()
+    start_loss: list[float] = []
+    curve: list[tuple[float, float]] = []
+
+    def closure() -> float:
+        nonlocal best, best_x
+        opt.zero_grad(set_to_none=True)
+        x = pixels(var)
+        total = total_loss(model(layout(x, x.device), layers), x, tg, params)["total"]
+        value = float(total.detach())
+        if not start_loss:
+            start_loss.append(value)
+        if way == "penalty":
+            out = (x - x.clamp(0, 1)).square().mean()
+            total = total + PENALTY * start_loss[0] * out
+        total.backward()  # type: ignore[no-untyped-call]
+        if way == "project_pg":
+            bounds.project_gradient(var)
+        if value < best:
+            best, best_x = value, x.detach().clone()
+        return value
+
+    started = time.perf_counter()
+    for step in range(steps):
+        before = var.detach().clone()
+        opt.step(closure)
+        if way in ("clamp", "project", "project_pg"):
+            with torch.no_grad():
+                var.clamp_(0.0, 1.0)
+            if way != "clamp":
+                bounds.record_projected_step(opt, var, before)
+        if (step + 1) % 25 == 0:
+            curve.append((time.perf_counter() - started, _score(model, best_x, tg, params)))
+    seconds = time.perf_counter() - started
+    saved = _score(model, best_x, tg, params)
+    out_of_range = float((best_x - best_x.clamp(0, 1)).abs().max())
+    return {"way": way, "engine_loss": best, "saved_score": saved, "gap": saved / best - 1.0, "s": seconds,
+            "max_out_of_range": out_of_range, "curve": curve}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--size", type=int, default=192)
+    ap.add_argument("--steps", type=int, default=300)
+    ap.add_argument("--pairs", nargs="+", default=["tubingen:starry_night", "golden_gate:the_scream"])
+    ap.add_argument("--ways", nargs="+", default=list(WAYS))
+    ap.add_argument("--quick", action="store_true")
+    args = ap.parse_args()
+    if args.quick:
+        args.size, args.steps, args.pairs = 64, 10, args.pairs[:1]
+    torch.manual_seed(0)
+    params = PRESETS["pastiche"].with_changes(size=args.size, min_size=args.size, steps=args.steps, device="cpu")
+    model = _get_model(load_caffe_weights(), params.pooling, torch.device("cpu"), None)
+    results = []
+    for pair in args.pairs:
+        photo, style = pair.split(":")
+        content = to_float(load_rgb(IMAGES / "content" / f"{photo}.jpg"))
+        painting = to_float(load_rgb(IMAGES / "style" / f"{style}.jpg"))
+        raw = load_inputs(content, [StyleInput(painting)], params, None, torch.device("cpu"))
+        inputs = prepare(raw, params, raw.blend)
+        hw = scale_sizes(params, tuple(raw.content.shape[-2:]))[-1]
+        tg = targets(model, inputs, params, hw)
+        x0 = initial(params, inputs, hw, torch.Generator().manual_seed(0))
+        for way in args.ways:
+            r = run_way(way, model, x0, tg, params, args.steps)
+            r["pair"] = pair
+            results.append(r)
+            print(f"{pair:28s} {way:10s} engine {r['engine_loss']:.4g} saved {r['saved_score']:.4g} "
+                  f"gap {100 * r['gap']:+.1f}% {r['s']:.0f}s out {r['max_out_of_range']:.2f}", flush=True)
+    OUT.mkdir(parents=True, exist_ok=True)
+    path = OUT / f"lbfgs_bounds_{args.size}.json"
+    path.write_text(json.dumps({"machine": machine(), "date": today(), "args": vars(args), "results": results},
+                               indent=1))
+    print("wrote", path)
+
+
+if __name__ == "__main__":
+    main()

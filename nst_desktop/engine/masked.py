@@ -1,0 +1,134 @@
+"""The masked style loss: a style (or blend) and strength per painted region.
+
+Gatys et al. 2017 ("Controlling Perceptual Factors in Neural Style Transfer"), spatial
+control: each region's Gram matrix is computed over the features it covers, weighted by its
+soft mask and normalised by its area,
+
+    G_r = sum_p m_r(p) f(p) f(p)^T / sum_p m_r(p),
+
+and pulled toward the Gram matrices of the region's own style images (computed unmasked,
+so the ordinary :func:`nst_desktop.engine.inputs.targets` supplies them: no extra VGG
+pass). Each region's term is then weighted by its area fraction: per position, a region's
+gradient is then the one an unmasked run would have, so a mask covering everything with
+the run's blend gives exactly the unmasked loss, and a small region is neither starved nor
+overdriven. The content loss applies everywhere; a "keep the photo" area gets no style
+term and, in addition, a pixel pull toward the photo weighted by its soft mask (the style
+next door otherwise leaks in through VGG's receptive fields).
+
+The soft masks come from :func:`nst_desktop.engine.masks.soft_masks`, one set per layer
+grid (cached), so the same label image works at every coarse-to-fine scale.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+import torch
+from torch import Tensor
+
+from nst_desktop.engine.losses import Targets, style_loss, total_loss
+from nst_desktop.engine.masks import RegionMask, soft_masks
+from nst_desktop.engine.params import Params
+
+#: Gain of the keep-photo pixel pull: a mean squared error of 0.01 (a 10 % colour change)
+#: over the whole picture costs 1, about what a layer's style term is worth.
+KEEP_PHOTO_GAIN = 100.0
+MIN_AREA_FRACTION = 1e-4  # a region thinner than this on a coarse grid has no meaningful Gram
+
+
+def masked_gram(features: Tensor, mask: Tensor) -> Tensor:
+    """(1, C, h, w) features and an (h, w) weight -> (C, C) Gram averaged over the mask, float32."""
+    channels = features.shape[1]
+    flat = features.reshape(channels, -1).float()  # reshape copies a channels_last tensor: fine
+    weights = mask.reshape(1, -1).to(device=flat.device, dtype=flat.dtype)
+    return (flat * weights) @ flat.T / weights.sum().clamp_min(1e-12)
+
+
+class MaskedStyle:
+    """A run's mask on its device, with the soft masks of every grid it has been asked for.
+
+    ``set_mask`` swaps the mask in place (a repaint during a run lands at the next step).
+    """
+
+    def __init__(self, mask: RegionMask, device: torch.device) -> None:
+        self.device = device
+        self._cache: dict[tuple[int, int], tuple[Tensor, np.ndarray]] = {}
+        self.mask = mask
+
+    def set_mask(self, mask: RegionMask) -> None:
+        self.mask = mask
+        self._cache.clear()
+
+    @property
+    def channels(self) -> int:
+        indices = [r.index for r in self.mask.settings.regions]
+        return max([int(self.mask.labels.max()), *indices]) + 1
+
+    def grid(self, hw: tuple[int, int]) -> tuple[Tensor, np.ndarray]:
+        """(channels, h, w) soft masks on the device and each channel's area fraction (host)."""
+        key = (int(hw[0]), int(hw[1]))
+        if key not in self._cache:
+            masks = soft_masks(self.mask.labels, key, self.mask.settings.feather_px, self.channels)
+            # Fractions kept on the host: reading them off a GPU would sync every step.
+            fractions = masks.reshape(masks.shape[0], -1).mean(axis=1)
+            self._cache[key] = (torch.from_numpy(masks).to(self.device), fractions)
+        return self._cache[key]
+
+    def keep_photo_mask(self, hw: tuple[int, int]) -> Tensor | None:
+        """The weight of the "keep the photo" area on an ``hw`` grid, or None in "style" mode."""
+        if self.mask.settings.unpainted != "keep_photo":
+            return None
+        return self.grid(hw)[0][0]
+
+
+def masked_style_loss(features: Mapping[str, Tensor], targets: Targets, masked: MaskedStyle,
+                      params: Params) -> Tensor:
+    """Sum over style layers and styled regions of layer weight x strength x area x blend share
+    x the ordinary style loss between the region's masked Gram and each of its style targets."""
+    mode = params.loss_normalisation
+    total: Tensor | None = None
+    regions = masked.mask.settings.styled_regions()
+    for layer, weight in zip(params.style_layers, params.style_layer_weights, strict=True):
+        if not weight:
+            continue
+        feats = features[layer]
+        grids, fractions = masked.grid((feats.shape[-2], feats.shape[-1]))
+        for region in regions:
+            fraction = float(fractions[region.index])
+            if fraction < MIN_AREA_FRACTION or not region.strength:
+                continue
+            gram = masked_gram(feats, grids[region.index])
+            for style, share in region.blend():
+                term = style_loss(gram, targets.style[layer][style][0], mode)
+                scaled = (weight * region.strength * fraction * share) * term
+                total = scaled if total is None else total + scaled
+    if total is None:
+        return next(iter(features.values())).new_zeros((), dtype=torch.float32)
+    return total
+
+
+def keep_photo_loss(image: Tensor, photo: Tensor, masked: MaskedStyle) -> Tensor:
+    """KEEP_PHOTO_GAIN x mean over pixels of (keep weight x squared RGB distance to the photo)."""
+    mask = masked.keep_photo_mask((image.shape[-2], image.shape[-1]))
+    if mask is None:
+        return image.new_zeros((), dtype=torch.float32)
+    diff = (image.float() - photo.float()).square().sum(dim=1)[0]
+    return KEEP_PHOTO_GAIN * (mask * diff).mean()
+
+
+def masked_total_loss(features: Mapping[str, Tensor], image: Tensor, targets: Targets, params: Params,
+                      masked: MaskedStyle, photo: Tensor) -> dict[str, Tensor]:
+    """:func:`nst_desktop.engine.losses.total_loss` with the style term per region.
+
+    ``photo`` is the content image at ``image``'s size (what the content loss sees). The
+    keep-photo pull is reported inside ``content`` (it is a pull toward the photo) so the
+    loss keys, and the loss plot, stay the same as an unmasked run's.
+    """
+    no_style = Targets(targets.content, {layer: [] for layer in params.style_layers})
+    terms = total_loss(features, image, no_style, params)  # content everywhere, and TV
+    # Not scaled by the content weight: "more painting" must not let a kept area drift.
+    terms["content"] = terms["content"] + keep_photo_loss(image, photo, masked)
+    terms["style"] = params.style_weight * masked_style_loss(features, targets, masked, params)
+    terms["total"] = terms["content"] + terms["style"] + terms["tv"]
+    return terms

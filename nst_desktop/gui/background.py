@@ -1,0 +1,148 @@
+"""The one way to run slow work (decoding, converting, thumbnails, exports) off the GUI thread.
+
+A thin layer over superqt's ``create_worker`` (napari's worker semantics): the function runs
+in Qt's global thread pool and its result, or its exception, arrives by signal in the GUI
+thread. A cancelled job delivers nothing. A generator function is a job that can stop
+early: it stops at its next ``yield`` once cancelled, and each yielded value arrives as a
+partial result. :class:`LatestJob` keeps one job per purpose, a newer request cancelling
+the older one (open photo B while A still decodes: A is never shown).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtCore import QObject, QThreadPool, Signal, Slot
+from superqt.utils import GeneratorWorker, create_worker
+
+log = logging.getLogger(__name__)
+_live: set[Job] = set()  # started and not ended: keeps them alive, and lets closing wait
+
+
+class Job(QObject):
+    """One call of ``fn(*args)`` in a pool thread. Signals arrive in the GUI thread:
+    ``yielded`` (generators), then ``succeeded`` or ``failed``, then ``ended``. None of
+    them follows :meth:`cancel` (the owner may be gone by then)."""
+
+    yielded = Signal(object)
+    succeeded = Signal(object)
+    failed = Signal(object)  # the exception
+    ended = Signal()
+
+    def __init__(self, fn: Callable[..., Any], *args: Any, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._cancelled = False
+        self._ended = False
+        self._worker = create_worker(fn, *args, _start_thread=False, _ignore_errors=True)
+        # Slots of this QObject (it lives in the GUI thread): queued from the pool thread.
+        self._worker.returned.connect(self._on_returned)
+        self._worker.errored.connect(self._on_errored)
+        self._worker.finished.connect(self._on_finished)
+        if isinstance(self._worker, GeneratorWorker):
+            self._worker.yielded.connect(self._on_yielded)
+
+    def start(self) -> Job:
+        _live.add(self)
+        self._worker.start()
+        return self
+
+    def cancel(self) -> None:
+        """Deliver nothing more; a generator stops at its next ``yield``."""
+        self._cancelled = True
+        self._worker.quit()
+
+    def cancelled(self) -> bool:
+        return self._cancelled
+
+    def running(self) -> bool:
+        return self in _live
+
+    @Slot(object)
+    def _on_yielded(self, value: object) -> None:
+        if not self._cancelled:
+            self.yielded.emit(value)
+
+    @Slot(object)
+    def _on_returned(self, value: object) -> None:
+        if not self._cancelled:
+            self.succeeded.emit(value)
+
+    @Slot(object)
+    def _on_errored(self, exc: object) -> None:
+        if not self._cancelled:
+            self.failed.emit(exc)
+        else:
+            log.debug("cancelled job failed: %s", exc)
+
+    @Slot()
+    def _on_finished(self) -> None:
+        _live.discard(self)
+        if not self._cancelled:
+            self.ended.emit()
+
+
+def run_in_background(fn: Callable[..., Any], *args: Any,
+                      on_success: Callable[[Any], object] | None = None,
+                      on_failure: Callable[[Any], object] | None = None,
+                      on_yield: Callable[[Any], object] | None = None,
+                      parent: QObject | None = None) -> Job:
+    """Start ``fn(*args)`` in a pool thread; the callbacks run in the GUI thread, never
+    after ``parent`` (the widget they belong to) is destroyed."""
+    job = Job(fn, *args)  # not a child of ``parent``: its worker may outlive it
+    if parent is not None:
+        parent.destroyed.connect(job.cancel)
+    for signal, callback in ((job.succeeded, on_success), (job.failed, on_failure),
+                             (job.yielded, on_yield)):
+        if callback is not None:
+            signal.connect(callback)
+    return job.start()
+
+
+class LatestJob(QObject):
+    """At most one job for one purpose: :meth:`start` cancels the one still going.
+    ``busyChanged(bool)`` when there starts or stops being a job on its way."""
+
+    busyChanged = Signal(bool)
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._job: Job | None = None
+
+    def start(self, fn: Callable[..., Any], *args: Any, on_success: Callable[[Any], object],
+              on_failure: Callable[[Any], object] | None = None) -> Job:
+        was_busy = self.busy()
+        self.cancel(quiet=True)
+        job = run_in_background(fn, *args, on_success=on_success, on_failure=on_failure, parent=self)
+        job.ended.connect(lambda: self._on_ended(job))  # not a Job slot: `job` stays referenced
+        self._job = job
+        if not was_busy:
+            self.busyChanged.emit(True)
+        return job
+
+    def cancel(self, quiet: bool = False) -> None:
+        if self._job is not None:
+            self._job.cancel()
+            self._job = None
+            if not quiet:
+                self.busyChanged.emit(False)
+
+    def busy(self) -> bool:
+        return self._job is not None
+
+    def _on_ended(self, job: Job) -> None:
+        if job is self._job:
+            self._job = None
+            self.busyChanged.emit(False)
+
+
+def pending() -> int:
+    """Jobs started and not ended (their results may still be on their way)."""
+    return len(_live)
+
+
+def wait_idle(timeout_ms: int = 30_000) -> bool:
+    """Block until every pool thread is done (closing: an export still writing is finished,
+    not cut off). Results still queued are not delivered by this."""
+    return bool(QThreadPool.globalInstance().waitForDone(timeout_ms))

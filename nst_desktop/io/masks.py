@@ -1,0 +1,142 @@
+"""Mask PNGs: read a region mask an artist made elsewhere, write the one a run used.
+
+How a file's pixels become regions (0 = unpainted, 1..N = regions):
+
+* **Indexed (palette) PNG**: the palette index *is* the region (index 0 = unpainted). This is
+  what :func:`save_mask` writes, with the overlay colours as the palette, so the file looks
+  like the app's overlay in any viewer.
+* **Grey PNG** (8 or 16 bit; also a colour PNG whose pixels are all grey): if every value is
+  at most ``MAX_REGIONS`` the value is the region (a mask written by a script: 0, 1, 2...).
+  Otherwise the distinct grey levels, darkest first, become 0, 1, 2... (black and white:
+  black unpainted, white region 1; black, grey, white: unpainted, region 1, region 2).
+  More than ``MAX_REGIONS + 1`` levels is refused: an anti-aliased or photographic image is
+  not a mask.
+* A transparent pixel (alpha 0) is unpainted, whatever its value.
+
+A mask of another size than the photo is stretched to it (nearest neighbour, so no new
+labels appear at borders) and a note says so, for the CLI's stderr or the status bar.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+from PIL import Image
+
+from nst_desktop.engine.errors import ImageError
+from nst_desktop.engine.masks import MAX_REGIONS, LabelImage, check_labels, default_colour
+from nst_desktop.io.atomic import atomic_write
+from nst_desktop.io.decoding import check_size, decoding
+
+MASK_SUFFIX = ".mask.png"
+MAX_MASK_PIXELS = 100_000_000  # the photo limit: a mask is never larger than the photo it covers
+
+
+@dataclass(frozen=True)
+class LoadedMask:
+    labels: LabelImage  # uint8 (H, W) at the requested size
+    note: str | None = None  # what was done to the file to make it fit, for the user
+
+
+def mask_path_for(output: str | os.PathLike[str]) -> Path:
+    """``painting.png`` -> ``painting.mask.png``: the mask saved beside an output."""
+    file = Path(output)
+    return file.with_name(file.stem + MASK_SUFFIX)
+
+
+def load_mask(path: str | os.PathLike[str], hw: tuple[int, int] | None = None) -> LoadedMask:
+    """Region labels from a PNG (see the module doc), stretched to ``hw`` (height, width) if given.
+
+    Raises :class:`ImageError` naming the file when it is missing, unreadable, or not a mask.
+    """
+    file = Path(path)
+    if not file.is_file():
+        raise ImageError(file, "is a folder, not a mask image." if file.is_dir() else "file not found.")
+    with decoding(str(file), MAX_MASK_PIXELS), Image.open(file) as im:
+        check_size(im.size, str(file), MAX_MASK_PIXELS)
+        labels = _labels(im, file)
+    if hw is None or labels.shape == tuple(hw):
+        return LoadedMask(labels)
+    height, width = hw
+    resized = Image.fromarray(labels).resize((width, height), Image.Resampling.NEAREST)
+    note = (f"{file.name} is {labels.shape[1]}x{labels.shape[0]} but the photo is {width}x{height}: "
+            "the mask was stretched to fit.")
+    return LoadedMask(np.asarray(resized, dtype=np.uint8).copy(), note)
+
+
+def _labels(im: Image.Image, file: Path) -> LabelImage:
+    transparent = _transparent(im)
+    indexed = im.mode == "P"
+    labels = np.asarray(im, dtype=np.uint8).copy() if indexed else _grey_labels(_grey(im, file), file)
+    if transparent is not None:
+        labels[transparent] = 0
+    if int(labels.max()) > MAX_REGIONS:
+        raise ImageError(file, f"uses region {int(labels.max())}; a mask has at most {MAX_REGIONS} regions.")
+    return check_labels(labels)
+
+
+def _transparent(im: Image.Image) -> npt.NDArray[np.bool_] | None:
+    if im.mode in ("RGBA", "LA", "PA") or "transparency" in im.info:
+        alpha = np.asarray(im.convert("RGBA"), dtype=np.uint8)[..., 3]
+        transparent: npt.NDArray[np.bool_] = alpha == 0
+        return transparent
+    return None
+
+
+def _grey(im: Image.Image, file: Path) -> npt.NDArray[np.int64]:
+    """The grey values of a grey (or all-grey colour) image, at their own bit depth."""
+    if im.mode in ("1", "L", "LA", "I", "I;16", "I;16B", "I;16L", "I;16N", "F"):
+        band = im.getchannel(0) if im.mode == "LA" else im
+        return np.asarray(band).astype(np.int64)
+    rgb = np.asarray(im.convert("RGB"), dtype=np.int64)
+    if not (np.array_equal(rgb[..., 0], rgb[..., 1]) and np.array_equal(rgb[..., 1], rgb[..., 2])):
+        raise ImageError(file, "is a colour image, not a mask.",
+                         hint="Save the mask as an indexed (palette) or greyscale PNG, one value per region.")
+    return rgb[..., 0]
+
+
+def _grey_labels(values: npt.NDArray[np.int64], file: Path) -> LabelImage:
+    if values.max() <= MAX_REGIONS and values.min() >= 0:
+        return values.astype(np.uint8)
+    levels, inverse = np.unique(values, return_inverse=True)
+    if len(levels) > MAX_REGIONS + 1:
+        raise ImageError(file, f"has {len(levels)} grey levels; a mask has one per region "
+                         f"(at most {MAX_REGIONS} regions and the unpainted area).",
+                         hint="Paint the mask with a hard brush, without anti-aliasing.")
+    return inverse.reshape(values.shape).astype(np.uint8)
+
+
+def _hex_rgb(colour: str) -> tuple[int, int, int]:
+    text = colour.lstrip("#")
+    return int(text[0:2], 16), int(text[2:4], 16), int(text[4:6], 16)
+
+
+def encode_mask(labels: LabelImage, colours: dict[int, str] | None = None) -> bytes:
+    """An indexed PNG of ``labels``: index k = region k, the palette = the overlay colours."""
+    labels = check_labels(labels)
+    palette = [0, 0, 0]  # unpainted: black
+    for index in range(1, max(int(labels.max()), MAX_REGIONS) + 1):
+        palette.extend(_hex_rgb((colours or {}).get(index) or default_colour(index)))
+    height, width = labels.shape
+    image = Image.frombytes("P", (width, height), labels.tobytes())  # the values are the indices
+    image.putpalette(palette)
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG", optimize=True)
+    return buffer.getvalue()
+
+
+def save_mask(labels: LabelImage, path: str | os.PathLike[str],
+              colours: dict[int, str] | None = None) -> Path:
+    """Write ``labels`` as an indexed PNG (atomically); ``colours`` maps region -> "#rrggbb"."""
+    target = Path(path)
+    try:
+        data = encode_mask(labels, colours)
+    except (OSError, ValueError) as exc:
+        raise ImageError(target, f"could not encode the mask ({exc}).") from exc
+    atomic_write(target, data)
+    return target

@@ -1,0 +1,129 @@
+"""The masked style loss: masked Grams, area normalisation, smooth borders, keep-photo regions."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from nst_desktop.engine.inputs import load_inputs, prepare, targets
+from nst_desktop.engine.losses import Targets, gram_matrix, total_loss
+from nst_desktop.engine.masked import MaskedStyle, masked_gram, masked_style_loss, masked_total_loss
+from nst_desktop.engine.masks import MaskSettings, Region, RegionMask
+from nst_desktop.engine.params import Params
+from nst_desktop.engine.vgg import VGG19
+
+CPU = torch.device("cpu")
+ONE_LAYER = Params(style_layers=("relu1_1",), style_layer_weights=(1.0,), content_layers=("relu1_1",),
+                   content_layer_weights=(1.0,), tv_weight=0.0, device="cpu")
+
+
+def test_masked_gram_matches_a_hand_computation() -> None:
+    # 2 channels at 1x3 positions: f(p) = (1, 2), (3, 0), (0, 1); weights 1, 0.5, 0
+    features = torch.tensor([[[[1.0, 3.0, 0.0]], [[2.0, 0.0, 1.0]]]])
+    mask = torch.tensor([[1.0, 0.5, 0.0]])
+    # sum_p m f f^T = 1*[[1,2],[2,4]] + 0.5*[[9,0],[0,0]] = [[5.5, 2], [2, 4]]; / sum m = 1.5
+    expected = torch.tensor([[5.5, 2.0], [2.0, 4.0]]) / 1.5
+    torch.testing.assert_close(masked_gram(features, mask), expected)
+    full = torch.ones(1, 3)
+    torch.testing.assert_close(masked_gram(features, full), gram_matrix(features)[0])
+    channels_last = features.contiguous(memory_format=torch.channels_last)
+    torch.testing.assert_close(masked_gram(channels_last, mask), expected)
+
+
+def _fake_targets(n_styles: int, channels: int = 3) -> Targets:
+    gen = torch.Generator().manual_seed(1)
+    grams = [torch.rand(channels, channels, generator=gen) for _ in range(n_styles)]
+    return Targets({}, {"relu1_1": [(g, 1.0 / n_styles) for g in grams]})
+
+
+def test_one_region_everywhere_is_the_unmasked_loss() -> None:
+    """Area weighting: a mask that covers everything with the run's blend changes nothing."""
+    feats = {"relu1_1": torch.rand(1, 3, 10, 12, generator=torch.Generator().manual_seed(0))}
+    tg = _fake_targets(2)
+    whole = RegionMask(np.ones((20, 24), np.uint8), MaskSettings((Region(1, (0, 1)),)))
+    masked = masked_style_loss(feats, tg, MaskedStyle(whole, CPU), ONE_LAYER)
+    plain = total_loss(feats, torch.zeros(1, 3, 10, 12), Targets({"relu1_1": feats["relu1_1"]}, tg.style),
+                       ONE_LAYER)["style"]
+    torch.testing.assert_close(masked, plain)
+    # half the picture given the blend: the term is the region's loss times its area
+    half = np.zeros((20, 24), np.uint8)
+    half[:, 12:] = 1
+    region = RegionMask(half, MaskSettings((Region(1, (0, 1)),), feather_px=0.0))
+    gram = masked_gram(feats["relu1_1"], torch.from_numpy((half[::2, ::2] == 1).astype(np.float32)))
+    by_hand = sum(0.5 * 0.5 * ((gram - g).square().sum() / g.square().sum()) for g, _ in tg.style["relu1_1"])
+    region_loss = masked_style_loss(feats, tg, MaskedStyle(region, CPU), ONE_LAYER)
+    torch.testing.assert_close(region_loss, by_hand)
+
+
+def _border_gradient(feather: float) -> np.ndarray:
+    """d style loss / d features along a row crossing a vertical border between two regions
+    that want different styles, on flat features (so only the masks shape the gradient)."""
+    labels = np.ones((32, 64), np.uint8)
+    labels[:, 32:] = 2
+    settings = MaskSettings((Region(1, (0,)), Region(2, (1,))), feather_px=feather)
+    feats = torch.full((1, 3, 32, 64), 0.5).requires_grad_(True)
+    # region 1 wants twice the flat features' Gram, region 2 half: the gradients point opposite ways
+    wanted = Targets({}, {"relu1_1": [(torch.full((3, 3), 0.5), 0.5), (torch.full((3, 3), 0.125), 0.5)]})
+    loss = masked_style_loss({"relu1_1": feats}, wanted, MaskedStyle(RegionMask(labels, settings), CPU),
+                             ONE_LAYER)
+    loss.backward()
+    assert feats.grad is not None
+    return feats.grad[0, :, 16].T.numpy()  # (64 positions, 3 channels)
+
+
+def test_feathered_border_leaves_no_step_in_the_gradient() -> None:
+    hard = _border_gradient(0.0)
+    soft = _border_gradient(4.0)
+
+    def worst_step(row: np.ndarray) -> float:
+        """The largest change of the gradient between neighbours, relative to its size."""
+        return float(np.linalg.norm(np.diff(row, axis=0), axis=1).max() / np.linalg.norm(row, axis=1).max())
+
+    assert worst_step(hard) > 0.5  # the check can fail: a hard mask switches targets at the border
+    assert worst_step(soft) < 0.15
+
+
+def test_set_mask_takes_effect_at_once() -> None:
+    labels = np.ones((8, 8), np.uint8)
+    masked = MaskedStyle(RegionMask(labels, MaskSettings((Region(1, (0,)),))), CPU)
+    assert masked.grid((4, 4))[1][1] == pytest.approx(1.0)
+    labels2 = labels.copy()
+    labels2[:, 4:] = 0
+    masked.set_mask(RegionMask(labels2, MaskSettings((Region(1, (0,)),))))
+    assert masked.grid((4, 4))[1][1] == pytest.approx(0.5)
+    assert masked.keep_photo_mask((4, 4)) is not None
+
+
+@pytest.mark.slow
+def test_keep_photo_region_stays_near_the_photo(photo, painting, caffe) -> None:
+    """A tiny real run: left half kept as the photo, right half Starry Night."""
+    torch.manual_seed(0)
+    params = Params(size=64, device="cpu")
+    hw = photo.shape[:2]
+    raw = load_inputs(photo, [_style(painting)], params, None, CPU)
+    inputs = prepare(raw, params, raw.blend)
+    model = VGG19(caffe)
+    tg = targets(model, inputs, params, hw)
+    labels = np.zeros(hw, np.uint8)
+    labels[:, hw[1] // 2:] = 1
+    masked = MaskedStyle(RegionMask(labels, MaskSettings((Region(1, (0,)),), feather_px=2.0)), CPU)
+    x = inputs.content.clone().requires_grad_(True)
+    opt = torch.optim.Adam([x], lr=0.02)
+    layers = sorted(set(params.content_layers) | set(params.style_layers))
+    for _ in range(40):
+        opt.zero_grad()
+        masked_total_loss(model(x, layers), x, tg, params, masked, inputs.content)["total"].backward()
+        opt.step()
+        with torch.no_grad():
+            x.clamp_(0, 1)
+    change = (x.detach() - inputs.content).abs().mean(dim=1)[0].numpy()
+    kept, styled = change[:, : hw[1] // 2 - 6].mean(), change[:, hw[1] // 2 + 6:].mean()
+    assert styled > 0.04  # the style did paint the right half...
+    assert kept < 0.25 * styled and kept < 0.015  # ...and the left half stayed the photo
+
+
+def _style(image: np.ndarray):  # noqa: ANN202
+    from nst_desktop.engine.events import StyleInput
+
+    return StyleInput(image, 1.0, "starry night")

@@ -1,0 +1,218 @@
+"""Tiled VGG passes (engine.tiles, engine.tiling): the tiled loss and gradient are the untiled ones.
+
+Sizes are small (96x128, tiles of 64 with relu5_1's 80 px halo, so windows overlap a lot) to
+stay fast on a busy 2-core machine; what they prove does not depend on the size.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import pytest
+import torch
+from torch import Tensor
+
+from nst_desktop.engine import tiles as geo
+from nst_desktop.engine import tiling
+from nst_desktop.engine.inputs import RawInputs, prepare, targets
+from nst_desktop.engine.losses import Targets, gram_matrix, total_loss
+from nst_desktop.engine.params import VGG19_LAYERS, Params
+from nst_desktop.engine.vgg import VGG19
+from nst_desktop.engine.weights import WeightSet
+
+HW = (96, 128)
+
+
+@pytest.fixture(scope="module")
+def images() -> tuple[Tensor, Tensor, Tensor, Tensor]:
+    """Photo, two styles of other sizes, and an image part-way between photo and noise."""
+    gen = torch.Generator().manual_seed(0)
+    content = torch.rand(1, 3, *HW, generator=gen)
+    styles = torch.rand(1, 3, 80, 100, generator=gen), torch.rand(1, 3, 64, 64, generator=gen)
+    x = 0.7 * content + 0.3 * torch.rand(1, 3, *HW, generator=gen)
+    return content, styles[0], styles[1], x
+
+
+def _untiled(model: VGG19, x: Tensor, tg: Targets, params: Params) -> tuple[dict[str, float], Tensor]:
+    leaf = x.clone().requires_grad_(True)
+    # The tiled code feeds channels_last windows on the CPU, as stylize feeds the image.
+    feats = model(tiling._layout(leaf), sorted(set(params.content_layers) | set(params.style_layers)))
+    terms = total_loss(feats, leaf, tg, params)
+    terms["total"].backward()
+    assert leaf.grad is not None
+    return {k: float(v.detach()) for k, v in terms.items()}, leaf.grad
+
+
+def _tiled(model: VGG19, x: Tensor, tg: Targets, params: Params, tile: int, seed: int,
+           style_fn: tiling.StyleFn | None = None) -> tuple[dict[str, float], Tensor]:
+    leaf = x.clone().requires_grad_(True)
+    terms = tiling.tiled_loss_and_grad(model, leaf, tg, params, tile, torch.Generator().manual_seed(seed),
+                                       style_fn)
+    assert leaf.grad is not None
+    return terms, leaf.grad
+
+
+def _assert_same(tiled: tuple[dict[str, float], Tensor], untiled: tuple[dict[str, float], Tensor]) -> None:
+    for name, value in untiled[0].items():
+        assert tiled[0][name] == pytest.approx(value, rel=2e-5, abs=1e-7), name
+    error = (tiled[1] - untiled[1]).abs().max() / untiled[1].abs().max()
+    assert float(error) < 1e-5
+
+
+def test_halo_covers_the_receptive_field_and_grows_with_depth() -> None:
+    assert geo.halo_for("relu5_1") == 80  # 2 + 2*2 + 4*4 + 4*8 (+ pool rounding) + 16
+    assert geo.halo_for("relu1_2") == 16  # 2 px, rounded up to the alignment
+    halos = [geo.halo_for(layer) for layer in VGG19_LAYERS]
+    assert halos == sorted(halos) and geo.halo_for("relu4_2") < geo.halo_for("relu5_1")
+
+
+@pytest.mark.parametrize("offset", [(0, 0), (48, 16), (16, 48)])
+def test_cores_partition_the_image_and_every_feature_grid(offset: tuple[int, int]) -> None:
+    hw = (100, 131)  # not multiples of 16: the border cores own the floor()ed last cells
+    plan = geo.plan_tiles(hw, 64, 80, offset)
+    for stride in (1, 2, 4, 8, 16):
+        seen = torch.zeros(hw[0] // stride, hw[1] // stride, dtype=torch.int32)
+        for tile in plan:
+            gy, gx, ry, rx = tile.core_cells(stride, hw)
+            seen[gy, gx] += 1
+            window = (tile.window[1] - tile.window[0]) // stride, (tile.window[3] - tile.window[2]) // stride
+            assert ry.stop <= window[0] and rx.stop <= window[1]
+            assert tile.window[0] % 16 == 0 and tile.window[2] % 16 == 0
+        assert bool((seen == 1).all()), stride
+
+
+@pytest.mark.parametrize("halo, exact", [(80, True), (64, False)])
+def test_tiled_features_are_exact_only_with_the_full_halo(caffe: WeightSet, images, halo: int,
+                                                          exact: bool) -> None:
+    model = VGG19(caffe, "avg")
+    x = images[3]
+    whole = model(tiling._layout(x), ["relu5_1"])["relu5_1"]
+    tiled = tiling.image_features(model, x, ["relu5_1"], geo.plan_tiles(HW, 32, halo, (16, 16)))["relu5_1"]
+    error = float((tiled - whole).abs().max() / whole.abs().max())
+    assert (error < 1e-5) is exact, error
+
+
+@pytest.mark.parametrize("n_styles, mode, seed", [(1, "size_invariant", 0), (2, "size_invariant", 3),
+                                                  (2, "pastiche", 5)])
+def test_tiled_loss_and_gradient_equal_the_untiled_ones(caffe: WeightSet, images, n_styles: int, mode: str,
+                                                        seed: int) -> None:
+    """Content + Gram style (one style, a 3:1 blend) + TV; average pooling keeps the gradient
+    unique (max pooling: see the next test)."""
+    model = VGG19(caffe, "avg")
+    content, s1, s2, x = images
+    params = Params(size=128, loss_normalisation=mode, tv_weight=3.0, content_weight=2.0)
+    raw = RawInputs(content, (s1, s2)[:n_styles], (3.0, 1.0)[:n_styles], None)
+    tg = targets(model, prepare(raw, params, raw.blend), params, HW)
+    _assert_same(_tiled(model, x, tg, params, 64, seed), _untiled(model, x, tg, params))
+
+
+def test_max_pooling_is_exact_when_the_rounding_is_the_same(caffe: WeightSet, images,
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    """With max pooling a rounding difference between layouts can flip a near-tie and send a
+    pixel's gradient to its neighbour (also untiled: channels_last against contiguous), so the
+    exactness of the pooling grid alignment is checked with the same (contiguous) layout."""
+    monkeypatch.setattr(tiling, "_layout", lambda t: t)
+    model = VGG19(caffe, "max")
+    content, s1, _, x = images
+    params = Params(size=128)
+    raw = RawInputs(content, (s1,), (1.0,), None)
+    tg = targets(model, prepare(raw, params, raw.blend), params, HW)
+    _assert_same(_tiled(model, x, tg, params, 64, 1), _untiled(model, x, tg, params))
+
+
+def test_a_generic_style_function_of_mean_and_covariance(caffe: WeightSet, images) -> None:
+    """The Wasserstein loss's inputs: a loss of each layer's mean and covariance, tiled, gets
+    the gradient autograd gives on the whole image, and through a bounded parametrisation."""
+    model = VGG19(caffe, "avg")
+    layers = ("relu1_1", "relu3_1")
+    params = Params(size=128, style_layers=layers, style_layer_weights=(1.0, 1.0), content_weight=0.0,
+                    tv_weight=0.0)
+    gen = torch.Generator().manual_seed(1)
+    want = {layer: (torch.rand(c, generator=gen), torch.rand(c, c, generator=gen))
+            for layer, c in (("relu1_1", 64), ("relu3_1", 256))}
+
+    def moments_loss(stats: Mapping[str, tiling.Stats]) -> Tensor:
+        total = torch.zeros(())
+        for layer, s in stats.items():
+            cov = s.gram - torch.outer(s.mean, s.mean)
+            total = total + (s.mean - want[layer][0]).square().sum() + (cov - want[layer][1]).square().sum()
+        return total
+
+    z = torch.logit(images[3].clamp(0.01, 0.99)).requires_grad_(True)
+    feats = model(tiling._layout(torch.sigmoid(z)), layers)
+    stats = {k: tiling.Stats(gram_matrix(f)[0], f.mean((0, 2, 3)), f[0, 0].numel()) for k, f in feats.items()}
+    moments_loss(stats).backward()
+    assert z.grad is not None
+    reference, z.grad = z.grad, None
+    tg = Targets(content={}, style={})
+    terms = tiling.tiled_loss_and_grad(model, torch.sigmoid(z), tg, params, 64,
+                                       torch.Generator().manual_seed(2), moments_loss)
+    assert terms["style"] == pytest.approx(float(moments_loss(stats).detach()), rel=2e-5)
+    assert float((z.grad - reference).abs().max() / reference.abs().max()) < 1e-5
+
+
+def test_tiled_targets_equal_the_untiled_targets(caffe: WeightSet, images) -> None:
+    model = VGG19(caffe, "avg")
+    content, s1, s2, _ = images
+    params = Params(size=128, style_scale=1.5)
+    raw = RawInputs(content, (s1, s2), (1.0, 1.0), None)
+    inputs = prepare(raw, params, raw.blend)
+    whole, tiled = targets(model, inputs, params, HW), tiling.tiled_targets(model, inputs, params, HW, 64)
+    for layer, feats in whole.content.items():
+        assert torch.allclose(tiled.content[layer], feats, rtol=1e-5, atol=1e-5 * float(feats.abs().max()))
+    for layer, pairs in whole.style.items():
+        for (gram, blend), (tiled_gram, tiled_blend) in zip(pairs, tiled.style[layer], strict=True):
+            assert tiled_blend == blend
+            assert torch.allclose(tiled_gram, gram, rtol=1e-4, atol=1e-5 * float(gram.abs().max()))
+
+
+def test_peak_feature_size_follows_the_tile_not_the_image(caffe: WeightSet) -> None:
+    model = VGG19(caffe, "avg")
+    hw = (48, 640)
+    largest = [0]
+
+    def watch(_module: torch.nn.Module, _inputs: object, output: Tensor) -> None:
+        largest[0] = max(largest[0], output.numel())
+
+    hooks = [conv.register_forward_hook(watch) for conv in model.convs.values()]
+    params = Params(size=640, style_layers=("relu1_1", "relu2_1"), style_layer_weights=(1.0, 1.0),
+                    content_layers=("relu2_2",))
+    x = torch.rand(1, 3, *hw)
+    tg = Targets(content={"relu2_2": torch.rand(1, 128, 24, 320)},
+                        style={"relu1_1": [(torch.eye(64), 1.0)], "relu2_1": [(torch.eye(128), 1.0)]})
+    tiling.tiled_loss_and_grad(model, x.requires_grad_(True), tg, params, 64, torch.Generator())
+    for hook in hooks:
+        hook.remove()
+    halo = geo.halo_for("relu2_2")
+    assert largest[0] <= 64 * hw[0] * (64 + 2 * halo)  # relu1's 64 channels over one window
+    assert largest[0] < 64 * hw[0] * hw[1] / 4
+
+
+def test_offsets_are_seeded_aligned_and_move_between_steps() -> None:
+    def draws(seed: int) -> list[tuple[int, int]]:
+        gen = torch.Generator().manual_seed(seed)
+        return [tiling.random_offset(256, gen) for _ in range(8)]
+
+    assert draws(7) == draws(7)
+    assert len(set(draws(7))) > 1
+    assert all(o % 16 == 0 and 0 <= o < 256 for pair in draws(7) for o in pair)
+
+
+def test_tiles_are_chosen_from_the_memory_budget() -> None:
+    per_px = geo.pass_bytes((1, 1), "relu5_1")
+    assert geo.choose_tile((512, 512), "relu5_1", 512 * 512 * per_px) == 0  # fits: no tiling
+    tile = geo.choose_tile((4096, 2731), "relu5_1", 2e9)
+    assert tile % 16 == 0 and geo.MIN_TILE <= tile < 4096
+    assert geo.pass_bytes((tile + 160, tile + 160), "relu5_1") <= 2e9
+    assert geo.pass_bytes((tile + 176, tile + 176), "relu5_1") > 2e9  # the largest that fits
+    # halos cost less with bigger tiles; pass 1 adds a forward to forward + backward
+    assert 1.5 < geo.tiled_step_cost_factor((4096, 2731), 512, 80) < geo.tiled_step_cost_factor(
+        (4096, 2731), 256, 80)
+
+
+def test_auto_max_size_grows_with_memory_and_shrinks_with_lbfgs_history() -> None:
+    small = geo.max_long_side(1.5, 30, "lbfgs", free_bytes=8 * 2**30)
+    assert geo.max_long_side(1.5, 30, "lbfgs", free_bytes=32 * 2**30) > small
+    assert geo.max_long_side(1.5, 5, "lbfgs", free_bytes=8 * 2**30) > small
+    assert geo.max_long_side(1.5, 30, "adam", free_bytes=8 * 2**30) > small
+    assert small % 16 == 0 and geo.free_memory_bytes() > 0
