@@ -84,11 +84,17 @@ def match_histogram(style: Tensor, content: Tensor) -> Tensor:
 
     x' = C_c^(1/2) C_s^(-1/2) (x - mu_s) + mu_c: whitening then colouring, so cov(x') = C_c.
     Not clamped: the caller clamps to 0..1 (clamping here would bias the statistics).
+
+    The statistics and the 3x3 square roots are computed on the CPU in float64 whatever the
+    run's device: MPS has neither float64 nor ``eigh``, and this runs once per run (and per
+    live colour edit) on a few hundred thousand pixels, so the copy costs milliseconds.
     """
-    mu_s, cov_s = _mean_cov(style)
-    mu_c, cov_c = _mean_cov(content)
+    device, dtype = style.device, style.dtype
+    style_cpu, content_cpu = style.detach().cpu(), content.detach().cpu()
+    mu_s, cov_s = _mean_cov(style_cpu)
+    mu_c, cov_c = _mean_cov(content_cpu)
     transform = _sym_sqrt(cov_c) @ _sym_sqrt(cov_s, inverse=True)
-    pixels = style.reshape(3, -1).double()
+    pixels = style_cpu.reshape(3, -1).double()
     out = transform @ (pixels - mu_s) + mu_c
-    result: Tensor = out.reshape(style.shape).to(style.dtype)
+    result: Tensor = out.reshape(style.shape).to(device=device, dtype=dtype)
     return result

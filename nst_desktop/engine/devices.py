@@ -13,7 +13,10 @@ import (seconds).
 
 from __future__ import annotations
 
+import functools
 import logging
+import subprocess
+import sys
 from typing import TYPE_CHECKING
 
 from nst_desktop.engine.errors import DeviceError, ParamsError
@@ -67,13 +70,32 @@ def pick_device(name: DeviceName | str) -> torch.device:
     raise DeviceError(f"Unknown device {name!r}.", hint="Choose auto, cpu, cuda or mps.")
 
 
+@functools.cache
 def cpu_has_bf16() -> bool:
-    """Whether the CPU runs bfloat16 matrix maths natively (AVX512-BF16 or AMX)."""
-    try:
-        flags = open("/proc/cpuinfo", encoding="ascii", errors="replace").read()  # noqa: SIM115
-    except OSError:
+    """Whether the CPU runs bfloat16 matrix maths natively (AVX512-BF16, AMX, or Arm BF16).
+
+    torch's own CPU feature check (cpuinfo, so it works on Linux, Windows and macOS alike)
+    answers for x86; Arm Macs (M2 and later have BF16) are asked through sysctl. Emulated
+    bfloat16 is slower than float32, so anything uncertain answers False. Cached.
+    """
+    import torch
+
+    x86_checks = ("_is_avx512_bf16_supported", "_is_amx_tile_supported")
+    cpu = getattr(torch, "cpu", None)
+    if any(bool(getattr(cpu, name, lambda: False)()) for name in x86_checks):
+        return True
+    return _arm_mac_has_bf16()
+
+
+def _arm_mac_has_bf16() -> bool:
+    if sys.platform != "darwin":
         return False
-    return " avx512_bf16" in flags or " amx_bf16" in flags
+    try:
+        out = subprocess.run(["sysctl", "-n", "hw.optional.arm.FEAT_BF16"], capture_output=True,
+                             text=True, timeout=2, check=False).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return False
+    return out == "1"
 
 
 def check_precision(precision: PrecisionMode | str, device_type: str) -> None:
@@ -112,5 +134,22 @@ def autocast_dtype(precision: PrecisionMode | str, device: torch.device) -> torc
 
 
 def use_channels_last(device: torch.device) -> bool:
-    """channels_last memory format: faster convolutions on CUDA tensor cores and oneDNN."""
+    """channels_last memory format: faster convolutions on CUDA tensor cores and oneDNN.
+
+    Never on MPS: its channels_last convolution backward is reported many times slower
+    than the default layout (PyTorch issues on MPS performance), and the image gradient is
+    exactly that backward.
+    """
     return device.type in ("cuda", "cpu")
+
+
+def release_cached_memory(device: torch.device) -> None:
+    """Give the allocator's cached blocks back between scales on MPS.
+
+    Every scale has new tensor shapes; MPS's caching allocator is reported to keep the
+    blocks of the old shapes, so memory grows scale after scale unless emptied.
+    """
+    import torch
+
+    if device.type == "mps" and hasattr(torch, "mps"):
+        torch.mps.empty_cache()

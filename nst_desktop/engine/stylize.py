@@ -19,9 +19,9 @@ from collections.abc import Iterator, Sequence
 import torch
 from torch import Tensor
 
-from nst_desktop.engine import colour
+from nst_desktop.engine import bounds, colour
 from nst_desktop.engine.cost import Estimate, estimate
-from nst_desktop.engine.devices import autocast_dtype, pick_device, use_channels_last
+from nst_desktop.engine.devices import autocast_dtype, pick_device, release_cached_memory, use_channels_last
 from nst_desktop.engine.errors import DivergedError, OutOfMemoryError
 from nst_desktop.engine.events import (
     ImageArray,
@@ -43,7 +43,7 @@ from nst_desktop.engine.inputs import (
     to_tensor,
 )
 from nst_desktop.engine.live import BLEND, RETARGETING, Changes, Edit, check_changes
-from nst_desktop.engine.losses import Targets, total_loss
+from nst_desktop.engine.losses import Targets, style_targets, total_loss
 from nst_desktop.engine.params import Params
 from nst_desktop.engine.runstate import Recolour, RunState, to_array, to_preview
 from nst_desktop.engine.schedule import first_scale_after, scale_sizes, steps_per_scale
@@ -120,6 +120,7 @@ class _Painter:
         self.timeline = sorted(timeline, key=lambda e: e.step)
         self.applied: list[Edit] = []
         self.targets: Targets | None = None
+        self.average: Tensor | None = None  # Adam's iterate average (shown and returned)
         self.hw = (0, 0)
         self.state.display = _display(params, self.inputs)
 
@@ -128,28 +129,44 @@ class _Painter:
         self.hw = hw
         self.targets = targets(self.model, self.inputs, self.params, hw)
         opt = _optimizer(self.params, x)
+        self._restart_average(x)
         for _ in range(self.state.scale_steps):
             if self.state.checkpoint():
                 return True
             if self._apply_due_edits(x):
                 opt = _optimizer(self.params, x)  # old curvature pairs describe another objective
+                self._restart_average(x)
+            before = x.detach().clone()
             last_total = opt.step(functools.partial(self._closure, opt, x))
-            if self.params.optimizer == "adam":
+            with torch.no_grad():
+                x.clamp_(0.0, 1.0)  # the image optimised is the image saved (issue 9.0)
+            if self.average is not None:
                 with torch.no_grad():
-                    x.clamp_(0.0, 1.0)  # Adam steps are small; clamping keeps pixels valid
+                    self.average.lerp_(x.detach(), 1.0 - ADAM_AVERAGE_DECAY)
             elif _lbfgs_went_astray(last_total, self.state.best_loss, x):
-                # Without a line search, L-BFGS can overshoot early in a scale (its curvature
-                # estimate comes from one tiny first step): the loss explodes and the image lands
-                # where whole ReLU layers are dead, the gradient is exactly zero and L-BFGS then
-                # does nothing for the rest of the scale. Go back to the best image and start a
-                # fresh history rather than waste the scale.
-                log.info("L-BFGS went astray at step %d (loss %.3g, best %.3g): restarting from the best "
-                         "image", self.state.step + 1, float(last_total or math.nan), self.state.best_loss)
-                with torch.no_grad():
-                    x.copy_(self.state.best_image())
-                opt = _optimizer(self.params, x)
+                opt = self._lbfgs_restart(x, last_total)
+            else:
+                # L-BFGS's next curvature pair must describe the step the clamp let it take.
+                bounds.record_projected_step(opt, x, before)
             self.state.step_done()
         return False
+
+    def _restart_average(self, x: Tensor) -> None:
+        self.average = x.detach().clone() if self.params.optimizer == "adam" else None
+
+    def _lbfgs_restart(self, x: Tensor, last_total: object) -> torch.optim.Optimizer:
+        """Back to the best image with a fresh history.
+
+        Without a line search, L-BFGS can overshoot early in a scale (its curvature estimate
+        comes from one tiny first step): the loss explodes and the image lands where whole
+        ReLU layers are dead, the gradient is exactly zero and L-BFGS then does nothing for
+        the rest of the scale. Going back to the best image does not waste the scale.
+        """
+        log.info("L-BFGS went astray at step %d (loss %s, best %.3g): restarting from the best "
+                 "image", self.state.step + 1, last_total, self.state.best_loss)
+        with torch.no_grad():
+            x.copy_(self.state.best_image())
+        return _optimizer(self.params, x)
 
     def _closure(self, opt: torch.optim.Optimizer, x: Tensor) -> float:
         assert self.targets is not None
@@ -162,8 +179,13 @@ class _Painter:
             raise DivergedRunError("The optimisation diverged (the loss became NaN or infinite).",
                                    self.state.result(stopped=True))
         _backward(total, x, self.model.compute_dtype)
+        if self.params.optimizer == "lbfgs":
+            bounds.project_gradient(x)
         values = torch.stack([v.detach() for v in terms.values()]).tolist()  # one device sync
-        self.state.evaluated(x, dict(zip(terms, values, strict=True)))
+        # Adam: the average is what is shown and kept; it is the raw iterate's loss that picks
+        # the best step of the scale (one VGG pass a step, not two).
+        shown = self.average if self.average is not None else x
+        self.state.evaluated(shown, dict(zip(terms, values, strict=True)))
         return float(values[-1])  # LBFGS only needs the value
 
     def _due_changes(self) -> dict[str, object]:
@@ -202,13 +224,20 @@ class _Painter:
                 x.copy_(convert_colour_space(x.detach(), old, self.params, self.inputs.chroma))
             self.state.display = _display(self.params, self.inputs)
         if set(changes) <= {BLEND} and self.targets is not None:
-            # Only the weights moved: re-weight the Grams already computed (no VGG pass).
+            # Only the weights moved: re-blend the statistics already computed (no VGG pass).
             weights = [w for _, w in self.inputs.styles]
-            self.targets = Targets(self.targets.content, {
-                layer: [(g, w) for (g, _), w in zip(pairs, weights, strict=True)]
-                for layer, pairs in self.targets.style.items()})
+            sources = self.targets.sources
+            self.targets = Targets(self.targets.content,
+                                   style_targets(sources, weights, self.params.loss_normalisation), sources)
         else:
             self.targets = targets(self.model, self.inputs, self.params, self.hw)
+
+#: Adam's iterate average: ``average += (1 - decay) * (x - average)`` after every step. Adam at
+#: a fixed learning rate keeps jittering around the optimum (a fine grain in flat areas); the
+#: average of the last ~1 / (1 - decay) iterates sits closer to it. 0.9 rather than 0.99
+#: (crowsonkb's choice for long runs) because a coarse scale has only 50 steps here and the
+#: average must not lag behind the picture, nor a live edit.
+ADAM_AVERAGE_DECAY = 0.9
 
 #: A loss this many times the best of the scale means the last L-BFGS step overshot.
 LBFGS_BLOWUP_FACTOR = 10.0
@@ -307,6 +336,7 @@ def stylize(
                 stopped = True
                 break
             x = state.best_image()
+            release_cached_memory(device)  # MPS keeps the old scale's blocks otherwise
         start_size = 0 if start_from is None else max(start_from.shape[:2])
         return state.result(stopped=stopped, edits=tuple(painter.applied), start_size=start_size)
 
