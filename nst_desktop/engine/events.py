@@ -25,6 +25,18 @@ PreviewArray = npt.NDArray[np.uint8]
 """RGB image, uint8, shape (H, W, 3): cheap to hand to a GUI."""
 
 
+def to_uint8(image: ImageArray | PreviewArray) -> PreviewArray:
+    """``float 0..1`` to ``uint8 0..255`` (rounded, clipped, NaN as 0); uint8 passes through.
+
+    The one conversion of the app: previews, the canvas, time-lapses and saved files all go
+    through it, so a picture looks the same wherever it is shown or written.
+    """
+    if image.dtype == np.uint8:
+        return np.asarray(image, dtype=np.uint8)
+    scaled = np.rint(np.clip(np.nan_to_num(image, nan=0.0), 0.0, 1.0) * 255.0)
+    return np.asarray(scaled, dtype=np.uint8)
+
+
 @dataclass(frozen=True)
 class StyleInput:
     """One style image and its blend weight (weights are normalised to sum to 1)."""

@@ -13,11 +13,11 @@ from torch import Tensor
 from nst_desktop.engine.cost import countdown_costs
 from nst_desktop.engine.events import (
     ImageArray,
-    PreviewArray,
     ProgressCallback,
     ProgressEvent,
     RunControl,
     RunResult,
+    to_uint8,
 )
 from nst_desktop.engine.live import Edit
 from nst_desktop.engine.params import Params
@@ -32,9 +32,7 @@ def to_array(image: Tensor) -> ImageArray:
     return np.ascontiguousarray(array, dtype=np.float32)
 
 
-def to_preview(image: ImageArray) -> PreviewArray:
-    """float 0..1 -> uint8, rounded."""
-    return (np.clip(image, 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8)
+to_preview = to_uint8  # the one float-to-uint8 conversion (engine.events)
 
 
 class RunState:

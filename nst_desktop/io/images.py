@@ -24,7 +24,7 @@ from PIL import Image, ImageCms, PngImagePlugin
 
 from nst_desktop import __version__
 from nst_desktop.engine.errors import ImageError
-from nst_desktop.engine.events import ImageArray, PreviewArray
+from nst_desktop.engine.events import ImageArray, PreviewArray, to_uint8
 from nst_desktop.io.atomic import atomic_write
 from nst_desktop.io.decoding import check_size, decoding, draft, need_heif, reduced
 from nst_desktop.io.sixteen_bit import decode_rgb16, encode_tiff16
@@ -194,15 +194,6 @@ def _to_srgb(im: Image.Image, mode: str) -> Image.Image:
 # --- conversions -----------------------------------------------------------------------------
 
 
-def to_uint8(image: ImageArray | PreviewArray) -> PreviewArray:
-    """``float 0..1`` to ``uint8 0..255`` (rounded, clipped, NaN as 0); uint8 passes through."""
-    if image.dtype == np.uint8:
-        return np.asarray(image, dtype=np.uint8)
-    scaled = np.rint(np.clip(np.nan_to_num(image, nan=0.0), 0.0, 1.0) * 255.0)
-    return np.asarray(scaled, dtype=np.uint8)
-
-
-to_preview_uint8 = to_uint8
 
 
 def to_uint16(image: ImageArray) -> np.ndarray[Any, np.dtype[np.uint16]]:

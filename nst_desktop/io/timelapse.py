@@ -17,9 +17,8 @@ import numpy.typing as npt
 from PIL import Image, ImageSequence
 
 from nst_desktop.engine.errors import ImageError
-from nst_desktop.engine.events import PreviewArray
+from nst_desktop.engine.events import PreviewArray, to_uint8
 from nst_desktop.io.atomic import atomic_write
-from nst_desktop.io.images import to_uint8
 
 FORMATS: dict[str, str] = {".webp": "WEBP", ".gif": "GIF"}
 """Extensions :func:`write_timelapse` understands, with Pillow's format name."""

@@ -63,7 +63,8 @@ def test_size_invariant_tv_is_about_equal_for_the_same_picture_at_two_sizes() ->
 
 
 def test_size_invariant_terms_stay_about_equal_across_sizes(caffe, photo, painting) -> None:
-    from nst_desktop.engine.inputs import resize, style_hw as _style_hw
+    from nst_desktop.engine.inputs import resize
+    from nst_desktop.engine.inputs import style_hw as _style_hw
     from nst_desktop.engine.vgg import VGG19
 
     model = VGG19(caffe)

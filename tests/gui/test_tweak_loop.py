@@ -113,7 +113,8 @@ def test_live_changes_split_what_can_change_now() -> None:
     assert waiting == ["Output size"]
 
 
-def test_a_chosen_variation_sets_the_look_and_can_be_promoted(qtbot: QtBot, make_window: WindowFactory) -> None:
+def test_a_chosen_variation_sets_the_look_and_can_be_promoted(qtbot: QtBot,
+                                                              make_window: WindowFactory) -> None:
     fake = FakeStylize()
     window = make_window(stylize_fn=fake)
     window.params_panel.update_fields(size=512, style_weight=1.0)

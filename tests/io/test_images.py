@@ -15,6 +15,7 @@ import pytest
 from PIL import Image, ImageCms, ImageFile, ImageOps, TiffImagePlugin
 
 from nst_desktop.engine.errors import ImageError
+from nst_desktop.engine.events import to_uint8
 from nst_desktop.io import images
 from nst_desktop.io.images import load_image, read_metadata, save_image
 
@@ -424,7 +425,7 @@ def test_read_metadata_of_plain_image_and_missing(tmp_path: Path) -> None:
 
 
 def test_to_uint8() -> None:
-    out = images.to_uint8(np.array([[[0.0, 0.5, 1.2]], [[-1.0, np.nan, 1 / 255]]], dtype=np.float32))
+    out = to_uint8(np.array([[[0.0, 0.5, 1.2]], [[-1.0, np.nan, 1 / 255]]], dtype=np.float32))
     assert out.dtype == np.uint8
     assert out.tolist() == [[[0, 128, 255]], [[0, 0, 1]]]
 
@@ -433,7 +434,7 @@ def test_thumbnail_keeps_dtype_and_aspect() -> None:
     small = images.thumbnail(_rng_image(40, 80), 20)
     assert small.shape == (10, 20, 3) and small.dtype == np.float32
     assert small.min() >= 0.0 and small.max() <= 1.0
-    as_bytes = images.thumbnail(images.to_uint8(_rng_image(40, 80)), 20)
+    as_bytes = images.thumbnail(to_uint8(_rng_image(40, 80)), 20)
     assert as_bytes.shape == (10, 20, 3) and as_bytes.dtype == np.uint8
     assert images.thumbnail(_rng_image(8, 8), 20).shape == (8, 8, 3)  # never scaled up
 
