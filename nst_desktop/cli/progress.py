@@ -2,21 +2,12 @@
 
 from __future__ import annotations
 
-import math
 import shutil
 import time
 import typing
 
 from nst_desktop.engine.events import ProgressEvent
-
-
-def format_duration(seconds: float) -> str:
-    """``65`` -> ``1:05``, ``3700`` -> ``1:01:40``; ``--:--`` while unknown (NaN or infinite)."""
-    if not math.isfinite(seconds):
-        return "--:--"
-    minutes, secs = divmod(int(seconds + 0.5), 60)
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+from nst_desktop.formatting import format_duration
 
 
 class ProgressBar:

@@ -14,6 +14,7 @@ from PySide6.QtGui import QCloseEvent, QGuiApplication
 from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QMessageBox, QScrollArea, QVBoxLayout, QWidget
 
 from nst_desktop.engine.events import ProgressEvent
+from nst_desktop.formatting import format_duration
 from nst_desktop.gui import background, screen_fit
 from nst_desktop.gui.actions import Actions
 from nst_desktop.gui.after_touches import AfterTouches
@@ -23,7 +24,7 @@ from nst_desktop.gui.estimator import Estimator
 from nst_desktop.gui.inputs_panel import FileDialog, InputsPanel
 from nst_desktop.gui.params_panel import ParamsPanel
 from nst_desktop.gui.qimage import array_to_qimage
-from nst_desktop.gui.run_panel import RunPanel, format_duration, format_estimate
+from nst_desktop.gui.run_panel import RunPanel, format_estimate
 from nst_desktop.gui.run_session import RunSession
 from nst_desktop.gui.settings import Settings
 from nst_desktop.gui.touches_panel import TouchesPanel

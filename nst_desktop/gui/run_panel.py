@@ -18,20 +18,9 @@ from PySide6.QtWidgets import (
 )
 
 from nst_desktop.engine.events import ProgressEvent
+from nst_desktop.formatting import format_duration
 from nst_desktop.gui.describe import changes_text
 from nst_desktop.gui.loss_plot import LossPlot
-
-
-def format_duration(seconds: float) -> str:
-    """'45 s', '3 min 05 s', '1 h 02 min'; '…' when unknown."""
-    if not math.isfinite(seconds) or seconds < 0:
-        return "…"
-    seconds = round(seconds)
-    if seconds < 60:
-        return f"{seconds} s"
-    if seconds < 3600:
-        return f"{seconds // 60} min {seconds % 60:02d} s"
-    return f"{seconds // 3600} h {seconds % 3600 // 60:02d} min"
 
 
 def format_estimate(seconds: float) -> str:
@@ -165,7 +154,6 @@ class RunPanel(QWidget):
         self.pause_button.blockSignals(False)
 
     def run_started(self) -> None:
-        self.clear_notice()  # painting with the settings on show accepts them
         self.estimate_label.hide()  # the live time left replaces the estimate during a run
         self.plot.clear()
         self.progress.setValue(0)
@@ -221,17 +209,21 @@ class RunPanel(QWidget):
                                     f"{format_bytes(peak_bytes)} of memory{quick}")
 
     def show_notice(self, text: str, link_text: str = "Keep my settings") -> None:
-        """Say, in view, that the app changed a setting by itself, with a link to undo it."""
-        self.notice_label.setText(f"{html.escape(text)} <a href=\"keep\">{html.escape(link_text)}</a>")
+        """Say, in view, that the app changed a setting by itself, with a link to undo it and one
+        to dismiss it. It stays until one is clicked: hiding it by itself when a run starts would
+        make the picture above jump."""
+        self.notice_label.setText(f"{html.escape(text)} <a href=\"keep\">{html.escape(link_text)}</a>"
+                                  " · <a href=\"ok\">OK</a>")
         self.notice_label.show()
 
     def clear_notice(self) -> None:
         self.notice_label.hide()
         self.notice_label.setText("")
 
-    def _on_notice_link(self, _link: str) -> None:
+    def _on_notice_link(self, link: str) -> None:
         self.clear_notice()
-        self.keepSettingsRequested.emit()
+        if link == "keep":
+            self.keepSettingsRequested.emit()
 
     def set_estimate_text(self, text: str) -> None:
         self.estimate_label.setText(text)

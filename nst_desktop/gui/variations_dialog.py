@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
 from nst_desktop.engine.events import ImageArray, PreviewArray, ProgressEvent, RunResult, StyleInput
 from nst_desktop.engine.presets import VARIATION_SIZE
 from nst_desktop.engine.variations import Variation
+from nst_desktop.formatting import format_duration
 from nst_desktop.gui.qimage import array_to_qimage
 from nst_desktop.gui.worker import RunRequest, RunThread, StylizeFn
 
@@ -47,13 +48,6 @@ class ChosenVariation:
     result: RunResult
 
 
-def clock(seconds: float) -> str:
-    """``m:ss`` (``h:mm:ss`` past an hour): how long the sweep has taken so far."""
-    minutes, secs = divmod(int(seconds), 60)
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
-
-
 def progress_text(states: Sequence[str], elapsed_s: float, running: bool) -> str:
     """One line under the grid, e.g. "2 of 4 done, 0:37 so far"."""
     done, failed = states.count(DONE), states.count(FAILED)
@@ -61,10 +55,10 @@ def progress_text(states: Sequence[str], elapsed_s: float, running: bool) -> str
     if failed:
         text += f", {failed} failed"
     if running:
-        return f"{text}, {clock(elapsed_s)} so far"
+        return f"{text}, {format_duration(elapsed_s)} so far"
     if states and not any(s in (WAITING, STOPPED, NOT_RUN) for s in states):
-        return f"{text} in {clock(elapsed_s)}"
-    return f"Stopped: {text}, after {clock(elapsed_s)}" if elapsed_s else text
+        return f"{text} in {format_duration(elapsed_s)}"
+    return f"Stopped: {text}, after {format_duration(elapsed_s)}" if elapsed_s else text
 
 
 class VariationCell(QFrame):

@@ -26,15 +26,15 @@ def test_progress_bar_without_terminal_writes_a_line_per_tenth(tmp_path: Path) -
         bar.close()
     lines = log.read_text().splitlines()
     assert 10 <= len(lines) <= 12
-    assert lines[0].startswith("scale 1/2 64x48 [") and "ETA --:--" in lines[0]
-    assert "100/100" in lines[-1] and "ETA 1:05" in lines[-1] and "loss 3" in lines[-1]
+    assert lines[0].startswith("scale 1/2 64x48 [") and "ETA …" in lines[0]
+    assert "100/100" in lines[-1] and "ETA 1 min 05 s" in lines[-1] and "loss 3" in lines[-1]
 
 
 def test_format_duration() -> None:
-    assert format_duration(math.inf) == "--:--" and format_duration(math.nan) == "--:--"
-    assert format_duration(0.4) == "0:00"
-    assert format_duration(65) == "1:05"
-    assert format_duration(3700) == "1:01:40"
+    assert format_duration(math.inf) == "…" and format_duration(math.nan) == "…"
+    assert format_duration(0.4) == "0 s"
+    assert format_duration(65) == "1 min 05 s"
+    assert format_duration(3700) == "1 h 01 min"
 
 
 class _Terminal(io.StringIO):

@@ -7,8 +7,9 @@ import math
 from pytestqt.qtbot import QtBot
 
 from nst_desktop.engine.events import ProgressEvent
+from nst_desktop.formatting import format_duration
 from nst_desktop.gui.loss_plot import LossPlot
-from nst_desktop.gui.run_panel import RunPanel, format_bytes, format_duration, format_estimate
+from nst_desktop.gui.run_panel import RunPanel, format_bytes, format_estimate
 
 
 def test_format_duration() -> None:
@@ -98,5 +99,8 @@ def test_a_setting_changed_by_the_app_is_said_in_view_with_a_way_back(qtbot: QtB
         panel.notice_label.linkActivated.emit("keep")
     assert not panel.notice_label.isVisible()
     panel.show_notice("Again.")
-    panel.run_started()  # painting with the settings on show accepts them
+    panel.run_started()  # stays: hiding it by itself would make the picture above jump
+    assert panel.notice_label.isVisible()
+    with qtbot.assertNotEmitted(panel.keepSettingsRequested):
+        panel.notice_label.linkActivated.emit("ok")  # dismissed, settings kept as the app set them
     assert not panel.notice_label.isVisible()

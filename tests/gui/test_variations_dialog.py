@@ -150,10 +150,10 @@ def test_blend_must_match_the_styles(qtbot: QtBot) -> None:
 
 
 def test_progress_text() -> None:
-    assert progress_text([DONE, DONE, PAINTING, "waiting"], 37.2, True) == "2 of 4 done, 0:37 so far"
-    assert progress_text([DONE, FAILED], 75, False) == "1 of 2 done, 1 failed in 1:15"
-    assert progress_text([DONE, STOPPED, NOT_RUN], 3, False) == "Stopped: 1 of 3 done, after 0:03"
-    assert progress_text([DONE] * 2, 3725, False) == "2 of 2 done in 1:02:05"
+    assert progress_text([DONE, DONE, PAINTING, "waiting"], 37.2, True) == "2 of 4 done, 37 s so far"
+    assert progress_text([DONE, FAILED], 75, False) == "1 of 2 done, 1 failed in 1 min 15 s"
+    assert progress_text([DONE, STOPPED, NOT_RUN], 3, False) == "Stopped: 1 of 3 done, after 3 s"
+    assert progress_text([DONE] * 2, 3725, False) == "2 of 2 done in 1 h 02 min"
 
 
 def test_finished_pictures_survive_a_slow_gui(qtbot: QtBot) -> None:
