@@ -28,7 +28,6 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-import numpy as np
 import torch
 from torch import Tensor
 
@@ -54,7 +53,8 @@ def _score(model: VGG19, x: Tensor, tg: Targets, params: Params) -> float:
     """The engine's loss of ``x`` as saved: clamped and rounded to 8 bits."""
     saved = (x.detach().clamp(0, 1) * 255.0 + 0.5).floor() / 255.0
     with torch.no_grad():
-        feats = model(layout(saved, saved.device), sorted(set(params.content_layers) | set(params.style_layers)))
+        layers = sorted(set(params.content_layers) | set(params.style_layers))
+        feats = model(layout(saved, saved.device), layers)
         return float(total_loss(feats, saved, tg, params)["total"])
 
 
@@ -109,14 +109,17 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--size", type=int, default=192)
     ap.add_argument("--steps", type=int, default=300)
-    ap.add_argument("--pairs", nargs="+", default=["tubingen:starry_night", "golden_gate:the_scream"])
+    ap.add_argument("--pairs", nargs="+", default=["tubingen:starry_night"])
     ap.add_argument("--ways", nargs="+", default=list(WAYS))
+    ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--quick", action="store_true")
     args = ap.parse_args()
     if args.quick:
         args.size, args.steps, args.pairs = 64, 10, args.pairs[:1]
     torch.manual_seed(0)
-    params = PRESETS["pastiche"].with_changes(size=args.size, min_size=args.size, steps=args.steps, device="cpu")
+    torch.set_num_threads(args.threads)
+    params = PRESETS["pastiche"].with_changes(size=args.size, min_size=args.size, steps=args.steps,
+                                              device="cpu")
     model = _get_model(load_caffe_weights(), params.pooling, torch.device("cpu"), None)
     results = []
     for pair in args.pairs:
@@ -136,8 +139,8 @@ def main() -> None:
                   f"gap {100 * r['gap']:+.1f}% {r['s']:.0f}s out {r['max_out_of_range']:.2f}", flush=True)
     OUT.mkdir(parents=True, exist_ok=True)
     path = OUT / f"lbfgs_bounds_{args.size}.json"
-    path.write_text(json.dumps({"machine": machine(), "date": today(), "args": vars(args), "results": results},
-                               indent=1))
+    record = {"machine": machine(), "date": today(), "args": vars(args), "results": results}
+    path.write_text(json.dumps(record, indent=1))
     print("wrote", path)
 
 

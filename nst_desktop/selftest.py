@@ -89,12 +89,14 @@ def _check_render(state: dict[str, Any]) -> str:
 
     from nst_desktop.engine.events import StyleInput
     from nst_desktop.engine.params import DEFAULTS
-    from nst_desktop.engine.stylize import stylize
+    from nst_desktop.service.render import Job, render
 
     # One scale (min_size == size) keeps it short while still running the optimiser.
     params = DEFAULTS.with_changes(size=TEST_SIZE, min_size=TEST_SIZE, steps=TEST_STEPS, seed=1)
-    result = stylize(state["content"], [StyleInput(state["style"], 1.0, "style")], params,
-                     weights=state["weights"])
+    job = Job(state["content"], (StyleInput(state["style"], 1.0, "style"),), params,
+              content_path=state["content_path"], style_paths=(state["style_path"],))
+    rendered = render(job)  # the same path as the window and the command line
+    result = rendered.result
     image = result.image
     if image.ndim != 3 or image.shape[2] != 3 or max(image.shape[:2]) != TEST_SIZE:
         raise SelfTestError(f"the result has shape {image.shape}, expected a {TEST_SIZE} px RGB image")
@@ -102,7 +104,7 @@ def _check_render(state: dict[str, Any]) -> str:
         raise SelfTestError("the result contains values outside 0..1 or NaN")
     if float(np.abs(image - image.mean()).max()) < 1e-3:
         raise SelfTestError("the result is a flat image")
-    state["result"] = result
+    state["result"], state["job"], state["rendered"] = result, job, rendered
     return f"{image.shape[1]}x{image.shape[0]}, {result.steps_done} steps on {result.device}, " \
            f"loss {result.losses.get('total', float('nan')):.4g}"
 
@@ -110,13 +112,13 @@ def _check_render(state: dict[str, Any]) -> str:
 def _check_save_and_read_back(state: dict[str, Any]) -> str:
     import numpy as np
 
-    from nst_desktop.io.images import load_image, read_metadata, save_image
-    from nst_desktop.io.metadata import params_from_metadata, run_metadata
+    from nst_desktop.io.images import load_image, read_metadata
+    from nst_desktop.io.metadata import params_from_metadata
+    from nst_desktop.service.render import save
 
     result = state["result"]
     out: Path = state["out_dir"] / "self-test.png"
-    meta = run_metadata(result, state["content_path"], [state["style_path"]], [1.0])
-    save_image(result.image, out, meta)
+    save(state["rendered"], state["job"], out)
     back = load_image(out)
     if back.shape != result.image.shape or float(np.abs(back - result.image).max()) > 1.0 / 255 + 1e-6:
         raise SelfTestError(f"{out}: the image read back differs from the one written")

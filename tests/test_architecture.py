@@ -14,10 +14,12 @@ import pytest
 
 PACKAGE = Path(__file__).resolve().parents[1] / "nst_desktop"
 QT_MODULES = ("PySide6", "shiboken6", "superqt")
-# What each layer must never import (engine < io < cli < gui).
+# What each layer must never import (engine < io < service < cli < gui).
 FORBIDDEN_BY_LAYER = {
-    "engine": ("nst_desktop.io", "nst_desktop.cli", "nst_desktop.gui", "nst_desktop.selftest"),
-    "io": ("nst_desktop.cli", "nst_desktop.gui", "nst_desktop.selftest"),
+    "engine": ("nst_desktop.io", "nst_desktop.service", "nst_desktop.cli", "nst_desktop.gui",
+               "nst_desktop.selftest"),
+    "io": ("nst_desktop.service", "nst_desktop.cli", "nst_desktop.gui", "nst_desktop.selftest"),
+    "service": ("nst_desktop.cli", "nst_desktop.gui", "nst_desktop.selftest"),
     "cli": ("nst_desktop.gui",),
 }
 
@@ -56,7 +58,7 @@ def _matches(name: str, prefix: str) -> bool:
 
 def test_package_is_found() -> None:
     layers = {_layer(p) for p in _modules()}
-    assert {"engine", "io", "cli", "gui"} <= layers
+    assert {"engine", "io", "service", "cli", "gui"} <= layers
 
 
 @pytest.mark.parametrize("path", _modules(), ids=lambda p: str(p.relative_to(PACKAGE)))

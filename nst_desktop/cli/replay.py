@@ -32,11 +32,12 @@ def recorded_history(path: str | os.PathLike[str] | None) -> tuple[tuple[Edit, .
 
 
 def render_record(record: dict[str, Any], content: ImageArray, styles: list[StyleInput],
-                  weight_set: Any, depth: int = 0) -> RunResult:
-    """Paint the picture a record describes (its own start picture first, if it was promoted)."""
+                  depth: int = 0) -> RunResult:
+    """Paint the picture a record describes (its own start picture first, if it was promoted),
+    through the one render path (service.render)."""
     from nst_desktop.engine.errors import ParamsError
-    from nst_desktop.engine.stylize import stylize
     from nst_desktop.io.metadata import continued_from_metadata, edits_from_metadata, params_from_metadata
+    from nst_desktop.service.render import Job, render
 
     if depth >= MAX_CHAIN:
         raise ParamsError(f"The record goes on from more than {MAX_CHAIN} earlier pictures.")
@@ -45,18 +46,18 @@ def render_record(record: dict[str, Any], content: ImageArray, styles: list[Styl
     if blend is not None:
         styles = [StyleInput(s.image, w, s.name) for s, w in zip(styles, blend, strict=True)]
     source = continued_from_metadata(record)
-    start = render_record(source, content, styles, weight_set, depth + 1).image if source else None
+    start = render_record(source, content, styles, depth + 1).image if source else None
     log.info("replaying an earlier picture at %d px to go on from it", params.size)
-    return stylize(content, styles, params, weights=weight_set, edits=edits_from_metadata(record),
-                   start_from=start, preview_every=0)
+    job = Job(content, tuple(styles), params, edits=edits_from_metadata(record), start_from=start)
+    return render(job, preview_every=0).result
 
 
-def start_picture(source: dict[str, Any] | None, content: ImageArray, styles: list[StyleInput],
-                  weight_set: Any) -> ImageArray | None:
+def start_picture(source: dict[str, Any] | None, content: ImageArray,
+                  styles: list[StyleInput]) -> ImageArray | None:
     """The picture a promoted run went on from, painted again (None for a fresh run)."""
     if source is None:
         return None
-    return render_record(source, content, styles, weight_set).image
+    return render_record(source, content, styles).image
 
 
 def describe(edits: tuple[Edit, ...], source: dict[str, Any] | None) -> str:

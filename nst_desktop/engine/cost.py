@@ -54,7 +54,8 @@ WEIGHTS_PEAK = 2.5
 RUN_FIXED_BYTES = 30_000_000  # torch's and oneDNN's scratch, lazily imported modules
 INPUT_COPIES = 3  # float32 tensor, clamped copy, resized/colour-matched copy
 #: Seconds of a run before its first scale (inputs converted at full size, the model fetched
-#: from its cache, the start image); with the engine warmed up as the app does.
+#: from its cache, the start image); with the engine warmed up as the app does. A reasoned
+#: guess (inputs at 1024 px take a few hundred ms), not fitted yet: see bench_estimate.py.
 RUN_START_S = 0.5
 ACTIVATION_FACTOR = 1.1  # x float32 activation bytes; fitted (see estimate_peak_bytes)
 

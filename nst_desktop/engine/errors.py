@@ -73,5 +73,8 @@ class DivergedError(NSTError):
     """The optimisation produced NaN or infinite values."""
 
     hint = "Try Adam instead of L-BFGS, a lower learning rate, or lower style strength."
-    #: The last good :class:`~nst_desktop.engine.events.RunResult`, when the engine has one.
-    result: RunResult | None = None
+
+    def __init__(self, message: str, hint: str = "", result: RunResult | None = None) -> None:
+        super().__init__(message, hint)
+        #: The last good :class:`~nst_desktop.engine.events.RunResult`, when the engine has one.
+        self.result = result

@@ -23,7 +23,7 @@ from nst_desktop.engine.events import ImageArray, StyleInput
 from nst_desktop.engine.losses import StyleStats, Targets, gram_matrix, style_targets
 from nst_desktop.engine.params import Params
 from nst_desktop.engine.vgg import VGG19
-from nst_desktop.engine.wasserstein import feature_stats
+from nst_desktop.engine.wasserstein import GaussianStats, feature_stats
 
 
 @dataclass(frozen=True)
@@ -152,7 +152,7 @@ def targets(model: VGG19, inputs: Inputs, params: Params, hw: tuple[int, int]) -
     device = inputs.content.device
     content_layers = [name for name, w in zip(params.content_layers, params.content_layer_weights,
                                               strict=True) if w]
-    stats = feature_stats if params.style_loss == "wasserstein" else _gram
+    w2 = params.style_loss == "wasserstein"
     with torch.inference_mode():
         content: dict[str, Tensor] = {}
         if content_layers:
@@ -163,19 +163,15 @@ def targets(model: VGG19, inputs: Inputs, params: Params, hw: tuple[int, int]) -
             feats = model(layout(resize(image, style_hw(image, hw, params.style_scale)), device),
                           params.style_layers)
             for layer in params.style_layers:
-                sources[layer].append(stats(feats[layer]))
-    # Built outside inference mode: inference tensors cannot be saved for the backward pass.
+                sources[layer].append(feature_stats(feats[layer]) if w2 else gram_matrix(feats[layer])[0])
+    # Clones leave inference mode: inference tensors cannot be saved for the backward pass.
     content = {k: v.clone() for k, v in content.items()}
     sources = {k: [_clone(s) for s in v] for k, v in sources.items()}
     weights = [w for _, w in inputs.styles]
     return Targets(content, style_targets(sources, weights, params.loss_normalisation), sources)
 
 
-def _gram(features: Tensor) -> StyleStats:
-    return gram_matrix(features)[0]
-
-
 def _clone(stats: StyleStats) -> StyleStats:
     if isinstance(stats, Tensor):
         return stats.clone()
-    return type(stats)(stats.mean.clone(), stats.cov.clone())
+    return GaussianStats(stats.mean.clone(), stats.cov.clone())

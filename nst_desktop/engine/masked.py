@@ -27,7 +27,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from nst_desktop.engine.losses import Targets, style_loss, total_loss
+from nst_desktop.engine.losses import Targets, style_gram, style_loss, total_loss
 from nst_desktop.engine.masks import RegionMask, soft_masks
 from nst_desktop.engine.params import Params
 
@@ -100,7 +100,7 @@ def masked_style_loss(features: Mapping[str, Tensor], targets: Targets, masked: 
                 continue
             gram = masked_gram(feats, grids[region.index])
             for style, share in region.blend():
-                term = style_loss(gram, targets.style[layer][style][0], mode)
+                term = style_loss(gram, style_gram(targets, layer, style), mode)
                 scaled = (weight * region.strength * fraction * share) * term
                 total = scaled if total is None else total + scaled
     if total is None:

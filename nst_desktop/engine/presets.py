@@ -94,3 +94,29 @@ def quick_look(params: Params, long_side: int = QUICK_LOOK_SIZE) -> Params:
         steps=min(params.steps, QUICK_LOOK_STEPS),
         coarse_steps=min(params.coarse_steps, QUICK_LOOK_COARSE_STEPS),
     )
+
+
+#: The user's own choices of output and hardware that a preset never overrides.
+KEPT_BY_PRESETS = ("seed", "device", "weights", "precision", "init_image")
+
+
+def apply_preset(current: Params, name: str) -> Params:
+    """The preset's look and schedule, keeping ``current``'s seed and hardware choices.
+
+    The one way a preset is applied, by the window's preset menu and by the command line's
+    ``--preset`` (also on top of ``--params FILE``): ``--params old.png --preset balanced``
+    paints old.png's seed on old.png's device with the balanced look.
+    """
+    from nst_desktop.engine.errors import ParamsError
+
+    if name not in PRESETS:
+        raise ParamsError(f"Unknown preset {name!r}; choose one of: {', '.join(PRESETS)}.")
+    return PRESETS[name].with_changes(**{field: getattr(current, field) for field in KEPT_BY_PRESETS})
+
+
+def matching_preset(params: Params) -> str | None:
+    """The preset ``params`` equal once the kept fields are ignored, else None (custom)."""
+    for name in PRESETS:
+        if apply_preset(params, name) == params:
+            return name
+    return None

@@ -50,20 +50,12 @@ from nst_desktop.engine.schedule import first_scale_after, scale_sizes, steps_pe
 from nst_desktop.engine.vgg import VGG19
 from nst_desktop.engine.weights import WeightSet, load_caffe_weights
 
-__all__ = ["DivergedRunError", "Estimate", "estimate", "resize", "stylize", "to_array", "to_preview"]
+__all__ = ["Estimate", "estimate", "resize", "stylize", "to_array", "to_preview"]
 
 log = logging.getLogger(__name__)
 
 _model_lock = threading.Lock()
 _model_cache: dict[tuple[object, ...], VGG19] = {}
-
-
-class DivergedRunError(DivergedError):
-    """A :class:`DivergedError` that carries the last good image in ``result``."""
-
-    def __init__(self, message: str, result: RunResult) -> None:
-        super().__init__(message)
-        self.result = result
 
 
 def _weights_identity(weights: WeightSet) -> tuple[object, ...]:
@@ -176,8 +168,8 @@ class _Painter:
         terms = total_loss(feats, x, self.targets, self.params)
         total = terms["total"]
         if not torch.isfinite(total):
-            raise DivergedRunError("The optimisation diverged (the loss became NaN or infinite).",
-                                   self.state.result(stopped=True))
+            raise DivergedError("The optimisation diverged (the loss became NaN or infinite).",
+                                result=self.state.result(stopped=True))
         _backward(total, x, self.model.compute_dtype)
         if self.params.optimizer == "lbfgs":
             bounds.project_gradient(x)

@@ -30,9 +30,19 @@ from torch import Tensor
 from nst_desktop.engine import tiles as geo
 from nst_desktop.engine.devices import use_channels_last
 from nst_desktop.engine.inputs import Inputs, resize, style_hw
-from nst_desktop.engine.losses import TV_EPS, TV_GAIN, Targets, content_loss, style_loss
+from nst_desktop.engine.losses import (
+    TV_EPS,
+    TV_GAIN,
+    W2_GAIN,
+    StyleStats,
+    Targets,
+    content_loss,
+    style_loss,
+    style_targets,
+)
 from nst_desktop.engine.params import LossNormalisation, Params
 from nst_desktop.engine.vgg import VGG19
+from nst_desktop.engine.wasserstein import GaussianStats, W2Target, trace_sqrtm
 
 LOSS_SCALE_FP16 = 2.0**14  # as stylize: float16 feature gradients would flush to zero
 
@@ -52,19 +62,43 @@ class Stats:
 StyleFn = Callable[[Mapping[str, Stats]], Tensor]
 
 
-def gram_style_fn(targets: Targets, params: Params) -> StyleFn:
-    """The style term of losses.total_loss, as a function of the whole image's Grams."""
+def w2_term(stats: Stats, target: W2Target, mode: LossNormalisation) -> Tensor:
+    """losses.w2_style_loss from the whole image's statistics instead of its features.
+
+    tr sqrt(S C S) in its C x C form: at the sizes that are tiled the positions far outnumber
+    the channels, so C has full rank (the n x n form is for small images).
+    """
+    cov = stats.gram - torch.outer(stats.mean, stats.mean)
+    cross = trace_sqrtm(target.cov_sqrt @ ((cov + cov.T) / 2) @ target.cov_sqrt)
+    w2 = ((stats.mean - target.mean).square().sum() + torch.diagonal(cov).sum()
+          + torch.diagonal(target.cov).sum() - 2 * cross).clamp_min(0.0)
+    if mode == "pastiche":
+        return w2 / stats.gram.shape[0]
+    return W2_GAIN * w2 / target.energy.clamp_min(1e-12)
+
+
+def style_fn_for(targets: Targets, params: Params) -> StyleFn:
+    """The style term of losses.total_loss (Gram or W2 targets) from the whole image's stats."""
+    mode = params.loss_normalisation
 
     def style(stats: Mapping[str, Stats]) -> Tensor:
         total = torch.zeros((), device=next(iter(stats.values())).gram.device)
         for layer, weight in zip(params.style_layers, params.style_layer_weights, strict=True):
-            if weight:
-                for target_gram, blend in targets.style[layer]:
-                    total = total + weight * blend * style_loss(stats[layer].gram, target_gram,
-                                                                params.loss_normalisation)
+            for target, blend in targets.style[layer] if weight else ():
+                term = (w2_term(stats[layer], target, mode) if isinstance(target, W2Target)
+                        else style_loss(stats[layer].gram, target, mode))
+                total = total + weight * blend * term
         return params.style_weight * total
 
     return style
+
+
+def style_source(stats: Stats, params: Params) -> StyleStats:
+    """A style image's Targets.sources entry: its Gram, or its Gaussian fit for W2."""
+    if params.style_loss != "wasserstein":
+        return stats.gram
+    cov = stats.gram - torch.outer(stats.mean, stats.mean)
+    return GaussianStats(stats.mean, (cov + cov.T) / 2)
 
 
 def _layout(x: Tensor) -> Tensor:
@@ -127,24 +161,24 @@ def image_features(model: VGG19, image: Tensor, layers: list[str], tiles: list[g
     return out
 
 
-def tiled_targets(model: VGG19, inputs: Inputs, params: Params, hw: tuple[int, int], tile: int,
-                  style_target: Callable[[Stats], Tensor] = lambda s: s.gram) -> Targets:
-    """inputs.targets for an image too big for one pass: content features and style Grams
-    (or whatever ``style_target`` makes of a style image's :class:`Stats`)."""
+def tiled_targets(model: VGG19, inputs: Inputs, params: Params, hw: tuple[int, int], tile: int) -> Targets:
+    """inputs.targets for an image too big for one pass: content features, style Grams or
+    Gaussian fits, blended as losses.style_targets blends them."""
     halo = geo.halo_for(geo.deepest(list(params.content_layers) + list(params.style_layers)))
     content_layers = [layer for layer, _ in _content_layers(params)]
     content: dict[str, Tensor] = {}
     if content_layers:
         image = resize(inputs.content, hw)
         content = image_features(model, image, content_layers, geo.plan_tiles(hw, tile, halo))
-    style: dict[str, list[tuple[Tensor, float]]] = {layer: [] for layer in params.style_layers}
-    for image, blend in inputs.styles:
+    sources: dict[str, list[StyleStats]] = {layer: [] for layer in params.style_layers}
+    for image, _ in inputs.styles:
         shw = style_hw(image, hw, params.style_scale)
         stats = image_stats(model, resize(image, shw), list(params.style_layers),
                             geo.plan_tiles(shw, tile, halo))
         for layer in params.style_layers:
-            style[layer].append((style_target(stats[layer]), blend))
-    return Targets(content=content, style=style)
+            sources[layer].append(style_source(stats[layer], params))
+    weights = [w for _, w in inputs.styles]
+    return Targets(content, style_targets(sources, weights, params.loss_normalisation), sources)
 
 
 def _content_scale(target: Tensor, mode: LossNormalisation) -> Tensor:
@@ -268,7 +302,7 @@ def tiled_loss_and_grad(model: VGG19, x: Tensor, targets: Targets, params: Param
     style, slopes = x.new_zeros(()), dict[str, Tensor]()
     if style_layers:
         style, slopes = _style_gradients(image_stats(model, image, style_layers, tiles),
-                                         style_fn or gram_style_fn(targets, params))
+                                         style_fn or style_fn_for(targets, params))
     content = _pass2(model, image, targets, params, tiles, slopes, grad)
     tv = tv_loss_and_grad(image, params, grad, rows=max(tile, 64))
     if x.requires_grad:

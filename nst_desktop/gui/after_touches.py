@@ -118,8 +118,8 @@ class AfterTouches(QObject):
         self._new_picture(self._run_photo, None)
         self._awaited = self.window.session.metadata
 
-    @Slot(str)
-    def on_run_failed(self, _text: str = "") -> None:
+    @Slot(str, object)
+    def on_run_failed(self, _text: str = "", _outcome: object = None) -> None:
         self._painting = False
         if self.window.session.result_image is not self._base:  # the last good picture is shown
             self._new_picture(self._run_photo, None)

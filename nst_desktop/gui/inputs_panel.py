@@ -94,7 +94,7 @@ class InputsPanel(QWidget):
         self._content: LoadedImage | None = None
         self._styles: list[StyleItem] = []
         self._content_job = LatestJob(self)  # a newer photo supersedes one still being read
-        self._content_job.busyChanged.connect(lambda busy: busy or self._set_busy_text(""))
+        self._content_job.busyChanged.connect(self._on_content_busy_changed)
         self._style_batches: list[_Batch] = []  # in request order, applied in that order
         self._photo_requests = 0  # counts photos asked for: only the newest one is set
         self._icon_job: Job | None = None
@@ -348,6 +348,10 @@ class InputsPanel(QWidget):
             self.changed.emit()
         else:
             self.errorOccurred.emit(error_text(str(loaded), outcome))
+
+    def _on_content_busy_changed(self, busy: bool) -> None:
+        if not busy:
+            self._set_busy_text("")
 
     def _set_busy_text(self, text: str) -> None:
         busy = text or ("Opening…" if self.loading() else "")

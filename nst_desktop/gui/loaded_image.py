@@ -9,15 +9,17 @@ used to re-convert the whole photo for the before/after view).
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 from PySide6.QtCore import QMimeData, QSize, Qt, QUrl
 from PySide6.QtGui import QImage, QPixmap
 
 from nst_desktop.engine.errors import ImageError
 from nst_desktop.engine.events import ImageArray
-from nst_desktop.gui.qimage import array_to_qimage, qimage_to_array
+from nst_desktop.gui.qimage import array_to_qimage, qimage_to_array, rgb32_qimage, to_uint8
 from nst_desktop.io.formats import dialog_filter
 
 THUMB_SIZE = QSize(72, 72)
@@ -69,15 +71,19 @@ def make_thumb(image: ImageArray, size: QSize = THUMB_SIZE) -> QPixmap:
 
 
 def display_qimage(image: ImageArray, long_side: int = DISPLAY_LONG_SIDE) -> QImage:
-    """``image`` as a QImage no longer than ``long_side``: subsampled to at most twice
-    that, then smoothly scaled (a whole 48 MP photo would be 144 MB and slow to paint)."""
+    """``image`` as a QImage no longer than ``long_side`` (a whole 48 MP photo would be
+    192 MB and slow to paint): averaged over whole blocks of pixels in NumPy, which lets
+    the GUI thread run meanwhile (QImage.scaled held the GIL 0.7 s on 48 MP)."""
     height, width = image.shape[:2]
-    step = max(1, max(height, width) // (2 * long_side))
-    qimage = array_to_qimage(image[::step, ::step])
-    if max(qimage.width(), qimage.height()) > long_side:
-        qimage = qimage.scaled(long_side, long_side, Qt.AspectRatioMode.KeepAspectRatio,
-                               Qt.TransformationMode.SmoothTransformation)
-    return qimage
+    factor = max(1, math.ceil(max(height, width) / long_side))
+    if factor > 1:  # a sum of factor² strided views: far quicker than a reshaped mean
+        rows, cols = height // factor, width // factor
+        total = np.zeros((rows, cols, image.shape[2]), np.float32)
+        for dy in range(factor):
+            for dx in range(factor):
+                total += image[dy::factor, dx::factor][:rows, :cols]
+        image = (total / np.float32(factor * factor)).astype(np.float32, copy=False)
+    return rgb32_qimage(to_uint8(image))
 
 
 def load_file(path: Path | str, *, name: str | None = None, for_display: bool = False) -> LoadedImage:

@@ -30,7 +30,8 @@ from nst_desktop.gui.settings import Settings
 from nst_desktop.gui.touches_panel import TouchesPanel
 from nst_desktop.gui.tweak_loop import TweakLoop
 from nst_desktop.gui.undo import UndoHistory
-from nst_desktop.gui.worker import RunRequest, RunThread, StylizeFn
+from nst_desktop.gui.worker import Outcome, RunRequest, RunThread
+from nst_desktop.service.render import StylizeFn
 
 FIRST_PICTURE_BUDGET_S = 120.0  # above this estimate, a first launch switches to the quick preset
 QUICK_PRESET = "draft"
@@ -71,6 +72,9 @@ class MainWindow(QMainWindow):
         self.stylize_fn = stylize_fn
         self.runner = RunThread(stylize_fn, self)
         self.session = RunSession(self, library)
+        self.session.pictureShown.connect(self._on_picture_shown)
+        self.session.runEnded.connect(self.run_ended)
+        self.session.errorOccurred.connect(self.show_error)
         self.estimator = Estimator(self, speed_factor=self.settings.read("estimate/speed_factor_v2") or None)
         self.actions = Actions(self)
         self.zoom_label = QLabel("")
@@ -317,8 +321,11 @@ class MainWindow(QMainWindow):
             self.params_panel.set_params(self._launch_params)
             self.statusBar().showMessage("Back to your settings.", 5000)
 
-    def _learn_speed(self, result: Any) -> None:
+    def _learn_speed(self, outcome: Outcome) -> None:
         """A finished run tells how fast this computer really is: later estimates use it."""
+        result = outcome.result
+        if result is None or outcome.request.start_from is not None:
+            return  # a promoted run skipped scales: its time says nothing of a whole run
         content = self.inputs.content()
         if content is None:
             return
@@ -339,7 +346,6 @@ class MainWindow(QMainWindow):
         """Start a run (full, quick look or promote); False if one is going already."""
         if self.runner.running or self.tweaks.variations_dialog is not None:
             return False
-        self.session.kind = request.kind
         self.runner.start(request)
         self.after_touches.run_started(request.content)
         self.tweaks.run_started(request)
@@ -369,6 +375,9 @@ class MainWindow(QMainWindow):
 
     def _on_progress(self, event: ProgressEvent) -> None:
         self.run_panel.update_progress(event)
+
+    def _on_picture_shown(self, image: Any) -> None:
+        self.canvas.set_image(array_to_qimage(image))
 
     def _on_preview(self, preview: Any) -> None:
         self.canvas.set_image(array_to_qimage(preview))

@@ -18,17 +18,16 @@ from superqt import QCollapsible
 
 from nst_desktop.engine.errors import ParamsError
 from nst_desktop.engine.params import DEFAULTS, Params, param_fields
-from nst_desktop.engine.presets import PRESETS, preset_names
+from nst_desktop.engine.presets import apply_preset, matching_preset, preset_names
 from nst_desktop.gui.controls import FieldControl, control_for
 from nst_desktop.gui.controls.choice import ChoiceControl
 from nst_desktop.gui.controls.log_slider import LogSliderControl
 from nst_desktop.gui.controls.number import IntControl
 from nst_desktop.gui.controls.seed import SeedControl
 from nst_desktop.gui.describe import CHOICE_LABELS
+from nst_desktop.gui.print_sizes import attach_print_sizes
 
 COLOUR_LABELS = CHOICE_LABELS["colour"]  # one table of human names: gui/describe.py
-# Choices of the user's output and hardware that a preset must not override.
-KEPT_BY_PRESETS = ("seed", "device", "weights", "precision", "init_image")
 CUSTOM = "Custom"
 
 
@@ -43,11 +42,6 @@ def simple_controls() -> list[FieldControl]:
         LogSliderControl("steps", low=10, high=2000, integer=True, captions=("Faster", "Better")),
         SeedControl("seed"),
     ]
-
-
-def apply_preset(current: Params, preset: Params) -> Params:
-    """The preset's look and schedule, keeping the user's seed and hardware choices."""
-    return preset.with_changes(**{name: getattr(current, name) for name in KEPT_BY_PRESETS})
 
 
 class ParamsPanel(QWidget):
@@ -84,6 +78,7 @@ class ParamsPanel(QWidget):
         simple.addRow("Preset", self.preset_combo)
         for control in simple_controls():
             self._add(control, simple)
+        self.print_sizes = attach_print_sizes(self)  # A4/A3 and the largest that fits, by the size box
         advanced_body = QWidget()
         advanced_form = QFormLayout(advanced_body)
         advanced_form.setContentsMargins(0, 0, 0, 0)
@@ -125,7 +120,7 @@ class ParamsPanel(QWidget):
             self.paramsChanged.emit(params)
 
     def apply_preset(self, name: str) -> None:
-        self.set_params(apply_preset(self._params, PRESETS[name]))
+        self.set_params(apply_preset(self._params, name))
 
     def update_fields(self, source: FieldControl | None = None, **changes: Any) -> bool:
         """Change fields as a user edit would; False (and a red message) if invalid.
@@ -167,10 +162,10 @@ class ParamsPanel(QWidget):
 
     def _sync_preset(self) -> None:
         """Show the preset the current params equal (ignoring kept fields), else Custom."""
-        for name, preset in PRESETS.items():
-            if apply_preset(self._params, preset) == self._params:
-                self.preset_combo.setCurrentIndex(self.preset_combo.findData(name))
-                return
+        name = matching_preset(self._params)
+        if name is not None:
+            self.preset_combo.setCurrentIndex(self.preset_combo.findData(name))
+            return
         self.preset_combo.setCurrentIndex(self.preset_combo.count() - 1)
 
     def _show_error(self, text: str) -> None:

@@ -89,9 +89,13 @@ class RunPanel(QWidget):
         self.estimate_label = QLabel("")
         self.estimate_label.setObjectName("estimateLabel")
         self.estimate_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        keep_height = self.estimate_label.sizePolicy()
-        keep_height.setRetainSizeWhenHidden(True)  # hidden during a run: the canvas must not jump 10 px
-        self.estimate_label.setSizePolicy(keep_height)
+        for label in (self.status_label, self.estimate_label):
+            # Their texts change all the time (and the estimate hides during a run): they must
+            # never resize the layout, or the canvas above jumps. Kept height, ignored width.
+            policy = label.sizePolicy()
+            policy.setRetainSizeWhenHidden(True)
+            policy.setHorizontalPolicy(QSizePolicy.Policy.Ignored)
+            label.setSizePolicy(policy)
         # A change the app made by itself (the first launch's Draft preset) is said here, in
         # view next to Start, with a way back: the status bar may be off screen or missed.
         self.notice_label = QLabel("")

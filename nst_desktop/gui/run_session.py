@@ -7,16 +7,17 @@ Kept apart from the main window so the window only does layout and wiring.
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QObject, Qt, Slot
+from PySide6.QtCore import QObject, Qt, Signal, Slot
 
 from nst_desktop.engine.errors import NSTError
 from nst_desktop.engine.events import ImageArray, PreviewArray, RunResult
 from nst_desktop.gui.history_saver import HistorySaver
-from nst_desktop.gui.qimage import array_to_qimage
-from nst_desktop.gui.worker import RunRequest
+from nst_desktop.gui.worker import Outcome, RunRequest
+from nst_desktop.service.render import Rendered
 
 if TYPE_CHECKING:
     from nst_desktop.gui.main_window import MainWindow
@@ -33,6 +34,10 @@ def _open_library(library: Any) -> Any:
 
 
 class RunSession(QObject):
+    pictureShown = Signal(object)  # ImageArray: the picture to put on the canvas
+    runEnded = Signal(str, object)  # what happened, seconds taken (None if unknown)
+    errorOccurred = Signal(str)  # user-facing text
+
     """The current picture, its metadata and frames; the history strip.
 
     A QObject living in the GUI thread, so that the worker's signals reach its slots
@@ -48,8 +53,6 @@ class RunSession(QObject):
         self.frames: list[PreviewArray] = []
         self.timelapse_path: Path | None = None  # the stored animation of a history entry on show
         self.compare_dialog: Any = None
-        self.continued_from: dict[str, Any] | None = None  # the record a promoted run goes on from
-        self.kind = "full"  # of the run on its way: "full", "quick" or "promote"
         self._inputs: tuple[str | None, list[str], list[float]] = (None, [], [])  # of the run
         # of the picture on show: names its exported file
         self._shown_inputs: tuple[str | None, list[str], list[float]] = self._inputs
@@ -74,10 +77,10 @@ class RunSession(QObject):
         inputs, params = self.window.inputs, self.window.params_panel.params()
         content = inputs.content()
         if content is None:
-            self.window.show_error("Add a photo first: File ▸ Open photo, or drop one on the left.")
+            self.errorOccurred.emit("Add a photo first: File ▸ Open photo, or drop one on the left.")
             return None
         if not inputs.ready():
-            self.window.show_error("Add at least one style image with a blend weight above 0.")
+            self.errorOccurred.emit("Add at least one style image with a blend weight above 0.")
             return None
         init_image = None
         if params.init == "image" and params.init_image:
@@ -86,68 +89,69 @@ class RunSession(QObject):
             try:
                 init_image = load_file(params.init_image).image
             except NSTError as exc:
-                self.window.show_error(exc.user_text())
+                self.errorOccurred.emit(exc.user_text())
                 return None
         self._inputs = self._inputs_now()
-        return RunRequest(content.image, inputs.style_inputs(), params, init_image)
+        content_path, style_paths, _ = self._inputs
+        return RunRequest(content.image, inputs.style_inputs(), params, init_image, content_path=content_path,
+                          style_paths=tuple(style_paths), touches=self.window.after_touches.touches())
 
     # --- outcomes ------------------------------------------------------------------------------
     @Slot(object)
-    def on_finished(self, result: RunResult) -> None:
-        self._keep(result, list(self.window.runner.worker.recorder.frames))
+    def on_finished(self, outcome: Outcome) -> None:
+        assert outcome.rendered is not None
+        self._keep(outcome.rendered, list(outcome.frames))
         done = {"quick": "Quick look finished: Render full size goes on from it.",
-                "promote": "Finished at full size."}.get(self.kind, "Finished.")
-        self.window.run_ended(done, result.elapsed_s)
+                "promote": "Finished at full size."}.get(outcome.request.kind, "Finished.")
+        self.runEnded.emit(done, outcome.rendered.result.elapsed_s)
 
     @Slot(object)
-    def on_stopped(self, result: RunResult) -> None:
-        self._keep(result, list(self.window.runner.worker.recorder.frames))
+    def on_stopped(self, outcome: Outcome) -> None:
+        assert outcome.rendered is not None
+        result = outcome.rendered.result
+        self._keep(outcome.rendered, list(outcome.frames))
         height, width = result.image.shape[:2]
-        self.window.run_ended(f"Stopped at {max(height, width)} px of {result.params.size}: kept the best "
-                              "picture so far.", result.elapsed_s)
+        self.runEnded.emit(f"Stopped at {max(height, width)} px of {result.params.size}: kept the best "
+                           "picture so far.", result.elapsed_s)
 
-    @Slot(str)
-    def on_failed(self, text: str) -> None:
-        partial = self.window.runner.worker.last_result
-        if isinstance(partial, RunResult):
-            self._show(partial.image)  # the last good picture, before it went wrong
-            self.result, self.result_image = partial, partial.image
+    @Slot(str, object)
+    def on_failed(self, text: str, outcome: Outcome) -> None:
+        partial = outcome.rendered
+        if partial is not None:  # the last good picture, before it went wrong
+            self.result, self.result_image, self.metadata = partial.result, partial.image, partial.metadata
             self._shown_inputs = self._inputs
-        self.window.run_ended("Failed: the last good picture is kept.")
-        self.window.show_error(text)
+            self.pictureShown.emit(partial.image)
+        self.runEnded.emit("Failed: the last good picture is kept.", None)
+        self.errorOccurred.emit(text)
 
-    def _keep(self, result: RunResult, frames: list[PreviewArray]) -> None:
-        self.result, self.result_image = result, result.image
+    def _keep(self, rendered: Rendered, frames: list[PreviewArray]) -> None:
+        """The run's picture becomes the one on show, with its record, and goes to the history."""
+        self.result, self.result_image = rendered.result, rendered.image
+        self.metadata = rendered.metadata  # made by the render service, like the CLI's
         self.frames = frames
         self.timelapse_path = None
         self._shown_inputs = self._inputs
-        self._show(result.image)
-        self.metadata = self._metadata(result)
-        self._add_to_history(result)
+        self.pictureShown.emit(rendered.image)
+        self._add_to_history(rendered.result)
 
     def adopt(self, result: RunResult, blend: list[float]) -> None:
         """Make a picture painted elsewhere (a variation) the current one, with its history entry."""
+        from nst_desktop.service.render import record
+
         content, styles, _ = self._inputs_now()
         self._inputs = (content, styles, blend)
-        self.kind = "quick"
-        self._keep(result, [])
+        request = self.make_request()
+        if request is None:
+            return
+        weighted = tuple(replace(s, weight=w) for s, w in zip(request.styles, blend, strict=True))
+        job = replace(request, styles=weighted, params=result.params).job()
+        self._keep(Rendered(result, record(job, result)), [])
 
     def _inputs_now(self) -> tuple[str | None, list[str], list[float]]:
         inputs = self.window.inputs
         content, styles = inputs.content(), inputs.styles()
         return (str(content.path) if content is not None and content.path else None,
                 [str(s.loaded.path or s.loaded.name) for s in styles], [s.weight for s in styles])
-
-    def _show(self, image: ImageArray) -> None:
-        self.window.canvas.set_image(array_to_qimage(image))
-
-    def _metadata(self, result: RunResult) -> dict[str, Any]:
-        from nst_desktop.io.metadata import run_metadata
-
-        content, styles, weights = self._inputs
-        continued = self.continued_from if self.kind == "promote" else None
-        return run_metadata(result, content, list(styles), list(weights),
-                            touches=self.window.after_touches.touches(), continued_from=continued)
 
     def _add_to_history(self, result: RunResult) -> None:
         if self.library is not None and self.metadata is not None:
@@ -166,7 +170,7 @@ class RunSession(QObject):
         try:
             loaded = load_file(entry.image_path)
         except NSTError as exc:
-            self.window.show_error(exc.user_text())
+            self.errorOccurred.emit(exc.user_text())
             return
         self.result, self.result_image = None, loaded.image
         self.metadata, self.frames = dict(entry.metadata), []
@@ -174,7 +178,7 @@ class RunSession(QObject):
         path = entry.timelapse_path
         self.timelapse_path = path if path is not None and Path(path).is_file() else None
         self._shown_inputs = _inputs_of(entry.metadata)
-        self._show(loaded.image)
+        self.pictureShown.emit(loaded.image)
         self.window.actions.set_has_result(True, self.timelapse_path is not None)
 
     @Slot(object, object)

@@ -80,8 +80,9 @@ class TweakLoop(QObject):
         request = self.window.session.make_request()
         if request is None:
             return False
-        session.continued_from = dict(session.metadata) if session.metadata else None
-        return self.window.start_request(replace(request, start_from=picture, kind="promote"))
+        source = dict(session.metadata) if session.metadata else None  # replayed by --params first
+        return self.window.start_request(replace(request, start_from=picture, kind="promote",
+                                                 continued_from=source))
 
     def can_promote(self) -> bool:
         """A picture is on show, smaller than the output size or stopped before its end."""

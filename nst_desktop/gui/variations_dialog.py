@@ -32,7 +32,8 @@ from nst_desktop.engine.presets import VARIATION_SIZE
 from nst_desktop.engine.variations import Variation
 from nst_desktop.formatting import format_duration
 from nst_desktop.gui.qimage import array_to_qimage
-from nst_desktop.gui.worker import RunRequest, RunThread, StylizeFn
+from nst_desktop.gui.worker import Outcome, RunRequest, RunThread
+from nst_desktop.service.render import StylizeFn
 
 # A cell's states, shown as its status line.
 WAITING, PAINTING, DONE = "waiting", "painting", "done"
@@ -291,19 +292,19 @@ class VariationsDialog(QDialog):
             cell.set_state(PAINTING, f"{round(100 * event.fraction)} %")
 
     @Slot(object)
-    def _on_finished(self, result: RunResult) -> None:
+    def _on_finished(self, outcome: Outcome) -> None:
         cell = self._current_cell()
-        if cell is not None:  # a run that ended just before a stop is a real picture: keep it
-            cell.finish(result)
+        if cell is not None and outcome.result is not None:  # ended just before a stop: keep it
+            cell.finish(outcome.result)
 
     @Slot(object)
-    def _on_stopped(self, result: RunResult) -> None:
+    def _on_stopped(self, outcome: Outcome) -> None:
         cell = self._current_cell()
         if cell is not None:
             cell.set_state(STOPPED)
 
-    @Slot(str)
-    def _on_failed(self, text: str) -> None:
+    @Slot(str, object)
+    def _on_failed(self, text: str, outcome: Outcome) -> None:
         cell = self._current_cell()
         if cell is not None:
             cell.set_state(FAILED, text)

@@ -18,7 +18,7 @@ from __future__ import annotations
 import gc
 import logging
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -26,14 +26,30 @@ from typing import Any
 import numpy as np
 from PySide6.QtCore import QCoreApplication, QObject, QThread, Signal, Slot
 
-from nst_desktop.engine.events import ImageArray, PreviewArray, ProgressEvent, RunControl, StyleInput
+from nst_desktop.engine.events import (
+    ImageArray,
+    PreviewArray,
+    ProgressEvent,
+    RunControl,
+    RunResult,
+    StyleInput,
+)
 from nst_desktop.engine.live import Changes, Edit
 from nst_desktop.engine.params import Params
+from nst_desktop.engine.touches import Touches
 from nst_desktop.gui.errors import user_message
+from nst_desktop.service.render import (
+    Job,
+    RenderDivergedError,
+    Rendered,
+    StylizeFn,
+    default_stylize,
+    render,
+    resolve_weights,
+)
 
 log = logging.getLogger(__name__)
 
-StylizeFn = Callable[..., Any]
 WarmUpFn = Callable[[Params], None]
 
 PREVIEW_INTERVAL_S = 0.1  # at most ~10 previews a second reach the GUI
@@ -53,6 +69,31 @@ class RunRequest:
     edits: tuple[Edit, ...] = ()  # a recorded timeline of live edits to replay
     start_from: ImageArray | None = None  # promote: continue from this picture (skips its scales)
     kind: str = "full"  # "full", "quick" (a quick look) or "promote": how the GUI words the outcome
+    # For the picture's record (service.render.record): where the inputs came from, the
+    # picture a promoted run goes on from, the after-touches on show.
+    content_path: str | None = None
+    style_paths: tuple[str, ...] = ()
+    continued_from: dict[str, Any] | None = None
+    touches: Touches = field(default_factory=Touches)
+
+    def job(self) -> Job:
+        return Job(self.content, self.styles, self.params, self.content_path, self.style_paths,
+                   self.init_image, self.edits, self.start_from, self.continued_from, self.touches)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What a run left: the picture with its record (None if it failed before any), the
+    time-lapse frames, and the request that made it. Carried by the worker's signals, so
+    nobody has to reach into the worker for them."""
+
+    rendered: Rendered | None
+    frames: tuple[PreviewArray, ...]
+    request: RunRequest
+
+    @property
+    def result(self) -> RunResult | None:
+        return self.rendered.result if self.rendered is not None else None
 
 
 @dataclass
@@ -75,12 +116,6 @@ class FrameRecorder:
             self._every *= 2
 
 
-def _default_stylize() -> StylizeFn:
-    from nst_desktop.engine.stylize import stylize  # heavy: imports torch
-
-    return stylize
-
-
 def default_warm_up(params: Params) -> None:
     """Run the real engine once on a tiny image with ``params``' weights, device and optimiser.
 
@@ -91,13 +126,13 @@ def default_warm_up(params: Params) -> None:
     the window appears, the run starts at full speed and the GUI stays smooth.
     """
     with _no_full_collections():
-        stylize = _default_stylize()
+        stylize = default_stylize()
         # Random pixels, not a flat grey: colour matching needs an image with some variance.
         tiny = np.random.default_rng(0).random((WARM_UP_SIZE, WARM_UP_SIZE, 3), dtype=np.float32)
         small = params.with_changes(size=WARM_UP_SIZE, min_size=WARM_UP_SIZE, steps=1, coarse_steps=0,
                                     init="content" if params.init == "image" else params.init,
                                     init_image=None)
-        stylize(tiny, [StyleInput(tiny, 1.0, "warm-up")], small, weights=_resolve_weights(params.weights),
+        stylize(tiny, [StyleInput(tiny, 1.0, "warm-up")], small, weights=resolve_weights(params.weights),
                 control=RunControl(), preview_every=1)
 
 
@@ -120,24 +155,15 @@ def _no_full_collections() -> Iterator[None]:
             gc.enable()
 
 
-def _resolve_weights(spec: str) -> Any:
-    """``None`` means the engine's built-in Caffe set; anything else goes through io."""
-    if spec == "caffe":
-        return None
-    from nst_desktop.io.weights_store import resolve_weights
-
-    return resolve_weights(spec)
-
-
 class Worker(QObject):
     """Runs one :class:`RunRequest` at a time; lives in a QThread (see :class:`RunThread`)."""
 
     started = Signal()
     progressed = Signal(object)  # ProgressEvent (preview stripped)
     previewReady = Signal(object)  # PreviewArray uint8 (H, W, 3)
-    finished = Signal(object)  # RunResult
-    stopped = Signal(object)  # RunResult with stopped=True (best image so far)
-    failed = Signal(str)  # user-facing text
+    finished = Signal(object)  # Outcome
+    stopped = Signal(object)  # Outcome whose result has stopped=True (best image so far)
+    failed = Signal(str, object)  # user-facing text, Outcome (its rendered is the last good picture or None)
     done = Signal()  # always last, whatever the outcome
     warmedUp = Signal(bool)  # after a warm-up: True when the engine is ready, False if it failed
 
@@ -148,8 +174,7 @@ class Worker(QObject):
         self._warm_up_fn = warm_up_fn if warm_up_fn is not None or stylize_fn is not None else default_warm_up
         self._control = RunControl()
         self._last_preview_t = 0.0
-        self.recorder = FrameRecorder()
-        self.last_result: Any = None  # a partial RunResult kept from a failed run, if any
+        self._recorder = FrameRecorder()
 
     @property
     def control(self) -> RunControl:
@@ -167,23 +192,27 @@ class Worker(QObject):
     @Slot(object)
     def run(self, request: RunRequest) -> None:
         """Blocking: call from the worker thread (queued signal) or directly in tests."""
-        self.recorder = FrameRecorder()
-        self.last_result = None
+        self._recorder = FrameRecorder()
         self._last_preview_t = 0.0
         self.started.emit()
         try:
-            result = self._call_engine(request)
+            rendered = render(request.job(), callback=self._on_event, control=self._control,
+                              preview_every=request.preview_every, stylize_fn=self._stylize_fn)
         except Exception as exc:  # every failure becomes a message; the app keeps running
             log.warning("run failed: %s", exc, exc_info=not hasattr(exc, "user_text"))
-            self.last_result = getattr(exc, "result", None)
-            self.failed.emit(user_message(exc))
+            partial = exc.rendered if isinstance(exc, RenderDivergedError) else None
+            self.failed.emit(user_message(exc), self._outcome(partial, request))
         else:
-            if result.stopped or self._control.stopped:
-                self.stopped.emit(result)
+            outcome = self._outcome(rendered, request)
+            if rendered.result.stopped or self._control.stopped:
+                self.stopped.emit(outcome)
             else:
-                self.finished.emit(result)
+                self.finished.emit(outcome)
         finally:
             self.done.emit()
+
+    def _outcome(self, rendered: Rendered | None, request: RunRequest) -> Outcome:
+        return Outcome(rendered, tuple(self._recorder.frames), request)
 
     @property
     def can_warm_up(self) -> bool:
@@ -209,28 +238,12 @@ class Worker(QObject):
         """A fresh RunControl for the next run (called from the GUI before queueing it)."""
         self._control = RunControl()
 
-    def _call_engine(self, request: RunRequest) -> Any:
-        stylize = self._stylize_fn or _default_stylize()
-        weights = _resolve_weights(request.params.weights)
-        return stylize(
-            request.content,
-            list(request.styles),
-            request.params,
-            weights=weights,
-            init_image=request.init_image,
-            callback=self._on_event,
-            control=self._control,
-            preview_every=request.preview_every,
-            edits=request.edits,
-            start_from=request.start_from,
-        )
-
     def _on_event(self, event: ProgressEvent) -> None:
         if self._control.stopped:
             return  # after an abort only the stopped result is reported
         preview = event.preview
         if preview is not None:
-            self.recorder.add(preview)
+            self._recorder.add(preview)
             now = time.monotonic()
             last_of_scale = event.step == event.scale_steps
             if now - self._last_preview_t >= PREVIEW_INTERVAL_S or last_of_scale:
@@ -319,8 +332,3 @@ class RunThread(QObject):
     @Slot()
     def _on_done(self) -> None:
         self._running = False
-
-
-def frames_of(worker: Worker) -> Sequence[PreviewArray]:
-    """The time-lapse frames of the worker's last run (read after ``done``)."""
-    return list(worker.recorder.frames)

@@ -16,14 +16,6 @@ from nst_desktop.engine.live import Edit
 from nst_desktop.engine.params import Params
 
 
-class FakeDivergedError(DivergedError):
-    """Like the engine's DivergedRunError: carries the last good result."""
-
-    def __init__(self, message: str, result: RunResult) -> None:
-        super().__init__(message)
-        self.result = result
-
-
 @dataclass
 class FakeStylize:
     """Runs ``params.steps`` steps; each step sleeps ``step_s``. ``fail_at`` raises a
@@ -56,7 +48,7 @@ class FakeStylize:
             image = np.clip(image + 0.01, 0, 1).astype(np.float32)
             if self.fail_at == step:
                 last_good = self._result(image, params, True, step, started, self.applied)
-                raise FakeDivergedError("The picture went NaN.", last_good)
+                raise DivergedError("The picture went NaN.", result=last_good)
             preview = (image * 255).astype(np.uint8) if step % preview_every == 0 or step == steps else None
             if callback is not None:
                 callback(ProgressEvent(0, 1, w, h, step, steps, step, steps,

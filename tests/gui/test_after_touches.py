@@ -69,6 +69,7 @@ def test_export_writes_the_touched_picture_and_its_touches(qtbot: QtBot, make_wi
     window.touches_panel.keep_colours.setChecked(True)
     window.touches_panel.fade_slider.setValue(30)
     assert window.session.export_image() == out
+    qtbot.waitUntil(out.exists, timeout=10_000)  # written in the background
     touches = Touches(keep_photo_colours=True, fade=0.3)
     painting = window.session.result_image
     assert painting is not None

@@ -354,7 +354,9 @@ def test_measured_speed_is_kept_for_the_next_launch(qtbot: QtBot, make_window: W
     key = (params, content.image.shape[:2], len(window.inputs.styles()))
     window.estimator._last_key, window.estimator._request_id = key, 99
     window.estimator._on_answered(99, FakeEstimate(600.0, 10**8), "CPU")
-    window._learn_speed(type("R", (), {"params": params, "elapsed_s": 60.0})())
+    result = type("R", (), {"params": params, "elapsed_s": 60.0})()
+    request = type("Q", (), {"start_from": None})()
+    window._learn_speed(type("O", (), {"result": result, "request": request})())
     assert window.settings.read("estimate/speed_factor_v2") == 0.1
     assert "about 1 min" in window.run_panel.estimate_label.text()
     assert "first guess" not in window.run_panel.estimate_label.text()

@@ -55,7 +55,11 @@ def test_the_canvas_keeps_its_height_when_a_run_starts_and_ends(qtbot: QtBot,
     window = make_window(stylize_fn=FakeStylize(step_s=0.02))
     window.resize(1200, 760)
     _small(window, steps=60)
-    qtbot.wait(100)
+    # The styles load in the background: the side dock takes its final width once they are in.
+    qtbot.waitUntil(window.inputs.ready, timeout=10_000)
+    # With a long estimate on show (hidden during a run): its text must not size the layout.
+    qtbot.waitUntil(lambda: bool(window.run_panel.estimate_label.text()), timeout=20_000)
+    qtbot.wait(200)
     before = window.canvas.geometry()
     with qtbot.waitSignal(window.runner.worker.done, timeout=30_000):
         window.start_run()

@@ -37,8 +37,9 @@ def test_worker_reemits_events_and_throttles_previews(qtbot: QtBot) -> None:
     assert all(e.preview is None for e in progressed)  # type: ignore[attr-defined]
     # 30 previews produced within milliseconds: the first and the scale's last get through
     assert 2 <= len(previews) < 30
-    assert len(finished) == 1 and not finished[0].stopped  # type: ignore[attr-defined]
-    assert len(worker.recorder.frames) == 30
+    assert len(finished) == 1 and not finished[0].result.stopped  # type: ignore[attr-defined]
+    assert len(finished[0].frames) == 30  # type: ignore[attr-defined]  # the time-lapse travels with it
+    assert finished[0].rendered.metadata["params"]["steps"] == 30  # type: ignore[attr-defined]
 
 
 def test_stop_emits_only_the_stopped_result(qtbot: QtBot) -> None:
@@ -56,7 +57,7 @@ def test_stop_emits_only_the_stopped_result(qtbot: QtBot) -> None:
     with qtbot.assertNotEmitted(worker.finished):
         worker.run(_request(steps=20))
     assert seen == [1, 2, 3]
-    assert len(stopped) == 1 and stopped[0].stopped  # type: ignore[attr-defined]
+    assert len(stopped) == 1 and stopped[0].result.stopped  # type: ignore[attr-defined]
 
 
 def test_failure_becomes_text_and_keeps_last_good_result(qtbot: QtBot) -> None:
@@ -64,7 +65,9 @@ def test_failure_becomes_text_and_keeps_last_good_result(qtbot: QtBot) -> None:
     with qtbot.waitSignal(worker.failed, timeout=1000) as blocker:
         worker.run(_request(steps=10))
     assert "NaN" in blocker.args[0] and "Adam" in blocker.args[0]  # message + DivergedError hint
-    assert worker.last_result is not None and worker.last_result.steps_done == 4
+    partial = blocker.args[1].result  # the failed signal carries the last good picture
+    assert partial is not None and partial.steps_done == 4
+    assert blocker.args[1].rendered.metadata["params"]["steps"] == 10
 
 
 def test_unexpected_exception_is_reported_not_raised(qtbot: QtBot) -> None:
@@ -103,7 +106,7 @@ def test_thread_pause_resume_stop_and_shutdown(qtbot: QtBot) -> None:
     qtbot.waitUntil(lambda: len(steps) > count + 2, timeout=5000)
     with qtbot.waitSignal(worker.stopped, timeout=5000) as blocker:
         runner.stop()
-    assert blocker.args[0].stopped
+    assert blocker.args[0].result.stopped
     qtbot.waitUntil(lambda: not runner.running, timeout=2000)
     assert runner.shutdown(5000)
     assert runner.thread.isFinished()
@@ -129,7 +132,7 @@ def test_real_engine_run_emits_previews_and_finishes(qtbot: QtBot) -> None:
     runner.worker.previewReady.connect(previews.append)
     with qtbot.waitSignal(runner.worker.finished, timeout=60_000) as blocker:
         runner.start(RunRequest(content, (style,), params, preview_every=1))
-    result = blocker.args[0]
+    result = blocker.args[0].result
     assert result.image.shape == (36, 48, 3) and not result.stopped
     assert previews and previews[-1].dtype == np.uint8
     assert runner.shutdown(5000)

@@ -1,0 +1,194 @@
+"""``nst-desktop render``: settings and inputs from the command line, then the one render
+path (:mod:`nst_desktop.service.render`) with a progress bar and Ctrl-C to stop.
+
+Precedence of settings: explicit options > --preset > --params FILE > defaults. Everything a
+user can get wrong is refused before torch's import (seconds), with one line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import replace
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+from nst_desktop.cli.checks import (
+    DecodeTargets,
+    check_blend,
+    check_output,
+    check_request,
+    replay_targets,
+    with_decoding,
+)
+from nst_desktop.cli.common import EXIT_INTERRUPTED, PROG, UsageError
+from nst_desktop.cli.progress import ProgressBar
+from nst_desktop.engine.errors import DivergedError, ParamsError
+from nst_desktop.engine.events import ProgressEvent, RunControl, StyleInput
+from nst_desktop.engine.params import DEFAULTS, Params, param_fields
+from nst_desktop.engine.touches import Touches
+from nst_desktop.service.render import Job, RenderDivergedError, Rendered, render, save
+
+
+def explicit_params(ns: argparse.Namespace) -> dict[str, Any]:
+    """The Params fields given on the command line (argparse.SUPPRESS keeps the others out)."""
+    given = {f.name: getattr(ns, f.name) for f in param_fields() if hasattr(ns, f.name)}
+    given = {k: tuple(v) if isinstance(v, list) else v for k, v in given.items()}
+    if "init_image" in given and "init" not in given:
+        given["init"] = "image"  # giving a start image means "start from it"
+    return given
+
+
+def resolve_params(ns: argparse.Namespace) -> tuple[Params, dict[str, Any]]:
+    """Defaults < --params FILE < --preset < explicit options. Returns params and the file's inputs."""
+    from nst_desktop.engine.presets import apply_preset
+
+    base: Params = DEFAULTS
+    inputs: dict[str, Any] = {}
+    if ns.params is not None:
+        from nst_desktop.io.metadata import load_params_file
+
+        base, inputs = load_params_file(ns.params)
+    if ns.preset is not None:
+        base = apply_preset(base, ns.preset)  # the same function as the window's preset menu
+    try:
+        params = base.with_changes(**explicit_params(ns))
+    except (TypeError, ValueError) as exc:
+        raise ParamsError(f"Invalid parameters: {exc}") from exc
+    return params, inputs
+
+
+def resolve_inputs(ns: argparse.Namespace, inputs: dict[str, Any]) -> tuple[Path, list[Path], list[float]]:
+    """Content path, style paths and blend weights from the positionals or the --params file."""
+    if ns.images:
+        if len(ns.images) < 2:
+            raise UsageError("render needs a CONTENT image and at least one STYLE image")
+        content, styles = Path(ns.images[0]), [Path(s) for s in ns.images[1:]]
+        weights = ns.style_weights or [1.0] * len(styles)
+    elif inputs.get("content") and inputs.get("styles"):
+        content = Path(inputs["content"])
+        styles = [Path(s) for s in inputs["styles"]]
+        weights = ns.style_weights or list(inputs.get("style_weights") or [1.0] * len(styles))
+    else:
+        raise UsageError("render needs a CONTENT image and at least one STYLE image (or --params FILE)")
+    return content, styles, check_blend(weights, len(styles))
+
+
+@contextmanager
+def _stop_on_sigint(control: RunControl) -> Iterator[None]:
+    """First Ctrl-C asks the engine to stop (it returns the best image so far); a second one aborts."""
+    if threading.current_thread() is not threading.main_thread():
+        yield  # signal handlers can only be installed from the main thread
+        return
+
+    def handler(signum: int, frame: FrameType | None) -> None:
+        if control.stopped:
+            raise KeyboardInterrupt
+        control.stop()
+        # A step at a large size can take seconds: say that the Ctrl-C was heard.
+        sys.stderr.write("\nStopping after this step (Ctrl-C again aborts without saving)...\n")
+
+    previous = signal.signal(signal.SIGINT, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def _frame_saver(out: Path, every: int) -> Callable[[ProgressEvent], None]:
+    """Save the preview of every ``every``-th step as OUT_NNNN.ext (the size of the scale being worked on)."""
+    from nst_desktop.io.images import save_image
+
+    def save_frame(ev: ProgressEvent) -> None:
+        if ev.preview is not None and ev.total_step % every == 0:
+            frame = out.with_name(f"{out.stem}_{ev.total_step:04d}{out.suffix}")
+            save_image(ev.preview, frame, None)
+
+    return save_frame
+
+
+def _job(ns: argparse.Namespace, params: Params, content: Path, styles: list[Path], weights: list[float],
+         targets: DecodeTargets | None) -> Job:
+    """Load the images (decoded no larger than the run uses them) and the --params history."""
+    from nst_desktop.cli.replay import recorded_history, start_picture
+    from nst_desktop.engine.devices import check_precision, pick_device
+    from nst_desktop.io.images import load_image
+    from nst_desktop.io.metadata import load_touches_file
+
+    check_precision(params.precision, pick_device(params.device).type)  # "auto" may resolve to the CPU
+    sized = targets or DecodeTargets(0, (0,) * len(styles), 0)  # 0: decode whole
+    # Decoded only as large as the run uses them (x2 margin): a 48 MP photo for a 512 px
+    # painting costs megabytes, not gigabytes.
+    photo = load_image(content, target_long_side=sized.content or None)
+    style_inputs = tuple(StyleInput(load_image(p, target_long_side=t or None), w, p.stem)
+                         for p, w, t in zip(styles, weights, sized.styles, strict=True))
+    init = (load_image(Path(params.init_image), target_long_side=sized.init or None)
+            if params.init == "image" and params.init_image else None)
+    edits, source = recorded_history(ns.params)
+    job = Job(photo, style_inputs, params, content, tuple(styles), init, edits, None, source,
+              load_touches_file(ns.params) if ns.params is not None else Touches(),
+              extra=with_decoding({}, targets) if targets is not None else {})
+    if (edits or source) and not ns.quiet:
+        from nst_desktop.cli.replay import describe
+
+        print(f"{PROG}: {describe(edits, source)}", file=sys.stderr)
+    return replace(job, start_from=start_picture(source, photo, list(style_inputs)))
+
+
+def _paint(ns: argparse.Namespace, job: Job, out: Path) -> Rendered:
+    bar = None if ns.quiet else ProgressBar(sys.stderr)
+    saver = _frame_saver(out, ns.save_every) if ns.save_every > 0 else None
+
+    def callback(ev: ProgressEvent) -> None:
+        if saver is not None:
+            saver(ev)
+        if bar is not None:
+            bar.update(ev)
+
+    control = RunControl()
+    try:
+        with _stop_on_sigint(control):
+            # The engine counts preview_every per scale; frames are numbered over the whole
+            # run, so ask for every step and pick them here. 0: no previews.
+            return render(job, callback=callback, control=control, preview_every=1 if saver else 0)
+    finally:
+        if bar is not None:
+            bar.close()
+
+
+def cmd_render(ns: argparse.Namespace) -> int:
+    if ns.save_every < 0:
+        raise ParamsError("--save-every must be 0 (off) or a positive number of steps.")
+    params, inputs = resolve_params(ns)
+    content, styles, weights = resolve_inputs(ns, inputs)
+    out = check_output(ns.output, UsageError)
+    # Everything a user can get wrong is refused above and here, before torch's import (seconds).
+    targets = check_request(params, explicit_params(ns), content, styles)
+    if ns.params is not None and not ns.images:  # a replay decodes as the recorded run did
+        from nst_desktop.io.metadata import load_record
+
+        targets = replay_targets(load_record(ns.params), targets)
+    job = _job(ns, params, content, styles, weights, targets)
+    try:
+        rendered = _paint(ns, job, out)
+    except RenderDivergedError as exc:  # keep the last good image, then report as usual
+        if exc.rendered is None:
+            raise
+        save(exc.rendered, job, out)
+        raise DivergedError(f"{exc.message} The last good image was saved to {out}.", exc.hint) from exc
+    save(rendered, job, out)
+    result = rendered.result
+    h, w = result.image.shape[:2]
+    if result.stopped:
+        print(f"{PROG}: stopped at step {result.steps_done} ({max(h, w)} px of {params.size}); saved the "
+              f"best image so far ({w}x{h}) to {out}", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    if not ns.quiet:
+        print(f"Saved {out} ({w}x{h}, {result.steps_done} steps, "
+              f"{result.elapsed_s:.1f} s on {result.device})", file=sys.stderr)
+    return 0

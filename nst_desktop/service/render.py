@@ -1,0 +1,129 @@
+"""The one render path shared by the command line, the window and the self-test.
+
+resolve the weight set -> stylize (with live edits, a start picture) -> record what made
+the picture -> (optionally) apply the after-touches and save. Each front end loads its
+images its own way (the CLI decodes files reduced to the output size, the window already
+holds them) and reports progress its own way (a bar on stderr, Qt signals), but what
+happens between is written once, here, so the three cannot drift apart.
+
+No Qt; torch only through the engine, imported when a render starts.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+from nst_desktop.engine.errors import DivergedError
+from nst_desktop.engine.events import ImageArray, ProgressCallback, RunControl, RunResult, StyleInput
+from nst_desktop.engine.live import Edit
+from nst_desktop.engine.params import Params
+from nst_desktop.engine.touches import Touches, apply_touches
+
+
+class StylizeFn(Protocol):
+    """The signature of :func:`nst_desktop.engine.stylize.stylize` (tests pass fakes)."""
+
+    def __call__(self, content: ImageArray, styles: Sequence[StyleInput], params: Params, *,
+                 weights: Any = None, init_image: ImageArray | None = None,
+                 callback: ProgressCallback | None = None, control: RunControl | None = None,
+                 preview_every: int = 10, edits: Sequence[Edit] = (),
+                 start_from: ImageArray | None = None) -> RunResult: ...
+
+
+@dataclass(frozen=True)
+class Job:
+    """One render: the images in memory, the settings, and where the images came from."""
+
+    content: ImageArray
+    styles: tuple[StyleInput, ...]
+    params: Params
+    content_path: str | os.PathLike[str] | None = None
+    style_paths: tuple[str | os.PathLike[str], ...] = ()
+    init_image: ImageArray | None = None
+    edits: tuple[Edit, ...] = ()  # a recorded timeline of live edits to replay
+    start_from: ImageArray | None = None  # promote: go on from this picture
+    continued_from: dict[str, Any] | None = None  # the record of that picture
+    touches: Touches = field(default_factory=Touches)
+    extra: dict[str, Any] = field(default_factory=dict)  # more keys for the record (e.g. decoding)
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """A finished, stopped or partial (diverged) render and its record."""
+
+    result: RunResult
+    metadata: dict[str, Any]
+
+    @property
+    def image(self) -> ImageArray:
+        return self.result.image
+
+
+class RenderDivergedError(DivergedError):
+    """The run diverged; ``rendered`` holds the last good picture and its record, if any."""
+
+    def __init__(self, source: DivergedError, rendered: Rendered | None) -> None:
+        super().__init__(source.message, source.hint)
+        self.rendered = rendered
+        self.result = rendered.result if rendered is not None else None
+
+
+def default_stylize() -> StylizeFn:
+    from nst_desktop.engine.stylize import stylize  # heavy: imports torch
+
+    return stylize
+
+
+def resolve_weights(spec: str) -> Any:
+    """``None`` means the engine's built-in Caffe set; anything else goes through io."""
+    if spec == "caffe":
+        return None
+    from nst_desktop.io.weights_store import resolve_weights as resolve
+
+    return resolve(spec)
+
+
+def record(job: Job, result: RunResult) -> dict[str, Any]:
+    """What is saved with the picture so that it can be understood and repeated."""
+    from nst_desktop.io.metadata import run_metadata
+
+    paths = list(job.style_paths) or [s.name or f"style {i + 1}" for i, s in enumerate(job.styles)]
+    metadata = run_metadata(result, job.content_path, paths, [s.weight for s in job.styles],
+                            touches=job.touches, continued_from=job.continued_from)
+    return {**metadata, **job.extra}
+
+
+def render(job: Job, *, callback: ProgressCallback | None = None, control: RunControl | None = None,
+           preview_every: int = 10, stylize_fn: StylizeFn | None = None) -> Rendered:
+    """Paint ``job``; RenderDivergedError (carrying the last good picture) if the run went NaN."""
+    stylize = stylize_fn or default_stylize()
+    try:
+        result = stylize(job.content, list(job.styles), job.params,
+                         weights=resolve_weights(job.params.weights), init_image=job.init_image,
+                         callback=callback, control=control,
+                         preview_every=preview_every, edits=job.edits, start_from=job.start_from)
+    except DivergedError as exc:
+        partial = exc.result if isinstance(exc.result, RunResult) else None
+        raise RenderDivergedError(exc, Rendered(partial, record(job, partial)) if partial else None) from exc
+    return Rendered(result, record(job, result))
+
+
+def picture(rendered: Rendered, job: Job) -> ImageArray:
+    """The picture as shown and saved: the result with the job's after-touches."""
+    if job.touches.is_identity:
+        return rendered.image
+    from nst_desktop.io.resize import fit_photo
+
+    return apply_touches(rendered.image, fit_photo(job.content, rendered.image.shape[:2]), job.touches)
+
+
+def save(rendered: Rendered, job: Job, out: str | os.PathLike[str]) -> Path:
+    """Write the picture (with its after-touches) and its record to ``out``."""
+    from nst_desktop.io.images import save_image
+
+    save_image(picture(rendered, job), out, rendered.metadata)
+    return Path(out)
