@@ -35,6 +35,7 @@ class Canvas(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self._caption = ""
         self.setObjectName("canvas")
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.setMinimumSize(200, 150)
@@ -171,6 +172,26 @@ class Canvas(QWidget):
         painter.drawImage(rect, self._image)
         if self._split_on and not self._before.isNull():
             self._paint_before(painter, rect)
+        if self._caption:
+            self._paint_caption(painter)
+
+    def set_caption(self, text: str) -> None:
+        """A small badge over the picture saying what it is ("Stopped at 256 px of 512")."""
+        self._caption = text
+        self.update()
+
+    def caption(self) -> str:
+        return self._caption
+
+    def _paint_caption(self, painter: QPainter) -> None:
+        metrics = painter.fontMetrics()
+        box = QRectF(8, 8, metrics.horizontalAdvance(self._caption) + 16, metrics.height() + 8)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(QColor(0, 0, 0, 150))
+        painter.drawRoundedRect(box, 4, 4)
+        painter.setPen(QColor(255, 255, 255))
+        painter.drawText(box, Qt.AlignmentFlag.AlignCenter, self._caption)
 
     def _paint_before(self, painter: QPainter, rect: QRectF) -> None:
         x = self._split_x(rect)

@@ -136,8 +136,12 @@ def record_params(record: Mapping[str, Any]) -> Params | None:
 def record_lines(record: Mapping[str, Any]) -> list[str]:
     """'Label: value' lines for a history tooltip: inputs, the key settings, every setting
     that differs from the defaults, then after-touches and live edits when there are any."""
+    from nst_desktop.io.metadata import stopped_at_text
+
     extras = record_extras(record)
-    lines = [f"{label}: {extras[label]}" for label in (PHOTO, STYLES, BLEND_LABEL) if label in extras]
+    stopped = stopped_at_text(dict(record))
+    lines = [stopped] if stopped else []
+    lines += [f"{label}: {extras[label]}" for label in (PHOTO, STYLES, BLEND_LABEL) if label in extras]
     params = record_params(record)
     if params is not None:
         lines += [f"{field_label(n)}: {value_text(n, getattr(params, n))}" for n in ALWAYS_SHOWN]

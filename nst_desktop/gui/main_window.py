@@ -73,6 +73,7 @@ class MainWindow(QMainWindow):
         self.runner = RunThread(stylize_fn, self)
         self.session = RunSession(self, library)
         self.session.pictureShown.connect(self._on_picture_shown)
+        self.session.captionChanged.connect(self.canvas.set_caption)
         self.session.runEnded.connect(self.run_ended)
         self.session.errorOccurred.connect(self.show_error)
         self.estimator = Estimator(self, speed_factor=self.settings.read("estimate/speed_factor_v2") or None)
@@ -268,6 +269,7 @@ class MainWindow(QMainWindow):
         content = self.inputs.content()
         if content is not None and not self.runner.running:
             self.canvas.set_image(content.display_image())
+            self.canvas.set_caption("")
 
     def _on_file_opened(self, path: str) -> None:
         self.settings.add_recent(path)
@@ -349,6 +351,7 @@ class MainWindow(QMainWindow):
         self.runner.start(request)
         self.after_touches.run_started(request.content)
         self.tweaks.run_started(request)
+        self.canvas.set_caption("")
         self.actions.set_running(True)
         self.run_panel.run_started()
         self.statusBar().showMessage({"quick": "Quick look…", "promote": "Going on to full size…"}

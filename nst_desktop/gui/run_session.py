@@ -37,6 +37,7 @@ class RunSession(QObject):
     pictureShown = Signal(object)  # ImageArray: the picture to put on the canvas
     runEnded = Signal(str, object)  # what happened, seconds taken (None if unknown)
     errorOccurred = Signal(str)  # user-facing text
+    captionChanged = Signal(str)  # what the picture on show is, when that needs saying
 
     """The current picture, its metadata and frames; the history strip.
 
@@ -132,6 +133,7 @@ class RunSession(QObject):
         self.timelapse_path = None
         self._shown_inputs = self._inputs
         self.pictureShown.emit(rendered.image)
+        self.captionChanged.emit(_caption(rendered.metadata))
         self._add_to_history(rendered.result)
 
     def adopt(self, result: RunResult, blend: list[float]) -> None:
@@ -179,6 +181,7 @@ class RunSession(QObject):
         self.timelapse_path = path if path is not None and Path(path).is_file() else None
         self._shown_inputs = _inputs_of(entry.metadata)
         self.pictureShown.emit(loaded.image)
+        self.captionChanged.emit(_caption(entry.metadata))
         self.window.actions.set_has_result(True, self.timelapse_path is not None)
 
     @Slot(object, object)
@@ -252,3 +255,10 @@ def _inputs_of(metadata: dict[str, Any]) -> tuple[str | None, list[str], list[fl
         weight_list = []
     return (content if isinstance(content, str) else None,
             [str(s) for s in styles] if isinstance(styles, list) else [], weight_list)
+
+
+def _caption(metadata: dict[str, Any]) -> str:
+    """'Stopped at 256 px of 512' on the canvas for a stopped picture; nothing otherwise."""
+    from nst_desktop.io.metadata import stopped_at_text
+
+    return stopped_at_text(metadata)

@@ -95,6 +95,8 @@ def run_metadata(
         "stopped": bool(result.stopped),
         "losses": {str(k): _finite_or_none(v) for k, v in result.losses.items()},
     }
+    if result.stopped:  # the picture's real size: a stop can come before the last scale
+        record[STOPPED_AT_KEY] = {"px": int(max(result.image.shape[:2])), "of": int(result.params.size)}
     if result.edits:
         record[EDITS_KEY] = [edit.to_dict() for edit in result.edits]
     if continued_from is not None:
@@ -105,6 +107,15 @@ def run_metadata(
 # --- live edits and promotion ------------------------------------------------------------------
 
 EDITS_KEY = "edits"
+STOPPED_AT_KEY = "stopped_at"
+
+
+def stopped_at_text(data: Any) -> str:
+    """'Stopped at 256 px of 512' for a record of a stopped run, else ''."""
+    stop = data.get(STOPPED_AT_KEY) if isinstance(data, dict) else None
+    if not isinstance(stop, dict) or not all(isinstance(stop.get(k), int) for k in ("px", "of")):
+        return ""
+    return f"Stopped at {stop['px']} px of {stop['of']}"
 CONTINUED_KEY = "continued_from"
 
 

@@ -35,7 +35,7 @@ def shares(result: np.ndarray, a: np.ndarray, b: np.ndarray, params: Params, wei
     layers = params.style_layers
     out = to_tensor(result, "result", torch.device("cpu"))
     hw = (out.shape[-2], out.shape[-1])
-    ga, gb = ({k: v for k, v in _grams(model, resize(s, style_hw(s, hw, params.style_scale)), layers).items()}
+    ga, gb = (_grams(model, resize(s, style_hw(s, hw, params.style_scale)), layers)
               for s in (to_tensor(a, "a", out.device), to_tensor(b, "b", out.device)))
     g = _grams(model, out, layers)
     d_a = np.mean([float((g[k] - ga[k]).norm() / (ga[k] - gb[k]).norm()) for k in layers])
@@ -47,14 +47,21 @@ def shares(result: np.ndarray, a: np.ndarray, b: np.ndarray, params: Params, wei
 def blend_shares(photo, painting, scream, caffe) -> dict[tuple[float, float], float]:
     out = {}
     for wa, wb in ((3.0, 1.0), (1.0, 1.0), (1.0, 3.0)):
-        result = stylize(photo, [StyleInput(painting, wa), StyleInput(scream, wb)], SHARE_PARAMS, weights=caffe)
+        styles = [StyleInput(painting, wa), StyleInput(scream, wb)]
+        result = stylize(photo, styles, SHARE_PARAMS, weights=caffe)
         out[(wa, wb)] = shares(result.image, painting, scream, SHARE_PARAMS, caffe)
     return out
 
 
 def test_equal_weights_give_each_style_an_equal_share(blend_shares) -> None:
-    print("SHARES", blend_shares)
-    assert 0.4 <= blend_shares[(1.0, 1.0)] <= 0.6, blend_shares
+    # Measured: 0.51 (each style's own normalisation gave 0.43 here and 0.32 at 128 px).
+    assert 0.45 <= blend_shares[(1.0, 1.0)] <= 0.55, blend_shares
+
+
+def test_swapped_weights_give_mirrored_shares(blend_shares) -> None:
+    # 3:1 is as much more A as 1:3 is more B (measured 0.178 / 0.176; before: 0.094 / 0.199).
+    more_a, more_b = blend_shares[(3.0, 1.0)] - 0.5, 0.5 - blend_shares[(1.0, 3.0)]
+    assert abs(more_a - more_b) < 0.05, blend_shares
 
 
 def test_shares_follow_the_weights(blend_shares) -> None:

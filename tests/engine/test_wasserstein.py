@@ -82,7 +82,8 @@ def test_w2_and_its_gradient_match_a_float64_reference(positions: tuple[int, int
     g = torch.Generator().manual_seed(4)
     mixing = torch.randn(16, 16, generator=g) * 0.3 + torch.eye(16)
     x = (mixing @ torch.randn(16, positions[0] * positions[1], generator=g)).reshape(1, 16, *positions) + 1.0
-    t = torch.randn(16, 200, generator=g, dtype=torch.float64) * torch.linspace(0.5, 2.0, 16, dtype=torch.float64)[:, None]
+    spread = torch.linspace(0.5, 2.0, 16, dtype=torch.float64)[:, None]
+    t = torch.randn(16, 200, generator=g, dtype=torch.float64) * spread
     target = w2_target(feature_stats(t.float().reshape(1, 16, 10, 20)))
     ours_x = x.clone().requires_grad_(True)
     ours = w2_squared(ours_x, target)
@@ -142,7 +143,8 @@ def test_wasserstein_live_edits_change_the_style_term(photo, painting, scream, c
 
 
 def test_adam_returns_the_iterate_average(photo, painting, monkeypatch: pytest.MonkeyPatch) -> None:
-    params = TINY_W2.with_changes(style_loss="gram", optimizer="adam", min_size=48, steps=5, learning_rate=0.1)
+    params = TINY_W2.with_changes(style_loss="gram", optimizer="adam", min_size=48, steps=5,
+                                  learning_rate=0.1)
     start = to_array(resize(torch.from_numpy(photo).permute(2, 0, 1)[None], (36, 48)))
     # An average that never moves stays at the start image, however far Adam goes...
     monkeypatch.setattr(stylize_module, "ADAM_AVERAGE_DECAY", 1.0)

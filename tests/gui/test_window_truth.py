@@ -191,3 +191,25 @@ def test_clamp_geometry_moves_and_shrinks() -> None:
     assert screen_fit.clamp_geometry(QRect(-50, -40, 2000, 1200), screen) == QRect(0, 30, 1278, 740)
     assert screen_fit.initial_size(QRect(0, 0, 1440, 875)) == QSize(1280, 820)
     assert screen_fit.initial_size(QRect(0, 0, 1280, 770)) == QSize(1278, 740)
+
+
+def test_a_stopped_picture_says_its_real_size(qtbot: QtBot, make_window: WindowFactory) -> None:
+    window = make_window(stylize_fn=FakeStylize(step_s=0.02))
+    window.params_panel.update_fields(size=512, steps=200)
+    with qtbot.waitSignal(window.runner.worker.done, timeout=30_000):
+        window.start_run()
+        qtbot.waitUntil(lambda: window.run_panel.progress.value() > 0, timeout=5000)
+        window.stop_run()
+    qtbot.waitUntil(lambda: not window.runner.running, timeout=5000)
+    # The fake paints 32 px: the canvas, the run panel and the record say so.
+    assert window.canvas.caption() == "Stopped at 32 px of 512"
+    assert "Stopped at 32 px of 512" in window.run_panel.status_label.text()
+    assert window.session.metadata["stopped_at"] == {"px": 32, "of": 512}
+    qtbot.waitUntil(lambda: bool(window.session.history.entries()), timeout=10_000)
+    from nst_desktop.gui.describe import record_lines
+
+    assert record_lines(window.session.history.entries()[0].metadata)[0] == "Stopped at 32 px of 512"
+    window.start_run()  # a new run clears it
+    assert window.canvas.caption() == ""
+    window.stop_run()
+    qtbot.waitUntil(lambda: not window.runner.running, timeout=10_000)
