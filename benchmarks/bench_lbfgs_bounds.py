@@ -28,6 +28,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+import numpy as np
 import torch
 from torch import Tensor
 
@@ -35,18 +36,28 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks.common import IMAGES, OUT, load_rgb, machine, to_float, today  # noqa: E402
 from nst_desktop.engine import bounds  # noqa: E402
+from nst_desktop.engine import stylize as stylize_module  # noqa: E402
 from nst_desktop.engine.events import StyleInput  # noqa: E402
 from nst_desktop.engine.inputs import initial, layout, load_inputs, prepare, targets  # noqa: E402
 from nst_desktop.engine.losses import Targets, total_loss  # noqa: E402
 from nst_desktop.engine.params import Params  # noqa: E402
 from nst_desktop.engine.presets import PRESETS  # noqa: E402
+from nst_desktop.engine.runstate import to_preview  # noqa: E402
 from nst_desktop.engine.schedule import scale_sizes  # noqa: E402
-from nst_desktop.engine.stylize import _get_model, _optimizer  # noqa: E402
+from nst_desktop.engine.stylize import _get_model, _optimizer, stylize  # noqa: E402
 from nst_desktop.engine.vgg import VGG19  # noqa: E402
 from nst_desktop.engine.weights import load_caffe_weights  # noqa: E402
 
 WAYS = ("none", "clamp", "project", "project_pg", "sigmoid", "penalty")
 PENALTY = 1.0e3
+
+
+@torch.no_grad()
+def project_gradient(x: Tensor) -> None:
+    """Zero the gradient components that push a pixel at a bound further out of range."""
+    grad = x.grad
+    if grad is not None:
+        grad.masked_fill_(((x <= 0.0) & (grad > 0.0)) | ((x >= 1.0) & (grad < 0.0)), 0.0)
 
 
 def _score(model: VGG19, x: Tensor, tg: Targets, params: Params) -> float:
@@ -82,7 +93,7 @@ def run_way(way: str, model: VGG19, x0: Tensor, tg: Targets, params: Params, ste
             total = total + PENALTY * start_loss[0] * out
         total.backward()  # type: ignore[no-untyped-call]
         if way == "project_pg":
-            bounds.project_gradient(var)
+            project_gradient(var)
         if value < best:
             best, best_x = value, x.detach().clone()
         return value
@@ -105,6 +116,25 @@ def run_way(way: str, model: VGG19, x0: Tensor, tg: Targets, params: Params, ste
             "max_out_of_range": out_of_range, "curve": curve}
 
 
+def run_engine(pair: str, params: Params, projection: bool) -> dict[str, object]:
+    """The real engine (stylize, with its L-BFGS restart) before and after the fix."""
+    photo, style = pair.split(":")
+    content = to_float(load_rgb(IMAGES / "content" / f"{photo}.jpg"))
+    painting = to_float(load_rgb(IMAGES / "style" / f"{style}.jpg"))
+    stylize_module.LBFGS_PROJECTION = projection
+    result = stylize(content, [StyleInput(painting)], params)
+    stylize_module.LBFGS_PROJECTION = True
+    model = _get_model(load_caffe_weights(), params.pooling, torch.device("cpu"), None)
+    raw = load_inputs(content, [StyleInput(painting)], params, None, torch.device("cpu"))
+    tg = targets(model, prepare(raw, params, raw.blend), params, result.image.shape[:2])
+    saved = to_preview(result.image).astype(np.float32) / 255.0
+    score = _score(model, torch.from_numpy(saved).permute(2, 0, 1)[None].contiguous(), tg, params)
+    engine = result.losses["total"]
+    return {"pair": pair, "way": "engine, projected" if projection else "engine, before (no projection)",
+            "engine_loss": engine, "saved_score": score, "gap": score / engine - 1.0, "s": result.elapsed_s,
+            "curve": [h["total"] for h in result.loss_history[::25]]}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--size", type=int, default=192)
@@ -112,6 +142,7 @@ def main() -> None:
     ap.add_argument("--pairs", nargs="+", default=["tubingen:starry_night"])
     ap.add_argument("--ways", nargs="+", default=list(WAYS))
     ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--engine", action="store_true", help="run stylize itself, before and after the fix")
     ap.add_argument("--quick", action="store_true")
     args = ap.parse_args()
     if args.quick:
@@ -122,7 +153,14 @@ def main() -> None:
                                               device="cpu")
     model = _get_model(load_caffe_weights(), params.pooling, torch.device("cpu"), None)
     results = []
-    for pair in args.pairs:
+    if args.engine:
+        for pair in args.pairs:
+            for projection in (False, True):
+                r = run_engine(pair, params, projection)
+                results.append(r)
+                print(f"{pair:28s} {r['way']:32s} engine {r['engine_loss']:.4g} saved {r['saved_score']:.4g} "
+                      f"gap {100 * float(r['gap']):+.1f}% {r['s']:.0f}s", flush=True)
+    for pair in [] if args.engine else args.pairs:
         photo, style = pair.split(":")
         content = to_float(load_rgb(IMAGES / "content" / f"{photo}.jpg"))
         painting = to_float(load_rgb(IMAGES / "style" / f"{style}.jpg"))
@@ -138,7 +176,7 @@ def main() -> None:
             print(f"{pair:28s} {way:10s} engine {r['engine_loss']:.4g} saved {r['saved_score']:.4g} "
                   f"gap {100 * r['gap']:+.1f}% {r['s']:.0f}s out {r['max_out_of_range']:.2f}", flush=True)
     OUT.mkdir(parents=True, exist_ok=True)
-    path = OUT / f"lbfgs_bounds_{args.size}.json"
+    path = OUT / f"lbfgs_bounds_{args.size}{'_engine' if args.engine else ''}.json"
     record = {"machine": machine(), "date": today(), "args": vars(args), "results": results}
     path.write_text(json.dumps(record, indent=1))
     print("wrote", path)

@@ -113,6 +113,7 @@ def main() -> None:
     print(f"{today()}; {machine()}; load {os.getloadavg()}", flush=True)
     content = to_float(load_rgb(IMAGES / "content" / args.content))
     style = to_float(load_rgb(IMAGES / "style" / args.style))
+    # One scale: the size itself (a promoted run skips the scales below its start anyway).
     params = Params(size=args.size, min_size=args.size, steps=args.steps, seed=0)
     hw = fit_long_side(content.shape[:2], args.size)
     halo = geo.halo_for("relu5_1")
@@ -124,7 +125,7 @@ def main() -> None:
         if args.start_from:
             from nst_desktop.engine.stylize import stylize
 
-            small = Params(size=args.start_from, seed=0)
+            small = Params(size=args.start_from, steps=60, coarse_steps=30, seed=0)  # a quick look
             start = stylize(content, [StyleInput(style, 1.0, "style")], small).image
             print(f"start picture {start.shape[1]}x{start.shape[0]}, {peak_rss_mib():.0f} MiB", flush=True)
         times = via_stylize(content, style, params, args.tile, start, args.save)

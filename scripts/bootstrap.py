@@ -161,7 +161,7 @@ def ensure_installed(mode: str) -> None:
 
 
 def run_checks(pytest_args: list[str]) -> int:
-    """ruff, mypy (engine + io, strict), lint-imports, pytest: all run; non-zero if any fails."""
+    """ruff, mypy (strict, all of nst_desktop/), lint-imports, pytest: all run; non-zero if any fails."""
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen", PYTHONDONTWRITEBYTECODE="1")
     py = str(_venv_python())
     checks = [

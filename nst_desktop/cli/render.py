@@ -86,7 +86,7 @@ def _stop_on_sigint(control: RunControl) -> Iterator[None]:
         yield  # signal handlers can only be installed from the main thread
         return
 
-    def handler(signum: int, frame: FrameType | None) -> None:
+    def handler(_signum: int, _frame: FrameType | None) -> None:
         if control.stopped:
             raise KeyboardInterrupt
         control.stop()

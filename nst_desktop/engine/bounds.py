@@ -3,30 +3,18 @@
 Gatys et al. optimise unconstrained pixels; an image clamped only when it is shown or saved
 is then not the image whose loss the optimiser drove down (with the ``pastiche`` preset the
 saved 8-bit picture scored 2.4x the engine's loss). Here every step is projected back into
-0..1 and L-BFGS is told the step it actually took, and the gradient is projected too. A
-bounded parametrisation (sigmoid) and a range penalty were measured against this
-(benchmarks/bench_lbfgs_bounds.py, RESULTS.md) and lost: see there.
+0..1 and L-BFGS is told the step it actually took. Measured against this
+(benchmarks/bench_lbfgs_bounds.py, RESULTS.md): a plain clamp that leaves L-BFGS's history
+as it is, the same with a projected gradient (L-BFGS-B's active set in its simplest form:
+its curvature pairs then mix gradients with and without the blocked components, and on a
+box-constrained quadratic it stalled where this converged), a bounded parametrisation
+(sigmoid) and a range penalty.
 """
 
 from __future__ import annotations
 
 import torch
 from torch import Tensor
-
-
-@torch.no_grad()
-def project_gradient(x: Tensor) -> None:
-    """Zero the gradient components that push a pixel at a bound further out of range.
-
-    A pixel pinned at 0 whose gradient says "lower" cannot move: left in, that component
-    dominates L-BFGS's direction and the clamp throws the step away (L-BFGS-B's active set,
-    in its simplest form).
-    """
-    grad = x.grad
-    if grad is None:
-        return
-    blocked = ((x <= 0.0) & (grad > 0.0)) | ((x >= 1.0) & (grad < 0.0))
-    grad.masked_fill_(blocked, 0.0)
 
 
 @torch.no_grad()

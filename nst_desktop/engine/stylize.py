@@ -19,7 +19,7 @@ from collections.abc import Iterator, Sequence
 import torch
 from torch import Tensor
 
-from nst_desktop.engine import bounds, colour
+from nst_desktop.engine import bounds, colour, tiling
 from nst_desktop.engine.cost import Estimate, estimate
 from nst_desktop.engine.devices import autocast_dtype, pick_device, release_cached_memory, use_channels_last
 from nst_desktop.engine.errors import DivergedError, OutOfMemoryError
@@ -115,11 +115,13 @@ class _Painter:
         self.average: Tensor | None = None  # Adam's iterate average (shown and returned)
         self.hw = (0, 0)
         self.state.display = _display(params, self.inputs)
+        self.tile, self.tile_gen = 0, torch.Generator().manual_seed(params.seed)  # print sizes
 
     def run_scale(self, x: Tensor, hw: tuple[int, int]) -> bool:
         """Optimise ``x`` in place at size ``hw``; True if the run was stopped."""
         self.hw = hw
-        self.targets = targets(self.model, self.inputs, self.params, hw)
+        self.tile = tiling.plan_tile(self.params, hw, x.device)  # 0: the whole image in one VGG pass
+        self.targets = self._targets()
         opt = _optimizer(self.params, x)
         self._restart_average(x)
         for _ in range(self.state.scale_steps):
@@ -130,14 +132,16 @@ class _Painter:
                 self._restart_average(x)
             before = x.detach().clone()
             last_total = opt.step(functools.partial(self._closure, opt, x))
-            with torch.no_grad():
-                x.clamp_(0.0, 1.0)  # the image optimised is the image saved (issue 9.0)
+            project = self.average is not None or LBFGS_PROJECTION
+            if project:
+                with torch.no_grad():
+                    x.clamp_(0.0, 1.0)  # the image optimised is the image saved (issue 9.0)
             if self.average is not None:
                 with torch.no_grad():
                     self.average.lerp_(x.detach(), 1.0 - ADAM_AVERAGE_DECAY)
             elif _lbfgs_went_astray(last_total, self.state.best_loss, x):
                 opt = self._lbfgs_restart(x, last_total)
-            else:
+            elif project:
                 # L-BFGS's next curvature pair must describe the step the clamp let it take.
                 bounds.record_projected_step(opt, x, before)
             self.state.step_done()
@@ -163,6 +167,8 @@ class _Painter:
     def _closure(self, opt: torch.optim.Optimizer, x: Tensor) -> float:
         assert self.targets is not None
         opt.zero_grad(set_to_none=True)
+        if self.tile:
+            return self._tiled_closure(x)
         layers = sorted(set(self.params.content_layers) | set(self.params.style_layers))
         feats = self.model(layout(x, x.device), layers)
         terms = total_loss(feats, x, self.targets, self.params)
@@ -171,8 +177,6 @@ class _Painter:
             raise DivergedError("The optimisation diverged (the loss became NaN or infinite).",
                                 result=self.state.result(stopped=True))
         _backward(total, x, self.model.compute_dtype)
-        if self.params.optimizer == "lbfgs":
-            bounds.project_gradient(x)
         values = torch.stack([v.detach() for v in terms.values()]).tolist()  # one device sync
         # Adam: the average is what is shown and kept; it is the raw iterate's loss that picks
         # the best step of the scale (one VGG pass a step, not two).
@@ -222,7 +226,26 @@ class _Painter:
             self.targets = Targets(self.targets.content,
                                    style_targets(sources, weights, self.params.loss_normalisation), sources)
         else:
-            self.targets = targets(self.model, self.inputs, self.params, self.hw)
+            self.targets = self._targets()
+
+    def _targets(self) -> Targets:
+        if self.tile:
+            return tiling.tiled_targets(self.model, self.inputs, self.params, self.hw, self.tile)
+        return targets(self.model, self.inputs, self.params, self.hw)
+
+    def _tiled_closure(self, x: Tensor) -> float:
+        """_closure for print sizes: VGG sees one tile window at a time (engine.tiling)."""
+        assert self.targets is not None
+        terms = tiling.tiled_loss_and_grad(self.model, x, self.targets, self.params, self.tile, self.tile_gen)
+        if not math.isfinite(terms["total"]):
+            raise DivergedError("The optimisation diverged (the loss became NaN or infinite).",
+                                result=self.state.result(stopped=True))
+        self.state.evaluated(self.average if self.average is not None else x, terms)
+        return terms["total"]
+
+#: Projected L-BFGS (engine/bounds.py). False only to measure the engine as it was before
+#: (benchmarks/bench_lbfgs_bounds.py --engine): pixels then leave 0..1 during a scale.
+LBFGS_PROJECTION = True
 
 #: Adam's iterate average: ``average += (1 - decay) * (x - average)`` after every step. Adam at
 #: a fixed learning rate keeps jittering around the optimum (a fine grain in flat areas); the

@@ -315,8 +315,9 @@ def plan_tile(params: Params, hw: tuple[int, int], device: torch.device) -> int:
     """The tile size for a scale: 0 (no tiling) when one pass fits, ``params.tile_size`` if
     set (a future Params field; 0 = auto), else the largest that fits the free memory."""
     requested = int(getattr(params, "tile_size", 0) or 0)
-    if requested:
-        return requested if max(hw) > requested else 0
+    if requested:  # rounded to the pooling grid, which the tiles must follow
+        tile = max(geo.ALIGN, requested // geo.ALIGN * geo.ALIGN)
+        return tile if max(hw) > tile else 0
     layers = set(params.content_layers) | set(params.style_layers)
     return geo.choose_tile(hw, geo.deepest(layers), geo.MEMORY_SHARE * device_free_bytes(device))
 

@@ -25,7 +25,7 @@ from PySide6.QtCore import QEvent, QObject, QTimer
 from PySide6.QtGui import QFileOpenEvent
 
 if TYPE_CHECKING:
-    from PySide6.QtWidgets import QApplication
+    from PySide6.QtWidgets import QApplication, QWidget
 
     from nst_desktop.gui.main_window import MainWindow
 
@@ -106,22 +106,25 @@ def apply_theme(app: object) -> None:
     hints.colorSchemeChanged.connect(update)
 
 
-def _install_startup_marker(window: object) -> None:
+def _install_startup_marker(window: QWidget) -> None:
     """Print once when the window is first exposed (painted), for the start-up benchmark."""
-    from PySide6.QtCore import QEvent, QObject
 
     class _Marker(QObject):
         """Prints the start-up marker on the first expose or paint event."""
 
+        done = False
+
         def eventFilter(self, obj: QObject, event: QEvent) -> bool:
-            if event.type() in (QEvent.Type.Expose, QEvent.Type.Paint) and not getattr(self, "done", False):
+            if event.type() in (QEvent.Type.Expose, QEvent.Type.Paint) and not self.done:
                 self.done = True
                 print(f"WINDOW_EXPOSED {time.perf_counter() - _T0:.3f}", flush=True)
             return False
 
-    marker = _Marker(window)  # type: ignore[arg-type]
-    window.installEventFilter(marker)  # type: ignore[attr-defined]
-    window.windowHandle().installEventFilter(marker)  # type: ignore[attr-defined]
+    marker = _Marker(window)
+    window.installEventFilter(marker)
+    handle = window.windowHandle()  # set by window.create()
+    if handle is not None:
+        handle.installEventFilter(marker)
 
 
 def clean_history_temps() -> threading.Thread:

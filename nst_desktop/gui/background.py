@@ -4,8 +4,15 @@ A thin layer over superqt's ``create_worker`` (napari's worker semantics): the f
 in Qt's global thread pool and its result, or its exception, arrives by signal in the GUI
 thread. A cancelled job delivers nothing. A generator function is a job that can stop
 early: it stops at its next ``yield`` once cancelled, and each yielded value arrives as a
-partial result. :class:`LatestJob` keeps one job per purpose, a newer request cancelling
-the older one (open photo B while A still decodes: A is never shown).
+partial result. A blocking function with a progress callback (a download) gets its
+:class:`Job` instead (``pass_job=True``): :meth:`Job.report` delivers a partial result and
+raises :class:`Cancelled` once the job is cancelled. :class:`LatestJob` keeps one job per
+purpose, a newer request cancelling the older one (open photo B while A still decodes: A is
+never shown).
+
+Every background task of the GUI runs this way (reading images, thumbnails, exports, the
+estimate, history saves, weight downloads), except the engine's worker thread
+(``gui.worker.RunThread``): that one is long-lived and owns the engine state.
 """
 
 from __future__ import annotations
@@ -21,6 +28,10 @@ log = logging.getLogger(__name__)
 _live: set[Job] = set()  # started and not ended: keeps them alive, and lets closing wait
 
 
+class Cancelled(Exception):  # noqa: N818 - a signal to stop, not an error
+    """Raised by :meth:`Job.report` in the job's thread once the job was cancelled."""
+
+
 class Job(QObject):
     """One call of ``fn(*args)`` in a pool thread. Signals arrive in the GUI thread:
     ``yielded`` (generators), then ``succeeded`` or ``failed``, then ``ended``. None of
@@ -30,12 +41,15 @@ class Job(QObject):
     succeeded = Signal(object)
     failed = Signal(object)  # the exception
     ended = Signal()
+    _reported = Signal(object)  # emitted in the pool thread, delivered (queued) in the GUI thread
 
-    def __init__(self, fn: Callable[..., Any], *args: Any, parent: QObject | None = None) -> None:
+    def __init__(self, fn: Callable[..., Any], *args: Any, parent: QObject | None = None,
+                 pass_job: bool = False) -> None:
         super().__init__(parent)
         self._cancelled = False
-        self._ended = False
-        self._worker = create_worker(fn, *args, _start_thread=False, _ignore_errors=True)
+        call_args = (self, *args) if pass_job else args
+        self._worker = create_worker(fn, *call_args, _start_thread=False, _ignore_errors=True)
+        self._reported.connect(self._on_yielded)
         # Slots of this QObject (it lives in the GUI thread): queued from the pool thread.
         self._worker.returned.connect(self._on_returned)
         self._worker.errored.connect(self._on_errored)
@@ -55,6 +69,14 @@ class Job(QObject):
 
     def cancelled(self) -> bool:
         return self._cancelled
+
+    def report(self, value: object) -> None:
+        """From the job's own function (``pass_job=True``), in its pool thread: deliver
+        ``value`` as a partial result (``yielded``); raises :class:`Cancelled` once cancelled,
+        so a function that reports progress stops at its next report."""
+        if self._cancelled:
+            raise Cancelled()
+        self._reported.emit(value)
 
     def running(self) -> bool:
         return self in _live
@@ -87,10 +109,11 @@ def run_in_background(fn: Callable[..., Any], *args: Any,
                       on_success: Callable[[Any], object] | None = None,
                       on_failure: Callable[[Any], object] | None = None,
                       on_yield: Callable[[Any], object] | None = None,
-                      parent: QObject | None = None) -> Job:
-    """Start ``fn(*args)`` in a pool thread; the callbacks run in the GUI thread, never
-    after ``parent`` (the widget they belong to) is destroyed."""
-    job = Job(fn, *args)  # not a child of ``parent``: its worker may outlive it
+                      parent: QObject | None = None, pass_job: bool = False) -> Job:
+    """Start ``fn(*args)`` (``fn(job, *args)`` with ``pass_job``) in a pool thread; the
+    callbacks run in the GUI thread, never after ``parent`` (the widget they belong to) is
+    destroyed."""
+    job = Job(fn, *args, pass_job=pass_job)  # not a child of ``parent``: its worker may outlive it
     if parent is not None:
         parent.destroyed.connect(job.cancel)
     for signal, callback in ((job.succeeded, on_success), (job.failed, on_failure),

@@ -16,18 +16,22 @@ from __future__ import annotations
 import dataclasses
 import logging
 import math
-from typing import Any
 
-from PySide6.QtCore import QObject, QRunnable, QThreadPool, QTimer, Signal
+from PySide6.QtCore import QObject, QTimer, Signal
 
+from nst_desktop.engine.errors import NSTError
 from nst_desktop.engine.params import Params
 from nst_desktop.engine.presets import quick_look
+from nst_desktop.gui import background
+from nst_desktop.gui.background import Job, run_in_background
 
 log = logging.getLogger(__name__)
 DEBOUNCE_MS = 400
 MIN_LEARN_S = 10.0  # shorter runs are mostly start-up overhead: they say little about speed
 SPEED_FACTOR_RANGE = (0.05, 20.0)  # beyond this a measurement is more likely wrong than the model
 NEW_RUN_SHARE = 0.5  # weight of the latest run in the learnt factor (geometric mean with the old one)
+
+Request = tuple[Params, tuple[int, int], int]  # params, content (h, w), number of styles
 
 
 @dataclasses.dataclass(frozen=True)
@@ -39,39 +43,22 @@ class Forecast:
     quick_seconds: float | None = None
 
 
-class _Relay(QObject):
-    """Carries the answer from the pool thread back to the GUI thread (queued signal)."""
+def _forecast(params: Params, hw: tuple[int, int], n_styles: int) -> tuple[Forecast, str]:
+    """In a pool thread: the forecast and the device's name (imports torch the first time)."""
+    from nst_desktop.engine.devices import pick_device
+    from nst_desktop.engine.stylize import estimate
 
-    answered = Signal(int, object, str)  # request id, Estimate or None, device name or error text
-
-
-class _Job(QRunnable):
-    """One estimate, computed in a pool thread."""
-
-    def __init__(self, request_id: int, params: Params, hw: tuple[int, int], n_styles: int,
-                 relay: _Relay) -> None:
-        super().__init__()
-        self.request_id, self.params, self.hw, self.n_styles, self.relay = (
-            request_id, params, hw, n_styles, relay)
-
-    def run(self) -> None:
-        try:
-            from nst_desktop.engine.devices import pick_device
-            from nst_desktop.engine.stylize import estimate
-
-            device = pick_device(self.params.device).type.upper()
-            full = estimate(self.params, self.hw, self.n_styles, self.params.device)
-            quick = estimate(quick_look(self.params), self.hw, self.n_styles, self.params.device)
-            result: Any = Forecast(full.seconds, full.peak_bytes, quick.seconds)
-            self.relay.answered.emit(self.request_id, result, device)
-        except Exception as exc:  # an estimate is a nicety: never let it break the app
-            log.info("estimate failed: %s", exc)
-            text = exc.user_text() if hasattr(exc, "user_text") else str(exc)
-            self.relay.answered.emit(self.request_id, None, text)
+    device = pick_device(params.device).type.upper()
+    full = estimate(params, hw, n_styles, params.device)
+    quick = estimate(quick_look(params), hw, n_styles, params.device)
+    return Forecast(full.seconds, full.peak_bytes, quick.seconds), device
 
 
 class Estimator(QObject):
-    """``request(...)`` (debounced) -> ``estimated(Estimate, device)`` or ``unavailable(text)``."""
+    """``request(...)`` (debounced) -> ``estimated(Forecast, device)`` or ``unavailable(text)``.
+
+    One estimate is computed at a time (two at once would time their convolutions against
+    each other); a request made meanwhile waits for it, and the older answer is dropped."""
 
     estimated = Signal(object, str)
     unavailable = Signal(str)
@@ -80,18 +67,15 @@ class Estimator(QObject):
                  speed_factor: float | None = None) -> None:
         super().__init__(parent)
         self.speed_factor = speed_factor  # measured / modelled time; None until a run measured it
-        self._answer: tuple[object, Any, str] | None = None  # (request key, raw Estimate, device)
-        self._relay = _Relay()
-        self._relay.answered.connect(self._on_answered)
+        self._answer: tuple[object, Forecast, str] | None = None  # (request key, raw answer, device)
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.setInterval(debounce_ms)
         self._timer.timeout.connect(self._submit)
-        self._pending: tuple[Params, tuple[int, int], int] | None = None
+        self._pending: Request | None = None
         self._last_key: object = None
         self._request_id = 0
-        self.pool = QThreadPool(self)
-        self.pool.setMaxThreadCount(1)
+        self._job: Job | None = None
 
     def request(self, params: Params, content_hw: tuple[int, int], n_styles: int) -> None:
         key = (params, content_hw, n_styles)
@@ -101,15 +85,29 @@ class Estimator(QObject):
         self._timer.start()
 
     def _submit(self) -> None:
-        if self._pending is None:
-            return
-        params, hw, n_styles = self._pending
-        self._last_key = self._pending
+        if self._pending is None or self._job is not None:
+            return  # a job on its way submits the pending request when it ends
+        params, hw, n_styles = self._last_key = self._pending
         self._pending = None
         self._request_id += 1
-        self.pool.start(_Job(self._request_id, params, hw, n_styles, self._relay))
+        request_id = self._request_id
+        self._job = run_in_background(
+            _forecast, params, hw, n_styles, parent=self,
+            on_success=lambda answer: self._on_answered(request_id, *answer),
+            on_failure=lambda exc: self._on_failed(request_id, exc))
+        self._job.ended.connect(self._on_job_ended)
 
-    def _on_answered(self, request_id: int, result: Any, text: str) -> None:
+    def _on_job_ended(self) -> None:
+        self._job = None
+        self._submit()
+
+    def _on_failed(self, request_id: int, exc: BaseException) -> None:
+        # An estimate is a nicety: a failure is shown as text, never breaks the app.
+        log.info("estimate failed: %s", exc)
+        text = exc.user_text() if isinstance(exc, NSTError) else str(exc)
+        self._on_answered(request_id, None, text)
+
+    def _on_answered(self, request_id: int, result: Forecast | None, text: str) -> None:
         if request_id != self._request_id or self._pending is not None:
             return  # an older request: the settings changed since
         if result is None:
@@ -118,13 +116,12 @@ class Estimator(QObject):
             self._answer = (self._last_key, result, text)
             self.estimated.emit(self._corrected(result), text)
 
-    def _corrected(self, result: Any) -> Any:
+    def _corrected(self, result: Forecast) -> Forecast:
         if self.speed_factor is None:
             return result
-        corrected = dataclasses.replace(result, seconds=result.seconds * self.speed_factor)
-        if getattr(result, "quick_seconds", None) is not None:
-            corrected = dataclasses.replace(corrected, quick_seconds=result.quick_seconds * self.speed_factor)
-        return corrected
+        quick = result.quick_seconds
+        return dataclasses.replace(result, seconds=result.seconds * self.speed_factor,
+                                   quick_seconds=None if quick is None else quick * self.speed_factor)
 
     def learn(self, params: Params, content_hw: tuple[int, int], n_styles: int, elapsed_s: float
               ) -> float | None:
@@ -153,19 +150,20 @@ class Estimator(QObject):
 
     def busy(self) -> bool:
         """True while an estimate is waiting for its debounce or being computed."""
-        return self._timer.isActive() or self._pending is not None or self.pool.activeThreadCount() > 0
+        return self._timer.isActive() or self._pending is not None or self._job is not None
 
     def wait(self, timeout_ms: int = 10000) -> bool:
-        return bool(self.pool.waitForDone(timeout_ms))
+        """Block until background work is done (closing, tests); its answer is not delivered."""
+        return background.wait_idle(timeout_ms)
 
 
-def _modelled_seconds(key: object, raw: Any, ran: tuple[Params, tuple[int, int], int]) -> float | None:
+def _modelled_seconds(key: object, raw: Forecast, ran: Request) -> float | None:
     """The model's seconds for the run that finished: the full run's or the quick look's of the
     settings last estimated; None when that run had other settings."""
     if not isinstance(key, tuple) or key[1:] != ran[1:]:
         return None
     if key[0] == ran[0]:
-        seconds = raw.seconds
+        seconds: float | None = raw.seconds
     else:
-        seconds = getattr(raw, "quick_seconds", None) if quick_look(key[0]) == ran[0] else None
+        seconds = raw.quick_seconds if quick_look(key[0]) == ran[0] else None
     return seconds if seconds is not None and seconds > 0 else None

@@ -26,6 +26,7 @@ from PySide6.QtCore import QStandardPaths
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QFileDialog, QMainWindow, QWidget
 
+from nst_desktop.engine.events import ImageArray, PreviewArray
 from nst_desktop.gui import background
 from nst_desktop.gui.background import run_in_background
 from nst_desktop.gui.errors import show_error, user_message
@@ -166,7 +167,7 @@ def exports_pending() -> int:
     return background.pending()
 
 
-def copy_image_to_clipboard(image: npt.NDArray[np.generic]) -> None:
+def copy_image_to_clipboard(image: ImageArray | PreviewArray) -> None:
     """Put ``image`` on the system clipboard (paste it into any painting app)."""
     QGuiApplication.clipboard().setImage(array_to_qimage(image))
 

@@ -2,45 +2,39 @@
 
 Encoding the time-lapse of a run takes seconds (an animated WebP of up to ~150 frames);
 done in the GUI thread it would freeze the window right when the picture appears.
+
+Entries are written one at a time, in the order the runs ended: one background job
+(``gui.background``) drains a queue of saves and yields each outcome; a save asked for
+while it runs joins its queue.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
-from typing import Any
+import threading
+from collections import deque
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
+from PySide6.QtCore import QObject, Signal
 
+from nst_desktop.engine.events import ImageArray, PreviewArray
+from nst_desktop.gui import background
 from nst_desktop.gui.errors import user_message
+
+if TYPE_CHECKING:
+    from nst_desktop.io.library import Entry, Library
 
 log = logging.getLogger(__name__)
 
 
-class _Relay(QObject):
-    """Carries results from the pool thread to the GUI thread (queued signals)."""
-
-    saved = Signal(object)  # Entry
-    failed = Signal(str)
-
-
-class _SaveJob(QRunnable):
-    """Writes one entry (image, thumbnail, time-lapse) in a pool thread."""
-
-    def __init__(self, relay: _Relay, library: Any, image: Any, metadata: dict[str, Any],
-                 frames: Sequence[Any]) -> None:
-        super().__init__()
-        self.relay, self.library, self.image, self.metadata, self.frames = (
-            relay, library, image, metadata, frames)
-
-    def run(self) -> None:
-        try:
-            entry = self.library.add(self.image, self.metadata, list(self.frames) or None)
-        except Exception as exc:  # a full disk must not take the app down
-            log.warning("history save failed: %s", exc)
-            self.relay.failed.emit(f"The picture could not be added to the history. {user_message(exc)}")
-        else:
-            self.relay.saved.emit(entry)
+@dataclass(frozen=True)
+class _Save:
+    library: Library
+    image: ImageArray
+    metadata: dict[str, Any]
+    frames: list[PreviewArray]
 
 
 class HistorySaver(QObject):
@@ -51,15 +45,41 @@ class HistorySaver(QObject):
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self._relay = _Relay()
-        self._relay.saved.connect(self.saved)
-        self._relay.failed.connect(self.failed)
-        self.pool = QThreadPool(self)
-        self.pool.setMaxThreadCount(1)  # entries are written in the order the runs ended
+        self._queue: deque[_Save] = deque()
+        self._lock = threading.Lock()  # the queue and ``_draining``, shared with the job's thread
+        self._draining = False
 
-    def save(self, library: Any, image: Any, metadata: dict[str, Any], frames: Sequence[Any]) -> None:
-        self.pool.start(_SaveJob(self._relay, library, image, metadata, frames))
+    def save(self, library: Library, image: ImageArray, metadata: dict[str, Any],
+             frames: Sequence[PreviewArray]) -> None:
+        with self._lock:
+            self._queue.append(_Save(library, image, metadata, list(frames)))
+            start, self._draining = not self._draining, True
+        if start:
+            # No parent: a save is never cancelled, even when the window goes.
+            background.run_in_background(self._drain, on_yield=self._on_written)
+
+    def _drain(self) -> Iterator[Entry | str]:
+        """In a pool thread: write the queued entries in order; yield each entry or error text."""
+        while True:
+            with self._lock:
+                if not self._queue:
+                    self._draining = False
+                    return
+                job = self._queue.popleft()
+            outcome: Entry | str
+            try:
+                outcome = job.library.add(job.image, job.metadata, job.frames or None)
+            except Exception as exc:  # a full disk must not take the app down
+                log.warning("history save failed: %s", exc)
+                outcome = f"The picture could not be added to the history. {user_message(exc)}"
+            yield outcome
+
+    def _on_written(self, outcome: Entry | str) -> None:
+        if isinstance(outcome, str):
+            self.failed.emit(outcome)
+        else:
+            self.saved.emit(outcome)
 
     def wait(self, timeout_ms: int = 30000) -> bool:
         """Block until every queued entry is written (used when the window closes)."""
-        return bool(self.pool.waitForDone(timeout_ms))
+        return background.wait_idle(timeout_ms)

@@ -223,7 +223,7 @@ class InputsPanel(QWidget):
     def _refresh_styles(self) -> None:
         while self._style_layout.count():
             item = self._style_layout.takeAt(0)
-            widget = item.widget()
+            widget = item.widget() if item is not None else None
             if widget is not None and widget is not self.empty_styles:
                 widget.deleteLater()
         self.rows: list[StyleRow] = []

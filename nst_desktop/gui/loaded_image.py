@@ -65,11 +65,6 @@ def make_thumb_image(image: ImageArray, size: QSize = THUMB_SIZE) -> QImage:
         size, Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.SmoothTransformation)
 
 
-def make_thumb(image: ImageArray, size: QSize = THUMB_SIZE) -> QPixmap:
-    """A small pixmap (GUI thread only)."""
-    return QPixmap.fromImage(make_thumb_image(image, size))
-
-
 def display_qimage(image: ImageArray, long_side: int = DISPLAY_LONG_SIDE) -> QImage:
     """``image`` as a QImage no longer than ``long_side`` (a whole 48 MP photo would be
     192 MB and slow to paint): averaged over whole blocks of pixels in NumPy, which lets
@@ -123,13 +118,3 @@ def image_from_mime(mime: QMimeData) -> QImage:
     if isinstance(data, QPixmap):
         return data.toImage()
     return QImage(data) if isinstance(data, QImage) else QImage()
-
-
-def images_from_mime(mime: QMimeData) -> list[LoadedImage]:
-    """Every image in ``mime``: files first, else raw image data. Raises ImageError."""
-    paths = paths_from_mime(mime)
-    if paths:
-        return [load_file(p) for p in paths]
-    if mime.hasImage():
-        return [from_qimage(image_from_mime(mime))]
-    raise ImageError("Clipboard", "holds no image and no image file")

@@ -77,7 +77,7 @@ class MainWindow(QMainWindow):
         self.session.runEnded.connect(self.run_ended)
         self.session.errorOccurred.connect(self.show_error)
         self.estimator = Estimator(self, speed_factor=self.settings.read("estimate/speed_factor_v2") or None)
-        self.actions = Actions(self)
+        self.menu_actions = Actions(self)
         self.zoom_label = QLabel("")
         self._build()
         self._connect()
@@ -85,8 +85,8 @@ class MainWindow(QMainWindow):
         self._connect_touches()
         self._connect_tweak_loop()
         self._rebuild_recent()
-        self.actions.set_running(False)
-        self.actions.set_has_result(False, False)
+        self.menu_actions.set_running(False)
+        self.menu_actions.set_has_result(False, False)
         self._restore_geometry()
         QTimer.singleShot(0, self._load_inputs)  # show the window first, then read images
 
@@ -115,11 +115,11 @@ class MainWindow(QMainWindow):
             # a horizontal strip: above or below the picture, never squeezed into a side column
             self.history_dock.setAllowedAreas(Qt.DockWidgetArea.TopDockWidgetArea
                                               | Qt.DockWidgetArea.BottomDockWidgetArea)
-        self.actions.build_menus(self.menuBar())
-        self.actions.view_menu.addSeparator()
-        self.actions.view_menu.addAction(self.side_dock.toggleViewAction())
+        self.menu_actions.build_menus(self.menuBar())
+        self.menu_actions.view_menu.addSeparator()
+        self.menu_actions.view_menu.addAction(self.side_dock.toggleViewAction())
         if self.session.history is not None:
-            self.actions.view_menu.addAction(self.history_dock.toggleViewAction())
+            self.menu_actions.view_menu.addAction(self.history_dock.toggleViewAction())
         self.statusBar().addPermanentWidget(self.zoom_label)
 
     def _dock(self, title: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
@@ -132,7 +132,7 @@ class MainWindow(QMainWindow):
         return dock
 
     def _connect(self) -> None:
-        a = self.actions
+        a = self.menu_actions
         a.open_content.triggered.connect(self.inputs.open_content)
         a.add_style.triggered.connect(self.inputs.open_styles)
         a.export.triggered.connect(self.session.export_image)
@@ -180,7 +180,7 @@ class MainWindow(QMainWindow):
     # --- live edits, quick look, promote, variations -------------------------------------------
     def _connect_tweak_loop(self) -> None:
         self.tweaks = TweakLoop(self)
-        a = self.actions
+        a = self.menu_actions
         self.run_panel.quickLookRequested.connect(self.tweaks.start_quick_look)
         self.run_panel.promoteRequested.connect(self.tweaks.promote)
         a.quick_look.triggered.connect(self.tweaks.start_quick_look)
@@ -215,7 +215,7 @@ class MainWindow(QMainWindow):
         if self.session.history is not None:
             self.session.history.entryActivated.connect(touches.on_entry_activated)
             self.session.history.restoreRequested.connect(self._on_restore_requested)
-        self.undo_history.connect_actions(self.actions.undo, self.actions.redo)
+        self.undo_history.connect_actions(self.menu_actions.undo, self.menu_actions.redo)
 
     def _on_restore_requested(self, entry: Any) -> None:
         from nst_desktop.gui.restore import restore_recipe
@@ -276,7 +276,7 @@ class MainWindow(QMainWindow):
         self._rebuild_recent()
 
     def _rebuild_recent(self) -> None:
-        menu = self.actions.recent_menu
+        menu = self.menu_actions.recent_menu
         menu.clear()
         for path in self.settings.recent_files():
             action = menu.addAction(Path(path).name)
@@ -352,7 +352,7 @@ class MainWindow(QMainWindow):
         self.after_touches.run_started(request.content)
         self.tweaks.run_started(request)
         self.canvas.set_caption("")
-        self.actions.set_running(True)
+        self.menu_actions.set_running(True)
         self.run_panel.run_started()
         self.statusBar().showMessage({"quick": "Quick look…", "promote": "Going on to full size…"}
                                      .get(request.kind, "Painting…"))
@@ -370,9 +370,9 @@ class MainWindow(QMainWindow):
             self.runner.pause()
         else:
             self.runner.resume()
-        self.actions.pause.blockSignals(True)
-        self.actions.pause.setChecked(paused)
-        self.actions.pause.blockSignals(False)
+        self.menu_actions.pause.blockSignals(True)
+        self.menu_actions.pause.setChecked(paused)
+        self.menu_actions.pause.blockSignals(False)
         self.run_panel.set_paused(paused)
         self.statusBar().showMessage("Paused." if paused else "Painting…")
 
@@ -386,10 +386,10 @@ class MainWindow(QMainWindow):
         self.canvas.set_image(array_to_qimage(preview))
 
     def _on_run_done(self) -> None:
-        self.actions.set_running(False)
+        self.menu_actions.set_running(False)
         self.run_panel.set_running(False)
         has_result = self.session.result_image is not None
-        self.actions.set_has_result(has_result, bool(self.session.frames))
+        self.menu_actions.set_has_result(has_result, bool(self.session.frames))
 
     def run_ended(self, message: str, elapsed: float | None = None) -> None:
         """Called by the session with the outcome, for the panel and the status bar."""

@@ -203,7 +203,9 @@ class MaskLayer(QObject):
     # --- internals ------------------------------------------------------------------------------
     def _inside(self, x: float, y: float) -> bool:
         assert self._labels is not None
-        return 0 <= x < self._labels.shape[1] and 0 <= y < self._labels.shape[0]
+        height: int = self._labels.shape[0]
+        width: int = self._labels.shape[1]
+        return 0 <= x < width and 0 <= y < height
 
     def _dab(self, x: float, y: float) -> None:
         assert self._labels is not None
@@ -254,7 +256,7 @@ class MaskLayer(QObject):
 def flood(labels: Labels, y: int, x: int) -> npt.NDArray[np.bool_]:
     """The 4-connected area of ``labels[y, x]``'s value containing (y, x), by horizontal runs:
     one Python step per run, not per pixel, so filling a sky costs milliseconds."""
-    same = labels == labels[y, x]
+    same: npt.NDArray[np.bool_] = labels == labels[y, x]
     out = np.zeros_like(same)
     stack = [(y, x)]
     height = labels.shape[0]

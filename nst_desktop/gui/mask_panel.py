@@ -74,7 +74,9 @@ class MaskPanel(QWidget):
         self.tool_group = QButtonGroup(self)
         self.tool_buttons: dict[str, QToolButton] = {}
         for tool, text in _TOOL_LABELS.items():
-            button = QToolButton(text=text, checkable=True)
+            button = QToolButton()
+            button.setText(text)
+            button.setCheckable(True)
             button.setToolTip({"none": "Zoom and pan only", "fill": "Fill the area under the cursor"}
                               .get(tool, f"{text}: drag on the picture; middle or right drag pans"))
             button.clicked.connect(lambda _=False, t=tool: self.overlay.set_tool(t))
@@ -106,7 +108,8 @@ class MaskPanel(QWidget):
                              (self.clear_button, self.layer.clear), (self.invert_button, self.layer.invert)):
             button.clicked.connect(slot)
             row.addWidget(button)
-        self.show_check = QCheckBox("Show", checked=self.overlay.is_shown())
+        self.show_check = QCheckBox("Show")
+        self.show_check.setChecked(self.overlay.is_shown())
         self.show_check.toggled.connect(self.overlay.set_shown)
         self.overlay.shownChanged.connect(self.show_check.setChecked)
         row.addWidget(self.show_check)
@@ -170,8 +173,9 @@ class MaskPanel(QWidget):
     def _rebuild_grid(self, settings: MaskSettings) -> None:
         while self.grid.count():
             item = self.grid.takeAt(0)
-            if item is not None and item.widget() is not None:
-                item.widget().deleteLater()
+            widget = item.widget() if item is not None else None
+            if widget is not None:
+                widget.deleteLater()
         self._rows.clear()
         for column, name in enumerate(self._styles, start=1):
             header = QLabel(name)
@@ -181,11 +185,15 @@ class MaskPanel(QWidget):
         for row, region in enumerate(settings.regions, start=1):
             self._rows[region.index] = self._region_row(region, row)
 
+    def _on_region_toggled(self, on: bool, index: int) -> None:
+        if on:
+            self.layer.set_active_region(index)
+
     def _region_row(self, region: Region, row: int) -> RegionRow:
         radio = QRadioButton(f"Region {region.index}")
         radio.setIcon(swatch(region.colour))
         radio.setToolTip("Paint with this region")
-        radio.toggled.connect(lambda on, k=region.index: on and self.layer.set_active_region(k))
+        radio.toggled.connect(lambda on, k=region.index: self._on_region_toggled(on, k))
         self.region_group.addButton(radio)
         self.grid.addWidget(radio, row, 0)
         weights = []
@@ -223,5 +231,8 @@ class MaskPanel(QWidget):
 def _set_quietly(spin: QDoubleSpinBox | QSpinBox, value: float) -> None:
     if abs(spin.value() - value) > 1e-9:
         spin.blockSignals(True)
-        spin.setValue(value)
+        if isinstance(spin, QSpinBox):
+            spin.setValue(round(value))
+        else:
+            spin.setValue(value)
         spin.blockSignals(False)

@@ -89,7 +89,8 @@ class MaskOverlay(QWidget):
         rect = self.canvas.image_rect()
         if labels is None or rect.isEmpty():
             return 0.0
-        return self.layer.brush_size / 2 * rect.width() / labels.shape[1]
+        width: int = labels.shape[1]
+        return self.layer.brush_size / 2 * rect.width() / width
 
     # --- Qt -------------------------------------------------------------------------------------
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:

@@ -9,7 +9,6 @@ the last valid ``Params`` is kept.
 
 from __future__ import annotations
 
-import dataclasses
 from typing import Any
 
 from PySide6.QtCore import Signal
@@ -84,9 +83,9 @@ class ParamsPanel(QWidget):
         advanced_form.setContentsMargins(0, 0, 0, 0)
         for f in param_fields():
             if f.metadata.get("advanced") and f.name not in self.controls:
-                control = control_for(f)
-                if control is not None:
-                    self._add(control, advanced_form)
+                advanced = control_for(f)
+                if advanced is not None:
+                    self._add(advanced, advanced_form)
         self.advanced.addWidget(advanced_body)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -171,7 +170,3 @@ class ParamsPanel(QWidget):
     def _show_error(self, text: str) -> None:
         self.error_label.setText(text)
         self.error_label.setVisible(bool(text))
-
-
-def advanced_field_names() -> list[str]:
-    return [f.name for f in dataclasses.fields(Params) if f.metadata.get("advanced")]

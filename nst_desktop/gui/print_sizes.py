@@ -9,9 +9,9 @@ free memory changes while the app runs.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QMenu, QToolButton, QWidget
@@ -85,11 +85,12 @@ class PrintSizeButton(QToolButton):
 
 
 class _Panel(Protocol):  # the part of ParamsPanel used here (importing it would be circular)
-    controls: dict[str, QWidget]
+    @property
+    def controls(self) -> Mapping[str, QWidget]: ...
 
     def params(self) -> Params: ...
 
-    def update_fields(self, source: object = None, **changes: object) -> bool: ...
+    def update_fields(self, **changes: Any) -> bool: ...
 
 
 def attach_print_sizes(panel: _Panel) -> PrintSizeButton:

@@ -15,7 +15,7 @@ from PySide6.QtGui import QImage, QPainter
 from nst_desktop.engine import events
 
 
-def to_uint8(image: npt.NDArray[np.generic]) -> npt.NDArray[np.uint8]:
+def to_uint8(image: events.ImageArray | events.PreviewArray) -> events.PreviewArray:
     """A contiguous uint8 (H, W, 3) copy of a float 0..1 or uint8 RGB image."""
     out = events.to_uint8(image)
     if out.ndim == 2:
@@ -23,7 +23,7 @@ def to_uint8(image: npt.NDArray[np.generic]) -> npt.NDArray[np.uint8]:
     return np.ascontiguousarray(out[:, :, :3])
 
 
-def array_to_qimage(image: npt.NDArray[np.generic]) -> QImage:
+def array_to_qimage(image: events.ImageArray | events.PreviewArray) -> QImage:
     """A QImage that owns its pixels (safe after ``image`` is freed)."""
     data = to_uint8(image)
     height, width = data.shape[:2]

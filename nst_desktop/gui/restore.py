@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from nst_desktop.engine.errors import NSTError
 from nst_desktop.engine.params import Params
 from nst_desktop.engine.touches import Touches
-from nst_desktop.gui.inputs_panel import pretty_name
+from nst_desktop.gui.input_files import pretty_name
 from nst_desktop.gui.loaded_image import LoadedImage, load_file
 from nst_desktop.gui.undo import inputs_state
 from nst_desktop.io.metadata import final_recipe, inputs_from_metadata, touches_from_metadata

@@ -182,7 +182,7 @@ class RunSession(QObject):
         self._shown_inputs = _inputs_of(entry.metadata)
         self.pictureShown.emit(loaded.image)
         self.captionChanged.emit(_caption(entry.metadata))
-        self.window.actions.set_has_result(True, self.timelapse_path is not None)
+        self.window.menu_actions.set_has_result(True, self.timelapse_path is not None)
 
     @Slot(object, object)
     def on_compare(self, first: Any, second: Any) -> None:

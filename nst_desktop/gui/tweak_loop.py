@@ -57,7 +57,6 @@ class TweakLoop(QObject):
         self._running_params: Params | None = None  # the look of the running picture, after edits
         self._started_params: Params | None = None  # the panel's settings when it started
         self._running_blend: tuple[float, ...] = ()
-        self._running_kind = "full"
         self.variations_dialog: Any = None
 
     # --- starting ----------------------------------------------------------------------------
@@ -100,14 +99,13 @@ class TweakLoop(QObject):
                if can else "Needs a quick look, a variation or a stopped picture smaller than the "
                "output size")
         self.window.run_panel.set_can_promote(can, tip)
-        self.window.actions.promote.setEnabled(can)
+        self.window.menu_actions.promote.setEnabled(can)
 
     # --- live edits -----------------------------------------------------------------------------
     def run_started(self, request: RunRequest) -> None:
         self._running_params = request.params
         self._started_params = self.window.params_panel.params()
         self._running_blend = tuple(s.weight for s in request.styles)
-        self._running_kind = request.kind
         self.refresh_promote()
 
     def run_done(self) -> None:
@@ -177,7 +175,7 @@ class TweakLoop(QObject):
         from nst_desktop.engine.variations import sweep_problem
 
         params, n_styles = self.window.params_panel.params(), len(self.window.inputs.styles())
-        for sweep, action in self.window.actions.variations.items():
+        for sweep, action in self.window.menu_actions.variations.items():
             problem = sweep_problem(sweep, params, n_styles)
             action.setEnabled(not problem)
             action.setToolTip(problem or action.statusTip())
@@ -187,10 +185,10 @@ class TweakLoop(QObject):
             self.variations_dialog.close()
 
     def _on_variations_running(self, running: bool) -> None:
-        self.window.actions.set_running(running)
+        self.window.menu_actions.set_running(running)
         self.window.run_panel.set_running(running)
         if not running:
-            self.window.actions.stop.setEnabled(False)
+            self.window.menu_actions.stop.setEnabled(False)
 
     def _on_variations_closed(self, *_: object) -> None:
         self.variations_dialog = None

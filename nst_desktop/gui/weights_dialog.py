@@ -1,18 +1,17 @@
 """Choose the VGG19 weight set; download torchvision's or import a file, in the background.
 
-Downloading 548 MB or reading a weight file takes seconds to minutes, so both run in a
-:class:`QThread` while the dialog stays responsive, shows progress and can cancel. The
-fetch, import, list and file-dialog functions are injectable so tests run offline.
+Downloading 548 MB or reading a weight file takes seconds to minutes, so both run as a
+background job (``gui.background``) while the dialog stays responsive, shows progress and
+can cancel. The fetch, import, list and file-dialog functions are injectable so tests run
+offline.
 """
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QThread, Signal
 from PySide6.QtGui import QCloseEvent, QFont
 from PySide6.QtWidgets import (
     QDialog,
@@ -29,6 +28,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from nst_desktop.gui.background import Job, run_in_background
 from nst_desktop.gui.errors import user_message
 from nst_desktop.io import weights_store
 
@@ -39,41 +39,6 @@ OpenDialog = Callable[..., tuple[str, str]]  # QFileDialog.getOpenFileName's sig
 
 DOWNLOAD_HOST = "download.pytorch.org"
 _NAME_ROLE = 0x0100  # Qt.ItemDataRole.UserRole
-_running: set[QThread] = set()  # background tasks, kept referenced until they have stopped
-
-
-class _CancelledError(Exception):
-    """Raised inside a task when the user pressed Cancel."""
-
-
-class _Task(QThread):
-    """Runs one blocking function off the GUI thread and reports back through signals."""
-
-    progressed = Signal(int, int)  # bytes done, bytes total (0: unknown)
-    succeeded = Signal(object)
-    failed = Signal(str, bool)  # user text, cancelled?
-
-    def __init__(self, work: Callable[[_Task], object]) -> None:
-        super().__init__()
-        self._work = work
-        self.cancel_event = threading.Event()
-
-    def run(self) -> None:
-        try:
-            result = self._work(self)
-        except Exception as exc:  # noqa: BLE001 - every failure must reach the user as text
-            cancelled = self.cancel_event.is_set() or isinstance(exc, _CancelledError)
-            self.failed.emit(user_message(exc), cancelled)
-        else:
-            if self.cancel_event.is_set():
-                self.failed.emit("Cancelled.", True)
-            else:
-                self.succeeded.emit(result)
-
-    def report(self, done: int, total: int) -> None:
-        if self.cancel_event.is_set():
-            raise _CancelledError()
-        self.progressed.emit(int(done), int(total))
 
 
 class WeightsDialog(QDialog):
@@ -89,7 +54,8 @@ class WeightsDialog(QDialog):
         self._import = weights_store.import_weights if importer is None else importer
         self._list = weights_store.list_weight_sets if lister is None else lister
         self._open_dialog = QFileDialog.getOpenFileName if open_dialog is None else open_dialog
-        self._task: _Task | None = None
+        self._job: Job | None = None
+        self._cancelled_text = ""  # what the message says if the user cancels the job on its way
         self._status: dict[str, weights_store.WeightSetStatus] = {}
         self._build()
         self.refresh(select=current_spec)
@@ -191,7 +157,7 @@ class WeightsDialog(QDialog):
         self._update_buttons()
 
     def _update_buttons(self) -> None:
-        busy = self._task is not None
+        busy = self._job is not None
         torchvision = self._status.get("torchvision")
         self.fetch_button.setEnabled(not busy and not (torchvision and torchvision.available))
         self.import_button.setEnabled(not busy)
@@ -203,8 +169,13 @@ class WeightsDialog(QDialog):
     # --- fetch and import ----------------------------------------------------------------------
     def start_fetch(self) -> None:
         """Download the torchvision weights in the background."""
-        self._start(lambda task: self._fetch(progress=task.report, cancel=task.cancel_event.is_set),
-                    "Downloading the torchvision VGG19 weights…", self._on_fetched, self._on_fetch_failed)
+        fetch = self._fetch  # the job's thread must not touch the dialog
+
+        def work(job: Job) -> Path:
+            return fetch(progress=lambda done, total: job.report((done, total)), cancel=job.cancelled)
+
+        self._start(work, "Downloading the torchvision VGG19 weights…", self._on_fetched,
+                    self._on_fetch_failed, "Download cancelled; nothing was saved.")
 
     def start_import(self) -> None:
         """Ask for a .pth file and validate/copy it into the store in the background."""
@@ -212,34 +183,43 @@ class WeightsDialog(QDialog):
                                       "PyTorch weights (*.pth *.pt);;All files (*)")
         if not chosen:
             return
-        self._start(lambda task: self._import(chosen), f"Checking and importing {Path(chosen).name}…",
-                    self._on_imported, self._on_import_failed)
+        do_import = self._import
+        self._start(lambda _job: do_import(chosen), f"Checking and importing {Path(chosen).name}…",
+                    self._on_imported, self._on_import_failed, "Import cancelled.")
 
-    def _start(self, work: Callable[[_Task], object], text: str,
-               on_success: Callable[[object], None], on_failure: Callable[[str, bool], None]) -> None:
-        if self._task is not None:
+    def _start(self, work: Callable[[Job], object], text: str, on_success: Callable[[object], None],
+               on_failure: Callable[[str], None], cancelled_text: str) -> None:
+        if self._job is not None:
             return
-        task = _Task(work)
-        task.progressed.connect(self._on_progressed)
-        task.succeeded.connect(on_success)
-        task.failed.connect(on_failure)
-        task.finished.connect(self._on_task_finished)
-        self._task = task
-        # Python must hold every QThread until it has stopped: one collected while running
-        # aborts the process. Finished ones are dropped here, on the next start.
-        _running.difference_update({t for t in _running if t.isFinished()})
-        _running.add(task)
+
+        def succeeded(value: object) -> None:
+            self._job_ended()
+            on_success(value)
+
+        def failed(exc: object) -> None:
+            self._job_ended()
+            on_failure(user_message(exc) if isinstance(exc, BaseException) else str(exc))
+
+        self._job = run_in_background(work, on_success=succeeded, on_failure=failed,
+                                      on_yield=self._on_progressed, parent=self, pass_job=True)
+        self._cancelled_text = cancelled_text
         self.progress.setRange(0, 0)  # busy until the first progress report says how much
         self.message.setText(text)
         self._update_buttons()
-        task.start()
 
     def cancel_task(self) -> None:
-        if self._task is not None:
-            self._task.cancel_event.set()
-            self.message.setText("Cancelling…")
+        """Stop the job on its way; it delivers nothing more (a download stops at its next chunk)."""
+        if self._job is not None:
+            self._job.cancel()
+            self._job_ended()
+            self.message.setText(self._cancelled_text)
 
-    def _on_progressed(self, done: int, total: int) -> None:
+    def _job_ended(self) -> None:
+        self._job = None
+        self._update_buttons()
+
+    def _on_progressed(self, report: tuple[int, int]) -> None:
+        done, total = report
         if total > 0:
             self.progress.setRange(0, 1000)
             self.progress.setValue(round(1000 * min(done, total) / total))
@@ -247,19 +227,11 @@ class WeightsDialog(QDialog):
         else:
             self.progress.setRange(0, 0)
 
-    def _on_task_finished(self) -> None:
-        if self._task is not None and self._task.isFinished():
-            self._task = None
-            self._update_buttons()
-
     def _on_fetched(self, path: object) -> None:
         self.message.setText(f"Torchvision weights ready ({path}).")
         self.refresh(select="torchvision")
 
-    def _on_fetch_failed(self, text: str, cancelled: bool) -> None:
-        if cancelled:
-            self.message.setText("Download cancelled; nothing was saved.")
-            return
+    def _on_fetch_failed(self, text: str) -> None:
         self.message.setText(
             f"Could not reach {DOWNLOAD_HOST} to fetch the torchvision weights. Check your connection and "
             "try again, or import a file you downloaded elsewhere (Import weights file…)."
@@ -270,22 +242,17 @@ class WeightsDialog(QDialog):
         self.message.setText(f"Imported as “{stored.stem}”.")
         self.refresh(select=stored.stem)
 
-    def _on_import_failed(self, text: str, cancelled: bool) -> None:
-        self.message.setText("Import cancelled." if cancelled else f"Could not import the weights. {text}")
+    def _on_import_failed(self, text: str) -> None:
+        self.message.setText(f"Could not import the weights. {text}")
 
     # --- closing -------------------------------------------------------------------------------
     def done(self, result: int) -> None:
         # A download may sit in a network read for a while: ask it to stop, but do not make
-        # the user wait for it; the module keeps the thread alive until it ends.
+        # the user wait for it; gui.background keeps the job alive until it ends.
         self.cancel_task()
         super().done(result)
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self.cancel_task()
         super().closeEvent(event)
-
-
-def wait_for_tasks(timeout_ms: int = 5000) -> bool:
-    """Block until background fetches/imports have ended (used at app exit and in tests)."""
-    return all(task.wait(timeout_ms) for task in list(_running))
 

@@ -258,7 +258,14 @@ def _without_preview(event: ProgressEvent) -> ProgressEvent:
 
 
 class RunThread(QObject):
-    """Owns the worker and its QThread; the GUI talks to this object only."""
+    """Owns the worker and its QThread; the GUI talks to this object only.
+
+    The one thread of the GUI not run through ``gui.background``, on purpose: it lives as
+    long as the window and runs the warm-up and then every run one after another, so the
+    engine's state (the warmed-up model and its caches) is used in order by one thread, a
+    run of minutes never holds a pool slot that image reads need, and a run is steered
+    (pause, stop, live edits) through its ``RunControl`` rather than cancelled like a job.
+    """
 
     _runRequested = Signal(object)  # RunRequest
     _warmUpRequested = Signal(object)  # Params
@@ -266,10 +273,10 @@ class RunThread(QObject):
     def __init__(self, stylize_fn: StylizeFn | None = None, parent: QObject | None = None, *,
                  warm_up_fn: WarmUpFn | None = None) -> None:
         super().__init__(parent)
-        self.thread = QThread()
-        self.thread.setObjectName("nst-worker")
+        self.qthread = QThread()
+        self.qthread.setObjectName("nst-worker")
         self.worker = Worker(stylize_fn, warm_up_fn)
-        self.worker.moveToThread(self.thread)
+        self.worker.moveToThread(self.qthread)
         self._runRequested.connect(self.worker.run)
         self._warmUpRequested.connect(self.worker.warm_up)
         self.worker.done.connect(self._on_done)
@@ -291,8 +298,8 @@ class RunThread(QObject):
             return False
         self._running = True
         self._warm_up_asked = True  # the run pays the one-time costs itself now
-        if not self.thread.isRunning():
-            self.thread.start()
+        if not self.qthread.isRunning():
+            self.qthread.start()
         self.worker.reset_control()
         self._runRequested.emit(request)
         return True
@@ -303,8 +310,8 @@ class RunThread(QObject):
         if self._running or self._warm_up_asked or not self.worker.can_warm_up:
             return False
         self._warm_up_asked = True
-        if not self.thread.isRunning():
-            self.thread.start()
+        if not self.qthread.isRunning():
+            self.qthread.start()
         self._warmUpRequested.emit(params)
         return True
 
@@ -324,10 +331,10 @@ class RunThread(QObject):
     def shutdown(self, timeout_ms: int = 30000) -> bool:
         """Stop any run, end the thread and wait for it; True when the thread has ended."""
         self.worker.stop()
-        if not self.thread.isRunning():
+        if not self.qthread.isRunning():
             return True
-        self.thread.quit()
-        return bool(self.thread.wait(timeout_ms))
+        self.qthread.quit()
+        return bool(self.qthread.wait(timeout_ms))
 
     @Slot()
     def _on_done(self) -> None:

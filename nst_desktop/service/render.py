@@ -15,7 +15,7 @@ import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from nst_desktop.engine.errors import DivergedError
 from nst_desktop.engine.events import ImageArray, ProgressCallback, RunControl, RunResult, StyleInput
@@ -23,12 +23,15 @@ from nst_desktop.engine.live import Edit
 from nst_desktop.engine.params import Params
 from nst_desktop.engine.touches import Touches, apply_touches
 
+if TYPE_CHECKING:  # torch: imported only when a render starts
+    from nst_desktop.engine.weights import WeightSet
+
 
 class StylizeFn(Protocol):
     """The signature of :func:`nst_desktop.engine.stylize.stylize` (tests pass fakes)."""
 
     def __call__(self, content: ImageArray, styles: Sequence[StyleInput], params: Params, *,
-                 weights: Any = None, init_image: ImageArray | None = None,
+                 weights: WeightSet | None = None, init_image: ImageArray | None = None,
                  callback: ProgressCallback | None = None, control: RunControl | None = None,
                  preview_every: int = 10, edits: Sequence[Edit] = (),
                  start_from: ImageArray | None = None) -> RunResult: ...
@@ -78,7 +81,7 @@ def default_stylize() -> StylizeFn:
     return stylize
 
 
-def resolve_weights(spec: str) -> Any:
+def resolve_weights(spec: str) -> WeightSet | None:
     """``None`` means the engine's built-in Caffe set; anything else goes through io."""
     if spec == "caffe":
         return None

@@ -229,10 +229,11 @@ def _overshoot_at(step: int, factor: float) -> tuple[Callable[..., Any], dict[st
 def test_lbfgs_recovers_from_an_overshoot_by_restarting_from_the_best_image(
     photo: np.ndarray, painting: np.ndarray, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # After the overshoot the loss is ~1e7 times the best. Restarting from the best image
-    # with a fresh history, the run goes on improving; without the restart L-BFGS wanders
-    # (its curvature pairs now span the jump) and either never gets back below the best
-    # image from before the overshoot or diverges to NaN.
+    # After the overshoot (clamped to 0..1 by the engine) the loss is ~100 times the best.
+    # Restarting from the best image with a fresh history, the run goes on improving (to
+    # ~0.45 of the best before the jump in 16 steps); without the restart L-BFGS wanders
+    # (its curvature pairs now span the jump) and, measured, never gets back below the best
+    # image from before the overshoot within the run (or diverges to NaN).
     overshoot_step = 5
     step_fn, calls = _overshoot_at(overshoot_step, 100.0)
     monkeypatch.setattr(torch.optim.LBFGS, "step", step_fn)
@@ -240,7 +241,8 @@ def test_lbfgs_recovers_from_an_overshoot_by_restarting_from_the_best_image(
     assert calls["n"] >= overshoot_step  # the engine used torch's L-BFGS, so the overshoot happened
     totals = [h["total"] for h in result.loss_history]
     best_before = min(totals[:overshoot_step])
-    # history[i] is the loss evaluated at the start of step i + 1: the jump shows at index 5.
-    assert totals[overshoot_step] > 1e3 * best_before
+    # history[i] is the loss evaluated at the start of step i + 1: the jump shows at index 5,
+    # above the 10x of the best that marks a step as astray (stylize.LBFGS_BLOWUP_FACTOR).
+    assert totals[overshoot_step] > 20 * best_before
     assert result.losses["total"] < 0.8 * best_before
     assert min(totals[overshoot_step + 2:]) < 0.8 * best_before  # progress came after the jump

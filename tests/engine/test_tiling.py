@@ -267,3 +267,14 @@ def test_stylize_paints_in_tiles_when_the_plan_says_so(photo, painting,
     tiled = stylize(photo, styles, params).image
     assert calls == {"targets": 1, "steps": 3}
     assert float(np.abs(tiled - plain).max()) < 2e-3
+
+
+def test_plan_tile_tiles_only_what_does_not_fit(monkeypatch: pytest.MonkeyPatch) -> None:
+    cpu = torch.device("cpu")
+    monkeypatch.setattr(tiling, "device_free_bytes", lambda device: 4 * 2**30)
+    assert tiling.plan_tile(Params(), (384, 512), cpu) == 0  # 0.6 GB of activations: one pass
+    tile = tiling.plan_tile(Params(size=4096), (3072, 4096), cpu)
+    assert tile % 16 == 0 and 0 < tile < 4096
+    assert geo.pass_bytes((tile + 160,) * 2, "relu5_1") <= geo.MEMORY_SHARE * 4 * 2**30
+    monkeypatch.setattr(tiling, "device_free_bytes", lambda device: 2**40)
+    assert tiling.plan_tile(Params(size=4096), (3072, 4096), cpu) == 0

@@ -2,19 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import pytest
 from pytestqt.qtbot import QtBot
 
 from nst_desktop.engine.params import DEFAULTS
-from nst_desktop.gui.estimator import Estimator
+from nst_desktop.gui.estimator import Estimator, Forecast
 
-
-@dataclass(frozen=True)
-class FakeEstimate:
-    seconds: float
-    peak_bytes: int
+FakeEstimate = Forecast  # an answer as the pool thread gives it (no quick look's time)
 
 
 def _answered(qtbot: QtBot, estimator: Estimator, key: tuple[object, ...], seconds: float) -> list[float]:

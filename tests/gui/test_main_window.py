@@ -51,7 +51,7 @@ def test_run_shows_result_and_adds_history_entry(qtbot: QtBot, make_window: Wind
     assert len(entries) == 1 and entries[0].image_path.exists()
     assert window.session.history.entries()[0].id == entries[0].id
     assert entries[0].metadata["params"]["steps"] == 12
-    assert window.actions.export.isEnabled() and window.actions.export_timelapse.isEnabled()
+    assert window.menu_actions.export.isEnabled() and window.menu_actions.export_timelapse.isEnabled()
 
 
 def test_export_uses_the_input_names(qtbot: QtBot, make_window: WindowFactory, tmp_path: Path) -> None:
@@ -76,7 +76,7 @@ def test_stop_keeps_best_image_and_history(qtbot: QtBot, make_window: WindowFact
     with qtbot.waitSignal(window.runner.worker.stopped, timeout=10_000):
         window.start_run()
         qtbot.waitUntil(lambda: window.run_panel.progress.value() > 0, timeout=5000)
-        window.actions.stop.trigger()
+        window.menu_actions.stop.trigger()
     qtbot.waitUntil(lambda: not window.runner.running, timeout=2000)
     assert "Stopped" in window.run_panel.status_label.text()
     assert window.session.result_image is not None
@@ -90,7 +90,7 @@ def test_pause_from_the_run_panel(qtbot: QtBot, make_window: WindowFactory) -> N
     window.start_run()
     qtbot.waitUntil(lambda: window.run_panel.progress.value() > 0, timeout=5000)
     window.run_panel.pause_button.click()
-    assert window.runner.worker.control.paused and window.actions.pause.isChecked()
+    assert window.runner.worker.control.paused and window.menu_actions.pause.isChecked()
     assert window.run_panel.pause_button.text() == "Resume"
     window.run_panel.pause_button.click()
     assert not window.runner.worker.control.paused
@@ -131,7 +131,7 @@ def test_close_during_run_asks_then_stops_the_thread(qtbot: QtBot, make_window: 
     assert not window.close()  # "No": the run goes on
     assert window.runner.running and window.isVisible()
     assert window.close()  # "Yes"
-    assert window.runner.thread.isFinished()
+    assert window.runner.qthread.isFinished()
     assert not answers
     assert len(window.session.library.entries()) == 1  # the stopped picture was kept
 
@@ -156,7 +156,7 @@ def test_paste_image_data_as_photo(qtbot: QtBot, make_window: WindowFactory) -> 
     mime.setImageData(image)
     QGuiApplication.clipboard().setMimeData(mime)
     with qtbot.waitSignal(window.inputs.photoOpened):  # read in the background
-        window.actions.paste.trigger()
+        window.menu_actions.paste.trigger()
     content = window.inputs.content()
     assert content is not None and content.image.shape == (30, 40, 3) and content.path is None
     assert np.allclose(content.image[0, 0], [0x33 / 255, 0x66 / 255, 0xCC / 255], atol=1 / 255)
@@ -168,11 +168,11 @@ def test_paste_file_url_as_style_and_recent_files(qtbot: QtBot, make_window: Win
     mime = QMimeData()
     mime.setUrls([QUrl.fromLocalFile(str(style))])
     QGuiApplication.clipboard().setMimeData(mime)
-    window.actions.paste_style.trigger()
+    window.menu_actions.paste_style.trigger()
     qtbot.waitUntil(lambda: len(window.inputs.styles()) == 2, timeout=5000)  # read in the background
     window.inputs.load_content_file(style)
     assert window.settings.recent_files()[0] == str(style)
-    assert window.actions.recent_menu.actions()[0].text() == style.name
+    assert window.menu_actions.recent_menu.actions()[0].text() == style.name
 
 
 def test_history_restore_and_compare(qtbot: QtBot, make_window: WindowFactory) -> None:
@@ -220,7 +220,7 @@ def test_old_history_entry_exports_its_timelapse(qtbot: QtBot, make_window: Wind
     assert entry.timelapse_path is not None
     second.session.history.select_ids(entry.id)
     second.session.history.view_button.click()
-    assert second.actions.export_timelapse.isEnabled()
+    assert second.menu_actions.export_timelapse.isEnabled()
     path = second.session.export_timelapse()
     assert path == tmp_path / "old.gif"
     qtbot.waitUntil(path.exists, timeout=10_000)  # written in the background
@@ -304,7 +304,7 @@ def test_history_write_failure_is_reported_and_picture_kept(qtbot: QtBot,
     _run(qtbot, window)
     qtbot.waitUntil(lambda: "history" in window.last_error, timeout=10_000)
     assert "No space left" in window.last_error
-    assert window.session.result_image is not None and window.actions.export.isEnabled()
+    assert window.session.result_image is not None and window.menu_actions.export.isEnabled()
 
 
 def test_weights_menu_sets_the_weights_field(make_window: WindowFactory,
@@ -314,7 +314,7 @@ def test_weights_menu_sets_the_weights_field(make_window: WindowFactory,
     monkeypatch.setattr(weights_dialog.WeightsDialog, "exec", lambda self: 1)
     monkeypatch.setattr(weights_dialog.WeightsDialog, "selected_spec", lambda self: "torchvision")
     window = make_window()
-    window.actions.weights.trigger()
+    window.menu_actions.weights.trigger()
     assert window.params_panel.params().weights == "torchvision"
     assert window.params_panel.controls["weights"].edit.text() == "torchvision"
 

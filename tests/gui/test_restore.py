@@ -78,9 +78,9 @@ def test_restore_brings_back_photo_styles_blend_params_and_touches(qtbot: QtBot,
     assert window.after_touches.touches() == Touches(keep_photo_colours=True, fade=0.4)
     assert window.touches_panel.keep_colours.isChecked() and window.touches_panel.fade_slider.value() == 40
     assert not _error_boxes(window)
-    window.actions.undo.trigger()  # the whole restore is one step
+    window.menu_actions.undo.trigger()  # the whole restore is one step
     assert _recipe(window) == changed
-    window.actions.redo.trigger()
+    window.menu_actions.redo.trigger()
     assert _recipe(window) == painted
 
 

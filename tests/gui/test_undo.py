@@ -21,7 +21,7 @@ def _settled(qtbot: QtBot, window: MainWindow) -> MainWindow:
 
 def test_undo_and_redo_restore_a_params_control(qtbot: QtBot, make_window: WindowFactory) -> None:
     window = _settled(qtbot, make_window())
-    panel, actions = window.params_panel, window.actions
+    panel, actions = window.params_panel, window.menu_actions
     before = panel.params().steps
     assert not actions.undo.isEnabled()
     panel.controls["steps"].spin.setValue(before + 37)  # a user edit, through the control
@@ -45,9 +45,9 @@ def test_a_slider_drag_is_one_step_but_two_controls_are_two(qtbot: QtBot, make_w
         slider.setValue(position)
     panel.update_fields(size=start.size + 64)
     assert window.undo_history.stack.count() == 2  # the drag, then the size
-    window.actions.undo.trigger()
+    window.menu_actions.undo.trigger()
     assert panel.params().size == start.size and panel.params().style_weight != start.style_weight
-    window.actions.undo.trigger()
+    window.menu_actions.undo.trigger()
     assert panel.params() == start
     assert slider.value() == start_position  # the slider is back where the drag began
 
@@ -71,13 +71,13 @@ def test_after_touches_undo_and_redo(qtbot: QtBot, make_window: WindowFactory) -
         panel.fade_slider.setValue(value)
     assert window.after_touches.touches() == Touches(keep_photo_colours=True, fade=0.45)
     assert window.undo_history.stack.count() == 2  # the checkbox, then one drag
-    window.actions.undo.trigger()
+    window.menu_actions.undo.trigger()
     assert panel.fade_slider.value() == 0 and panel.keep_colours.isChecked()
     assert window.after_touches.touches() == Touches(keep_photo_colours=True)
-    window.actions.undo.trigger()
+    window.menu_actions.undo.trigger()
     assert not panel.keep_colours.isChecked() and window.after_touches.touches() == Touches()
-    window.actions.redo.trigger()
-    window.actions.redo.trigger()
+    window.menu_actions.redo.trigger()
+    window.menu_actions.redo.trigger()
     assert panel.fade_slider.value() == 45 and panel.fade_value.text() == "45 %"
     assert window.after_touches.touches() == Touches(keep_photo_colours=True, fade=0.45)
 

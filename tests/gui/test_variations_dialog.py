@@ -79,7 +79,7 @@ def test_clicking_a_finished_picture_takes_its_full_params_and_closes(qtbot: QtB
     assert chosen.variation is cell.variation and chosen.result is cell.result
     assert chosen.variation.params.style_weight == 4.0  # x1/2, x1, x2, x4 around 1
     assert chosen.variation.params.size == DEFAULTS.size  # the full params, not the quick look's
-    assert not dialog.isVisible() and not dialog.runner.thread.isRunning()
+    assert not dialog.isVisible() and not dialog.runner.qthread.isRunning()
 
 
 def test_use_this_button_takes_the_variation(qtbot: QtBot) -> None:
@@ -121,7 +121,7 @@ def test_close_while_painting_ends_the_thread_and_reports_nothing(qtbot: QtBot) 
     with qtbot.assertNotEmitted(dialog.allFinished, wait=300), \
             qtbot.assertNotEmitted(dialog.variationChosen, wait=300):
         dialog.close_button.click()
-    assert not dialog.isVisible() and not dialog.runner.thread.isRunning()
+    assert not dialog.isVisible() and not dialog.runner.qthread.isRunning()
     assert running == [True, False] and len(fake.calls) == 1
 
 

@@ -14,7 +14,8 @@ import pytest
 from PySide6.QtWidgets import QDialogButtonBox
 
 from nst_desktop.engine.errors import WeightsError
-from nst_desktop.gui.weights_dialog import WeightsDialog, wait_for_tasks
+from nst_desktop.gui import background
+from nst_desktop.gui.weights_dialog import WeightsDialog
 from nst_desktop.io.weights_store import WEIGHT_SETS, WeightSetStatus
 
 
@@ -40,7 +41,7 @@ class FakeStore:
 def store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeStore]:
     monkeypatch.setenv("NST_DESKTOP_HOME", str(tmp_path))
     yield FakeStore()
-    assert wait_for_tasks(5000)
+    assert background.wait_idle(5000)
 
 
 def _dialog(qtbot: Any, store: FakeStore, spec: str = "caffe", **kwargs: Any) -> WeightsDialog:
@@ -148,7 +149,7 @@ def test_import_cancelled_in_file_dialog_does_nothing(qtbot: Any, store: FakeSto
     dialog = _dialog(qtbot, store, importer=lambda p: calls.append(p) or Path(p),
                      open_dialog=lambda *a: ("", ""))
     dialog.import_button.click()
-    assert calls == [] and dialog._task is None
+    assert calls == [] and dialog._job is None
 
 
 def test_import_of_a_bad_file_explains(qtbot: Any, store: FakeStore, tmp_path: Path) -> None:

@@ -109,7 +109,7 @@ def test_thread_pause_resume_stop_and_shutdown(qtbot: QtBot) -> None:
     assert blocker.args[0].result.stopped
     qtbot.waitUntil(lambda: not runner.running, timeout=2000)
     assert runner.shutdown(5000)
-    assert runner.thread.isFinished()
+    assert runner.qthread.isFinished()
 
 
 def test_shutdown_during_run_stops_the_thread(qtbot: QtBot) -> None:
@@ -117,7 +117,7 @@ def test_shutdown_during_run_stops_the_thread(qtbot: QtBot) -> None:
     with qtbot.waitSignal(runner.worker.progressed, timeout=5000):
         runner.start(_request(steps=10_000))
     assert runner.shutdown(5000)
-    assert runner.thread.isFinished()
+    assert runner.qthread.isFinished()
 
 
 @pytest.mark.slow

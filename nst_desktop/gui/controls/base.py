@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 from typing import Any
 
 from PySide6.QtCore import Signal
@@ -48,7 +47,3 @@ class FieldControl(QWidget):
 
     def _emit(self, value: Any) -> None:
         self.changed.emit({self.name: value})
-
-
-def default_of(name: str) -> Any:
-    return next(f.default for f in dataclasses.fields(Params) if f.name == name)

@@ -23,12 +23,18 @@ class LayerWeightsControl(FieldControl):
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
         self.table.setMinimumHeight(150)
         self.table.setMaximumHeight(190)
+        # The items, kept: the table's item(row, col) may answer None as far as the types go.
+        self._checks: list[QTableWidgetItem] = []
+        self._weights: list[QTableWidgetItem] = []
         for row, layer in enumerate(VGG19_LAYERS):
             check = QTableWidgetItem(layer)
             check.setFlags(Qt.ItemFlag.ItemIsUserCheckable | Qt.ItemFlag.ItemIsEnabled)
             check.setCheckState(Qt.CheckState.Unchecked)
+            weight = QTableWidgetItem("1")
             self.table.setItem(row, 0, check)
-            self.table.setItem(row, 1, QTableWidgetItem("1"))
+            self.table.setItem(row, 1, weight)
+            self._checks.append(check)
+            self._weights.append(weight)
         self.table.resizeRowsToContents()
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -45,19 +51,19 @@ class LayerWeightsControl(FieldControl):
         self.table.blockSignals(True)
         for row, layer in enumerate(VGG19_LAYERS):
             on = layer in weights
-            self.table.item(row, 0).setCheckState(Qt.CheckState.Checked if on else Qt.CheckState.Unchecked)
+            self._checks[row].setCheckState(Qt.CheckState.Checked if on else Qt.CheckState.Unchecked)
             if on:
-                self.table.item(row, 1).setText(f"{weights[layer]:g}")
+                self._weights[row].setText(f"{weights[layer]:g}")
         self.table.blockSignals(False)
 
     def selection(self) -> tuple[tuple[str, ...], tuple[float, ...]]:
         layers: list[str] = []
         weights: list[float] = []
         for row, layer in enumerate(VGG19_LAYERS):
-            if self.table.item(row, 0).checkState() == Qt.CheckState.Checked:
+            if self._checks[row].checkState() == Qt.CheckState.Checked:
                 layers.append(layer)
                 try:
-                    weights.append(float(self.table.item(row, 1).text()))
+                    weights.append(float(self._weights[row].text()))
                 except ValueError:
                     weights.append(1.0)
         return tuple(layers), tuple(weights)
@@ -67,9 +73,9 @@ class LayerWeightsControl(FieldControl):
         row = VGG19_LAYERS.index(layer)
         if weight is not None:
             self.table.blockSignals(True)
-            self.table.item(row, 1).setText(f"{weight:g}")
+            self._weights[row].setText(f"{weight:g}")
             self.table.blockSignals(False)
-        self.table.item(row, 0).setCheckState(Qt.CheckState.Checked if on else Qt.CheckState.Unchecked)
+        self._checks[row].setCheckState(Qt.CheckState.Checked if on else Qt.CheckState.Unchecked)
 
     def _on_item_changed(self, item: QTableWidgetItem) -> None:
         layers, weights = self.selection()

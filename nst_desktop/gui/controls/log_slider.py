@@ -28,7 +28,7 @@ class LogSliderControl(FieldControl):
         meta_low, meta_high = self.meta.get("min"), self.meta.get("max")
         self.allow_zero = meta_low == 0  # 0 sits at the slider's far left, below ``low``
         low = low if low not in (None, 0) else (meta_low if meta_low not in (None, 0) else 1e-3)
-        self.low = float(low)  # type: ignore[arg-type]
+        self.low = float(low)
         self.high = float(high if high is not None else meta_high or self.low * 1e6)
         self.integer = integer
         self.slider = QSlider(Qt.Orientation.Horizontal)
@@ -59,6 +59,12 @@ class LogSliderControl(FieldControl):
         spin.setKeyboardTracking(False)
         spin.setMinimumWidth(80)
 
+    def _set_spin(self, value: float) -> None:
+        if isinstance(self.spin, QSpinBox):
+            self.spin.setValue(int(value))
+        else:
+            self.spin.setValue(value)
+
     def to_position(self, value: float) -> int:
         if value <= 0 or value < self.low and self.allow_zero:
             return 0
@@ -77,7 +83,7 @@ class LogSliderControl(FieldControl):
     def _on_slider(self, position: int) -> None:
         value = self.to_value(position)
         self.spin.blockSignals(True)
-        self.spin.setValue(int(value) if self.integer else value)
+        self._set_spin(value)
         self.spin.blockSignals(False)
         self._emit(int(value) if self.integer else value)
 
@@ -90,7 +96,7 @@ class LogSliderControl(FieldControl):
     def _show(self, value: Any) -> None:
         self.spin.blockSignals(True)
         self.slider.blockSignals(True)
-        self.spin.setValue(int(value) if self.integer else float(value))
+        self._set_spin(float(value))
         self.slider.setValue(self.to_position(float(value)))
         self.spin.blockSignals(False)
         self.slider.blockSignals(False)
