@@ -8,7 +8,7 @@ median of ``--repeats`` steps each after a warm-up step.
 ``--sheet``: docs/quality/w2_vs_gram.png, Tübingen and Golden Gate x Starry Night and The
 Scream at 256 px with the default params, Gram against W2, labelled.
 
-Run: ``python benchmarks/bench_style_loss.py`` (~3 min on 2 cores), ``--sheet`` (~15 min),
+Run: ``python benchmarks/bench_style_loss.py`` (~3 min on 2 cores), ``--sheet [--steps 60]`` (~15 min),
 ``--quick`` to check that it runs.
 """
 
@@ -133,12 +133,17 @@ def main() -> None:
     ap.add_argument("--sizes", type=int, nargs="+", default=[256, 512])
     ap.add_argument("--repeats", type=int, default=5)
     ap.add_argument("--sheet", action="store_true")
+    ap.add_argument("--steps", type=int, default=120, help="sheet: steps at 256 px (half per coarse scale)")
+    ap.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's default)")
     ap.add_argument("--quick", action="store_true")
     args = ap.parse_args()
     if args.quick:
         args.sizes, args.repeats = [64], 2
+    if args.threads:
+        torch.set_num_threads(args.threads)
     if args.sheet:
-        changes: dict[str, object] = {"steps": 5, "coarse_steps": 2} if args.quick else {}
+        changes: dict[str, object] = {"steps": 5, "coarse_steps": 2} if args.quick else {
+            "steps": args.steps, "coarse_steps": args.steps // 2}
         print("wrote", sheet(64 if args.quick else 256, changes))
         return
     rows = timing(args.sizes, args.repeats)

@@ -168,7 +168,8 @@ def style_targets(sources: Mapping[str, Sequence[StyleStats]], weights: Sequence
 
 def style_gram(targets: Targets, layer: str, index: int) -> Tensor:
     """Style image ``index``'s own Gram at ``layer`` (for terms that pick one style, not the blend)."""
-    source = targets.sources[layer][index]
+    # Targets made by hand (tests, tiling) may hold per-style Grams in ``style`` and no sources.
+    source = targets.sources[layer][index] if layer in targets.sources else targets.style[layer][index][0]
     if not isinstance(source, Tensor):
         raise ValueError("this style term needs Gram targets, not the Wasserstein style loss's")
     return source

@@ -137,8 +137,8 @@ class Params:
         default="gram",
         metadata=_meta(
             "Style loss", "How the style is matched: gram compares feature correlations (Gatys); "
-            "wasserstein compares feature means and covariances (Wasserstein-2), often with cleaner "
-            "colours, about 2-3x slower per step on a CPU.",
+            "wasserstein compares feature means and covariances (Wasserstein-2): bolder, closer to "
+            "the painting's palette, sometimes copies its motifs; about 2-3x slower per step on a CPU.",
             advanced=True, choices=("gram", "wasserstein"),
         ),
     )

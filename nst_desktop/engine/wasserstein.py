@@ -15,7 +15,7 @@ Departures from the formula as usually written, and why:
 * ``sqrt(C_t)`` is computed once per target (and blend), not per step.
 * ``tr sqrt(S C S)`` with ``S = sqrt(C_t)`` and ``C = Xc Xc^T / n`` (Xc the centred
   features, n positions) equals the nuclear norm of ``Y = S Xc / sqrt(n)``, i.e. the trace
-  of the square root of ``Y Y^T`` (C x C) *or* of ``Y^T Y`` (n x n): the smaller one is used.
+  of the square root of ``Y^T Y`` (n x n): used when there are fewer positions than channels.
   At deep layers of a small image (relu5_1 of a 256 px image: 256 positions, 512 channels)
   the n x n one is both cheaper and of full rank, where the C x C one is singular.
 * The trace of a square root gets its own backward pass: ``d tr sqrt(M) = 1/2 M^(-1/2)``,
@@ -150,8 +150,12 @@ def w2_squared(features: Tensor, target: W2Target) -> Tensor:
     n = x.shape[1]
     mean = x.mean(dim=1)
     centred = x - mean[:, None]
-    y = (target.cov_sqrt @ centred) / n**0.5  # tr sqrt(S C S) = nuclear norm of y
-    cross = trace_sqrtm(y @ y.T if y.shape[0] <= y.shape[1] else y.T @ y)
+    if n >= x.shape[0]:  # C x C: one pass over the positions (as the Gram), then C^3 products
+        cov = centred @ centred.T / n
+        cross = trace_sqrtm(target.cov_sqrt @ ((cov + cov.T) / 2) @ target.cov_sqrt)
+    else:  # n x n: tr sqrt(S C S) = nuclear norm of y = tr sqrt(y^T y), of full rank here
+        y = (target.cov_sqrt @ centred) / n**0.5
+        cross = trace_sqrtm(y.T @ y)
     trace_cov = centred.square().sum() / n
     trace_target = torch.diagonal(target.cov).sum()
     result = (mean - target.mean).square().sum() + trace_cov + trace_target - 2 * cross
