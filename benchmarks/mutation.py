@@ -4,7 +4,8 @@ mutmut changes one thing at a time in the code under test (``<`` to ``<=``, ``+`
 constant, a string, a dropped argument ...) and runs the tests that reach the changed function;
 a mutant the tests do not fail on "survives" and is either an equivalent change (no behaviour
 differs) or a missing test. The run happens in a copy of the working tree (tracked and
-untracked, not ignored files) under ``benchmarks/out/mutation/`` so that neither the mutated
+untracked, not ignored files; or of a commit, ``--ref``) under ``benchmarks/out/mutation/``
+(replaced by the next run) so that neither the mutated
 copies mutmut writes (``mutants/``) nor its cache ever touch the working tree, and so that
 other work going on in the tree does not change the code under test half-way.
 
@@ -12,7 +13,7 @@ Fast test selection: only ``tests/engine`` and ``tests/io``, ``-x``; torch is no
 once it has run, so mutmut's fork server runs each mutant's tests in a fresh fork of a
 process that only imported and collected them (``process_isolation = "forkserver"``).
 
-    python benchmarks/mutation.py                         # default scope (207 mutants, ~15 min)
+    python benchmarks/mutation.py                         # default scope (207 mutants, ~25 min)
     python benchmarks/mutation.py --scope nst_desktop/engine/schedule.py --max-children 2
     python benchmarks/mutation.py --scope nst_desktop/engine/losses.py \
         --only 'nst_desktop.engine.losses.x_tv_loss*'    # one function's mutants
@@ -37,7 +38,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 WORKDIR = ROOT / "benchmarks" / "out" / "mutation"
-#: What a ~15 minute run on 2 busy cores affords. The whole of engine/ and io/ is ~20x that
+#: What a ~25 minute run on 2 busy cores affords. The whole of engine/ and io/ is ~15x that
 #: (losses.py alone has 286 mutants, io/metadata.py 312): pass them with --scope/--only.
 DEFAULT_SCOPE = (
     "nst_desktop/engine/schedule.py",
@@ -82,10 +83,9 @@ def mutmut_config(scope: list[str], ignore: list[str]) -> str:
         f"only_mutate = {toml_list(scope)}",
         f"pytest_add_cli_args_test_selection = {toml_list(TESTS)}",
         f"pytest_add_cli_args = {toml_list(['-x', '-q', '-p', 'no:cacheprovider', *ignore])}",
+        # mutmut's default timeout (15x a mutant's tests' normal time) stays: on a busy machine
+        # a forked child that first loads the weights can take 5x, and would pass for a kill.
         'process_isolation = "forkserver"',
-        # A mutant that loops forever (e.g. a loop counter never growing) is "detected" only
-        # at the timeout: 5x its tests' normal time rather than mutmut's 15x saves minutes.
-        "timeout_multiplier = 5.0",
         'also_copy = ["resources"]',  # the sample images the engine tests paint with
         "use_git_change_detection = false",
         "",

@@ -2,8 +2,7 @@
 
     xvfb-run -s "-screen 0 1440x900x24" python docs/screenshots/make_mask_screenshot.py
 
-The mask layer, overlay and panel are attached to the main window here the way the window
-will attach them (a dock on the right); the strokes are real mouse events on the overlay.
+The Mask dock is the window's own (View > Mask); the strokes are real mouse events on the overlay.
 """
 
 from __future__ import annotations
@@ -21,14 +20,11 @@ os.environ.setdefault("NST_DESKTOP_HOME", tempfile.mkdtemp(prefix="nst-shots-"))
 def main() -> int:
     from PySide6.QtCore import QEvent, QEventLoop, QPointF, Qt, QTimer
     from PySide6.QtGui import QMouseEvent
-    from PySide6.QtWidgets import QApplication, QDockWidget
+    from PySide6.QtWidgets import QApplication
 
     from nst_desktop.engine.masks import Region
     from nst_desktop.gui.app import apply_theme
     from nst_desktop.gui.main_window import MainWindow
-    from nst_desktop.gui.mask_layer import MaskLayer
-    from nst_desktop.gui.mask_panel import MaskPanel
-    from nst_desktop.gui.mask_tools import MaskOverlay
 
     app = QApplication(sys.argv[:1])
     apply_theme(app)
@@ -47,15 +43,8 @@ def main() -> int:
     content = window.inputs.content()
     assert content is not None, "the sample photo did not load"
     window.inputs.add_style_files([HERE.parents[1] / "resources" / "styles" / "the_scream.jpg"])
-    layer = MaskLayer(window)
-    layer.reset(content.image.shape[:2])
-    overlay = MaskOverlay(window.canvas, layer)
-    panel = MaskPanel(layer, overlay)
-    dock = QDockWidget("Mask", window)
-    dock.setObjectName("maskDock")
-    dock.setWidget(panel)
-    window.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)
-    panel.set_style_names([s.loaded.name for s in window.inputs.styles()])
+    window.mask_dock.dock.toggleViewAction().trigger()  # View > Mask, as the artist opens it
+    layer, overlay, panel = window.mask_dock.layer, window.mask_dock.overlay, window.mask_dock.panel
     spin(500)
 
     def send(kind: QEvent.Type, x: float, y: float, held: bool) -> None:

@@ -19,6 +19,7 @@ from typing import Any, NoReturn
 
 from nst_desktop import __version__
 from nst_desktop.cli.common import EXIT_ERROR, EXIT_INTERRUPTED, EXIT_USAGE, PROG, UsageError
+from nst_desktop.cli.mask_options import add_mask_options
 from nst_desktop.cli.progress import ProgressBar
 from nst_desktop.cli.render import cmd_render
 from nst_desktop.engine.errors import NSTError
@@ -81,6 +82,7 @@ def _add_render_parser(sub: Any) -> None:
     p.add_argument("--save-every", type=int, default=0, metavar="N",
                    help="also save every N-th step as OUT_NNNN (a time-lapse)")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    add_mask_options(p)
     hints = typing.get_type_hints(Params)
     group = p.add_argument_group("parameters (generated from the engine's Params)")
     for f in param_fields():

@@ -136,6 +136,9 @@ def resolve_mask(ns: argparse.Namespace, n_styles: int, photo_hw: tuple[int, int
     return mask
 
 
+
 def mask_record(mask: RegionMask, file: Path) -> dict[str, Any]:
-    """What a run's metadata carries about its mask: the settings and the PNG beside the output."""
-    return {"file": str(file), **mask.settings.to_dict()}
+    """io.masks.mask_record, imported when asked for (Pillow stays out of the CLI's start)."""
+    from nst_desktop.io.masks import mask_record as record
+
+    return record(mask, file)

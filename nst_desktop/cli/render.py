@@ -30,6 +30,7 @@ from nst_desktop.cli.common import EXIT_INTERRUPTED, PROG, UsageError
 from nst_desktop.cli.progress import ProgressBar
 from nst_desktop.engine.errors import DivergedError, ParamsError
 from nst_desktop.engine.events import ProgressEvent, RunControl, StyleInput
+from nst_desktop.engine.masks import MaskSettings, RegionMask
 from nst_desktop.engine.params import DEFAULTS, Params, param_fields
 from nst_desktop.engine.touches import Touches
 from nst_desktop.service.render import Job, RenderDivergedError, Rendered, render, save
@@ -140,6 +141,37 @@ def _job(ns: argparse.Namespace, params: Params, content: Path, styles: list[Pat
     return replace(job, start_from=start_picture(source, photo, list(style_inputs)))
 
 
+def resolve_run_mask(ns: argparse.Namespace, content: Path, n_styles: int) -> RegionMask | None:
+    """``--mask`` (with --region...), or the mask a ``--params`` picture was painted with (its
+    PNG beside it); checked against the photo's shape (from its header) before torch's import."""
+    from nst_desktop.cli.mask_options import resolve_mask
+    from nst_desktop.io.images import image_size
+
+    base: MaskSettings | None = None
+    base_file: Path | None = None
+    def note(text: str) -> None:
+        if not ns.quiet:
+            print(f"{PROG}: {text}", file=sys.stderr)
+
+    if ns.params is not None:
+        from nst_desktop.engine.live import repainted
+        from nst_desktop.io.masks import MASK_KEY
+        from nst_desktop.io.metadata import EDITS_KEY, load_record
+
+        record = load_record(ns.params)
+        data = record.get(MASK_KEY)
+        if isinstance(data, dict):
+            base = MaskSettings.from_dict(data)
+            base_file = Path(ns.params).parent / Path(str(data.get("file") or "")).name
+        if repainted(record.get(EDITS_KEY)):
+            note("the mask was repainted during that run; the replay paints with its final mask throughout")
+    if ns.mask is None and base_file is None and not (ns.region or ns.unpainted or ns.feather is not None):
+        return None  # the common case: no Pillow import
+    width, height = image_size(content)
+
+    return resolve_mask(ns, n_styles, (height, width), note, base, base_file)
+
+
 def _paint(ns: argparse.Namespace, job: Job, out: Path) -> Rendered:
     bar = None if ns.quiet else ProgressBar(sys.stderr)
     saver = _frame_saver(out, ns.save_every) if ns.save_every > 0 else None
@@ -169,11 +201,12 @@ def cmd_render(ns: argparse.Namespace) -> int:
     out = check_output(ns.output, UsageError)
     # Everything a user can get wrong is refused above and here, before torch's import (seconds).
     targets = check_request(params, explicit_params(ns), content, styles)
+    mask = resolve_run_mask(ns, content, len(styles))
     if ns.params is not None and not ns.images:  # a replay decodes as the recorded run did
         from nst_desktop.io.metadata import load_record
 
         targets = replay_targets(load_record(ns.params), targets)
-    job = _job(ns, params, content, styles, weights, targets)
+    job = replace(_job(ns, params, content, styles, weights, targets), mask=mask)
     try:
         rendered = _paint(ns, job, out)
     except RenderDivergedError as exc:  # keep the last good image, then report as usual

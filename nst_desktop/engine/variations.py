@@ -46,14 +46,16 @@ class Variation:
 
 
 def seed_matters(params: Params) -> bool:
-    """Whether another seed changes the picture: only a start from noise draws random numbers."""
-    return params.init == "noise"
+    """Whether another seed changes the picture: only a start from (or mixed with) noise draws
+    random numbers."""
+    return params.init == "noise" or params.init_noise > 0.0
 
 
 def sweep_problem(sweep: str, params: Params, n_styles: int) -> str:
     """Why ``sweep`` would show nothing useful now (a tooltip for a disabled entry), or ""."""
     if sweep == "seed" and not seed_matters(params):
-        return "The seed changes the picture only when it starts from noise (Advanced > Start from)."
+        return ("The seed changes the picture only when it starts from noise (Advanced > Start from, "
+                "Start noise).")
     if sweep == "style" and n_styles < 2:
         return "Add a second style to compare the styles one by one."
     return ""

@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from nst_desktop.engine.live import BLEND
+from nst_desktop.engine.live import BLEND, MASK
 from nst_desktop.engine.params import DEFAULTS, Params
 from nst_desktop.io.metadata import params_from_metadata
 
@@ -73,6 +73,8 @@ def changes_text(changes: Mapping[str, Any]) -> str:
     for name, value in changes.items():
         if name == BLEND:
             parts.append(f"{BLEND_LABEL} {blend_text(value)}")
+        elif name == MASK:  # a RegionMask live, "repainted" in a record: pixels are not text
+            parts.append("Mask repainted")
         elif name == "colour":
             parts.append(value_text(name, value))  # "Keep photo colours" needs no label
         else:

@@ -27,11 +27,12 @@ from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QFileDialog, QMainWindow, QWidget
 
 from nst_desktop.engine.events import ImageArray, PreviewArray
+from nst_desktop.engine.masks import RegionMask
 from nst_desktop.gui import background
 from nst_desktop.gui.background import run_in_background
 from nst_desktop.gui.errors import show_error, user_message
 from nst_desktop.gui.qimage import array_to_qimage
-from nst_desktop.io import images
+from nst_desktop.io import images, masks
 from nst_desktop.io.timelapse import read_frames, write_timelapse
 
 FileDialog = Callable[..., tuple[str, str]]
@@ -99,14 +100,22 @@ def export_image(
     *,
     error_box: ErrorBox | None = None,
     on_done: Done | None = None,
+    mask: RegionMask | None = None,
 ) -> Path | None:
     """Ask where to save ``image`` and save it with its params in the background; the path
-    (``on_done(path)`` once written), or None if cancelled."""
+    (``on_done(path)`` once written), or None if cancelled. A ``mask`` is written beside it
+    (``name.mask.png``), so ``--params`` on the export replays it."""
     path = _ask_path(parent, "Export image", default_stem, IMAGE_FILTERS, file_dialog)
     if path is None:
         return None
-    _write_in_background(parent, path, "the image", error_box, on_done,
-                         lambda: images.save_image(_as_float(image), path, metadata))
+
+    def write() -> None:
+        if mask is not None:
+            masks.save_beside(mask, path)
+        images.save_image(_as_float(image), path,
+                          masks.with_mask_file(metadata, path) if metadata is not None else None)
+
+    _write_in_background(parent, path, "the image", error_box, on_done, write)
     return path
 
 

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 from PySide6.QtCore import QObject, Signal
 
 from nst_desktop.engine.events import ImageArray, PreviewArray
+from nst_desktop.engine.masks import RegionMask
 from nst_desktop.gui import background
 from nst_desktop.gui.errors import user_message
 
@@ -35,6 +36,7 @@ class _Save:
     image: ImageArray
     metadata: dict[str, Any]
     frames: list[PreviewArray]
+    mask: RegionMask | None = None
 
 
 class HistorySaver(QObject):
@@ -50,9 +52,9 @@ class HistorySaver(QObject):
         self._draining = False
 
     def save(self, library: Library, image: ImageArray, metadata: dict[str, Any],
-             frames: Sequence[PreviewArray]) -> None:
+             frames: Sequence[PreviewArray], mask: RegionMask | None = None) -> None:
         with self._lock:
-            self._queue.append(_Save(library, image, metadata, list(frames)))
+            self._queue.append(_Save(library, image, metadata, list(frames), mask))
             start, self._draining = not self._draining, True
         if start:
             # No parent: a save is never cancelled, even when the window goes.
@@ -68,7 +70,9 @@ class HistorySaver(QObject):
                 job = self._queue.popleft()
             outcome: Entry | str
             try:
-                outcome = job.library.add(job.image, job.metadata, job.frames or None)
+                # Only when set, like service.render: a library without masks keeps working.
+                masked: dict[str, Any] = {"mask": job.mask} if job.mask is not None else {}
+                outcome = job.library.add(job.image, job.metadata, job.frames or None, **masked)
             except Exception as exc:  # a full disk must not take the app down
                 log.warning("history save failed: %s", exc)
                 outcome = f"The picture could not be added to the history. {user_message(exc)}"

@@ -22,6 +22,7 @@ from nst_desktop.gui.canvas import Canvas
 from nst_desktop.gui.errors import show_error
 from nst_desktop.gui.estimator import Estimator
 from nst_desktop.gui.inputs_panel import FileDialog, InputsPanel
+from nst_desktop.gui.mask_dock import MaskDock
 from nst_desktop.gui.params_panel import ParamsPanel
 from nst_desktop.gui.qimage import array_to_qimage
 from nst_desktop.gui.run_panel import RunPanel, format_estimate
@@ -120,6 +121,9 @@ class MainWindow(QMainWindow):
         self.menu_actions.view_menu.addAction(self.side_dock.toggleViewAction())
         if self.session.history is not None:
             self.menu_actions.view_menu.addAction(self.history_dock.toggleViewAction())
+        self.mask_dock = MaskDock(self, self.canvas, self.inputs)  # hidden until View > Mask
+        self.mask_dock.follow_runs(self.runner)
+        self.menu_actions.view_menu.addAction(self.mask_dock.dock.toggleViewAction())
         self.statusBar().addPermanentWidget(self.zoom_label)
 
     def _dock(self, title: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:

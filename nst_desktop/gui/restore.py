@@ -45,6 +45,9 @@ def restore_recipe(window: MainWindow, entry: Any) -> list[str]:
             window.params_panel.set_params(params)
         if isinstance(touches, Touches):
             window.undo_history.change_touches(touches)
+    mask_problem = window.mask_dock.restore(metadata, Path(entry.image_path).parent)
+    if mask_problem:
+        problems.append(mask_problem)
     if problems:
         window.show_error("Could not restore everything from this picture: " + "; ".join(problems) + ".")
     return problems

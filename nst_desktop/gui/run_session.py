@@ -15,6 +15,7 @@ from PySide6.QtCore import QObject, Qt, Signal, Slot
 
 from nst_desktop.engine.errors import NSTError
 from nst_desktop.engine.events import ImageArray, PreviewArray, RunResult
+from nst_desktop.engine.masks import RegionMask
 from nst_desktop.gui.history_saver import HistorySaver
 from nst_desktop.gui.worker import Outcome, RunRequest
 from nst_desktop.service.render import Rendered
@@ -51,6 +52,7 @@ class RunSession(QObject):
         self.result: RunResult | None = None
         self.result_image: ImageArray | None = None
         self.metadata: dict[str, Any] | None = None
+        self.mask: RegionMask | None = None  # the picture's mask (its record names the PNG)
         self.frames: list[PreviewArray] = []
         self.timelapse_path: Path | None = None  # the stored animation of a history entry on show
         self.compare_dialog: Any = None
@@ -95,7 +97,8 @@ class RunSession(QObject):
         self._inputs = self._inputs_now()
         content_path, style_paths, _ = self._inputs
         return RunRequest(content.image, inputs.style_inputs(), params, init_image, content_path=content_path,
-                          style_paths=tuple(style_paths), touches=self.window.after_touches.touches())
+                          style_paths=tuple(style_paths), touches=self.window.after_touches.touches(),
+                          mask=self.window.mask_dock.request_mask())
 
     # --- outcomes ------------------------------------------------------------------------------
     @Slot(object)
@@ -120,6 +123,7 @@ class RunSession(QObject):
         partial = outcome.rendered
         if partial is not None:  # the last good picture, before it went wrong
             self.result, self.result_image, self.metadata = partial.result, partial.image, partial.metadata
+            self.mask = partial.mask
             self._shown_inputs = self._inputs
             self.pictureShown.emit(partial.image)
         self.runEnded.emit("Failed: the last good picture is kept.", None)
@@ -129,6 +133,7 @@ class RunSession(QObject):
         """The run's picture becomes the one on show, with its record, and goes to the history."""
         self.result, self.result_image = rendered.result, rendered.image
         self.metadata = rendered.metadata  # made by the render service, like the CLI's
+        self.mask = rendered.mask
         self.frames = frames
         self.timelapse_path = None
         self._shown_inputs = self._inputs
@@ -157,7 +162,7 @@ class RunSession(QObject):
 
     def _add_to_history(self, result: RunResult) -> None:
         if self.library is not None and self.metadata is not None:
-            self.saver.save(self.library, result.image, self.metadata, self.frames)
+            self.saver.save(self.library, result.image, self.metadata, self.frames, self.mask)
 
     @Slot(object)
     def _on_saved(self, entry: Any) -> None:
@@ -176,6 +181,7 @@ class RunSession(QObject):
             return
         self.result, self.result_image = None, loaded.image
         self.metadata, self.frames = dict(entry.metadata), []
+        self.mask = _entry_mask(entry)
         # The entry's stored animation stands in for the frames (exported by re-encoding it).
         path = entry.timelapse_path
         self.timelapse_path = path if path is not None and Path(path).is_file() else None
@@ -214,7 +220,8 @@ class RunSession(QObject):
         from nst_desktop.gui.export import export_image
 
         image, metadata = self.window.after_touches.picture(self.result_image, self.metadata)
-        return export_image(self.window, image, metadata, self.default_stem(), self.window.save_dialog)
+        return export_image(self.window, image, metadata, self.default_stem(), self.window.save_dialog,
+                            mask=self.mask)
 
     def export_timelapse(self) -> Path | None:
         source: list[PreviewArray] | Path | None = self.frames or self.timelapse_path
@@ -255,6 +262,16 @@ def _inputs_of(metadata: dict[str, Any]) -> tuple[str | None, list[str], list[fl
         weight_list = []
     return (content if isinstance(content, str) else None,
             [str(s) for s in styles] if isinstance(styles, list) else [], weight_list)
+
+
+def _entry_mask(entry: Any) -> RegionMask | None:
+    """A history entry's mask (its PNG beside the picture); None without one or if it is unreadable."""
+    from nst_desktop.io.masks import mask_from_record
+
+    try:
+        return mask_from_record(entry.metadata, Path(entry.image_path).parent)
+    except NSTError:
+        return None  # the picture is still worth showing; an export then goes without the mask
 
 
 def _caption(metadata: dict[str, Any]) -> str:

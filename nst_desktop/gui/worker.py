@@ -35,6 +35,7 @@ from nst_desktop.engine.events import (
     StyleInput,
 )
 from nst_desktop.engine.live import Changes, Edit
+from nst_desktop.engine.masks import RegionMask
 from nst_desktop.engine.params import Params
 from nst_desktop.engine.touches import Touches
 from nst_desktop.gui.errors import user_message
@@ -75,10 +76,12 @@ class RunRequest:
     style_paths: tuple[str, ...] = ()
     continued_from: dict[str, Any] | None = None
     touches: Touches = field(default_factory=Touches)
+    mask: RegionMask | None = None  # a style per painted region; None: a normal run
 
     def job(self) -> Job:
         return Job(self.content, self.styles, self.params, self.content_path, self.style_paths,
-                   self.init_image, self.edits, self.start_from, self.continued_from, self.touches)
+                   self.init_image, self.edits, self.start_from, self.continued_from, self.touches,
+                   mask=self.mask)
 
 
 @dataclass(frozen=True)

@@ -33,7 +33,8 @@ import numpy.typing as npt
 
 from nst_desktop.engine.errors import ImageError
 from nst_desktop.engine.events import ImageArray
-from nst_desktop.io import images, paths
+from nst_desktop.engine.masks import RegionMask
+from nst_desktop.io import images, masks, paths
 from nst_desktop.io.atomic import atomic_write
 from nst_desktop.io.timelapse import write_timelapse
 
@@ -91,8 +92,11 @@ class Library:
         image: ImageArray,
         metadata: dict[str, Any],
         frames: Sequence[npt.NDArray[np.uint8]] | None = None,
+        *,
+        mask: RegionMask | None = None,
     ) -> Entry:
-        """Store a finished image with its metadata (and previews); return the new entry.
+        """Store a finished image with its metadata (and previews, and its region mask as
+        ``image.mask.png``, named in the record); return the new entry.
 
         Raises :class:`ImageError` naming the folder when the entry cannot be written;
         nothing is left behind in that case.
@@ -103,6 +107,9 @@ class Library:
         final = self.root / entry_id
         try:
             tmp.mkdir(parents=True)
+            if mask is not None:
+                masks.save_beside(mask, tmp / IMAGE_NAME)
+                metadata = masks.with_mask_file(metadata, tmp / IMAGE_NAME)
             self._write_files(tmp, entry_id, created, image, metadata, frames)
             os.replace(tmp, final)  # the commit point: before it nothing is visible
         except OSError as exc:

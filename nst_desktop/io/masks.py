@@ -23,17 +23,26 @@ import io
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 from PIL import Image
 
-from nst_desktop.engine.errors import ImageError
-from nst_desktop.engine.masks import MAX_REGIONS, LabelImage, check_labels, default_colour
+from nst_desktop.engine.errors import ImageError, ParamsError
+from nst_desktop.engine.masks import (
+    MAX_REGIONS,
+    LabelImage,
+    MaskSettings,
+    RegionMask,
+    check_labels,
+    default_colour,
+)
 from nst_desktop.io.atomic import atomic_write
 from nst_desktop.io.decoding import check_size, decoding
 
 MASK_SUFFIX = ".mask.png"
+MASK_KEY = "mask"  # a record's key: the settings and the PNG's file name, beside the picture
 MAX_MASK_PIXELS = 100_000_000  # the photo limit: a mask is never larger than the photo it covers
 
 
@@ -140,3 +149,41 @@ def save_mask(labels: LabelImage, path: str | os.PathLike[str],
         raise ImageError(target, f"could not encode the mask ({exc}).") from exc
     atomic_write(target, data)
     return target
+
+
+# --- the mask in a picture's record ------------------------------------------------------------
+
+
+def mask_record(mask: RegionMask, file: str | os.PathLike[str]) -> dict[str, Any]:
+    """What a run's record carries about its mask: the settings and the PNG's file name."""
+    return {"file": str(file), **mask.settings.to_dict()}
+
+
+def with_mask_file(metadata: dict[str, Any], picture: str | os.PathLike[str]) -> dict[str, Any]:
+    """``metadata`` whose mask names the PNG beside ``picture`` (by name: it moves with it)."""
+    if not isinstance(metadata.get(MASK_KEY), dict):
+        return metadata
+    return {**metadata, MASK_KEY: {**metadata[MASK_KEY], "file": mask_path_for(picture).name}}
+
+
+def save_beside(mask: RegionMask, picture: str | os.PathLike[str]) -> Path:
+    """Write the mask PNG beside ``picture`` (``painting.png`` -> ``painting.mask.png``)."""
+    colours = {r.index: r.colour for r in mask.settings.regions}
+    return save_mask(mask.labels, mask_path_for(picture), colours)
+
+
+def mask_from_record(record: Any, folder: str | os.PathLike[str],
+                     hw: tuple[int, int] | None = None) -> RegionMask | None:
+    """The mask a record names (its PNG looked up in ``folder``), or None if it has none.
+
+    ParamsError when the settings are malformed; ImageError naming the PNG when it is missing
+    or unreadable (a picture copied without its mask).
+    """
+    data = record.get(MASK_KEY) if isinstance(record, dict) else None
+    if data is None:
+        return None
+    if not isinstance(data, dict) or not isinstance(data.get("file"), str) or not data["file"]:
+        raise ParamsError("The record's mask has no PNG file name.")
+    settings = MaskSettings.from_dict(data)
+    file = Path(folder) / Path(data["file"]).name  # a name, never a path elsewhere on the disk
+    return RegionMask(load_mask(file, hw).labels, settings)

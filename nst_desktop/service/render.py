@@ -19,7 +19,8 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from nst_desktop.engine.errors import DivergedError
 from nst_desktop.engine.events import ImageArray, ProgressCallback, RunControl, RunResult, StyleInput
-from nst_desktop.engine.live import Edit
+from nst_desktop.engine.live import MASK, Edit
+from nst_desktop.engine.masks import RegionMask
 from nst_desktop.engine.params import Params
 from nst_desktop.engine.touches import Touches, apply_touches
 
@@ -34,7 +35,7 @@ class StylizeFn(Protocol):
                  weights: WeightSet | None = None, init_image: ImageArray | None = None,
                  callback: ProgressCallback | None = None, control: RunControl | None = None,
                  preview_every: int = 10, edits: Sequence[Edit] = (),
-                 start_from: ImageArray | None = None) -> RunResult: ...
+                 start_from: ImageArray | None = None, mask: RegionMask | None = None) -> RunResult: ...
 
 
 @dataclass(frozen=True)
@@ -51,6 +52,7 @@ class Job:
     start_from: ImageArray | None = None  # promote: go on from this picture
     continued_from: dict[str, Any] | None = None  # the record of that picture
     touches: Touches = field(default_factory=Touches)
+    mask: RegionMask | None = None  # a style per painted region (engine.masked); None: the whole picture
     extra: dict[str, Any] = field(default_factory=dict)  # more keys for the record (e.g. decoding)
 
 
@@ -60,6 +62,7 @@ class Rendered:
 
     result: RunResult
     metadata: dict[str, Any]
+    mask: RegionMask | None = None  # the mask the picture ended with (after any repaint)
 
     @property
     def image(self) -> ImageArray:
@@ -90,29 +93,51 @@ def resolve_weights(spec: str) -> WeightSet | None:
     return resolve(spec)
 
 
+def final_mask(job: Job, result: RunResult) -> RegionMask | None:
+    """The mask the picture ended with: the last repaint during the run, else the job's."""
+    repaints = [e.changes[MASK] for e in result.edits if isinstance(e.changes.get(MASK), RegionMask)]
+    return repaints[-1] if repaints else job.mask
+
+
 def record(job: Job, result: RunResult) -> dict[str, Any]:
-    """What is saved with the picture so that it can be understood and repeated."""
+    """What is saved with the picture so that it can be understood and repeated.
+
+    A mask is recorded as its settings and the name of its PNG, which whoever writes the
+    picture writes beside it (:func:`save`, the history, an export): the pixels are not JSON.
+    A repaint during the run is recorded as a marker in ``edits`` and the mask recorded is the
+    final one, so a replay paints with the final mask from the start (see engine.live).
+    """
+    from nst_desktop.io.masks import MASK_KEY, mask_record
     from nst_desktop.io.metadata import run_metadata
 
     paths = list(job.style_paths) or [s.name or f"style {i + 1}" for i, s in enumerate(job.styles)]
     metadata = run_metadata(result, job.content_path, paths, [s.weight for s in job.styles],
                             touches=job.touches, continued_from=job.continued_from)
+    mask = final_mask(job, result)
+    if mask is not None:
+        metadata[MASK_KEY] = mask_record(mask, "")  # the file name is given where the PNG is written
     return {**metadata, **job.extra}
+
+
+def rendered(job: Job, result: RunResult) -> Rendered:
+    return Rendered(result, record(job, result), final_mask(job, result))
 
 
 def render(job: Job, *, callback: ProgressCallback | None = None, control: RunControl | None = None,
            preview_every: int = 10, stylize_fn: StylizeFn | None = None) -> Rendered:
     """Paint ``job``; RenderDivergedError (carrying the last good picture) if the run went NaN."""
     stylize = stylize_fn or default_stylize()
+    # Only when set: engines (and test fakes) without the parameter keep working unmasked.
+    masked: dict[str, Any] = {"mask": job.mask} if job.mask is not None else {}
     try:
         result = stylize(job.content, list(job.styles), job.params,
                          weights=resolve_weights(job.params.weights), init_image=job.init_image,
                          callback=callback, control=control,
-                         preview_every=preview_every, edits=job.edits, start_from=job.start_from)
+                         preview_every=preview_every, edits=job.edits, start_from=job.start_from, **masked)
     except DivergedError as exc:
         partial = exc.result if isinstance(exc.result, RunResult) else None
-        raise RenderDivergedError(exc, Rendered(partial, record(job, partial)) if partial else None) from exc
-    return Rendered(result, record(job, result))
+        raise RenderDivergedError(exc, rendered(job, partial) if partial else None) from exc
+    return rendered(job, result)
 
 
 def picture(rendered: Rendered, job: Job) -> ImageArray:
@@ -125,8 +150,11 @@ def picture(rendered: Rendered, job: Job) -> ImageArray:
 
 
 def save(rendered: Rendered, job: Job, out: str | os.PathLike[str]) -> Path:
-    """Write the picture (with its after-touches) and its record to ``out``."""
+    """Write the picture (with its after-touches) and its record to ``out``; its mask PNG beside it."""
     from nst_desktop.io.images import save_image
+    from nst_desktop.io.masks import save_beside, with_mask_file
 
-    save_image(picture(rendered, job), out, rendered.metadata)
+    if rendered.mask is not None:
+        save_beside(rendered.mask, out)  # first: a record never names a mask that is not there
+    save_image(picture(rendered, job), out, with_mask_file(rendered.metadata, out))
     return Path(out)

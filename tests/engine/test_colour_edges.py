@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import pytest
 import torch
 
 from nst_desktop.engine import colour
@@ -50,3 +51,22 @@ def test_recombine_low_pass_filters_the_chroma_when_shrinking() -> None:
     photo_iq, out_iq = colour.rgb_to_yiq(photo)[1:], colour.rgb_to_yiq(out)[1:]
     assert float(out_iq.std()) < 0.3 * float(photo_iq.std())
     assert torch.allclose(out_iq.mean(dim=(1, 2)), photo_iq.mean(dim=(1, 2)), atol=0.01)
+
+
+def _accelerator() -> torch.device | None:
+    if torch.cuda.is_available():
+        return torch.device("cuda")
+    if torch.backends.mps.is_available():
+        return torch.device("mps")
+    return None
+
+
+@pytest.mark.skipif(_accelerator() is None, reason="needs a CUDA or MPS device (the CPU run cannot tell)")
+def test_histogram_matching_returns_the_style_on_its_own_device() -> None:
+    # The statistics are computed on the CPU in float64 (MPS has neither float64 nor eigh);
+    # the recoloured style must go back to the run's device for the VGG pass.
+    device = _accelerator()
+    assert device is not None
+    style, content = _noise((3, 16, 16), 3).to(device), _noise((3, 16, 16), 4).to(device)
+    out = colour.match_histogram(style, content)
+    assert out.device.type == device.type and out.dtype == style.dtype

@@ -29,14 +29,15 @@ def test_losses_change_after_the_edit_step_and_not_before(photo, painting) -> No
     baseline: list[ProgressEvent] = []
     stylize(photo, [StyleInput(painting)], TINY, callback=baseline.append)
     control, events = RunControl(), []
+    tenfold = 10.0 * TINY.style_weight
     result = stylize(photo, [StyleInput(painting)], TINY, control=control,
-                     callback=_edit_at(4, {"style_weight": 10.0}, control, events))
+                     callback=_edit_at(4, {"style_weight": tenfold}, control, events))
     for before, after in zip(baseline[:4], events[:4], strict=True):
         assert before.losses == after.losses and after.edit is None
-    assert events[4].edit == {"style_weight": 10.0}
+    assert events[4].edit == {"style_weight": tenfold}
     # The style term is weighted 10x from step 5 on: far above the unedited run's.
     assert events[4].losses["style"] > 5 * baseline[4].losses["style"]
-    assert result.edits == (Edit(4, {"style_weight": 10.0}),)
+    assert result.edits == (Edit(4, {"style_weight": tenfold}),)
     assert result.params == TINY  # the recorded params are the start; the edits say the rest
 
 

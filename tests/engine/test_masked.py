@@ -14,8 +14,9 @@ from nst_desktop.engine.params import Params
 from nst_desktop.engine.vgg import VGG19
 
 CPU = torch.device("cpu")
+# Style weight 1: masked_style_loss is the unweighted style term, total_loss's "style" is weighted.
 ONE_LAYER = Params(style_layers=("relu1_1",), style_layer_weights=(1.0,), content_layers=("relu1_1",),
-                   content_layer_weights=(1.0,), tv_weight=0.0, device="cpu")
+                   content_layer_weights=(1.0,), tv_weight=0.0, style_weight=1.0, device="cpu")
 
 
 def test_masked_gram_matches_a_hand_computation() -> None:

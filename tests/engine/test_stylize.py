@@ -180,7 +180,10 @@ def test_float16_backward_scales_the_loss_so_small_gradients_survive() -> None:
 
 
 def test_bfloat16_and_float32_runs_agree_closely(photo, painting) -> None:
-    params = TINY.with_changes(min_size=48, steps=3)
+    # From the photo: three steps from a noisy start (the default's init_noise) are dominated by
+    # the noise's huge early gradients, where any rounding difference moves L-BFGS elsewhere
+    # (measured: mean difference 0.04 there, 0.004 from the photo).
+    params = TINY.with_changes(min_size=48, steps=3, init_noise=0.0)
     a = stylize(photo, [StyleInput(painting)], params.with_changes(precision="float32"))
     b = stylize(photo, [StyleInput(painting)], params.with_changes(precision="bfloat16"))
     assert np.abs(a.image - b.image).mean() < 0.02

@@ -65,8 +65,9 @@ def test_seed_sweep_takes_the_current_and_next_seeds_wrapping_at_the_top() -> No
 def test_seed_matters_only_when_starting_from_noise() -> None:
     assert seed_matters(DEFAULTS.with_changes(init="noise"))
     for init in ("content", "style"):
-        assert not seed_matters(DEFAULTS.with_changes(init=init))
-    assert sweep_problem("seed", DEFAULTS.with_changes(init="content"), 2) != ""
+        assert not seed_matters(DEFAULTS.with_changes(init=init, init_noise=0.0))
+        assert seed_matters(DEFAULTS.with_changes(init=init, init_noise=0.5))  # noise mixed in
+    assert sweep_problem("seed", DEFAULTS.with_changes(init="content", init_noise=0.0), 2) != ""
     assert sweep_problem("seed", DEFAULTS.with_changes(init="noise"), 2) == ""
 
 
