@@ -141,12 +141,18 @@ def render(job: Job, *, callback: ProgressCallback | None = None, control: RunCo
 
 
 def picture(rendered: Rendered, job: Job) -> ImageArray:
-    """The picture as shown and saved: the result with the job's after-touches."""
+    """The picture as shown and saved: the result with the job's after-touches.
+
+    The touches blend in the photo as the window does, from the whole decoded file (the CLI
+    may have decoded it reduced for the run), so an export and a replay match pixel for pixel.
+    """
     if job.touches.is_identity:
         return rendered.image
+    from nst_desktop.io.images import load_image
     from nst_desktop.io.resize import fit_photo
 
-    return apply_touches(rendered.image, fit_photo(job.content, rendered.image.shape[:2]), job.touches)
+    photo = load_image(job.content_path) if job.content_path is not None else job.content
+    return apply_touches(rendered.image, fit_photo(photo, rendered.image.shape[:2]), job.touches)
 
 
 def save(rendered: Rendered, job: Job, out: str | os.PathLike[str]) -> Path:
