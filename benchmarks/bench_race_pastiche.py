@@ -403,9 +403,9 @@ def report_clock(data: dict[str, Any], clock: str) -> str:
         whole = e_times[0] / full[0] if e_times and e_times[0] is not None and full else None
         lines.append(f"| {pair} | {who} | {_stat(p_times, min)} / {_stat(p_times, statistics.median)} "
                      f"| {_stat(e_times, min)} / {_stat(e_times, statistics.median)} "
-                     f"| {_stat(ratios, min, '.2f')} / {_stat(ratios, statistics.median, '.2f')} "
+                     f"| {_stat(ratios, min, '.3f')} / {_stat(ratios, statistics.median, '.3f')} "
                      f"| {'yes' if ok_min else 'no'} | {'yes' if ok_med else 'no'} "
-                     f"| {_stat([whole], min, '.2f')} |")
+                     f"| {_stat([whole], min, '.3f')} |")
     return "\n".join(lines)
 
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from nst_desktop.engine.params import Params
+from nst_desktop.engine.params import DEFAULTS, Params
 from nst_desktop.gui.compare_dialog import CompareDialog, differing_params
 from nst_desktop.io.library import Library
 
@@ -20,7 +20,7 @@ def _meta(style: str, **changes: Any) -> dict[str, Any]:
 
 def test_differing_params_lists_only_changes() -> None:
     rows = differing_params(_meta("/s/x.jpg", steps=50, style_weight=2.0), _meta("/s/x.jpg", steps=80))
-    assert rows == [("Style strength", "2", "1"), ("Steps", "50", "80")]
+    assert rows == [("Style strength", "2", f"{DEFAULTS.style_weight:g}"), ("Steps", "50", "80")]
     rows = differing_params(_meta("/s/x.jpg"), _meta("/s/y.jpg"))
     assert rows == [("Styles", "x.jpg", "y.jpg")]
     assert differing_params(_meta("/s/x.jpg"), _meta("/s/x.jpg")) == []

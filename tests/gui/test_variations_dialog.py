@@ -77,7 +77,7 @@ def test_clicking_a_finished_picture_takes_its_full_params_and_closes(qtbot: QtB
     chosen = blocker.args[0]
     assert isinstance(chosen, ChosenVariation)
     assert chosen.variation is cell.variation and chosen.result is cell.result
-    assert chosen.variation.params.style_weight == 4.0  # x1/2, x1, x2, x4 around 1
+    assert chosen.variation.params.style_weight == 4 * DEFAULTS.style_weight  # x1/2, x1, x2, x4
     assert chosen.variation.params.size == DEFAULTS.size  # the full params, not the quick look's
     assert not dialog.isVisible() and not dialog.runner.qthread.isRunning()
 
@@ -88,7 +88,7 @@ def test_use_this_button_takes_the_variation(qtbot: QtBot) -> None:
         dialog.start()
     with qtbot.waitSignal(dialog.variationChosen, timeout=1000) as blocker:
         dialog.cells[0].use_button.click()
-    assert blocker.args[0].variation.params.style_weight == 0.5
+    assert blocker.args[0].variation.params.style_weight == 0.5 * DEFAULTS.style_weight
 
 
 def test_stop_midway_skips_the_rest_and_reports_nothing_after(qtbot: QtBot) -> None:
