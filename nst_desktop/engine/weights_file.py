@@ -56,7 +56,7 @@ CAFFE_LICENCE = (
     "Steinberg. Quantisation to 256 values per layer changes results imperceptibly."
 )
 TORCHVISION_LICENCE = (
-    "Published with torchvision (code under the BSD 3-Clause licence), trained by the PyTorch team. "
+    "Published with torchvision (code under the BSD 3-Clause licence), trained by PyTorch. "
     "Pre-trained weights may carry terms from the dataset they were trained on (ImageNet); check that "
     "they suit your use."
 )
