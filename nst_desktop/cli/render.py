@@ -45,16 +45,16 @@ def explicit_params(ns: argparse.Namespace) -> dict[str, Any]:
     return given
 
 
-def resolve_params(ns: argparse.Namespace) -> tuple[Params, dict[str, Any]]:
+def resolve_params(ns: argparse.Namespace, record: Any = None) -> tuple[Params, dict[str, Any]]:
     """Defaults < --params FILE < --preset < explicit options. Returns params and the file's inputs."""
     from nst_desktop.engine.presets import apply_preset
 
     base: Params = DEFAULTS
     inputs: dict[str, Any] = {}
     if ns.params is not None:
-        from nst_desktop.io.metadata import load_params_file
+        from nst_desktop.io.metadata import params_from_metadata, parse_file
 
-        base, inputs = load_params_file(ns.params)
+        base, inputs = parse_file(ns.params, params_from_metadata, record)
     if ns.preset is not None:
         base = apply_preset(base, ns.preset)  # the same function as the window's preset menu
     try:
@@ -114,12 +114,12 @@ def _frame_saver(out: Path, every: int) -> Callable[[ProgressEvent], None]:
 
 
 def _job(ns: argparse.Namespace, params: Params, content: Path, styles: list[Path], weights: list[float],
-         targets: DecodeTargets | None) -> Job:
+         targets: DecodeTargets | None, record: Any) -> Job:
     """Load the images (decoded no larger than the run uses them) and the --params history."""
     from nst_desktop.cli.replay import recorded_history, start_picture
     from nst_desktop.engine.devices import check_precision, pick_device
     from nst_desktop.io.images import load_image
-    from nst_desktop.io.metadata import load_touches_file
+    from nst_desktop.io.metadata import parse_file, touches_from_metadata
 
     check_precision(params.precision, pick_device(params.device).type)  # "auto" may resolve to the CPU
     sized = targets or DecodeTargets(0, (0,) * len(styles), 0)  # 0: decode whole
@@ -130,9 +130,9 @@ def _job(ns: argparse.Namespace, params: Params, content: Path, styles: list[Pat
                          for p, w, t in zip(styles, weights, sized.styles, strict=True))
     init = (load_image(Path(params.init_image), target_long_side=sized.init or None)
             if params.init == "image" and params.init_image else None)
-    edits, source = recorded_history(ns.params)
+    edits, source = recorded_history(ns.params, record)
     job = Job(photo, style_inputs, params, content, tuple(styles), init, edits, None, source,
-              load_touches_file(ns.params) if ns.params is not None else Touches(),
+              parse_file(ns.params, touches_from_metadata, record) if ns.params is not None else Touches(),
               extra=with_decoding({}, targets) if targets is not None else {})
     if (edits or source) and not ns.quiet:
         from nst_desktop.cli.replay import describe
@@ -141,7 +141,7 @@ def _job(ns: argparse.Namespace, params: Params, content: Path, styles: list[Pat
     return replace(job, start_from=start_picture(source, photo, list(style_inputs)))
 
 
-def resolve_run_mask(ns: argparse.Namespace, content: Path, n_styles: int) -> RegionMask | None:
+def resolve_run_mask(ns: argparse.Namespace, content: Path, n_styles: int, record: Any) -> RegionMask | None:
     """``--mask`` (with --region...), or the mask a ``--params`` picture was painted with (its
     PNG beside it); checked against the photo's shape (from its header) before torch's import."""
     from nst_desktop.cli.mask_options import resolve_mask
@@ -156,14 +156,13 @@ def resolve_run_mask(ns: argparse.Namespace, content: Path, n_styles: int) -> Re
     if ns.params is not None:
         from nst_desktop.engine.live import repainted
         from nst_desktop.io.masks import MASK_KEY
-        from nst_desktop.io.metadata import EDITS_KEY, load_record
+        from nst_desktop.io.metadata import EDITS_KEY
 
-        record = load_record(ns.params)
-        data = record.get(MASK_KEY)
+        data = record.get(MASK_KEY) if isinstance(record, dict) else None
         if isinstance(data, dict):
             base = MaskSettings.from_dict(data)
             base_file = Path(ns.params).parent / Path(str(data.get("file") or "")).name
-        if repainted(record.get(EDITS_KEY)):
+        if isinstance(record, dict) and repainted(record.get(EDITS_KEY)):
             note("the mask was repainted during that run; the replay paints with its final mask throughout")
     if ns.mask is None and base_file is None and not (ns.region or ns.unpainted or ns.feather is not None):
         return None  # the common case: no Pillow import
@@ -196,17 +195,21 @@ def _paint(ns: argparse.Namespace, job: Job, out: Path) -> Rendered:
 def cmd_render(ns: argparse.Namespace) -> int:
     if ns.save_every < 0:
         raise ParamsError("--save-every must be 0 (off) or a positive number of steps.")
-    params, inputs = resolve_params(ns)
+    # The --params file is read once; every part of its record is taken from this copy.
+    record = None
+    if ns.params is not None:
+        from nst_desktop.io.metadata import load_record
+
+        record = load_record(ns.params)
+    params, inputs = resolve_params(ns, record)
     content, styles, weights = resolve_inputs(ns, inputs)
     out = check_output(ns.output, UsageError)
     # Everything a user can get wrong is refused above and here, before torch's import (seconds).
     targets = check_request(params, explicit_params(ns), content, styles)
-    mask = resolve_run_mask(ns, content, len(styles))
-    if ns.params is not None and not ns.images:  # a replay decodes as the recorded run did
-        from nst_desktop.io.metadata import load_record
-
-        targets = replay_targets(load_record(ns.params), targets)
-    job = replace(_job(ns, params, content, styles, weights, targets), mask=mask)
+    mask = resolve_run_mask(ns, content, len(styles), record)
+    if record is not None and not ns.images:  # a replay decodes as the recorded run did
+        targets = replay_targets(record, targets)
+    job = replace(_job(ns, params, content, styles, weights, targets, record), mask=mask)
     try:
         rendered = _paint(ns, job, out)
     except RenderDivergedError as exc:  # keep the last good image, then report as usual

@@ -21,14 +21,15 @@ log = logging.getLogger(__name__)
 MAX_CHAIN = 8
 
 
-def recorded_history(path: str | os.PathLike[str] | None) -> tuple[tuple[Edit, ...], dict[str, Any] | None]:
-    """The live edits and the ``continued_from`` record of a ``--params`` file (none if no file)."""
+def recorded_history(path: str | os.PathLike[str] | None,
+                     record: Any) -> tuple[tuple[Edit, ...], dict[str, Any] | None]:
+    """The live edits and the ``continued_from`` record of a ``--params`` file's ``record``
+    (none without a file)."""
     if path is None:
         return (), None
-    from nst_desktop.io.metadata import continued_from_metadata, edits_from_metadata, load_record
+    from nst_desktop.io.metadata import continued_from_metadata, edits_from_metadata, parse_file
 
-    record = load_record(path)
-    return edits_from_metadata(record), continued_from_metadata(record)
+    return parse_file(path, lambda data: (edits_from_metadata(data), continued_from_metadata(data)), record)
 
 
 def render_record(record: dict[str, Any], content: ImageArray, styles: list[StyleInput],

@@ -24,9 +24,10 @@ import json
 import logging
 import math
 import os
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Literal, get_args, get_origin, get_type_hints
+from typing import Any, Literal, TypeVar, get_args, get_origin, get_type_hints
 
 from nst_desktop import __version__
 from nst_desktop.engine.errors import ImageError, ParamsError
@@ -37,6 +38,8 @@ from nst_desktop.engine.touches import Touches
 from nst_desktop.io.images import read_metadata
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 APP_NAME = "NST Desktop"
 SCHEMA = 1
@@ -255,25 +258,26 @@ def inputs_from_metadata(data: Any) -> Inputs:
     return _clean_inputs(data.get("inputs") if isinstance(data, dict) else None)
 
 
+def parse_file(path: str | os.PathLike[str], parse: Callable[[Any], T], record: Any = None) -> T:
+    """``parse`` applied to the record of ``path`` (read here unless given), with any
+    ParamsError prefixed by the file's name so the user knows which file is wrong."""
+    file = Path(path)
+    data = _read_record(file) if record is None else record
+    try:
+        return parse(data)
+    except ParamsError as exc:
+        raise ParamsError(f"{file}: {exc.message}", hint=exc.hint) from exc
+
+
 def load_params_file(path: str | os.PathLike[str]) -> tuple[Params, Inputs]:
     """Params and inputs from a result image (PNG chunk, sidecar or embedded copy), a
     sidecar, or a bare params JSON file; :class:`ParamsError` naming the file otherwise."""
-    file = Path(path)
-    data = _read_record(file)
-    try:
-        return params_from_metadata(data)
-    except ParamsError as exc:
-        raise ParamsError(f"{file}: {exc.message}", hint=exc.hint) from exc
+    return parse_file(path, params_from_metadata)
 
 
 def load_touches_file(path: str | os.PathLike[str]) -> Touches:
     """The after-touches recorded in the same files as :func:`load_params_file` reads."""
-    file = Path(path)
-    data = _read_record(file)
-    try:
-        return touches_from_metadata(data)
-    except ParamsError as exc:
-        raise ParamsError(f"{file}: {exc.message}", hint=exc.hint) from exc
+    return parse_file(path, touches_from_metadata)
 
 
 def load_record(path: str | os.PathLike[str]) -> Any:
