@@ -7,35 +7,20 @@ The Mask dock is the window's own (View > Mask); the strokes are real mouse even
 
 from __future__ import annotations
 
-import os
 import sys
-import tempfile
 import time
-from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
-os.environ.setdefault("NST_DESKTOP_HOME", tempfile.mkdtemp(prefix="nst-shots-"))
+from shots import HERE, open_window, shot, spin
 
 
 def main() -> int:
-    from PySide6.QtCore import QEvent, QEventLoop, QPointF, Qt, QTimer
+    from PySide6.QtCore import QEvent, QPointF, Qt
     from PySide6.QtGui import QMouseEvent
     from PySide6.QtWidgets import QApplication
 
     from nst_desktop.engine.masks import Region
-    from nst_desktop.gui.app import apply_theme
-    from nst_desktop.gui.main_window import MainWindow
 
-    app = QApplication(sys.argv[:1])
-    apply_theme(app)
-    window = MainWindow()
-    window.resize(1360, 860)
-    window.show()
-
-    def spin(ms: int) -> None:
-        loop = QEventLoop()
-        QTimer.singleShot(ms, loop.quit)
-        loop.exec()
+    app, window = open_window()
 
     deadline = time.monotonic() + 60
     while window.inputs.content() is None and time.monotonic() < deadline:
@@ -79,10 +64,7 @@ def main() -> int:
     # Leave the cursor over the picture so the brush outline shows, mid-stroke.
     send(QEvent.Type.MouseButtonPress, 0.55, 0.86, True)
     send(QEvent.Type.MouseMove, 0.6, 0.88, True)
-    spin(600)
-    pixmap = window.screen().grabWindow(window.winId()) if os.environ.get("DISPLAY") else window.grab()
-    pixmap.save(str(HERE / "mask_painting.png"))
-    print("saved mask_painting.png", pixmap.width(), pixmap.height())
+    shot(window, "mask_painting.png", settle_ms=600)
     send(QEvent.Type.MouseButtonRelease, 0.6, 0.88, False)
     while window.estimator.busy() and time.monotonic() < deadline + 60:
         spin(200)  # closing under a running estimate leaves its thread signalling a deleted window

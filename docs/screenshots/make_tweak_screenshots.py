@@ -8,45 +8,13 @@ Uses a temporary NST_DESKTOP_HOME so nothing of the user's is touched.
 
 from __future__ import annotations
 
-import os
 import sys
-import tempfile
-import time
-from collections.abc import Callable
-from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
-os.environ.setdefault("NST_DESKTOP_HOME", tempfile.mkdtemp(prefix="nst-shots-"))
+from shots import open_window, shot, wait_until
 
 
 def main() -> int:
-    from PySide6.QtCore import QEventLoop, QTimer
-    from PySide6.QtWidgets import QApplication, QWidget
-
-    from nst_desktop.gui.app import apply_theme
-    from nst_desktop.gui.main_window import MainWindow
-
-    app = QApplication(sys.argv[:1])
-    apply_theme(app)
-    window = MainWindow()
-    window.resize(1360, 860)
-    window.show()
-
-    def spin(ms: int) -> None:
-        loop = QEventLoop()
-        QTimer.singleShot(ms, loop.quit)
-        loop.exec()
-
-    def shot(widget: QWidget, name: str) -> None:
-        spin(300)
-        pixmap = widget.screen().grabWindow(widget.winId()) if os.environ.get("DISPLAY") else widget.grab()
-        pixmap.save(str(HERE / name))
-        print("saved", name, pixmap.width(), pixmap.height(), flush=True)
-
-    def wait_until(condition: Callable[[], bool], seconds: float) -> None:
-        deadline = time.monotonic() + seconds
-        while not condition() and time.monotonic() < deadline:
-            spin(200)
+    app, window = open_window()
 
     wait_until(lambda: window.inputs.content() is not None and not window.estimator.busy(), 60)
     window.params_panel.update_fields(size=320, steps=70, coarse_steps=20, style_weight=1.0, colour="style")
