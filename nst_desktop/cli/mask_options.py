@@ -28,8 +28,8 @@ from nst_desktop.engine.masks import (
     Region,
     RegionMask,
     UnpaintedMode,
+    check_fit,
     default_settings,
-    validate,
 )
 
 REGION_SYNTAX = "REGION=STYLE[:WEIGHT][,STYLE[:WEIGHT]...][@STRENGTH], e.g. 1=0,1:3@1.5"
@@ -113,26 +113,32 @@ def _given_without_mask(ns: argparse.Namespace) -> list[str]:
 
 def resolve_mask(ns: argparse.Namespace, n_styles: int, photo_hw: tuple[int, int],
                  note: Callable[[str], None], base: MaskSettings | None = None,
-                 base_file: Path | None = None) -> RegionMask | None:
-    """The run's mask at ``photo_hw`` (height, width), checked against ``n_styles``; None without one.
+                 base_file: Path | None = None, base_embedded: Any = None) -> RegionMask | None:
+    """The run's mask at ``photo_hw`` (height, width), checked against ``n_styles`` and the
+    photo's shape (what the engine would refuse, refused here before torch's import); None
+    without one.
 
     ``note`` receives what the user should know (a mask stretched to the photo's size).
-    ``base``/``base_file`` are a ``--params`` file's mask, used when ``--mask`` is not given.
+    ``base`` and its pixels (``base_embedded``, a mask in the record, or else ``base_file``)
+    are a ``--params`` file's mask, used when ``--mask`` is not given.
     """
-    from nst_desktop.io.masks import load_mask  # Pillow: only when a mask is asked for
+    from nst_desktop.io.masks import embedded_labels, load_mask  # Pillow: only when a mask is asked for
 
-    file = ns.mask or base_file
-    if file is None:
+    file: Path | None = ns.mask if ns.mask is not None else None if base_embedded is not None else base_file
+    if file is not None:
+        loaded = load_mask(file, photo_hw)
+    elif base_embedded is not None:
+        loaded = embedded_labels(base_embedded, photo_hw)
+    else:
         extra = _given_without_mask(ns)
         if extra:
             raise ParamsError(f"{', '.join(extra)} need{'s' if len(extra) == 1 else ''} --mask FILE.")
         return None
-    loaded = load_mask(file, photo_hw)
     if loaded.note:
         note(loaded.note)
     settings = default_settings(loaded.labels, n_styles, mask_settings(ns, base))
     mask = RegionMask(loaded.labels, settings)
-    validate(mask, n_styles)
+    check_fit(mask, n_styles, photo_hw)
     return mask
 
 

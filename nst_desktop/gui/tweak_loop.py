@@ -27,6 +27,7 @@ from nst_desktop.engine.live import BLEND, LIVE_FIELDS
 from nst_desktop.engine.params import Params
 from nst_desktop.gui.run_panel import describe_changes
 from nst_desktop.gui.worker import RunRequest
+from nst_desktop.io.masks import with_start_pixels
 
 if TYPE_CHECKING:
     from nst_desktop.gui.main_window import MainWindow
@@ -79,7 +80,8 @@ class TweakLoop(QObject):
         request = self.window.session.make_request()
         if request is None:
             return False
-        source = dict(session.metadata) if session.metadata else None  # replayed by --params first
+        # Replayed by --params first, with the mask it was painted with (repainted since or not).
+        source = with_start_pixels(dict(session.metadata), session.mask) if session.metadata else None
         return self.window.start_request(replace(request, start_from=picture, kind="promote",
                                                  continued_from=source))
 

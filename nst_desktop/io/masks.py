@@ -19,8 +19,11 @@ labels appear at borders) and a note says so, for the CLI's stderr or the status
 
 from __future__ import annotations
 
+import base64
+import binascii
 import io
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -30,6 +33,7 @@ import numpy.typing as npt
 from PIL import Image
 
 from nst_desktop.engine.errors import ImageError, ParamsError
+from nst_desktop.engine.live import MASK, Edit
 from nst_desktop.engine.masks import (
     MAX_REGIONS,
     LabelImage,
@@ -69,11 +73,16 @@ def load_mask(path: str | os.PathLike[str], hw: tuple[int, int] | None = None) -
     with decoding(str(file), MAX_MASK_PIXELS), Image.open(file) as im:
         check_size(im.size, str(file), MAX_MASK_PIXELS)
         labels = _labels(im, file)
+    return _fitted(labels, hw, file.name)
+
+
+def _fitted(labels: LabelImage, hw: tuple[int, int] | None, name: str) -> LoadedMask:
+    """``labels`` stretched to ``hw`` (nearest neighbour: no new labels at borders), with a note."""
     if hw is None or labels.shape == tuple(hw):
         return LoadedMask(labels)
     height, width = hw
     resized = Image.fromarray(labels).resize((width, height), Image.Resampling.NEAREST)
-    note = (f"{file.name} is {labels.shape[1]}x{labels.shape[0]} but the photo is {width}x{height}: "
+    note = (f"{name} is {labels.shape[1]}x{labels.shape[0]} but the photo is {width}x{height}: "
             "the mask was stretched to fit.")
     return LoadedMask(np.asarray(resized, dtype=np.uint8).copy(), note)
 
@@ -187,3 +196,91 @@ def mask_from_record(record: Any, folder: str | os.PathLike[str],
     settings = MaskSettings.from_dict(data)
     file = Path(folder) / Path(data["file"]).name  # a name, never a path elsewhere on the disk
     return RegionMask(load_mask(file, hw).labels, settings)
+
+
+# --- masks inside a record: the start of a repainted run, its repaints -----------------------------
+#
+# The PNG beside a picture is the mask it ended with (what an artist opens, restores, exports).
+# A run repainted during its course also needs the mask it started with and each repaint to be
+# repeated (engine.live): those travel inside the record itself, as base64 indexed PNGs (a few
+# kilobytes: a label image compresses to almost nothing), so no writer of pictures (the CLI, the
+# history, an export) has more files to carry along.
+
+PNG_KEY = "png"  # an embedded mask: its labels as a base64 indexed PNG, beside its settings
+START_KEY = "start"  # in a record's mask: the embedded mask a repainted run started with
+
+
+def embed_mask(mask: RegionMask) -> dict[str, Any]:
+    """A mask as JSON: its settings and its labels (an indexed PNG, base64)."""
+    colours = {r.index: r.colour for r in mask.settings.regions}
+    png = base64.b64encode(encode_mask(mask.labels, colours)).decode("ascii")
+    return {PNG_KEY: png, **mask.settings.to_dict()}
+
+
+def embedded_labels(data: Any, hw: tuple[int, int] | None = None) -> LoadedMask:
+    """The labels :func:`embed_mask` wrote, stretched to ``hw`` if given (as :func:`load_mask`).
+
+    ParamsError when they are malformed, ImageError when their PNG cannot be read.
+    """
+    if not isinstance(data, Mapping) or not isinstance(data.get(PNG_KEY), str):
+        raise ParamsError("A mask in the record has no pixels ('png').")
+    name = "the mask recorded with the picture"
+    try:
+        raw = base64.b64decode(data[PNG_KEY], validate=True)
+    except (binascii.Error, ValueError) as exc:
+        raise ParamsError(f"The pixels of {name} are not base64 ({exc}).") from exc
+    with decoding(name, MAX_MASK_PIXELS), Image.open(io.BytesIO(raw)) as im:
+        check_size(im.size, name, MAX_MASK_PIXELS)
+        labels = _labels(im, Path(name))
+    return _fitted(labels, hw, "The recorded mask")
+
+
+def embedded_mask(data: Any) -> RegionMask:
+    """The mask :func:`embed_mask` wrote, at its recorded size."""
+    labels = embedded_labels(data).labels
+    return RegionMask(labels, MaskSettings.from_dict(dict(data)))
+
+
+def start_mask_record(final: RegionMask, start: RegionMask | None, repainted: bool,
+                      file: str | os.PathLike[str]) -> dict[str, Any]:
+    """:func:`mask_record` of the mask a picture ended with; after a repaint during its run, with
+    the mask it started with (None, JSON null: it started without one), where a replay begins."""
+    data = mask_record(final, file)
+    if repainted:
+        data[START_KEY] = embed_mask(start) if start is not None else None
+    return data
+
+
+def with_start_pixels(record: dict[str, Any], mask: RegionMask | None) -> dict[str, Any]:
+    """A picture's record with the mask it was painted with embedded as its ``start``, for a
+    run that goes on from it (promote): its PNG is not beside the picture on show, and the
+    artist may repaint before "Render full size", so the later run's mask is no record of it.
+    A record that already holds its start (a repainted run), or has no mask, is kept."""
+    data = record.get(MASK_KEY)
+    if mask is None or not isinstance(data, Mapping) or START_KEY in data:
+        return record
+    return {**record, MASK_KEY: {**data, START_KEY: embed_mask(mask)}}
+
+
+def edit_record(edit: Edit) -> dict[str, Any]:
+    """``edit.to_dict()`` with a repainted mask embedded (engine.live writes only a marker:
+    the engine knows no PNG)."""
+    data = edit.to_dict()
+    mask = edit.changes.get(MASK)
+    if isinstance(mask, RegionMask):
+        data["changes"][MASK] = embed_mask(mask)
+    return data
+
+
+def with_repaints(edits: Any) -> Any:
+    """A record's edit list (JSON) with each embedded repaint decoded into a RegionMask, ready
+    for engine.live.edits_from_list. An old record's marker is left: that drops it."""
+    if not isinstance(edits, list):
+        return edits
+    out = []
+    for item in edits:
+        changes = item.get("changes") if isinstance(item, Mapping) else None
+        if isinstance(changes, Mapping) and isinstance(changes.get(MASK), Mapping):
+            item = {**item, "changes": {**changes, MASK: embedded_mask(changes[MASK])}}
+        out.append(item)
+    return out

@@ -36,6 +36,7 @@ from nst_desktop.engine.live import Edit, edits_from_list, replay
 from nst_desktop.engine.params import Params
 from nst_desktop.engine.touches import Touches
 from nst_desktop.io.images import read_metadata
+from nst_desktop.io.masks import edit_record, with_repaints
 
 log = logging.getLogger(__name__)
 
@@ -101,7 +102,7 @@ def run_metadata(
     if result.stopped:  # the picture's real size: a stop can come before the last scale
         record[STOPPED_AT_KEY] = {"px": int(max(result.image.shape[:2])), "of": int(result.params.size)}
     if result.edits:
-        record[EDITS_KEY] = [edit.to_dict() for edit in result.edits]
+        record[EDITS_KEY] = [edit_record(edit) for edit in result.edits]  # a repaint: its pixels too
     if continued_from is not None:
         record[CONTINUED_KEY] = {k: v for k, v in continued_from.items() if k != TOUCHES_KEY}
     return with_touches(record, touches or Touches())
@@ -123,8 +124,9 @@ CONTINUED_KEY = "continued_from"
 
 
 def edits_from_metadata(data: Any) -> tuple[Edit, ...]:
-    """The live edits of a record (none when absent); ParamsError when malformed."""
-    return edits_from_list(data.get(EDITS_KEY)) if isinstance(data, dict) else ()
+    """The live edits of a record (none when absent), a repainted mask as a RegionMask;
+    ParamsError when malformed."""
+    return edits_from_list(with_repaints(data.get(EDITS_KEY))) if isinstance(data, dict) else ()
 
 
 def continued_from_metadata(data: Any) -> dict[str, Any] | None:

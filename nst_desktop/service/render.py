@@ -103,11 +103,11 @@ def record(job: Job, result: RunResult) -> dict[str, Any]:
     """What is saved with the picture so that it can be understood and repeated.
 
     A mask is recorded as its settings and the name of its PNG, which whoever writes the
-    picture writes beside it (:func:`save`, the history, an export): the pixels are not JSON.
-    A repaint during the run is recorded as a marker in ``edits`` and the mask recorded is the
-    final one, so a replay paints with the final mask from the start (see engine.live).
+    picture writes beside it (:func:`save`, the history, an export): the mask the picture ended
+    with. A repaint during the run is in ``edits`` with its pixels, and the mask the run started
+    with is then kept in the record too (io.masks ``start``), so a replay repaints at the same step.
     """
-    from nst_desktop.io.masks import MASK_KEY, mask_record
+    from nst_desktop.io.masks import MASK_KEY, start_mask_record
     from nst_desktop.io.metadata import run_metadata
 
     paths = list(job.style_paths) or [s.name or f"style {i + 1}" for i, s in enumerate(job.styles)]
@@ -115,7 +115,8 @@ def record(job: Job, result: RunResult) -> dict[str, Any]:
                             touches=job.touches, continued_from=job.continued_from)
     mask = final_mask(job, result)
     if mask is not None:
-        metadata[MASK_KEY] = mask_record(mask, "")  # the file name is given where the PNG is written
+        # The file name is given where the PNG is written.
+        metadata[MASK_KEY] = start_mask_record(mask, job.mask, mask is not job.mask, "")
     return {**metadata, **job.extra}
 
 

@@ -11,27 +11,14 @@ from PIL import Image
 from nst_desktop.cli import main
 from nst_desktop.io.images import read_metadata
 from nst_desktop.io.masks import load_mask, mask_path_for, save_mask
-from nst_desktop.resources import resource_path
 
 TINY = ["--size", "48", "--min-size", "32", "--steps", "5", "--coarse-steps", "3", "--device", "cpu",
         "--precision", "float32", "--quiet"]
 
 
-@pytest.fixture(autouse=True)
-def _private_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("NST_DESKTOP_HOME", str(tmp_path / "home"))
-
-
 @pytest.fixture
-def inputs(tmp_path: Path) -> tuple[Path, Path, Path]:
-    paths = []
-    for source, name in ((resource_path("samples", "tubingen.jpg"), "photo.png"),
-                         (resource_path("styles", "starry_night.jpg"), "style.png")):
-        with Image.open(source) as im:
-            im = im.convert("RGB")
-            im.thumbnail((64, 64))
-            im.save(tmp_path / name)
-        paths.append(tmp_path / name)
+def inputs(small_inputs: tuple[Path, Path], tmp_path: Path) -> tuple[Path, Path, Path]:
+    paths = list(small_inputs)
     with Image.open(paths[0]) as im:
         size = im.size
     labels = np.zeros((size[1], size[0]), np.uint8)

@@ -6,7 +6,6 @@ import json
 from pathlib import Path
 
 import numpy as np
-import pytest
 from PIL import Image
 
 from nst_desktop.cli import main
@@ -17,11 +16,6 @@ from nst_desktop.resources import resource_path
 CONTENT = resource_path("samples", "tubingen.jpg")
 STYLE = resource_path("styles", "starry_night.jpg")
 TINY = ["--size", "48", "--min-size", "48", "--steps", "2", "--device", "cpu", "--precision", "float32"]
-
-
-@pytest.fixture(autouse=True)
-def _private_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("NST_DESKTOP_HOME", str(tmp_path / "home"))
 
 
 def _pixels(path: Path) -> np.ndarray:

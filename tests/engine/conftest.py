@@ -6,7 +6,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 from PIL import Image
+from torch import Tensor
 
 from nst_desktop.engine.weights import WeightSet, load_caffe_weights
 
@@ -61,3 +63,18 @@ def _one_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(before)
+
+
+#: The tiling tests' image size: not a multiple of the tiles, so the border tiles are partial.
+TILING_HW = (96, 128)
+
+
+@pytest.fixture(scope="module")
+def tiling_images() -> tuple[Tensor, Tensor, Tensor, Tensor]:
+    """Photo, two styles of other sizes, and an image part-way between photo and noise
+    (random: the tiled-equals-untiled tests need no real pictures)."""
+    gen = torch.Generator().manual_seed(0)
+    content = torch.rand(1, 3, *TILING_HW, generator=gen)
+    styles = torch.rand(1, 3, 80, 100, generator=gen), torch.rand(1, 3, 64, 64, generator=gen)
+    x = 0.7 * content + 0.3 * torch.rand(1, 3, *TILING_HW, generator=gen)
+    return content, styles[0], styles[1], x

@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from nst_desktop.engine.inputs import load_inputs, prepare, targets
-from nst_desktop.engine.losses import Targets, gram_matrix, total_loss
+from nst_desktop.engine.losses import Targets, gram_matrix, style_targets, total_loss
 from nst_desktop.engine.masked import MaskedStyle, masked_gram, masked_style_loss, masked_total_loss
 from nst_desktop.engine.masks import MaskSettings, Region, RegionMask
 from nst_desktop.engine.params import Params
@@ -55,6 +55,25 @@ def test_one_region_everywhere_is_the_unmasked_loss() -> None:
     by_hand = sum(0.5 * 0.5 * ((gram - g).square().sum() / g.square().sum()) for g, _ in tg.style["relu1_1"])
     region_loss = masked_style_loss(feats, tg, MaskedStyle(region, CPU), ONE_LAYER)
     torch.testing.assert_close(region_loss, by_hand)
+
+
+def test_a_blended_region_blends_as_an_unmasked_run() -> None:
+    """Issue 8.5 inside a mask: a 3:1 region is pulled toward the blended Gram (one term),
+    as the unmasked run is, not toward a sum of per-style terms (where the style with the
+    smaller Grams won)."""
+    gen = torch.Generator().manual_seed(2)
+    feats = {"relu1_1": torch.rand(1, 3, 10, 12, generator=gen)}
+    sources = [torch.rand(3, 3, generator=gen), 3.0 * torch.rand(3, 3, generator=gen)]  # unequal norms
+    blend = style_targets({"relu1_1": sources}, [0.75, 0.25], "size_invariant")
+    tg = Targets({}, blend, {"relu1_1": sources})
+    whole = RegionMask(np.ones((20, 24), np.uint8), MaskSettings((Region(1, (0, 1), (3.0, 1.0)),)))
+    masked = masked_style_loss(feats, tg, MaskedStyle(whole, CPU), ONE_LAYER)
+    plain = total_loss(feats, torch.zeros(1, 3, 10, 12), Targets({"relu1_1": feats["relu1_1"]}, tg.style,
+                                                                 tg.sources), ONE_LAYER)["style"]
+    torch.testing.assert_close(masked, plain)
+    blended = 0.75 * sources[0] + 0.25 * sources[1]
+    gram = gram_matrix(feats["relu1_1"])[0]
+    torch.testing.assert_close(masked, (gram - blended).square().sum() / blended.square().sum())
 
 
 def _border_gradient(feather: float) -> np.ndarray:

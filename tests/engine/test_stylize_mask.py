@@ -1,12 +1,11 @@
 """A region mask through the real run: kept areas stay the photo, repaints land at the next step,
-and what the masked loss cannot do yet is refused with one line before any painting."""
+and a mask that does not fit the run is refused with one line before any painting."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from nst_desktop.engine import stylize as stylize_module
 from nst_desktop.engine.errors import ParamsError
 from nst_desktop.engine.events import ProgressEvent, RunControl, StyleInput
 from nst_desktop.engine.live import MASK, Edit, edits_from_list
@@ -85,12 +84,6 @@ def test_a_bad_repaint_is_ignored_and_the_run_goes_on(photo, painting) -> None:
     assert result.edits == () and not result.stopped
 
 
-def test_wasserstein_with_a_mask_is_refused_in_one_line(photo, painting) -> None:
-    with pytest.raises(ParamsError, match="Gram style loss only"):
-        stylize(photo, [StyleInput(painting)], TINY.with_changes(style_loss="wasserstein"),
-                mask=_half_mask(photo.shape[:2]))
-
-
 def test_a_mask_of_another_shape_or_style_count_is_refused(photo, painting) -> None:
     with pytest.raises(ParamsError, match="paint the mask on this photo"):
         stylize(photo, [StyleInput(painting)], TINY, mask=_half_mask((40, 40)))
@@ -98,8 +91,3 @@ def test_a_mask_of_another_shape_or_style_count_is_refused(photo, painting) -> N
     with pytest.raises(ParamsError, match="only 1"):
         stylize(photo, [StyleInput(painting)], TINY, mask=two)
 
-
-def test_tiling_with_a_mask_is_refused_in_one_line(photo, painting, monkeypatch) -> None:
-    monkeypatch.setattr(stylize_module.tiling, "plan_tile", lambda params, hw, device: 32)
-    with pytest.raises(ParamsError, match="painted in tiles"):
-        stylize(photo, [StyleInput(painting)], TINY, mask=_half_mask(photo.shape[:2]))

@@ -19,18 +19,9 @@ from nst_desktop.engine.losses import Targets, gram_matrix, total_loss
 from nst_desktop.engine.params import VGG19_LAYERS, Params
 from nst_desktop.engine.vgg import VGG19
 from nst_desktop.engine.weights import WeightSet
+from tests.engine.conftest import TILING_HW
 
-HW = (96, 128)
-
-
-@pytest.fixture(scope="module")
-def images() -> tuple[Tensor, Tensor, Tensor, Tensor]:
-    """Photo, two styles of other sizes, and an image part-way between photo and noise."""
-    gen = torch.Generator().manual_seed(0)
-    content = torch.rand(1, 3, *HW, generator=gen)
-    styles = torch.rand(1, 3, 80, 100, generator=gen), torch.rand(1, 3, 64, 64, generator=gen)
-    x = 0.7 * content + 0.3 * torch.rand(1, 3, *HW, generator=gen)
-    return content, styles[0], styles[1], x
+HW = TILING_HW
 
 
 def _untiled(model: VGG19, x: Tensor, tg: Targets, params: Params) -> tuple[dict[str, float], Tensor]:
@@ -68,24 +59,25 @@ def test_halo_covers_the_receptive_field_and_grows_with_depth() -> None:
 
 @pytest.mark.parametrize("offset", [(0, 0), (48, 16), (16, 48)])
 def test_cores_partition_the_image_and_every_feature_grid(offset: tuple[int, int]) -> None:
-    hw = (100, 131)  # not multiples of 16: the border cores own the floor()ed last cells
+    hw = (100, 131)  # not multiples of 16: the border cores own the partial last cells
     plan = geo.plan_tiles(hw, 64, 80, offset)
     for stride in (1, 2, 4, 8, 16):
-        seen = torch.zeros(hw[0] // stride, hw[1] // stride, dtype=torch.int32)
+        seen = torch.zeros(geo.grid_length(hw[0], stride), geo.grid_length(hw[1], stride), dtype=torch.int32)
         for tile in plan:
             gy, gx, ry, rx = tile.core_cells(stride, hw)
             seen[gy, gx] += 1
-            window = (tile.window[1] - tile.window[0]) // stride, (tile.window[3] - tile.window[2]) // stride
+            window = (geo.grid_length(tile.window[1] - tile.window[0], stride),
+                      geo.grid_length(tile.window[3] - tile.window[2], stride))
             assert ry.stop <= window[0] and rx.stop <= window[1]
             assert tile.window[0] % 16 == 0 and tile.window[2] % 16 == 0
         assert bool((seen == 1).all()), stride
 
 
 @pytest.mark.parametrize("halo, exact", [(80, True), (64, False)])
-def test_tiled_features_are_exact_only_with_the_full_halo(caffe: WeightSet, images, halo: int,
+def test_tiled_features_are_exact_only_with_the_full_halo(caffe: WeightSet, tiling_images, halo: int,
                                                           exact: bool) -> None:
     model = VGG19(caffe, "avg")
-    x = images[3]
+    x = tiling_images[3]
     whole = model(tiling._layout(x), ["relu5_1"])["relu5_1"]
     tiled = tiling.image_features(model, x, ["relu5_1"], geo.plan_tiles(HW, 32, halo, (16, 16)))["relu5_1"]
     error = float((tiled - whole).abs().max() / whole.abs().max())
@@ -94,33 +86,33 @@ def test_tiled_features_are_exact_only_with_the_full_halo(caffe: WeightSet, imag
 
 @pytest.mark.parametrize("n_styles, mode, seed", [(1, "size_invariant", 0), (2, "size_invariant", 3),
                                                   (2, "pastiche", 5)])
-def test_tiled_loss_and_gradient_equal_the_untiled_ones(caffe: WeightSet, images, n_styles: int, mode: str,
-                                                        seed: int) -> None:
+def test_tiled_loss_and_gradient_equal_the_untiled_ones(caffe: WeightSet, tiling_images, n_styles: int,
+                                                        mode: str, seed: int) -> None:
     """Content + Gram style (one style, a 3:1 blend) + TV; average pooling keeps the gradient
     unique (max pooling: see the next test)."""
     model = VGG19(caffe, "avg")
-    content, s1, s2, x = images
+    content, s1, s2, x = tiling_images
     params = Params(size=128, loss_normalisation=mode, tv_weight=3.0, content_weight=2.0)
     raw = RawInputs(content, (s1, s2)[:n_styles], (3.0, 1.0)[:n_styles], None)
     tg = targets(model, prepare(raw, params, raw.blend), params, HW)
     _assert_same(_tiled(model, x, tg, params, 64, seed), _untiled(model, x, tg, params))
 
 
-def test_max_pooling_is_exact_when_the_rounding_is_the_same(caffe: WeightSet, images,
+def test_max_pooling_is_exact_when_the_rounding_is_the_same(caffe: WeightSet, tiling_images,
                                                             monkeypatch: pytest.MonkeyPatch) -> None:
     """With max pooling a rounding difference between layouts can flip a near-tie and send a
     pixel's gradient to its neighbour (also untiled: channels_last against contiguous), so the
     exactness of the pooling grid alignment is checked with the same (contiguous) layout."""
     monkeypatch.setattr(tiling, "_layout", lambda t: t)
     model = VGG19(caffe, "max")
-    content, s1, _, x = images
+    content, s1, _, x = tiling_images
     params = Params(size=128)
     raw = RawInputs(content, (s1,), (1.0,), None)
     tg = targets(model, prepare(raw, params, raw.blend), params, HW)
     _assert_same(_tiled(model, x, tg, params, 64, 1), _untiled(model, x, tg, params))
 
 
-def test_a_generic_style_function_of_mean_and_covariance(caffe: WeightSet, images) -> None:
+def test_a_generic_style_function_of_mean_and_covariance(caffe: WeightSet, tiling_images) -> None:
     """The Wasserstein loss's inputs: a loss of each layer's mean and covariance, tiled, gets
     the gradient autograd gives on the whole image, and through a bounded parametrisation."""
     model = VGG19(caffe, "avg")
@@ -138,7 +130,7 @@ def test_a_generic_style_function_of_mean_and_covariance(caffe: WeightSet, image
             total = total + (s.mean - want[layer][0]).square().sum() + (cov - want[layer][1]).square().sum()
         return total
 
-    z = torch.logit(images[3].clamp(0.01, 0.99)).requires_grad_(True)
+    z = torch.logit(tiling_images[3].clamp(0.01, 0.99)).requires_grad_(True)
     feats = model(tiling._layout(torch.sigmoid(z)), layers)
     stats = {k: tiling.Stats(gram_matrix(f)[0], f.mean((0, 2, 3)), f[0, 0].numel()) for k, f in feats.items()}
     moments_loss(stats).backward()
@@ -152,9 +144,9 @@ def test_a_generic_style_function_of_mean_and_covariance(caffe: WeightSet, image
 
 
 @pytest.mark.parametrize("style_loss", ["gram", "wasserstein"])
-def test_tiled_targets_equal_the_untiled_targets(caffe: WeightSet, images, style_loss: str) -> None:
+def test_tiled_targets_equal_the_untiled_targets(caffe: WeightSet, tiling_images, style_loss: str) -> None:
     model = VGG19(caffe, "avg")
-    content, s1, s2, _ = images
+    content, s1, s2, _ = tiling_images
     params = Params(size=128, style_scale=1.5, style_loss=style_loss)
     raw = RawInputs(content, (s1, s2), (1.0, 1.0), None)
     inputs = prepare(raw, params, raw.blend)
@@ -170,11 +162,11 @@ def test_tiled_targets_equal_the_untiled_targets(caffe: WeightSet, images, style
         assert [w for _, w in whole.style[layer]] == [w for _, w in tiled.style[layer]]
 
 
-def test_wasserstein_style_loss_tiled_equals_untiled(caffe: WeightSet, images) -> None:
+def test_wasserstein_style_loss_tiled_equals_untiled(caffe: WeightSet, tiling_images) -> None:
     """W2 through its (mean, covariance) statistics; layers where positions outnumber channels,
     as at every size that is tiled."""
     model = VGG19(caffe, "avg")
-    content, s1, s2, x = images
+    content, s1, s2, x = tiling_images
     layers = ("relu1_1", "relu2_1", "relu3_1")
     params = Params(size=128, style_loss="wasserstein", style_layers=layers,
                     style_layer_weights=(1.0, 1.0, 1.0))

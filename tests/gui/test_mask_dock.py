@@ -131,6 +131,36 @@ def test_repainting_during_a_run_is_sent_as_a_live_edit(qtbot: QtBot, make_windo
     assert repainted and np.array_equal(repainted[-1].changes[MASK].labels, layer.labels())
     qtbot.waitUntil(lambda: window.session.history.list.count() >= 1, timeout=10_000)
     record = window.session.history.entries()[0].metadata
-    assert record["edits"][0]["changes"][MASK] == "repainted"  # pixels are not JSON: a marker
+    assert isinstance(record["edits"][0]["changes"][MASK]["png"], str)  # the repaint's pixels, for a replay
+    assert isinstance(record["mask"]["start"]["png"], str)  # and the mask the run started with
     beside = load_mask(mask_path_for(window.session.history.entries()[0].image_path)).labels
     assert np.array_equal(beside, layer.labels())  # the record keeps the final mask
+
+
+def test_promote_records_the_mask_the_smaller_picture_was_painted_with(qtbot: QtBot,
+                                                                        make_window: WindowFactory) -> None:
+    """Repainting between a small picture and "Render full size" must not change how --params
+    replays that small picture: its record carries its own mask's pixels."""
+    from nst_desktop.io.masks import MASK_KEY, START_KEY, embedded_labels
+
+    fake = MaskFake()
+    window = make_window(stylize_fn=fake)
+    _ready(window)
+    window.mask_dock.dock.show()
+    first = _paint_sky(window)
+    _paint(qtbot, window, 1)
+    layer = window.mask_dock.layer
+    layer.set_active_region(2)  # a repaint after the small picture was made
+    layer.begin_stroke(10, 30)
+    layer.stroke_to(60, 30)
+    layer.end_stroke()
+    assert not np.array_equal(layer.labels(), first)
+    window.params_panel.update_fields(size=64)
+    sent: list[Any] = []
+    start = window.runner.start
+    window.runner.start = lambda request: (sent.append(request), start(request))[1]  # type: ignore[method-assign]
+    with qtbot.waitSignal(window.runner.worker.done, timeout=30_000):
+        assert window.tweaks.promote()
+    source = sent[-1].continued_from
+    assert np.array_equal(embedded_labels(source[MASK_KEY][START_KEY]).labels, first)
+    assert fake.masks[-1] is not None and not np.array_equal(fake.masks[-1].labels, first)

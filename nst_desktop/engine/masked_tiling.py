@@ -1,0 +1,185 @@
+"""Tiled loss and gradient of a masked run: a style per region at print sizes.
+
+engine.tiling sums whole-image statistics over the tiles' cores; a mask needs them per
+region, each position weighted by the region's soft mask on that layer's grid
+(:meth:`nst_desktop.engine.masked.MaskedStyle.grid`, sliced to the tile's core cells):
+
+1. pass 1, no grad: per style layer and styled region ``r``, ``sum m f f^T``, ``sum m f``
+   and ``sum m`` over every core, so each region's masked Gram (or mean and covariance)
+   is that of :mod:`nst_desktop.engine.masked` exactly;
+2. the masked style loss of those statistics (Gram or W2, the same region targets, area
+   fractions and strengths as the untiled loss); autograd on them gives each region's
+   ``A = dL/dG_r`` and ``b = dL/dmu_r``;
+3. pass 2 (engine.tiling.local_pass): at every core position the feature gradient is
+   ``sum_r m_r(p) ((A_r + A_r^T) f(p) + b_r) / sum m_r``, the region's share of the position;
+4. the content loss, the keep-photo pull and TV are local: per tile, per band of rows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+
+import torch
+from torch import Tensor
+
+from nst_desktop.engine import tiles as geo
+from nst_desktop.engine.inputs import layout
+from nst_desktop.engine.losses import Targets, style_loss
+from nst_desktop.engine.masked import KEEP_PHOTO_GAIN, MIN_AREA_FRACTION, MaskedStyle, region_targets
+from nst_desktop.engine.masks import Region
+from nst_desktop.engine.params import Params
+from nst_desktop.engine.tiling import (
+    FeatureGrad,
+    Stats,
+    core_rows,
+    local_pass,
+    random_offset,
+    style_gradients,
+    tile_window,
+    tv_loss_and_grad,
+    w2_term,
+)
+from nst_desktop.engine.vgg import VGG19
+from nst_desktop.engine.wasserstein import W2Target
+
+#: (style layer, region index): the statistics of one region at one layer.
+Key = tuple[str, int]
+#: What a region's term at a layer is weighted by: the region, the layer weight, its area fraction.
+Term = tuple[Region, float, float]
+
+
+def _grid(masked: MaskedStyle, layer: str, hw: tuple[int, int]) -> tuple[Tensor, list[float]]:
+    """The soft masks on ``layer``'s whole-image grid (tiles.grid_length rows and columns) and
+    each channel's area fraction, as the untiled loss sees them on the layer's features."""
+    stride = geo.stride_of(layer)
+    grids, fractions = masked.grid((geo.grid_length(hw[0], stride), geo.grid_length(hw[1], stride)))
+    return grids, [float(f) for f in fractions]
+
+
+def styled(masked: MaskedStyle, params: Params, hw: tuple[int, int]) -> dict[Key, Term]:
+    """Every (layer, region) with a style term: the region, the layer weight, its area fraction.
+    The same skips as masked.masked_style_loss (a region too thin on this grid, strength 0)."""
+    out: dict[Key, Term] = {}
+    for layer, weight in zip(params.style_layers, params.style_layer_weights, strict=True):
+        if not weight:
+            continue
+        _, fractions = _grid(masked, layer, hw)
+        for region in masked.mask.settings.styled_regions():
+            if fractions[region.index] >= MIN_AREA_FRACTION and region.strength:
+                out[(layer, region.index)] = (region, weight, fractions[region.index])
+    return out
+
+
+def region_stats(model: VGG19, image: Tensor, keys: list[Key], tiles: list[geo.Tile],
+                 masked: MaskedStyle) -> dict[Key, Stats]:
+    """Pass 1: each region's masked whole-image :class:`Stats`, one tile window at a time."""
+    hw = (image.shape[-2], image.shape[-1])
+    layers = sorted({layer for layer, _ in keys})
+    sums: dict[Key, tuple[Tensor, Tensor, Tensor]] = {}
+    with torch.no_grad():
+        for tile in tiles:
+            feats = model(layout(tile_window(image, tile), image.device), layers)
+            for layer in layers:
+                rows = core_rows(feats[layer], tile, layer, hw)
+                gy, gx, _, _ = tile.core_cells(geo.stride_of(layer), hw)
+                grids, _ = _grid(masked, layer, hw)
+                for key in (k for k in keys if k[0] == layer):
+                    weights = grids[key[1]][gy, gx].reshape(-1, 1).to(rows.dtype)
+                    weighted = rows * weights
+                    # float64 sums, as tiling.image_stats: millions of positions at relu1_1.
+                    part = ((weighted.T @ rows).double(), weighted.sum(0).double(), weights.sum().double())
+                    old = sums.get(key)
+                    sums[key] = part if old is None else (old[0] + part[0], old[1] + part[1],
+                                                          old[2] + part[2])
+    out = {}
+    for key, (gram, mean, area) in sums.items():
+        area = area.clamp_min(1e-12)
+        out[key] = Stats((gram / area).float(), (mean / area).float(), float(area))
+    return out
+
+
+def _style_fn(targets: Targets, params: Params, masked: MaskedStyle,
+              terms: Mapping[Key, Term]) -> Callable[[Mapping[Key, Stats]], Tensor]:
+    """The masked style term (masked.masked_style_loss, weighted) of the regions' statistics."""
+    mode = params.loss_normalisation
+
+    def style(stats: Mapping[Key, Stats]) -> Tensor:
+        total = torch.zeros((), device=next(iter(stats.values())).gram.device)
+        for (layer, index), s in stats.items():
+            region, weight, fraction = terms[(layer, index)]
+            for target, share in region_targets(targets, layer, region, masked, params):
+                term = (w2_term(s, target, mode) if isinstance(target, W2Target)
+                        else style_loss(s.gram, target, mode))
+                total = total + (weight * region.strength * fraction * share) * term
+        return params.style_weight * total
+
+    return style
+
+
+def _region_grads(slopes: Mapping[Key, Tensor], masked: MaskedStyle, hw: tuple[int, int]
+                  ) -> dict[str, FeatureGrad]:
+    """Per layer, dL/df at a tile's core: each region's slope weighted by its mask there."""
+    out: dict[str, FeatureGrad] = {}
+    for layer in sorted({layer for layer, _ in slopes}):
+        mine = [(index, slope) for (name, index), slope in slopes.items() if name == layer]
+        grids, _ = _grid(masked, layer, hw)
+        stride = geo.stride_of(layer)
+
+        def grad(rows: Tensor, tile: geo.Tile, mine: list[tuple[int, Tensor]] = mine,
+                 grids: Tensor = grids, stride: int = stride) -> Tensor:
+            gy, gx, _, _ = tile.core_cells(stride, hw)
+            total = torch.zeros_like(rows)
+            for index, slope in mine:
+                weights = grids[index][gy, gx].reshape(-1, 1).to(rows.dtype)
+                total = total + weights * (rows @ slope[:-1] + slope[-1])
+            return total
+
+        out[layer] = grad
+    return out
+
+
+def keep_photo_loss_and_grad(x: Tensor, photo: Tensor, masked: MaskedStyle, grad: Tensor,
+                             rows: int = 256) -> Tensor:
+    """masked.keep_photo_loss summed over bands of rows, its gradient added to ``grad``:
+    KEEP_PHOTO_GAIN x mean(m |x - photo|^2), so d/dx = 2 gain m (x - photo) / (H W)."""
+    hw = (x.shape[-2], x.shape[-1])
+    mask = masked.keep_photo_mask(hw)
+    total = x.new_zeros((), dtype=torch.float32)
+    if mask is None:
+        return total
+    scale = KEEP_PHOTO_GAIN / (hw[0] * hw[1])
+    for r0 in range(0, hw[0], rows):
+        r1 = min(r0 + rows, hw[0])
+        diff = x[..., r0:r1, :].float() - photo[..., r0:r1, :].float()
+        weights = mask[r0:r1]
+        total = total + scale * (weights * diff.square().sum(dim=1)[0]).sum()
+        grad[..., r0:r1, :] += (2 * scale) * weights * diff
+    return total
+
+
+def tiled_loss_and_grad(model: VGG19, x: Tensor, targets: Targets, params: Params, tile: int,
+                        gen: torch.Generator, masked: MaskedStyle, photo: Tensor) -> dict[str, float]:
+    """masked.masked_total_loss's terms of ``x`` and its gradient, one tile window at a time
+    (``photo``: the content at ``x``'s size, as the untiled loss takes it)."""
+    hw = (x.shape[-2], x.shape[-1])
+    image = x.detach()
+    terms = styled(masked, params, hw)
+    content_layers = [layer for layer, w in zip(params.content_layers, params.content_layer_weights,
+                                                strict=True) if w]
+    layers = sorted({layer for layer, _ in terms} | set(content_layers))
+    halo = geo.halo_for(geo.deepest(layers)) if layers else 0
+    tiles = geo.plan_tiles(hw, tile, halo, random_offset(tile, gen))
+    grad = torch.zeros_like(image, dtype=torch.float32)
+    style, slopes = x.new_zeros(()), dict[str, FeatureGrad]()
+    if terms:
+        stats = region_stats(model, image, list(terms), tiles, masked)
+        style, region_slopes = style_gradients(stats, _style_fn(targets, params, masked, terms))
+        slopes = _region_grads(region_slopes, masked, hw)
+    content = local_pass(model, image, targets, params, tiles, slopes, grad)
+    # Not scaled by the content weight (masked.masked_total_loss): reported inside "content".
+    content = content + keep_photo_loss_and_grad(image, photo, masked, grad, rows=max(tile, 64))
+    tv = tv_loss_and_grad(image, params, grad, rows=max(tile, 64))
+    if x.requires_grad:
+        x.backward(grad.to(x.dtype))  # type: ignore[no-untyped-call]
+    values = torch.stack([content, style, tv]).tolist()  # one device sync
+    return {"content": values[0], "style": values[1], "tv": values[2], "total": sum(values)}
