@@ -103,12 +103,15 @@ def make_two(steps: int) -> None:
           HERE / "mask_two_styles.png")
 
 
-def bench(steps: int, repeats: int) -> None:
-    """Per-step seconds at 256 px (one scale), unmasked against masked (sky, 1 region)."""
+def bench(steps: int, repeats: int, style_loss: str = "gram") -> None:
+    """Per-step seconds at 256 px (one scale), unmasked against masked (sky, 1 region), with
+    the Gram or the Wasserstein style loss."""
     photo = load_image(SHARED / "content" / "tubingen.jpg", target_long_side=SIZE)
     starry = StyleInput(load_image(SHARED / "style" / "starry_night.jpg", target_long_side=512), 1.0, "s")
     mask = RegionMask(sky_labels(photo), MaskSettings((Region(1, (0,)),)))
-    p = Params(size=SIZE, min_size=SIZE, steps=steps, coarse_steps=0, device="cpu")
+    p = Params(size=SIZE, min_size=SIZE, steps=steps, coarse_steps=0, device="cpu",
+               style_loss=style_loss)  # type: ignore[arg-type]
+    print(f"style loss {style_loss}, precision {p.precision}")
     for name, kwargs in (("unmasked", {}), ("masked", {"mask": mask})) * repeats:
         times: list[float] = []
         last = [time.perf_counter()]
@@ -129,9 +132,11 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=60)
     parser.add_argument("--bench", type=int, default=0, metavar="STEPS")
     parser.add_argument("--only", choices=("sky", "two"))
+    parser.add_argument("--style-loss", choices=("gram", "wasserstein"), default="gram",
+                        help="the style loss of --bench")
     ns = parser.parse_args()
     if ns.bench:
-        bench(ns.bench, 2)
+        bench(ns.bench, 2, ns.style_loss)
         return
     if ns.only != "two":
         make_sky(ns.steps)

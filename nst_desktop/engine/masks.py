@@ -180,7 +180,12 @@ class RegionMask:
 
     def painted_labels(self) -> tuple[int, ...]:
         """The region numbers that occur in the image (0 excluded), ascending."""
-        return tuple(int(v) for v in np.unique(self.labels) if v != 0)
+        return painted_labels(self.labels)
+
+
+def painted_labels(labels: LabelImage) -> tuple[int, ...]:
+    """The region numbers that occur in ``labels`` (0 excluded), ascending."""
+    return tuple(int(v) for v in np.unique(labels) if v != 0)
 
 
 def check_labels(labels: Any) -> LabelImage:

@@ -59,6 +59,8 @@ class MaskDock(QObject):
         self.layer.settingsChanged.connect(self._repaint.start)
 
     def _send_repaint(self) -> None:
+        if self._runner is None or not self._runner.running:
+            return  # nothing to send it to (a new photo resets the layer, too)
         mask = self.request_mask()
         # An emptied mask (or a closed dock) is not sent: the run keeps the last one it had.
         if self._runner is not None and self._runner.running and mask is not None:
@@ -85,10 +87,9 @@ class MaskDock(QObject):
 
     def request_mask(self) -> RegionMask | None:
         """The mask for the next run, or None for a normal run (dock closed, nothing painted)."""
-        mask = self.layer.region_mask()
-        if not self.is_open() or mask is None or not mask.painted_labels():
+        if not self.is_open() or not self.layer.painted_regions():  # no pass over the labels
             return None
-        return mask
+        return self.layer.region_mask()
 
     def restore(self, metadata: Any, folder: Path) -> str | None:
         """Bring a history entry's mask back into the layer (and open the dock); why not, if not."""

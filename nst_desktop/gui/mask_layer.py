@@ -20,7 +20,14 @@ import numpy.typing as npt
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QColor, QImage
 
-from nst_desktop.engine.masks import MAX_REGIONS, MaskSettings, Region, RegionMask, UnpaintedMode
+from nst_desktop.engine.masks import (
+    MAX_REGIONS,
+    MaskSettings,
+    Region,
+    RegionMask,
+    UnpaintedMode,
+    painted_labels,
+)
 
 OVERLAY_ALPHA = 110  # of 255: the photo stays readable under the tint
 MAX_UNDO = 50
@@ -48,6 +55,9 @@ class MaskLayer(QObject):
         self._last: tuple[float, float] | None = None
         self._erase = False
         self._overlay: QImage | None = None
+        # The painted region numbers, worked out once per change: on a 48 MP photo a pass over
+        # the labels costs ~130 ms, too long for the GUI thread at every run's start.
+        self._present: frozenset[int] | None = frozenset()
 
     # --- state ----------------------------------------------------------------------------------
     def reset(self, hw: tuple[int, int]) -> None:
@@ -56,6 +66,7 @@ class MaskLayer(QObject):
         self._undo.clear()
         self._redo.clear()
         self._changed()
+        self._present = frozenset()  # blank: nothing to count
 
     def set_labels(self, labels: Labels) -> None:
         """Show a mask loaded from a file or a history entry (undoable, like a stroke)."""
@@ -113,11 +124,17 @@ class MaskLayer(QObject):
     def set_feather(self, feather_px: float) -> None:
         self.set_settings(replace(self._settings, feather_px=feather_px))
 
+    def painted_regions(self) -> frozenset[int]:
+        """The region numbers painted somewhere (0, unpainted, excluded)."""
+        if self._present is None:
+            self._present = frozenset() if self._labels is None else frozenset(painted_labels(self._labels))
+        return self._present
+
     def region_mask(self) -> RegionMask | None:
         """The mask a run uses: painted regions only; None when there is nothing to use."""
         if self._labels is None:
             return None
-        present = {int(v) for v in np.unique(self._labels) if v}
+        present = self.painted_regions()
         if not present and self._settings.unpainted == "keep_photo":
             return None
         regions = tuple(r for r in self._settings.regions if r.index in present)
@@ -250,6 +267,7 @@ class MaskLayer(QObject):
 
     def _changed(self) -> None:
         self._overlay = None
+        self._present = None
         self.changed.emit()
 
 

@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
 from nst_desktop.engine.events import ProgressEvent
 from nst_desktop.formatting import format_duration
 from nst_desktop.gui.describe import changes_text
+from nst_desktop.gui.elided_label import ElidedLabel
 from nst_desktop.gui.loss_plot import LossPlot
 
 
@@ -84,9 +85,9 @@ class RunPanel(QWidget):
         self.pause_button.setCheckable(True)
         self.stop_button = QPushButton("Stop")
         self.stop_button.setToolTip("Stop and keep the best picture so far (Esc)")
-        self.status_label = QLabel("Ready.")
+        self.status_label = ElidedLabel("Ready.")
         self.status_label.setObjectName("runStatus")
-        self.estimate_label = QLabel("")
+        self.estimate_label = ElidedLabel("")
         self.estimate_label.setObjectName("estimateLabel")
         self.estimate_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         for label in (self.status_label, self.estimate_label):
@@ -204,7 +205,7 @@ class RunPanel(QWidget):
         # real time taken, and must not read as a second measurement of it. Until a run has
         # measured this computer, the time is only the model's guess: say so.
         guess = " (first guess)" if first_guess else ""
-        self.estimate_label.setToolTip(
+        self.estimate_label.set_hint(
             "Worked out from a speed model of this computer (the countdown during a run uses the same "
             "model); after the first finished picture it also uses the speed measured here."
             if first_guess else "Based on the speed of your finished runs on this computer.")

@@ -102,6 +102,35 @@ def test_region_mask_has_painted_regions_only() -> None:
     assert layer.region_mask() is not None
 
 
+def test_painted_regions_follow_every_change_and_are_counted_once(monkeypatch) -> None:
+    """The count of painted regions is cached (a pass over a 48 MP mask costs ~130 ms of GUI
+    thread) and must still follow strokes, undo, redo, clear and a new size."""
+    from nst_desktop.gui import mask_layer
+
+    counted: list[int] = []
+    real = mask_layer.painted_labels
+    monkeypatch.setattr(mask_layer, "painted_labels", lambda labels: counted.append(1) or real(labels))
+    layer = _layer()
+    assert layer.painted_regions() == frozenset() and not counted  # blank: nothing counted
+    layer.set_settings(MaskSettings((Region(1, (0,)), Region(2, (1,)))))
+    layer.set_active_region(2)
+    layer.begin_stroke(20, 20)
+    layer.end_stroke()
+    assert layer.painted_regions() == {2} and layer.painted_regions() == {2}
+    assert len(counted) == 1  # asked twice, counted once
+    layer.undo()
+    assert layer.painted_regions() == frozenset()
+    layer.redo()
+    assert layer.painted_regions() == {2}
+    layer.set_active_region(1)
+    layer.fill(1, 1)  # the blank around the stroke
+    assert layer.painted_regions() == {1, 2}
+    layer.clear()
+    assert layer.painted_regions() == frozenset()
+    layer.reset((10, 10))
+    assert layer.painted_regions() == frozenset()
+
+
 def _canvas_with_overlay(qtbot: QtBot) -> tuple[Canvas, MaskLayer, MaskOverlay]:
     canvas = Canvas()
     qtbot.addWidget(canvas)
