@@ -44,8 +44,11 @@ from nst_desktop.engine.params import Params  # noqa: E402
 from nst_desktop.engine.presets import PRESETS  # noqa: E402
 from nst_desktop.engine.runstate import to_preview  # noqa: E402
 from nst_desktop.engine.schedule import scale_sizes  # noqa: E402
-from nst_desktop.engine.stylize import _get_model, _optimizer, stylize  # noqa: E402
-from nst_desktop.engine.vgg import VGG19  # noqa: E402
+from nst_desktop.engine.stylize import _optimizer, stylize  # noqa: E402
+from nst_desktop.engine.vgg import (
+    VGG19,  # noqa: E402
+    cached_model,  # noqa: E402
+)
 from nst_desktop.engine.weights import load_caffe_weights  # noqa: E402
 
 WAYS = ("none", "clamp", "project", "project_pg", "sigmoid", "penalty")
@@ -124,7 +127,7 @@ def run_engine(pair: str, params: Params, projection: bool) -> dict[str, object]
     stylize_module.LBFGS_PROJECTION = projection
     result = stylize(content, [StyleInput(painting)], params)
     stylize_module.LBFGS_PROJECTION = True
-    model = _get_model(load_caffe_weights(), params.pooling, torch.device("cpu"), None)
+    model = cached_model(load_caffe_weights(), params.pooling, torch.device("cpu"), None)
     raw = load_inputs(content, [StyleInput(painting)], params, None, torch.device("cpu"))
     tg = targets(model, prepare(raw, params, raw.blend), params, result.image.shape[:2])
     saved = to_preview(result.image).astype(np.float32) / 255.0
@@ -151,7 +154,7 @@ def main() -> None:
     torch.set_num_threads(args.threads)
     params = PRESETS["pastiche"].with_changes(size=args.size, min_size=args.size, steps=args.steps,
                                               device="cpu")
-    model = _get_model(load_caffe_weights(), params.pooling, torch.device("cpu"), None)
+    model = cached_model(load_caffe_weights(), params.pooling, torch.device("cpu"), None)
     results = []
     if args.engine:
         for pair in args.pairs:

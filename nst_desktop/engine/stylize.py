@@ -12,7 +12,6 @@ import contextlib
 import functools
 import logging
 import math
-import threading
 import time
 from collections.abc import Iterator, Sequence
 
@@ -20,8 +19,9 @@ import torch
 from torch import Tensor
 
 from nst_desktop.engine import bounds, colour, masked_tiling, tiling
+from nst_desktop.engine import tiles as geo
 from nst_desktop.engine.cost import Estimate, estimate
-from nst_desktop.engine.devices import autocast_dtype, pick_device, release_cached_memory, use_channels_last
+from nst_desktop.engine.devices import autocast_dtype, pick_device, release_cached_memory
 from nst_desktop.engine.errors import DivergedError, OutOfMemoryError
 from nst_desktop.engine.events import (
     ImageArray,
@@ -49,52 +49,22 @@ from nst_desktop.engine.masks import RegionMask, check_fit
 from nst_desktop.engine.params import Params
 from nst_desktop.engine.runstate import Recolour, RunState, to_array, to_preview
 from nst_desktop.engine.schedule import first_scale_after, scale_sizes, steps_per_scale
-from nst_desktop.engine.vgg import VGG19
+from nst_desktop.engine.vgg import VGG19, cached_model
 from nst_desktop.engine.weights import WeightSet, load_caffe_weights
 
 __all__ = ["Estimate", "estimate", "resize", "stylize", "to_array", "to_preview"]
 
 log = logging.getLogger(__name__)
 
-_model_lock = threading.Lock()
-_model_cache: dict[tuple[object, ...], VGG19] = {}
-
-
-def _weights_identity(weights: WeightSet) -> tuple[object, ...]:
-    """A stable key for a weight set: its name and a fingerprint of its tensors.
-
-    Not ``id()``: the io layer builds a new WeightSet object for every run of an imported
-    set, and the model (80 MB, built in about a second) would be rebuilt each time.
-    """
-    state = weights.state_dict
-    probe = tuple(float(state[k].flatten()[:8].double().sum()) for k in ("conv1_1.weight", "conv5_1.bias")
-                  if k in state)
-    return (weights.name, weights.channel_order, weights.scale, weights.mean, weights.std, len(state), probe)
-
-
-def _get_model(
-    weights: WeightSet, pooling: str, device: torch.device, dtype: torch.dtype | None
-) -> VGG19:
-    """Build (once per weight set, pooling, device and compute dtype) the VGG19 module."""
-    key = (_weights_identity(weights), pooling, str(device), str(dtype), use_channels_last(device))
-    with _model_lock:
-        if key not in _model_cache:
-            _model_cache.clear()  # keep one model: each holds 80 MB of weights
-            model = VGG19(weights, "max" if pooling == "max" else "avg").to(device)
-            if dtype is not None:
-                model.set_compute_dtype(dtype)
-            if use_channels_last(device):
-                model = model.to(memory_format=torch.channels_last)  # type: ignore[call-overload]
-            _model_cache[key] = model
-        return _model_cache[key]
-
-
 def _optimizer(params: Params, x: Tensor) -> torch.optim.Optimizer:
     if params.optimizer == "adam":
         return torch.optim.Adam([x], lr=params.learning_rate)
     # One L-BFGS iteration per step so that every step reports and can be stopped; the
-    # history persists across step() calls. See presets.py for the choice of history.
-    return torch.optim.LBFGS([x], lr=1.0, max_iter=1, history_size=params.lbfgs_history,
+    # history persists across step() calls. See presets.py for the choice of history; at
+    # print sizes it is capped by a fixed byte budget (a function of the params and the size
+    # alone, so a replay paints the same: tiles.lbfgs_history_for), as the estimate assumes.
+    history = geo.lbfgs_history_for(params.lbfgs_history, x.shape[-2] * x.shape[-1])
+    return torch.optim.LBFGS([x], lr=1.0, max_iter=1, history_size=history,
                              line_search_fn=None, tolerance_grad=0.0, tolerance_change=0.0)
 
 
@@ -126,30 +96,43 @@ class _Painter:
         self.hw, self.photo = hw, None
         self.tile = tiling.plan_tile(self.params, hw, x.device)  # 0: the whole image in one VGG pass
         self.targets = self._targets()
-        opt = _optimizer(self.params, x)
-        self._restart_average(x)
+        opt = self._new_optimizer(x, hw)
         for _ in range(self.state.scale_steps):
             if self.state.checkpoint():
                 return True
             if self._apply_due_edits(x):
-                opt = _optimizer(self.params, x)  # old curvature pairs describe another objective
-                self._restart_average(x)
-            before = x.detach().clone()
-            last_total = opt.step(functools.partial(self._closure, opt, x))
-            project = self.average is not None or LBFGS_PROJECTION
-            if project:
-                with torch.no_grad():
-                    x.clamp_(0.0, 1.0)  # the image optimised is the image saved (issue 9.0)
-            if self.average is not None:
-                with torch.no_grad():
-                    self.average.lerp_(x.detach(), 1.0 - ADAM_AVERAGE_DECAY)
-            elif _lbfgs_went_astray(last_total, self.state.best_loss, x):
-                opt = self._lbfgs_restart(x, last_total)
-            elif project:
-                # L-BFGS's next curvature pair must describe the step the clamp let it take.
-                bounds.record_projected_step(opt, x, before)
+                opt = self._new_optimizer(x, hw)  # old curvature pairs describe another objective
+            opt = self._step(opt, x)
             self.state.step_done()
         return False
+
+    def _new_optimizer(self, x: Tensor, hw: tuple[int, int]) -> torch.optim.Optimizer:
+        history = geo.lbfgs_history_for(self.params.lbfgs_history, hw[0] * hw[1])
+        if self.params.optimizer == "lbfgs" and history < self.params.lbfgs_history:
+            log.info("L-BFGS history %d instead of %d at %dx%d px (its memory budget)", history,
+                     self.params.lbfgs_history, hw[1], hw[0])
+        self._restart_average(x)
+        return _optimizer(self.params, x)
+
+    def _step(self, opt: torch.optim.Optimizer, x: Tensor) -> torch.optim.Optimizer:
+        """One optimiser step, kept in 0..1 and within a sane length; the optimiser to go on with."""
+        before = x.detach().clone()
+        last_total = opt.step(functools.partial(self._closure, opt, x))
+        if self.average is not None:  # Adam: its steps are bounded by the learning rate
+            with torch.no_grad():
+                x.clamp_(0.0, 1.0)
+                self.average.lerp_(x.detach(), 1.0 - ADAM_AVERAGE_DECAY)
+            return opt
+        capped = bounds.cap_step(x, before)
+        if LBFGS_PROJECTION:
+            with torch.no_grad():
+                x.clamp_(0.0, 1.0)  # the image optimised is the image saved (issue 9.0)
+        if _lbfgs_went_astray(last_total, self.state.best_loss, x):
+            return self._lbfgs_restart(x, last_total)
+        if capped or LBFGS_PROJECTION:
+            # L-BFGS's next curvature pair must describe the step the cap and clamp let it take.
+            bounds.record_projected_step(opt, x, before)
+        return opt
 
     def _restart_average(self, x: Tensor) -> None:
         self.average = x.detach().clone() if self.params.optimizer == "adam" else None
@@ -368,7 +351,7 @@ def stylize(
     amp = autocast_dtype(params.precision, device)  # reduced precision for the convs
     started = time.perf_counter()
     with _memory_errors(device):
-        model = _get_model(weights or load_caffe_weights(), params.pooling, device, amp)
+        model = cached_model(weights or load_caffe_weights(), params.pooling, device, amp)
         gen = torch.Generator().manual_seed(params.seed)
         raw = load_inputs(content, styles, params, init_image, device)
         sizes = scale_sizes(params, (raw.content.shape[-2], raw.content.shape[-1]))

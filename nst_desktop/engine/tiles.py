@@ -153,6 +153,17 @@ def window_area_ratio(hw: tuple[int, int], tile: int, halo: int) -> float:
     return axis(hw[0]) * axis(hw[1])
 
 
+def mean_tile_count(hw: tuple[int, int], tile: int) -> float:
+    """Tile windows per tiled pass over an ``hw`` image, averaged over the random offsets
+    (an offset grid has one more cut per axis than the aligned one, unless it divides evenly)."""
+    offsets = range(0, tile, ALIGN)
+
+    def axis(length: int) -> float:
+        return sum(len(_cuts(length, tile, offset)) for offset in offsets) / len(offsets)
+
+    return axis(hw[0]) * axis(hw[1])
+
+
 def tiled_step_cost_factor(hw: tuple[int, int], tile: int, halo: int) -> float:
     """Convolution work of a tiled step over an untiled one (2 passes: forward + backward).
 
@@ -177,13 +188,32 @@ def free_memory_bytes() -> int:
     return FALLBACK_FREE_BYTES
 
 
+#: Bytes L-BFGS's history may hold: two float32 image-sized vectors per remembered step, so a
+#: history of 30 at 4096 x 4096 px would be 12 GB. A constant, not a share of the free memory:
+#: the history changes the picture, so it must follow from the params and the size alone, or a
+#: recorded run replayed on another machine (or on this one with other programs open) would
+#: paint differently. 2 GiB keeps the default history (30) up to ~3 MP (2048 x 1456 px) and
+#: presets' 100 up to ~0.9 MP (their sizes are 512-768 px); A4 at 300 dpi gets 10, A3 the floor.
+LBFGS_HISTORY_BYTES = 2 * 2**30
+#: Fewest steps L-BFGS remembers at any size: below ~5 pairs its curvature estimate is poor.
+MIN_LBFGS_HISTORY = 5
+
+
+def lbfgs_history_for(history: int, pixels: int) -> int:
+    """The L-BFGS history a run uses at a scale of ``pixels`` (h x w): ``history`` (the
+    params'), capped so that its pairs fit :data:`LBFGS_HISTORY_BYTES`, but at least
+    :data:`MIN_LBFGS_HISTORY` (or ``history`` if smaller). Deterministic: see the budget."""
+    fits = LBFGS_HISTORY_BYTES // (2 * 3 * 4 * max(pixels, 1))
+    return min(history, max(MIN_LBFGS_HISTORY, fits))
+
+
 def image_bytes_per_pixel(lbfgs_history: int, optimizer: str, n_styles: int, style_scale: float) -> float:
     """Bytes per output pixel of everything image-sized in a run (not the VGG pass).
 
     The image, its gradient, the best image, the content features (relu4_2: 512 channels at
     1/64 of the pixels) and, above all, L-BFGS's history: two image-sized vectors per
-    remembered step, plus its ~4 working vectors. The style images are resized to
-    style_scale^2 times the output's area.
+    remembered step (pass the capped history, :func:`lbfgs_history_for`), plus its ~4
+    working vectors. The style images are resized to style_scale^2 times the output's area.
     """
     image = 3 * 4
     optimiser = (2 * lbfgs_history + 4) if optimizer == "lbfgs" else 2
@@ -196,12 +226,24 @@ def max_long_side(aspect: float, lbfgs_history: int, optimizer: str, n_styles: i
     """The largest output long side (multiple of 16) a tiled run fits into the free memory.
 
     ``aspect`` is long side / short side of the photo. Tiling bounds the VGG pass, so what
-    limits the size is the image-sized state (:func:`image_bytes_per_pixel`) next to one
-    tile pass at :data:`MIN_TILE` and the fixed cost of the model (weights, ~250 MB).
+    limits the size is the image-sized state (:func:`image_bytes_per_pixel`, with the history
+    :func:`lbfgs_history_for` gives at that size) next to one tile pass at :data:`MIN_TILE`
+    and the fixed cost of the model (weights, ~250 MB).
     """
     budget = MEMORY_SHARE * (free_memory_bytes() if free_bytes is None else free_bytes)
-    fixed = 250e6 + pass_bytes((MIN_TILE + 2 * halo_for("relu5_1"),) * 2, "relu5_1")
-    per_px = image_bytes_per_pixel(lbfgs_history, optimizer, n_styles, style_scale)
-    pixels = max(0.0, budget - fixed) / per_px
-    long_side = math.sqrt(pixels * max(aspect, 1.0))
-    return max(ALIGN, int(long_side) // ALIGN * ALIGN)
+    available = max(0.0, budget - 250e6 - pass_bytes((MIN_TILE + 2 * halo_for("relu5_1"),) * 2, "relu5_1"))
+    aspect = max(aspect, 1.0)
+
+    def state_bytes(long_side: int) -> float:
+        pixels = long_side * long_side / aspect
+        history = lbfgs_history_for(lbfgs_history, int(pixels))
+        return image_bytes_per_pixel(history, optimizer, n_styles, style_scale) * pixels
+
+    # The cap makes the state a sawtooth in the size (a pair less where the history steps
+    # down), so search down from the size the smallest possible history would allow.
+    smallest = min(lbfgs_history, MIN_LBFGS_HISTORY)
+    per_px = image_bytes_per_pixel(smallest, optimizer, n_styles, style_scale)
+    long_side = int(math.sqrt(available / per_px * aspect)) // ALIGN * ALIGN
+    while long_side > ALIGN and state_bytes(long_side) > available:
+        long_side -= ALIGN
+    return max(ALIGN, long_side)

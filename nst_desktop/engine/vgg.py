@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterable
 
 import torch
 import torch.nn.functional as F  # noqa: N812 (the conventional name)
 from torch import Tensor, nn
 
+from nst_desktop.engine.devices import use_channels_last
 from nst_desktop.engine.errors import ParamsError
 from nst_desktop.engine.params import VGG19_LAYERS, PoolingMode
 from nst_desktop.engine.weights import CONV_LAYERS, WeightSet, check_state_dict
@@ -117,3 +119,37 @@ def conv_flops(height: int, width: int, deepest: str) -> float:
         positions = (height // stride) * (width // stride)
         total += 2.0 * 9 * cin * cout * positions
     return total
+
+
+_MODEL_LOCK = threading.Lock()
+_MODEL_CACHE: dict[tuple[object, ...], VGG19] = {}
+
+
+def _weights_identity(weights: WeightSet) -> tuple[object, ...]:
+    """A stable key for a weight set: its name and a fingerprint of its tensors.
+
+    Not ``id()``: the io layer builds a new WeightSet object for every run of an imported
+    set, and the model (80 MB, built in about a second) would be rebuilt each time.
+    """
+    state = weights.state_dict
+    probe = tuple(float(state[k].flatten()[:8].double().sum()) for k in ("conv1_1.weight", "conv5_1.bias")
+                  if k in state)
+    return (weights.name, weights.channel_order, weights.scale, weights.mean, weights.std, len(state), probe)
+
+
+def cached_model(
+    weights: WeightSet, pooling: str, device: torch.device, dtype: torch.dtype | None
+) -> VGG19:
+    """The VGG19 module for these weights, pooling, device and compute dtype, built once and
+    kept (one at a time: each holds 80 MB of weights) for the next run."""
+    key = (_weights_identity(weights), pooling, str(device), str(dtype), use_channels_last(device))
+    with _MODEL_LOCK:
+        if key not in _MODEL_CACHE:
+            _MODEL_CACHE.clear()  # keep one model: each holds 80 MB of weights
+            model = VGG19(weights, "max" if pooling == "max" else "avg").to(device)
+            if dtype is not None:
+                model.set_compute_dtype(dtype)
+            if use_channels_last(device):
+                model = model.to(memory_format=torch.channels_last)  # type: ignore[call-overload]
+            _MODEL_CACHE[key] = model
+        return _MODEL_CACHE[key]

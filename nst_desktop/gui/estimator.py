@@ -41,6 +41,7 @@ class Forecast:
     seconds: float
     peak_bytes: int
     quick_seconds: float | None = None
+    tile: int = 0  # > 0: the full run's last scale is painted in tiles of this many px
 
 
 def _forecast(params: Params, hw: tuple[int, int], n_styles: int) -> tuple[Forecast, str]:
@@ -51,7 +52,7 @@ def _forecast(params: Params, hw: tuple[int, int], n_styles: int) -> tuple[Forec
     device = pick_device(params.device).type.upper()
     full = estimate(params, hw, n_styles, params.device)
     quick = estimate(quick_look(params), hw, n_styles, params.device)
-    return Forecast(full.seconds, full.peak_bytes, quick.seconds), device
+    return Forecast(full.seconds, full.peak_bytes, quick.seconds, full.tile), device
 
 
 class Estimator(QObject):

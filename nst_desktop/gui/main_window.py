@@ -319,7 +319,8 @@ class MainWindow(QMainWindow):
         self._first_launch = False
         self.run_panel.set_estimate(estimate.seconds, estimate.peak_bytes, device,
                                     first_guess=not self.estimator.calibrated,
-                                    quick_seconds=getattr(estimate, "quick_seconds", None))
+                                    quick_seconds=getattr(estimate, "quick_seconds", None),
+                                    tile=getattr(estimate, "tile", 0))
 
     def _keep_launch_settings(self) -> None:
         """The notice's "Keep my settings": back to the settings the app started with."""

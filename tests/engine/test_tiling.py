@@ -223,11 +223,84 @@ def test_tiles_are_chosen_from_the_memory_budget() -> None:
 
 
 def test_auto_max_size_grows_with_memory_and_shrinks_with_lbfgs_history() -> None:
-    small = geo.max_long_side(1.5, 30, "lbfgs", free_bytes=8 * 2**30)
+    small = geo.max_long_side(1.5, 30, "lbfgs", free_bytes=4 * 2**30)
     assert geo.max_long_side(1.5, 30, "lbfgs", free_bytes=32 * 2**30) > small
-    assert geo.max_long_side(1.5, 5, "lbfgs", free_bytes=8 * 2**30) > small
-    assert geo.max_long_side(1.5, 30, "adam", free_bytes=8 * 2**30) > small
+    assert geo.max_long_side(1.5, 5, "lbfgs", free_bytes=4 * 2**30) > small
+    assert geo.max_long_side(1.5, 30, "adam", free_bytes=4 * 2**30) > small
     assert small % 16 == 0 and geo.free_memory_bytes() > 0
+    # With 8 GB free the sizes that fit are so big that the history is capped to the floor anyway.
+    assert geo.max_long_side(1.5, 30, "lbfgs", free_bytes=8 * 2**30) == geo.max_long_side(
+        1.5, 5, "lbfgs", free_bytes=8 * 2**30)
+
+
+@pytest.mark.parametrize(("history", "free_gib"), [(30, 4), (30, 8), (100, 2), (5, 16), (1000, 6)])
+def test_the_largest_size_is_the_largest_whose_state_fits(history: int, free_gib: int) -> None:
+    """max_long_side and the run agree: the state at its answer, with the history the run would
+    use there, fits the budget; 16 px more does not."""
+    free = free_gib * 2**30
+    available = geo.MEMORY_SHARE * free - 250e6 - geo.pass_bytes((288, 288), "relu5_1")
+
+    def state(long_side: int) -> float:
+        pixels = long_side * long_side / 1.5
+        capped = geo.lbfgs_history_for(history, int(pixels))
+        return geo.image_bytes_per_pixel(capped, "lbfgs", 1, 1.0) * pixels
+
+    best = geo.max_long_side(1.5, history, "lbfgs", free_bytes=free)
+    assert state(best) <= available < state(best + 16)
+
+
+def test_lbfgs_history_is_capped_at_print_sizes_only() -> None:
+    assert geo.lbfgs_history_for(30, 512 * 512) == 30  # the usual sizes keep the full history
+    assert geo.lbfgs_history_for(100, 768 * 576) == 100  # the presets' sizes keep theirs
+    assert geo.lbfgs_history_for(30, 2048 * 1448) == 30
+    assert geo.lbfgs_history_for(30, 2048 * 2048) == 21
+    assert geo.lbfgs_history_for(30, 3508 * 2480) == 10  # A4 at 300 dpi
+    assert geo.lbfgs_history_for(30, 4096 * 4096) == 5  # the floor
+    assert geo.lbfgs_history_for(30, 4961 * 3508) == 5  # A3: the floor, over the budget
+    assert geo.lbfgs_history_for(3, 4096 * 4096) == 3  # never more than asked for
+    for pixels in (2048 * 2048, 3508 * 2480):  # within the budget
+        assert 2 * 3 * 4 * pixels * geo.lbfgs_history_for(30, pixels) <= geo.LBFGS_HISTORY_BYTES
+
+
+def test_the_capped_history_is_the_same_on_any_machine(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A record replays exactly elsewhere: the history stylize builds depends on the params and
+    the size only, never on the free memory."""
+    from nst_desktop.engine import stylize
+
+    x = torch.empty(1, 3, 3508, 2480, requires_grad=True)  # A4; torch.empty touches no pages
+    seen = []
+    for free in (2**30, 2**40):
+        monkeypatch.setattr(geo, "free_memory_bytes", lambda free=free: free)
+        monkeypatch.setattr(tiling, "device_free_bytes", lambda device, free=free: free)
+        seen.append(stylize._optimizer(Params(), x).defaults["history_size"])
+    assert seen == [10, 10]
+    assert stylize._optimizer(Params(), torch.empty(1, 3, 384, 512, requires_grad=True)
+                              ).defaults["history_size"] == 30
+
+
+def test_stylize_builds_and_logs_the_capped_history(photo, painting, monkeypatch: pytest.MonkeyPatch,
+                                                     caplog: pytest.LogCaptureFixture) -> None:
+    import logging
+
+    from nst_desktop.engine import stylize
+    from nst_desktop.engine.events import StyleInput
+
+    # A budget for 7 pairs of a 48x64 image stands in for a print size.
+    monkeypatch.setattr(geo, "LBFGS_HISTORY_BYTES", 7 * 2 * 3 * 4 * 48 * 64)
+    built: list[int] = []
+    real = stylize._optimizer
+
+    def spy(params: Params, x: Tensor) -> torch.optim.Optimizer:
+        opt = real(params, x)
+        built.append(opt.defaults["history_size"])
+        return opt
+
+    monkeypatch.setattr(stylize, "_optimizer", spy)
+    with caplog.at_level(logging.INFO, logger="nst_desktop.engine.stylize"):
+        stylize.stylize(photo, [StyleInput(painting, 1.0, "starry")],
+                        Params(size=64, min_size=64, steps=2, precision="float32"))
+    assert built == [7]
+    assert "L-BFGS history 7 instead of 30 at 64x48 px" in caplog.text
 
 
 def test_stylize_paints_in_tiles_when_the_plan_says_so(photo, painting,

@@ -57,3 +57,17 @@ def test_a_quick_look_teaches_the_speed_too_and_runs_are_averaged(qtbot: QtBot) 
     assert shown[-1] == (400.0, 40.0)  # both times on the line are corrected
     # a later full run at the model's speed moves the factor halfway (in log space), not all the way
     assert estimator.learn(params, (768, 1024), 1, 200.0) == pytest.approx(2**0.5)
+
+
+def test_the_forecast_carries_the_tile_size_of_the_full_run(monkeypatch: pytest.MonkeyPatch) -> None:
+    from nst_desktop.engine import stylize
+    from nst_desktop.engine.cost import Estimate
+    from nst_desktop.gui import estimator
+
+    def fake(params: object, hw: object, n_styles: int, device: str) -> Estimate:
+        quick = params != DEFAULTS  # the quick look is small: never tiled
+        return Estimate(5.0, 10) if quick else Estimate(100.0, 10, tile=512)
+
+    monkeypatch.setattr(stylize, "estimate", fake)
+    forecast, _device = estimator._forecast(DEFAULTS, (2731, 4096), 1)
+    assert (forecast.seconds, forecast.quick_seconds, forecast.tile) == (100.0, 5.0, 512)

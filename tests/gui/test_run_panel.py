@@ -87,6 +87,16 @@ def test_estimate_covers_the_quick_look_too(qtbot: QtBot) -> None:
     assert panel.estimate_label.text().endswith("; a quick look about 10 s")
 
 
+def test_estimate_says_when_the_run_is_painted_in_tiles(qtbot: QtBot) -> None:
+    panel = RunPanel()
+    qtbot.addWidget(panel)
+    panel.set_estimate(3300, 5e9, "CPU", quick_seconds=14, tile=512)
+    assert panel.estimate_label.text() == ("These settings: about 55 min on the CPU, 4.7 GB of memory, "
+                                           "painted in tiles of 512 px; a quick look about 10 s")
+    panel.set_estimate(183, 1e8, "CPU", tile=0)
+    assert "tiles" not in panel.estimate_label.text()
+
+
 def test_a_setting_changed_by_the_app_is_said_in_view_with_a_way_back(qtbot: QtBot) -> None:
     panel = RunPanel()
     qtbot.addWidget(panel)
