@@ -65,8 +65,8 @@ def halo_for(deepest_layer: str) -> int:
 
 def grid_length(length: int, stride: int) -> int:
     """Cells along an image side of ``length`` px on a layer of ``stride``: VGG19's pooling
-    rounds up (engine.vgg), so a partial last cell counts."""
-    return -(-length // stride)
+    floors (engine.vgg), so a partial last cell is dropped."""
+    return length // stride
 
 
 @dataclass(frozen=True)
@@ -83,7 +83,7 @@ class Tile:
         """The core's feature cells at ``stride``: (rows, cols) in the whole image's feature
         grid, then the same cells in the window's grid."""
         (wy0, _, wx0, _), (cy0, cy1, cx0, cx1) = self.window, self.core
-        # The image's grid has grid_length(H, stride) rows (pooling rounds up); a core reaching
+        # The image's grid has grid_length(H, stride) rows (pooling floors); a core reaching
         # the image border owns the cells up to there, which the alignment of interior edges
         # (multiples of 16) keeps exact.
         gy1 = grid_length(hw[0], stride) if cy1 == hw[0] else cy1 // stride

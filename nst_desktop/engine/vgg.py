@@ -84,13 +84,14 @@ class VGG19(nn.Module):
         return (x * self.scale_ - self.mean_) / self.std_
 
     def _pool(self, x: Tensor) -> Tensor:
-        # ceil_mode: an odd row or column is pooled on its own instead of dropped. Flooring
-        # (Caffe's and neural-style's way) cut the last row of an odd-sized image off every
-        # layer below the pooling, so it got only relu1_1's style and was painted unlike its
-        # neighbours (a darker last row, issue 8.8). Even sizes are unchanged.
+        # Flooring, as Caffe and neural-style pool: an odd last row or column is left out of
+        # the deeper layers. Rounding up instead (ceil_mode) gave that row a 1x2 cell of its
+        # own, i.e. twice the gradient of its neighbours, and painted it darker (Golden Gate at
+        # 255 px: the last row 0.046 darker than the one above, the photo's 0.005; measured in
+        # benchmarks/RESULTS.md, issue 8.8), so it stays floored.
         if self.pooling == "max":
-            return F.max_pool2d(x, 2, 2, ceil_mode=True)
-        return F.avg_pool2d(x, 2, 2, ceil_mode=True)
+            return F.max_pool2d(x, 2, 2)
+        return F.avg_pool2d(x, 2, 2)
 
     def forward(self, x: Tensor, layers: Iterable[str]) -> dict[str, Tensor]:
         """Features of the requested layers; runs only up to the deepest one."""

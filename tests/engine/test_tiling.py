@@ -59,7 +59,7 @@ def test_halo_covers_the_receptive_field_and_grows_with_depth() -> None:
 
 @pytest.mark.parametrize("offset", [(0, 0), (48, 16), (16, 48)])
 def test_cores_partition_the_image_and_every_feature_grid(offset: tuple[int, int]) -> None:
-    hw = (100, 131)  # not multiples of 16: the border cores own the partial last cells
+    hw = (100, 131)  # not multiples of 16: the border cores own the floored last cells
     plan = geo.plan_tiles(hw, 64, 80, offset)
     for stride in (1, 2, 4, 8, 16):
         seen = torch.zeros(geo.grid_length(hw[0], stride), geo.grid_length(hw[1], stride), dtype=torch.int32)
