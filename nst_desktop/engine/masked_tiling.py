@@ -38,6 +38,7 @@ from nst_desktop.engine.tiling import (
     tile_window,
     tv_loss_and_grad,
     w2_term,
+    wide,
 )
 from nst_desktop.engine.vgg import VGG19
 from nst_desktop.engine.wasserstein import W2Target
@@ -86,15 +87,15 @@ def region_stats(model: VGG19, image: Tensor, keys: list[Key], tiles: list[geo.T
                 for key in (k for k in keys if k[0] == layer):
                     weights = grids[key[1]][gy, gx].reshape(-1, 1).to(rows.dtype)
                     weighted = rows * weights
-                    # float64 sums, as tiling.image_stats: millions of positions at relu1_1.
-                    part = ((weighted.T @ rows).double(), weighted.sum(0).double(), weights.sum().double())
+                    part = (wide(weighted.T @ rows), wide(weighted.sum(0)), wide(weights.sum()))
                     old = sums.get(key)
                     sums[key] = part if old is None else (old[0] + part[0], old[1] + part[1],
                                                           old[2] + part[2])
     out = {}
     for key, (gram, mean, area) in sums.items():
         area = area.clamp_min(1e-12)
-        out[key] = Stats((gram / area).float(), (mean / area).float(), float(area))
+        out[key] = Stats((gram / area).to(image.device, torch.float32),
+                         (mean / area).to(image.device, torch.float32), float(area))
     return out
 
 

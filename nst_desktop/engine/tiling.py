@@ -134,6 +134,13 @@ def _content_layers(params: Params) -> list[tuple[str, float]]:
             if w]
 
 
+def wide(t: Tensor) -> Tensor:
+    """``t`` in float64 for the exact whole-image sums: a 4096 px image adds up 11 M positions
+    at relu1_1, beyond float32's 24 bits. On the CPU for MPS, which has no float64 (a C x C
+    matrix a tile and layer: ~1 MB, small next to the tile's VGG pass)."""
+    return t.to(device="cpu", dtype=torch.float64) if t.device.type == "mps" else t.double()
+
+
 def image_stats(model: VGG19, image: Tensor, layers: list[str], tiles: list[geo.Tile]) -> dict[str, Stats]:
     """Pass 1: each layer's whole-image :class:`Stats`, one tile window in memory at a time."""
     hw = (image.shape[-2], image.shape[-1])
@@ -143,13 +150,14 @@ def image_stats(model: VGG19, image: Tensor, layers: list[str], tiles: list[geo.
             feats = model(_layout(tile_window(image, tile)), layers)
             for layer in layers:
                 rows = core_rows(feats[layer], tile, layer, hw)
-                # float64 sums: a 4096 px image adds up 11 M positions at relu1_1.
-                gram, mean, n = (rows.T @ rows).double(), rows.sum(0).double(), rows.shape[0]
+                gram, mean, n = wide(rows.T @ rows), wide(rows.sum(0)), rows.shape[0]
                 if layer in sums:
                     g0, m0, n0 = sums[layer]
                     gram, mean, n = g0 + gram, m0 + mean, n0 + n
                 sums[layer] = (gram, mean, n)
-    return {layer: Stats((g / n).float(), (m / n).float(), n) for layer, (g, m, n) in sums.items()}
+    device = image.device
+    return {layer: Stats((g / n).to(device, torch.float32), (m / n).to(device, torch.float32), n)
+            for layer, (g, m, n) in sums.items()}
 
 
 def image_features(model: VGG19, image: Tensor, layers: list[str], tiles: list[geo.Tile]

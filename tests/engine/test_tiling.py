@@ -343,3 +343,21 @@ def test_plan_tile_tiles_only_what_does_not_fit(monkeypatch: pytest.MonkeyPatch)
     assert geo.pass_bytes((tile + 160,) * 2, "relu5_1") <= geo.MEMORY_SHARE * 4 * 2**30
     monkeypatch.setattr(tiling, "device_free_bytes", lambda device: 2**40)
     assert tiling.plan_tile(Params(size=4096), (3072, 4096), cpu) == 0
+
+
+def test_wide_sums_stay_off_mps_float64(monkeypatch: pytest.MonkeyPatch) -> None:
+    """MPS has no float64: the exact sums of pass 1 go to the CPU there (written for the Mac,
+    checked here with a tensor that claims to be on MPS and refuses .double())."""
+
+    class MpsLike(torch.Tensor):
+        @property
+        def device(self) -> torch.device:  # type: ignore[override]
+            return torch.device("mps")
+
+        def double(self, *args: object, **kwargs: object) -> torch.Tensor:  # type: ignore[override]
+            raise TypeError("Cannot convert a MPS Tensor to float64 dtype")
+
+    t = torch.ones(2, 2).as_subclass(MpsLike)
+    out = tiling.wide(t).as_subclass(torch.Tensor)  # no TypeError: .double() was not called
+    assert out.dtype == torch.float64 and out.device.type == "cpu"
+    assert tiling.wide(torch.ones(2)).dtype == torch.float64
