@@ -20,22 +20,21 @@ from nst_desktop.gui.actions import Actions
 from nst_desktop.gui.after_touches import AfterTouches
 from nst_desktop.gui.canvas import Canvas
 from nst_desktop.gui.errors import show_error
+from nst_desktop.gui.estimate_line import SPEED_FACTOR_KEY, EstimateLine
 from nst_desktop.gui.estimator import Estimator
 from nst_desktop.gui.inputs_panel import FileDialog, InputsPanel
 from nst_desktop.gui.mask_dock import MaskDock
 from nst_desktop.gui.params_panel import ParamsPanel
 from nst_desktop.gui.qimage import array_to_qimage
-from nst_desktop.gui.run_panel import RunPanel, format_estimate
+from nst_desktop.gui.run_panel import RunPanel
 from nst_desktop.gui.run_session import RunSession
 from nst_desktop.gui.settings import Settings
 from nst_desktop.gui.touches_panel import TouchesPanel
 from nst_desktop.gui.tweak_loop import TweakLoop
 from nst_desktop.gui.undo import UndoHistory
-from nst_desktop.gui.worker import Outcome, RunRequest, RunThread
+from nst_desktop.gui.worker import RunRequest, RunThread
 from nst_desktop.service.render import StylizeFn
 
-FIRST_PICTURE_BUDGET_S = 120.0  # above this estimate, a first launch switches to the quick preset
-QUICK_PRESET = "draft"
 # The engine warms up (worker.py) after the first estimate: the estimate times a convolution
 # to gauge the computer's speed, which a warm-up running beside it would make look slow.
 # Without an estimate to wait for (no style yet), it starts this long after the inputs load.
@@ -64,8 +63,6 @@ class MainWindow(QMainWindow):
         self.confirm: ConfirmFn = confirm or ask_yes_no
         self.save_dialog = save_dialog
         self.last_error = ""
-        self._first_launch = False
-        self._launch_params: Any = None
         self.canvas = Canvas()
         self.run_panel = RunPanel()
         self.inputs = InputsPanel(file_dialog=file_dialog)
@@ -77,7 +74,7 @@ class MainWindow(QMainWindow):
         self.session.captionChanged.connect(self.canvas.set_caption)
         self.session.runEnded.connect(self.run_ended)
         self.session.errorOccurred.connect(self.show_error)
-        self.estimator = Estimator(self, speed_factor=self.settings.read("estimate/speed_factor_v2") or None)
+        self.estimator = Estimator(self, speed_factor=self.settings.read(SPEED_FACTOR_KEY) or None)
         self.menu_actions = Actions(self)
         self.zoom_label = QLabel("")
         self._build()
@@ -161,6 +158,7 @@ class MainWindow(QMainWindow):
         self._connect_panels()
 
     def _connect_panels(self) -> None:
+        self.estimates = EstimateLine(self)
         worker = self.runner.worker
         self.run_panel.startRequested.connect(self.start_run)
         self.run_panel.pauseToggled.connect(self._on_pause_toggled)
@@ -170,13 +168,9 @@ class MainWindow(QMainWindow):
         self.inputs.photoOpened.connect(self._on_photo_opened)
         self.inputs.fileOpened.connect(self._on_file_opened)
         self.params_panel.paramsChanged.connect(self._on_params_changed)
-        self.estimator.estimated.connect(self._on_estimated)
-        self.run_panel.keepSettingsRequested.connect(self._keep_launch_settings)
-        self.estimator.unavailable.connect(self._on_estimate_unavailable)
         worker.progressed.connect(self._on_progress)
         worker.previewReady.connect(self._on_preview)
         worker.finished.connect(self.session.on_finished)
-        worker.finished.connect(self._learn_speed)
         worker.stopped.connect(self.session.on_stopped)
         worker.failed.connect(self.session.on_failed)
         worker.done.connect(self._on_run_done)
@@ -240,8 +234,8 @@ class MainWindow(QMainWindow):
             # Pictures in the history mean this is not a new user (settings reset or lost): the
             # app then never changes their settings by itself (issue 8.4).
             history = self.session.history
-            self._first_launch = history is None or not history.entries()
-            self._launch_params = self.params_panel.params()
+            self.estimates.first_launch = history is None or not history.entries()
+            self.estimates.launch_params = self.params_panel.params()
         else:
             self.inputs.restore(self.settings.read("inputs/content"), self.settings.read("inputs/styles"))
         self._on_inputs_changed()
@@ -249,9 +243,9 @@ class MainWindow(QMainWindow):
 
     def _on_warm_up_timer(self) -> None:
         if not self.estimator.busy():  # else the estimate's answer starts the warm-up
-            self._warm_up_engine()
+            self.warm_up_engine()
 
-    def _warm_up_engine(self) -> None:
+    def warm_up_engine(self) -> None:
         # While the user looks at the window, not during their first run (see worker.py);
         # once only (the runner ignores later calls).
         if not self.runner.running:
@@ -265,7 +259,7 @@ class MainWindow(QMainWindow):
             self.canvas.set_before(before)
             if self.session.result_image is None and not self.runner.running:
                 self.canvas.set_image(before)  # show the photo until there is a picture
-        self._request_estimate()
+        self.estimates.request()
 
     def _on_photo_opened(self) -> None:
         """A photo the user just opened is what the canvas shows, not the last painting,
@@ -290,57 +284,7 @@ class MainWindow(QMainWindow):
 
     def _on_params_changed(self, params: Any) -> None:
         self.settings.write_params(params)
-        self._request_estimate()
-
-    def _request_estimate(self) -> None:
-        content = self.inputs.content()
-        if content is not None and self.inputs.styles():
-            height, width = content.image.shape[:2]
-            self.estimator.request(self.params_panel.params(), (height, width), len(self.inputs.styles()))
-
-    def _on_estimate_unavailable(self, text: str) -> None:
-        self.run_panel.set_estimate_text(text)
-        self._warm_up_engine()
-
-    def _on_estimated(self, estimate: Any, device: str) -> None:
-        self._warm_up_engine()
-        untouched = self.params_panel.params() == self._launch_params
-        if (self._first_launch and untouched and estimate.seconds > FIRST_PICTURE_BUDGET_S
-                and not self.runner.running):
-            # The first picture should come quickly: on a slow computer start with Draft. Said in
-            # view, in the run panel with a way back, not only in the status bar.
-            self._first_launch = False
-            self.params_panel.apply_preset(QUICK_PRESET)
-            text = (f"The first picture would take {format_estimate(estimate.seconds)} here, so the app "
-                    "switched to the Draft preset to show one quickly.")
-            self.run_panel.show_notice(text)
-            self.statusBar().showMessage(text, 10000)
-            return
-        self._first_launch = False
-        self.run_panel.set_estimate(estimate.seconds, estimate.peak_bytes, device,
-                                    first_guess=not self.estimator.calibrated,
-                                    quick_seconds=getattr(estimate, "quick_seconds", None),
-                                    tile=getattr(estimate, "tile", 0))
-
-    def _keep_launch_settings(self) -> None:
-        """The notice's "Keep my settings": back to the settings the app started with."""
-        if self._launch_params is not None:
-            self.params_panel.set_params(self._launch_params)
-            self.statusBar().showMessage("Back to your settings.", 5000)
-
-    def _learn_speed(self, outcome: Outcome) -> None:
-        """A finished run tells how fast this computer really is: later estimates use it."""
-        result = outcome.result
-        if result is None or outcome.request.start_from is not None:
-            return  # a promoted run skipped scales: its time says nothing of a whole run
-        content = self.inputs.content()
-        if content is None:
-            return
-        height, width = content.image.shape[:2]
-        factor = self.estimator.learn(result.params, (height, width), len(self.inputs.styles()),
-                                      result.elapsed_s)
-        if factor is not None:
-            self.settings.write("estimate/speed_factor_v2", factor)
+        self.estimates.request()
 
     # --- run ---------------------------------------------------------------------------------
     def start_run(self) -> bool:

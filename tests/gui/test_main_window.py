@@ -247,9 +247,9 @@ def test_slow_computer_gets_the_quick_preset_on_first_launch(make_window: Window
     window = make_window()
     window.estimator.estimated.disconnect()  # no real estimate racing with the fake one
     window.params_panel.set_params(DEFAULTS)
-    window._first_launch, window._launch_params = True, DEFAULTS
+    window.estimates.first_launch, window.estimates.launch_params = True, DEFAULTS
     launch = window.params_panel.params()
-    window._on_estimated(type("E", (), {"seconds": 3600.0, "peak_bytes": 1e9})(), "CPU")
+    window.estimates._on_estimated(type("E", (), {"seconds": 3600.0, "peak_bytes": 1e9})(), "CPU")
     assert window.params_panel.preset_combo.currentData() == "draft"
     assert window.params_panel.params() != launch
     assert "Draft" in window.statusBar().currentMessage()
@@ -270,8 +270,8 @@ def test_a_second_start_never_changes_the_settings(make_window: WindowFactory) -
     second = make_window()  # the same settings file: not a first launch any more
     second.estimator.estimated.disconnect()
     before = second.params_panel.params()
-    assert not second._first_launch
-    second._on_estimated(_slow_estimate(), "CPU")
+    assert not second.estimates.first_launch
+    second.estimates._on_estimated(_slow_estimate(), "CPU")
     assert second.params_panel.params() == before and not second.run_panel.notice_label.isVisible()
 
 
@@ -284,9 +284,9 @@ def test_fresh_settings_with_a_history_are_not_a_new_user(make_window: WindowFac
     window = make_window(settings=Settings(tmp_path / "reset.ini"), library=library)
     window.estimator.estimated.disconnect()
     assert window.settings.read("inputs/initialised")  # the samples were loaded
-    assert not window._first_launch
+    assert not window.estimates.first_launch
     before = window.params_panel.params()
-    window._on_estimated(_slow_estimate(), "CPU")
+    window.estimates._on_estimated(_slow_estimate(), "CPU")
     assert window.params_panel.params() == before
 
 
@@ -338,7 +338,7 @@ def test_engine_warms_up_after_the_first_estimate(make_window: WindowFactory,
     monkeypatch.setattr(window.estimator, "busy", lambda: True)
     window._on_warm_up_timer()
     assert asked == []  # an estimate is timing the computer: a warm-up beside it would skew it
-    window._on_estimated(type("E", (), {"seconds": 30.0, "peak_bytes": 1e8})(), "CPU")
+    window.estimator.estimated.emit(type("E", (), {"seconds": 30.0, "peak_bytes": 1e8})(), "CPU")
     assert asked == [window.params_panel.params()]
     monkeypatch.setattr(window.estimator, "busy", lambda: False)
     window._on_warm_up_timer()  # no estimate coming (no style): the timer starts it
@@ -356,7 +356,7 @@ def test_measured_speed_is_kept_for_the_next_launch(qtbot: QtBot, make_window: W
     window.estimator._on_answered(99, FakeEstimate(600.0, 10**8), "CPU")
     result = type("R", (), {"params": params, "elapsed_s": 60.0})()
     request = type("Q", (), {"start_from": None})()
-    window._learn_speed(type("O", (), {"result": result, "request": request})())
+    window.estimates.learn_speed(type("O", (), {"result": result, "request": request})())
     assert window.settings.read("estimate/speed_factor_v2") == 0.1
     assert "about 1 min" in window.run_panel.estimate_label.text()
     assert "first guess" not in window.run_panel.estimate_label.text()
