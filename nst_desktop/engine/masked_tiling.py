@@ -31,7 +31,9 @@ from nst_desktop.engine.params import Params
 from nst_desktop.engine.tiling import (
     FeatureGrad,
     Stats,
+    active_content_layers,
     core_rows,
+    finish,
     local_pass,
     random_offset,
     style_gradients,
@@ -50,10 +52,10 @@ Term = tuple[Region, float, float]
 
 
 def _grid(masked: MaskedStyle, layer: str, hw: tuple[int, int]) -> tuple[Tensor, list[float]]:
-    """The soft masks on ``layer``'s whole-image grid (tiles.grid_length rows and columns) and
+    """The soft masks on ``layer``'s whole-image grid (pooling floors: H // stride rows) and
     each channel's area fraction, as the untiled loss sees them on the layer's features."""
     stride = geo.stride_of(layer)
-    grids, fractions = masked.grid((geo.grid_length(hw[0], stride), geo.grid_length(hw[1], stride)))
+    grids, fractions = masked.grid((hw[0] // stride, hw[1] // stride))
     return grids, [float(f) for f in fractions]
 
 
@@ -165,9 +167,7 @@ def tiled_loss_and_grad(model: VGG19, x: Tensor, targets: Targets, params: Param
     hw = (x.shape[-2], x.shape[-1])
     image = x.detach()
     terms = styled(masked, params, hw)
-    content_layers = [layer for layer, w in zip(params.content_layers, params.content_layer_weights,
-                                                strict=True) if w]
-    layers = sorted({layer for layer, _ in terms} | set(content_layers))
+    layers = sorted({layer for layer, _ in terms} | {layer for layer, _ in active_content_layers(params)})
     halo = geo.halo_for(geo.deepest(layers)) if layers else 0
     tiles = geo.plan_tiles(hw, tile, halo, random_offset(tile, gen))
     grad = torch.zeros_like(image, dtype=torch.float32)
@@ -180,7 +180,4 @@ def tiled_loss_and_grad(model: VGG19, x: Tensor, targets: Targets, params: Param
     # Not scaled by the content weight (masked.masked_total_loss): reported inside "content".
     content = content + keep_photo_loss_and_grad(image, photo, masked, grad, rows=max(tile, 64))
     tv = tv_loss_and_grad(image, params, grad, rows=max(tile, 64))
-    if x.requires_grad:
-        x.backward(grad.to(x.dtype))  # type: ignore[no-untyped-call]
-    values = torch.stack([content, style, tv]).tolist()  # one device sync
-    return {"content": values[0], "style": values[1], "tv": values[2], "total": sum(values)}
+    return finish(x, grad, content, style, tv)

@@ -96,21 +96,20 @@ class _Painter:
         self.hw, self.photo = hw, None
         self.tile = tiling.plan_tile(self.params, hw, x.device)  # 0: the whole image in one VGG pass
         self.targets = self._targets()
-        opt = self._new_optimizer(x, hw)
+        opt = self._new_optimizer(x)
+        if isinstance(opt, torch.optim.LBFGS) and opt.defaults["history_size"] < self.params.lbfgs_history:
+            log.info("L-BFGS history %d instead of %d at %dx%d px (its memory budget)",
+                     opt.defaults["history_size"], self.params.lbfgs_history, hw[1], hw[0])
         for _ in range(self.state.scale_steps):
             if self.state.checkpoint():
                 return True
             if self._apply_due_edits(x):
-                opt = self._new_optimizer(x, hw)  # old curvature pairs describe another objective
+                opt = self._new_optimizer(x)  # old curvature pairs describe another objective
             opt = self._step(opt, x)
             self.state.step_done()
         return False
 
-    def _new_optimizer(self, x: Tensor, hw: tuple[int, int]) -> torch.optim.Optimizer:
-        history = geo.lbfgs_history_for(self.params.lbfgs_history, hw[0] * hw[1])
-        if self.params.optimizer == "lbfgs" and history < self.params.lbfgs_history:
-            log.info("L-BFGS history %d instead of %d at %dx%d px (its memory budget)", history,
-                     self.params.lbfgs_history, hw[1], hw[0])
+    def _new_optimizer(self, x: Tensor) -> torch.optim.Optimizer:
         self._restart_average(x)
         return _optimizer(self.params, x)
 

@@ -63,12 +63,6 @@ def halo_for(deepest_layer: str) -> int:
     return math.ceil(wrong / ALIGN) * ALIGN
 
 
-def grid_length(length: int, stride: int) -> int:
-    """Cells along an image side of ``length`` px on a layer of ``stride``: VGG19's pooling
-    floors (engine.vgg), so a partial last cell is dropped."""
-    return length // stride
-
-
 @dataclass(frozen=True)
 class Tile:
     """A core (the pixels whose features this tile contributes) and its window (core + halo).
@@ -83,11 +77,10 @@ class Tile:
         """The core's feature cells at ``stride``: (rows, cols) in the whole image's feature
         grid, then the same cells in the window's grid."""
         (wy0, _, wx0, _), (cy0, cy1, cx0, cx1) = self.window, self.core
-        # The image's grid has grid_length(H, stride) rows (pooling floors); a core reaching
-        # the image border owns the cells up to there, which the alignment of interior edges
-        # (multiples of 16) keeps exact.
-        gy1 = grid_length(hw[0], stride) if cy1 == hw[0] else cy1 // stride
-        gx1 = grid_length(hw[1], stride) if cx1 == hw[1] else cx1 // stride
+        # Pooling floors, so the image's grid has H // stride rows; a core reaching the image
+        # border owns the cells up to there, which the alignment of interior edges keeps exact.
+        gy1 = hw[0] // stride if cy1 == hw[0] else cy1 // stride
+        gx1 = hw[1] // stride if cx1 == hw[1] else cx1 // stride
         gy0, gx0 = min(cy0 // stride, gy1), min(cx0 // stride, gx1)
         oy, ox = wy0 // stride, wx0 // stride
         return (slice(gy0, gy1), slice(gx0, gx1), slice(gy0 - oy, gy1 - oy), slice(gx0 - ox, gx1 - ox))

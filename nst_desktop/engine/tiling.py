@@ -30,8 +30,7 @@ import torch.nn.functional as F  # noqa: N812
 from torch import Tensor
 
 from nst_desktop.engine import tiles as geo
-from nst_desktop.engine.devices import use_channels_last
-from nst_desktop.engine.inputs import Inputs, resize, style_hw
+from nst_desktop.engine.inputs import Inputs, layout, resize, style_hw
 from nst_desktop.engine.losses import (
     CLASSIC_IMAGE_SCALE,
     TV_EPS,
@@ -109,10 +108,6 @@ def style_source(stats: Stats, params: Params) -> StyleStats:
     return GaussianStats(stats.mean, (cov + cov.T) / 2)
 
 
-def _layout(x: Tensor) -> Tensor:
-    return x.contiguous(memory_format=torch.channels_last) if use_channels_last(x.device) else x
-
-
 def tile_window(x: Tensor, tile: geo.Tile) -> Tensor:
     y0, y1, x0, x1 = tile.window
     return x[..., y0:y1, x0:x1]
@@ -129,7 +124,7 @@ def _style_layers(params: Params) -> list[str]:
     return [layer for layer, w in zip(params.style_layers, params.style_layer_weights, strict=True) if w]
 
 
-def _content_layers(params: Params) -> list[tuple[str, float]]:
+def active_content_layers(params: Params) -> list[tuple[str, float]]:
     return [(layer, w) for layer, w in zip(params.content_layers, params.content_layer_weights, strict=True)
             if w]
 
@@ -147,7 +142,7 @@ def image_stats(model: VGG19, image: Tensor, layers: list[str], tiles: list[geo.
     sums: dict[str, tuple[Tensor, Tensor, int]] = {}
     with torch.no_grad():
         for tile in tiles:
-            feats = model(_layout(tile_window(image, tile)), layers)
+            feats = model(layout(tile_window(image, tile), image.device), layers)
             for layer in layers:
                 rows = core_rows(feats[layer], tile, layer, hw)
                 gram, mean, n = wide(rows.T @ rows), wide(rows.sum(0)), rows.shape[0]
@@ -167,7 +162,7 @@ def image_features(model: VGG19, image: Tensor, layers: list[str], tiles: list[g
     out: dict[str, Tensor] = {}
     with torch.no_grad():
         for tile in tiles:
-            feats = model(_layout(tile_window(image, tile)), layers)
+            feats = model(layout(tile_window(image, tile), image.device), layers)
             for layer in layers:
                 s = geo.stride_of(layer)
                 if layer not in out:
@@ -181,7 +176,7 @@ def tiled_targets(model: VGG19, inputs: Inputs, params: Params, hw: tuple[int, i
     """inputs.targets for an image too big for one pass: content features, style Grams or
     Gaussian fits, blended as losses.style_targets blends them."""
     halo = geo.halo_for(geo.deepest(list(params.content_layers) + list(params.style_layers)))
-    content_layers = [layer for layer, _ in _content_layers(params)]
+    content_layers = [layer for layer, _ in active_content_layers(params)]
     content: dict[str, Tensor] = {}
     if content_layers:
         image = resize(inputs.content, hw)
@@ -243,13 +238,14 @@ def local_pass(model: VGG19, x: Tensor, targets: Targets, params: Params, tiles:
                slopes: Mapping[str, FeatureGrad], grad: Tensor) -> Tensor:
     """Pass 2: every tile's share of the gradient into ``grad``; returns the content term."""
     hw = (x.shape[-2], x.shape[-1])
-    content = [(layer, w, targets.content[layer], _content_scale(targets.content[layer],
-                params.loss_normalisation)) for layer, w in _content_layers(params) if params.content_weight]
+    mode = params.loss_normalisation
+    content = [(layer, w, targets.content[layer], _content_scale(targets.content[layer], mode))
+               for layer, w in active_content_layers(params) if params.content_weight]
     layers = sorted(set(slopes) | {layer for layer, *_ in content})
     total = x.new_zeros((), dtype=torch.float32)
     for tile in tiles:
         window = tile_window(x, tile).clone().requires_grad_(True)
-        feats = model(_layout(window), layers)
+        feats = model(layout(window, window.device), layers)
         surrogate = x.new_zeros((), dtype=torch.float32)
         for layer, slope in slopes.items():
             rows = core_rows(feats[layer], tile, layer, hw)
@@ -323,7 +319,7 @@ def tiled_loss_and_grad(model: VGG19, x: Tensor, targets: Targets, params: Param
     hw = (x.shape[-2], x.shape[-1])
     image = x.detach()
     style_layers = _style_layers(params)
-    halo = geo.halo_for(geo.deepest(style_layers + [layer for layer, _ in _content_layers(params)]))
+    halo = geo.halo_for(geo.deepest(style_layers + [layer for layer, _ in active_content_layers(params)]))
     tiles = geo.plan_tiles(hw, tile, halo, random_offset(tile, gen))
     grad = torch.zeros_like(image, dtype=torch.float32)
     style, slopes = x.new_zeros(()), dict[str, FeatureGrad]()
@@ -333,9 +329,15 @@ def tiled_loss_and_grad(model: VGG19, x: Tensor, targets: Targets, params: Param
         slopes = {layer: slope_grad(slope) for layer, slope in layer_slopes.items()}
     content = local_pass(model, image, targets, params, tiles, slopes, grad)
     tv = tv_loss_and_grad(image, params, grad, rows=max(tile, 64))
+    return finish(x, grad, content, style, tv)
+
+
+def finish(x: Tensor, grad: Tensor, content: Tensor, style: Tensor, tv: Tensor) -> dict[str, float]:
+    """Hand the assembled ``grad`` to ``x`` (its leaf, or the tensor it was computed from) and
+    report the terms, with one device sync."""
     if x.requires_grad:
         x.backward(grad.to(x.dtype))  # type: ignore[no-untyped-call]
-    values = torch.stack([content, style, tv]).tolist()  # one device sync
+    values = torch.stack([content, style, tv]).tolist()
     return {"content": values[0], "style": values[1], "tv": values[2], "total": sum(values)}
 
 

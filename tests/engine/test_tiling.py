@@ -27,7 +27,8 @@ HW = TILING_HW
 def _untiled(model: VGG19, x: Tensor, tg: Targets, params: Params) -> tuple[dict[str, float], Tensor]:
     leaf = x.clone().requires_grad_(True)
     # The tiled code feeds channels_last windows on the CPU, as stylize feeds the image.
-    feats = model(tiling._layout(leaf), sorted(set(params.content_layers) | set(params.style_layers)))
+    layers = sorted(set(params.content_layers) | set(params.style_layers))
+    feats = model(tiling.layout(leaf, leaf.device), layers)
     terms = total_loss(feats, leaf, tg, params)
     terms["total"].backward()
     assert leaf.grad is not None
@@ -59,15 +60,14 @@ def test_halo_covers_the_receptive_field_and_grows_with_depth() -> None:
 
 @pytest.mark.parametrize("offset", [(0, 0), (48, 16), (16, 48)])
 def test_cores_partition_the_image_and_every_feature_grid(offset: tuple[int, int]) -> None:
-    hw = (100, 131)  # not multiples of 16: the border cores own the floored last cells
+    hw = (100, 131)  # not multiples of 16: the border cores own the floor()ed last cells
     plan = geo.plan_tiles(hw, 64, 80, offset)
     for stride in (1, 2, 4, 8, 16):
-        seen = torch.zeros(geo.grid_length(hw[0], stride), geo.grid_length(hw[1], stride), dtype=torch.int32)
+        seen = torch.zeros(hw[0] // stride, hw[1] // stride, dtype=torch.int32)
         for tile in plan:
             gy, gx, ry, rx = tile.core_cells(stride, hw)
             seen[gy, gx] += 1
-            window = (geo.grid_length(tile.window[1] - tile.window[0], stride),
-                      geo.grid_length(tile.window[3] - tile.window[2], stride))
+            window = (tile.window[1] - tile.window[0]) // stride, (tile.window[3] - tile.window[2]) // stride
             assert ry.stop <= window[0] and rx.stop <= window[1]
             assert tile.window[0] % 16 == 0 and tile.window[2] % 16 == 0
         assert bool((seen == 1).all()), stride
@@ -78,7 +78,7 @@ def test_tiled_features_are_exact_only_with_the_full_halo(caffe: WeightSet, tili
                                                           exact: bool) -> None:
     model = VGG19(caffe, "avg")
     x = tiling_images[3]
-    whole = model(tiling._layout(x), ["relu5_1"])["relu5_1"]
+    whole = model(tiling.layout(x, x.device), ["relu5_1"])["relu5_1"]
     tiled = tiling.image_features(model, x, ["relu5_1"], geo.plan_tiles(HW, 32, halo, (16, 16)))["relu5_1"]
     error = float((tiled - whole).abs().max() / whole.abs().max())
     assert (error < 1e-5) is exact, error
@@ -103,7 +103,7 @@ def test_max_pooling_is_exact_when_the_rounding_is_the_same(caffe: WeightSet, ti
     """With max pooling a rounding difference between layouts can flip a near-tie and send a
     pixel's gradient to its neighbour (also untiled: channels_last against contiguous), so the
     exactness of the pooling grid alignment is checked with the same (contiguous) layout."""
-    monkeypatch.setattr(tiling, "_layout", lambda t: t)
+    monkeypatch.setattr(tiling, "layout", lambda t, _device: t)
     model = VGG19(caffe, "max")
     content, s1, _, x = tiling_images
     params = Params(size=128)
@@ -131,7 +131,7 @@ def test_a_generic_style_function_of_mean_and_covariance(caffe: WeightSet, tilin
         return total
 
     z = torch.logit(tiling_images[3].clamp(0.01, 0.99)).requires_grad_(True)
-    feats = model(tiling._layout(torch.sigmoid(z)), layers)
+    feats = model(tiling.layout(torch.sigmoid(z), z.device), layers)
     stats = {k: tiling.Stats(gram_matrix(f)[0], f.mean((0, 2, 3)), f[0, 0].numel()) for k, f in feats.items()}
     moments_loss(stats).backward()
     assert z.grad is not None
