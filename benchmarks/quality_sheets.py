@@ -56,6 +56,7 @@ SHEETS = ROOT / "docs" / "quality"
 #: The balanced default before issue 9 (commit f1e52af), every field that issue 9 changed.
 OLD_DEFAULT = Params(
     content_weight=1.0, style_weight=1.0, tv_weight=1.0,
+    style_layers=("relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1"),
     style_layer_weights=(1.0, 1.0, 1.0, 1.0, 1.0), init="content", init_noise=0.0,
     steps=120, coarse_steps=50, min_size=128, lbfgs_history=30,
 )
@@ -87,6 +88,32 @@ VARIANTS: dict[str, Variant] = {
         style_weight=4.0, style_layer_weights=(0.5, 0.75, 1.0, 1.5, 1.5), init_noise=0.5))),
     "cand_c": Variant("C: style 8, deep, noise 0.5, TV 2", _sized(OLD_DEFAULT.with_changes(
         style_weight=8.0, style_layer_weights=(0.5, 0.75, 1.0, 1.5, 1.5), init_noise=0.5, tv_weight=2.0))),
+    # Second round (the new default copied a face of Woman with a Hat into Tübingen's river):
+    "cand_d": Variant("D: B, equal layers", _sized(OLD_DEFAULT.with_changes(
+        style_weight=4.0, init_noise=0.5))),
+    "cand_e": Variant("E: B, relu5_1 0.5", _sized(OLD_DEFAULT.with_changes(
+        style_weight=4.0, style_layer_weights=(0.75, 1.0, 1.0, 1.0, 0.5), init_noise=0.5))),
+    "cand_f": Variant("F: style 6, equal layers", _sized(OLD_DEFAULT.with_changes(
+        style_weight=6.0, init_noise=0.5))),
+    "cand_g": Variant("G: B, deep layers 0.5 / 0.25", _sized(OLD_DEFAULT.with_changes(
+        style_weight=4.0, style_layer_weights=(1.0, 1.0, 1.0, 0.5, 0.25), init_noise=0.5))),
+    "cand_j": Variant("J: B without relu5_1", _sized(OLD_DEFAULT.with_changes(
+        style_weight=4.0, style_layers=("relu1_1", "relu2_1", "relu3_1", "relu4_1"),
+        style_layer_weights=(0.5, 0.75, 1.0, 1.5), init_noise=0.5))),
+    "cand_k": Variant("K: B, relu5_1 0.25", _sized(OLD_DEFAULT.with_changes(
+        style_weight=4.0, style_layer_weights=(0.5, 0.75, 1.0, 1.5, 0.25), init_noise=0.5))),
+    "cand_l": Variant("L: J with style 8", _sized(OLD_DEFAULT.with_changes(
+        style_weight=8.0, style_layers=("relu1_1", "relu2_1", "relu3_1", "relu4_1"),
+        style_layer_weights=(0.5, 0.75, 1.0, 1.5), init_noise=0.5))),
+    "cand_m": Variant("M: L, relu4_1 3", _sized(OLD_DEFAULT.with_changes(
+        style_weight=8.0, style_layers=("relu1_1", "relu2_1", "relu3_1", "relu4_1"),
+        style_layer_weights=(0.5, 0.75, 1.0, 3.0), init_noise=0.5))),
+    "cand_n": Variant("N: J with style 16", _sized(OLD_DEFAULT.with_changes(
+        style_weight=16.0, style_layers=("relu1_1", "relu2_1", "relu3_1", "relu4_1"),
+        style_layer_weights=(0.5, 0.75, 1.0, 1.5), init_noise=0.5))),
+    "cand_i": Variant("I: B at one scale", lambda size, _steps: OLD_DEFAULT.with_changes(
+        size=size, min_size=size, style_weight=4.0, style_layer_weights=(0.5, 0.75, 1.0, 1.5, 1.5),
+        init_noise=0.5)),
 }
 
 

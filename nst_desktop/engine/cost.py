@@ -54,7 +54,7 @@ STEP_OVERHEAD_PASSES = 3.0
 #: before the arithmetic outweighs the kernel launches.
 CALIBRATION_SIZES = {"cpu": (32, 64), "gpu": (64, 384)}
 MAX_OVERHEAD_SHARE = 10.0  # the fitted rate is at most this many times the plain average
-CALIBRATION_DEPTH = "relu5_1"  # the default style layers' deepest
+CALIBRATION_DEPTH = "relu5_1"  # the deepest layer a preset computes (classic, pastiche)
 WEIGHT_BYTES = 80_000_000  # 20 M float32 parameters of the 16 convolutions
 #: Weight copies at the peak: the cached float32 state dict, the model, its 16-bit cast.
 WEIGHTS_PEAK = 2.5

@@ -79,7 +79,7 @@ class Params:
         ),
     )
     style_weight: float = field(
-        default=4.0,
+        default=8.0,
         metadata=_meta(
             "Style strength", "Weight of the style loss relative to the content loss.",
             minimum=1e-3, maximum=1e3, log_scale=True,
@@ -118,12 +118,12 @@ class Params:
         metadata=_meta("Content layer weights", "One weight per content layer.", advanced=True),
     )
     style_layers: tuple[str, ...] = field(
-        default=("relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1"),
+        default=("relu1_1", "relu2_1", "relu3_1", "relu4_1"),
         metadata=_meta("Style layers", "VGG19 layers whose Gram matrices define style.", advanced=True,
                        choices=VGG19_LAYERS),
     )
     style_layer_weights: tuple[float, ...] = field(
-        default=(0.5, 0.75, 1.0, 1.5, 1.5),
+        default=(0.5, 0.75, 1.0, 1.5),
         metadata=_meta("Style layer weights", "One weight per style layer (more on the deeper layers: "
                        "bigger strokes and shapes; more on the first ones: finer texture).", advanced=True),
     )

@@ -224,6 +224,7 @@ def max_long_side(aspect: float, lbfgs_history: int, optimizer: str, n_styles: i
     and the fixed cost of the model (weights, ~250 MB).
     """
     budget = MEMORY_SHARE * (free_memory_bytes() if free_bytes is None else free_bytes)
+    # A tile pass as deep as relu5_1, the deepest any preset computes (classic, pastiche).
     available = max(0.0, budget - 250e6 - pass_bytes((MIN_TILE + 2 * halo_for("relu5_1"),) * 2, "relu5_1"))
     aspect = max(aspect, 1.0)
 

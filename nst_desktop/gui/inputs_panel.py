@@ -9,19 +9,17 @@ from functools import partial
 from pathlib import Path
 
 from PySide6.QtCore import QMimeData, QTimer, Signal
-from PySide6.QtGui import QIcon, QImage, QPixmap
 from PySide6.QtWidgets import (
     QFileDialog,
     QHBoxLayout,
     QLabel,
-    QMenu,
     QPushButton,
     QVBoxLayout,
     QWidget,
 )
 
 from nst_desktop.engine.events import StyleInput
-from nst_desktop.gui.background import Job, LatestJob, run_in_background
+from nst_desktop.gui.background import LatestJob, run_in_background
 from nst_desktop.gui.image_well import ImageWell
 from nst_desktop.gui.input_files import (
     IMAGE_SUFFIXES as IMAGE_SUFFIXES,  # re-exported: the folder listings' one list
@@ -30,10 +28,8 @@ from nst_desktop.gui.input_files import (
     ReadInputs,
     StyleResult,
     error_text,
-    pretty_name,
     read_inputs,
     read_pasted_style,
-    read_ready_icons,
     ready_styles,
     sample_contents,
     style_name,
@@ -47,6 +43,7 @@ from nst_desktop.gui.loaded_image import (
     load_file,
     paths_from_mime,
 )
+from nst_desktop.gui.ready_styles_button import ReadyStylesButton
 from nst_desktop.gui.style_row import StyleDropArea, StyleRow
 
 FileDialog = Callable[[QWidget, str, str, str], list[str]]
@@ -97,7 +94,6 @@ class InputsPanel(QWidget):
         self._content_job.busyChanged.connect(self._on_content_busy_changed)
         self._style_batches: list[_Batch] = []  # in request order, applied in that order
         self._photo_requests = 0  # counts photos asked for: only the newest one is set
-        self._icon_job: Job | None = None
         self.busy_label = QLabel("")
         self.busy_label.setObjectName("inputsBusy")
         self.busy_label.setEnabled(False)  # a quiet grey line under the photo
@@ -121,17 +117,9 @@ class InputsPanel(QWidget):
     def _build(self) -> None:
         add = QPushButton("Add style…")
         add.clicked.connect(self.open_styles)
-        # A push button with a menu reserves room for the arrow (a tool button drew it over
-        # the last letter).
-        ready = QPushButton("Ready styles")
-        ready.setToolTip("Styles that come with the app")
-        self.ready_menu = QMenu(ready)
-        for path in ready_styles():
-            action = self.ready_menu.addAction(pretty_name(path))
-            action.setData(str(path))
-            action.triggered.connect(lambda _=False, p=path: self.open_style_files([p]))
-        self.ready_menu.aboutToShow.connect(self._add_menu_icons)
-        ready.setMenu(self.ready_menu)
+        ready = ReadyStylesButton(self)
+        ready.chosen.connect(lambda path: self.open_style_files([path]))
+        self.ready_menu = ready.menu_of_styles
         buttons = QHBoxLayout()
         buttons.addWidget(add)
         buttons.addWidget(ready)
@@ -142,24 +130,6 @@ class InputsPanel(QWidget):
         layout.addWidget(QLabel("<b>Styles</b>"))
         layout.addWidget(self.style_area)
         layout.addLayout(buttons)
-
-    def _add_menu_icons(self) -> None:
-        """Thumbnails in the menu, read in the background on its first opening (keeps
-        start-up fast); each icon appears as soon as it is made."""
-        missing = [Path(a.data()) for a in self.ready_menu.actions() if a.icon().isNull()]
-        if missing and self._icon_job is None:
-            self._icon_job = run_in_background(read_ready_icons, missing, on_yield=self._on_icon_read,
-                                               parent=self)
-            self._icon_job.ended.connect(self._on_icons_ended)
-
-    def _on_icon_read(self, item: tuple[str, QImage]) -> None:
-        path, thumb = item
-        for action in self.ready_menu.actions():
-            if action.data() == path:
-                action.setIcon(QIcon(QPixmap.fromImage(thumb)))
-
-    def _on_icons_ended(self) -> None:
-        self._icon_job = None
 
     # --- model -----------------------------------------------------------------------------
     def content(self) -> LoadedImage | None:

@@ -11,6 +11,7 @@ import torch
 
 from nst_desktop.engine import tiles as geo
 from nst_desktop.engine.cost import (
+    CALIBRATION_DEPTH,
     NOMINAL_SPEED,
     RUN_START_S,
     Speed,
@@ -24,6 +25,7 @@ from nst_desktop.engine.cost import (
 )
 from nst_desktop.engine.params import Params
 from nst_desktop.engine.presets import quick_look
+from nst_desktop.engine.vgg import LAYER_INDEX
 
 BF16 = Speed(flops_per_s=200e9, pass_overhead_s=0.01, new_size_s=0.01, float32=False)
 FP32 = Speed(flops_per_s=100e9, pass_overhead_s=0.01, new_size_s=0.01, float32=True)
@@ -191,6 +193,9 @@ def test_the_countdown_uses_the_speed_the_last_estimate_measured(monkeypatch: py
 # --- tiled scales (print sizes): the same model, with stylize's tile decision -----------------
 PRINT_HW = (2731, 4096)  # a 3:2 photo at 4096 px, one scale
 PRINT = Params(device="cpu", size=4096, min_size=4096, steps=10)
+#: The default layers' deepest (relu4_2, the content layer) and the halo tiles need for it.
+DEEPEST = geo.deepest(PRINT.style_layers + PRINT.content_layers)
+HALO = geo.halo_for(DEEPEST)
 
 
 def tiles_of(tile: int) -> Callable[[tuple[int, int]], int]:
@@ -203,10 +208,12 @@ def test_a_tiled_step_costs_the_tiled_factor_plus_an_overhead_per_window() -> No
     (untiled_cost,) = run_costs(PRINT, PRINT_HW, 1, gpu)
     (tiled,) = run_costs(PRINT, PRINT_HW, 1, gpu, plan=tiles_of(512))
     assert untiled_cost.tile == 0 and tiled.tile == 512
-    factor, windows = geo.tiled_step_cost_factor(PRINT_HW, 512, 80), geo.mean_tile_count(PRINT_HW, 512)
+    factor, windows = geo.tiled_step_cost_factor(PRINT_HW, 512, HALO), geo.mean_tile_count(PRINT_HW, 512)
     assert 2.0 < factor < 3.0 and 48 < windows < 72  # 6 x 8 cores, one more per axis when offset
-    conv_s = untiled_cost.step_s - 3 * 0.01  # the untiled step less its fixed overhead
-    assert tiled.step_s == pytest.approx(3 * 0.01 + factor * conv_s + 1.5 * 0.01 * windows, rel=1e-9)
+    # Overheads scale with the convolutions passed through, relative to the calibration's.
+    overhead = 0.01 * (LAYER_INDEX[DEEPEST] + 1) / (LAYER_INDEX[CALIBRATION_DEPTH] + 1)
+    conv_s = untiled_cost.step_s - 3 * overhead  # the untiled step less its fixed overhead
+    assert tiled.step_s == pytest.approx(3 * overhead + factor * conv_s + 1.5 * overhead * windows, rel=1e-9)
     # On a CPU in bfloat16: about the factor more per step (the Gram share is paid once).
     (cpu_untiled,) = run_costs(PRINT, PRINT_HW, 1, BF16)
     (cpu_tiled,) = run_costs(PRINT, PRINT_HW, 1, BF16, plan=tiles_of(512))
@@ -221,9 +228,10 @@ def test_a_tiled_peak_follows_the_tile_not_the_output() -> None:
     tiled = {tile: estimate_peak_bytes(PRINT, PRINT_HW, 1, tiles_of(tile)) for tile in (256, 512)}
     assert untiled_peak > 25e9  # ~28 GB of activations of the whole image
     assert tiled[512] < 6 * 2**30
-    # One window's pass is what the tile changes: (256 + 160)^2 against (512 + 160)^2 px.
+    # One window's pass is what the tile changes: (256 + 2 halo)^2 against (512 + 2 halo)^2 px.
+    big, small = (512 + 2 * HALO,) * 2, (256 + 2 * HALO,) * 2
     assert tiled[512] - tiled[256] == pytest.approx(
-        geo.pass_bytes((672, 672), "relu5_1") - geo.pass_bytes((416, 416), "relu5_1"), abs=2)
+        geo.pass_bytes(big, DEEPEST) - geo.pass_bytes(small, DEEPEST), abs=2)
     # The rest is image-sized state, with the history capped at this size (tiles.lbfgs_history_for):
     # asking for 30 or for the 7 that fit costs the same.
     assert geo.lbfgs_history_for(30, 2731 * 4096) == 7

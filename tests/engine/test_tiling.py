@@ -340,7 +340,9 @@ def test_plan_tile_tiles_only_what_does_not_fit(monkeypatch: pytest.MonkeyPatch)
     assert tiling.plan_tile(Params(), (384, 512), cpu) == 0  # 0.6 GB of activations: one pass
     tile = tiling.plan_tile(Params(size=4096), (3072, 4096), cpu)
     assert tile % 16 == 0 and 0 < tile < 4096
-    assert geo.pass_bytes((tile + 160,) * 2, "relu5_1") <= geo.MEMORY_SHARE * 4 * 2**30
+    deepest = geo.deepest(Params().style_layers + Params().content_layers)
+    window = (tile + 2 * geo.halo_for(deepest),) * 2
+    assert geo.pass_bytes(window, deepest) <= geo.MEMORY_SHARE * 4 * 2**30
     monkeypatch.setattr(tiling, "device_free_bytes", lambda device: 2**40)
     assert tiling.plan_tile(Params(size=4096), (3072, 4096), cpu) == 0
 
