@@ -12,8 +12,8 @@ with its threads to itself, nearly: a figure less sensitive to other users' load
 
     python benchmarks/bench_estimate.py [--only 256] [--content tubingen.jpg] [--tile 192]
 
-``--tile N`` paints every scale longer than N px in tiles of N px (engine.tiling.plan_tile
-patched, as bench_tiling.py does), and the estimate sees the same tiles (``cost.device_plan``
+``--tile N`` paints every scale longer than N px in tiles of N px (``common.force_tile``,
+as bench_tiling.py does), and the estimate sees the same tiles (``cost.device_plan``
 asks the same function): the tiled time model checked on whole runs at sizes that fit here.
 """
 
@@ -29,9 +29,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import torch  # noqa: E402
-from common import IMAGES, machine, today  # noqa: E402
+from common import IMAGES, force_tile, machine, today  # noqa: E402
 
-from nst_desktop.engine import tiling  # noqa: E402
 from nst_desktop.engine.cost import estimate  # noqa: E402
 from nst_desktop.engine.events import ProgressEvent, StyleInput  # noqa: E402
 from nst_desktop.engine.params import DEFAULTS, Params  # noqa: E402
@@ -86,8 +85,7 @@ def main() -> None:
     parser.add_argument("--tile", type=int, default=0, help="force tiles of this many px (0: the app's rule)")
     args = parser.parse_args()
     if args.tile:
-        forced = args.tile
-        tiling.plan_tile = lambda p, hw, d: forced if max(hw) > forced else 0  # type: ignore[assignment]
+        force_tile(args.tile)
     photo = load_image(IMAGES / "content" / args.content)
     styles = [StyleInput(load_image(IMAGES / "style" / name), 1.0, name) for name in STYLES]
     default_warm_up(DEFAULTS)

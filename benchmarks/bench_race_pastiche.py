@@ -331,13 +331,13 @@ def race_pair(content_name: str, style_name: str, args: argparse.Namespace, repe
           + ", ".join(f"{t['step']}:{t['objective']:.4g}@{t['first_step']}" for t in targets), flush=True)
     result: dict[str, Any] = {"pair": pair, "repeat": repeat, "size_hw": hw, "pastiche": past,
                               "targets": targets}
-    for precision in args.engines:
+    for engine in args.engines:
         wall = max(t["first_s"] for t in targets if t["first_s"] is not None)
         cpu = max(t["first_cpu_s"] for t in targets if t["first_cpu_s"] is not None)
-        eng = run_engine(precision, out_dir, args.size, 3 * args.steps, targets, 3 * args.cap * wall,
+        eng = run_engine(engine, out_dir, args.size, 3 * args.steps, targets, 3 * args.cap * wall,
                          args.cap * cpu, args.threads)
-        result[precision] = eng
-        print(f"   engine {precision}: {eng['steps_done']} steps, {eng['run_s']:.1f} s, final "
+        result[engine] = eng
+        print(f"   engine {engine}: {eng['steps_done']} steps, {eng['run_s']:.1f} s, final "
               f"{eng['final_score']:.5g} (loss {eng['final_loss']:.5g}), scored {eng['scored']}, load "
               f"{eng['load_before'][0]:.1f}->{eng['load_after'][0]:.1f}; reached "
               + ", ".join(f"{k}:{v['s']:.1f}s/{v['step']}" for k, v in eng["reached"].items()), flush=True)
@@ -372,12 +372,11 @@ def report_clock(data: dict[str, Any], clock: str) -> str:
     runs = data["runs"]
     first = "first_s" if clock == "s" else "first_cpu_s"
     pairs = list(dict.fromkeys(r["pair"] for r in runs))
-    precisions = [p for p in ENGINES if p in runs[0]]
-    label = LABELS
+    engines = [e for e in ENGINES if e in runs[0]]
     head = "| pair | pastiche step: score | pastiche first at step | pastiche s min / med |"
     rule = "| --- | --- | ---: | ---: |"
-    for p in precisions:
-        head += f" {label[p]}: step | s min / med | ratio min / med |"
+    for p in engines:
+        head += f" {LABELS[p]}: step | s min / med | ratio min / med |"
         rule += " ---: | ---: | ---: |"
     lines = [head, rule]
     verdicts = []
@@ -390,7 +389,7 @@ def report_clock(data: dict[str, Any], clock: str) -> str:
             name = f"{t['step']}{' (best)' if t.get('best') else ''}: {t['objective']:.4g}"
             row = (f"| {pair} | {name} | {t['first_step']} "
                    f"| {_stat(p_times, min)} / {_stat(p_times, statistics.median)} |")
-            for p in precisions:
+            for p in engines:
                 got = [r[p]["reached"].get(key) for r in reps]
                 e_times = [g[clock] if g else None for g in got]
                 steps = sorted({g["step"] for g in got if g})
@@ -404,7 +403,7 @@ def report_clock(data: dict[str, Any], clock: str) -> str:
                     done = [x for x in ratios if x is not None]
                     ok_min = bool(done) and min(done) <= 0.25
                     ok_med = len(done) == len(ratios) and statistics.median(done) <= 0.25
-                    verdicts.append((pair, label[p], p_times, e_times, ratios, full, ok_min, ok_med))
+                    verdicts.append((pair, LABELS[p], p_times, e_times, ratios, full, ok_min, ok_med))
             lines.append(row)
     lines += ["", "Issue 9.0's target: pastiche's final score within 1/4 of the time pastiche took to first "
               "reach it.", "",
@@ -423,11 +422,11 @@ def report_clock(data: dict[str, Any], clock: str) -> str:
 
 def load_lines(data: dict[str, Any]) -> str:
     runs = data["runs"]
-    precisions = [p for p in ENGINES if p in runs[0]]
+    engines = [e for e in ENGINES if e in runs[0]]
     lines = ["Load (1-min load average before -> after each process) and pastiche's determinism:", ""]
     for r in runs:
         parts = [f"pastiche {r['pastiche']['load_before'][0]:.1f}->{r['pastiche']['load_after'][0]:.1f}"]
-        parts += [f"{p} {r[p]['load_before'][0]:.1f}->{r[p]['load_after'][0]:.1f}" for p in precisions]
+        parts += [f"{p} {r[p]['load_before'][0]:.1f}->{r[p]['load_after'][0]:.1f}" for p in engines]
         if "max_rel_diff_to_r1" in r["pastiche"]:
             diff = r["pastiche"]["max_rel_diff_to_r1"]
             parts.append(f"pastiche scores vs repeat 1: max rel. diff {diff:.1e}")

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from common import IMAGES, load_rgb, machine, peak_rss_mib, to_float, today
+from common import IMAGES, force_tile, load_rgb, machine, peak_rss_mib, to_float, today
 
 from nst_desktop.engine import tiles as geo
 from nst_desktop.engine import tiling
@@ -73,8 +73,7 @@ def via_stylize(content: np.ndarray, style: np.ndarray, params: Params, tile: in
                 start_from: np.ndarray | None, save: Path | None) -> list[float]:
     from nst_desktop.engine.stylize import stylize
 
-    forced = tile
-    tiling.plan_tile = lambda p, hw, d: forced if max(hw) > forced else 0  # type: ignore[assignment]
+    force_tile(tile)
     stamps = [time.perf_counter()]
 
     def progress(event: object) -> None:

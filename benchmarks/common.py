@@ -60,6 +60,14 @@ def peak_rss_mib(who: int = resource.RUSAGE_SELF) -> float:
     return resource.getrusage(who).ru_maxrss / 1024.0
 
 
+def force_tile(tile: int) -> None:
+    """Paint every scale longer than ``tile`` px in tiles of ``tile`` px: ``engine.tiling.plan_tile``
+    patched, which ``stylize`` and the estimate (``cost.device_plan``) both ask."""
+    from nst_desktop.engine import tiling
+
+    tiling.plan_tile = lambda p, hw, d: tile if max(hw) > tile else 0  # type: ignore[assignment]
+
+
 def pastiche_hw(size_wh: tuple[int, int], size: int | None = None, pixels: int | None = None
                 ) -> tuple[int, int]:
     """(h, w) pastiche 1.6.0's ``load_image`` resizes to (long side ``size`` or ``pixels`` area)."""
