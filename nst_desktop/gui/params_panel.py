@@ -34,7 +34,10 @@ def simple_controls() -> list[FieldControl]:
     """The artist's panel: a few knobs with plain words at both ends."""
     return [
         IntControl("size", step=64, suffix=" px"),
-        LogSliderControl("style_weight", low=0.01, high=100.0, captions=("More photo", "More painting")),
+        # The default (8) in the middle, 1/16 to 16 times it at the ends, finer near it (issue 16.8);
+        # the number box still takes the field's whole range.
+        LogSliderControl("style_weight", low=DEFAULTS.style_weight / 16, high=DEFAULTS.style_weight * 16,
+                         curve=1.5, captions=("More photo", "More painting")),
         LogSliderControl("tv_weight", low=0.01, high=100.0, captions=("Crisp", "Smooth")),
         LogSliderControl("style_scale", captions=("Fine strokes", "Big strokes")),
         ChoiceControl("colour", labels=COLOUR_LABELS),
