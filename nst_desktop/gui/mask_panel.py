@@ -33,6 +33,7 @@ from nst_desktop.engine.errors import ParamsError
 from nst_desktop.engine.masks import MAX_FEATHER_PX, MAX_STRENGTH, MaskSettings, Region
 from nst_desktop.gui.mask_layer import MaskLayer
 from nst_desktop.gui.mask_tools import MaskOverlay, Tool
+from nst_desktop.gui.wheel_guard import guard_wheel, guard_wheel_under
 
 RegionRow = tuple[QRadioButton, list[QDoubleSpinBox], QDoubleSpinBox]  # paint-with, blend weights, strength
 _TOOL_LABELS: dict[Tool, str] = {"none": "Move", "brush": "Brush", "eraser": "Eraser", "fill": "Fill"}
@@ -66,6 +67,7 @@ class MaskPanel(QWidget):
         layer.settingsChanged.connect(self._sync)
         layer.changed.connect(self._sync_undo)
         overlay.toolChanged.connect(lambda tool: self.tool_buttons[tool].setChecked(True))
+        guard_wheel_under(self)  # the region rows guard their own boxes as they are made
         self._sync()
 
     # --- rows -----------------------------------------------------------------------------------
@@ -203,6 +205,7 @@ class MaskPanel(QWidget):
             self.grid.addWidget(spin, row, column + 1)
             weights.append(spin)
         strength = QDoubleSpinBox(minimum=0.0, maximum=MAX_STRENGTH, singleStep=0.1, decimals=2)
+        guard_wheel(*weights, strength)  # scrolling the panel changes no region (issue 16.5)
         strength.valueChanged.connect(lambda _=0.0, k=region.index: self._region_edited(k))
         self.grid.addWidget(strength, row, len(self._styles) + 1)
         return radio, weights, strength

@@ -25,6 +25,7 @@ from nst_desktop.gui.controls.number import IntControl
 from nst_desktop.gui.controls.seed import SeedControl
 from nst_desktop.gui.describe import CHOICE_LABELS
 from nst_desktop.gui.print_sizes import attach_print_sizes
+from nst_desktop.gui.wheel_guard import guard_wheel_under
 
 COLOUR_LABELS = CHOICE_LABELS["colour"]  # one table of human names: gui/describe.py
 CUSTOM = "Custom"
@@ -73,6 +74,7 @@ class ParamsPanel(QWidget):
         self.advanced = QCollapsible("Advanced", expandedIcon="▼", collapsedIcon="▶")
         self.advanced.setObjectName("advancedSection")
         self._build()
+        guard_wheel_under(self)  # the wheel scrolls the panel; it edits only a focused control (16.5)
         self.set_params(params)
 
     def _build(self) -> None:
