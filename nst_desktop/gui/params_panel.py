@@ -18,6 +18,7 @@ from superqt import QCollapsible
 from nst_desktop.engine.errors import ParamsError
 from nst_desktop.engine.params import DEFAULTS, Params, param_fields
 from nst_desktop.engine.presets import apply_preset, matching_preset, preset_names
+from nst_desktop.gui import screen_fit
 from nst_desktop.gui.controls import FieldControl, control_for
 from nst_desktop.gui.controls.choice import ChoiceControl
 from nst_desktop.gui.controls.log_slider import LogSliderControl
@@ -60,6 +61,7 @@ class ParamsPanel(QWidget):
         self.controls: dict[str, FieldControl] = {}
         self.preset_combo = QComboBox()
         self.preset_combo.setObjectName("presetCombo")
+        screen_fit.let_shrink(self.preset_combo)
         self.preset_combo.setToolTip("Named settings: a good start you can then tweak.")
         for name in preset_names():
             self.preset_combo.addItem(name.title(), name)
@@ -78,13 +80,13 @@ class ParamsPanel(QWidget):
         self.set_params(params)
 
     def _build(self) -> None:
-        simple = QFormLayout()
+        simple = screen_fit.wrapping_form()
         simple.addRow("Preset", self.preset_combo)
         for control in simple_controls():
             self._add(control, simple)
         self.print_sizes = attach_print_sizes(self)  # A4/A3 and the largest that fits, by the size box
         advanced_body = QWidget()
-        advanced_form = QFormLayout(advanced_body)
+        advanced_form = screen_fit.wrapping_form(advanced_body)
         advanced_form.setContentsMargins(0, 0, 0, 0)
         for f in param_fields():
             if f.metadata.get("advanced") and f.name not in self.controls:
