@@ -26,7 +26,9 @@ class LossPlot(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("lossPlot")
-        self.setMinimumSize(160, 60)
+        # A sparkline beside the run controls: narrow enough that the Picture and Mask panels and
+        # the picture fit a 1280 px screen together (issue 16.4); it grows with the window.
+        self.setMinimumSize(110, 60)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
         self._series: dict[str, list[tuple[float, float]]] = {}
         self._markers: list[tuple[float, str]] = []  # (step, what changed): live edits

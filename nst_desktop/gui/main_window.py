@@ -104,7 +104,8 @@ class MainWindow(QMainWindow):
         scroll = QScrollArea()
         scroll.setWidget(side)
         scroll.setWidgetResizable(True)
-        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        # Its rows wrap to fit the dock; should one still not, a scroll bar, never a clipped panel (16.4).
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
         scroll.setMinimumWidth(340)
         self.side_dock = self._dock("Picture", scroll, Qt.DockWidgetArea.LeftDockWidgetArea)
         if self.session.history is not None:
@@ -380,13 +381,6 @@ class MainWindow(QMainWindow):
         self.settings.sync()
 
     def _restore_geometry(self) -> None:
-        geometry = self.settings.read("window/geometry")
-        if not geometry.isEmpty():
-            self.restoreGeometry(geometry)
-            # Saved on a bigger (or another) screen: keep the window, status bar included, on this one.
-            available = screen_fit.available_geometry(self.geometry().center())
-            if not self.isMaximized() and not self.isFullScreen():
-                self.setGeometry(screen_fit.clamp_geometry(self.geometry(), available))
-        state = self.settings.read("window/state")
-        if not state.isEmpty():
-            self.restoreState(state)
+        # Saved on a bigger (or another) screen, or too wide: repaired to fit this one (issue 16.4).
+        read = self.settings.read
+        screen_fit.restore_layout(self, read("window/geometry"), read("window/state"))

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QObject, Qt, QTimer
-from PySide6.QtWidgets import QDockWidget, QMainWindow
+from PySide6.QtWidgets import QDockWidget, QMainWindow, QScrollArea
 
 from nst_desktop.engine.errors import NSTError
 from nst_desktop.engine.live import MASK
@@ -24,6 +24,10 @@ from nst_desktop.gui.mask_panel import MaskPanel
 from nst_desktop.gui.mask_tools import MaskOverlay
 from nst_desktop.gui.worker import RunThread
 
+# Wide enough for the tools and a region row of two styles (more styles: a scroll bar); with the
+# Picture panel's 340 and the picture's own minimum it leaves the window inside a 1280 px screen
+# (issue 16.4).
+MIN_WIDTH = 300
 REPAINT_DEBOUNCE_MS = 150  # a brush stroke changes the mask per dab; the run gets it a few times a second
 
 
@@ -36,7 +40,7 @@ class MaskDock(QObject):
         self.panel = MaskPanel(self.layer, self.overlay)
         self.dock = QDockWidget("Mask", window)
         self.dock.setObjectName("maskDock")
-        self.dock.setWidget(self.panel)
+        self.dock.setWidget(self._scrolled(self.panel))
         self.dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable
                               | QDockWidget.DockWidgetFeature.DockWidgetClosable)
         window.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.dock)
@@ -51,6 +55,18 @@ class MaskDock(QObject):
         self._repaint.setSingleShot(True)
         self._repaint.setInterval(REPAINT_DEBOUNCE_MS)
         self._repaint.timeout.connect(self._send_repaint)
+
+    @staticmethod
+    def _scrolled(panel: MaskPanel) -> QScrollArea:
+        """The panel in a scroll area: the dock's width no longer has to hold every region's
+        row whole, so it fits beside the other panels on a 1280 px screen (issue 16.4)."""
+        scroll = QScrollArea()
+        scroll.setObjectName("maskScroll")
+        scroll.setWidget(panel)
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        scroll.setMinimumWidth(MIN_WIDTH)
+        return scroll
 
     def follow_runs(self, runner: RunThread) -> None:
         """Repainting while ``runner`` paints lands at its next step (the "mask" live edit)."""

@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QDoubleSpinBox,
+    QFormLayout,
     QGridLayout,
     QHBoxLayout,
     QLabel,
@@ -31,8 +32,10 @@ from PySide6.QtWidgets import (
 
 from nst_desktop.engine.errors import ParamsError
 from nst_desktop.engine.masks import MAX_FEATHER_PX, MAX_STRENGTH, MaskSettings, Region
+from nst_desktop.gui import screen_fit
 from nst_desktop.gui.mask_layer import MaskLayer
 from nst_desktop.gui.mask_tools import MaskOverlay, Tool
+from nst_desktop.gui.wheel_guard import guard_wheel, guard_wheel_under
 
 RegionRow = tuple[QRadioButton, list[QDoubleSpinBox], QDoubleSpinBox]  # paint-with, blend weights, strength
 _TOOL_LABELS: dict[Tool, str] = {"none": "Move", "brush": "Brush", "eraser": "Eraser", "fill": "Fill"}
@@ -60,12 +63,17 @@ class MaskPanel(QWidget):
         box.addLayout(self.grid)
         self.add_button = QPushButton("Add region")
         self.add_button.clicked.connect(lambda: self.layer.add_region(len(self._styles)))
-        box.addWidget(self.add_button)
+        add_row = QHBoxLayout()  # the overlay's Show here, not beside Undo…Invert: a narrower dock (16.4)
+        add_row.addWidget(self.add_button)
+        add_row.addStretch(1)
+        add_row.addWidget(self.show_check)
+        box.addLayout(add_row)
         box.addLayout(self._unpainted_row())
         box.addStretch(1)
         layer.settingsChanged.connect(self._sync)
         layer.changed.connect(self._sync_undo)
         overlay.toolChanged.connect(lambda tool: self.tool_buttons[tool].setChecked(True))
+        guard_wheel_under(self)  # the region rows guard their own boxes as they are made
         self._sync()
 
     # --- rows -----------------------------------------------------------------------------------
@@ -101,8 +109,10 @@ class MaskPanel(QWidget):
 
     def _action_row(self) -> QHBoxLayout:
         row = QHBoxLayout()
-        self.undo_button, self.redo_button = QPushButton("Undo"), QPushButton("Redo")
-        self.clear_button, self.invert_button = QPushButton("Clear"), QPushButton("Invert")
+        # Tool buttons, as in the tool row: as wide as their word (push buttons are 80 px at
+        # least, and four of them made the dock too wide for a 1280 px screen, issue 16.4).
+        self.undo_button, self.redo_button = _action_button("Undo"), _action_button("Redo")
+        self.clear_button, self.invert_button = _action_button("Clear"), _action_button("Invert")
         self.invert_button.setToolTip("Swap the chosen region and the unpainted area")
         for button, slot in ((self.undo_button, self.layer.undo), (self.redo_button, self.layer.redo),
                              (self.clear_button, self.layer.clear), (self.invert_button, self.layer.invert)):
@@ -112,21 +122,19 @@ class MaskPanel(QWidget):
         self.show_check.setChecked(self.overlay.is_shown())
         self.show_check.toggled.connect(self.overlay.set_shown)
         self.overlay.shownChanged.connect(self.show_check.setChecked)
-        row.addWidget(self.show_check)
         return row
 
-    def _unpainted_row(self) -> QGridLayout:
-        grid = QGridLayout()
+    def _unpainted_row(self) -> QFormLayout:
+        form = screen_fit.wrapping_form()
         self.unpainted_combo = QComboBox()
+        screen_fit.let_shrink(self.unpainted_combo)  # "Style: <a long file name>"
         self.unpainted_combo.currentIndexChanged.connect(self._unpainted_edited)
         self.feather_spin = QDoubleSpinBox(minimum=0.0, maximum=MAX_FEATHER_PX, suffix=" px", decimals=1)
         self.feather_spin.setToolTip("How far region borders blend into each other, in photo pixels")
         self.feather_spin.valueChanged.connect(self.layer.set_feather)
-        grid.addWidget(QLabel("Where nothing is painted"), 0, 0)
-        grid.addWidget(self.unpainted_combo, 0, 1)
-        grid.addWidget(QLabel("Soft borders"), 1, 0)
-        grid.addWidget(self.feather_spin, 1, 1)
-        return grid
+        form.addRow("Where nothing is painted", self.unpainted_combo)
+        form.addRow("Soft borders", self.feather_spin)
+        return form
 
     # --- styles ---------------------------------------------------------------------------------
     def set_style_names(self, names: Sequence[str]) -> None:
@@ -177,6 +185,7 @@ class MaskPanel(QWidget):
             if widget is not None:
                 widget.deleteLater()
         self._rows.clear()
+        self.grid.addWidget(QLabel("Region"), 0, 0)
         for column, name in enumerate(self._styles, start=1):
             header = QLabel(name)
             header.setToolTip(f"Blend weight of {name} (0: not used)")
@@ -190,9 +199,10 @@ class MaskPanel(QWidget):
             self.layer.set_active_region(index)
 
     def _region_row(self, region: Region, row: int) -> RegionRow:
-        radio = QRadioButton(f"Region {region.index}")
+        # Its number and colour under a "Region" header: a narrower dock than "Region 1" on every row
+        radio = QRadioButton(str(region.index))
         radio.setIcon(swatch(region.colour))
-        radio.setToolTip("Paint with this region")
+        radio.setToolTip(f"Paint with region {region.index}")
         radio.toggled.connect(lambda on, k=region.index: self._on_region_toggled(on, k))
         self.region_group.addButton(radio)
         self.grid.addWidget(radio, row, 0)
@@ -203,6 +213,7 @@ class MaskPanel(QWidget):
             self.grid.addWidget(spin, row, column + 1)
             weights.append(spin)
         strength = QDoubleSpinBox(minimum=0.0, maximum=MAX_STRENGTH, singleStep=0.1, decimals=2)
+        guard_wheel(*weights, strength)  # scrolling the panel changes no region (issue 16.5)
         strength.valueChanged.connect(lambda _=0.0, k=region.index: self._region_edited(k))
         self.grid.addWidget(strength, row, len(self._styles) + 1)
         return radio, weights, strength
@@ -226,6 +237,12 @@ class MaskPanel(QWidget):
             self.layer.set_unpainted("keep_photo")
         else:
             self.layer.set_unpainted("style", combo_index - 1)
+
+
+def _action_button(text: str) -> QToolButton:
+    button = QToolButton()
+    button.setText(text)
+    return button
 
 
 def _set_quietly(spin: QDoubleSpinBox | QSpinBox, value: float) -> None:

@@ -18,6 +18,7 @@ from superqt import QCollapsible
 from nst_desktop.engine.errors import ParamsError
 from nst_desktop.engine.params import DEFAULTS, Params, param_fields
 from nst_desktop.engine.presets import apply_preset, matching_preset, preset_names
+from nst_desktop.gui import screen_fit
 from nst_desktop.gui.controls import FieldControl, control_for
 from nst_desktop.gui.controls.choice import ChoiceControl
 from nst_desktop.gui.controls.log_slider import LogSliderControl
@@ -25,6 +26,7 @@ from nst_desktop.gui.controls.number import IntControl
 from nst_desktop.gui.controls.seed import SeedControl
 from nst_desktop.gui.describe import CHOICE_LABELS
 from nst_desktop.gui.print_sizes import attach_print_sizes
+from nst_desktop.gui.wheel_guard import guard_wheel_under
 
 COLOUR_LABELS = CHOICE_LABELS["colour"]  # one table of human names: gui/describe.py
 CUSTOM = "Custom"
@@ -34,7 +36,10 @@ def simple_controls() -> list[FieldControl]:
     """The artist's panel: a few knobs with plain words at both ends."""
     return [
         IntControl("size", step=64, suffix=" px"),
-        LogSliderControl("style_weight", low=0.01, high=100.0, captions=("More photo", "More painting")),
+        # The default (8) in the middle, 1/16 to 16 times it at the ends, finer near it (issue 16.8);
+        # the number box still takes the field's whole range.
+        LogSliderControl("style_weight", low=DEFAULTS.style_weight / 16, high=DEFAULTS.style_weight * 16,
+                         curve=1.5, captions=("More photo", "More painting")),
         LogSliderControl("tv_weight", low=0.01, high=100.0, captions=("Crisp", "Smooth")),
         LogSliderControl("style_scale", captions=("Fine strokes", "Big strokes")),
         ChoiceControl("colour", labels=COLOUR_LABELS),
@@ -56,6 +61,7 @@ class ParamsPanel(QWidget):
         self.controls: dict[str, FieldControl] = {}
         self.preset_combo = QComboBox()
         self.preset_combo.setObjectName("presetCombo")
+        screen_fit.let_shrink(self.preset_combo)
         self.preset_combo.setToolTip("Named settings: a good start you can then tweak.")
         for name in preset_names():
             self.preset_combo.addItem(name.title(), name)
@@ -70,16 +76,17 @@ class ParamsPanel(QWidget):
         self.advanced = QCollapsible("Advanced", expandedIcon="▼", collapsedIcon="▶")
         self.advanced.setObjectName("advancedSection")
         self._build()
+        guard_wheel_under(self)  # the wheel scrolls the panel; it edits only a focused control (16.5)
         self.set_params(params)
 
     def _build(self) -> None:
-        simple = QFormLayout()
+        simple = screen_fit.wrapping_form()
         simple.addRow("Preset", self.preset_combo)
         for control in simple_controls():
             self._add(control, simple)
         self.print_sizes = attach_print_sizes(self)  # A4/A3 and the largest that fits, by the size box
         advanced_body = QWidget()
-        advanced_form = QFormLayout(advanced_body)
+        advanced_form = screen_fit.wrapping_form(advanced_body)
         advanced_form.setContentsMargins(0, 0, 0, 0)
         for f in param_fields():
             if f.metadata.get("advanced") and f.name not in self.controls:

@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
 )
 
 from nst_desktop.gui.loaded_image import LoadedImage
+from nst_desktop.gui.wheel_guard import guard_wheel
 
 STYLE_ROW_MIME = "application/x-nst-desktop-style-row"
 
@@ -84,6 +85,7 @@ class StyleRow(QFrame):
         self.weight.setToolTip("Blend weight of this style (weights are normalised to sum to 1)")
         self.weight.valueChanged.connect(self.weightChanged)
         self.weight.setCursor(Qt.CursorShape.ArrowCursor)
+        guard_wheel(self.weight)  # scrolling past the row leaves its blend alone (issue 16.5)
         self.up = self._tool("▲", "Move up", lambda: self.moveRequested.emit(-1))
         self.down = self._tool("▼", "Move down", lambda: self.moveRequested.emit(1))
         self.remove = self._tool("✕", "Remove this style", self.removeRequested.emit)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from pytestqt.qtbot import QtBot
 
 from nst_desktop.engine.params import DEFAULTS, param_fields
@@ -35,17 +36,56 @@ def test_simple_edit_emits_new_params(qtbot: QtBot) -> None:
 
 def test_log_slider_maps_decades_evenly(qtbot: QtBot) -> None:
     panel = _panel(qtbot)
-    control = panel.controls["style_weight"]
-    assert isinstance(control, LogSliderControl)
-    assert control.to_position(1.0) == 500  # 1 is halfway between 0.01 and 100 on a log scale
-    with qtbot.waitSignal(panel.paramsChanged) as blocker:
-        control.slider.setValue(750)
-    assert blocker.args[0].style_weight == 10.0
-    assert control.spin.value() == 10.0
     smooth = panel.controls["tv_weight"]
     assert isinstance(smooth, LogSliderControl)
+    assert smooth.to_position(1.0) == 500  # 1 is halfway between 0.01 and 100 on a log scale
+    with qtbot.waitSignal(panel.paramsChanged) as blocker:
+        smooth.slider.setValue(750)
+    assert blocker.args[0].tv_weight == 10.0
+    assert smooth.spin.value() == 10.0
     smooth.slider.setValue(0)
     assert panel.params().tv_weight == 0.0  # the far left is "no smoothing at all"
+
+
+# --- issue 16.8: style strength is steerable ------------------------------------------------------
+def _strength(panel: ParamsPanel) -> LogSliderControl:
+    control = panel.controls["style_weight"]
+    assert isinstance(control, LogSliderControl)
+    return control
+
+
+def test_style_strength_default_sits_in_the_middle_of_the_track(qtbot: QtBot) -> None:
+    control = _strength(_panel(qtbot))
+    assert control.slider.value() == 500 == control.to_position(DEFAULTS.style_weight)
+    assert control.to_value(500) == DEFAULTS.style_weight
+
+
+def test_half_the_track_stays_within_a_small_factor_of_the_default(qtbot: QtBot) -> None:
+    panel = _panel(qtbot)
+    control, default = _strength(panel), DEFAULTS.style_weight
+    for position in (250, 750):  # half the track from the middle, either way
+        control.slider.setValue(position)
+        value = panel.params().style_weight
+        assert default / 3 <= value <= default * 3, (position, value)  # was 0.04 .. 8 on the old track
+        assert control.spin.value() == value
+    # fine near the default: a tenth of the half-track moves it by under 10 % (the old track: 58 %)
+    assert abs(control.to_value(550) / default - 1) < 0.1
+    assert abs(control.to_value(450) / default - 1) < 0.1
+    # and the ends still reach well past it, both ways
+    assert control.to_value(0) <= default / 10 and control.to_value(1000) >= default * 10
+
+
+def test_the_number_box_takes_the_whole_valid_range(qtbot: QtBot) -> None:
+    panel = _panel(qtbot)
+    control = _strength(panel)
+    meta = DEFAULTS.__dataclass_fields__["style_weight"].metadata
+    for value, end in ((meta["min"], 0), (meta["max"], 1000)):
+        control.spin.setValue(value)
+        assert panel.params().style_weight == value  # beyond the slider's ends, still accepted
+        assert control.slider.value() == end  # the slider shows it pinned at its end
+    control.spin.setValue(12.5)
+    assert panel.params().style_weight == 12.5
+    assert control.to_value(control.slider.value()) == pytest.approx(12.5, rel=0.01)  # slider in step
 
 
 def test_quality_slider_sets_integer_steps(qtbot: QtBot) -> None:

@@ -6,6 +6,7 @@ from typing import Any
 
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QWidget
 
+from nst_desktop.gui import screen_fit
 from nst_desktop.gui.controls.base import FieldControl
 
 
@@ -16,6 +17,7 @@ class ChoiceControl(FieldControl):
                  parent: QWidget | None = None) -> None:
         super().__init__(name, parent)
         self.combo = QComboBox()
+        screen_fit.let_shrink(self.combo)
         for value in self.meta.get("choices") or ():
             self.combo.addItem((labels or {}).get(value, value), value)
         layout = QHBoxLayout(self)
