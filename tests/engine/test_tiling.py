@@ -6,14 +6,17 @@ stay fast on a busy 2-core machine; what they prove does not depend on the size.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Mapping
 
+import numpy as np
 import pytest
 import torch
 from torch import Tensor
 
 from nst_desktop.engine import tiles as geo
 from nst_desktop.engine import tiling
+from nst_desktop.engine.events import ProgressEvent, RunControl, RunResult, StyleInput, to_uint8
 from nst_desktop.engine.inputs import RawInputs, prepare, targets
 from nst_desktop.engine.losses import Targets, gram_matrix, total_loss
 from nst_desktop.engine.params import VGG19_LAYERS, Params
@@ -363,3 +366,49 @@ def test_wide_sums_stay_off_mps_float64(monkeypatch: pytest.MonkeyPatch) -> None
     out = tiling.wide(t).as_subclass(torch.Tensor)  # no TypeError: .double() was not called
     assert out.dtype == torch.float64 and out.device.type == "cpu"
     assert tiling.wide(torch.ones(2)).dtype == torch.float64
+
+
+class StopInPass:
+    """Stands in for ``tile_window`` (the one way a tiled pass takes a tile) and asks the run's
+    control to stop at the ``at``-th window that ``where`` (the function taking it) takes during
+    step ``step`` (1-based; the scale's targets count as step 1, before its pass)."""
+
+    def __init__(self, control: RunControl, step: int, where: str, at: int = 2) -> None:
+        self.control, self.step, self.where, self.at = control, step, where, at
+        self.real = tiling.tile_window
+        self.windows: list[tuple[int, str]] = []  # (step, function) of every window taken
+        self.events: list[ProgressEvent] = []
+
+    def __call__(self, x: Tensor, tile: geo.Tile) -> Tensor:
+        taken = (len(self.events) + 1, sys._getframe(1).f_code.co_name)
+        self.windows.append(taken)
+        if taken == (self.step, self.where) and self.windows.count(taken) == self.at:
+            self.control.stop()
+        return self.real(x, tile)
+
+    def check_stopped_at_once(self, result: RunResult) -> None:
+        """Stopped with no tile after the one that saw the stop, keeping the last whole step's picture."""
+        assert result.stopped and result.steps_done == self.step - 1 == len(self.events)
+        assert self.windows[-1] == (self.step, self.where)
+        assert self.windows.count((self.step, self.where)) == self.at
+        if self.events:  # the picture shown after the last whole step is the one kept
+            assert self.events[-1].preview is not None
+            np.testing.assert_array_equal(to_uint8(result.image), self.events[-1].preview)
+
+
+@pytest.mark.parametrize("step, where", [(1, "image_features"), (2, "image_stats"), (2, "local_pass")])
+def test_a_stop_is_honoured_between_the_tiles_of_a_step(photo, painting, monkeypatch: pytest.MonkeyPatch,
+                                                         step: int, where: str) -> None:
+    """A print-size step takes minutes: a stop asked for during its targets (image_features), its
+    first pass (image_stats) or its second (local_pass) takes no further tile."""
+    from nst_desktop.engine.stylize import stylize
+
+    control = RunControl()
+    spy = StopInPass(control, step, where)
+    monkeypatch.setattr(tiling, "plan_tile", lambda p, hw, device: 32)
+    monkeypatch.setattr(tiling, "tile_window", spy)
+    params = Params(size=64, min_size=64, steps=4, precision="float32")
+    result = stylize(photo, [StyleInput(painting, 1.0, "starry")], params, control=control,
+                     callback=spy.events.append, preview_every=1)
+    spy.check_stopped_at_once(result)
+    assert result.image.shape == photo.shape
