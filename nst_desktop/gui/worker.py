@@ -7,10 +7,13 @@ second to draw, and steers the run through a thread-safe ``RunControl`` (pause, 
 and stop never go through the worker's event loop, which is busy running the engine).
 
 After a stop the worker emits nothing more but ``stopped`` with the best image so far
-(superqt / napari worker semantics). The engine (and so torch) is never imported while
-the window is being built: the main window asks for a *warm-up* (a tiny run in the worker
-thread) once it is on screen, so the first real run does not pay torch's one-time costs
-while the user watches it (see :func:`default_warm_up`).
+(superqt / napari worker semantics), or ``finished`` when the engine had painted its last
+step before it saw the stop: the engine's ``RunResult.stopped`` decides, never the control.
+
+The engine (and so torch) is never imported while the window is being built: the main
+window asks for a *warm-up* (a tiny run in the worker thread) once it is on screen, so the
+first real run does not pay torch's one-time costs while the user watches it (see
+:func:`default_warm_up`).
 """
 
 from __future__ import annotations

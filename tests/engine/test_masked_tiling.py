@@ -18,8 +18,7 @@ from nst_desktop.engine.masks import MaskSettings, Region, RegionMask
 from nst_desktop.engine.params import Params
 from nst_desktop.engine.vgg import VGG19
 from nst_desktop.engine.weights import WeightSet
-from tests.engine.conftest import TILING_HW
-from tests.engine.test_tiling import StopInPass
+from tests.engine.conftest import TILING_HW, StopInPass
 
 HW = TILING_HW
 CPU = torch.device("cpu")

@@ -6,23 +6,21 @@ stay fast on a busy 2-core machine; what they prove does not depend on the size.
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Mapping
 
-import numpy as np
 import pytest
 import torch
 from torch import Tensor
 
 from nst_desktop.engine import tiles as geo
 from nst_desktop.engine import tiling
-from nst_desktop.engine.events import ProgressEvent, RunControl, RunResult, StyleInput, to_uint8
+from nst_desktop.engine.events import RunControl, StyleInput
 from nst_desktop.engine.inputs import RawInputs, prepare, targets
 from nst_desktop.engine.losses import Targets, gram_matrix, total_loss
 from nst_desktop.engine.params import VGG19_LAYERS, Params
 from nst_desktop.engine.vgg import VGG19
 from nst_desktop.engine.weights import WeightSet
-from tests.engine.conftest import TILING_HW
+from tests.engine.conftest import TILING_HW, StopInPass
 
 HW = TILING_HW
 
@@ -367,33 +365,6 @@ def test_wide_sums_stay_off_mps_float64(monkeypatch: pytest.MonkeyPatch) -> None
     assert out.dtype == torch.float64 and out.device.type == "cpu"
     assert tiling.wide(torch.ones(2)).dtype == torch.float64
 
-
-class StopInPass:
-    """Stands in for ``tile_window`` (the one way a tiled pass takes a tile) and asks the run's
-    control to stop at the ``at``-th window that ``where`` (the function taking it) takes during
-    step ``step`` (1-based; the scale's targets count as step 1, before its pass)."""
-
-    def __init__(self, control: RunControl, step: int, where: str, at: int = 2) -> None:
-        self.control, self.step, self.where, self.at = control, step, where, at
-        self.real = tiling.tile_window
-        self.windows: list[tuple[int, str]] = []  # (step, function) of every window taken
-        self.events: list[ProgressEvent] = []
-
-    def __call__(self, x: Tensor, tile: geo.Tile) -> Tensor:
-        taken = (len(self.events) + 1, sys._getframe(1).f_code.co_name)
-        self.windows.append(taken)
-        if taken == (self.step, self.where) and self.windows.count(taken) == self.at:
-            self.control.stop()
-        return self.real(x, tile)
-
-    def check_stopped_at_once(self, result: RunResult) -> None:
-        """Stopped with no tile after the one that saw the stop, keeping the last whole step's picture."""
-        assert result.stopped and result.steps_done == self.step - 1 == len(self.events)
-        assert self.windows[-1] == (self.step, self.where)
-        assert self.windows.count((self.step, self.where)) == self.at
-        if self.events:  # the picture shown after the last whole step is the one kept
-            assert self.events[-1].preview is not None
-            np.testing.assert_array_equal(to_uint8(result.image), self.events[-1].preview)
 
 
 @pytest.mark.parametrize("step, where", [(1, "image_features"), (2, "image_stats"), (2, "local_pass")])
