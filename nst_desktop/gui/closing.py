@@ -8,6 +8,7 @@ stop and is ignored; the window stays up, painted, saying "Stopping… keeping t
 when the worker reports ``done`` (after ``stopped``: the session has kept the picture and
 queued its history entry) and the history saver has written that entry, the window closes for
 real. A close asked for meanwhile (the title bar again, Quit, SIGTERM) only repeats the message.
+A close just after a run ended waits the same way for its entry to be written.
 
 No question is asked first: nothing is lost by closing (the picture so far goes to the history,
 and Render full size goes on from a stopped picture), and a close from SIGTERM at logout must
@@ -34,18 +35,20 @@ class CloseAfterRun(QObject):
     def __init__(self, window: MainWindow) -> None:
         super().__init__(window)
         self._window = window
-        self.stopping = False  # a close is waiting for the run to stop
+        self.waiting = False  # a close waits for the run to stop and its picture to be written
         worker = window.runner.worker
         worker.progressed.connect(self._on_progressed)
         worker.done.connect(self._close_when_kept)
         window.session.saver.drained.connect(self._close_when_kept)
 
     def may_close(self) -> bool:
-        """True when no run is painting; otherwise stop it, say so, and close when it has ended."""
-        if not self._window.runner.running:
+        """True when no run is painting and no picture waits to be written; otherwise stop the
+        run, say so, and close the window once the run has ended and its picture is written."""
+        window = self._window
+        if not window.runner.running and not window.session.saver.busy():
             return True
-        self.stopping = True
-        self._window.runner.stop()
+        self.waiting = True
+        window.runner.stop()
         self._show_stopping()
         return False
 
@@ -57,7 +60,7 @@ class CloseAfterRun(QObject):
 
     @Slot(object)
     def _on_progressed(self, _event: ProgressEvent) -> None:
-        if self.stopping:  # a step reported just before the stop must not hide the message
+        if self.waiting:  # a step reported just before the stop must not hide the message
             self._show_stopping()
 
     @Slot()
@@ -68,7 +71,7 @@ class CloseAfterRun(QObject):
         seconds, and the saver's job only reaches the thread pool from a timer of this thread.
         """
         window = self._window
-        if self.stopping and not window.runner.running and not window.session.saver.busy():
-            self.stopping = False  # one real close
+        if self.waiting and not window.runner.running and not window.session.saver.busy():
+            self.waiting = False  # one real close
             # Queued: every other slot of ``done`` runs first (the run panel, the after-touches).
             QTimer.singleShot(0, window.close)

@@ -52,7 +52,19 @@ def test_closing_during_a_long_step_stops_keeps_the_picture_and_then_closes(
 def test_closing_without_a_run_closes_at_once(make_window: WindowFactory) -> None:
     window = make_window()
     assert window.close()
-    assert not window.isVisible() and not window.closing.stopping
+    assert not window.isVisible() and not window.closing.waiting
+
+
+def test_closing_just_after_a_run_waits_for_its_history_entry(qtbot: QtBot,
+                                                              make_window: WindowFactory) -> None:
+    """The entry of a run that has just ended is still being written (its job reaches the pool
+    from a timer): the window closes once it is in the history, not before."""
+    window = make_window()
+    window.params_panel.update_fields(size=48, steps=5, min_size=48, coarse_steps=0)
+    window.runner.worker.done.connect(window.close)  # the moment the run has ended (its last slot)
+    assert window.start_run()
+    qtbot.waitUntil(lambda: not window.isVisible(), timeout=10_000)
+    assert len(window.session.library.entries()) == 1
 
 
 _CLOSE_DURING_A_LONG_STEP = """
