@@ -296,8 +296,9 @@ class MainWindow(QMainWindow):
         return request is not None and self.start_request(request)
 
     def start_request(self, request: RunRequest) -> bool:
-        """Start a run (full, quick look or promote); False if one is going already."""
-        if self.runner.running or self.tweaks.variations_dialog is not None:
+        """Start a run (full, quick look or promote); False if one is going already or the
+        window is closing."""
+        if self.runner.running or self.tweaks.variations_dialog is not None or self.closing.waiting:
             return False
         self.runner.start(request)
         self.after_touches.run_started(request.content)

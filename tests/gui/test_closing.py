@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 from PIL import Image
+from PySide6.QtCore import QObject, Slot
 from pytestqt.qtbot import QtBot
 
 from nst_desktop.engine.events import to_uint8
@@ -55,16 +56,32 @@ def test_closing_without_a_run_closes_at_once(make_window: WindowFactory) -> Non
     assert not window.isVisible() and not window.closing.waiting
 
 
+class _CloseThenStart(QObject):
+    """Closes the window and then presses Start, in the GUI thread (a QObject's slot)."""
+
+    def __init__(self, window: MainWindow) -> None:
+        super().__init__(window)
+        self.window = window
+        self.started: list[bool] = []
+
+    @Slot()
+    def act(self) -> None:
+        self.window.close()
+        self.started.append(self.window.start_run())
+
+
 def test_closing_just_after_a_run_waits_for_its_history_entry(qtbot: QtBot,
                                                               make_window: WindowFactory) -> None:
     """The entry of a run that has just ended is still being written (its job reaches the pool
     from a timer): the window closes once it is in the history, not before."""
     window = make_window()
     window.params_panel.update_fields(size=48, steps=5, min_size=48, coarse_steps=0)
-    window.runner.worker.done.connect(window.close)  # the moment the run has ended (its last slot)
+    user = _CloseThenStart(window)
+    window.runner.worker.done.connect(user.act)  # the moment the run has ended (its last slot)
     assert window.start_run()
     qtbot.waitUntil(lambda: not window.isVisible(), timeout=10_000)
     assert len(window.session.library.entries()) == 1
+    assert user.started == [False]  # no new run starts in a closing window
 
 
 _CLOSE_DURING_A_LONG_STEP = """
