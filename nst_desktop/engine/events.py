@@ -93,6 +93,7 @@ class RunControl:
 
     The engine calls :meth:`checkpoint` once per step: it blocks while paused and
     returns ``True`` when the run must stop (the engine then returns the best image).
+    At print sizes it also reads :attr:`stopped` between the tiles of a step (engine.tiling).
     """
 
     def __init__(self) -> None:

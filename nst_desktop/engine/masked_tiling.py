@@ -31,7 +31,9 @@ from nst_desktop.engine.params import Params
 from nst_desktop.engine.tiling import (
     FeatureGrad,
     Stats,
+    StopCheck,
     active_content_layers,
+    checked,
     core_rows,
     finish,
     local_pass,
@@ -74,13 +76,13 @@ def styled(masked: MaskedStyle, params: Params, hw: tuple[int, int]) -> dict[Key
 
 
 def region_stats(model: VGG19, image: Tensor, keys: list[Key], tiles: list[geo.Tile],
-                 masked: MaskedStyle) -> dict[Key, Stats]:
+                 masked: MaskedStyle, should_stop: StopCheck | None = None) -> dict[Key, Stats]:
     """Pass 1: each region's masked whole-image :class:`Stats`, one tile window at a time."""
     hw = (image.shape[-2], image.shape[-1])
     layers = sorted({layer for layer, _ in keys})
     sums: dict[Key, tuple[Tensor, Tensor, Tensor]] = {}
     with torch.no_grad():
-        for tile in tiles:
+        for tile in checked(tiles, should_stop):
             feats = model(layout(tile_window(image, tile), image.device), layers)
             for layer in layers:
                 rows = core_rows(feats[layer], tile, layer, hw)
@@ -161,9 +163,11 @@ def keep_photo_loss_and_grad(x: Tensor, photo: Tensor, masked: MaskedStyle, grad
 
 
 def tiled_loss_and_grad(model: VGG19, x: Tensor, targets: Targets, params: Params, tile: int,
-                        gen: torch.Generator, masked: MaskedStyle, photo: Tensor) -> dict[str, float]:
+                        gen: torch.Generator, masked: MaskedStyle, photo: Tensor, *,
+                        should_stop: StopCheck | None = None) -> dict[str, float]:
     """masked.masked_total_loss's terms of ``x`` and its gradient, one tile window at a time
-    (``photo``: the content at ``x``'s size, as the untiled loss takes it)."""
+    (``photo``: the content at ``x``'s size, as the untiled loss takes it; ``should_stop``: as
+    engine.tiling's)."""
     hw = (x.shape[-2], x.shape[-1])
     image = x.detach()
     terms = styled(masked, params, hw)
@@ -173,10 +177,10 @@ def tiled_loss_and_grad(model: VGG19, x: Tensor, targets: Targets, params: Param
     grad = torch.zeros_like(image, dtype=torch.float32)
     style, slopes = x.new_zeros(()), dict[str, FeatureGrad]()
     if terms:
-        stats = region_stats(model, image, list(terms), tiles, masked)
+        stats = region_stats(model, image, list(terms), tiles, masked, should_stop)
         style, region_slopes = style_gradients(stats, _style_fn(targets, params, masked, terms))
         slopes = _region_grads(region_slopes, masked, hw)
-    content = local_pass(model, image, targets, params, tiles, slopes, grad)
+    content = local_pass(model, image, targets, params, tiles, slopes, grad, should_stop)
     # Not scaled by the content weight (masked.masked_total_loss): reported inside "content".
     content = content + keep_photo_loss_and_grad(image, photo, masked, grad, rows=max(tile, 64))
     tv = tv_loss_and_grad(image, params, grad, rows=max(tile, 64))

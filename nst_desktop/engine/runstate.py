@@ -86,6 +86,10 @@ class RunState:
         self.paused_s += time.perf_counter() - before
         return stop
 
+    def stop_requested(self) -> bool:
+        """True once a stop is asked for; never blocks (asked between the tiles of a step)."""
+        return self.control is not None and self.control.stopped
+
     def start_scale(self, index: int, start: Tensor) -> None:
         self.scale_index, self.step = index, 0
         if self.first_scale_at is None:

@@ -92,7 +92,15 @@ class _Painter:
         self.tile, self.tile_gen = 0, torch.Generator().manual_seed(params.seed)  # print sizes
 
     def run_scale(self, x: Tensor, hw: tuple[int, int]) -> bool:
-        """Optimise ``x`` in place at size ``hw``; True if the run was stopped."""
+        """Optimise ``x`` in place at size ``hw``; True if the run was stopped (between two steps,
+        or between two tiles of a print-size step: its best image is that of the last whole step)."""
+        try:
+            return self._optimise_scale(x, hw)
+        except tiling.PassStoppedError:
+            log.info("stopped between two tiles of step %d", self.state.total_step + 1)
+            return True
+
+    def _optimise_scale(self, x: Tensor, hw: tuple[int, int]) -> bool:
         self.hw, self.photo = hw, None
         self.tile = tiling.plan_tile(self.params, hw, x.device)  # 0: the whole image in one VGG pass
         self.targets = self._targets()
@@ -239,7 +247,8 @@ class _Painter:
 
     def _targets(self) -> Targets:
         if self.tile:
-            return tiling.tiled_targets(self.model, self.inputs, self.params, self.hw, self.tile)
+            return tiling.tiled_targets(self.model, self.inputs, self.params, self.hw, self.tile,
+                                        self.state.stop_requested)
         return targets(self.model, self.inputs, self.params, self.hw)
 
     def _tiled_closure(self, x: Tensor) -> float:
@@ -247,10 +256,11 @@ class _Painter:
         assert self.targets is not None
         if self.masked is None:
             terms = tiling.tiled_loss_and_grad(self.model, x, self.targets, self.params, self.tile,
-                                               self.tile_gen)
+                                               self.tile_gen, should_stop=self.state.stop_requested)
         else:
             terms = masked_tiling.tiled_loss_and_grad(self.model, x, self.targets, self.params, self.tile,
-                                                      self.tile_gen, self.masked, self._photo())
+                                                      self.tile_gen, self.masked, self._photo(),
+                                                      should_stop=self.state.stop_requested)
         if not math.isfinite(terms["total"]):
             raise DivergedError("The optimisation diverged (the loss became NaN or infinite).",
                                 result=self.state.result(stopped=True))

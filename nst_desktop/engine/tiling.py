@@ -17,11 +17,14 @@ network only ever sees one tile window at a time (engine.tiles: geometry and hal
 
 A random, seeded grid offset each step moves the tile borders, so no seam can settle.
 A masked run sums the same statistics per painted region (engine.masked_tiling).
+
+A print-size step takes from 20 s to over 10 minutes, so every tile loop asks ``should_stop``
+before each tile and abandons the pass with :class:`PassStoppedError` (stylize keeps the best image).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable, Iterator, Mapping
+from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import TypeVar
 
@@ -67,6 +70,20 @@ StyleFn = Callable[[Mapping[str, Stats]], Tensor]
 #: dL/df at a tile's core positions of one layer: (detached core rows (P, C), the tile) -> (P, C).
 FeatureGrad = Callable[[Tensor, geo.Tile], Tensor]
 K = TypeVar("K", bound=Hashable)
+#: Asked before each tile; True abandons the pass (the run's stop, engine.runstate).
+StopCheck = Callable[[], bool]
+
+
+class PassStoppedError(Exception):
+    """A stop was asked for between two tiles: the step or targets being computed are abandoned."""
+
+
+def checked(tiles: Iterable[geo.Tile], should_stop: StopCheck | None) -> Iterator[geo.Tile]:
+    """``tiles``, asking ``should_stop`` before each: a stop does not wait for the pass's other tiles."""
+    for tile in tiles:
+        if should_stop is not None and should_stop():
+            raise PassStoppedError
+        yield tile
 
 
 def w2_term(stats: Stats, target: W2Target, mode: LossNormalisation) -> Tensor:
@@ -136,12 +153,13 @@ def wide(t: Tensor) -> Tensor:
     return t.to(device="cpu", dtype=torch.float64) if t.device.type == "mps" else t.double()
 
 
-def image_stats(model: VGG19, image: Tensor, layers: list[str], tiles: list[geo.Tile]) -> dict[str, Stats]:
+def image_stats(model: VGG19, image: Tensor, layers: list[str], tiles: list[geo.Tile],
+                should_stop: StopCheck | None = None) -> dict[str, Stats]:
     """Pass 1: each layer's whole-image :class:`Stats`, one tile window in memory at a time."""
     hw = (image.shape[-2], image.shape[-1])
     sums: dict[str, tuple[Tensor, Tensor, int]] = {}
     with torch.no_grad():
-        for tile in tiles:
+        for tile in checked(tiles, should_stop):
             feats = model(layout(tile_window(image, tile), image.device), layers)
             for layer in layers:
                 rows = core_rows(feats[layer], tile, layer, hw)
@@ -155,13 +173,13 @@ def image_stats(model: VGG19, image: Tensor, layers: list[str], tiles: list[geo.
             for layer, (g, m, n) in sums.items()}
 
 
-def image_features(model: VGG19, image: Tensor, layers: list[str], tiles: list[geo.Tile]
-                   ) -> dict[str, Tensor]:
+def image_features(model: VGG19, image: Tensor, layers: list[str], tiles: list[geo.Tile],
+                   should_stop: StopCheck | None = None) -> dict[str, Tensor]:
     """Whole-image features (float32) of ``layers``, assembled from the tiles' cores, no grad."""
     hw = (image.shape[-2], image.shape[-1])
     out: dict[str, Tensor] = {}
     with torch.no_grad():
-        for tile in tiles:
+        for tile in checked(tiles, should_stop):
             feats = model(layout(tile_window(image, tile), image.device), layers)
             for layer in layers:
                 s = geo.stride_of(layer)
@@ -172,7 +190,8 @@ def image_features(model: VGG19, image: Tensor, layers: list[str], tiles: list[g
     return out
 
 
-def tiled_targets(model: VGG19, inputs: Inputs, params: Params, hw: tuple[int, int], tile: int) -> Targets:
+def tiled_targets(model: VGG19, inputs: Inputs, params: Params, hw: tuple[int, int], tile: int,
+                  should_stop: StopCheck | None = None) -> Targets:
     """inputs.targets for an image too big for one pass: content features, style Grams or
     Gaussian fits, blended as losses.style_targets blends them."""
     halo = geo.halo_for(geo.deepest(list(params.content_layers) + list(params.style_layers)))
@@ -180,12 +199,12 @@ def tiled_targets(model: VGG19, inputs: Inputs, params: Params, hw: tuple[int, i
     content: dict[str, Tensor] = {}
     if content_layers:
         image = resize(inputs.content, hw)
-        content = image_features(model, image, content_layers, geo.plan_tiles(hw, tile, halo))
+        content = image_features(model, image, content_layers, geo.plan_tiles(hw, tile, halo), should_stop)
     sources: dict[str, list[StyleStats]] = {layer: [] for layer in params.style_layers}
     for image, _ in inputs.styles:
         shw = style_hw(image, hw, params.style_scale)
         stats = image_stats(model, resize(image, shw), list(params.style_layers),
-                            geo.plan_tiles(shw, tile, halo))
+                            geo.plan_tiles(shw, tile, halo), should_stop)
         for layer in params.style_layers:
             sources[layer].append(style_source(stats[layer], params))
     weights = [w for _, w in inputs.styles]
@@ -235,7 +254,8 @@ def slope_grad(slope: Tensor) -> FeatureGrad:
 
 
 def local_pass(model: VGG19, x: Tensor, targets: Targets, params: Params, tiles: list[geo.Tile],
-               slopes: Mapping[str, FeatureGrad], grad: Tensor) -> Tensor:
+               slopes: Mapping[str, FeatureGrad], grad: Tensor,
+               should_stop: StopCheck | None = None) -> Tensor:
     """Pass 2: every tile's share of the gradient into ``grad``; returns the content term."""
     hw = (x.shape[-2], x.shape[-1])
     mode = params.loss_normalisation
@@ -243,7 +263,7 @@ def local_pass(model: VGG19, x: Tensor, targets: Targets, params: Params, tiles:
                for layer, w in active_content_layers(params) if params.content_weight]
     layers = sorted(set(slopes) | {layer for layer, *_ in content})
     total = x.new_zeros((), dtype=torch.float32)
-    for tile in tiles:
+    for tile in checked(tiles, should_stop):
         window = tile_window(x, tile).clone().requires_grad_(True)
         feats = model(layout(window, window.device), layers)
         surrogate = x.new_zeros((), dtype=torch.float32)
@@ -310,7 +330,8 @@ def random_offset(tile: int, gen: torch.Generator) -> tuple[int, int]:
 
 
 def tiled_loss_and_grad(model: VGG19, x: Tensor, targets: Targets, params: Params, tile: int,
-                        gen: torch.Generator, style_fn: StyleFn | None = None) -> dict[str, float]:
+                        gen: torch.Generator, style_fn: StyleFn | None = None, *,
+                        should_stop: StopCheck | None = None) -> dict[str, float]:
     """losses.total_loss's terms of ``x`` and its gradient, one tile window at a time.
 
     The gradient goes where ``x.backward(g)`` puts it: into ``x.grad`` for a leaf, through
@@ -324,10 +345,10 @@ def tiled_loss_and_grad(model: VGG19, x: Tensor, targets: Targets, params: Param
     grad = torch.zeros_like(image, dtype=torch.float32)
     style, slopes = x.new_zeros(()), dict[str, FeatureGrad]()
     if style_layers:
-        style, layer_slopes = style_gradients(image_stats(model, image, style_layers, tiles),
+        style, layer_slopes = style_gradients(image_stats(model, image, style_layers, tiles, should_stop),
                                               style_fn or style_fn_for(targets, params))
         slopes = {layer: slope_grad(slope) for layer, slope in layer_slopes.items()}
-    content = local_pass(model, image, targets, params, tiles, slopes, grad)
+    content = local_pass(model, image, targets, params, tiles, slopes, grad, should_stop)
     tv = tv_loss_and_grad(image, params, grad, rows=max(tile, 64))
     return finish(x, grad, content, style, tv)
 

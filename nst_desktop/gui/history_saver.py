@@ -40,10 +40,12 @@ class _Save:
 
 
 class HistorySaver(QObject):
-    """``save(...)`` returns at once; ``saved(Entry)`` or ``failed(text)`` follows."""
+    """``save(...)`` returns at once; ``saved(Entry)`` or ``failed(text)`` follows, and
+    ``drained`` once the queue it joined is written."""
 
     saved = Signal(object)
     failed = Signal(str)
+    drained = Signal()  # its background job ended: :meth:`busy` tells whether another began
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -58,7 +60,13 @@ class HistorySaver(QObject):
             start, self._draining = not self._draining, True
         if start:
             # No parent: a save is never cancelled, even when the window goes.
-            background.run_in_background(self._drain, on_yield=self._on_written)
+            job = background.run_in_background(self._drain, on_yield=self._on_written)
+            job.ended.connect(self.drained)
+
+    def busy(self) -> bool:
+        """True from a save until its entry is written (the job may not be in the pool yet)."""
+        with self._lock:
+            return self._draining
 
     def _drain(self) -> Iterator[Entry | str]:
         """In a pool thread: write the queued entries in order; yield each entry or error text."""

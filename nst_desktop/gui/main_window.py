@@ -9,7 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QCoreApplication, Qt, QTimer
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QCloseEvent, QGuiApplication
 from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QMessageBox, QScrollArea, QVBoxLayout, QWidget
 
@@ -19,6 +19,7 @@ from nst_desktop.gui import background, screen_fit
 from nst_desktop.gui.actions import Actions
 from nst_desktop.gui.after_touches import AfterTouches
 from nst_desktop.gui.canvas import Canvas
+from nst_desktop.gui.closing import CloseAfterRun
 from nst_desktop.gui.errors import show_error
 from nst_desktop.gui.estimate_line import SPEED_FACTOR_KEY, EstimateLine
 from nst_desktop.gui.estimator import Estimator
@@ -86,6 +87,7 @@ class MainWindow(QMainWindow):
         self.menu_actions.set_running(False)
         self.menu_actions.set_has_result(False, False)
         self._restore_geometry()
+        self.closing = CloseAfterRun(self)
         QTimer.singleShot(0, self._load_inputs)  # show the window first, then read images
 
     # --- layout ------------------------------------------------------------------------------
@@ -295,8 +297,9 @@ class MainWindow(QMainWindow):
         return request is not None and self.start_request(request)
 
     def start_request(self, request: RunRequest) -> bool:
-        """Start a run (full, quick look or promote); False if one is going already."""
-        if self.runner.running or self.tweaks.variations_dialog is not None:
+        """Start a run (full, quick look or promote); False if one is going already or the
+        window is closing."""
+        if self.runner.running or self.tweaks.variations_dialog is not None or self.closing.waiting:
             return False
         self.runner.start(request)
         self.after_touches.run_started(request.content)
@@ -354,15 +357,13 @@ class MainWindow(QMainWindow):
 
     # --- closing -------------------------------------------------------------------------------
     def closeEvent(self, event: QCloseEvent) -> None:
-        if self.runner.running and not self.confirm(
-                self, "Stop painting?", "A picture is being painted. Stop it and quit?"):
+        if not self.closing.may_close():  # a run is stopping; the window closes when it has (gui.closing)
             event.ignore()
             return
         self._save_state()
         self.tweaks.close_variations()  # stops its run and its thread
         self.after_touches.flush()  # touches still waiting for their history write
-        self.runner.shutdown()
-        QCoreApplication.processEvents()  # deliver the stopped run's result, so it is saved too
+        self.runner.shutdown()  # no run now: the idle thread ends at once
         self.session.saver.wait()  # the last picture reaches the history before we go
         background.wait_idle()  # an export still writing is finished, not cut off
         self.estimator.wait(5000)

@@ -7,14 +7,18 @@ second to draw, and steers the run through a thread-safe ``RunControl`` (pause, 
 and stop never go through the worker's event loop, which is busy running the engine).
 
 After a stop the worker emits nothing more but ``stopped`` with the best image so far
-(superqt / napari worker semantics). The engine (and so torch) is never imported while
-the window is being built: the main window asks for a *warm-up* (a tiny run in the worker
-thread) once it is on screen, so the first real run does not pay torch's one-time costs
-while the user watches it (see :func:`default_warm_up`).
+(superqt / napari worker semantics), or ``finished`` when the engine had painted its last
+step before it saw the stop: the engine's ``RunResult.stopped`` decides, never the control.
+
+The engine (and so torch) is never imported while the window is being built: the main
+window asks for a *warm-up* (a tiny run in the worker thread) once it is on screen, so the
+first real run does not pay torch's one-time costs while the user watches it (see
+:func:`default_warm_up`).
 """
 
 from __future__ import annotations
 
+import atexit
 import gc
 import logging
 import time
@@ -207,7 +211,9 @@ class Worker(QObject):
             self.failed.emit(user_message(exc), self._outcome(partial, request))
         else:
             outcome = self._outcome(rendered, request)
-            if rendered.result.stopped or self._control.stopped:
+            # The engine's word only: a Stop that lands after the last step (the control is set,
+            # the picture is finished) must not report a finished picture as stopped.
+            if rendered.result.stopped:
                 self.stopped.emit(outcome)
             else:
                 self.finished.emit(outcome)
@@ -332,13 +338,44 @@ class RunThread(QObject):
         self.worker.control.edit(changes)
 
     def shutdown(self, timeout_ms: int = 30000) -> bool:
-        """Stop any run, end the thread and wait for it; True when the thread has ended."""
+        """Stop any run, end the thread and wait up to ``timeout_ms``; True when the thread has ended.
+
+        A thread still running then (a step that cannot be cut short) is kept until it ends
+        (:func:`_keep_until_finished`), whatever becomes of this object: a QThread destroyed
+        while it runs aborts the whole app. The window waits for a run to stop before it
+        closes (gui.closing); this is for the cases without a window to wait (app quit, dialogs).
+        """
         self.worker.stop()
         if not self.qthread.isRunning():
             return True
         self.qthread.quit()
-        return bool(self.qthread.wait(timeout_ms))
+        if self.qthread.wait(timeout_ms):
+            return True
+        log.warning("the painting thread is still stopping after %d ms; it is left to end", timeout_ms)
+        _keep_until_finished(self.qthread, self.worker)
+        return False
 
     @Slot()
     def _on_done(self) -> None:
         self._running = False
+
+
+#: Threads that outlived their RunThread's shutdown, with their worker: referenced here so
+#: that nothing destroys them while they run.
+_UNFINISHED: list[tuple[QThread, Worker]] = []
+
+
+def _keep_until_finished(thread: QThread, worker: Worker) -> None:
+    """Keep ``thread`` (and the worker living in it) alive until it ends, and wait for it at exit."""
+    _UNFINISHED[:] = [kept for kept in _UNFINISHED if not kept[0].isFinished()]
+    _UNFINISHED.append((thread, worker))
+
+
+def _wait_for_unfinished() -> None:
+    """At exit: a stopped run ends at its next tile or step; waiting for it beats aborting."""
+    for thread, _worker in _UNFINISHED:
+        thread.wait()
+    _UNFINISHED.clear()
+
+
+atexit.register(_wait_for_unfinished)  # after PySide's import: runs before its clean-up (last in, first out)

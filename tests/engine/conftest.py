@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -10,6 +11,9 @@ import torch
 from PIL import Image
 from torch import Tensor
 
+from nst_desktop.engine import tiles as geo
+from nst_desktop.engine import tiling
+from nst_desktop.engine.events import ProgressEvent, RunControl, RunResult, to_uint8
 from nst_desktop.engine.weights import WeightSet, load_caffe_weights
 
 _ROOT = Path(__file__).resolve().parents[2]
@@ -78,3 +82,31 @@ def tiling_images() -> tuple[Tensor, Tensor, Tensor, Tensor]:
     styles = torch.rand(1, 3, 80, 100, generator=gen), torch.rand(1, 3, 64, 64, generator=gen)
     x = 0.7 * content + 0.3 * torch.rand(1, 3, *TILING_HW, generator=gen)
     return content, styles[0], styles[1], x
+
+
+class StopInPass:
+    """Stands in for ``tile_window`` (the one way a tiled pass takes a tile) and asks the run's
+    control to stop at the ``at``-th window that ``where`` (the function taking it) takes during
+    step ``step`` (1-based; the scale's targets count as step 1, before its pass)."""
+
+    def __init__(self, control: RunControl, step: int, where: str, at: int = 2) -> None:
+        self.control, self.step, self.where, self.at = control, step, where, at
+        self.real = tiling.tile_window
+        self.windows: list[tuple[int, str]] = []  # (step, function) of every window taken
+        self.events: list[ProgressEvent] = []
+
+    def __call__(self, x: Tensor, tile: geo.Tile) -> Tensor:
+        taken = (len(self.events) + 1, sys._getframe(1).f_code.co_name)
+        self.windows.append(taken)
+        if taken == (self.step, self.where) and self.windows.count(taken) == self.at:
+            self.control.stop()
+        return self.real(x, tile)
+
+    def check_stopped_at_once(self, result: RunResult) -> None:
+        """Stopped with no tile after the one that saw the stop, keeping the last whole step's picture."""
+        assert result.stopped and result.steps_done == self.step - 1 == len(self.events)
+        assert self.windows[-1] == (self.step, self.where)
+        assert self.windows.count((self.step, self.where)) == self.at
+        if self.events:  # the picture shown after the last whole step is the one kept
+            assert self.events[-1].preview is not None
+            np.testing.assert_array_equal(to_uint8(result.image), self.events[-1].preview)

@@ -18,7 +18,7 @@ from nst_desktop.engine.masks import MaskSettings, Region, RegionMask
 from nst_desktop.engine.params import Params
 from nst_desktop.engine.vgg import VGG19
 from nst_desktop.engine.weights import WeightSet
-from tests.engine.conftest import TILING_HW
+from tests.engine.conftest import TILING_HW, StopInPass
 
 HW = TILING_HW
 CPU = torch.device("cpu")
@@ -93,3 +93,25 @@ def test_stylize_paints_a_masked_picture_in_tiles(photo, painting, scream,
     tiled = stylize(photo, styles, params, mask=mask).image
     assert calls[0] == 3
     assert float(np.abs(tiled - plain).max()) < 2e-3
+
+
+@pytest.mark.parametrize("where", ["region_stats", "local_pass"])
+def test_a_stop_is_honoured_between_the_tiles_of_a_masked_step(photo, painting, where: str,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    """As tests/engine/test_tiling.py: a stop during a masked step's first pass (region_stats) or
+    its second (local_pass) takes no further tile and keeps the last whole step's picture."""
+    from nst_desktop.engine.events import RunControl, StyleInput
+    from nst_desktop.engine.stylize import stylize
+
+    control = RunControl()
+    spy = StopInPass(control, 2, where)
+    monkeypatch.setattr(tiling, "plan_tile", lambda p, hw, device: 32)
+    monkeypatch.setattr(tiling, "tile_window", spy)
+    monkeypatch.setattr(masked_tiling, "tile_window", spy)
+    labels = np.zeros(photo.shape[:2], np.uint8)
+    labels[:, photo.shape[1] // 2:] = 1
+    mask = RegionMask(labels, MaskSettings((Region(1, (0,)),), feather_px=3.0))
+    params = Params(size=64, min_size=64, steps=4, precision="float32")
+    result = stylize(photo, [StyleInput(painting, 1.0, "starry")], params, control=control,
+                     callback=spy.events.append, preview_every=1, mask=mask)
+    spy.check_stopped_at_once(result)

@@ -14,12 +14,13 @@ from torch import Tensor
 
 from nst_desktop.engine import tiles as geo
 from nst_desktop.engine import tiling
+from nst_desktop.engine.events import RunControl, StyleInput
 from nst_desktop.engine.inputs import RawInputs, prepare, targets
 from nst_desktop.engine.losses import Targets, gram_matrix, total_loss
 from nst_desktop.engine.params import VGG19_LAYERS, Params
 from nst_desktop.engine.vgg import VGG19
 from nst_desktop.engine.weights import WeightSet
-from tests.engine.conftest import TILING_HW
+from tests.engine.conftest import TILING_HW, StopInPass
 
 HW = TILING_HW
 
@@ -363,3 +364,22 @@ def test_wide_sums_stay_off_mps_float64(monkeypatch: pytest.MonkeyPatch) -> None
     out = tiling.wide(t).as_subclass(torch.Tensor)  # no TypeError: .double() was not called
     assert out.dtype == torch.float64 and out.device.type == "cpu"
     assert tiling.wide(torch.ones(2)).dtype == torch.float64
+
+
+
+@pytest.mark.parametrize("step, where", [(1, "image_features"), (2, "image_stats"), (2, "local_pass")])
+def test_a_stop_is_honoured_between_the_tiles_of_a_step(photo, painting, monkeypatch: pytest.MonkeyPatch,
+                                                         step: int, where: str) -> None:
+    """A print-size step takes minutes: a stop asked for during its targets (image_features), its
+    first pass (image_stats) or its second (local_pass) takes no further tile."""
+    from nst_desktop.engine.stylize import stylize
+
+    control = RunControl()
+    spy = StopInPass(control, step, where)
+    monkeypatch.setattr(tiling, "plan_tile", lambda p, hw, device: 32)
+    monkeypatch.setattr(tiling, "tile_window", spy)
+    params = Params(size=64, min_size=64, steps=4, precision="float32")
+    result = stylize(photo, [StyleInput(painting, 1.0, "starry")], params, control=control,
+                     callback=spy.events.append, preview_every=1)
+    spy.check_stopped_at_once(result)
+    assert result.image.shape == photo.shape

@@ -3,6 +3,7 @@ fast and deterministic, for GUI tests that are about the GUI and not about the e
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -19,11 +20,15 @@ from nst_desktop.engine.params import Params
 @dataclass
 class FakeStylize:
     """Runs ``params.steps`` steps; each step sleeps ``step_s``. ``fail_at`` raises a
-    DivergedError carrying the last good image at that step."""
+    DivergedError carrying the last good image at that step. ``block_at`` makes that step a
+    long one, as at print sizes: it sets ``blocked`` and waits (deaf to stops) for ``release``."""
 
     step_s: float = 0.0
     fail_at: int | None = None
+    block_at: int | None = None
     calls: list[dict[str, Any]] = field(default_factory=list)
+    blocked: threading.Event = field(default_factory=threading.Event)
+    release: threading.Event = field(default_factory=threading.Event)
 
     def __call__(self, content: ImageArray, styles: Sequence[StyleInput], params: Params, *,
                  weights: Any = None, init_image: ImageArray | None = None, callback: Any = None,
@@ -45,6 +50,9 @@ class FakeStylize:
                 self.applied.append(Edit(step - 1, landed))
             if self.step_s:
                 time.sleep(self.step_s)
+            if step == self.block_at:
+                self.blocked.set()
+                self.release.wait(timeout=60)  # a test that forgets to release still ends
             image = np.clip(image + 0.01, 0, 1).astype(np.float32)
             if self.fail_at == step:
                 last_good = self._result(image, params, True, step, started, self.applied)

@@ -122,20 +122,6 @@ def test_bad_file_names_the_file_and_app_keeps_working(make_window: WindowFactor
     assert window.inputs.content() is before
 
 
-def test_close_during_run_asks_then_stops_the_thread(qtbot: QtBot, make_window: WindowFactory) -> None:
-    answers = [False, True]
-    window = make_window(stylize_fn=FakeStylize(step_s=0.01), confirm=lambda *a: answers.pop(0))
-    _small(window, steps=100_000)
-    window.start_run()
-    qtbot.waitUntil(lambda: window.run_panel.progress.value() > 0, timeout=5000)
-    assert not window.close()  # "No": the run goes on
-    assert window.runner.running and window.isVisible()
-    assert window.close()  # "Yes"
-    assert window.runner.qthread.isFinished()
-    assert not answers
-    assert len(window.session.library.entries()) == 1  # the stopped picture was kept
-
-
 def test_settings_persist_across_windows(qtbot: QtBot, make_window: WindowFactory, tmp_path: Path) -> None:
     first = make_window()
     first.params_panel.update_fields(size=320, style_weight=3.0, colour="luminance")

@@ -4,7 +4,11 @@ failures as text, and the QThread life cycle."""
 from __future__ import annotations
 
 import gc
+import os
+import subprocess
+import sys
 import threading
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -182,3 +186,56 @@ def test_default_warm_up_loads_the_weights_and_spares_later_collections() -> Non
         assert gc.isenabled() and gc.get_freeze_count() > 10_000  # torch's objects: never scanned again
     finally:
         gc.unfreeze()
+
+
+def test_a_stop_after_the_last_step_reports_the_finished_picture(qtbot: QtBot) -> None:
+    """Stop pressed after the engine's last step, before the worker looked at the control:
+    the picture is finished, and is reported so (issue 16.14)."""
+    fake = FakeStylize()
+
+    def stop_after_the_last_step(*args: object, **kwargs: object) -> object:
+        result = fake(*args, **kwargs)  # type: ignore[arg-type]
+        kwargs["control"].stop()  # type: ignore[attr-defined]
+        return result
+
+    worker = Worker(stop_after_the_last_step)  # type: ignore[arg-type]
+    finished: list[object] = []
+    worker.finished.connect(finished.append)
+    with qtbot.assertNotEmitted(worker.stopped):
+        worker.run(_request(steps=5))
+    assert worker.control.stopped  # the Stop did land
+    assert len(finished) == 1 and not finished[0].result.stopped  # type: ignore[attr-defined]
+    assert finished[0].rendered.metadata["stopped"] is False  # type: ignore[attr-defined]
+
+
+_OUTLIVED_SHUTDOWN = """
+import gc
+from PySide6.QtCore import QCoreApplication
+from nst_desktop.gui.worker import RunThread
+from tests.gui.fakes import FakeStylize
+from tests.gui.test_worker import _request
+
+app = QCoreApplication([])
+fake = FakeStylize(block_at=2)
+runner = RunThread(fake)
+runner.start(_request(steps=5))
+assert fake.blocked.wait(10)
+ended = runner.shutdown(50)  # the long step goes on: the wait gives up
+thread = runner.qthread
+del runner, thread  # what closing the window did: the owner of the running thread goes
+gc.collect()
+fake.release.set()  # the step ends; the run sees the stop and ends too
+print("shutdown ended the thread:", ended)
+"""
+
+
+def test_a_thread_outliving_its_shutdown_is_never_destroyed_while_it_runs(tmp_path: Path) -> None:
+    """In a child process: a QThread destroyed while running aborts it (exit 134); it must exit 0."""
+    script = tmp_path / "outlive.py"
+    script.write_text(_OUTLIVED_SHUTDOWN)
+    root = Path(__file__).resolve().parents[2]
+    env = {**os.environ, "PYTHONPATH": str(root), "QT_QPA_PLATFORM": "offscreen"}
+    done = subprocess.run([sys.executable, str(script)], cwd=root, env=env, capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "shutdown ended the thread: False" in done.stdout
