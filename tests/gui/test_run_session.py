@@ -1,0 +1,47 @@
+"""RunSession's history at start (issue 16.12): a damaged history never stops the window, and
+what could not be read is said once."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from pytestqt.qtbot import QtBot
+
+from nst_desktop.io import paths
+from tests.gui.conftest import WindowFactory
+from tests.io.test_library_damaged import CORRUPTIONS, make_damaged_library
+
+
+def test_a_damaged_history_starts_and_says_how_many_once(qtbot: QtBot, make_window: WindowFactory,
+                                                        tmp_path: Path) -> None:
+    library, good = make_damaged_library(tmp_path / "damaged", sorted(CORRUPTIONS))
+    damaged = len(CORRUPTIONS) + 1
+    window = make_window(library=library)
+    history = window.session.history
+    assert {entry.id for entry in history.entries()} == good
+    assert history.damaged_label.isVisible() and history.damaged_label.text() == f"{damaged} unreadable"
+    assert str(library.root) in history.damaged_label.toolTip()
+    qtbot.waitUntil(lambda: f"{damaged} history entries could not be read"
+                    in window.statusBar().currentMessage(), timeout=5000)
+    history.list.selectAll()
+    history.list.item(0).toolTip()  # the tooltips of the good entries still read
+    assert window.last_error == ""  # not an error box per entry, nor one at all
+
+
+def test_a_clean_history_says_nothing(make_window: WindowFactory) -> None:
+    window = make_window()
+    assert not window.session.history.damaged_label.isVisible()
+    assert "could not be read" not in window.statusBar().currentMessage()
+
+
+def test_a_history_folder_that_is_a_file_is_said(qtbot: QtBot, make_window: WindowFactory,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    blocker = paths.library_dir(create=False)
+    blocker.parent.mkdir(parents=True, exist_ok=True)
+    blocker.write_text("a file where the history should be")
+    window = make_window(library=None)
+    assert window.session.history is None  # the window runs without it
+    qtbot.waitUntil(lambda: "is a file, not a folder" in window.last_error, timeout=5000)
+    assert str(blocker) in window.last_error and "\n" not in window.last_error
+    assert blocker.read_text() == "a file where the history should be"
