@@ -16,6 +16,7 @@ from PySide6.QtCore import QObject, Qt, QTimer, Signal, Slot
 from nst_desktop.engine.errors import NSTError
 from nst_desktop.engine.events import ImageArray, PreviewArray, RunResult
 from nst_desktop.engine.masks import RegionMask
+from nst_desktop.engine.schedule import check_shape
 from nst_desktop.gui.history_saver import HistorySaver
 from nst_desktop.gui.worker import Outcome, RunRequest
 from nst_desktop.service.render import Rendered
@@ -95,6 +96,11 @@ class RunSession(QObject):
             return None
         if not inputs.ready():
             self.errorOccurred.emit("Add at least one style image with a blend weight above 0.")
+            return None
+        try:  # a panorama strip: said now, not by the engine after its start
+            check_shape(params, content.image.shape[:2], str(content.path or content.name))
+        except NSTError as exc:
+            self.errorOccurred.emit(exc.user_text())
             return None
         init_image = None
         if params.init == "image" and params.init_image:

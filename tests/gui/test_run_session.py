@@ -3,11 +3,15 @@ what could not be read is said once."""
 
 from __future__ import annotations
 
+import os
+import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 from pytestqt.qtbot import QtBot
 
+from nst_desktop.gui.loaded_image import LoadedImage
 from nst_desktop.io import paths
 from tests.gui.conftest import WindowFactory
 from tests.io.test_library_damaged import CORRUPTIONS, make_damaged_library
@@ -45,3 +49,35 @@ def test_a_history_folder_that_is_a_file_is_said(qtbot: QtBot, make_window: Wind
     qtbot.waitUntil(lambda: "is a file, not a folder" in window.last_error, timeout=5000)
     assert str(blocker) in window.last_error and "\n" not in window.last_error
     assert blocker.read_text() == "a file where the history should be"
+
+
+# --- hostile inputs in the window (issue 16.12) ---------------------------------------------------
+
+
+def test_a_named_pipe_as_photo_or_style_is_refused_at_once(qtbot: QtBot, make_window: WindowFactory,
+                                                          tmp_path: Path) -> None:
+    fifo = tmp_path / "photo.jpg"
+    os.mkfifo(fifo)
+    window = make_window()
+    photo = window.inputs.content()
+    started = time.monotonic()
+    window.inputs.open_content_file(fifo)
+    qtbot.waitUntil(lambda: "not a regular file" in window.last_error, timeout=5000)
+    assert str(fifo) in window.last_error and "\n" not in window.last_error
+    window.last_error = ""
+    window.inputs.open_style_files([Path("/dev/zero")])
+    qtbot.waitUntil(lambda: "/dev/zero: not a regular file (a device)" in window.last_error, timeout=5000)
+    qtbot.waitUntil(lambda: not window.inputs.loading(), timeout=5000)
+    assert time.monotonic() - started < 10  # not the 65 s a blocked reader took
+    assert window.inputs.content() is photo  # the photo on show stays
+
+
+def test_a_panorama_strip_is_refused_at_start_in_one_line(qtbot: QtBot, make_window: WindowFactory) -> None:
+    window = make_window()
+    strip = np.random.default_rng(0).random((20, 4000, 3), dtype=np.float32)
+    window.inputs.set_content(LoadedImage(strip, Path("/photos/strip.png"), "strip.png"))
+    window.params_panel.update_fields(size=512)
+    assert window.start_run() is False
+    assert window.last_error.startswith("/photos/strip.png: too narrow to paint at 512 px")
+    assert "\n" not in window.last_error and "Unexpected" not in window.last_error
+    assert not window.runner.running
