@@ -92,14 +92,15 @@ def check_images(paths: Sequence[Path]) -> list[tuple[int, int]]:
     """(width, height) of each image, read from its header: a missing, unreadable, broken,
     truncated or too large file, a pipe or a device, is refused here, naming it, before anything
     is decoded (a truncated JPEG or PNG is found from its end, see ``check_complete``)."""
-    from nst_desktop.io.images import check_complete, image_size
+    from nst_desktop.io.decoding import check_complete
+    from nst_desktop.io.images import DEFAULT_MAX_PIXELS, image_size
 
     sizes = []
     for path in paths:
         if path.is_file() and not os.access(path, os.R_OK):
             raise ImageError(path, "permission denied: the file cannot be read.")
         sizes.append(image_size(path))
-        check_complete(path)
+        check_complete(path, DEFAULT_MAX_PIXELS)
     return sizes
 
 

@@ -44,7 +44,6 @@ FORMATS = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".webp": "WEBP", ".ti
 _FORMAT_NAMES = {"png": "PNG", "jpg": "JPEG", "jpeg": "JPEG", "webp": "WEBP", "tif": "TIFF", "tiff": "TIFF"}
 _EXIF_IFD, _USER_COMMENT, _ORIENTATION, _SOFTWARE_TAG = 0x8769, 0x9286, 0x0112, 0x0131
 _ASCII_PREFIX = b"ASCII\0\0\0"  # EXIF UserComment starts with an 8-byte character-code field
-_END_MARKERS = {"JPEG": b"\xff\xd9", "PNG": b"IEND\xaeB`\x82"}  # EOI; the IEND chunk and its CRC
 _GRAY16_MODES = {"I;16", "I;16B", "I;16L", "I;16N", "I"}
 
 Opener = Callable[[], Image.Image]
@@ -101,32 +100,6 @@ def image_size(path: str | os.PathLike[str], max_pixels: int | None = DEFAULT_MA
         check_size(im.size, str(file), max_pixels)
         width, height = im.size
         return (height, width) if _orientation(im) in (5, 6, 7, 8) else (width, height)
-
-
-def check_complete(path: str | os.PathLike[str], max_pixels: int | None = DEFAULT_MAX_PIXELS) -> None:
-    """Refuse a truncated JPEG or PNG (an incomplete download or copy) without decoding it whole,
-    so the CLI answers before its slow start (torch's import), not 2 s later: a file that ends
-    with its format's end marker is complete; one that does not (truncated, or with data
-    appended, as motion photos have) is read through: a JPEG at 1/8 scale straight from the
-    DCT (every byte of the scan data, 1/64 of the pixels), a PNG by its chunks' checksums."""
-    file = Path(path)
-    check_regular_file(file)
-    with decoding(str(file), max_pixels), Image.open(file) as im:
-        marker = _END_MARKERS.get(im.format or "")
-        if marker is None or _ends_with(file, marker):
-            return
-        if im.format == "JPEG":
-            im.draft(None, (1, 1))
-            im.load()
-        else:
-            im.verify()
-
-
-def _ends_with(file: Path, marker: bytes) -> bool:
-    with file.open("rb") as handle:
-        handle.seek(0, os.SEEK_END)
-        handle.seek(max(0, handle.tell() - len(marker)))
-        return handle.read() == marker
 
 
 def _decode(opener: Opener, name: str, max_pixels: int | None, target: int | None = None) -> ImageArray:

@@ -15,7 +15,7 @@ from PIL import Image
 
 from nst_desktop.engine.errors import ImageError
 from nst_desktop.io import images
-from nst_desktop.io.decoding import reduce_factor
+from nst_desktop.io.decoding import check_complete, reduce_factor
 from nst_desktop.io.images import DEFAULT_MAX_PIXELS, load_image
 
 
@@ -132,7 +132,7 @@ def fifo(tmp_path: Path) -> Path:
 
 def test_a_named_pipe_is_refused_at_once(fifo: Path) -> None:
     for read in (lambda: load_image(fifo), lambda: images.image_size(fifo),
-                 lambda: images.check_complete(fifo)):
+                 lambda: check_complete(fifo, DEFAULT_MAX_PIXELS)):
         text = _refusal_within(5, read)
         assert text.startswith(f"{fifo}: not a regular file (a named pipe)") and "\n" not in text
 
@@ -161,15 +161,15 @@ def test_a_truncated_file_is_found_without_decoding_it_whole(tmp_path: Path, kin
     else:
         data, path = _jpeg_bytes(kind == "progressive"), tmp_path / "cut.jpg"
     path.write_bytes(data)
-    images.check_complete(path)  # whole: fine
+    check_complete(path, DEFAULT_MAX_PIXELS)  # whole: fine
     path.write_bytes(data[: len(data) * 2 // 3])
     assert images.image_size(path) == (400, 300)  # the header alone does not tell
     with pytest.raises(ImageError) as caught:
-        images.check_complete(path)
+        check_complete(path, DEFAULT_MAX_PIXELS)
     assert caught.value.user_text() == f"{path}: the file is truncated (an incomplete download or copy?)."
 
 
 def test_a_complete_jpeg_with_data_after_its_end_is_read_through_and_kept(tmp_path: Path) -> None:
     path = tmp_path / "motion.jpg"
     path.write_bytes(_jpeg_bytes() + b"\0\0ftypmp42 a motion photo's video")
-    images.check_complete(path)  # no end marker at the end, but nothing is missing
+    check_complete(path, DEFAULT_MAX_PIXELS)  # no end marker at the end, but nothing is missing
