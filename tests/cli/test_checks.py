@@ -77,6 +77,8 @@ def test_hostile_inputs_are_refused_before_torch_in_one_line(tmp_path: Path) -> 
                            f"{strip}: too narrow to paint at 512 px"),
         "name too long for its record": (["render", p, s, "-o", str(tmp_path / ("n" * 251 + ".jpg"))],
                                          "the file name is too long (260 bytes with its .json record"),
+        "frames too long": (["render", p, s, "-o", str(tmp_path / ("f" * 251 + ".png")), "--save-every", "5"],
+                            "the file name is too long (260 bytes; the most is 255)"),
         "newline in a name": (["render", str(newline), s, "-o", out],
                               f"{tmp_path}/two\\nlines.jpg: file not found"),
     }
