@@ -409,8 +409,8 @@ def damaged_text(folders: list[Path]) -> str:
     """One sentence for the window: how many history entries could not be read, and where they are."""
     if not folders:
         return ""
-    count = "1 history entry" if len(folders) == 1 else f"{len(folders)} history entries"
-    return f"{count} could not be read and were left as they are in {folders[0].parent}."
+    count = "1 history entry was" if len(folders) == 1 else f"{len(folders)} history entries were"
+    return f"{count} not readable, left untouched in {folders[0].parent}."
 
 
 def _tooltip(entry: Entry) -> str:

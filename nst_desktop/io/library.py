@@ -100,8 +100,9 @@ class Library:
         self.root = Path(root) if root is not None else paths.library_dir(create=False)
         try:
             self.root.mkdir(parents=True, exist_ok=True)
-        except FileExistsError as exc:  # a file where the folder should be: say so, not "File exists"
-            raise ImageError(self.root, f"cannot hold the history: {missing_folder_reason(self.root)}.",
+        except (FileExistsError, NotADirectoryError) as exc:  # a file in the way: say so, not "File exists"
+            reason = "is a file, not a folder" if self.root.is_file() else missing_folder_reason(self.root)
+            raise ImageError(self.root, f"{reason}: the history cannot be kept there.",
                              hint="Move that file away; the history is off until then.") from exc
         except OSError as exc:
             raise ImageError(self.root, f"cannot create the history folder ({exc.strerror or exc})") from exc

@@ -26,7 +26,7 @@ def test_a_damaged_history_starts_and_says_how_many_once(qtbot: QtBot, make_wind
     assert {entry.id for entry in history.entries()} == good
     assert history.damaged_label.isVisible() and history.damaged_label.text() == f"{damaged} unreadable"
     assert str(library.root) in history.damaged_label.toolTip()
-    qtbot.waitUntil(lambda: f"{damaged} history entries could not be read"
+    qtbot.waitUntil(lambda: f"{damaged} history entries were not readable"
                     in window.statusBar().currentMessage(), timeout=5000)
     history.list.selectAll()
     history.list.item(0).toolTip()  # the tooltips of the good entries still read
@@ -36,7 +36,7 @@ def test_a_damaged_history_starts_and_says_how_many_once(qtbot: QtBot, make_wind
 def test_a_clean_history_says_nothing(make_window: WindowFactory) -> None:
     window = make_window()
     assert not window.session.history.damaged_label.isVisible()
-    assert "could not be read" not in window.statusBar().currentMessage()
+    assert "not readable" not in window.statusBar().currentMessage()
 
 
 def test_a_history_folder_that_is_a_file_is_said(qtbot: QtBot, make_window: WindowFactory,
