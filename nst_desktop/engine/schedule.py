@@ -30,13 +30,19 @@ def min_side(params: Params) -> int:
     return int(2 ** (deepest - 1))
 
 
+def min_long_side(params: Params, content_hw: tuple[int, int]) -> int:
+    """The smallest output long side at which a photo of ``content_hw`` is thick enough to paint
+    (its short side reaches :func:`min_side`): a few px for most photos, more for a panorama."""
+    return math.ceil(min_side(params) * max(content_hw) / max(1, min(content_hw)))
+
+
 def check_shape(params: Params, content_hw: tuple[int, int], name: str = "the photo") -> None:
     """Refuse, naming ``name``, a photo so thin (a 4000x20 panorama strip) that the output's short
     side is below :func:`min_side`; said before any work, with the size that would paint it."""
     need, short = min_side(params), min(fit_long_side(content_hw, params.size))
     if short >= need:
         return
-    enough = math.ceil(need * max(content_hw) / max(1, min(content_hw)))
+    enough = min_long_side(params, content_hw)
     hint = (f"Raise the output size to {enough} px or crop the photo." if enough <= SIZE_LIMIT
             else "Crop the photo to a less narrow shape.")
     raise ImageError(name, f"too narrow to paint at {params.size} px: its short side would be {short} px, "
