@@ -37,7 +37,7 @@ from nst_desktop.engine.errors import ImageError
 from nst_desktop.engine.events import ImageArray
 from nst_desktop.engine.masks import RegionMask
 from nst_desktop.io import images, masks, paths
-from nst_desktop.io.atomic import atomic_write, missing_folder_reason
+from nst_desktop.io.atomic import atomic_write
 from nst_desktop.io.timelapse import write_timelapse
 
 log = logging.getLogger(__name__)
@@ -101,8 +101,10 @@ class Library:
         try:
             self.root.mkdir(parents=True, exist_ok=True)
         except (FileExistsError, NotADirectoryError) as exc:  # a file in the way: say so, not "File exists"
-            reason = "is a file, not a folder" if self.root.is_file() else missing_folder_reason(self.root)
-            raise ImageError(self.root, f"{reason}: the history cannot be kept there.",
+            blocker = next((p for p in (self.root, *self.root.parents) if p.is_file()), self.root)
+            reason = ("is a file, not a folder: the history folder cannot be there" if blocker == self.root
+                      else f"cannot create the history folder: {blocker} is a file, not a folder")
+            raise ImageError(self.root, reason + ".",
                              hint="Move that file away; the history is off until then.") from exc
         except OSError as exc:
             raise ImageError(self.root, f"cannot create the history folder ({exc.strerror or exc})") from exc
