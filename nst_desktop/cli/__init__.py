@@ -22,7 +22,7 @@ from nst_desktop.cli.common import EXIT_ERROR, EXIT_INTERRUPTED, EXIT_USAGE, PRO
 from nst_desktop.cli.mask_options import add_mask_options
 from nst_desktop.cli.progress import ProgressBar
 from nst_desktop.cli.render import cmd_render
-from nst_desktop.engine.errors import NSTError
+from nst_desktop.engine.errors import NSTError, display_path
 from nst_desktop.engine.params import DEFAULTS, Params, param_fields
 
 __all__ = ["EXIT_ERROR", "EXIT_INTERRUPTED", "EXIT_USAGE", "PROG", "ProgressBar", "UsageError",
@@ -194,7 +194,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"{PROG}: error: {exc.user_text()}", file=sys.stderr)
         return EXIT_ERROR
     except OSError as exc:  # a file problem io did not wrap: still one line, not a traceback
-        where = f"{exc.filename}: " if exc.filename else ""
+        where = f"{display_path(exc.filename)}: " if exc.filename else ""
         print(f"{PROG}: error: {where}{exc.strerror or exc}", file=sys.stderr)
         return EXIT_ERROR
     except KeyboardInterrupt:

@@ -18,6 +18,7 @@ from typing import Any
 from nst_desktop.engine.devices import check_precision
 from nst_desktop.engine.errors import ImageError, ParamsError
 from nst_desktop.engine.params import Params
+from nst_desktop.engine.schedule import check_shape
 
 DECODED_KEY = "decoded"  # in a run's metadata: the long side each input was decoded at
 DECODE_MARGIN = 2
@@ -88,15 +89,18 @@ def check_blend(weights: Sequence[float], n_styles: int) -> list[float]:
 
 
 def check_images(paths: Sequence[Path]) -> list[tuple[int, int]]:
-    """(width, height) of each image, read from its header: a missing, unreadable, broken or
-    too large file is refused here, naming it, before anything is decoded."""
-    from nst_desktop.io.images import image_size
+    """(width, height) of each image, read from its header: a missing, unreadable, broken,
+    truncated or too large file, a pipe or a device, is refused here, naming it, before anything
+    is decoded (a truncated JPEG or PNG is found from its end, see ``check_complete``)."""
+    from nst_desktop.io.decoding import check_complete
+    from nst_desktop.io.images import DEFAULT_MAX_PIXELS, image_size
 
     sizes = []
     for path in paths:
         if path.is_file() and not os.access(path, os.R_OK):
             raise ImageError(path, "permission denied: the file cannot be read.")
         sizes.append(image_size(path))
+        check_complete(path, DEFAULT_MAX_PIXELS)
     return sizes
 
 
@@ -127,7 +131,7 @@ def check_output(out: Path | None, usage_error: type[Exception]) -> Path:
     if out is None:
         raise usage_error("render needs an output file: -o OUT.png")
     from nst_desktop.io.atomic import missing_folder_reason
-    from nst_desktop.io.images import FORMATS
+    from nst_desktop.io.images import FORMATS, check_output_name
 
     if out.suffix.lower() not in FORMATS:
         raise ImageError(out, f"unsupported output format {out.suffix or '(none)'!r}; "
@@ -137,6 +141,7 @@ def check_output(out: Path | None, usage_error: type[Exception]) -> Path:
     folder = out.parent if str(out.parent) else Path(".")
     if not folder.is_dir():
         raise ImageError(out, missing_folder_reason(folder))
+    check_output_name(out)  # the render writes its record beside a JPEG, WebP or TIFF
     if not os.access(folder, os.W_OK) or (out.exists() and not os.access(out, os.W_OK)):
         raise ImageError(out, "cannot write here (permission denied)")
     return out
@@ -149,6 +154,7 @@ def check_request(params: Params, explicit: Mapping[str, Any], content: Path,
     check_settings(params, explicit)
     init = [Path(params.init_image)] if params.init == "image" and params.init_image else []
     sizes = check_images([content, *styles, *init])
+    check_shape(params, sizes[0], str(content))  # (w, h): the order does not matter to a shape
     if params.weights != "caffe":
         check_weights(params.weights)
     return decode_targets(params, sizes[1:1 + len(styles)])

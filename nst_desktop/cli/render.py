@@ -108,10 +108,24 @@ def _frame_saver(out: Path, every: int) -> Callable[[ProgressEvent], None]:
 
     def save_frame(ev: ProgressEvent) -> None:
         if ev.preview is not None and ev.total_step % every == 0:
-            frame = out.with_name(f"{out.stem}_{ev.total_step:04d}{out.suffix}")
-            save_image(ev.preview, frame, None)
+            save_image(ev.preview, _frame_path(out, ev.total_step), None)
 
     return save_frame
+
+
+def _frame_path(out: Path, step: int) -> Path:
+    return out.with_name(f"{out.stem}_{step:04d}{out.suffix}")
+
+
+def _check_companion_names(out: Path, save_every: int, mask: RegionMask | None) -> None:
+    """The frames and the mask PNG written beside OUT have longer names than OUT: a name too
+    long for them is said now, not at the first frame or after the whole render."""
+    from nst_desktop.io.images import check_output_name
+    from nst_desktop.io.masks import mask_path_for
+
+    companions = ([_frame_path(out, 0)] if save_every else []) + ([mask_path_for(out)] if mask else [])
+    for companion in companions:
+        check_output_name(companion, with_record=False)
 
 
 def _job(ns: argparse.Namespace, params: Params, content: Path, styles: list[Path], weights: list[float],
@@ -233,6 +247,7 @@ def cmd_render(ns: argparse.Namespace) -> int:
     # Everything a user can get wrong is refused above and here, before torch's import (seconds).
     targets = check_request(params, explicit_params(ns), content, styles)
     mask = resolve_run_mask(ns, content, len(styles), record)
+    _check_companion_names(out, ns.save_every, mask)
     history = replay_history(ns, record, mask, len(styles), content)
     if record is not None and not ns.images:  # a replay decodes as the recorded run did
         targets = replay_targets(record, targets)

@@ -7,10 +7,23 @@ naming the file and the problem where there is one.
 
 from __future__ import annotations
 
+import os
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # only for the annotation: events imports params, which imports us
     from nst_desktop.engine.events import RunResult
+
+
+def display_path(path: object) -> str:
+    """A file name fit for a one-line message: control characters (a newline in a name split
+    the error line in two) escaped as ``repr`` writes them, and the undecodable bytes of a
+    non-UTF-8 name (``b'caf\\xe9.jpg'`` on Linux) as ``\\xe9``, never a lone surrogate."""
+    text = str(path)
+    try:
+        text = os.fsencode(text).decode("utf-8", "backslashreplace")
+    except (UnicodeError, TypeError):  # not encodable as a file name: escape what is odd below
+        text = text.encode("utf-8", "backslashreplace").decode("utf-8")
+    return "".join(char if char.isprintable() else repr(char)[1:-1] for char in text)
 
 
 class NSTError(Exception):
@@ -40,7 +53,7 @@ class ImageError(NSTError):
     """An image file cannot be read or written; the message names the file."""
 
     def __init__(self, path: object, reason: str, hint: str = "") -> None:
-        super().__init__(f"{path}: {reason}", hint)
+        super().__init__(f"{display_path(path)}: {reason}", hint)
         self.path = path
         self.reason = reason
 

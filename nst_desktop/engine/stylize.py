@@ -48,7 +48,7 @@ from nst_desktop.engine.masked import MaskedStyle, masked_total_loss
 from nst_desktop.engine.masks import RegionMask, check_fit
 from nst_desktop.engine.params import Params
 from nst_desktop.engine.runstate import Recolour, RunState, to_array, to_preview
-from nst_desktop.engine.schedule import first_scale_after, scale_sizes, steps_per_scale
+from nst_desktop.engine.schedule import check_shape, first_scale_after, scale_sizes, steps_per_scale
 from nst_desktop.engine.vgg import VGG19, cached_model
 from nst_desktop.engine.weights import WeightSet, load_caffe_weights
 
@@ -354,6 +354,7 @@ def stylize(
     ``mask`` gives each painted region its own style (engine.masked); a ``"mask"`` live
     edit repaints it from the next step on (at print sizes too: engine.masked_tiling).
     """
+    check_shape(params, (int(content.shape[0]), int(content.shape[1])))  # a panorama strip: before the model
     if mask is not None:  # refused before the model loads: one line, no wait
         check_fit(mask, len(styles), (int(content.shape[0]), int(content.shape[1])))
     device = pick_device(params.device)

@@ -41,6 +41,7 @@ ALWAYS_SHOWN = ("size", "steps", "seed")
 
 def field_label(name: str) -> str:
     """The panel's name of a Params field (or of a live-edit key)."""
+    name = str(name)  # a damaged record's key may be anything JSON allows
     if name == BLEND:
         return BLEND_LABEL
     field = Params.__dataclass_fields__.get(name)
@@ -52,8 +53,8 @@ def value_text(name: str, value: Any) -> str:
     """A Params value as people read it: '512 px', 'Keep photo colours', '1.5', 'L-BFGS'."""
     if value is None:
         return "—"
-    if isinstance(value, (tuple, list)):
-        return ", ".join(value_text("", v) for v in value)
+    if isinstance(value, (tuple, list)):  # settings' lists are flat: deeper ones (a damaged record) as "…"
+        return ", ".join("…" if isinstance(v, (tuple, list, dict)) else value_text("", v) for v in value)
     if isinstance(value, str):
         if name in CHOICE_LABELS:
             return CHOICE_LABELS[name].get(value, Path(value).name if name == "weights" else value)
@@ -64,16 +65,25 @@ def value_text(name: str, value: Any) -> str:
 
 
 def blend_text(weights: Sequence[Any]) -> str:
-    """'3 : 1' for two styles weighted 3 and 1."""
-    return " : ".join(f"{float(w):g}" for w in weights)
+    """'3 : 1' for two styles weighted 3 and 1 (a damaged record's odd values as they are)."""
+    return " : ".join(_number_text(w) for w in weights)
+
+
+def _number_text(value: Any) -> str:
+    try:
+        return f"{float(value):g}"
+    except (TypeError, ValueError, OverflowError):  # text must never fail on a hand-edited record
+        return str(value)
 
 
 def changes_text(changes: Mapping[str, Any]) -> str:
     """'Style strength 2, Smoothness 0.5': a live edit (or any set of changes) in one line."""
+    if not isinstance(changes, Mapping):  # a damaged record: show what is there, never raise
+        return value_text("", changes)
     parts = []
     for name, value in changes.items():
         if name == BLEND:
-            parts.append(f"{BLEND_LABEL} {blend_text(value)}")
+            parts.append(f"{BLEND_LABEL} {blend_text(value) if isinstance(value, Sequence) else value}")
         elif name == MASK:  # a RegionMask live, "repainted" in a record: pixels are not text
             parts.append("Mask repainted")
         elif name == "colour":

@@ -9,7 +9,7 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox, QWidget
 
-from nst_desktop.engine.errors import NSTError, OutOfMemoryError
+from nst_desktop.engine.errors import NSTError, OutOfMemoryError, display_path
 
 _OOM_MARKERS = ("out of memory", "cuda error: out of memory", "mps backend out of memory")
 
@@ -21,7 +21,7 @@ def user_message(exc: BaseException) -> str:
     if isinstance(exc, MemoryError) or any(m in str(exc).lower() for m in _OOM_MARKERS):
         return OutOfMemoryError("The run needed more memory than this computer has.").user_text()
     if isinstance(exc, OSError) and exc.filename:
-        return f"{exc.filename}: {exc.strerror or exc}."
+        return f"{display_path(exc.filename)}: {exc.strerror or exc}."
     return f"Unexpected error ({type(exc).__name__}: {exc}). Please report it; the app keeps working."
 
 

@@ -82,6 +82,7 @@ class HistoryPanel(QWidget):
         self._entries: dict[str, Entry] = {}
         self._pending_icons: list[str] = []
         self._icon_job: Job | None = None  # reads thumbnails off the GUI thread
+        self.damaged: list[Path] = []  # entry folders the last refresh could not read (left as they are)
         placeholder = QPixmap(ICON_SIZE, ICON_SIZE)
         placeholder.fill(QColor(128, 128, 128, 60))
         self._placeholder = QIcon(placeholder)
@@ -166,6 +167,11 @@ class HistoryPanel(QWidget):
             button.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
             grid.addWidget(button, len(buttons) // 2, len(buttons) % 2)
             buttons.append(button)
+        # Beside Delete: how many entries could not be read, said once, in the history itself.
+        self.damaged_label = QLabel("", self)
+        self.damaged_label.setObjectName("historyDamaged")
+        self.damaged_label.hide()
+        grid.addWidget(self.damaged_label, 2, 1)
         grid.setRowStretch(3, 1)
         (self.view_button, self.compare_button, self.restore_button, self.folder_button,
          self.delete_button) = buttons
@@ -191,7 +197,12 @@ class HistoryPanel(QWidget):
         if self._icon_job is not None:
             self._icon_job.cancel()  # its items are gone
             self._icon_job = None
-        for entry in self.library.entries():
+        listing = self.library.scan()
+        self.damaged = listing.damaged
+        self.damaged_label.setText(f"{len(self.damaged)} unreadable")
+        self.damaged_label.setToolTip(damaged_text(self.damaged))
+        self.damaged_label.setVisible(bool(self.damaged))
+        for entry in listing.entries:
             item = self._append_item(entry)
             item.setSelected(entry.id in selected)
         self._on_selection_changed()
@@ -392,6 +403,14 @@ class _ThumbnailDelegate(QStyledItemDelegate):
 
     def sizeHint(self, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex) -> QSize:
         return QSize(ICON_SIZE + GRID_MARGIN, ICON_SIZE + GRID_MARGIN)
+
+
+def damaged_text(folders: list[Path]) -> str:
+    """One sentence for the window: how many history entries could not be read, and where they are."""
+    if not folders:
+        return ""
+    count = "1 history entry was" if len(folders) == 1 else f"{len(folders)} history entries were"
+    return f"{count} not readable, left untouched in {folders[0].parent}."
 
 
 def _tooltip(entry: Entry) -> str:

@@ -11,11 +11,12 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QObject, Qt, Signal, Slot
+from PySide6.QtCore import QObject, Qt, QTimer, Signal, Slot
 
 from nst_desktop.engine.errors import NSTError
 from nst_desktop.engine.events import ImageArray, PreviewArray, RunResult
 from nst_desktop.engine.masks import RegionMask
+from nst_desktop.engine.schedule import check_shape
 from nst_desktop.gui.history_saver import HistorySaver
 from nst_desktop.gui.worker import Outcome, RunRequest
 from nst_desktop.service.render import Rendered
@@ -61,19 +62,30 @@ class RunSession(QObject):
         self._shown_inputs: tuple[str | None, list[str], list[float]] = self._inputs
         self.library: Any = None
         self.history: Any = None
-        try:
-            self.library = _open_library(library)
-            from nst_desktop.gui.history_panel import HistoryPanel
-
-            self.history = HistoryPanel(self.library)
-        except (NSTError, OSError) as exc:  # no history is better than no app
-            log.warning("history unavailable: %s", exc)
+        self._open_history(library)
         self.saver = HistorySaver(self)
         self.saver.saved.connect(self._on_saved)
         self.saver.failed.connect(self.window.show_error)
         if self.history is not None:
             self.history.entryActivated.connect(self.on_entry_activated)
             self.history.compareRequested.connect(self.on_compare)
+
+    def _open_history(self, library: Any) -> None:
+        """The history strip; a history that cannot be opened, or damaged entries in it, are
+        said once when the window shows (no history is better than no app)."""
+        from nst_desktop.gui.history_panel import HistoryPanel, damaged_text
+
+        try:
+            self.library = _open_library(library)
+            self.history = HistoryPanel(self.library)
+        except (NSTError, OSError) as exc:
+            log.warning("history unavailable: %s", exc)
+            problem = exc.user_text() if isinstance(exc, NSTError) else f"The history is off: {exc}"
+            QTimer.singleShot(0, self, lambda: self.window.show_error(problem))
+            return
+        notice = damaged_text(self.history.damaged)
+        if notice:
+            QTimer.singleShot(0, self, lambda: self.window.statusBar().showMessage(notice, 30_000))
 
     # --- starting ------------------------------------------------------------------------------
     def make_request(self) -> RunRequest | None:
@@ -84,6 +96,11 @@ class RunSession(QObject):
             return None
         if not inputs.ready():
             self.errorOccurred.emit("Add at least one style image with a blend weight above 0.")
+            return None
+        try:  # a panorama strip: said now, not by the engine after its start
+            check_shape(params, content.image.shape[:2], str(content.path or content.name))
+        except NSTError as exc:
+            self.errorOccurred.emit(exc.user_text())
             return None
         init_image = None
         if params.init == "image" and params.init_image:

@@ -63,12 +63,16 @@ class TweakLoop(QObject):
     # --- starting ----------------------------------------------------------------------------
     @Slot()
     def start_quick_look(self) -> bool:
-        from nst_desktop.engine.presets import quick_look
+        from nst_desktop.engine.presets import QUICK_LOOK_SIZE, quick_look
+        from nst_desktop.engine.schedule import min_long_side
 
         request = self.window.session.make_request()
         if request is None:
             return False
-        return self.window.start_request(replace(request, params=quick_look(request.params), kind="quick"))
+        # A panorama strip is looked at just large enough to paint (the full size is: make_request).
+        long_side = max(QUICK_LOOK_SIZE, min_long_side(request.params, request.content.shape[:2]))
+        quick = quick_look(request.params, long_side)
+        return self.window.start_request(replace(request, params=quick, kind="quick"))
 
     @Slot()
     def promote(self) -> bool:

@@ -1,4 +1,5 @@
-"""Atomic file writes: a crash or a full disk never leaves a half-written picture."""
+"""Atomic file writes: a crash or a full disk never leaves a half-written picture, nor a picture
+without its sidecar record (:func:`atomic_write_all`: both files or neither)."""
 
 from __future__ import annotations
 
@@ -9,17 +10,21 @@ import re
 import tempfile
 import threading
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 from nst_desktop.engine.errors import ImageError
 
 log = logging.getLogger(__name__)
 
-TEMP_PREFIX, TEMP_SUFFIX = ".", ".tmp"
-# What mkstemp(prefix=f".{name}.", suffix=".tmp") makes: 8 characters of [a-z0-9_] in between.
-# Only names of the files we write (images, sidecars, time-lapses, entry.json) are matched,
-# so a stranger's hidden .tmp file in the user's folder is never touched.
-_TEMP_RE = re.compile(r"\.(?P<name>.+\.(?i:png|jpe?g|webp|tiff?|json|gif))\.[a-z0-9_]{8}\.tmp")
+TEMP_PREFIX, TEMP_SUFFIX = ".nst-", ".tmp"
+# A short temporary name, whatever the target's length: ".<target>.XXXXXXXX.tmp" made a legal
+# 255-byte output name fail after the whole render. mkstemp puts 8 characters of [a-z0-9_]
+# between prefix and suffix. The older long form is still matched, so the leftovers of earlier
+# versions are cleaned too; only names of the files we write are, so a stranger's hidden .tmp
+# file in the user's folder is never touched.
+_TEMP_RE = re.compile(r"\.nst-[a-z0-9_]{8}\.tmp"
+                      r"|\.(?P<name>.+\.(?i:png|jpe?g|webp|tiff?|json|gif))\.[a-z0-9_]{8}\.tmp")
 STALE_TEMP_AGE_S = 3600.0  # a write takes milliseconds: an hour-old temporary file is a killed one
 _cleaned: set[Path] = set()
 _cleaned_lock = threading.Lock()
@@ -96,12 +101,35 @@ def atomic_write(target: Path, data: bytes) -> None:
     ``os.replace`` is atomic on one file system, so readers see the old file or the new
     one, never a mix; on any failure the temporary file is removed and the old file stays.
     """
+    atomic_write_all([(target, data)])
+
+
+def atomic_write_all(files: Sequence[tuple[Path, bytes]]) -> None:
+    """Write every ``(target, data)`` or none (a picture and its sidecar record).
+
+    Every temporary file is written and synced first, so a full disk stops the write before
+    any target changes; then each is renamed over its target. If a rename fails, the targets
+    already replaced get their old files back (kept meanwhile as a hard link), or are removed
+    when they are new. Raises :class:`ImageError` naming the file that failed.
+    """
+    temps: list[Path] = []
+    try:
+        for target, data in files:
+            temps.append(_write_temp(target, data))
+        _replace_all([target for target, _ in files], temps)
+    finally:
+        for tmp in temps:
+            tmp.unlink(missing_ok=True)
+
+
+def _write_temp(target: Path, data: bytes) -> Path:
+    """A synced temporary file holding ``data`` beside ``target``."""
     folder = target.parent
     if not folder.is_dir():
         raise ImageError(target, missing_folder_reason(folder) + ".")
     _clean_once(folder)
     try:
-        fd, tmp_name = tempfile.mkstemp(dir=folder, prefix=f"{TEMP_PREFIX}{target.name}.", suffix=TEMP_SUFFIX)
+        fd, tmp_name = tempfile.mkstemp(dir=folder, prefix=TEMP_PREFIX, suffix=TEMP_SUFFIX)
     except OSError as exc:
         raise ImageError(target, f"cannot write in this folder ({exc.strerror or exc}).") from exc
     try:
@@ -110,10 +138,49 @@ def atomic_write(target: Path, data: bytes) -> None:
             handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())  # the data must be on disk before the rename makes it visible
-        os.replace(tmp_name, target)
     except OSError as exc:
         Path(tmp_name).unlink(missing_ok=True)
         raise ImageError(target, f"could not write the file ({exc.strerror or exc}).") from exc
     except BaseException:
         Path(tmp_name).unlink(missing_ok=True)
         raise
+    return Path(tmp_name)
+
+
+def _replace_all(targets: list[Path], temps: list[Path]) -> None:
+    # The old files of all but the last target: if a later rename fails, they come back.
+    backups = {target: _backup(target) for target in targets[:-1] if target.is_file()}
+    done: list[Path] = []
+    try:
+        for tmp, target in zip(temps, targets, strict=True):
+            os.replace(tmp, target)
+            done.append(target)
+    except OSError as exc:
+        for target in done:
+            _roll_back(target, backups.get(target), target in backups)
+        raise ImageError(targets[len(done)], f"could not write the file ({exc.strerror or exc}).") from exc
+    finally:
+        for backup in backups.values():
+            if backup is not None:
+                backup.unlink(missing_ok=True)
+
+
+def _roll_back(target: Path, backup: Path | None, existed: bool) -> None:
+    with contextlib.suppress(OSError):
+        if backup is not None and existed:
+            os.replace(backup, target)
+        elif not existed:
+            target.unlink()  # it is new: neither file is better than half a pair
+        else:
+            log.warning("%s could not be rolled back (no hard link of its old file)", target)
+
+
+def _backup(target: Path) -> Path | None:
+    """A hard link to ``target``'s file under a temporary name; None on a file system without
+    hard links (the rollback then cannot restore it)."""
+    backup = Path(tempfile.mktemp(dir=target.parent, prefix=TEMP_PREFIX, suffix=TEMP_SUFFIX))
+    try:
+        os.link(target, backup)  # fails if the name was taken meanwhile: no race
+    except OSError:
+        return None
+    return backup

@@ -10,6 +10,7 @@ full disk never leaves a half-written picture where a good one was.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import io
 import json
@@ -25,8 +26,8 @@ from PIL import Image, ImageCms, PngImagePlugin
 from nst_desktop import __version__
 from nst_desktop.engine.errors import ImageError
 from nst_desktop.engine.events import ImageArray, PreviewArray, to_uint8
-from nst_desktop.io.atomic import atomic_write
-from nst_desktop.io.decoding import check_size, decoding, draft, need_heif, reduced
+from nst_desktop.io.atomic import atomic_write, atomic_write_all
+from nst_desktop.io.decoding import check_regular_file, check_size, decoding, draft, need_heif, reduced
 from nst_desktop.io.sixteen_bit import decode_rgb16, encode_tiff16
 
 log = logging.getLogger(__name__)
@@ -35,6 +36,8 @@ DEFAULT_MAX_PIXELS = 100_000_000
 """The one input limit (CLI and window): refuse images above 100 megapixels (a 48 MP camera photo
 opens; a float32 copy of a 100 MP one takes 1.2 GB), checked from the header before decoding."""
 
+SIDECAR_SUFFIX = ".json"
+NAME_MAX = 255  # bytes in a file name on the common file systems (ext4, APFS; NTFS counts UTF-16 units)
 METADATA_KEY = "nst_desktop"  # PNG iTXt keyword holding the run's JSON
 SOFTWARE = f"NST Desktop {__version__}"
 FORMATS = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".webp": "WEBP", ".tif": "TIFF", ".tiff": "TIFF"}
@@ -63,10 +66,7 @@ def load_image(
     ``max_pixels`` (checked from the header, before anything is decoded).
     """
     file = Path(path)
-    if not file.exists():
-        raise ImageError(file, "file not found.")
-    if file.is_dir():
-        raise ImageError(file, "is a folder, not an image file.")
+    check_regular_file(file)
     need_heif(file.name)
     return _decode(lambda: Image.open(file), str(file), max_pixels, target_long_side)
 
@@ -94,8 +94,7 @@ def image_size(path: str | os.PathLike[str], max_pixels: int | None = DEFAULT_MA
     """(width, height) as displayed (EXIF rotation applied), read from the header only;
     :class:`ImageError` as :func:`load_image` would raise it for a file it cannot open."""
     file = Path(path)
-    if file.is_dir():
-        raise ImageError(file, "is a folder, not an image file.")
+    check_regular_file(file)
     need_heif(file.name)
     with decoding(str(file), max_pixels), Image.open(file) as im:
         check_size(im.size, str(file), max_pixels)
@@ -227,7 +226,7 @@ def thumbnail(image: ImageArray | PreviewArray, max_side: int) -> Any:
 def sidecar_path(path: str | os.PathLike[str]) -> Path:
     """``photo.jpg`` -> ``photo.jpg.json``: the parameters next to a non-PNG file."""
     file = Path(path)
-    return file.with_name(file.name + ".json")
+    return file.with_name(file.name + SIDECAR_SUFFIX)
 
 
 def save_image(
@@ -241,20 +240,43 @@ def save_image(
     sidecar. ``fmt`` overrides the extension. ``quality`` >= 100 makes WebP lossless.
     """
     target = Path(path)
-    fmt_name = _format_for(target, fmt)
+    fmt_name = check_output_name(target, fmt, with_record=metadata is not None)
     array = _check_array(image, target)
     text = None if metadata is None else json.dumps(metadata, ensure_ascii=True, default=str)
     try:
         data = _encode(array, fmt_name, text, quality)
     except (OSError, ValueError) as exc:
         raise ImageError(target, f"could not encode the image as {fmt_name} ({exc}).") from exc
-    atomic_write(target, data)
     sidecar = sidecar_path(target)
     if fmt_name != "PNG" and metadata is not None:
-        atomic_write(sidecar, json.dumps(metadata, indent=2, ensure_ascii=False, default=str).encode())
-    elif sidecar.is_file():
-        sidecar.unlink()  # a sidecar left from an older file of this name would describe the wrong run
+        # Readable JSON (accents as they are); a non-UTF-8 file name's undecodable bytes, held as
+        # lone surrogates, become the JSON escape "\udce9", which reads back as the same name.
+        record = json.dumps(metadata, indent=2, ensure_ascii=False, default=str)
+        atomic_write_all([(target, data), (sidecar, record.encode("utf-8", "backslashreplace"))])
+        return target
+    atomic_write(target, data)
+    # A sidecar left from an older file of this name would describe the wrong run. (A 255-byte
+    # name has no room for one: there is none to remove, and asking raises "name too long".)
+    with contextlib.suppress(OSError):
+        sidecar.unlink(missing_ok=True)
     return target
+
+
+def check_output_name(target: Path, fmt: str | None = None, *, with_record: bool = True) -> str:
+    """The format ``target`` is saved in; :class:`ImageError` when its name (or its sidecar's,
+    ``<name>.json``) is longer than the folder allows, said before a render, not after it."""
+    fmt_name = _format_for(target, fmt)
+    sidecar = len(SIDECAR_SUFFIX) if fmt_name != "PNG" and with_record else 0
+    longest = len(os.fsencode(target.name)) + sidecar
+    try:
+        allowed = os.pathconf(target.parent if str(target.parent) else ".", "PC_NAME_MAX")
+    except (OSError, ValueError, AttributeError):  # no pathconf (Windows) or no folder yet
+        allowed = NAME_MAX
+    if longest > allowed:
+        also = f" with its {SIDECAR_SUFFIX} record" if sidecar else ""
+        raise ImageError(target, f"the file name is too long ({longest} bytes{also}; "
+                         f"the most is {allowed}).", hint="Give a shorter name.")
+    return fmt_name
 
 
 def _format_for(target: Path, fmt: str | None) -> str:

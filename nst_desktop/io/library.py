@@ -10,7 +10,9 @@ Layout of an entry (``<root>/<id>/``)::
 An entry is assembled in a hidden temporary folder and renamed into place in one step,
 so a crash or a closed app never leaves half an entry; :meth:`Library.entries` skips any
 folder that is not a complete entry instead of failing, so one damaged folder never hides
-the rest of the history.
+the rest of the history. A damaged entry (unreadable or malformed ``entry.json``, a missing
+image) is left where it is, untouched, and counted in :attr:`Listing.damaged`, so the window
+can say once how many could not be read.
 """
 
 from __future__ import annotations
@@ -55,6 +57,22 @@ _TMP_PREFIX = ".tmp-"
 _TRASH_PREFIX = ".trash-"
 _STALE_TMP_S = 3600.0  # older temporary folders are leftovers of a crash, not a write in progress
 _ID_RE = re.compile(r"^\d{8}-\d{6}-\d{6}-[0-9a-f]{6}$")
+# The type each known key of a record must have: the GUI reads these without checking (a
+# hand-edited or damaged entry with a string for "edits" crashed the history's tooltips).
+_METADATA_TYPES: dict[str, type] = {"params": dict, "inputs": dict, "touches": dict, "edits": list}
+
+
+class DamagedEntryError(ValueError):
+    """An entry folder whose record cannot be used; the message says why."""
+
+
+@dataclass(frozen=True)
+class Listing:
+    """What a scan of the history found: the good entries, newest first, and the folders of
+    the damaged ones (left untouched: they may still hold a picture the user wants)."""
+
+    entries: list[Entry]
+    damaged: list[Path]
 
 
 @dataclass(frozen=True)
@@ -79,9 +97,15 @@ class Library:
     """A folder of history entries (see the module docstring for the layout)."""
 
     def __init__(self, root: Path | None = None) -> None:
-        self.root = Path(root) if root is not None else paths.library_dir()
+        self.root = Path(root) if root is not None else paths.library_dir(create=False)
         try:
             self.root.mkdir(parents=True, exist_ok=True)
+        except (FileExistsError, NotADirectoryError) as exc:  # a file in the way: say so, not "File exists"
+            blocker = next((p for p in (self.root, *self.root.parents) if p.is_file()), self.root)
+            reason = ("is a file, not a folder: the history folder cannot be there" if blocker == self.root
+                      else f"cannot create the history folder: {blocker} is a file, not a folder")
+            raise ImageError(self.root, reason + ".",
+                             hint="Move that file away; the history is off until then.") from exc
         except OSError as exc:
             raise ImageError(self.root, f"cannot create the history folder ({exc.strerror or exc})") from exc
         self._clean_leftovers()
@@ -159,7 +183,7 @@ class Library:
         entry_file = folder / ENTRY_NAME
         try:
             record = json.loads(entry_file.read_text(encoding="utf-8"))
-        except (OSError, ValueError) as exc:
+        except (OSError, ValueError, RecursionError) as exc:
             raise KeyError(f"No history entry {entry_id!r} in {self.root}") from exc
         if not isinstance(record, dict):
             raise KeyError(f"Damaged history entry {entry_id!r} in {self.root}")
@@ -183,20 +207,28 @@ class Library:
     # --- reading ---------------------------------------------------------------------------
     def entries(self) -> list[Entry]:
         """Every complete entry, newest first; damaged folders are skipped (and logged)."""
+        return self.scan().entries
+
+    def scan(self) -> Listing:
+        """Every complete entry, newest first, and the folders of the damaged ones (logged,
+        left as they are)."""
         found: list[Entry] = []
+        damaged: list[Path] = []
         try:
             children = list(self.root.iterdir())
         except OSError as exc:
             log.warning("Cannot list the history folder %s: %s", self.root, exc)
-            return []
+            return Listing([], [])
         for child in children:
             if not _ID_RE.match(child.name) or not child.is_dir():
                 continue
-            entry = _read_entry(child)
-            if entry is not None:
-                found.append(entry)
+            try:
+                found.append(_load_entry(child))
+            except DamagedEntryError as exc:
+                log.warning("Skipping damaged history entry %s: %s", child, exc)
+                damaged.append(child)
         found.sort(key=lambda e: (e.created, e.id), reverse=True)
-        return found
+        return Listing(found, sorted(damaged))
 
     def get(self, entry_id: str) -> Entry:
         """The entry with this id; :class:`KeyError` when it does not exist or is damaged."""
@@ -234,20 +266,30 @@ def _new_id(created: datetime) -> str:
 
 
 def _read_entry(folder: Path) -> Entry | None:
-    entry_file = folder / ENTRY_NAME
+    """The entry in ``folder``, or None (logged) when it is damaged."""
+    try:
+        return _load_entry(folder)
+    except DamagedEntryError as exc:
+        log.warning("Skipping damaged history entry %s: %s", folder, exc)
+        return None
+
+
+def _load_entry(folder: Path) -> Entry:
+    """The entry in ``folder``; :class:`DamagedEntryError` saying why it cannot be used."""
     image_path = folder / IMAGE_NAME
     thumb_path = folder / THUMB_NAME
     try:
-        record = json.loads(entry_file.read_text(encoding="utf-8"))
+        # RecursionError: deeply nested JSON ("[[[[..."), which the parser cannot follow.
+        record = json.loads((folder / ENTRY_NAME).read_text(encoding="utf-8"))
+        if not isinstance(record, dict):
+            raise DamagedEntryError(f"{ENTRY_NAME} is not an object")
         created = datetime.fromisoformat(str(record["created"]))
-        metadata = record.get("metadata") or {}
-        if not isinstance(metadata, dict):
-            raise ValueError("metadata is not an object")
-        if not image_path.is_file():
-            raise ValueError(f"{IMAGE_NAME} is missing")
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        log.warning("Skipping damaged history entry %s: %s", folder, exc)
-        return None
+    except (OSError, ValueError, KeyError, RecursionError) as exc:
+        raise DamagedEntryError(str(exc) or type(exc).__name__) from exc
+    metadata = record.get("metadata") or {}
+    _check_metadata(metadata)
+    if not image_path.is_file():
+        raise DamagedEntryError(f"{IMAGE_NAME} is missing")
     if created.tzinfo is None:
         created = created.replace(tzinfo=UTC)
     frames = folder / FRAMES_NAME
@@ -260,6 +302,29 @@ def _read_entry(folder: Path) -> Entry | None:
         created=created,
         timelapse_path=frames if frames.is_file() else None,
     )
+
+
+def _check_metadata(metadata: Any) -> None:
+    """A record the GUI can read without checking each value: the known keys of the right type."""
+    if not isinstance(metadata, dict):
+        raise DamagedEntryError("metadata is not an object")
+    for key, kind in _METADATA_TYPES.items():
+        if key in metadata and not isinstance(metadata[key], kind):
+            raise DamagedEntryError(f"{key!r} is a {type(metadata[key]).__name__}, not a {kind.__name__}")
+    edits = metadata.get("edits", [])
+    if not all(isinstance(edit, dict) and isinstance(edit.get("changes", {}), dict) for edit in edits):
+        raise DamagedEntryError("'edits' holds something other than edits")
+    inputs = metadata.get("inputs", {})
+    weights = inputs.get("style_weights", [])
+    if not isinstance(weights, list) or not all(_is_number(w) for w in weights):
+        raise DamagedEntryError("'style_weights' is not a list of numbers")
+    content = inputs.get("content")
+    if not isinstance(inputs.get("styles", []), list) or not (content is None or isinstance(content, str)):
+        raise DamagedEntryError("'inputs' does not name a photo and a list of styles")
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
 def _subsample(frames: list[npt.NDArray[np.uint8]], limit: int) -> list[npt.NDArray[np.uint8]]:

@@ -43,7 +43,7 @@ from nst_desktop.engine.masks import (
     default_colour,
 )
 from nst_desktop.io.atomic import atomic_write
-from nst_desktop.io.decoding import check_size, decoding
+from nst_desktop.io.decoding import check_regular_file, check_size, decoding
 
 MASK_SUFFIX = ".mask.png"
 MASK_KEY = "mask"  # a record's key: the settings and the PNG's file name, beside the picture
@@ -68,8 +68,7 @@ def load_mask(path: str | os.PathLike[str], hw: tuple[int, int] | None = None) -
     Raises :class:`ImageError` naming the file when it is missing, unreadable, or not a mask.
     """
     file = Path(path)
-    if not file.is_file():
-        raise ImageError(file, "is a folder, not a mask image." if file.is_dir() else "file not found.")
+    check_regular_file(file)  # a pipe or a device is refused before it is opened (that would block)
     with decoding(str(file), MAX_MASK_PIXELS), Image.open(file) as im:
         check_size(im.size, str(file), MAX_MASK_PIXELS)
         labels = _labels(im, file)

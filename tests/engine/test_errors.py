@@ -23,3 +23,19 @@ def test_out_of_memory_hint_depends_on_the_device(device: str, suggests_cpu: boo
 def test_a_memory_error_of_unknown_origin_does_not_suggest_the_cpu() -> None:
     """The GUI reports a plain MemoryError (host memory) with the class's own hint."""
     assert "CPU" not in OutOfMemoryError("The run needed more memory than this computer has.").user_text()
+
+
+@pytest.mark.parametrize(("name", "shown"), [
+    ("two\nlines.jpg", "two\\nlines.jpg"),
+    ("tab\there\r.png", "tab\\there\\r.png"),
+    ("esc\x1b[31m.png", "esc\\x1b[31m.png"),
+    ("caf\udce9.jpg", "caf\\xe9.jpg"),  # b"caf\xe9.jpg" as Linux decodes it (surrogateescape)
+    ("café.jpg", "café.jpg"),  # printable letters stay as they are
+])
+def test_a_file_name_never_breaks_the_one_line_error(name: str, shown: str) -> None:
+    from nst_desktop.engine.errors import ImageError, display_path
+
+    assert display_path(name) == shown
+    text = ImageError(f"/photos/{name}", "file not found.").user_text()
+    assert text == f"/photos/{shown}: file not found." and len(text.splitlines()) == 1
+    text.encode("utf-8")  # no lone surrogate left: printable, writable anywhere

@@ -220,3 +220,16 @@ def test_the_last_pixel_row_is_not_painted_darker() -> None:
     assert image.shape[0] % 2 == 1  # the case that went wrong
     rows = image.mean(axis=2).mean(axis=1)
     assert rows[-1] - rows[-2] > -0.02
+
+
+def test_a_panorama_strip_is_refused_before_the_model_loads(painting, monkeypatch) -> None:
+    """A 4000x20 strip at 512 px would be 3 px high: VGG19's pooling failed with a traceback
+    (issue 16.12). Refused in one line, before any model is built."""
+    def no_model(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the model was loaded for a picture that cannot be painted")
+
+    monkeypatch.setattr(stylize_module, "cached_model", no_model)
+    strip = np.random.default_rng(0).random((20, 4000, 3), dtype=np.float32)
+    with pytest.raises(ImageError) as caught:
+        stylize(strip, [StyleInput(painting)], Params(size=512, steps=2))
+    assert "too narrow" in caught.value.user_text() and "\n" not in caught.value.user_text()

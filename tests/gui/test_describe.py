@@ -91,3 +91,24 @@ def test_a_damaged_record_still_gives_its_inputs() -> None:
     lines = record_lines({"params": {"size": "huge"}, "inputs": {"content": "/p/x.jpg"}})
     assert lines == ["Photo: x.jpg"]
     assert describe.record_params({"params": 3}) is None
+
+
+ODD_VALUES: list[Any] = [
+    None, 5, -1.5, float("nan"), "text", ["x", "y"], [[["deep"]]], {"a": {"b": 1}}, [1, "x"], True,
+    [{"step": "?", "changes": "abc"}], [{"changes": {"blend": "ab"}}], [{"changes": [1]}],
+]
+
+
+def test_odd_values_in_a_record_never_raise() -> None:
+    """describe turns anything a damaged or hand-edited record holds into text (issue 16.12)."""
+    for odd in ODD_VALUES:
+        for record in ({**_record(), "params": odd}, _record(edits=odd), _record(touches=odd),
+                       _record(inputs=odd), _record(stopped_at=odd),
+                       _record(inputs={"content": odd, "styles": odd, "style_weights": odd})):
+            lines = record_lines(record)
+            assert all(isinstance(line, str) for line in lines)
+            assert all(isinstance(cell, str) for row in record_rows(record, _record()) for cell in row)
+    odd_blend = _record(inputs={"styles": ["a", "b"], "style_weights": ["x", "y"]})
+    assert "x : y" in " ".join(record_lines(odd_blend))
+    assert changes_text("abc") == "abc"  # type: ignore[arg-type]
+    assert value_text("", [[["deep"]], 2]) == "…, 2"

@@ -278,9 +278,11 @@ def test_fresh_settings_with_a_history_are_not_a_new_user(make_window: WindowFac
 
 def test_history_write_failure_is_reported_and_picture_kept(qtbot: QtBot,
                                                            make_window: WindowFactory) -> None:
+    from nst_desktop.io.library import Listing
+
     class FullDisk:
-        def entries(self) -> list[object]:
-            return []
+        def scan(self) -> Listing:
+            return Listing([], [])
 
         def add(self, *args: object) -> object:
             raise OSError(28, "No space left on device", "/library")

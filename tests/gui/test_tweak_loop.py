@@ -155,3 +155,21 @@ def test_restore_brings_back_the_look_after_live_edits(qtbot: QtBot, make_window
     window.session.history.restore_button.click()
     assert window.params_panel.params().style_weight == 7.0
     assert [s.weight for s in window.inputs.styles()] == [2.0, 1.0]
+
+
+def test_a_quick_look_of_a_panorama_strip_is_just_large_enough_to_paint(qtbot: QtBot,
+                                                                         make_window: WindowFactory) -> None:
+    """At 256 px a 4000x20 strip is 1 px high, which VGG19 cannot take (issue 16.12): the quick
+    look goes up to the smallest size that paints, never beyond the output size."""
+    from nst_desktop.engine.schedule import check_shape
+    from nst_desktop.gui.loaded_image import LoadedImage
+
+    fake = FakeStylize()
+    window = make_window(stylize_fn=fake)
+    strip = np.random.default_rng(0).random((20, 4000, 3), dtype=np.float32)
+    window.inputs.set_content(LoadedImage(strip, None, "strip"))
+    window.params_panel.update_fields(size=2000, steps=30)
+    _until_done(qtbot, window, window.tweaks.start_quick_look)
+    quick = fake.calls[-1]["params"]
+    assert QUICK_LOOK_SIZE < quick.size < 2000 and quick.steps <= 40
+    check_shape(quick, (20, 4000))  # the real engine takes it

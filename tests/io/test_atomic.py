@@ -3,10 +3,13 @@ a folder that cannot exist because a file stands in its path is named as such.""
 
 from __future__ import annotations
 
+import errno
 import os
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -81,3 +84,62 @@ def test_a_file_in_the_way_of_the_folder_is_named(tmp_path: Path) -> None:
         atomic_write(blocker / "sub" / "out.png", b"x")
     with pytest.raises(ImageError, match="does not exist"):
         atomic_write(tmp_path / "missing" / "out.png", b"x")
+
+
+# --- short temporary names, pairs written whole (issue 16.12) ----------------------------------
+
+
+def test_a_legal_255_byte_name_is_written_through_a_short_temporary(tmp_path: Path) -> None:
+    target = tmp_path / ("p" * 251 + ".png")  # 255 bytes: the most ext4 allows
+    atomic_write(target, b"picture")
+    assert target.read_bytes() == b"picture"
+    assert [p.name for p in tmp_path.iterdir()] == [target.name]  # no temporary left
+
+
+def test_our_short_temporaries_are_cleaned_when_stale(tmp_path: Path) -> None:
+    fd, name = tempfile.mkstemp(dir=tmp_path, prefix=atomic.TEMP_PREFIX, suffix=atomic.TEMP_SUFFIX)
+    os.close(fd)
+    os.utime(name, (time.time() - 2 * HOUR,) * 2)
+    assert is_our_temp(Path(name).name) and not is_our_temp(".nst-abc.tmp")
+    assert clean_stale_temps(tmp_path) == 1 and not Path(name).exists()
+
+
+def _failing_on_call(real: Callable[..., Any], failing_call: int) -> Callable[..., Any]:
+    calls = []
+
+    def wrapper(*args: Any) -> Any:
+        calls.append(args)
+        if len(calls) == failing_call:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real(*args)
+    return wrapper
+
+
+def test_a_full_disk_on_the_second_file_writes_neither(tmp_path: Path,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    image, record = tmp_path / "out.jpg", tmp_path / "out.jpg.json"
+    monkeypatch.setattr(atomic.os, "fsync", _failing_on_call(os.fsync, 2))
+    with pytest.raises(ImageError) as caught:
+        atomic.atomic_write_all([(image, b"new image"), (record, b"{}")])
+    assert "out.jpg.json" in caught.value.user_text() and "No space left" in caught.value.user_text()
+    assert list(tmp_path.iterdir()) == []  # neither file, and no temporary
+
+
+def test_a_failed_second_rename_brings_the_old_pair_back(tmp_path: Path,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    image, record = tmp_path / "out.jpg", tmp_path / "out.jpg.json"
+    image.write_bytes(b"old image")
+    record.write_bytes(b"old record")
+    monkeypatch.setattr(atomic.os, "replace", _failing_on_call(os.replace, 2))
+    with pytest.raises(ImageError):
+        atomic.atomic_write_all([(image, b"new image"), (record, b"new record")])
+    assert (image.read_bytes(), record.read_bytes()) == (b"old image", b"old record")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.jpg", "out.jpg.json"]
+
+
+def test_a_failed_second_rename_of_a_new_pair_leaves_neither(tmp_path: Path,
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(atomic.os, "replace", _failing_on_call(os.replace, 2))
+    with pytest.raises(ImageError):
+        atomic.atomic_write_all([(tmp_path / "out.jpg", b"new image"), (tmp_path / "out.jpg.json", b"{}")])
+    assert list(tmp_path.iterdir()) == []

@@ -3,6 +3,10 @@ for; the one 100 MP limit shared by the CLI and the window."""
 
 from __future__ import annotations
 
+import io
+import os
+import threading
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -11,7 +15,7 @@ from PIL import Image
 
 from nst_desktop.engine.errors import ImageError
 from nst_desktop.io import images
-from nst_desktop.io.decoding import reduce_factor
+from nst_desktop.io.decoding import check_complete, reduce_factor
 from nst_desktop.io.images import DEFAULT_MAX_PIXELS, load_image
 
 
@@ -93,3 +97,79 @@ def test_one_limit_of_100_megapixels(tmp_path: Path) -> None:
         load_image(huge)
     with pytest.raises(ImageError, match="too large"):
         images.image_size(huge)
+
+
+# --- pipes, devices and truncated files (issue 16.12) --------------------------------------------
+
+
+def _refusal_within(seconds: float, read: Callable[[], object]) -> str:
+    """The ImageError text ``read`` raises, failing (not hanging) if it blocks: opening a named
+    pipe waits for a writer forever."""
+    outcome: list[BaseException | object] = []
+    worker = threading.Thread(target=lambda: outcome.append(_capture(read)), daemon=True)
+    worker.start()
+    worker.join(seconds)
+    assert outcome, f"still blocked after {seconds} s"
+    assert isinstance(outcome[0], ImageError), outcome[0]
+    return outcome[0].user_text()
+
+
+def _capture(read: Callable[[], object]) -> BaseException | object:
+    try:
+        return read()
+    except BaseException as exc:
+        return exc
+
+
+@pytest.fixture
+def fifo(tmp_path: Path) -> Path:
+    if not hasattr(os, "mkfifo"):
+        pytest.skip("no named pipes on this platform")
+    path = tmp_path / "photo.jpg"
+    os.mkfifo(path)
+    return path
+
+
+def test_a_named_pipe_is_refused_at_once(fifo: Path) -> None:
+    for read in (lambda: load_image(fifo), lambda: images.image_size(fifo),
+                 lambda: check_complete(fifo, DEFAULT_MAX_PIXELS)):
+        text = _refusal_within(5, read)
+        assert text.startswith(f"{fifo}: not a regular file (a named pipe)") and "\n" not in text
+
+
+@pytest.mark.parametrize("device", ["/dev/zero", "/dev/random", "/dev/null"])
+def test_a_device_is_refused_at_once(device: str) -> None:
+    if not Path(device).exists():
+        pytest.skip(f"no {device} here")
+    for read in (lambda: load_image(device), lambda: images.image_size(device)):
+        assert _refusal_within(5, read).startswith(f"{device}: not a regular file (a device)")
+
+
+def _jpeg_bytes(progressive: bool = False) -> bytes:
+    buffer = io.BytesIO()
+    pixels = (np.random.default_rng(1).random((300, 400, 3)) * 255).astype(np.uint8)
+    Image.fromarray(pixels).save(buffer, "JPEG", quality=90, progressive=progressive)
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize("kind", ["baseline", "progressive", "png"])
+def test_a_truncated_file_is_found_without_decoding_it_whole(tmp_path: Path, kind: str) -> None:
+    if kind == "png":
+        buffer = io.BytesIO()
+        Image.fromarray(np.zeros((300, 400, 3), np.uint8) + 90).save(buffer, "PNG")
+        data, path = buffer.getvalue(), tmp_path / "cut.png"
+    else:
+        data, path = _jpeg_bytes(kind == "progressive"), tmp_path / "cut.jpg"
+    path.write_bytes(data)
+    check_complete(path, DEFAULT_MAX_PIXELS)  # whole: fine
+    path.write_bytes(data[: len(data) * 2 // 3])
+    assert images.image_size(path) == (400, 300)  # the header alone does not tell
+    with pytest.raises(ImageError) as caught:
+        check_complete(path, DEFAULT_MAX_PIXELS)
+    assert caught.value.user_text() == f"{path}: the file is truncated (an incomplete download or copy?)."
+
+
+def test_a_complete_jpeg_with_data_after_its_end_is_read_through_and_kept(tmp_path: Path) -> None:
+    path = tmp_path / "motion.jpg"
+    path.write_bytes(_jpeg_bytes() + b"\0\0ftypmp42 a motion photo's video")
+    check_complete(path, DEFAULT_MAX_PIXELS)  # no end marker at the end, but nothing is missing

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import io
 import json
 import os
@@ -452,3 +453,50 @@ def test_saved_file_has_default_permissions_not_private(tmp_path: Path) -> None:
         assert target.stat().st_mode & 0o777 == 0o644
     finally:
         os.umask(umask)
+
+
+# --- names and pairs (issue 16.12) ---------------------------------------------------------------
+
+
+def test_a_non_utf8_photo_name_goes_into_the_sidecar_and_reads_back(tmp_path: Path) -> None:
+    photo = os.fsdecode(b"/photos/caf\xe9.jpg")  # how Linux hands Python a Latin-1 file name
+    out = tmp_path / "painting.jpg"
+    save_image(_rng_image(), out, {"inputs": {"content": photo}, "note": "café"})
+    raw = (tmp_path / "painting.jpg.json").read_bytes()
+    assert b"caf\\udce9.jpg" in raw and "café".encode() in raw  # valid UTF-8, readable accents
+    record = read_metadata(out)
+    assert record is not None and os.fsencode(record["inputs"]["content"]) == b"/photos/caf\xe9.jpg"
+
+
+@pytest.mark.parametrize(("name", "fits"), [("p" * 251 + ".png", True), ("p" * 251 + ".jpg", False),
+                                            ("p" * 246 + ".jpg", True), ("p" * 252 + ".png", False)])
+def test_names_too_long_for_the_picture_or_its_record_are_refused_before_encoding(
+        tmp_path: Path, name: str, fits: bool) -> None:
+    if fits:
+        save_image(_rng_image(), tmp_path / name, {"seed": 1})
+        assert (tmp_path / name).is_file()
+        return
+    with pytest.raises(ImageError) as caught:
+        save_image(_rng_image(), tmp_path / name, {"seed": 1})
+    assert "file name is too long" in caught.value.user_text()
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_full_disk_writes_neither_the_picture_nor_its_record(tmp_path: Path,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    from nst_desktop.io import atomic
+
+    real_fsync, calls = os.fsync, []
+
+    def fsync(fd: int) -> None:
+        calls.append(fd)
+        if len(calls) == 2:  # the sidecar, after the picture's temporary file was written
+            raise OSError(errno.ENOSPC, "No space left on device")
+        real_fsync(fd)
+
+    monkeypatch.setattr(atomic.os, "fsync", fsync)
+    for fmt in ("jpg", "webp", "tif"):
+        calls.clear()
+        with pytest.raises(ImageError, match="No space left"):
+            save_image(_rng_image(), tmp_path / f"out.{fmt}", {"seed": 1})
+    assert list(tmp_path.iterdir()) == []

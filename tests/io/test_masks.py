@@ -93,3 +93,16 @@ def test_mask_path_beside_output() -> None:
     assert mask_path_for(Path("/out/painting.png")) == Path("/out/painting.mask.png")
     assert mask_path_for("x.tif").name == "x.mask.png"
     assert encode_mask(_labels()).startswith(b"\x89PNG")
+
+
+def test_a_pipe_as_mask_is_refused_without_opening_it(tmp_path: Path) -> None:
+    """Opening a named pipe blocks until a writer comes (issue 16.12): refused from its kind."""
+    import os
+
+    if not hasattr(os, "mkfifo"):
+        pytest.skip("no named pipes on this platform")
+    fifo = tmp_path / "regions.png"
+    os.mkfifo(fifo)
+    with pytest.raises(ImageError) as caught:
+        load_mask(fifo)
+    assert caught.value.user_text().startswith(f"{fifo}: not a regular file (a named pipe)")

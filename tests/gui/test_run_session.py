@@ -1,0 +1,85 @@
+"""RunSession's history at start (issue 16.12): a damaged history never stops the window, and
+what could not be read is said once."""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+from pytestqt.qtbot import QtBot
+
+from nst_desktop.gui.loaded_image import LoadedImage
+from nst_desktop.io import paths
+from tests.gui.conftest import WindowFactory
+from tests.io.test_library_damaged import CORRUPTIONS, make_damaged_library
+
+
+def test_a_damaged_history_starts_and_says_how_many_once(qtbot: QtBot, make_window: WindowFactory,
+                                                        tmp_path: Path) -> None:
+    library, good = make_damaged_library(tmp_path / "damaged", sorted(CORRUPTIONS))
+    damaged = len(CORRUPTIONS) + 1
+    window = make_window(library=library)
+    history = window.session.history
+    assert {entry.id for entry in history.entries()} == good
+    assert history.damaged_label.isVisible() and history.damaged_label.text() == f"{damaged} unreadable"
+    assert str(library.root) in history.damaged_label.toolTip()
+    qtbot.waitUntil(lambda: f"{damaged} history entries were not readable"
+                    in window.statusBar().currentMessage(), timeout=5000)
+    history.list.selectAll()
+    history.list.item(0).toolTip()  # the tooltips of the good entries still read
+    assert window.last_error == ""  # not an error box per entry, nor one at all
+
+
+def test_a_clean_history_says_nothing(make_window: WindowFactory) -> None:
+    window = make_window()
+    assert not window.session.history.damaged_label.isVisible()
+    assert "not readable" not in window.statusBar().currentMessage()
+
+
+def test_a_history_folder_that_is_a_file_is_said(qtbot: QtBot, make_window: WindowFactory,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    blocker = paths.library_dir(create=False)
+    blocker.parent.mkdir(parents=True, exist_ok=True)
+    blocker.write_text("a file where the history should be")
+    window = make_window(library=None)
+    assert window.session.history is None  # the window runs without it
+    qtbot.waitUntil(lambda: "is a file, not a folder" in window.last_error, timeout=5000)
+    assert str(blocker) in window.last_error and "\n" not in window.last_error
+    assert blocker.read_text() == "a file where the history should be"
+
+
+# --- hostile inputs in the window (issue 16.12) ---------------------------------------------------
+
+
+def test_a_named_pipe_as_photo_or_style_is_refused_at_once(qtbot: QtBot, make_window: WindowFactory,
+                                                          tmp_path: Path) -> None:
+    if not hasattr(os, "mkfifo") or not Path("/dev/zero").exists():
+        pytest.skip("no named pipes or /dev/zero on this platform")
+    fifo = tmp_path / "photo.jpg"
+    os.mkfifo(fifo)
+    window = make_window()
+    photo = window.inputs.content()
+    started = time.monotonic()
+    window.inputs.open_content_file(fifo)
+    qtbot.waitUntil(lambda: "not a regular file" in window.last_error, timeout=5000)
+    assert str(fifo) in window.last_error and "\n" not in window.last_error
+    window.last_error = ""
+    window.inputs.open_style_files([Path("/dev/zero")])
+    qtbot.waitUntil(lambda: "/dev/zero: not a regular file (a device)" in window.last_error, timeout=5000)
+    qtbot.waitUntil(lambda: not window.inputs.loading(), timeout=5000)
+    assert time.monotonic() - started < 10  # not the 65 s a blocked reader took
+    assert window.inputs.content() is photo  # the photo on show stays
+
+
+def test_a_panorama_strip_is_refused_at_start_in_one_line(qtbot: QtBot, make_window: WindowFactory) -> None:
+    window = make_window()
+    strip = np.random.default_rng(0).random((20, 4000, 3), dtype=np.float32)
+    window.inputs.set_content(LoadedImage(strip, Path("/photos/strip.png"), "strip.png"))
+    window.params_panel.update_fields(size=512)
+    assert window.start_run() is False
+    assert window.last_error.startswith("/photos/strip.png: too narrow to paint at 512 px")
+    assert "\n" not in window.last_error and "Unexpected" not in window.last_error
+    assert not window.runner.running
