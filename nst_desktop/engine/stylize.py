@@ -93,7 +93,13 @@ class _Painter:
 
     def run_scale(self, x: Tensor, hw: tuple[int, int]) -> bool:
         """Optimise ``x`` in place at size ``hw``; True if the run was stopped."""
-        self.hw, self.photo = hw, None
+        self.hw, self.photo, self.targets = hw, None, None
+        # Said before the slow part: with a raised style scale or at print sizes the targets
+        # take a minute, and a window must not look frozen meanwhile (issue 16.7).
+        self.state.preparing()
+        # Edits made during the last step of the scale before land now, so the targets are built
+        # once, with them: taken at the first step they were built again (a second minute).
+        self._apply_due_edits(x)
         self.tile = tiling.plan_tile(self.params, hw, x.device)  # 0: the whole image in one VGG pass
         self.targets = self._targets()
         opt = self._new_optimizer(x)
@@ -228,13 +234,16 @@ class _Painter:
             with torch.no_grad():
                 x.copy_(convert_colour_space(x.detach(), old, self.params, self.inputs.chroma))
             self.state.display = _display(self.params, self.inputs)
-        if set(changes) <= {BLEND} and self.targets is not None:
+        if self.targets is None:
+            return  # at a scale's start: run_scale builds them next, with these changes
+        if set(changes) <= {BLEND}:
             # Only the weights moved: re-blend the statistics already computed (no VGG pass).
             weights = [w for _, w in self.inputs.styles]
             sources = self.targets.sources
             self.targets = Targets(self.targets.content,
                                    style_targets(sources, weights, self.params.loss_normalisation), sources)
         else:
+            self.state.preparing()  # VGG passes over the styles again: as slow as a scale's set-up
             self.targets = self._targets()
 
     def _targets(self) -> Targets:

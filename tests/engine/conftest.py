@@ -10,6 +10,7 @@ import torch
 from PIL import Image
 from torch import Tensor
 
+from nst_desktop.engine.events import ProgressCallback, ProgressEvent
 from nst_desktop.engine.weights import WeightSet, load_caffe_weights
 
 _ROOT = Path(__file__).resolve().parents[2]
@@ -78,3 +79,11 @@ def tiling_images() -> tuple[Tensor, Tensor, Tensor, Tensor]:
     styles = torch.rand(1, 3, 80, 100, generator=gen), torch.rand(1, 3, 64, 64, generator=gen)
     x = 0.7 * content + 0.3 * torch.rand(1, 3, *TILING_HW, generator=gen)
     return content, styles[0], styles[1], x
+
+
+def keep_steps(events: list[ProgressEvent]) -> ProgressCallback:
+    """A callback that records the events of steps only, not the PREPARING ones of set-ups."""
+    def callback(event: ProgressEvent) -> None:
+        if event.is_step:
+            events.append(event)
+    return callback
