@@ -62,6 +62,7 @@ class RunState:
         self.scale_index = 0
         self.step = 0
         # On the run's device: the scales stylize will paint in tiles are costed as tiled.
+        self.n_styles = n_styles
         self.costs = countdown_costs(params, sizes, steps, n_styles, device)
         self.work_total = sum(c.seconds for c in self.costs)  # modelled seconds, start-up excluded
         self.work_done = 0.0
@@ -103,12 +104,25 @@ class RunState:
             self._best_loss, self._best_terms = terms["total"], terms
             self._best = x.detach().clone()
 
-    def edited(self, x: Tensor, changes: Mapping[str, Any], params: Params) -> None:
+    def edited(self, x: Tensor, changes: Mapping[str, Any], params: Params, rebuilt: bool = False) -> None:
         """A live edit landed: losses before and after measure different objectives, so the
-        best image starts again from the current one (which is what the artist sees)."""
+        best image starts again from the current one (which is what the artist sees).
+        ``rebuilt``: the style targets were built again for it (a set-up's cost)."""
         self._best, self._best_loss, self._best_terms = x.detach().clone(), math.inf, {}
         self._edit = dict(changes)
         self.current_params = params
+        self._recost(params, rebuilt)
+
+    def _recost(self, params: Params, rebuilt: bool) -> None:
+        """The work left, costed with the edited look: a raised style scale makes every later
+        set-up dearer (and may tile sooner), and the time left must say so from now on."""
+        costs = countdown_costs(params, self.sizes, self.steps, self.n_styles, self.device)
+        here = costs[self.scale_index]
+        if rebuilt:  # its time is in the time spent: credited, the run's measured speed stays true
+            self.work_done += here.setup_s
+        later = sum(c.seconds for c in costs[self.scale_index + 1:])
+        left = here.step_s * (self.scale_steps - self.step) + later
+        self.costs, self.work_total = costs, self.work_done + left
 
     def best_image(self) -> Tensor:
         assert self._best is not None

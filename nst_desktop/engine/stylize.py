@@ -212,9 +212,8 @@ class _Painter:
             return False
         old, self.params = self.params, new_params
         self.blend = new_blend if new_blend is not None else self.blend
-        if RETARGETING & set(changes):
-            self._retarget(x, old, changes)
-        self.state.edited(x, changes, new_params)
+        rebuilt = bool(RETARGETING & set(changes)) and self._retarget(x, old, changes)
+        self.state.edited(x, changes, new_params, rebuilt)
         self.applied.append(Edit(self.state.total_step, dict(changes)))
         log.info("live edit before step %d: %s", self.state.total_step + 1, changes)
         return True
@@ -226,8 +225,9 @@ class _Painter:
         else:
             self.masked.set_mask(mask)
 
-    def _retarget(self, x: Tensor, old: Params, changes: Changes) -> None:
-        """New colour mode, blend or style scale: new style targets (and colour space)."""
+    def _retarget(self, x: Tensor, old: Params, changes: Changes) -> bool:
+        """New colour mode, blend or style scale: new style targets (and colour space); True when
+        they were built again (VGG passes over the styles), False when that is left or not needed."""
         self.inputs = prepare(self.raw, self.params, self.blend)
         self.photo = None
         if old.colour != self.params.colour:
@@ -235,16 +235,17 @@ class _Painter:
                 x.copy_(convert_colour_space(x.detach(), old, self.params, self.inputs.chroma))
             self.state.display = _display(self.params, self.inputs)
         if self.targets is None:
-            return  # at a scale's start: run_scale builds them next, with these changes
+            return False  # at a scale's start: run_scale builds them next, with these changes
         if set(changes) <= {BLEND}:
             # Only the weights moved: re-blend the statistics already computed (no VGG pass).
             weights = [w for _, w in self.inputs.styles]
             sources = self.targets.sources
             self.targets = Targets(self.targets.content,
                                    style_targets(sources, weights, self.params.loss_normalisation), sources)
-        else:
-            self.state.preparing()  # VGG passes over the styles again: as slow as a scale's set-up
-            self.targets = self._targets()
+            return False
+        self.state.preparing()  # VGG passes over the styles again: as slow as a scale's set-up
+        self.targets = self._targets()
+        return True
 
     def _targets(self) -> Targets:
         if self.tile:
