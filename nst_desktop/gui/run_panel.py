@@ -204,11 +204,10 @@ class RunPanel(QWidget):
     def update_progress(self, event: ProgressEvent) -> None:
         """A step done, or a set-up starting (``event.is_step`` False): no losses, no progress."""
         self.clock.set(event.elapsed_s, event.remaining_s)
-        self._where, self._counting_down = progress_line(event), True
+        self._where, self._note, self._counting_down = progress_line(event), "", True
         if event.is_step:
             self.progress.setValue(round(event.fraction * self.progress.maximum()))
             self.plot.add_point(event.total_step, event.losses)
-            self._note = ""
         if event.is_step and event.edit:
             self.mark_edit(event.total_step, describe_changes(event.edit))
         else:

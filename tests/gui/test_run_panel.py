@@ -115,6 +115,9 @@ def test_the_status_and_progress_lines_count_steps_alike(qtbot: QtBot) -> None:
     assert panel.plot.markers()[0][0] == 52
     panel.update_progress(replace(event, step=3, total_step=53, edit=None))
     assert "step 53/250" in panel.status_label.text()
+    panel.update_progress(replace(event, edit={"style_scale": 3.0}))
+    panel.update_progress(_preparing(2, 0, 100, 90.0, 60.0))  # the note gives way to what happens now
+    assert "preparing the styles" in panel.status_label.text()
 
 
 def test_pause_button_toggles_text_and_signal(qtbot: QtBot) -> None:
