@@ -77,6 +77,8 @@ def via_stylize(content: np.ndarray, style: np.ndarray, params: Params, tile: in
     stamps = [time.perf_counter()]
 
     def progress(event: object) -> None:
+        if not getattr(event, "is_step", True):
+            return  # a set-up about to start (engine.events.PREPARING), not a step
         stamps.append(time.perf_counter())
         step = getattr(event, "step", len(stamps) - 1)
         print(f"step {step}: {stamps[-1] - stamps[-2]:.1f} s, peak RSS {peak_rss_mib():.0f} MiB", flush=True)

@@ -233,6 +233,8 @@ class _Race:
         info.update(trace=self.trace, reached=self.reached, checks=[])
 
     def __call__(self, ev: Any) -> None:
+        if not ev.is_step:
+            return  # a set-up about to start (engine.events.PREPARING): no losses yet
         now = ev.elapsed_s - self.overhead
         self.trace.append((round(now, 3), ev.scale_index, ev.step, ev.losses["total"]))
         if ev.step % 20 == 0:  # progress in the child's log

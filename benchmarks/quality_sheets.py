@@ -156,7 +156,7 @@ def time_classic(photo: str, style: str, size: int, steps: int) -> dict[str, flo
     stamps: list[float] = []
     started = time.perf_counter()
     stylize(_photo(photo), [StyleInput(_style(style), 1.0, style)], params,
-            callback=lambda _event: stamps.append(time.perf_counter()))
+            callback=lambda event: stamps.append(time.perf_counter()) if event.is_step else None)
     per_step = sorted(b - a for a, b in zip(stamps, stamps[1:], strict=False))
     median = per_step[len(per_step) // 2]
     setup = stamps[0] - started - median  # model, targets, and not the first step

@@ -28,17 +28,19 @@ class ProgressBar:
     def render(self, ev: ProgressEvent) -> str:
         filled = int(self.width * ev.fraction)
         bar = "#" * filled + "-" * (self.width - filled)
+        where = f"scale {ev.scale_index + 1}/{ev.scale_count} {ev.width}x{ev.height} [{bar}] "
+        eta = f"ETA {format_duration(ev.remaining_s)}"
+        if not ev.is_step:  # a set-up of up to a minute starts: the line must not look stuck
+            return f"{where}{ev.total_step}/{ev.total_steps} preparing the styles… {eta}"
         loss = ev.losses.get("total", float("nan"))
         terms = " ".join(f"{k} {v:.3g}" for k, v in ev.losses.items() if k != "total")
-        return (f"scale {ev.scale_index + 1}/{ev.scale_count} {ev.width}x{ev.height} [{bar}] "
-                f"{ev.total_step}/{ev.total_steps} loss {loss:.4g} ({terms}) "
-                f"ETA {format_duration(ev.remaining_s)}")
+        return f"{where}{ev.total_step}/{ev.total_steps} loss {loss:.4g} ({terms}) {eta}"
 
     def update(self, ev: ProgressEvent) -> None:
-        last = ev.total_step >= ev.total_steps
+        last = ev.is_step and ev.total_step >= ev.total_steps
         if self.tty:
             now = time.monotonic()
-            if now - self._last_draw < 0.1 and not last:
+            if now - self._last_draw < 0.1 and not last and ev.is_step:
                 return
             self._last_draw = now
             columns = shutil.get_terminal_size().columns - 1  # a wrapped line cannot be redrawn

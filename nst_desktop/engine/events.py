@@ -46,23 +46,39 @@ class StyleInput:
     name: str = ""
 
 
+#: ``ProgressEvent.phase`` of the event reported after every optimisation step.
+STEP = "step"
+#: ``ProgressEvent.phase`` of the event reported just BEFORE slow set-up work: the style targets
+#: of a new scale, or of a live edit that changes them (style scale, colours). At print sizes or
+#: with a raised style scale that takes a minute, with no step to report: without this event a
+#: window's progress line and clock froze with no word (issue 16.7). ``step`` counts the steps
+#: done (0 at a new scale), the losses are empty and there is no preview.
+PREPARING = "preparing"
+
+
 @dataclass(frozen=True)
 class ProgressEvent:
-    """Reported after every optimisation step."""
+    """Reported after every optimisation step, and before each slow set-up (``phase``)."""
 
     scale_index: int  # 0-based index of the current scale
     scale_count: int  # number of scales in the coarse-to-fine schedule
     width: int  # size of the image being optimised at this scale
     height: int
-    step: int  # 1-based step within this scale
+    step: int  # 1-based step within this scale (a PREPARING event: the steps done so far)
     scale_steps: int  # steps planned at this scale
-    total_step: int  # 1-based step over the whole run
+    total_step: int  # 1-based step over the whole run: the number a window shows (issue 16.7)
     total_steps: int  # steps planned over the whole run
     losses: dict[str, float]  # "content", "style", "tv", "total" (weighted terms)
     elapsed_s: float
     remaining_s: float  # estimate; inf before it can be estimated
     preview: PreviewArray | None = None  # present every ``preview_every`` steps and at scale ends
     edit: Mapping[str, Any] | None = None  # the live edit that landed just before this step
+    phase: str = STEP  # STEP, or PREPARING: slow set-up work starts now (see PREPARING)
+
+    @property
+    def is_step(self) -> bool:
+        """True for the event of a step done; False for a set-up about to start."""
+        return self.phase == STEP
 
     @property
     def fraction(self) -> float:

@@ -12,7 +12,10 @@ from torch import Tensor
 
 from nst_desktop.engine.cost import countdown_costs
 from nst_desktop.engine.events import (
+    PREPARING,
+    STEP,
     ImageArray,
+    PreviewArray,
     ProgressCallback,
     ProgressEvent,
     RunControl,
@@ -59,6 +62,7 @@ class RunState:
         self.scale_index = 0
         self.step = 0
         # On the run's device: the scales stylize will paint in tiles are costed as tiled.
+        self.n_styles = n_styles
         self.costs = countdown_costs(params, sizes, steps, n_styles, device)
         self.work_total = sum(c.seconds for c in self.costs)  # modelled seconds, start-up excluded
         self.work_done = 0.0
@@ -104,12 +108,25 @@ class RunState:
             self._best_loss, self._best_terms = terms["total"], terms
             self._best = x.detach().clone()
 
-    def edited(self, x: Tensor, changes: Mapping[str, Any], params: Params) -> None:
+    def edited(self, x: Tensor, changes: Mapping[str, Any], params: Params, rebuilt: bool = False) -> None:
         """A live edit landed: losses before and after measure different objectives, so the
-        best image starts again from the current one (which is what the artist sees)."""
+        best image starts again from the current one (which is what the artist sees).
+        ``rebuilt``: the style targets were built again for it (a set-up's cost)."""
         self._best, self._best_loss, self._best_terms = x.detach().clone(), math.inf, {}
         self._edit = dict(changes)
         self.current_params = params
+        self._recost(params, rebuilt)
+
+    def _recost(self, params: Params, rebuilt: bool) -> None:
+        """The work left, costed with the edited look: a raised style scale makes every later
+        set-up dearer (and may tile sooner), and the time left must say so from now on."""
+        costs = countdown_costs(params, self.sizes, self.steps, self.n_styles, self.device)
+        here = costs[self.scale_index]
+        if rebuilt:  # its time is in the time spent: credited, the run's measured speed stays true
+            self.work_done += here.setup_s
+        later = sum(c.seconds for c in costs[self.scale_index + 1:])
+        left = here.step_s * (self.scale_steps - self.step) + later
+        self.costs, self.work_total = costs, self.work_done + left
 
     def best_image(self) -> Tensor:
         assert self._best is not None
@@ -125,26 +142,36 @@ class RunState:
         self.total_step += 1
         self.work_done += self.costs[self.scale_index].step_s
         self.history.append(dict(self._last_terms))
-        if self.callback is not None:
-            self.callback(self._event())
+        if self.callback is None:
+            return
+        preview = None
+        last = self.step == self.scale_steps
+        if last or (self.preview_every > 0 and self.step % self.preview_every == 0):
+            preview = to_preview(to_array(self.display(self.best_image())))
+        edit, self._edit = self._edit, None
+        self.callback(self._event(STEP, dict(self._last_terms), preview, edit))
 
-    def _event(self) -> ProgressEvent:
+    def preparing(self) -> None:
+        """Slow set-up work (style targets) starts now: say so before it, not after.
+
+        The edit of the next step stays for that step's event, which says it landed.
+        """
+        if self.callback is not None:
+            self.callback(self._event(PREPARING, {}))
+
+    def _event(self, phase: str, losses: dict[str, float], preview: PreviewArray | None = None,
+               edit: Mapping[str, Any] | None = None) -> ProgressEvent:
         elapsed = self.elapsed()
         remaining = math.inf
         if self.work_done > 0 and self.total_step >= 2:
             spent = elapsed - (self.first_scale_at or 0.0)
             remaining = spent / self.work_done * max(0.0, self.work_total - self.work_done)
-        preview = None
-        last = self.step == self.scale_steps
-        if last or (self.preview_every > 0 and self.step % self.preview_every == 0):
-            preview = to_preview(to_array(self.display(self.best_image())))
         h, w = self.sizes[self.scale_index]
-        edit, self._edit = self._edit, None
         return ProgressEvent(
             scale_index=self.scale_index, scale_count=len(self.sizes), width=w, height=h,
             step=self.step, scale_steps=self.scale_steps, total_step=self.total_step,
-            total_steps=sum(self.steps), losses=dict(self._last_terms), elapsed_s=elapsed,
-            remaining_s=remaining, preview=preview, edit=edit,
+            total_steps=sum(self.steps), losses=losses, elapsed_s=elapsed,
+            remaining_s=remaining, preview=preview, edit=edit, phase=phase,
         )
 
     def result(self, stopped: bool, edits: tuple[Edit, ...] = (), start_size: int = 0) -> RunResult:

@@ -101,7 +101,13 @@ class _Painter:
             return True
 
     def _optimise_scale(self, x: Tensor, hw: tuple[int, int]) -> bool:
-        self.hw, self.photo = hw, None
+        self.hw, self.photo, self.targets = hw, None, None
+        # Said before the slow part: with a raised style scale or at print sizes the targets
+        # take a minute, and a window must not look frozen meanwhile (issue 16.7).
+        self.state.preparing()
+        # Edits made during the last step of the scale before land now, so the targets are built
+        # once, with them: taken at the first step they were built again (a second minute).
+        self._apply_due_edits(x)
         self.tile = tiling.plan_tile(self.params, hw, x.device)  # 0: the whole image in one VGG pass
         self.targets = self._targets()
         opt = self._new_optimizer(x)
@@ -214,9 +220,8 @@ class _Painter:
             return False
         old, self.params = self.params, new_params
         self.blend = new_blend if new_blend is not None else self.blend
-        if RETARGETING & set(changes):
-            self._retarget(x, old, changes)
-        self.state.edited(x, changes, new_params)
+        rebuilt = bool(RETARGETING & set(changes)) and self._retarget(x, old, changes)
+        self.state.edited(x, changes, new_params, rebuilt)
         self.applied.append(Edit(self.state.total_step, dict(changes)))
         log.info("live edit before step %d: %s", self.state.total_step + 1, changes)
         return True
@@ -228,22 +233,27 @@ class _Painter:
         else:
             self.masked.set_mask(mask)
 
-    def _retarget(self, x: Tensor, old: Params, changes: Changes) -> None:
-        """New colour mode, blend or style scale: new style targets (and colour space)."""
+    def _retarget(self, x: Tensor, old: Params, changes: Changes) -> bool:
+        """New colour mode, blend or style scale: new style targets (and colour space); True when
+        they were built again (VGG passes over the styles), False when that is left or not needed."""
         self.inputs = prepare(self.raw, self.params, self.blend)
         self.photo = None
         if old.colour != self.params.colour:
             with torch.no_grad():
                 x.copy_(convert_colour_space(x.detach(), old, self.params, self.inputs.chroma))
             self.state.display = _display(self.params, self.inputs)
-        if set(changes) <= {BLEND} and self.targets is not None:
+        if self.targets is None:
+            return False  # at a scale's start: run_scale builds them next, with these changes
+        if set(changes) <= {BLEND}:
             # Only the weights moved: re-blend the statistics already computed (no VGG pass).
             weights = [w for _, w in self.inputs.styles]
             sources = self.targets.sources
             self.targets = Targets(self.targets.content,
                                    style_targets(sources, weights, self.params.loss_normalisation), sources)
-        else:
-            self.targets = self._targets()
+            return False
+        self.state.preparing()  # VGG passes over the styles again: as slow as a scale's set-up
+        self.targets = self._targets()
+        return True
 
     def _targets(self) -> Targets:
         if self.tile:

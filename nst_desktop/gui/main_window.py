@@ -191,6 +191,7 @@ class MainWindow(QMainWindow):
         self.params_panel.paramsChanged.connect(self.tweaks.params_changed)
         self.inputs.changed.connect(self.tweaks.inputs_changed)
         self.runner.worker.done.connect(self.tweaks.run_done)
+        self.runner.worker.progressed.connect(self.tweaks.run_progressed)
         a.variations_menu.aboutToShow.connect(self.tweaks.refresh_variations_menu)
         self.tweaks.refresh_promote()
 

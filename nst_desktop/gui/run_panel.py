@@ -22,6 +22,7 @@ from nst_desktop.formatting import format_duration
 from nst_desktop.gui.describe import changes_text
 from nst_desktop.gui.elided_label import ElidedLabel
 from nst_desktop.gui.loss_plot import LossPlot
+from nst_desktop.gui.run_clock import RunClock
 
 
 def format_estimate(seconds: float) -> str:
@@ -50,6 +51,22 @@ def format_bytes(count: float) -> str:
 def describe_changes(changes: dict[str, object] | Any) -> str:
     """'Style strength 2, Smoothness 0.5' in the panel's own words (see gui.describe)."""
     return changes_text(changes)
+
+
+def progress_line(event: ProgressEvent) -> str:
+    """Where the run is: 'Scale 2/3 · 512×384 px · step 152/300', or the set-up it is in.
+
+    One step number everywhere (issue 16.7): the step over the whole run, 1-based, as the
+    progress bar, the loss plot and "changed at step N" count it. Counted within the scale
+    here ("step 50/50") and over the run there ("changed at step 152"), the two disagreed.
+    """
+    scale = f"Scale {event.scale_index + 1}/{event.scale_count}  ·  " if event.scale_count > 1 else ""
+    where = f"{scale}{event.width}×{event.height} px"
+    if event.is_step:
+        return f"{where}  ·  step {event.total_step}/{event.total_steps}"
+    # A set-up that can take a minute: say what it is, so the window does not look hung.
+    what = "for this scale" if event.step == 0 else "for the new settings"
+    return f"{where}  ·  preparing the styles {what}…"
 
 
 class RunPanel(QWidget):
@@ -111,6 +128,12 @@ class RunPanel(QWidget):
         self.progress.setTextVisible(True)
         self.progress.setFormat("")
         self.plot = LossPlot()
+        self.clock = RunClock(self)
+        self.clock.ticked.connect(self._on_clock_ticked)
+        self._where = ""  # the last event's progress line
+        self._note = ""  # shown instead of it until the next step: a live edit that landed
+        self._shown = ""  # the status line as last written here (others may write theirs)
+        self._counting_down = False  # an event gave a time left ("Starting…" until then)
         self._can_promote = False
         self._build_layout()
         self.start_button.clicked.connect(self.startRequested)
@@ -146,6 +169,7 @@ class RunPanel(QWidget):
         self.pause_button.setEnabled(running)
         self.stop_button.setEnabled(running)
         if not running:
+            self.clock.stop()
             self.pause_button.blockSignals(True)
             self.pause_button.setChecked(False)
             self.pause_button.setText("Pause")
@@ -157,14 +181,17 @@ class RunPanel(QWidget):
         self.pause_button.setChecked(paused)
         self.pause_button.setText("Resume" if paused else "Pause")
         self.pause_button.blockSignals(False)
+        self.clock.set_paused(paused)
 
     def run_started(self) -> None:
         self.estimate_label.hide()  # the live time left replaces the estimate during a run
         self.plot.clear()
         self.progress.setValue(0)
         self.progress.setFormat("Starting…")
-        self.status_label.setText("Loading the network…")
+        self._where, self._note, self._counting_down = "Loading the network…", "", False
         self.set_running(True)
+        self.clock.start()
+        self._show_progress()
 
     def run_ended(self, message: str) -> None:
         self.set_running(False)
@@ -175,17 +202,28 @@ class RunPanel(QWidget):
         self.progress.setFormat(message.split(".")[0] if message else "")
 
     def update_progress(self, event: ProgressEvent) -> None:
-        self.progress.setValue(round(event.fraction * self.progress.maximum()))
-        left = format_duration(event.remaining_s)
-        self.progress.setFormat(f"%p %  ·  {left} left")
-        scale = f"Scale {event.scale_index + 1}/{event.scale_count}  ·  " if event.scale_count > 1 else ""
-        self.status_label.setText(
-            f"{scale}{event.width}×{event.height} px  ·  step {event.step}/{event.scale_steps}"
-            f"  ·  {format_duration(event.elapsed_s)} so far"
-        )
-        self.plot.add_point(event.total_step, event.losses)
-        if event.edit:
+        """A step done, or a set-up starting (``event.is_step`` False): no losses, no progress."""
+        self.clock.set(event.elapsed_s, event.remaining_s)
+        self._where, self._note, self._counting_down = progress_line(event), "", True
+        if event.is_step:
+            self.progress.setValue(round(event.fraction * self.progress.maximum()))
+            self.plot.add_point(event.total_step, event.losses)
+        if event.is_step and event.edit:
             self.mark_edit(event.total_step, describe_changes(event.edit))
+        else:
+            self._show_progress()
+
+    def _show_progress(self, line: bool = True) -> None:
+        """The time left and (``line``) the progress line, with the clock's figures of now."""
+        if self._counting_down:
+            self.progress.setFormat(f"%p %  ·  {format_duration(self.clock.remaining())} left")
+        if line:
+            self._shown = f"{self._note or self._where}  ·  {format_duration(self.clock.elapsed())} so far"
+            self.status_label.setText(self._shown)
+
+    def _on_clock_ticked(self) -> None:
+        # The line only while it is its own: "Stopping…" and the like stay until the next event.
+        self._show_progress(line=self.status_label.text() == self._shown)
 
     def set_can_promote(self, can: bool, tip: str = "") -> None:
         """Whether the picture on show can be taken on to full size (and why not, if not)."""
@@ -197,7 +235,8 @@ class RunPanel(QWidget):
     def mark_edit(self, step: int, text: str) -> None:
         """A live edit landed before ``step``: mark the plot and say so."""
         self.plot.add_marker(step, text)
-        self.status_label.setText(f"Changed at step {step}: {text}")
+        self._note = f"Changed at step {step}: {text}"
+        self._show_progress()
 
     def set_estimate(self, seconds: float, peak_bytes: float, device: str, *,
                      first_guess: bool = False, quick_seconds: float | None = None, tile: int = 0) -> None:

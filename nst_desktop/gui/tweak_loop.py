@@ -5,8 +5,11 @@ Kept out of the main window, which only wires it. What it does:
 
 * **Live edits.** While a run paints, a change of a look control (style strength,
   smoothness, content weight, colours, style scale) or of a style's blend goes to the
-  running engine (``RunThread.edit``), which applies it at its next step. Changes that need
-  a new run (size, steps, layers...) wait for the next run, and the status bar says so.
+  running engine (``RunThread.edit``), which applies it at its next step. Until the engine's
+  event says it landed, the status bar says it is pending (a step or a set-up of the styles
+  can take a minute: an edit must not look applied before it is), then "changed at step N",
+  numbered as the progress line numbers its steps. Changes that need a new run (size, steps,
+  layers...) wait for the next run, and the status bar says so.
 * **Quick look.** The current settings at 256 px (``engine.presets.quick_look``).
 * **Promote.** "Render full size" goes on from the picture on show (a quick look, a
   variation, a stopped or smaller picture) with ``start_from``: only the larger scales are
@@ -23,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, Slot
 
+from nst_desktop.engine.events import ProgressEvent
 from nst_desktop.engine.live import BLEND, LIVE_FIELDS
 from nst_desktop.engine.params import Params
 from nst_desktop.gui.run_panel import describe_changes
@@ -58,6 +62,8 @@ class TweakLoop(QObject):
         self._running_params: Params | None = None  # the look of the running picture, after edits
         self._started_params: Params | None = None  # the panel's settings when it started
         self._running_blend: tuple[float, ...] = ()
+        self._pending: dict[str, Any] = {}  # sent to the engine, not yet reported landed
+        self._preparing = False  # the engine is setting up the styles (no step for a while)
         self.variations_dialog: Any = None
 
     # --- starting ----------------------------------------------------------------------------
@@ -112,11 +118,40 @@ class TweakLoop(QObject):
         self._running_params = request.params
         self._started_params = self.window.params_panel.params()
         self._running_blend = tuple(s.weight for s in request.styles)
+        self._pending, self._preparing = {}, False
         self.refresh_promote()
 
     def run_done(self) -> None:
-        self._running_params = None
+        if self._pending:  # sent after the last step: the picture does not have it
+            self.window.statusBar().showMessage(f"{describe_changes(self._pending)}: the run ended before "
+                                                "it could land; it applies to the next run.", 8000)
+        self._running_params, self._pending = None, {}
         self.refresh_promote()
+
+    def run_progressed(self, event: ProgressEvent) -> None:
+        """The engine's event: a pending edit landed (``event.edit``), or a set-up started."""
+        preparing_changed = self._preparing != (not event.is_step)
+        self._preparing = not event.is_step
+        landed = {key: value for key, value in (event.edit or {}).items()
+                  if key in self._pending and self._pending[key] == value}  # not re-sent since
+        for key in landed:
+            del self._pending[key]
+        if self._pending and (landed or preparing_changed):
+            self._say_pending()
+        elif landed:
+            self.window.statusBar().showMessage(
+                f"{describe_changes(landed)}: changed at step {event.total_step}.", 8000)
+
+    def _send(self, changes: dict[str, Any]) -> None:
+        self.window.runner.edit(changes)
+        self._pending.update(changes)
+        self._say_pending()
+
+    def _say_pending(self) -> None:
+        wait = "until the styles are prepared, then lands at the next step" if self._preparing \
+            else "for the next step"
+        # No time-out: it stays until the edit lands (run_progressed) or the run ends (run_done).
+        self.window.statusBar().showMessage(f"{describe_changes(self._pending)}: waits {wait}…")
 
     def params_changed(self, wanted: Params) -> None:
         """A control moved: hand what a running picture can take to the engine now."""
@@ -127,9 +162,7 @@ class TweakLoop(QObject):
         changes, waiting = live_changes(running, started, wanted)
         if changes:
             self._running_params = running.with_changes(**changes)
-            self.window.runner.edit(changes)
-            self.window.statusBar().showMessage(f"{describe_changes(changes)}: applied at the next step.",
-                                                5000)
+            self._send(changes)
         if waiting:
             self.window.statusBar().showMessage(
                 f"{', '.join(waiting)}: applies to the next run (the painting goes on as it was).", 8000)
@@ -145,9 +178,7 @@ class TweakLoop(QObject):
             self.window.statusBar().showMessage("New styles apply to the next run.", 8000)
             return
         self._running_blend = blend
-        self.window.runner.edit({BLEND: list(blend)})
-        self.window.statusBar().showMessage(f"{describe_changes({BLEND: blend})}: applied at the next step.",
-                                            5000)
+        self._send({BLEND: list(blend)})
 
     # --- variations -----------------------------------------------------------------------------
     def open_variations(self, sweep: str) -> None:

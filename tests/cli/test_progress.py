@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import io
 import math
+from dataclasses import replace
 from pathlib import Path
 
 from nst_desktop.cli.progress import ProgressBar, format_duration
-from nst_desktop.engine.events import ProgressEvent
+from nst_desktop.engine.events import PREPARING, ProgressEvent
 
 
 def _event(step: int, total: int) -> ProgressEvent:
@@ -52,3 +53,13 @@ def test_progress_bar_on_a_terminal_redraws_one_line() -> None:
     assert text.startswith("\r\x1b[K") and text.endswith("\n")
     assert text.count("\n") == 1  # redrawn in place, one newline at the end
     assert "5/5" in text
+
+
+def test_a_set_up_is_said_at_once_on_a_terminal() -> None:
+    """Issue 16.7: a minute-long set-up of the styles says so, not throttled behind the last step."""
+    stream = _Terminal()
+    bar = ProgressBar(stream)
+    bar.update(_event(1, 5))
+    bar.update(replace(_event(1, 5), step=0, losses={}, phase=PREPARING))  # within the 0.1 s throttle
+    last = stream.getvalue().split("\r\x1b[K")[-1]
+    assert "1/5 preparing the styles…" in last and "loss" not in last

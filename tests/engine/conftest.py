@@ -13,7 +13,7 @@ from torch import Tensor
 
 from nst_desktop.engine import tiles as geo
 from nst_desktop.engine import tiling
-from nst_desktop.engine.events import ProgressEvent, RunControl, RunResult, to_uint8
+from nst_desktop.engine.events import ProgressCallback, ProgressEvent, RunControl, RunResult, to_uint8
 from nst_desktop.engine.weights import WeightSet, load_caffe_weights
 
 _ROOT = Path(__file__).resolve().parents[2]
@@ -110,3 +110,11 @@ class StopInPass:
         if self.events:  # the picture shown after the last whole step is the one kept
             assert self.events[-1].preview is not None
             np.testing.assert_array_equal(to_uint8(result.image), self.events[-1].preview)
+
+
+def keep_steps(events: list[ProgressEvent]) -> ProgressCallback:
+    """A callback that records the events of steps only, not the PREPARING ones of set-ups."""
+    def callback(event: ProgressEvent) -> None:
+        if event.is_step:
+            events.append(event)
+    return callback

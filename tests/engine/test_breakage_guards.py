@@ -29,6 +29,7 @@ from nst_desktop.engine import bounds
 from nst_desktop.engine.events import ProgressEvent, RunControl, RunResult, StyleInput
 from nst_desktop.engine.params import Params
 from nst_desktop.engine.stylize import stylize
+from tests.engine.conftest import keep_steps
 
 # One 24x32 scale, three steps: ~0.1 s a run once the weights are loaded. No start noise: the
 # start image is exactly what ``init`` names, so the first preview shows it as prepared.
@@ -63,7 +64,7 @@ def _first_preview(events: list[ProgressEvent]) -> np.ndarray:
 def _run(photo: np.ndarray, styles: list[StyleInput], params: Params,
          **kwargs: Any) -> tuple[RunResult, list[ProgressEvent]]:
     events: list[ProgressEvent] = []
-    result = stylize(photo, styles, params, callback=events.append, preview_every=1, **kwargs)
+    result = stylize(photo, styles, params, callback=keep_steps(events), preview_every=1, **kwargs)
     return result, events
 
 
@@ -188,6 +189,8 @@ def test_time_spent_paused_is_not_counted_as_run_time(photo: np.ndarray, paintin
         control.resume()
 
     def pause_after_step_one(event: ProgressEvent) -> None:
+        if not event.is_step:
+            return
         events.append(event)
         if event.total_step == 1:  # runs on the engine's thread; a timer resumes it
             marks["paused"] = time.perf_counter()

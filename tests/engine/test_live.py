@@ -7,11 +7,13 @@ import pytest
 import torch
 
 from nst_desktop.engine import colour
+from nst_desktop.engine import stylize as stylize_module
 from nst_desktop.engine.errors import ParamsError
 from nst_desktop.engine.events import ProgressEvent, RunControl, StyleInput
 from nst_desktop.engine.live import Edit, EditQueue, check_changes, edits_from_list, replay
 from nst_desktop.engine.params import Params
 from nst_desktop.engine.stylize import resize, stylize, to_array
+from tests.engine.conftest import keep_steps
 
 TINY = Params(size=48, min_size=32, steps=6, coarse_steps=3, device="cpu")
 
@@ -19,6 +21,8 @@ TINY = Params(size=48, min_size=32, steps=6, coarse_steps=3, device="cpu")
 def _edit_at(step: int, changes: dict[str, object], control: RunControl, events: list[ProgressEvent]):
     """A callback that records events and submits ``changes`` after step ``step``."""
     def callback(event: ProgressEvent) -> None:
+        if not event.is_step:
+            return
         events.append(event)
         if event.total_step == step:
             control.edit(changes)
@@ -27,7 +31,7 @@ def _edit_at(step: int, changes: dict[str, object], control: RunControl, events:
 
 def test_losses_change_after_the_edit_step_and_not_before(photo, painting) -> None:
     baseline: list[ProgressEvent] = []
-    stylize(photo, [StyleInput(painting)], TINY, callback=baseline.append)
+    stylize(photo, [StyleInput(painting)], TINY, callback=keep_steps(baseline))
     control, events = RunControl(), []
     tenfold = 10.0 * TINY.style_weight
     result = stylize(photo, [StyleInput(painting)], TINY, control=control,
@@ -57,11 +61,70 @@ def test_recorded_edits_replay_to_the_same_picture(photo, painting, scream) -> N
 def test_retargeting_edits_change_the_style_term(photo, painting, scream, changes) -> None:
     styles = [StyleInput(painting, 1.0), StyleInput(scream, 0.0001)]
     baseline: list[ProgressEvent] = []
-    stylize(photo, styles, TINY, callback=baseline.append)
+    stylize(photo, styles, TINY, callback=keep_steps(baseline))
     control, events = RunControl(), []
     stylize(photo, styles, TINY, control=control, callback=_edit_at(4, changes, control, events))
     ratio = events[4].losses["style"] / baseline[4].losses["style"]
     assert abs(ratio - 1.0) > 0.1  # other Gram targets: the style error jumps (without: exactly 1)
+
+
+def _counting_target_builds(monkeypatch: pytest.MonkeyPatch, during_build=None) -> list[int]:  # noqa: ANN001
+    """Records the steps done at each build of the targets; ``during_build(n)`` runs inside the n-th."""
+    builds: list[int] = []
+    build = stylize_module._Painter._targets
+
+    def counting(self):  # noqa: ANN001, ANN202
+        builds.append(self.state.total_step)
+        if during_build is not None:
+            during_build(len(builds))
+        return build(self)
+
+    monkeypatch.setattr(stylize_module._Painter, "_targets", counting)
+    return builds
+
+
+def test_a_style_scale_edit_says_it_prepares_the_styles_first(photo, painting, monkeypatch) -> None:
+    """Issue 16.7: re-targeting mid-scale is as slow as a set-up, and is announced the same way."""
+    builds = _counting_target_builds(monkeypatch)
+    control, events = RunControl(), []
+
+    def callback(event: ProgressEvent) -> None:
+        events.append(event)
+        if event.is_step and event.total_step == 5:
+            control.edit({"style_scale": 2.0})
+
+    result = stylize(photo, [StyleInput(painting)], TINY, control=control, callback=callback)
+    assert builds == [0, 3, 5]  # each scale once, and once for the edit
+    preparing = [(e.scale_index, e.step, e.total_step) for e in events if not e.is_step]
+    assert preparing == [(0, 0, 0), (1, 0, 3), (1, 2, 5)]
+    after = events.index(next(e for e in events if e.edit))
+    assert not events[after - 1].is_step and events[after].total_step == 6
+    assert result.edits == (Edit(5, {"style_scale": 2.0}),)
+
+
+def test_an_edit_sent_at_a_scales_end_builds_the_next_targets_once(photo, painting, monkeypatch) -> None:
+    """Issue 16.7: the edit lands before the next scale's targets are built, with them: taken
+    only at that scale's first step, the minute-long set-up was paid twice."""
+    builds = _counting_target_builds(monkeypatch)
+    control, events = RunControl(), []
+    changes = {"style_scale": 1.5}
+    result = stylize(photo, [StyleInput(painting)], TINY, control=control,
+                     callback=_edit_at(3, changes, control, events))  # 3: the first scale's last step
+    assert builds == [0, 3]
+    assert events[3].edit == changes and events[3].step == 1 and events[3].scale_index == 1
+    assert result.edits == (Edit(3, changes),)
+    replayed = stylize(photo, [StyleInput(painting)], TINY, edits=result.edits)
+    assert np.array_equal(replayed.image, result.image)
+
+
+def test_an_edit_sent_during_a_slow_set_up_lands_at_the_next_step(photo, painting, monkeypatch) -> None:
+    """Issue 16.7: not at the scale after (the set-up is one of the first steps' costs)."""
+    control, events = RunControl(), []
+    changes = {"style_weight": 3.0 * TINY.style_weight}
+    _counting_target_builds(monkeypatch, lambda n: control.edit(changes) if n == 2 else None)
+    result = stylize(photo, [StyleInput(painting)], TINY, control=control, callback=keep_steps(events))
+    assert result.edits == (Edit(3, changes),)
+    assert [e.total_step for e in events if e.edit] == [4]  # the second scale's first step
 
 
 def test_colour_edit_to_luminance_gives_the_photos_chroma(photo, painting) -> None:
@@ -95,7 +158,8 @@ def test_an_invalid_edit_is_ignored_and_the_run_goes_on(photo, painting) -> None
 def test_promote_skips_the_scales_of_the_start_picture(photo, painting) -> None:
     quick = stylize(photo, [StyleInput(painting)], TINY.with_changes(size=32))
     events: list[ProgressEvent] = []
-    promoted = stylize(photo, [StyleInput(painting)], TINY, start_from=quick.image, callback=events.append)
+    promoted = stylize(photo, [StyleInput(painting)], TINY, start_from=quick.image,
+                       callback=keep_steps(events))
     assert {e.width for e in events} == {48}  # the 32 px scale is not paid again
     assert promoted.steps_done == TINY.steps and promoted.start_size == 32
     assert promoted.image.shape == (36, 48, 3)

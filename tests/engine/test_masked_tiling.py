@@ -18,7 +18,7 @@ from nst_desktop.engine.masks import MaskSettings, Region, RegionMask
 from nst_desktop.engine.params import Params
 from nst_desktop.engine.vgg import VGG19
 from nst_desktop.engine.weights import WeightSet
-from tests.engine.conftest import TILING_HW, StopInPass
+from tests.engine.conftest import TILING_HW, StopInPass, keep_steps
 
 HW = TILING_HW
 CPU = torch.device("cpu")
@@ -113,5 +113,5 @@ def test_a_stop_is_honoured_between_the_tiles_of_a_masked_step(photo, painting, 
     mask = RegionMask(labels, MaskSettings((Region(1, (0,)),), feather_px=3.0))
     params = Params(size=64, min_size=64, steps=4, precision="float32")
     result = stylize(photo, [StyleInput(painting, 1.0, "starry")], params, control=control,
-                     callback=spy.events.append, preview_every=1, mask=mask)
+                     callback=keep_steps(spy.events), preview_every=1, mask=mask)
     spy.check_stopped_at_once(result)

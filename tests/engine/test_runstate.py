@@ -63,3 +63,34 @@ def test_countdown_is_the_estimate_scaled_by_the_measured_speed(monkeypatch: pyt
     second = events[1]
     spent = second.elapsed_s - START_UP_S
     assert spent + second.remaining_s == pytest.approx(2.0 * modelled, rel=1e-9)
+
+
+def test_a_live_edit_is_costed_in_the_time_left(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 16.7: a raised style scale makes the style set-ups dearer; from the edit on, the time
+    left is the edited run's (its own re-targeting included), not the one it started as."""
+    monkeypatch.setattr(cost, "_last_speed", {(PARAMS.device, PARAMS.precision): SPEED})
+    clock = Clock()
+    monkeypatch.setattr(runstate.time, "perf_counter", clock)
+    events: list[ProgressEvent] = []
+    state = RunState(PARAMS, SIZES, STEPS, events.append, None, 0, "cpu", clock.now, lambda t: t, n_styles=2)
+    edited = PARAMS.with_changes(style_scale=3.0)
+    before, after = scale_costs(PARAMS, SIZES, STEPS, 2, SPEED), scale_costs(edited, SIZES, STEPS, 2, SPEED)
+    assert after[1].setup_s > 2 * before[1].setup_s  # what the run would otherwise not be told
+    state.start_scale(0, torch.zeros(1, 3, *SIZES[0]))
+    clock.now += before[0].setup_s
+    for step in range(STEPS[0]):
+        if step == 2:  # the edit lands before the third step: the targets are built again
+            clock.now += after[0].setup_s
+            state.edited(torch.zeros(1, 3, *SIZES[0]), {"style_scale": 3.0}, edited, rebuilt=True)
+        clock.now += (before if step < 2 else after)[0].step_s
+        state.evaluated(torch.zeros(1, 3, *SIZES[0]), {"total": 1.0})
+        state.step_done()
+    state.start_scale(1, torch.zeros(1, 3, *SIZES[1]))
+    clock.now += after[1].setup_s
+    for _ in range(STEPS[1]):
+        clock.now += after[1].step_s
+        state.evaluated(torch.zeros(1, 3, *SIZES[1]), {"total": 1.0})
+        state.step_done()
+    end = clock.now - 100.0
+    for event in events[2:]:  # from the edit on, elapsed + time left is the real end
+        assert event.elapsed_s + event.remaining_s == pytest.approx(end, rel=1e-9)

@@ -8,9 +8,10 @@ import pytest
 
 from nst_desktop.engine import stylize as stylize_module
 from nst_desktop.engine.errors import DivergedError, ImageError, OutOfMemoryError, ParamsError
-from nst_desktop.engine.events import ProgressEvent, RunControl, StyleInput
+from nst_desktop.engine.events import PREPARING, ProgressEvent, RunControl, StyleInput
 from nst_desktop.engine.params import Params
 from nst_desktop.engine.stylize import stylize
+from tests.engine.conftest import keep_steps
 
 TINY = Params(size=48, min_size=32, steps=6, coarse_steps=3, device="cpu")
 
@@ -18,7 +19,7 @@ TINY = Params(size=48, min_size=32, steps=6, coarse_steps=3, device="cpu")
 def test_loss_falls_and_result_differs_from_content(photo, painting) -> None:
     events: list[ProgressEvent] = []
     params = TINY.with_changes(min_size=48, steps=15)
-    result = stylize(photo, [StyleInput(painting)], params, callback=events.append)
+    result = stylize(photo, [StyleInput(painting)], params, callback=keep_steps(events))
     assert result.image.shape == (36, 48, 3) and result.image.dtype == np.float32
     assert result.image.min() >= 0.0 and result.image.max() <= 1.0
     assert not result.stopped and result.steps_done == 15 and result.params == params
@@ -35,7 +36,7 @@ def test_loss_falls_and_result_differs_from_content(photo, painting) -> None:
 
 def test_events_have_consistent_totals(photo, painting) -> None:
     events: list[ProgressEvent] = []
-    stylize(photo, [StyleInput(painting)], TINY, callback=events.append, preview_every=2)
+    stylize(photo, [StyleInput(painting)], TINY, callback=keep_steps(events), preview_every=2)
     scale_count = events[0].scale_count
     assert scale_count == 2  # 32 -> 45 is too close to 48, so [32, 48]
     assert [e.total_step for e in events] == list(range(1, len(events) + 1))
@@ -49,6 +50,25 @@ def test_events_have_consistent_totals(photo, painting) -> None:
     assert last.preview is not None and last.preview.shape == (last.height, last.width, 3)
     assert last.preview.dtype == np.uint8
     assert all(e.elapsed_s >= 0 for e in events) and np.isfinite(events[-1].remaining_s)
+
+
+def test_a_scale_set_up_is_said_before_its_targets_are_built(photo, painting, monkeypatch) -> None:
+    """Issue 16.7: a set-up of a minute is announced first, so a window can say what it does."""
+    events: list[ProgressEvent] = []
+    last_event_at_build: list[ProgressEvent] = []
+    build = stylize_module._Painter._targets
+
+    def recording(self):  # noqa: ANN001, ANN202
+        last_event_at_build.append(events[-1])
+        return build(self)
+
+    monkeypatch.setattr(stylize_module._Painter, "_targets", recording)
+    stylize(photo, [StyleInput(painting)], TINY, callback=events.append)
+    assert [(e.phase, e.scale_index, e.step, e.total_step, e.width) for e in last_event_at_build] == [
+        (PREPARING, 0, 0, 0, 32), (PREPARING, 1, 0, 3, 48)]
+    preparing = [e for e in events if not e.is_step]
+    assert len(preparing) == 2 and all(not e.losses and e.preview is None for e in preparing)
+    assert sum(e.is_step for e in events) == 9  # the steps' events are as before
 
 
 def test_seed_repeats_exactly_on_cpu(photo, painting) -> None:
@@ -79,6 +99,8 @@ def test_pause_blocks_and_resume_continues(photo, painting) -> None:
     marks: dict[str, float] = {}
 
     def pause_at_first(event: ProgressEvent) -> None:
+        if not event.is_step:
+            return
         events.append(event)
         if event.total_step == 1:
             marks["paused"] = time.perf_counter()

@@ -12,6 +12,7 @@ from nst_desktop.engine.live import MASK, Edit, edits_from_list
 from nst_desktop.engine.masks import MaskSettings, Region, RegionMask
 from nst_desktop.engine.params import Params
 from nst_desktop.engine.stylize import resize, stylize, to_array
+from tests.engine.conftest import keep_steps
 
 TINY = Params(size=48, min_size=32, steps=6, coarse_steps=3, device="cpu")
 
@@ -48,6 +49,8 @@ def test_keep_photo_half_stays_near_the_photo_in_a_real_run(photo, painting) -> 
 
 def _repaint_at(step: int, mask: RegionMask, control: RunControl, events: list[ProgressEvent]):  # noqa: ANN202
     def callback(event: ProgressEvent) -> None:
+        if not event.is_step:
+            return
         events.append(event)
         if event.total_step == step:
             control.edit({MASK: mask})
@@ -58,7 +61,7 @@ def test_repainting_during_a_run_lands_at_the_next_step(photo, painting) -> None
     hw = photo.shape[:2]
     styles = [StyleInput(painting)]
     baseline: list[ProgressEvent] = []
-    stylize(photo, styles, TINY, mask=_half_mask(hw), callback=baseline.append)
+    stylize(photo, styles, TINY, mask=_half_mask(hw), callback=keep_steps(baseline))
     control, events = RunControl(), []
     flipped = _half_mask(hw, styled_right=False)
     result = stylize(photo, styles, TINY, mask=_half_mask(hw), control=control,

@@ -20,7 +20,7 @@ from nst_desktop.engine.losses import Targets, gram_matrix, total_loss
 from nst_desktop.engine.params import VGG19_LAYERS, Params
 from nst_desktop.engine.vgg import VGG19
 from nst_desktop.engine.weights import WeightSet
-from tests.engine.conftest import TILING_HW, StopInPass
+from tests.engine.conftest import TILING_HW, StopInPass, keep_steps
 
 HW = TILING_HW
 
@@ -380,6 +380,6 @@ def test_a_stop_is_honoured_between_the_tiles_of_a_step(photo, painting, monkeyp
     monkeypatch.setattr(tiling, "tile_window", spy)
     params = Params(size=64, min_size=64, steps=4, precision="float32")
     result = stylize(photo, [StyleInput(painting, 1.0, "starry")], params, control=control,
-                     callback=spy.events.append, preview_every=1)
+                     callback=keep_steps(spy.events), preview_every=1)
     spy.check_stopped_at_once(result)
     assert result.image.shape == photo.shape

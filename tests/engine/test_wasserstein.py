@@ -21,6 +21,7 @@ from nst_desktop.engine.wasserstein import (
     w2_squared,
     w2_target,
 )
+from tests.engine.conftest import keep_steps
 
 TINY_W2 = Params(size=48, min_size=32, steps=8, coarse_steps=3, device="cpu", style_loss="wasserstein")
 
@@ -112,7 +113,7 @@ def test_a_blend_is_the_gaussian_fit_of_the_mixed_features() -> None:
 def test_a_wasserstein_run_lowers_its_loss(photo, painting, optimizer: str) -> None:
     events: list[ProgressEvent] = []
     params = TINY_W2.with_changes(min_size=48, steps=12, optimizer=optimizer, learning_rate=0.05)
-    result = stylize(photo, [StyleInput(painting)], params, callback=events.append)
+    result = stylize(photo, [StyleInput(painting)], params, callback=keep_steps(events))
     totals = [e.losses["total"] for e in events]
     assert all(np.isfinite(totals))
     assert min(totals[-3:]) < 0.8 * totals[0]
@@ -124,10 +125,12 @@ def test_a_wasserstein_run_lowers_its_loss(photo, painting, optimizer: str) -> N
 def test_wasserstein_live_edits_change_the_style_term(photo, painting, scream, changes) -> None:
     styles = [StyleInput(painting, 1.0), StyleInput(scream, 0.0001)]
     baseline: list[ProgressEvent] = []
-    stylize(photo, styles, TINY_W2, callback=baseline.append)
+    stylize(photo, styles, TINY_W2, callback=keep_steps(baseline))
     control, events = RunControl(), []
 
     def callback(event: ProgressEvent) -> None:
+        if not event.is_step:
+            return
         events.append(event)
         if event.total_step == 4:
             control.edit(changes)

@@ -3,6 +3,7 @@ fast and deterministic, for GUI tests that are about the GUI and not about the e
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from collections.abc import Sequence
@@ -12,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from nst_desktop.engine.errors import DivergedError
-from nst_desktop.engine.events import ImageArray, ProgressEvent, RunControl, RunResult, StyleInput
+from nst_desktop.engine.events import PREPARING, ImageArray, ProgressEvent, RunControl, RunResult, StyleInput
 from nst_desktop.engine.live import Edit
 from nst_desktop.engine.params import Params
 
@@ -20,10 +21,12 @@ from nst_desktop.engine.params import Params
 @dataclass
 class FakeStylize:
     """Runs ``params.steps`` steps; each step sleeps ``step_s``. ``fail_at`` raises a
-    DivergedError carrying the last good image at that step. ``block_at`` makes that step a
+    DivergedError carrying the last good image at that step. Like the engine, it first says it
+    prepares the styles (a PREPARING event), which takes ``setup_s``. ``block_at`` makes that step a
     long one, as at print sizes: it sets ``blocked`` and waits (deaf to stops) for ``release``."""
 
     step_s: float = 0.0
+    setup_s: float = 0.0
     fail_at: int | None = None
     block_at: int | None = None
     calls: list[dict[str, Any]] = field(default_factory=list)
@@ -42,6 +45,9 @@ class FakeStylize:
         started = time.perf_counter()
         steps = params.steps
         self.applied: list[Edit] = []
+        if callback is not None:
+            callback(ProgressEvent(0, 1, w, h, 0, steps, 0, steps, {}, 0.0, math.inf, phase=PREPARING))
+        time.sleep(self.setup_s)  # edits sent meanwhile land at the first step, as in the engine
         for step in range(1, steps + 1):
             if control is not None and control.checkpoint():
                 return self._result(image, params, True, step - 1, started, self.applied)

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import math
+import re
+from dataclasses import replace
 
 from pytestqt.qtbot import QtBot
 
-from nst_desktop.engine.events import ProgressEvent
+from nst_desktop.engine.events import PREPARING, ProgressEvent
 from nst_desktop.formatting import format_duration
 from nst_desktop.gui.loss_plot import LossPlot
+from nst_desktop.gui.run_clock import TICK_MS, RunClock
 from nst_desktop.gui.run_panel import RunPanel, format_bytes, format_estimate
 
 
@@ -27,12 +30,94 @@ def test_progress_updates_labels_and_plot(qtbot: QtBot) -> None:
     assert not panel.start_button.isEnabled() and panel.stop_button.isEnabled()
     event = ProgressEvent(1, 3, 256, 192, 10, 100, 110, 400, {"style": 2.0, "total": 3.0}, 12.0, 95.0)
     panel.update_progress(event)
-    assert "Scale 2/3" in panel.status_label.text() and "step 10/100" in panel.status_label.text()
+    # the step over the whole run, as the bar and "changed at step N" count it (issue 16.7)
+    assert "Scale 2/3" in panel.status_label.text() and "step 110/400" in panel.status_label.text()
     assert panel.progress.value() == round(110 / 400 * 1000)
     assert "1 min 35 s left" in panel.progress.format()
     assert set(panel.plot.series()) == {"style", "total"}
     panel.run_ended("Finished.")
     assert panel.start_button.isEnabled() and not panel.pause_button.isEnabled()
+
+
+def _preparing(scale_index: int, step: int, total_step: int, elapsed_s: float,
+               remaining_s: float) -> ProgressEvent:
+    return ProgressEvent(scale_index, 3, 512, 384, step, 100, total_step, 400, {}, elapsed_s, remaining_s,
+                         phase=PREPARING)
+
+
+def test_a_set_up_says_what_it_prepares(qtbot: QtBot) -> None:
+    """Issue 16.7: a minute-long set-up of the styles is said, not a frozen 'step 50/50'."""
+    panel = RunPanel()
+    qtbot.addWidget(panel)
+    panel.run_started()
+    panel.update_progress(ProgressEvent(0, 3, 256, 192, 50, 50, 50, 400, {"total": 3.0}, 30.0, 200.0))
+    value = panel.progress.value()
+    panel.update_progress(_preparing(1, 0, 50, 31.0, 199.0))
+    assert "Scale 2/3  ·  512×384 px  ·  preparing the styles for this scale…" in panel.status_label.text()
+    assert panel.progress.value() == value and len(panel.plot.series()["total"]) == 1  # no step, no point
+    panel.update_progress(_preparing(1, 7, 57, 80.0, 150.0))  # a live edit's new style targets
+    assert "preparing the styles for the new settings…" in panel.status_label.text()
+
+
+def test_the_clock_moves_between_events(qtbot: QtBot) -> None:
+    """Issue 16.7: no event for a minute (a set-up, a print-size step), yet the clock goes on."""
+    panel = RunPanel()
+    qtbot.addWidget(panel)
+    panel.run_started()
+    panel.update_progress(_preparing(1, 0, 50, 30.0, 95.0))
+    assert "30 s so far" in panel.status_label.text() and "1 min 35 s left" in panel.progress.format()
+    qtbot.waitUntil(lambda: "30 s so far" not in panel.status_label.text(), timeout=3 * TICK_MS)
+    elapsed = int(re.search(r"(\d+) s so far", panel.status_label.text()).group(1))  # type: ignore[union-attr]
+    left = int(re.search(r"1 min (\d+) s left", panel.progress.format()).group(1))  # type: ignore[union-attr]
+    assert elapsed > 30 and left < 35 and abs(elapsed + left - 65) <= 1  # one clock, both ways
+    panel.set_paused(True)  # the engine does not count paused time either
+    paused_at = panel.status_label.text()
+    qtbot.wait(int(1.5 * TICK_MS))
+    assert panel.status_label.text() == paused_at
+
+
+def test_the_clock_leaves_a_line_it_did_not_write(qtbot: QtBot) -> None:
+    panel = RunPanel()
+    qtbot.addWidget(panel)
+    panel.run_started()
+    panel.update_progress(_preparing(1, 0, 50, 30.0, 95.0))
+    panel.status_label.setText("Stopping: keeping the best picture so far…")
+    qtbot.wait(int(1.5 * TICK_MS))
+    assert panel.status_label.text().startswith("Stopping") and "1 min 34 s left" in panel.progress.format()
+
+
+def test_run_clock_counts_on_from_the_last_event_and_not_while_paused(qtbot: QtBot) -> None:
+    now = [100.0]
+    clock = RunClock(now=lambda: now[0])
+    clock.start()
+    clock.set(elapsed_s=30.0, remaining_s=60.0)
+    now[0] += 5
+    assert (clock.elapsed(), clock.remaining()) == (35.0, 55.0)
+    clock.set_paused(True)
+    now[0] += 100
+    assert (clock.elapsed(), clock.remaining()) == (35.0, 55.0)
+    clock.set_paused(False)
+    now[0] += 70
+    assert (clock.elapsed(), clock.remaining()) == (105.0, 0.0)  # never below zero
+    clock.set(elapsed_s=110.0, remaining_s=math.inf)
+    assert clock.remaining() == math.inf
+
+
+def test_the_status_and_progress_lines_count_steps_alike(qtbot: QtBot) -> None:
+    """Issue 16.7: "Changed at step 152" and "step 50/50" counted steps differently."""
+    panel = RunPanel()
+    qtbot.addWidget(panel)
+    panel.run_started()
+    event = ProgressEvent(1, 3, 512, 384, 2, 100, 52, 250, {"total": 3.0}, 60.0, 95.0,
+                          edit={"style_scale": 2.0})
+    panel.update_progress(event)
+    assert panel.status_label.text().startswith("Changed at step 52: Style scale 2")
+    assert panel.plot.markers()[0][0] == 52
+    panel.update_progress(replace(event, step=3, total_step=53, edit=None))
+    assert "step 53/250" in panel.status_label.text()
+    panel.update_progress(replace(event, edit={"style_scale": 3.0}))
+    panel.update_progress(_preparing(2, 0, 100, 90.0, 60.0))  # the note gives way to what happens now
+    assert "preparing the styles" in panel.status_label.text()
 
 
 def test_pause_button_toggles_text_and_signal(qtbot: QtBot) -> None:

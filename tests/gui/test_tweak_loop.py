@@ -7,6 +7,7 @@ from collections.abc import Callable
 import numpy as np
 from pytestqt.qtbot import QtBot
 
+from nst_desktop.engine.events import ProgressEvent
 from nst_desktop.engine.live import BLEND
 from nst_desktop.engine.presets import QUICK_LOOK_SIZE
 from nst_desktop.gui.main_window import MainWindow
@@ -173,3 +174,40 @@ def test_a_quick_look_of_a_panorama_strip_is_just_large_enough_to_paint(qtbot: Q
     quick = fake.calls[-1]["params"]
     assert QUICK_LOOK_SIZE < quick.size < 2000 and quick.steps <= 40
     check_shape(quick, (20, 4000))  # the real engine takes it
+
+
+def _preparing_window(qtbot: QtBot, make_window: WindowFactory) -> tuple[MainWindow, list[ProgressEvent]]:
+    """A run in a 2.5 s set-up of the styles (fake engine), and the events the window got."""
+    window = make_window(stylize_fn=FakeStylize(step_s=0.01, setup_s=2.5))
+    window.params_panel.update_fields(size=512, steps=200, min_size=128, coarse_steps=10)
+    events: list[ProgressEvent] = []
+    window.runner.worker.progressed.connect(events.append)
+    assert window.start_run()
+    qtbot.waitUntil(lambda: "preparing the styles" in window.run_panel.status_label.text(), timeout=5000)
+    return window, events
+
+
+def test_an_edit_during_a_set_up_shows_pending_then_landed(qtbot: QtBot, make_window: WindowFactory) -> None:
+    """Issue 16.7: edits made during a long set-up looked applied long before they were."""
+    window, events = _preparing_window(qtbot, make_window)
+    window.params_panel.update_fields(style_weight=5.0)
+    status = window.statusBar().currentMessage
+    assert status().startswith("Style strength 5: waits until the styles are prepared")
+    # The clock goes on with no event from the engine.
+    seen, line = len(events), window.run_panel.status_label.text()
+    qtbot.waitUntil(lambda: window.run_panel.status_label.text() != line, timeout=2000)
+    assert "preparing the styles" in window.run_panel.status_label.text() and len(events) == seen
+    qtbot.waitUntil(lambda: "changed at step" in status(), timeout=10_000)
+    landed_at = next(e.total_step for e in events if e.edit)
+    assert status() == f"Style strength 5: changed at step {landed_at}."
+    assert landed_at == 1 and window.run_panel.plot.markers()[0][0] == landed_at  # one count of steps
+    _stop_and_wait(qtbot, window)
+    assert [e.changes for e in window.session.result.edits] == [{"style_weight": 5.0}]
+
+
+def test_an_edit_the_run_ended_before_says_so(qtbot: QtBot, make_window: WindowFactory) -> None:
+    window, _ = _preparing_window(qtbot, make_window)
+    window.params_panel.update_fields(tv_weight=3.0)
+    _stop_and_wait(qtbot, window)  # stopped in the set-up: the edit never landed
+    assert window.session.result.edits == ()
+    assert "Smoothness 3: the run ended before it could land" in window.statusBar().currentMessage()

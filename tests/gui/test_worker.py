@@ -37,7 +37,8 @@ def test_worker_reemits_events_and_throttles_previews(qtbot: QtBot) -> None:
     worker.finished.connect(finished.append)
     with qtbot.assertNotEmitted(worker.stopped), qtbot.assertNotEmitted(worker.failed):
         worker.run(_request(steps=30))
-    assert len(progressed) == 30
+    # the set-up's PREPARING event first (issue 16.7: the window says what it waits for), then the steps
+    assert len(progressed) == 31 and [e.is_step for e in progressed[:2]] == [False, True]  # type: ignore[attr-defined]
     assert all(e.preview is None for e in progressed)  # type: ignore[attr-defined]
     # 30 previews produced within milliseconds: the first and the scale's last get through
     assert 2 <= len(previews) < 30
@@ -60,7 +61,7 @@ def test_stop_emits_only_the_stopped_result(qtbot: QtBot) -> None:
     worker.stopped.connect(stopped.append)
     with qtbot.assertNotEmitted(worker.finished):
         worker.run(_request(steps=20))
-    assert seen == [1, 2, 3]
+    assert seen == [0, 1, 2, 3]  # 0: the set-up before the first step
     assert len(stopped) == 1 and stopped[0].result.stopped  # type: ignore[attr-defined]
 
 
