@@ -7,7 +7,7 @@ Kept apart from the main window so the window only does layout and wiring.
 from __future__ import annotations
 
 import logging
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -17,6 +17,7 @@ from nst_desktop.engine.errors import NSTError
 from nst_desktop.engine.events import ImageArray, PreviewArray, RunResult
 from nst_desktop.engine.masks import RegionMask
 from nst_desktop.gui.history_saver import HistorySaver
+from nst_desktop.gui.loaded_image import LoadedImage
 from nst_desktop.gui.worker import Outcome, RunRequest
 from nst_desktop.service.render import Rendered
 
@@ -24,6 +25,31 @@ if TYPE_CHECKING:
     from nst_desktop.gui.main_window import MainWindow
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, eq=False)
+class PaintedFrom:
+    """The photo a picture was painted from: the one held in memory (a run's) and/or its file
+    (a history entry knows only the file)."""
+
+    photo: LoadedImage | None
+    path: str | None
+
+    def is_photo(self, current: LoadedImage | None) -> bool:
+        """Whether ``current`` is that photo: the same pixels in memory, or the same file."""
+        if current is None:
+            return False
+        if self.photo is current:
+            return True
+        return (self.path is not None and current.path is not None
+                and _same_file(Path(self.path), current.path))
+
+
+def _same_file(first: Path, second: Path) -> bool:
+    try:
+        return first.samefile(second)
+    except OSError:  # moved or deleted since: compare the names
+        return first.resolve() == second.resolve()
 
 
 def _open_library(library: Any) -> Any:
@@ -57,6 +83,9 @@ class RunSession(QObject):
         self.timelapse_path: Path | None = None  # the stored animation of a history entry on show
         self.compare_dialog: Any = None
         self._inputs: tuple[str | None, list[str], list[float]] = (None, [], [])  # of the run
+        self._run_photo = PaintedFrom(None, None)  # the photo of the run
+        # The photo of the picture on show: only a picture of the photo on screen may be promoted.
+        self.painted_from = PaintedFrom(None, None)
         # of the picture on show: names its exported file
         self._shown_inputs: tuple[str | None, list[str], list[float]] = self._inputs
         self.library: Any = None
@@ -96,6 +125,7 @@ class RunSession(QObject):
                 return None
         self._inputs = self._inputs_now()
         content_path, style_paths, _ = self._inputs
+        self._run_photo = PaintedFrom(content, content_path)
         return RunRequest(content.image, inputs.style_inputs(), params, init_image, content_path=content_path,
                           style_paths=tuple(style_paths), touches=self.window.after_touches.touches(),
                           mask=self.window.mask_dock.request_mask())
@@ -124,7 +154,7 @@ class RunSession(QObject):
         if partial is not None:  # the last good picture, before it went wrong
             self.result, self.result_image, self.metadata = partial.result, partial.image, partial.metadata
             self.mask = partial.mask
-            self._shown_inputs = self._inputs
+            self._shown_inputs, self.painted_from = self._inputs, self._run_photo
             self.pictureShown.emit(partial.image)
         self.runEnded.emit("Failed: the last good picture is kept.", None)
         self.errorOccurred.emit(text)
@@ -136,7 +166,7 @@ class RunSession(QObject):
         self.mask = rendered.mask
         self.frames = frames
         self.timelapse_path = None
-        self._shown_inputs = self._inputs
+        self._shown_inputs, self.painted_from = self._inputs, self._run_photo
         self.pictureShown.emit(rendered.image)
         self.captionChanged.emit(_caption(rendered.metadata))
         self._add_to_history(rendered.result)
@@ -186,6 +216,7 @@ class RunSession(QObject):
         path = entry.timelapse_path
         self.timelapse_path = path if path is not None and Path(path).is_file() else None
         self._shown_inputs = _inputs_of(entry.metadata)
+        self.painted_from = PaintedFrom(None, self._shown_inputs[0])
         self.pictureShown.emit(loaded.image)
         self.captionChanged.emit(_caption(entry.metadata))
         self.window.menu_actions.set_has_result(True, self.timelapse_path is not None)
