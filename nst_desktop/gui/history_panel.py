@@ -74,7 +74,7 @@ class HistoryPanel(QWidget):
 
     def __init__(self, library: Library, parent: QWidget | None = None, *,
                  confirm: ConfirmFn | None = None,
-                 open_url: Callable[[QUrl], object] | None = None) -> None:
+                 open_url: Callable[[QUrl], bool] | None = None) -> None:
         super().__init__(parent)
         self.library = library
         self.confirm = ask_confirmation if confirm is None else confirm
@@ -265,8 +265,11 @@ class HistoryPanel(QWidget):
 
     def show_selected_in_folder(self) -> None:
         entries = self.selected_entries()
-        if entries:
-            self._open_url(QUrl.fromLocalFile(str(entries[0].folder)))
+        if entries and not self._open_url(QUrl.fromLocalFile(str(folder := entries[0].folder))):
+            # No file manager (a bare Linux session): the path is what the user can still use.
+            box = show_error(self, f"No file manager could be opened. The picture is in:\n{folder}",
+                             "Show in folder")
+            box.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)  # to copy it
 
     # --- slots -------------------------------------------------------------------------------
     def _on_item_clicked(self, item: QListWidgetItem) -> None:

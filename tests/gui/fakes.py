@@ -23,6 +23,7 @@ class FakeStylize:
 
     step_s: float = 0.0
     fail_at: int | None = None
+    size: tuple[int, int] = (24, 32)  # (h, w) of the painting; history tests need more than a thumbnail
     calls: list[dict[str, Any]] = field(default_factory=list)
 
     def __call__(self, content: ImageArray, styles: Sequence[StyleInput], params: Params, *,
@@ -31,7 +32,7 @@ class FakeStylize:
                  start_from: ImageArray | None = None) -> RunResult:
         self.calls.append({"params": params, "styles": list(styles), "weights": weights,
                            "edits": tuple(edits), "start_from": start_from})
-        h, w = 24, 32
+        h, w = self.size
         image = np.full((h, w, 3), 0.5, np.float32) if start_from is None else start_from.copy()
         h, w = image.shape[:2]
         started = time.perf_counter()
