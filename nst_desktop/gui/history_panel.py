@@ -208,12 +208,15 @@ class HistoryPanel(QWidget):
         self._on_selection_changed()
 
     def update_entry(self, entry: Entry) -> None:
-        """Take an entry whose metadata changed (e.g. its after-touches) in place of the old one."""
+        """Take an entry whose metadata changed (e.g. its after-touches, with a thumbnail remade
+        touched) in place of the old one."""
         if entry.id in self._entries:
             self._entries[entry.id] = entry
             for i in range(self.list.count()):
                 if self.list.item(i).data(_ID_ROLE) == entry.id:
                     self.list.item(i).setToolTip(_tooltip(entry))
+            self._pending_icons.insert(0, entry.id)
+            self._load_some_icons()
 
     def entries(self) -> list[Entry]:
         """The entries shown, in display order."""

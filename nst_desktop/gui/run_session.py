@@ -52,6 +52,20 @@ def _same_file(first: Path, second: Path) -> bool:
         return first.resolve() == second.resolve()
 
 
+@dataclass(frozen=True, eq=False)
+class ShownPicture:
+    """The session's picture on show and what goes with it (see :meth:`RunSession.shown`)."""
+
+    result: RunResult | None
+    image: ImageArray | None
+    metadata: dict[str, Any] | None
+    mask: RegionMask | None
+    frames: list[PreviewArray]
+    timelapse_path: Path | None
+    inputs: tuple[str | None, list[str], list[float]]
+    painted_from: PaintedFrom
+
+
 def _open_library(library: Any) -> Any:
     if library is not None:
         return library
@@ -126,9 +140,9 @@ class RunSession(QObject):
         self._inputs = self._inputs_now()
         content_path, style_paths, _ = self._inputs
         self._run_photo = PaintedFrom(content, content_path)
+        # No after-touches: they belong to the picture on show, not to the next one (issue 16.6).
         return RunRequest(content.image, inputs.style_inputs(), params, init_image, content_path=content_path,
-                          style_paths=tuple(style_paths), touches=self.window.after_touches.touches(),
-                          mask=self.window.mask_dock.request_mask())
+                          style_paths=tuple(style_paths), mask=self.window.mask_dock.request_mask())
 
     # --- outcomes ------------------------------------------------------------------------------
     @Slot(object)
@@ -171,6 +185,26 @@ class RunSession(QObject):
         self.captionChanged.emit(_caption(rendered.metadata))
         self._add_to_history(rendered.result)
 
+    def shown(self) -> ShownPicture:
+        """The picture on show with what goes with it, to show again with :meth:`show_again`."""
+        return ShownPicture(self.result, self.result_image, self.metadata, self.mask, self.frames,
+                            self.timelapse_path, self._shown_inputs, self.painted_from)
+
+    def show_again(self, shown: ShownPicture) -> None:
+        """Put a picture of :meth:`shown` back on show (an undone restore); none: the photo."""
+        self.result, self.result_image, self.metadata, self.mask = (shown.result, shown.image, shown.metadata,
+                                                                    shown.mask)
+        self.frames, self.timelapse_path = shown.frames, shown.timelapse_path
+        self._shown_inputs, self.painted_from = shown.inputs, shown.painted_from
+        content = self.window.inputs.content()
+        if shown.image is not None:
+            self.pictureShown.emit(shown.image)
+        elif content is not None:
+            self.window.canvas.set_image(content.display_image())
+        self.captionChanged.emit(_caption(shown.metadata) if shown.metadata else "")
+        self.window.menu_actions.set_has_result(shown.image is not None,
+                                                bool(shown.frames) or shown.timelapse_path is not None)
+
     def adopt(self, result: RunResult, blend: list[float]) -> None:
         """Make a picture painted elsewhere (a variation) the current one, with its history entry."""
         from nst_desktop.service.render import record
@@ -194,8 +228,8 @@ class RunSession(QObject):
         if self.library is not None and self.metadata is not None:
             self.saver.save(self.library, result.image, self.metadata, self.frames, self.mask)
 
-    @Slot(object)
-    def _on_saved(self, entry: Any) -> None:
+    @Slot(object, object)
+    def _on_saved(self, entry: Any, _record: object) -> None:
         if self.history is not None:
             self.history.add_entry(entry)
 

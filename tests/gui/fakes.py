@@ -24,6 +24,7 @@ class FakeStylize:
     step_s: float = 0.0
     fail_at: int | None = None
     size: tuple[int, int] = (24, 32)  # (h, w) of the painting; history tests need more than a thumbnail
+    elapsed_s: float | None = None  # the time reported; None: as measured
     calls: list[dict[str, Any]] = field(default_factory=list)
 
     def __call__(self, content: ImageArray, styles: Sequence[StyleInput], params: Params, *,
@@ -59,9 +60,8 @@ class FakeStylize:
                                        edit=landed or None))
         return self._result(image, params, False, steps, started, self.applied)
 
-    @staticmethod
-    def _result(image: ImageArray, params: Params, stopped: bool, steps: int, started: float,
+    def _result(self, image: ImageArray, params: Params, stopped: bool, steps: int, started: float,
                 edits: list[Edit]) -> RunResult:
+        elapsed = time.perf_counter() - started if self.elapsed_s is None else self.elapsed_s
         return RunResult(image=image.copy(), params=params, stopped=stopped, steps_done=steps,
-                         elapsed_s=time.perf_counter() - started, losses={"total": 1.0}, device="cpu",
-                         edits=tuple(edits))
+                         elapsed_s=elapsed, losses={"total": 1.0}, device="cpu", edits=tuple(edits))

@@ -34,3 +34,13 @@ def test_update_metadata_of_an_unknown_entry(tmp_path: Path) -> None:
         lib.update_metadata("20240101-000000-000000-abcdef", META)
     with pytest.raises(KeyError):
         lib.update_metadata("../escape", META)
+
+
+def test_update_metadata_remakes_the_thumbnail_from_how_the_picture_looks(tmp_path: Path) -> None:
+    lib = Library(tmp_path / "library")
+    entry = lib.add(np.zeros((300, 400, 3), np.float32), META)
+    touched = np.full((300, 400, 3), 0.8, np.float32)  # e.g. faded toward a light photo
+    updated = lib.update_metadata(entry.id, {**META, "touches": {"fade": 0.8}}, looks=touched)
+    thumb = load_image(updated.thumb_path)
+    assert thumb.shape == (192, 256, 3) and np.abs(thumb - 0.8).max() <= 1 / 255 + 1e-6
+    assert np.abs(load_image(updated.image_path)).max() == 0  # the painting itself stays untouched
