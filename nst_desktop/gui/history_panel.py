@@ -208,8 +208,7 @@ class HistoryPanel(QWidget):
         self._on_selection_changed()
 
     def update_entry(self, entry: Entry) -> None:
-        """Take an entry whose metadata changed (e.g. its after-touches, with a thumbnail remade
-        touched) in place of the old one."""
+        """Take an entry whose record and thumbnail changed (its after-touches) in place of the old one."""
         if entry.id in self._entries:
             self._entries[entry.id] = entry
             for i in range(self.list.count()):
