@@ -1,16 +1,18 @@
 """After-touches on the picture on show: re-rendered from the untouched result on every
 change (a few ms, so on the GUI thread; no engine call), exported with the picture, and
-written into the picture's history entry.
+written into the picture's history entry (its record, and its thumbnail remade touched).
 
-The touches are the current recipe's, like the params: a new picture is shown with them
-and recorded with them; viewing a history entry shows that entry's touches. Each picture
-keeps its own photo (the run's, or the entry's recorded file), fitted to its size once.
+The touches belong to one picture: a new picture starts without any (it never takes over
+those of the picture that was on show), viewing a history entry shows that entry's
+touches, and a change goes to the entry of the picture on show, found by the very record
+the session handed to the history (two runs can have equal records). Each picture keeps
+its own photo (the run's, or the entry's recorded file), fitted to its size once.
 """
 
 from __future__ import annotations
 
-import json
 import logging
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -22,15 +24,30 @@ from nst_desktop.engine.touches import Touches, apply_touches
 from nst_desktop.gui.errors import user_message
 from nst_desktop.gui.qimage import array_to_qimage
 from nst_desktop.gui.touches_panel import TouchesPanel
-from nst_desktop.io.metadata import TOUCHES_KEY, inputs_from_metadata, touches_from_metadata, with_touches
+from nst_desktop.io.metadata import inputs_from_metadata, touches_from_metadata, with_touches
 
 if TYPE_CHECKING:
     from nst_desktop.gui.main_window import MainWindow
 
 log = logging.getLogger(__name__)
 
+NO_TOUCHES = Touches()  # what a new picture starts with
 SAVE_DELAY_MS = 500  # a slider drag ends in one history write, not one per step
 Picture = tuple[ImageArray, dict[str, Any] | None]  # the pixels and the record to save with them
+
+
+@dataclass(frozen=True, eq=False)
+class ShownTouches:
+    """A picture on show as the after-touches know it: its touches, pixels, photo and entry."""
+
+    touches: Touches
+    base: ImageArray | None
+    photo: ImageArray | None
+    photo_path: str | None
+    fitted: ImageArray | None
+    entry_id: str | None
+    metadata: dict[str, Any] | None
+    awaited: dict[str, Any] | None
 
 
 class AfterTouches(QObject):
@@ -61,10 +78,36 @@ class AfterTouches(QObject):
     def touches(self) -> Touches:
         return self._touches
 
-    def set_touches(self, touches: Touches) -> None:
-        """Show and apply ``touches`` as a program change (undo, redo, restore): no ``edited``."""
+    def set_touches(self, touches: Touches, picture: object = None) -> None:
+        """Show and apply ``touches`` as a program change (undo, redo): no ``edited``. With
+        ``picture`` (a :meth:`picture_key`), only while that picture is on show."""
+        if picture is not None and picture is not self._base:
+            self.window.statusBar().showMessage("That after-touch was made on another picture: view it "
+                                                "from the history to change it.", 8000)
+            return
         self.panel.set_touches(touches)
         self._apply(touches)
+
+    def picture_key(self) -> object:
+        """What identifies the picture on show (None: none), for :meth:`set_touches`."""
+        self._follow_session()
+        return self._base
+
+    def shown(self) -> ShownTouches:
+        """The picture on show with its touches and entry, to show again with :meth:`show_again`."""
+        self.flush()
+        return ShownTouches(self._touches, self._base, self._photo, self._photo_path, self._fitted,
+                            self._entry_id, self._metadata, self._awaited)
+
+    def show_again(self, shown: ShownTouches) -> None:
+        """Show a picture of :meth:`shown` again (an undone restore), with its own touches."""
+        self.flush()  # the picture leaving keeps its pending touches
+        self._touches, self._base, self._photo, self._photo_path = (shown.touches, shown.base, shown.photo,
+                                                                    shown.photo_path)
+        self._fitted, self._entry_id, self._metadata, self._awaited = (shown.fitted, shown.entry_id,
+                                                                       shown.metadata, shown.awaited)
+        self.panel.set_touches(self._touches)
+        self._render()
 
     def run_started(self, photo: ImageArray) -> None:
         """A run started with ``photo``: its picture will be touched with this one; until
@@ -96,8 +139,8 @@ class AfterTouches(QObject):
         if touches_from_metadata_or_none(self._metadata) == self._touches:
             return
         metadata = with_touches(self._metadata, self._touches)
-        try:
-            entry = library.update_metadata(self._entry_id, metadata)
+        try:  # the thumbnail too: the history strip shows the picture as it looks
+            entry = library.update_metadata(self._entry_id, metadata, looks=self._looks())
         except (NSTError, KeyError, OSError) as exc:
             log.warning("after-touches not written to the history: %s", exc)
             self.window.statusBar().showMessage(f"The after-touches could not be saved in the history. "
@@ -113,10 +156,10 @@ class AfterTouches(QObject):
     # --- what is on show -------------------------------------------------------------------------
     @Slot(object)
     def on_run_result(self, _result: object = None) -> None:
-        """A run finished or stopped (after the session kept it): show it touched."""
+        """A run finished or stopped (after the session kept it): a new picture, untouched."""
         self._painting = False
         self._new_picture(self._run_photo, None)
-        self._awaited = self.window.session.metadata
+        self._awaited = self.window.session.metadata  # the record it is saved with
 
     @Slot(str, object)
     def on_run_failed(self, _text: str = "", _outcome: object = None) -> None:
@@ -129,22 +172,21 @@ class AfterTouches(QObject):
         """A history entry is on show (after the session loaded it): show its touches."""
         if self.window.session.result_image is self._base:
             return  # the session could not load it
-        self._new_picture(None, inputs_from_metadata(entry.metadata)["content"])
-        self._entry_id, self._metadata = entry.id, dict(entry.metadata)
         try:
             touches = touches_from_metadata(entry.metadata)
         except NSTError as exc:
             self.window.statusBar().showMessage(f"Ignoring this picture's after-touches: {exc.user_text()}",
                                                 10000)
             touches = Touches()
-        self.panel.set_touches(touches)
-        self._touches = touches
-        self._render()
+        self._new_picture(None, inputs_from_metadata(entry.metadata)["content"], touches)
+        self._entry_id, self._metadata = entry.id, dict(entry.metadata)
 
-    @Slot(object)
-    def on_entry_saved(self, entry: Any) -> None:
-        """A new picture reached the history: later touches go to its entry."""
-        if self._awaited is None or not _same_record(entry.metadata, self._awaited):
+    @Slot(object, object)
+    def on_entry_saved(self, entry: Any, record: object) -> None:
+        """A picture reached the history with ``record``: when it is the picture on show (the
+        same record object, not an equal one), later touches go to its entry."""
+        self._follow_session()  # an adopted variation is saved before anything touches it
+        if self._awaited is None or record is not self._awaited:
             return
         self._entry_id, self._metadata, self._awaited = entry.id, dict(entry.metadata), None
         if touches_from_metadata_or_none(self._metadata) != self._touches:
@@ -156,11 +198,15 @@ class AfterTouches(QObject):
         self._update_availability()
 
     # --- internals ---------------------------------------------------------------------------------
-    def _new_picture(self, photo: ImageArray | None, photo_path: str | None) -> None:
+    def _new_picture(self, photo: ImageArray | None, photo_path: str | None,
+                     touches: Touches = NO_TOUCHES) -> None:
+        """The session's picture is now on show, with ``touches`` (a new one has none)."""
         self.flush()  # the previous picture's pending touches go to its own entry
         self._base = self.window.session.result_image
         self._photo, self._photo_path, self._fitted = photo, photo_path, None
         self._entry_id = self._metadata = self._awaited = None
+        self._touches = touches
+        self.panel.set_touches(touches)
         self._render()
 
     def _on_panel_changed(self, touches: Touches) -> None:
@@ -191,6 +237,10 @@ class AfterTouches(QObject):
         if self._base is None or self._painting:
             return  # the live preview is on show
         self.window.canvas.set_image(array_to_qimage(self.touched()))
+
+    def _looks(self) -> ImageArray | None:
+        """The picture on show as it looks now, for its entry's thumbnail (None: none on show)."""
+        return self.touched() if self._base is not None else None
 
     def _fitted_photo(self) -> ImageArray | None:
         if self._fitted is None and self._base is not None:
@@ -224,16 +274,33 @@ class AfterTouches(QObject):
             self.panel.set_available(True)
 
 
+def entry_looks(entry: Any) -> tuple[ImageArray | None, str]:
+    """A history entry's picture as it looks (with its after-touches), and what is missing
+    from it ("" when nothing): e.g. for Compare, which must show what the strip shows."""
+    from nst_desktop.gui.loaded_image import load_file
+
+    try:
+        painting = load_file(entry.image_path).image
+    except NSTError as exc:
+        return None, exc.user_text()
+    touches = touches_from_metadata_or_none(entry.metadata) or NO_TOUCHES
+    photo_path = inputs_from_metadata(entry.metadata)["content"]
+    if touches.is_identity:
+        return painting, ""
+    try:
+        photo = load_file(photo_path).image if photo_path else None
+    except NSTError:
+        photo = None
+    if photo is None:
+        return painting, "shown without its after-touches: its photo is not available"
+    from nst_desktop.io.resize import fit_photo
+
+    return apply_touches(painting, fit_photo(photo, painting.shape[:2]), touches), ""
+
+
 def touches_from_metadata_or_none(metadata: dict[str, Any]) -> Touches | None:
     """The recorded touches, or None when the record holds nonsense (so it is rewritten)."""
     try:
         return touches_from_metadata(metadata)
     except NSTError:
         return None
-
-
-def _same_record(stored: dict[str, Any], kept: dict[str, Any]) -> bool:
-    """Whether a history entry's metadata (read back from JSON) is this run's record."""
-    normalised = json.loads(json.dumps(kept, default=str))
-    return {k: v for k, v in stored.items() if k != TOUCHES_KEY} == {
-        k: v for k, v in normalised.items() if k != TOUCHES_KEY}

@@ -1,4 +1,5 @@
-"""Compare two history entries: the images (split slider or side by side) and what differs.
+"""Compare two history entries: the images (split slider or side by side), each with its
+after-touches as the history strip shows it, and what differs.
 
 Artists iterate by changing one or two settings; the table lists only the params that
 differ so the cause of a change in look is obvious.
@@ -25,6 +26,8 @@ from PySide6.QtWidgets import (
 )
 
 from nst_desktop.gui import describe
+from nst_desktop.gui.after_touches import entry_looks
+from nst_desktop.gui.qimage import array_to_qimage
 from nst_desktop.io.library import Entry
 
 
@@ -82,6 +85,13 @@ def _fit(pixmap: QPixmap, area: QRect) -> QRect:
                  area.top() + (area.height() - size.height()) // 2, size.width(), size.height())
 
 
+def _looks(entry: Entry) -> tuple[QPixmap, str]:
+    """The entry's picture with its after-touches, and a note (" (…)") on what is missing."""
+    image, missing = entry_looks(entry)
+    pixmap = QPixmap.fromImage(array_to_qimage(image)) if image is not None else QPixmap()
+    return pixmap, f" ({missing})" if missing else ""
+
+
 def differing_params(meta_a: dict[str, Any], meta_b: dict[str, Any]) -> list[tuple[str, str, str]]:
     """``(label, value in A, value in B)`` for each setting, input, blend, after-touch or live
     edit that differs, in the words of the params panel (see gui.describe)."""
@@ -103,7 +113,8 @@ class CompareDialog(QDialog):
         super().__init__(parent)
         self.setWindowTitle(f"Compare {entry_a.title} and {entry_b.title}")
         self.entry_a, self.entry_b = entry_a, entry_b
-        self.view = SplitView(QPixmap(str(entry_a.image_path)), QPixmap(str(entry_b.image_path)), self)
+        (pixmap_a, note_a), (pixmap_b, note_b) = _looks(entry_a), _looks(entry_b)
+        self.view = SplitView(pixmap_a, pixmap_b, self)
 
         self.slider = QSlider(Qt.Orientation.Horizontal, self)
         self.slider.setRange(0, 1000)
@@ -113,9 +124,11 @@ class CompareDialog(QDialog):
         self.side_check = QCheckBox("Side by side", self)
         self.side_check.toggled.connect(self._on_side_toggled)
         controls = QHBoxLayout()
-        controls.addWidget(QLabel(f"A: {entry_a.title}", self))
+        self.label_a = QLabel(f"A: {entry_a.title}{note_a}", self)
+        self.label_b = QLabel(f"B: {entry_b.title}{note_b}", self)
+        controls.addWidget(self.label_a)
         controls.addWidget(self.slider, 1)
-        controls.addWidget(QLabel(f"B: {entry_b.title}", self))
+        controls.addWidget(self.label_b)
         controls.addWidget(self.side_check)
 
         self.rows = differing_params(entry_a.metadata, entry_b.metadata)

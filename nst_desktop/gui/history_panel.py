@@ -74,7 +74,7 @@ class HistoryPanel(QWidget):
 
     def __init__(self, library: Library, parent: QWidget | None = None, *,
                  confirm: ConfirmFn | None = None,
-                 open_url: Callable[[QUrl], object] | None = None) -> None:
+                 open_url: Callable[[QUrl], bool] | None = None) -> None:
         super().__init__(parent)
         self.library = library
         self.confirm = ask_confirmation if confirm is None else confirm
@@ -219,12 +219,14 @@ class HistoryPanel(QWidget):
         self._on_selection_changed()
 
     def update_entry(self, entry: Entry) -> None:
-        """Take an entry whose metadata changed (e.g. its after-touches) in place of the old one."""
+        """Take an entry whose record and thumbnail changed (its after-touches) in place of the old one."""
         if entry.id in self._entries:
             self._entries[entry.id] = entry
             for i in range(self.list.count()):
                 if self.list.item(i).data(_ID_ROLE) == entry.id:
                     self.list.item(i).setToolTip(_tooltip(entry))
+            self._pending_icons.insert(0, entry.id)
+            self._load_some_icons()
 
     def entries(self) -> list[Entry]:
         """The entries shown, in display order."""
@@ -276,8 +278,11 @@ class HistoryPanel(QWidget):
 
     def show_selected_in_folder(self) -> None:
         entries = self.selected_entries()
-        if entries:
-            self._open_url(QUrl.fromLocalFile(str(entries[0].folder)))
+        if entries and not self._open_url(QUrl.fromLocalFile(str(folder := entries[0].folder))):
+            # No file manager (a bare Linux session): the path is what the user can still use.
+            box = show_error(self, f"No file manager could be opened. The picture is in:\n{folder}",
+                             "Show in folder")
+            box.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)  # to copy it
 
     # --- slots -------------------------------------------------------------------------------
     def _on_item_clicked(self, item: QListWidgetItem) -> None:

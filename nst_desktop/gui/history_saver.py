@@ -40,10 +40,11 @@ class _Save:
 
 
 class HistorySaver(QObject):
-    """``save(...)`` returns at once; ``saved(Entry)`` or ``failed(text)`` follows, and
-    ``drained`` once the queue it joined is written."""
+    """``save(...)`` returns at once; ``saved(Entry, metadata)`` or ``failed(text)`` follows, and
+    ``drained`` once the queue it joined is written. ``metadata`` is the very object given to
+    ``save``: it tells which picture the entry is of (two runs can have equal records)."""
 
-    saved = Signal(object)
+    saved = Signal(object, object)
     failed = Signal(str)
     drained = Signal()  # its background job ended: :meth:`busy` tells whether another began
 
@@ -68,7 +69,7 @@ class HistorySaver(QObject):
         with self._lock:
             return self._draining
 
-    def _drain(self) -> Iterator[Entry | str]:
+    def _drain(self) -> Iterator[tuple[Entry, dict[str, Any]] | str]:
         """In a pool thread: write the queued entries in order; yield each entry or error text."""
         while True:
             with self._lock:
@@ -76,21 +77,21 @@ class HistorySaver(QObject):
                     self._draining = False
                     return
                 job = self._queue.popleft()
-            outcome: Entry | str
+            outcome: tuple[Entry, dict[str, Any]] | str
             try:
                 # Only when set, like service.render: a library without masks keeps working.
                 masked: dict[str, Any] = {"mask": job.mask} if job.mask is not None else {}
-                outcome = job.library.add(job.image, job.metadata, job.frames or None, **masked)
+                outcome = job.library.add(job.image, job.metadata, job.frames or None, **masked), job.metadata
             except Exception as exc:  # a full disk must not take the app down
                 log.warning("history save failed: %s", exc)
                 outcome = f"The picture could not be added to the history. {user_message(exc)}"
             yield outcome
 
-    def _on_written(self, outcome: Entry | str) -> None:
+    def _on_written(self, outcome: tuple[Entry, dict[str, Any]] | str) -> None:
         if isinstance(outcome, str):
             self.failed.emit(outcome)
         else:
-            self.saved.emit(outcome)
+            self.saved.emit(*outcome)
 
     def wait(self, timeout_ms: int = 30000) -> bool:
         """Block until every queued entry is written (used when the window closes)."""

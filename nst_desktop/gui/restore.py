@@ -1,21 +1,25 @@
 """Restore a history entry's whole recipe: the photo, every style with its blend weight (in
-order), every param and the after-touches, so that the next Start paints the same picture.
+order) and every param, so that the next Start paints the same picture; the entry's picture
+is shown with its own after-touches.
 
 What cannot be brought back (a file moved or deleted, a pasted image, unreadable settings)
 is named in one message, and the rest is restored anyway; the current photo or styles stay
-when none of the recorded ones can be loaded. The whole restore is one undo step.
+when none of the recorded ones can be loaded. The whole restore is one undo step: undone,
+the picture that was on show comes back with its own touches.
 """
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from nst_desktop.engine.errors import NSTError
 from nst_desktop.engine.params import Params
-from nst_desktop.engine.touches import Touches
+from nst_desktop.gui.after_touches import ShownTouches
 from nst_desktop.gui.input_files import pretty_name
 from nst_desktop.gui.loaded_image import LoadedImage, load_file
+from nst_desktop.gui.run_session import ShownPicture
 from nst_desktop.gui.undo import inputs_state
 from nst_desktop.io.metadata import final_recipe, inputs_from_metadata, touches_from_metadata
 from nst_desktop.resources import resource_path
@@ -31,26 +35,39 @@ def restore_recipe(window: MainWindow, entry: Any) -> list[str]:
     # The look the picture ended with: its start settings with its live edits replayed.
     recipe = _read(lambda: final_recipe(metadata), "the settings", problems)
     params, blend = recipe if isinstance(recipe, tuple) else (None, None)
-    touches = _read(lambda: touches_from_metadata(metadata), "the after-touches", problems)
+    _read(lambda: touches_from_metadata(metadata), "the after-touches", problems)  # shown with the picture
     inputs = inputs_from_metadata(metadata)
     photo = _load_photo(inputs["content"], problems)
     weights = list(blend) if blend and len(blend) == len(inputs["styles"]) else inputs["style_weights"]
     styles = _load_styles(inputs["styles"], weights, problems)
-    window.session.on_entry_activated(entry)  # the picture whose recipe this is
+    before = _shown(window)
+    window.session.on_entry_activated(entry)  # the picture whose recipe this is, with its touches
     window.after_touches.on_entry_activated(entry)
     current_photo, current_styles = inputs_state(window.inputs)
     with window.undo_history.step("Restore from history"):
+        # First in, so last out: undone after the inputs, a missing picture shows the photo put back.
+        window.undo_history.change_picture(before, _shown(window), partial(_show_again, window))
         window.undo_history.change_inputs((photo or current_photo, styles or current_styles))
         if isinstance(params, Params):
             window.params_panel.set_params(params)
-        if isinstance(touches, Touches):
-            window.undo_history.change_touches(touches)
     mask_problem = window.mask_dock.restore(metadata, Path(entry.image_path).parent)
     if mask_problem:
         problems.append(mask_problem)
     if problems:
         window.show_error("Could not restore everything from this picture: " + "; ".join(problems) + ".")
     return problems
+
+
+Shown = tuple[ShownPicture, ShownTouches]
+
+
+def _shown(window: MainWindow) -> Shown:
+    return window.session.shown(), window.after_touches.shown()
+
+
+def _show_again(window: MainWindow, shown: Shown) -> None:
+    window.session.show_again(shown[0])
+    window.after_touches.show_again(shown[1])  # after the session: the touched picture is drawn last
 
 
 def _read(parse: Any, what: str, problems: list[str]) -> object:

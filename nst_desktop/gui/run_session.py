@@ -7,7 +7,7 @@ Kept apart from the main window so the window only does layout and wiring.
 from __future__ import annotations
 
 import logging
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -18,6 +18,7 @@ from nst_desktop.engine.events import ImageArray, PreviewArray, RunResult
 from nst_desktop.engine.masks import RegionMask
 from nst_desktop.engine.schedule import check_shape
 from nst_desktop.gui.history_saver import HistorySaver
+from nst_desktop.gui.loaded_image import LoadedImage
 from nst_desktop.gui.worker import Outcome, RunRequest
 from nst_desktop.service.render import Rendered
 
@@ -25,6 +26,45 @@ if TYPE_CHECKING:
     from nst_desktop.gui.main_window import MainWindow
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, eq=False)
+class PaintedFrom:
+    """The photo a picture was painted from: the one held in memory (a run's) and/or its file
+    (a history entry knows only the file)."""
+
+    photo: LoadedImage | None
+    path: str | None
+
+    def is_photo(self, current: LoadedImage | None) -> bool:
+        """Whether ``current`` is that photo: the same pixels in memory, or the same file."""
+        if current is None:
+            return False
+        if self.photo is current:
+            return True
+        return (self.path is not None and current.path is not None
+                and _same_file(Path(self.path), current.path))
+
+
+def _same_file(first: Path, second: Path) -> bool:
+    try:
+        return first.samefile(second)
+    except OSError:  # moved or deleted since: compare the names
+        return first.resolve() == second.resolve()
+
+
+@dataclass(frozen=True, eq=False)
+class ShownPicture:
+    """The session's picture on show and what goes with it (see :meth:`RunSession.shown`)."""
+
+    result: RunResult | None
+    image: ImageArray | None
+    metadata: dict[str, Any] | None
+    mask: RegionMask | None
+    frames: list[PreviewArray]
+    timelapse_path: Path | None
+    inputs: tuple[str | None, list[str], list[float]]
+    painted_from: PaintedFrom
 
 
 def _open_library(library: Any) -> Any:
@@ -58,6 +98,9 @@ class RunSession(QObject):
         self.timelapse_path: Path | None = None  # the stored animation of a history entry on show
         self.compare_dialog: Any = None
         self._inputs: tuple[str | None, list[str], list[float]] = (None, [], [])  # of the run
+        self._run_photo = PaintedFrom(None, None)  # the photo of the run
+        # The photo of the picture on show: only a picture of the photo on screen may be promoted.
+        self.painted_from = PaintedFrom(None, None)
         # of the picture on show: names its exported file
         self._shown_inputs: tuple[str | None, list[str], list[float]] = self._inputs
         self.library: Any = None
@@ -113,9 +156,10 @@ class RunSession(QObject):
                 return None
         self._inputs = self._inputs_now()
         content_path, style_paths, _ = self._inputs
+        self._run_photo = PaintedFrom(content, content_path)
+        # No after-touches: they belong to the picture on show, not to the next one (issue 16.6).
         return RunRequest(content.image, inputs.style_inputs(), params, init_image, content_path=content_path,
-                          style_paths=tuple(style_paths), touches=self.window.after_touches.touches(),
-                          mask=self.window.mask_dock.request_mask())
+                          style_paths=tuple(style_paths), mask=self.window.mask_dock.request_mask())
 
     # --- outcomes ------------------------------------------------------------------------------
     @Slot(object)
@@ -141,7 +185,7 @@ class RunSession(QObject):
         if partial is not None:  # the last good picture, before it went wrong
             self.result, self.result_image, self.metadata = partial.result, partial.image, partial.metadata
             self.mask = partial.mask
-            self._shown_inputs = self._inputs
+            self._shown_inputs, self.painted_from = self._inputs, self._run_photo
             self.pictureShown.emit(partial.image)
         self.runEnded.emit("Failed: the last good picture is kept.", None)
         self.errorOccurred.emit(text)
@@ -153,10 +197,30 @@ class RunSession(QObject):
         self.mask = rendered.mask
         self.frames = frames
         self.timelapse_path = None
-        self._shown_inputs = self._inputs
+        self._shown_inputs, self.painted_from = self._inputs, self._run_photo
         self.pictureShown.emit(rendered.image)
         self.captionChanged.emit(_caption(rendered.metadata))
         self._add_to_history(rendered.result)
+
+    def shown(self) -> ShownPicture:
+        """The picture on show with what goes with it, to show again with :meth:`show_again`."""
+        return ShownPicture(self.result, self.result_image, self.metadata, self.mask, self.frames,
+                            self.timelapse_path, self._shown_inputs, self.painted_from)
+
+    def show_again(self, shown: ShownPicture) -> None:
+        """Put a picture of :meth:`shown` back on show (an undone restore); none: the photo."""
+        self.result, self.result_image, self.metadata, self.mask = (shown.result, shown.image, shown.metadata,
+                                                                    shown.mask)
+        self.frames, self.timelapse_path = shown.frames, shown.timelapse_path
+        self._shown_inputs, self.painted_from = shown.inputs, shown.painted_from
+        content = self.window.inputs.content()
+        if shown.image is not None:
+            self.pictureShown.emit(shown.image)
+        elif content is not None:
+            self.window.canvas.set_image(content.display_image())
+        self.captionChanged.emit(_caption(shown.metadata) if shown.metadata else "")
+        self.window.menu_actions.set_has_result(shown.image is not None,
+                                                bool(shown.frames) or shown.timelapse_path is not None)
 
     def adopt(self, result: RunResult, blend: list[float]) -> None:
         """Make a picture painted elsewhere (a variation) the current one, with its history entry."""
@@ -181,8 +245,8 @@ class RunSession(QObject):
         if self.library is not None and self.metadata is not None:
             self.saver.save(self.library, result.image, self.metadata, self.frames, self.mask)
 
-    @Slot(object)
-    def _on_saved(self, entry: Any) -> None:
+    @Slot(object, object)
+    def _on_saved(self, entry: Any, _record: object) -> None:
         if self.history is not None:
             self.history.add_entry(entry)
 
@@ -203,6 +267,7 @@ class RunSession(QObject):
         path = entry.timelapse_path
         self.timelapse_path = path if path is not None and Path(path).is_file() else None
         self._shown_inputs = _inputs_of(entry.metadata)
+        self.painted_from = PaintedFrom(None, self._shown_inputs[0])
         self.pictureShown.emit(loaded.image)
         self.captionChanged.emit(_caption(entry.metadata))
         self.window.menu_actions.set_has_result(True, self.timelapse_path is not None)

@@ -65,6 +65,7 @@ class TweakLoop(QObject):
         self._pending: dict[str, Any] = {}  # sent to the engine, not yet reported landed
         self._preparing = False  # the engine is setting up the styles (no step for a while)
         self.variations_dialog: Any = None
+        window.session.pictureShown.connect(self._on_picture_shown)
 
     # --- starting ----------------------------------------------------------------------------
     @Slot()
@@ -96,22 +97,41 @@ class TweakLoop(QObject):
                                                  continued_from=source))
 
     def can_promote(self) -> bool:
-        """A picture is on show, smaller than the output size or stopped before its end."""
-        session = self.window.session
-        if session.result_image is None or self.window.runner.running:
-            return False
+        return not self.promote_problem()
+
+    def promote_problem(self) -> str:
+        """Why the picture on show cannot go on to full size now; "" when it can: a picture of
+        the photo on screen, smaller than the output size or stopped before its end."""
+        session, window = self.window.session, self.window
+        if session.result_image is None:
+            return "Needs a quick look, a variation or a stopped picture to go on from"
+        if window.runner.running:
+            return "Wait for the run to end"
+        content = window.inputs.content()
+        if not session.painted_from.is_photo(content):
+            # Going on from another photo's picture would paint that picture over this photo.
+            return ("The picture on show was painted from another photo: open that photo again, "
+                    "or paint this one first")
         long_side = max(session.result_image.shape[:2])
         stopped = bool(session.metadata and session.metadata.get("stopped"))
-        return long_side < self.window.params_panel.params().size or stopped
+        if long_side >= window.params_panel.params().size and not stopped:
+            return "The picture on show is already at the output size: raise Output size to go on"
+        return ""
 
     def refresh_promote(self) -> None:
-        can = self.can_promote()
+        problem = self.promote_problem()
         size = self.window.params_panel.params().size
-        tip = (f"Go on from the picture on show up to {size} px, keeping its composition (Ctrl+Shift+F)"
-               if can else "Needs a quick look, a variation or a stopped picture smaller than the "
-               "output size")
-        self.window.run_panel.set_can_promote(can, tip)
-        self.window.menu_actions.promote.setEnabled(can)
+        tip = problem or (f"Go on from the picture on show up to {size} px, keeping its composition "
+                          "(Ctrl+Shift+F)")
+        self.window.run_panel.set_can_promote(not problem, tip)
+        action = self.window.menu_actions.promote
+        action.setEnabled(not problem)
+        action.setToolTip(tip)
+        action.setStatusTip(tip)  # the menu shows the status tip: the reason reaches the status bar
+
+    @Slot(object)
+    def _on_picture_shown(self, _picture: object) -> None:
+        self.refresh_promote()  # e.g. a history entry: promotable when it is of the photo on screen
 
     # --- live edits -----------------------------------------------------------------------------
     def run_started(self, request: RunRequest) -> None:
@@ -168,8 +188,10 @@ class TweakLoop(QObject):
                 f"{', '.join(waiting)}: applies to the next run (the painting goes on as it was).", 8000)
 
     def inputs_changed(self) -> None:
-        """Blend weights moved during a run: a live edit when the styles are the same ones."""
+        """Blend weights moved during a run: a live edit when the styles are the same ones.
+        Otherwise (another photo, perhaps): whether the picture on show can still be promoted."""
         if self._running_params is None or not self.window.runner.running:
+            self.refresh_promote()
             return
         blend = tuple(s.weight for s in self.window.inputs.styles())
         if blend == self._running_blend:

@@ -4,7 +4,9 @@ Every change is one :class:`QUndoCommand` holding the value before and after; un
 redo put a value back through the same path a program change takes (``set_params``,
 ``AfterTouches.set_touches``), so the controls show it too. Consecutive changes of one
 control within :data:`MERGE_WINDOW_S` (a slider drag, a spin box held down) merge into
-one step. A restore is one macro: its inputs, params and touches undo together.
+one step. A restore is one macro: its inputs, params and the picture it showed (with that
+picture's touches) undo together. A change of touches belongs to the picture it was made on:
+undone while another picture is on show, it changes nothing and says so.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import fields
+from functools import partial
 from typing import Any
 
 from PySide6.QtCore import QObject
@@ -134,12 +137,10 @@ class UndoHistory(QObject):
         self.stack.push(ChangeCommand(text, inputs_state(self.inputs), new, self._apply_inputs,
                                       applied=False))
 
-    def change_touches(self, new: Touches) -> None:
-        """Apply ``new`` after-touches, undoably (used by a restore)."""
-        old = self.touches.touches()
-        if new != old:
-            self.stack.push(ChangeCommand("Change after-touches", old, new, self.touches.set_touches,
-                                          applied=False))
+    def change_picture(self, old: object, new: object, show: Callable[[Any], None]) -> None:
+        """The picture on show went from ``old`` to ``new`` (a restore showed it): ``show``
+        puts one back."""
+        self.stack.push(ChangeCommand("Show the picture", old, new, show))
 
     # --- recording ---------------------------------------------------------------------------
     def _on_params_changed(self, params: Params) -> None:
@@ -151,8 +152,8 @@ class UndoHistory(QObject):
         self.stack.push(ChangeCommand(_params_text(names), old, params, self._apply_params, key))
 
     def _on_touches_edited(self, old: Touches, new: Touches) -> None:
-        self.stack.push(ChangeCommand("Change after-touches", old, new, self.touches.set_touches,
-                                      _touches_key(old, new)))
+        apply = partial(self.touches.set_touches, picture=self.touches.picture_key())  # on that picture only
+        self.stack.push(ChangeCommand("Change after-touches", old, new, apply, _touches_key(old, new)))
 
     # --- applying ----------------------------------------------------------------------------
     def _apply_params(self, params: Params) -> None:

@@ -171,11 +171,13 @@ class Library:
         # entry.json last: its presence marks a complete folder even if the rename is lost.
         (folder / ENTRY_NAME).write_text(json.dumps(record, indent=2, default=str), encoding="utf-8")
 
-    def update_metadata(self, entry_id: str, metadata: dict[str, Any]) -> Entry:
+    def update_metadata(self, entry_id: str, metadata: dict[str, Any], *,
+                        looks: ImageArray | None = None) -> Entry:
         """Replace an entry's metadata (e.g. its after-touches); the updated entry.
 
-        Only ``entry.json`` is rewritten, atomically: the history reads its metadata from
-        there. ``image.png`` (the untouched result) and its embedded copy stay as painted.
+        ``entry.json`` is rewritten, atomically: the history reads its metadata from there.
+        ``looks``: the picture as it now looks (touched), which the thumbnail is remade from.
+        ``image.png`` (the untouched result) and its embedded copy stay as painted.
         Unknown ids raise :class:`KeyError`; a failed write raises :class:`ImageError` and
         leaves the old record in place.
         """
@@ -187,6 +189,8 @@ class Library:
             raise KeyError(f"No history entry {entry_id!r} in {self.root}") from exc
         if not isinstance(record, dict):
             raise KeyError(f"Damaged history entry {entry_id!r} in {self.root}")
+        if looks is not None:
+            images.save_image(images.thumbnail(looks, THUMB_SIZE), folder / THUMB_NAME, None)
         record["metadata"] = metadata
         atomic_write(entry_file, json.dumps(record, indent=2, default=str).encode("utf-8"))
         entry = _read_entry(folder)

@@ -29,6 +29,8 @@ class FakeStylize:
     setup_s: float = 0.0
     fail_at: int | None = None
     block_at: int | None = None
+    size: tuple[int, int] = (24, 32)  # (h, w) of the painting; history tests need more than a thumbnail
+    elapsed_s: float | None = None  # the time reported; None: as measured
     calls: list[dict[str, Any]] = field(default_factory=list)
     blocked: threading.Event = field(default_factory=threading.Event)
     release: threading.Event = field(default_factory=threading.Event)
@@ -39,7 +41,7 @@ class FakeStylize:
                  start_from: ImageArray | None = None) -> RunResult:
         self.calls.append({"params": params, "styles": list(styles), "weights": weights,
                            "edits": tuple(edits), "start_from": start_from})
-        h, w = 24, 32
+        h, w = self.size
         image = np.full((h, w, 3), 0.5, np.float32) if start_from is None else start_from.copy()
         h, w = image.shape[:2]
         started = time.perf_counter()
@@ -72,9 +74,8 @@ class FakeStylize:
                                        edit=landed or None))
         return self._result(image, params, False, steps, started, self.applied)
 
-    @staticmethod
-    def _result(image: ImageArray, params: Params, stopped: bool, steps: int, started: float,
+    def _result(self, image: ImageArray, params: Params, stopped: bool, steps: int, started: float,
                 edits: list[Edit]) -> RunResult:
+        elapsed = time.perf_counter() - started if self.elapsed_s is None else self.elapsed_s
         return RunResult(image=image.copy(), params=params, stopped=stopped, steps_done=steps,
-                         elapsed_s=time.perf_counter() - started, losses={"total": 1.0}, device="cpu",
-                         edits=tuple(edits))
+                         elapsed_s=elapsed, losses={"total": 1.0}, device="cpu", edits=tuple(edits))

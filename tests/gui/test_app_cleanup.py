@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import tempfile
+import threading
 import time
 from pathlib import Path
 
+import pytest
 from pytestqt.qtbot import QtBot
 
 from nst_desktop.gui import app
@@ -44,5 +47,15 @@ def test_start_cleans_stale_temporaries_in_the_history(qtbot: QtBot, tmp_path: P
         window.close()
 
 
-def test_cleaning_a_history_that_does_not_exist_yet_is_quiet() -> None:
-    app.clean_history_temps().join(timeout=10)
+def test_cleaning_a_history_that_does_not_exist_yet_is_quiet(monkeypatch: pytest.MonkeyPatch,
+                                                             caplog: pytest.LogCaptureFixture) -> None:
+    history = library_dir(create=False)
+    assert not history.exists()
+    raised: list[threading.ExceptHookArgs] = []
+    monkeypatch.setattr(threading, "excepthook", raised.append)
+    caplog.set_level(logging.INFO)
+    worker = app.clean_history_temps()
+    worker.join(timeout=10)
+    assert not worker.is_alive() and raised == []  # done, without an exception in its thread
+    assert not history.exists()  # cleaning never creates the history
+    assert caplog.records == []  # and says nothing

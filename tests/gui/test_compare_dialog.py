@@ -7,9 +7,13 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from PySide6.QtCore import QSize
+from PySide6.QtGui import QColor
 
 from nst_desktop.engine.params import DEFAULTS, Params
+from nst_desktop.engine.touches import Touches
 from nst_desktop.gui.compare_dialog import CompareDialog, differing_params
+from nst_desktop.io.images import save_image
 from nst_desktop.io.library import Library
 
 
@@ -34,14 +38,15 @@ def test_differing_params_of_foreign_metadata_compares_raw_values() -> None:
 
 def test_dialog_shows_both_images_and_the_table(qtbot: Any, tmp_path: Path) -> None:
     lib = Library(tmp_path)
-    black = lib.add(np.zeros((30, 40, 3), np.float32), _meta("/s/x.jpg", seed=1))
-    white = lib.add(np.ones((30, 40, 3), np.float32), _meta("/s/x.jpg", seed=2))
+    black = lib.add(np.zeros((300, 400, 3), np.float32), _meta("/s/x.jpg", seed=1))  # above the thumbnail
+    white = lib.add(np.ones((300, 400, 3), np.float32), _meta("/s/x.jpg", seed=2))
     dialog = CompareDialog(black, white)
     qtbot.addWidget(dialog)
     dialog.resize(500, 500)
     dialog.show()
     qtbot.waitExposed(dialog)
     assert dialog.table.rowCount() == 1
+    assert dialog.view.pixmap_a.size() == QSize(400, 300)  # the picture itself, not its thumbnail
     assert [dialog.table.item(0, c).text() for c in range(3)] == ["Seed", "1", "2"]
 
     view = dialog.view
@@ -74,3 +79,21 @@ def test_table_names_blends_colours_touches_and_edits_in_human_words() -> None:
         "Live edits": ("none", "1: Smoothness 2 (after step 3)"),
     }
     assert not any("_" in label for label in rows)  # never a raw key like style_weights
+
+
+def test_each_picture_is_shown_with_its_touches(qtbot: Any, tmp_path: Path) -> None:
+    lib = Library(tmp_path / "library")
+    photo = tmp_path / "red.png"
+    save_image(np.zeros((30, 40, 3), np.float32) + np.array([1.0, 0.0, 0.0], np.float32), photo, None)
+    faded = {**_meta("/s/x.jpg", seed=1), "inputs": {"content": str(photo), "styles": ["/s/x.jpg"],
+                                                     "style_weights": [1.0]},
+             "touches": Touches(fade=1.0).to_dict()}  # all the way back to the (red) photo
+    black = lib.add(np.zeros((300, 400, 3), np.float32), faded)
+    missing = {**faded, "inputs": {**faded["inputs"], "content": str(tmp_path / "gone.png")}}
+    white = lib.add(np.ones((300, 400, 3), np.float32), missing)  # its photo is gone: shown untouched
+    dialog = CompareDialog(black, white)
+    qtbot.addWidget(dialog)
+    a, b = dialog.view.pixmap_a.toImage(), dialog.view.pixmap_b.toImage()
+    assert a.pixelColor(200, 150) == QColor(255, 0, 0)  # A as the history shows it: faded to the photo
+    assert b.pixelColor(200, 150) == QColor(255, 255, 255)
+    assert "without its after-touches" in dialog.label_b.text() and "(" not in dialog.label_a.text()

@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 import pytest
 from PySide6.QtCore import QSize, Qt, QUrl
+from PySide6.QtWidgets import QMessageBox
 
 from nst_desktop.engine.params import Params
 from nst_desktop.gui import history_panel
@@ -38,8 +39,8 @@ def lib(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Library:
     monkeypatch.setenv("NST_DESKTOP_HOME", str(tmp_path))
     library = Library()
     rng = np.random.default_rng(0)
-    for seed in range(3):
-        library.add(rng.random((24, 32, 3), dtype=np.float32), _meta(seed=seed))
+    for seed in range(3):  # bigger than the library's thumbnails: the strip must not read the picture
+        library.add(rng.random((300, 400, 3), dtype=np.float32), _meta(seed=seed))
     return library
 
 
@@ -64,7 +65,7 @@ def test_lists_entries_newest_first(qtbot: Any, lib: Library) -> None:
     assert panel.entries()[0].metadata["params"]["seed"] == 2
     qtbot.waitUntil(lambda: panel.icons_pending() == 0, timeout=5000)
     size = history_panel.ICON_SIZE
-    assert panel.list.item(0).icon().availableSizes() == [QSize(size, size * 3 // 4)]  # 32x24, scaled
+    assert panel.list.item(0).icon().availableSizes() == [QSize(size, size * 3 // 4)]  # 400x300, scaled
     assert "starry_night.jpg" in panel.list.item(0).toolTip()
     assert panel.empty_label.isHidden()
 
@@ -138,18 +139,34 @@ def test_delete_several(qtbot: Any, lib: Library) -> None:
     assert len(lib.entries()) == 1 and panel.list.count() == 1
 
 
+def _message_boxes(panel: HistoryPanel) -> list[QMessageBox]:
+    return [box for box in panel.findChildren(QMessageBox) if box.isVisible()]
+
+
 def test_show_in_folder(qtbot: Any, lib: Library) -> None:
     opened: list[QUrl] = []
-    panel = _panel(qtbot, lib, open_url=opened.append)
+    panel = _panel(qtbot, lib, open_url=lambda url: opened.append(url) is None)  # a file manager opened it
     entry = lib.entries()[2]
     panel.select_ids(entry.id)
     panel.folder_button.click()
     assert [Path(u.toLocalFile()) for u in opened] == [entry.folder]
+    assert not _message_boxes(panel)
+
+
+def test_show_in_folder_without_a_file_manager_shows_the_path(qtbot: Any, lib: Library) -> None:
+    panel = _panel(qtbot, lib, open_url=lambda url: False)  # what QDesktopServices says with no opener
+    entry = lib.entries()[1]
+    panel.select_ids(entry.id)
+    panel.folder_button.click()
+    qtbot.waitUntil(lambda: bool(_message_boxes(panel)), timeout=2000)
+    box = _message_boxes(panel)[0]
+    assert str(entry.folder) in box.text() and "No file manager" in box.text()
+    assert box.textInteractionFlags() & Qt.TextInteractionFlag.TextSelectableByMouse  # the path can be copied
 
 
 def test_add_entry_and_refresh(qtbot: Any, lib: Library) -> None:
     panel = _panel(qtbot, lib)
-    new = lib.add(np.ones((8, 8, 3), np.float32), _meta(seed=9))
+    new = lib.add(np.ones((300, 400, 3), np.float32), _meta(seed=9))
     panel.add_entry(new)
     panel.add_entry(new)  # twice is harmless
     assert panel.list.count() == 4 and panel.entries()[0].id == new.id

@@ -186,6 +186,24 @@ def test_history_restore_and_compare(qtbot: QtBot, make_window: WindowFactory) -
     qtbot.waitUntil(lambda: window.session.compare_dialog is None, timeout=2000)
 
 
+def test_viewing_a_history_entry_shows_the_full_picture(qtbot: QtBot, make_window: WindowFactory) -> None:
+    """Bigger than the history's thumbnails: the entry's own pixels come back, not a thumbnail."""
+    window = make_window(stylize_fn=FakeStylize(size=(300, 400)))
+    _small(window)
+    _run(qtbot, window)
+    painted = window.session.result_image.copy()
+    window.params_panel.update_fields(steps=7)
+    _run(qtbot, window)
+    history = window.session.history
+    qtbot.waitUntil(lambda: history.list.count() == 2, timeout=10_000)
+    history.select_ids(history.entries()[1].id)
+    history.view_button.click()
+    shown = window.session.result_image
+    assert shown is not None and shown.shape == (300, 400, 3)
+    assert np.abs(shown - painted).max() <= 1 / 255 + 1e-6
+    assert window.canvas.image().width() == 400
+
+
 def test_old_history_entry_exports_its_timelapse(qtbot: QtBot, make_window: WindowFactory,
                                                  tmp_path: Path) -> None:
     from nst_desktop.io.timelapse import read_frames

@@ -56,21 +56,26 @@ def _error_boxes(window: MainWindow) -> list[QMessageBox]:
     return [w for w in window.findChildren(QMessageBox) if w.objectName() == "errorBox" and w.isVisible()]
 
 
+def _touch(window: MainWindow, keep_colours: bool, fade_percent: int) -> None:
+    window.touches_panel.keep_colours.setChecked(keep_colours)
+    window.touches_panel.fade_slider.setValue(fade_percent)
+    window.after_touches.flush()
+
+
 def test_restore_brings_back_photo_styles_blend_params_and_touches(qtbot: QtBot, make_window: WindowFactory,
                                                                   tmp_path: Path) -> None:
     window = make_window()
     _set_recipe(window, PHOTO, [(STARRY, 3.0), (SCREAM, 0.5)], steps=12)
-    window.touches_panel.set_available(True)
-    window.touches_panel.keep_colours.setChecked(True)
-    window.touches_panel.fade_slider.setValue(40)
     painted = _recipe(window)
     _paint(qtbot, window)
-    entry = window.session.history.entries()[0]
-    # Something else entirely: another photo, one other style, other params, no touches.
+    _touch(window, True, 40)  # the picture's own touches, written into its entry
+    entry = window.session.library.entries()[0]
+    # Something else entirely: another photo, one other style, other params, a picture with other touches.
     _set_recipe(window, _other_photo(tmp_path), [(TURNER, 1.0)], steps=30)
-    window.touches_panel.keep_colours.setChecked(False)
-    window.touches_panel.fade_slider.setValue(0)
-    changed = _recipe(window)
+    _paint(qtbot, window)
+    qtbot.waitUntil(lambda: window.session.history.list.count() == 2, timeout=10_000)
+    _touch(window, False, 10)
+    changed, other_picture = _recipe(window), window.session.result_image
     window.session.history.select_ids(entry.id)
     window.session.history.restore_button.click()
     assert _recipe(window) == painted  # photo, styles in order, blend weights, every param
@@ -80,8 +85,14 @@ def test_restore_brings_back_photo_styles_blend_params_and_touches(qtbot: QtBot,
     assert not _error_boxes(window)
     window.menu_actions.undo.trigger()  # the whole restore is one step
     assert _recipe(window) == changed
+    # ... and the picture that was on show is back with its own touches, the entry keeps its own.
+    assert window.session.result_image is other_picture
+    assert window.after_touches.touches() == Touches(fade=0.1)
+    assert window.touches_panel.fade_slider.value() == 10
+    assert window.session.library.get(entry.id).metadata["touches"] == Touches(True, 0.4).to_dict()
     window.menu_actions.redo.trigger()
     assert _recipe(window) == painted
+    assert window.after_touches.touches() == Touches(keep_photo_colours=True, fade=0.4)
 
 
 def test_missing_files_are_named_once_and_the_rest_restored(qtbot: QtBot, make_window: WindowFactory,

@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 import numpy as np
+from PySide6.QtCore import Qt
+from PySide6.QtTest import QTest
 from pytestqt.qtbot import QtBot
 
 from nst_desktop.engine.events import ProgressEvent
 from nst_desktop.engine.live import BLEND
 from nst_desktop.engine.presets import QUICK_LOOK_SIZE
+from nst_desktop.gui.loaded_image import LoadedImage
 from nst_desktop.gui.main_window import MainWindow
 from nst_desktop.gui.tweak_loop import live_changes
+from nst_desktop.io.images import save_image
 from tests.gui.conftest import WindowFactory
 from tests.gui.fakes import FakeStylize
 
@@ -92,6 +97,71 @@ def test_quick_look_then_promote_goes_on_from_its_pixels(qtbot: QtBot, make_wind
     assert call["params"].size == 512 and call["params"].steps == 30
     record = window.session.metadata
     assert record["continued_from"]["params"]["size"] == QUICK_LOOK_SIZE
+
+
+def _other_photo(tmp_path: Path) -> Path:
+    path = tmp_path / "portrait.png"
+    save_image(np.random.default_rng(3).random((40, 30, 3), dtype=np.float32), path, None)
+    return path
+
+
+def test_a_picture_of_another_photo_is_not_promoted(qtbot: QtBot, make_window: WindowFactory,
+                                                    tmp_path: Path) -> None:
+    """Quick look on one photo, open another: Render full size must not paint over it."""
+    fake = FakeStylize()
+    window = make_window(stylize_fn=fake)
+    window.params_panel.update_fields(size=512, steps=30)
+    first = window.inputs.content()
+    assert first is not None and first.path is not None
+    _until_done(qtbot, window, window.tweaks.start_quick_look)
+    assert window.run_panel.promote_button.isEnabled() and window.menu_actions.promote.isEnabled()
+    assert window.inputs.load_content_file(_other_photo(tmp_path))
+    action, button = window.menu_actions.promote, window.run_panel.promote_button
+    assert not action.isEnabled() and not button.isEnabled()
+    assert "another photo" in action.toolTip() and "another photo" in button.toolTip()
+    calls = len(fake.calls)
+    modifiers = Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier
+    QTest.keyClick(window, Qt.Key.Key_F, modifiers)  # the shortcut does nothing either
+    assert not window.tweaks.promote() and not window.runner.running
+    assert len(fake.calls) == calls  # nothing painted over the second photo
+    assert window.inputs.load_content_file(first.path)  # the same file again: its picture goes on
+    assert action.isEnabled() and button.isEnabled()
+    _until_done(qtbot, window, window.tweaks.promote)
+    assert fake.calls[-1]["start_from"] is not None and len(fake.calls) == calls + 1
+
+
+def test_a_pasted_photo_is_known_by_its_pixels(qtbot: QtBot, make_window: WindowFactory) -> None:
+    window = make_window()
+    window.params_panel.update_fields(size=512, steps=30)
+    pasted = LoadedImage(np.full((36, 48, 3), 0.5, np.float32), None, "Pasted image")
+    window.inputs.set_content(pasted)
+    _until_done(qtbot, window, window.tweaks.start_quick_look)
+    assert window.tweaks.can_promote()
+    window.inputs.set_content(LoadedImage(pasted.image.copy(), None, "Pasted image"))  # another paste
+    assert not window.tweaks.can_promote()
+    window.inputs.set_content(pasted)  # undo brings the first one back
+    assert window.tweaks.can_promote()
+
+
+def test_a_history_picture_of_the_photo_on_screen_can_be_promoted(qtbot: QtBot, make_window: WindowFactory,
+                                                                   tmp_path: Path) -> None:
+    window = make_window()
+    window.params_panel.update_fields(size=512, steps=30)
+    _until_done(qtbot, window, window.tweaks.start_quick_look)
+    history = window.session.history
+    qtbot.waitUntil(lambda: history.list.count() == 1, timeout=10_000)
+    assert window.inputs.load_content_file(_other_photo(tmp_path))
+    assert not window.tweaks.can_promote()
+    history.entryActivated.emit(history.entries()[0])  # its photo is not the one on screen
+    assert not window.run_panel.promote_button.isEnabled()
+    window.params_panel.update_fields(size=48, min_size=48, steps=3, coarse_steps=0)
+    _until_done(qtbot, window, window.start_run)  # a picture of this photo, at 32 px (the fake's size)
+    qtbot.waitUntil(lambda: history.list.count() == 2, timeout=10_000)
+    newer, older = history.entries()
+    history.entryActivated.emit(older)
+    assert not window.run_panel.promote_button.isEnabled()
+    history.entryActivated.emit(newer)
+    assert window.run_panel.promote_button.isEnabled()
 
 
 def test_a_finished_full_size_picture_cannot_be_promoted(qtbot: QtBot, make_window: WindowFactory) -> None:

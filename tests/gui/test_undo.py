@@ -82,6 +82,26 @@ def test_after_touches_undo_and_redo(qtbot: QtBot, make_window: WindowFactory) -
     assert window.after_touches.touches() == Touches(keep_photo_colours=True, fade=0.45)
 
 
+def _paint(qtbot: QtBot, window: MainWindow) -> None:
+    window.params_panel.update_fields(size=48, steps=5, min_size=48, coarse_steps=0)
+    with qtbot.waitSignal(window.runner.worker.done, timeout=30_000):
+        assert window.start_run()
+    qtbot.waitUntil(lambda: not window.runner.running, timeout=2000)
+
+
+def test_undoing_a_touch_of_another_picture_leaves_the_one_on_show(qtbot: QtBot,
+                                                                     make_window: WindowFactory) -> None:
+    window = _settled(qtbot, make_window())
+    _paint(qtbot, window)
+    first = window.session.result_image
+    window.touches_panel.fade_slider.setValue(30)  # on the first picture
+    _paint(qtbot, window)  # a second picture, untouched
+    window.menu_actions.undo.trigger()  # the fade of the first picture: not on this one
+    assert window.after_touches.touches() == Touches() and window.touches_panel.fade_slider.value() == 0
+    assert "another picture" in window.statusBar().currentMessage()
+    assert window.session.result_image is not first
+
+
 def test_undo_shortcuts(qtbot: QtBot) -> None:
     from PySide6.QtCore import QObject
     from PySide6.QtGui import QKeySequence

@@ -24,7 +24,8 @@ from nst_desktop.io.timelapse import frame_count
 META = {"version": "test", "params": {"size": 48, "steps": 3, "seed": 7}, "inputs": {"content": "a.jpg"}}
 
 
-def _image(seed: int = 0, h: int = 40, w: int = 60) -> np.ndarray:
+def _image(seed: int = 0, h: int = 270, w: int = 400) -> np.ndarray:
+    """Bigger than the thumbnail: a history keeping only thumbnails must fail these tests."""
     return np.random.default_rng(seed).random((h, w, 3), dtype=np.float32)
 
 
@@ -47,13 +48,13 @@ def test_add_writes_a_complete_entry(lib: Library) -> None:
     assert entry.created.tzinfo is not None and entry.created.utcoffset() == UTC.utcoffset(None)
     assert entry.timelapse_path is None
     with Image.open(entry.image_path) as im:
-        assert im.format == "PNG" and im.size == (60, 40)
+        assert im.format == "PNG" and im.size == (400, 270)
         pixels = np.asarray(im.convert("RGB"), dtype=np.float32) / 255
     assert np.abs(pixels - image).max() <= 1 / 255 + 1e-6  # lossless
     embedded = images.read_metadata(entry.image_path)
     assert embedded is not None and embedded["params"] == META["params"]
     with Image.open(entry.thumb_path) as thumb:
-        assert max(thumb.size) <= library_module.THUMB_SIZE
+        assert thumb.size == (library_module.THUMB_SIZE, 173)  # 400x270 scaled to 256 px
     assert json.loads((entry.folder / "entry.json").read_text())["metadata"] == META
 
 
