@@ -166,9 +166,16 @@ class RunSession(QObject):
     def on_finished(self, outcome: Outcome) -> None:
         assert outcome.rendered is not None
         self._keep(outcome.rendered, list(outcome.frames))
-        done = {"quick": "Quick look finished: Render full size goes on from it.",
-                "promote": "Finished at full size."}.get(outcome.request.kind, "Finished.")
+        done = {"quick": self._quick_look_done(), "promote": "Finished at full size."}.get(
+            outcome.request.kind, "Finished.")
         self.runEnded.emit(done, outcome.rendered.result.elapsed_s)
+
+    def _quick_look_done(self) -> str:
+        """Render full size goes on only from a picture of the photo on screen (issue 16.3): a
+        photo opened during the quick look must not be promised one."""
+        if self.painted_from.is_photo(self.window.inputs.content()):
+            return "Quick look finished: Render full size goes on from it."
+        return "Quick look finished, of the photo before: open it again to render it at full size."
 
     @Slot(object)
     def on_stopped(self, outcome: Outcome) -> None:

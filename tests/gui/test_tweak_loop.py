@@ -130,6 +130,20 @@ def test_a_picture_of_another_photo_is_not_promoted(qtbot: QtBot, make_window: W
     assert fake.calls[-1]["start_from"] is not None and len(fake.calls) == calls + 1
 
 
+def test_a_quick_look_of_the_photo_before_promises_no_full_size(qtbot: QtBot, make_window: WindowFactory,
+                                                                tmp_path: Path) -> None:
+    """A photo opened during a quick look: its end must not say Render full size goes on from it."""
+    fake = FakeStylize(step_s=0.05)
+    window = make_window(stylize_fn=fake)
+    window.params_panel.update_fields(size=512, steps=30)
+    with qtbot.waitSignal(window.runner.worker.done, timeout=20_000):
+        assert window.tweaks.start_quick_look()
+        assert window.inputs.load_content_file(_other_photo(tmp_path))
+    qtbot.waitUntil(lambda: not window.runner.running, timeout=5000)
+    assert "of the photo before" in window.run_panel.status_label.text()
+    assert not window.menu_actions.promote.isEnabled()
+
+
 def test_a_pasted_photo_is_known_by_its_pixels(qtbot: QtBot, make_window: WindowFactory) -> None:
     window = make_window()
     window.params_panel.update_fields(size=512, steps=30)
