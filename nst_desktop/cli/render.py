@@ -218,6 +218,17 @@ def _paint(ns: argparse.Namespace, job: Job, out: Path) -> Rendered:
             bar.close()
 
 
+def check_params_record(ns: argparse.Namespace, record: Any) -> None:
+    """The whole --params record, once, before any part of it is used (io.records); a refusal
+    names the file."""
+    from nst_desktop.io.metadata import parse_file
+    from nst_desktop.io.records import check_record
+
+    n_styles = len(ns.images) - 1 if len(ns.images) >= 2 else None  # else the record's own styles
+    parse_file(ns.params, lambda data: check_record(data, n_styles, weights="weights" not in vars(ns)),
+               record)
+
+
 def cmd_render(ns: argparse.Namespace) -> int:
     if ns.save_every < 0:
         raise ParamsError("--save-every must be 0 (off) or a positive number of steps.")
@@ -227,6 +238,7 @@ def cmd_render(ns: argparse.Namespace) -> int:
         from nst_desktop.io.metadata import load_record
 
         record = load_record(ns.params)
+        check_params_record(ns, record)
     params, inputs = resolve_params(ns, record)
     content, styles, weights = resolve_inputs(ns, inputs)
     out = check_output(ns.output, UsageError)
