@@ -29,7 +29,7 @@ from nst_desktop.cli.checks import (
 from nst_desktop.cli.common import EXIT_INTERRUPTED, PROG, UsageError
 from nst_desktop.cli.progress import ProgressBar
 from nst_desktop.cli.replay import History
-from nst_desktop.engine.errors import DivergedError, ParamsError
+from nst_desktop.engine.errors import DivergedError, ImageError, ParamsError
 from nst_desktop.engine.events import ProgressEvent, RunControl, StyleInput
 from nst_desktop.engine.masks import MaskSettings, RegionMask
 from nst_desktop.engine.params import DEFAULTS, Params, param_fields
@@ -218,6 +218,22 @@ def _paint(ns: argparse.Namespace, job: Job, out: Path) -> Rendered:
             bar.close()
 
 
+def check_not_an_input(ns: argparse.Namespace, params: Params, out: Path, content: Path, styles: list[Path],
+                       mask: bool) -> None:
+    """Refuse an output (or its sidecar, or its mask PNG) that would write over an input: the
+    photo, a style, the start image, the --params record or the --mask file."""
+    from nst_desktop.io.overwrite import overwritten_input
+
+    inputs = [("the photo", content), *(("a style image", s) for s in styles),
+              ("the start image", params.init_image if params.init == "image" else None),
+              ("the --params record", ns.params), ("the --mask file", ns.mask)]
+    clash = overwritten_input(out, inputs, mask=mask)
+    if clash is not None:
+        written, role = clash
+        raise ImageError(written, f"is {role} of this render; writing there would destroy it.",
+                         hint="Choose another output name with -o.")
+
+
 def check_params_record(ns: argparse.Namespace, record: Any) -> None:
     """The whole --params record, once, before any part of it is used (io.records); a refusal
     names the file."""
@@ -245,6 +261,7 @@ def cmd_render(ns: argparse.Namespace) -> int:
     # Everything a user can get wrong is refused above and here, before torch's import (seconds).
     targets = check_request(params, explicit_params(ns), content, styles)
     mask = resolve_run_mask(ns, content, len(styles), record)
+    check_not_an_input(ns, params, out, content, styles, mask is not None)
     history = replay_history(ns, record, mask, len(styles), content)
     if record is not None and not ns.images:  # a replay decodes as the recorded run did
         targets = replay_targets(record, targets)

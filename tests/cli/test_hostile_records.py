@@ -1,8 +1,8 @@
 """Corrupt and hostile ``--params`` records (issue 16.12): each one is refused with exit 1 and
 one line naming the file, before torch is imported.
 
-Every record runs in ONE fresh interpreter in which importing torch is blocked and noted (a
-meta-path finder): a refusal that needs torch would cost the user 2-5 s, and a record the
+Every record runs in ONE fresh interpreter in which importing torch is blocked and noted
+(conftest.run_without_torch): a refusal that needs torch would cost the user 2-5 s, and a record the
 checks let through reaches torch, which the report shows. A valid record is run too, as the
 control: it must reach torch, or the probe proves nothing.
 """
@@ -11,9 +11,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
-import subprocess
-import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -24,35 +21,10 @@ from PIL import Image
 
 from nst_desktop.engine.masks import MaskSettings, Region, RegionMask
 from nst_desktop.io.masks import embed_mask
+from tests.cli.conftest import run_without_torch
 
 Record = dict[str, Any]
 
-PROBE = """
-import contextlib, io, json, sys
-attempted = []
-
-class BlockTorch:
-    def find_spec(self, name, path=None, target=None):
-        if name == "torch" or name.startswith("torch."):
-            attempted.append(name)
-            raise ImportError("torch is blocked by the test")
-        return None
-
-sys.meta_path.insert(0, BlockTorch())
-from nst_desktop.cli import main
-
-report = {}
-for name, argv in json.loads(sys.argv[1]).items():
-    attempted.clear()
-    err = io.StringIO()
-    with contextlib.redirect_stderr(err):
-        try:
-            rc = main(argv)
-        except BaseException as exc:  # noqa: BLE001 - a leak is what the test is looking for
-            rc = f"raised {type(exc).__name__}"
-    report[name] = {"rc": rc, "err": err.getvalue(), "torch": bool(attempted)}
-print(json.dumps(report))
-"""
 
 
 def _mask_png(hw: tuple[int, int], settings: MaskSettings) -> dict[str, Any]:
@@ -181,11 +153,7 @@ def report(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     files = _write_cases(folder, photo, style)
     argv = {name: ["render", "--params", str(file), "-o", str(folder / f"{name}.out.png"), "-q"]
             for name, file in files.items()}
-    env = {**os.environ, "NST_DESKTOP_HOME": str(folder / "home")}
-    proc = subprocess.run([sys.executable, "-c", PROBE, json.dumps(argv)], capture_output=True, text=True,
-                          timeout=300, env=env)
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    result: dict[str, Any] = json.loads(proc.stdout.strip().splitlines()[-1])
+    result = run_without_torch(argv, folder / "home")
     result["_files"] = {name: str(file) for name, file in files.items()}
     return result
 
