@@ -217,6 +217,8 @@ REFUSED_BEFORE_TORCH = {
     "--tv-weight nan": ["--tv-weight", "nan"],
     "--style-layer-weights": ["--style-layer-weights", "1", "nan", "1", "1", "1"],
     "--content-layer-weights": ["--content-layer-weights", "nan"],
+    "--content-layer-weights -1": ["--content-layer-weights", "-1"],
+    "--style-layer-weights 1e30": ["--style-layer-weights", "1", "1e30", "1", "1"],
     "--style-weights nan": ["--style-weights", "nan"],
     "lbfgs with nan rate": ["--optimizer", "lbfgs", "--learning-rate", "nan"],
     "float16 on the cpu": ["--device", "cpu", "--precision", "float16"],
@@ -227,6 +229,8 @@ EXPECTED_WORDS = {
     "--scale-ratio nan": "Scale ratio", "--content-weight nan": "Content weight",
     "--style-weight inf": "Style strength", "--tv-weight nan": "Smoothness",
     "--style-layer-weights": "Style layer weights", "--content-layer-weights": "Content layer weights",
+    "--content-layer-weights -1": "Content layer weights must be between 0 and 1000",
+    "--style-layer-weights 1e30": "Style layer weights must be between 0 and 1000",
     "--style-weights nan": "--style-weights", "lbfgs with nan rate": "Learning rate",
     "float16 on the cpu": "float16", "min-size above size": "--min-size",
 }

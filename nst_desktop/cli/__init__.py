@@ -135,13 +135,16 @@ def _cmd_presets(ns: argparse.Namespace) -> int:
 
 
 def _cmd_weights_list(ns: argparse.Namespace) -> int:
-    from nst_desktop.io.weights_store import list_weight_sets
+    from nst_desktop.io.weights_store import damage, list_weight_sets
 
     for row in list_weight_sets():
-        state = "ready" if row.available else "not installed"
+        problem = damage(row) if row.available else None  # loads each file: "ready" must mean usable
+        state = "not installed" if not row.available else "damaged" if problem else "ready"
         print(f"{row.name:12s} {state:14s} {row.title}")
         if row.path:
             print(f"{'':27s} {row.path}")
+        if problem:
+            print(f"{'':27s} damaged: {problem}")
         print(f"{'':27s} Licence: {row.licence}")
     return 0
 

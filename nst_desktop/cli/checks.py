@@ -79,7 +79,11 @@ def check_settings(params: Params, explicit: Mapping[str, Any]) -> None:
 
 
 def check_blend(weights: Sequence[float], n_styles: int) -> list[float]:
-    """One finite, non-negative weight per style, not all zero."""
+    """One finite, non-negative weight per style, not all zero; no more styles than a run can hold."""
+    from nst_desktop.io.records import MAX_STYLES
+
+    if n_styles > MAX_STYLES:
+        raise ParamsError(f"{n_styles} style images: at most {MAX_STYLES} can be blended.")
     if len(weights) != n_styles:
         raise ParamsError(
             f"--style-weights: give one weight per style image ({n_styles}), not {len(weights)}.")
@@ -102,16 +106,6 @@ def check_images(paths: Sequence[Path]) -> list[tuple[int, int]]:
         sizes.append(image_size(path))
         check_complete(path, DEFAULT_MAX_PIXELS)
     return sizes
-
-
-def check_weights(spec: str) -> None:
-    """A weight set that does not exist (or was never downloaded) is refused without torch."""
-    from nst_desktop.io import weights_store
-
-    ready = {row.name for row in weights_store.list_weight_sets() if row.available}
-    if spec in ready or Path(spec).expanduser().is_file():
-        return
-    weights_store.resolve_weights(spec)  # raises its one-line WeightsError before loading anything
 
 
 def decode_targets(params: Params, style_sizes: Sequence[tuple[int, int]]) -> DecodeTargets:
@@ -156,5 +150,7 @@ def check_request(params: Params, explicit: Mapping[str, Any], content: Path,
     sizes = check_images([content, *styles, *init])
     check_shape(params, sizes[0], str(content))  # (w, h): the order does not matter to a shape
     if params.weights != "caffe":
-        check_weights(params.weights)
+        from nst_desktop.io.weights_store import check_spec
+
+        check_spec(params.weights)  # a missing file, a folder, or one torch.save did not write
     return decode_targets(params, sizes[1:1 + len(styles)])

@@ -29,7 +29,7 @@ from nst_desktop.cli.checks import (
 from nst_desktop.cli.common import EXIT_INTERRUPTED, PROG, UsageError
 from nst_desktop.cli.progress import ProgressBar
 from nst_desktop.cli.replay import History
-from nst_desktop.engine.errors import DivergedError, ParamsError
+from nst_desktop.engine.errors import DivergedError, ImageError, ParamsError
 from nst_desktop.engine.events import ProgressEvent, RunControl, StyleInput
 from nst_desktop.engine.masks import MaskSettings, RegionMask
 from nst_desktop.engine.params import DEFAULTS, Params, param_fields
@@ -232,6 +232,33 @@ def _paint(ns: argparse.Namespace, job: Job, out: Path) -> Rendered:
             bar.close()
 
 
+def check_not_an_input(ns: argparse.Namespace, params: Params, out: Path, content: Path, styles: list[Path],
+                       mask: bool) -> None:
+    """Refuse an output (or its sidecar, or its mask PNG) that would write over an input: the
+    photo, a style, the start image, the --params record or the --mask file."""
+    from nst_desktop.io.overwrite import overwritten_input
+
+    inputs = [("the photo", content), *(("a style image", s) for s in styles),
+              ("the start image", params.init_image if params.init == "image" else None),
+              ("the --params record", ns.params), ("the --mask file", ns.mask)]
+    clash = overwritten_input(out, inputs, mask=mask)
+    if clash is not None:
+        written, role = clash
+        raise ImageError(written, f"is {role} of this render; writing there would destroy it.",
+                         hint="Choose another output name with -o.")
+
+
+def check_params_record(ns: argparse.Namespace, record: Any) -> None:
+    """The whole --params record, once, before any part of it is used (io.records); a refusal
+    names the file."""
+    from nst_desktop.io.metadata import parse_file
+    from nst_desktop.io.records import check_record
+
+    n_styles = len(ns.images) - 1 if len(ns.images) >= 2 else None  # else the record's own styles
+    parse_file(ns.params, lambda data: check_record(data, n_styles, weights="weights" not in vars(ns)),
+               record)
+
+
 def cmd_render(ns: argparse.Namespace) -> int:
     if ns.save_every < 0:
         raise ParamsError("--save-every must be 0 (off) or a positive number of steps.")
@@ -241,6 +268,7 @@ def cmd_render(ns: argparse.Namespace) -> int:
         from nst_desktop.io.metadata import load_record
 
         record = load_record(ns.params)
+        check_params_record(ns, record)
     params, inputs = resolve_params(ns, record)
     content, styles, weights = resolve_inputs(ns, inputs)
     out = check_output(ns.output, UsageError)
@@ -248,6 +276,7 @@ def cmd_render(ns: argparse.Namespace) -> int:
     targets = check_request(params, explicit_params(ns), content, styles)
     mask = resolve_run_mask(ns, content, len(styles), record)
     _check_companion_names(out, ns.save_every, mask)
+    check_not_an_input(ns, params, out, content, styles, mask is not None)
     history = replay_history(ns, record, mask, len(styles), content)
     if record is not None and not ns.images:  # a replay decodes as the recorded run did
         targets = replay_targets(record, targets)

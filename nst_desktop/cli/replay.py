@@ -22,11 +22,9 @@ from nst_desktop.engine.errors import ParamsError
 from nst_desktop.engine.events import ImageArray, RunResult, StyleInput
 from nst_desktop.engine.live import Edit
 from nst_desktop.engine.masks import MaskSettings, RegionMask, check_fit
+from nst_desktop.io.records import MAX_CHAIN
 
 log = logging.getLogger(__name__)
-
-#: A promotion of a promotion of...: more than this is a corrupt or hand-made record.
-MAX_CHAIN = 8
 
 
 @dataclass(frozen=True)

@@ -99,12 +99,20 @@ def check_changes(params: Params, changes: Changes, n_styles: int) -> tuple[Para
     new_params = params.with_changes(**fields) if fields else params
     blend = None
     if BLEND in changes:
-        blend = tuple(float(w) for w in changes[BLEND])
+        blend = _numbers(changes[BLEND])
         if len(blend) != n_styles:
             raise ParamsError(f"Give one blend weight per style ({n_styles}), not {len(blend)}.")
         if not all(math.isfinite(w) and w >= 0 for w in blend) or sum(blend) <= 0:
             raise ParamsError("Blend weights must be non-negative numbers and not all zero.")
     return new_params, blend
+
+
+def _numbers(value: Any) -> tuple[float, ...]:
+    """A blend from JSON: a list of numbers (a string or a lone number is a corrupt record)."""
+    if not isinstance(value, (list, tuple)) or not all(
+            isinstance(w, (int, float)) and not isinstance(w, bool) for w in value):
+        raise ParamsError("A blend must be a list of numbers, one per style.")
+    return tuple(float(w) for w in value)
 
 
 def _check_mask(mask: Any, n_styles: int) -> None:

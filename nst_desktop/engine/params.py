@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
+from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from typing import Any, Literal
@@ -24,6 +25,10 @@ VGG19_LAYERS: tuple[str, ...] = (
     "relu4_1", "relu4_2", "relu4_3", "relu4_4",
     "relu5_1", "relu5_2", "relu5_3", "relu5_4",
 )  # fmt: skip
+
+#: A layer's weight multiplies the style or content weight, whose own ranges keep the loss in a
+#: range the optimiser handles: a layer 1e30 times heavier overflows it (and -1 rewards the opposite).
+MAX_LAYER_WEIGHT = 1e3
 
 ColourMode = Literal["style", "luminance", "histogram"]
 InitMode = Literal["content", "style", "noise", "image"]
@@ -115,7 +120,8 @@ class Params:
     )
     content_layer_weights: tuple[float, ...] = field(
         default=(1.0,),
-        metadata=_meta("Content layer weights", "One weight per content layer.", advanced=True),
+        metadata=_meta("Content layer weights", "One weight per content layer.", advanced=True,
+                       minimum=0.0, maximum=MAX_LAYER_WEIGHT),
     )
     style_layers: tuple[str, ...] = field(
         default=("relu1_1", "relu2_1", "relu3_1", "relu4_1"),
@@ -125,7 +131,8 @@ class Params:
     style_layer_weights: tuple[float, ...] = field(
         default=(0.5, 0.75, 1.0, 1.5),
         metadata=_meta("Style layer weights", "One weight per style layer (more on the deeper layers: "
-                       "bigger strokes and shapes; more on the first ones: finer texture).", advanced=True),
+                       "bigger strokes and shapes; more on the first ones: finer texture).", advanced=True,
+                       minimum=0.0, maximum=MAX_LAYER_WEIGHT),
     )
     loss_normalisation: LossNormalisation = field(
         default="size_invariant",
@@ -262,13 +269,15 @@ def param_fields() -> tuple[dataclasses.Field[Any], ...]:
 
 
 def _check_range(params: Params, name: str) -> None:
+    """A number within its field's range; for a tuple field (layer weights), each of its numbers."""
     meta = Params.__dataclass_fields__[name].metadata
     value = getattr(params, name)
     low, high = meta.get("min"), meta.get("max")
-    if not isinstance(value, (int, float)) or isinstance(value, bool):
-        raise ParamsError(f"{meta['label']} must be a number, not {value!r}.")
-    if (low is not None and value < low) or (high is not None and value > high):
-        raise ParamsError(f"{meta['label']} must be between {low:g} and {high:g}, not {value!r}.")
+    for number in value if isinstance(value, tuple) else (value,):
+        if not isinstance(number, (int, float)) or isinstance(number, bool):
+            raise ParamsError(f"{meta['label']} must be a number, not {number!r}.")
+        if (low is not None and number < low) or (high is not None and number > high):
+            raise ParamsError(f"{meta['label']} must be between {low:g} and {high:g}, not {number!r}.")
 
 
 def _check_finite(label: str, value: Any) -> None:
@@ -281,6 +290,21 @@ def _check_finite(label: str, value: Any) -> None:
         raise ParamsError(f"{label} must be {what}, not {bad[0]!r}.")
 
 
+def _check_choice(label: str, value: Any, choices: tuple[str, ...]) -> None:
+    """One of ``choices`` (a number is not: a record may say ``"colour": 3``); for a layer list,
+    known layers, each named once (a record could name one a thousand times)."""
+    if not isinstance(value, tuple):
+        if not isinstance(value, str) or value not in choices:
+            raise ParamsError(f"{label} must be one of {', '.join(choices)}, not {value!r}.")
+        return
+    bad = [v for v in value if not isinstance(v, str) or v not in choices]
+    if bad:
+        raise ParamsError(f"Unknown layer(s) in {label}: {', '.join(map(str, bad[:4]))}.")
+    twice = sorted(layer for layer, count in Counter(value).items() if count > 1)
+    if twice:
+        raise ParamsError(f"{label}: {', '.join(twice)} is named twice.")
+
+
 def validate(params: Params) -> None:
     """Raise :class:`ParamsError` with a user-facing message if ``params`` is inconsistent."""
     for f in fields(params):
@@ -290,12 +314,8 @@ def validate(params: Params) -> None:
         if meta.get("min") is not None or meta.get("max") is not None:
             _check_range(params, f.name)
         choices = meta.get("choices")
-        if choices and isinstance(value, str) and value not in choices:
-            raise ParamsError(f"{meta['label']} must be one of {', '.join(choices)}, not {value!r}.")
-        if choices and isinstance(value, tuple):
-            bad = [v for v in value if v not in choices]
-            if bad:
-                raise ParamsError(f"Unknown layer(s) in {meta['label']}: {', '.join(map(str, bad))}.")
+        if choices:
+            _check_choice(meta["label"], value, choices)
     if len(params.content_layers) != len(params.content_layer_weights):
         raise ParamsError("Give one content layer weight per content layer.")
     if len(params.style_layers) != len(params.style_layer_weights):

@@ -13,6 +13,7 @@ from __future__ import annotations
 import functools
 import logging
 import re
+import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -66,7 +67,11 @@ class WeightSet:
 
 def _load_file(path: Path) -> dict[str, torch.Tensor]:
     try:
-        data = torch.load(path, map_location="cpu", weights_only=True)
+        # torch warns about pickles (FutureWarning/UserWarning) on stderr, a traceback-like text
+        # the user cannot act on; what matters reaches them as the WeightsError below.
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            data = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:  # torch raises many types for corrupt files; all mean "unreadable"
         raise WeightsError(f"{path}: not a readable PyTorch weight file ({exc.__class__.__name__}).") from exc
     if isinstance(data, Mapping) and "state_dict" in data and isinstance(data["state_dict"], Mapping):

@@ -24,7 +24,7 @@ import numpy as np
 import numpy.typing as npt
 from PySide6.QtCore import QStandardPaths
 from PySide6.QtGui import QGuiApplication
-from PySide6.QtWidgets import QFileDialog, QMainWindow, QWidget
+from PySide6.QtWidgets import QFileDialog, QMainWindow, QMessageBox, QWidget
 
 from nst_desktop.engine.events import ImageArray, PreviewArray
 from nst_desktop.engine.masks import RegionMask
@@ -33,6 +33,7 @@ from nst_desktop.gui.background import run_in_background
 from nst_desktop.gui.errors import show_error, user_message
 from nst_desktop.gui.qimage import array_to_qimage
 from nst_desktop.io import images, masks
+from nst_desktop.io.overwrite import Input, overwritten_input
 from nst_desktop.io.timelapse import read_frames, write_timelapse
 
 FileDialog = Callable[..., tuple[str, str]]
@@ -40,6 +41,8 @@ FileDialog = Callable[..., tuple[str, str]]
 
 ErrorBox = Callable[[QWidget | None, str], object]
 Done = Callable[[Path], object]
+Confirm = Callable[[QWidget | None, str, str], bool]
+"""``(parent, title, text) -> yes?`` (tests answer for the user)."""
 
 # (filter text, extension written when the user typed none); the first is the default.
 IMAGE_FILTERS: tuple[tuple[str, str], ...] = (
@@ -101,12 +104,15 @@ def export_image(
     error_box: ErrorBox | None = None,
     on_done: Done | None = None,
     mask: RegionMask | None = None,
+    inputs: Sequence[Input] = (),
+    confirm: Confirm | None = None,
 ) -> Path | None:
     """Ask where to save ``image`` and save it with its params in the background; the path
     (``on_done(path)`` once written), or None if cancelled. A ``mask`` is written beside it
-    (``name.mask.png``), so ``--params`` on the export replays it."""
+    (``name.mask.png``), so ``--params`` on the export replays it. A path that would write
+    over one of ``inputs`` (the photo, a style) is written only if the user says so."""
     path = _ask_path(parent, "Export image", default_stem, IMAGE_FILTERS, file_dialog)
-    if path is None:
+    if path is None or not _may_replace(parent, path, inputs, mask is not None, confirm):
         return None
 
     def write() -> None:
@@ -117,6 +123,29 @@ def export_image(
 
     _write_in_background(parent, path, "the image", error_box, on_done, write)
     return path
+
+
+def _may_replace(parent: QWidget | None, path: Path, inputs: Sequence[Input], mask: bool,
+                 confirm: Confirm | None) -> bool:
+    """True unless saving to ``path`` would replace an input and the user does not want that.
+    The save dialog's own "replace?" reads like any other file's: this one says what is lost."""
+    clash = overwritten_input(path, inputs, mask=mask)
+    if clash is None:
+        return True
+    written, role = clash
+    ask = ask_replace if confirm is None else confirm
+    return ask(parent, "Replace an input?",
+               f"{written.name} is {role}.\n\nExporting there replaces it with the painting; "
+               "it cannot be brought back. Replace it?")
+
+
+def ask_replace(parent: QWidget | None, title: str, text: str) -> bool:
+    """Replace or Cancel, Cancel the default: a stray Enter keeps the photo."""
+    box = QMessageBox(QMessageBox.Icon.Warning, title, text, QMessageBox.StandardButton.Cancel, parent)
+    replace = box.addButton("Replace", QMessageBox.ButtonRole.DestructiveRole)
+    box.setDefaultButton(QMessageBox.StandardButton.Cancel)
+    box.exec()
+    return box.clickedButton() is replace
 
 
 def export_timelapse(

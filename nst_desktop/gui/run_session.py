@@ -310,7 +310,18 @@ class RunSession(QObject):
 
         image, metadata = self.window.after_touches.picture(self.result_image, self.metadata)
         return export_image(self.window, image, metadata, self.default_stem(), self.window.save_dialog,
-                            mask=self.mask)
+                            mask=self.mask, inputs=self._export_inputs(),
+                            confirm=lambda _p, title, text: self.window.confirm(self.window, title, text))
+
+    def _export_inputs(self) -> list[tuple[str, str | Path | None]]:
+        """The files an export must not replace unasked: the picture's photo and styles, and
+        those open in the window (another photo may have been opened since)."""
+        content, styles, _ = self._shown_inputs
+        shown = self.window.inputs.content()
+        return [("the photo this picture was painted from", content),
+                *(("a style this picture was painted with", s) for s in styles),
+                ("the photo open in the window", shown.path if shown is not None else None),
+                *(("a style open in the window", s.loaded.path) for s in self.window.inputs.styles())]
 
     def export_timelapse(self) -> Path | None:
         source: list[PreviewArray] | Path | None = self.frames or self.timelapse_path

@@ -33,7 +33,7 @@ import numpy.typing as npt
 from PIL import Image
 
 from nst_desktop.engine.errors import ImageError, ParamsError
-from nst_desktop.engine.live import MASK, Edit
+from nst_desktop.engine.live import MASK, MASK_REPAINTED, Edit
 from nst_desktop.engine.masks import (
     MAX_REGIONS,
     LabelImage,
@@ -221,17 +221,32 @@ def embedded_labels(data: Any, hw: tuple[int, int] | None = None) -> LoadedMask:
 
     ParamsError when they are malformed, ImageError when their PNG cannot be read.
     """
+    png = _embedded_png(data)
+    with decoding(_EMBEDDED, MAX_MASK_PIXELS), Image.open(io.BytesIO(png)) as im:
+        check_size(im.size, _EMBEDDED, MAX_MASK_PIXELS)
+        labels = _labels(im, Path(_EMBEDDED))
+    return _fitted(labels, hw, "The recorded mask")
+
+
+_EMBEDDED = "the mask recorded with the picture"
+
+
+def _embedded_png(data: Any) -> bytes:
     if not isinstance(data, Mapping) or not isinstance(data.get(PNG_KEY), str):
         raise ParamsError("A mask in the record has no pixels ('png').")
-    name = "the mask recorded with the picture"
     try:
-        raw = base64.b64decode(data[PNG_KEY], validate=True)
+        return base64.b64decode(data[PNG_KEY], validate=True)
     except (binascii.Error, ValueError) as exc:
-        raise ParamsError(f"The pixels of {name} are not base64 ({exc}).") from exc
-    with decoding(name, MAX_MASK_PIXELS), Image.open(io.BytesIO(raw)) as im:
-        check_size(im.size, name, MAX_MASK_PIXELS)
-        labels = _labels(im, Path(name))
-    return _fitted(labels, hw, "The recorded mask")
+        raise ParamsError(f"The pixels of {_EMBEDDED} are not base64 ({exc}).") from exc
+
+
+def embedded_pixels(data: Any) -> int:
+    """How many pixels an embedded mask holds, from its PNG header only (nothing is decoded):
+    a record's masks are bounded before any of them costs memory."""
+    png = _embedded_png(data)
+    with decoding(_EMBEDDED, MAX_MASK_PIXELS), Image.open(io.BytesIO(png)) as im:
+        width, height = im.size
+    return int(width) * int(height)
 
 
 def embedded_mask(data: Any) -> RegionMask:
@@ -279,7 +294,7 @@ def with_repaints(edits: Any) -> Any:
     out = []
     for item in edits:
         changes = item.get("changes") if isinstance(item, Mapping) else None
-        if isinstance(changes, Mapping) and isinstance(changes.get(MASK), Mapping):
-            item = {**item, "changes": {**changes, MASK: embedded_mask(changes[MASK])}}
+        if isinstance(changes, Mapping) and MASK in changes and changes[MASK] != MASK_REPAINTED:
+            item = {**item, "changes": {**changes, MASK: embedded_mask(changes[MASK])}}  # refuses a non-mask
         out.append(item)
     return out

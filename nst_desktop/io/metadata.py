@@ -287,20 +287,31 @@ def load_record(path: str | os.PathLike[str]) -> Any:
     return _read_record(Path(path))
 
 
+#: A record is a few kB (a few MB with repainted masks); a larger JSON file is not one.
+MAX_RECORD_BYTES = 64 << 20
+
+
 def _read_record(file: Path) -> Any:
     """The JSON record of a result image or a JSON file; :class:`ParamsError` naming the file."""
     if not file.is_file():
         reason = "is a folder" if file.is_dir() else "file not found"
         raise ParamsError(f"{file}: {reason}.")
     if file.suffix.lower() == ".json":
+        if file.stat().st_size > MAX_RECORD_BYTES:
+            raise ParamsError(f"{file}: {file.stat().st_size:,} bytes is too large for a record "
+                              f"(at most {MAX_RECORD_BYTES:,}).")
         try:
             return json.loads(file.read_text(encoding="utf-8"))
         except (OSError, UnicodeDecodeError, ValueError) as exc:
             raise ParamsError(f"{file}: not a valid JSON file ({exc}).") from exc
+        except RecursionError as exc:  # json's parser recurses per level: [[[[...]]]] blows the stack
+            raise ParamsError(f"{file}: not a record (its JSON is nested too deeply).") from exc
     try:
         data = read_metadata(file)
     except ImageError as exc:
         raise ParamsError(f"{file}: {exc.reason}") from exc
+    except RecursionError as exc:  # the same JSON inside a picture (PNG chunk, sidecar)
+        raise ParamsError(f"{file}: not a record (its JSON is nested too deeply).") from exc
     if data is None:
         raise ParamsError(f"{file}: no NST Desktop parameters found in this file.",
                           hint="Use an image saved by NST Desktop, its .json sidecar, or a params JSON.")

@@ -22,6 +22,7 @@ import re
 import tempfile
 import urllib.error
 import urllib.request
+import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -286,6 +287,61 @@ def resolve_weights(spec: str) -> WeightSet:
         f"Unknown weight set {spec!r}: not 'caffe', 'torchvision', an imported set ({imported}), "
         "or an existing weight file."
     )
+
+
+# What torch.save writes: a zip holding ``<name>/data.pkl`` (PyTorch 1.6 on), or before that a
+# pickle that starts with torch's magic number (protocol 2, the long 0x1950a86a20f9469cfc6c).
+_LEGACY_MAGIC = b"\x80\x02\x8a\x0al\xfc\x9cF\xf9 j\xa8P\x19."
+
+
+def check_spec(spec: str) -> None:
+    """A weight set a run can try to load, checked without torch (so the CLI refuses a wrong
+    one at once, not after torch's import): a known or imported name, or a path to a file
+    that looks like torch.save's. Whether its tensors are VGG19's needs torch (:func:`damage`)."""
+    ready = {row.name: row.path for row in list_weight_sets() if row.available}
+    if spec in ready:
+        path = ready[spec]
+        if path is not None and spec != "caffe":
+            sniff_weight_file(Path(path))
+        return
+    file = Path(spec).expanduser()
+    if file.is_dir():
+        raise WeightsError(f"{file}: is a folder, not a weight file.")
+    if file.is_file():
+        sniff_weight_file(file)
+        return
+    resolve_weights(spec)  # raises its one-line WeightsError before loading anything
+
+
+def sniff_weight_file(file: Path) -> None:
+    """WeightsError naming ``file`` unless its first bytes are those of a torch.save file."""
+    try:
+        with file.open("rb") as handle:
+            head = handle.read(len(_LEGACY_MAGIC))
+            if head.startswith(b"PK\x03\x04"):
+                handle.seek(0)
+                with zipfile.ZipFile(handle) as archive:
+                    if any(n == "data.pkl" or n.endswith("/data.pkl") for n in archive.namelist()):
+                        return
+            elif head == _LEGACY_MAGIC:
+                return
+    except (OSError, zipfile.BadZipFile) as exc:
+        raise WeightsError(f"{file}: not a readable PyTorch weight file ({exc}).") from exc
+    raise WeightsError(f"{file}: not a PyTorch weight file (not written by torch.save).")
+
+
+def damage(row: WeightSetStatus) -> str | None:
+    """Why a weight set of :func:`list_weight_sets` cannot be used, or None when it loads as
+    VGG19. Loads it (torch, ``weights_only=True``: a pickle's code never runs), so a listing
+    says "damaged" where a run would fail, instead of "ready"."""
+    # An imported file by its path: a file dropped into the store may have a stem no name matches.
+    spec = row.path if row.source == "import" and row.path else row.name
+    try:
+        check_spec(spec)
+        resolve_weights(spec)
+    except WeightsError as exc:
+        return exc.message
+    return None
 
 
 def _caffe_available() -> tuple[bool, str | None]:

@@ -3,7 +3,12 @@ a style (so a render and its replay read the same pixels)."""
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -42,3 +47,43 @@ def replay(record_png: Path, out: Path) -> np.ndarray:
     """``nst-desktop render --params record_png -o out``; the replayed pixels."""
     assert main(["render", "--params", str(record_png), "-o", str(out), "--quiet"]) == 0
     return pixels(out)
+
+
+_PROBE = """
+import contextlib, io, json, sys
+attempted = []
+
+class BlockTorch:
+    def find_spec(self, name, path=None, target=None):
+        if name == "torch" or name.startswith("torch."):
+            attempted.append(name)
+            raise ImportError("torch is blocked by the test")
+        return None
+
+sys.meta_path.insert(0, BlockTorch())
+from nst_desktop.cli import main
+
+report = {}
+for name, argv in json.loads(sys.argv[1]).items():
+    attempted.clear()
+    err = io.StringIO()
+    with contextlib.redirect_stderr(err):
+        try:
+            rc = main(argv)
+        except BaseException as exc:  # noqa: BLE001 - a leak is what the tests look for
+            rc = f"raised {type(exc).__name__}"
+    report[name] = {"rc": rc, "err": err.getvalue(), "torch": bool(attempted)}
+print(json.dumps(report))
+"""
+
+
+def run_without_torch(argv_by_name: dict[str, list[str]], home: Path) -> dict[str, Any]:
+    """Each command line run by ``main`` in ONE fresh interpreter where importing torch is
+    blocked (a meta-path finder) and noted: ``{name: {"rc", "err", "torch"}}``. A refusal that
+    needs torch costs the user 2-5 s; ``"torch": True`` shows one."""
+    env = {**os.environ, "NST_DESKTOP_HOME": str(home)}
+    proc = subprocess.run([sys.executable, "-c", _PROBE, json.dumps(argv_by_name)], capture_output=True,
+                          text=True, timeout=300, env=env)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    report: dict[str, Any] = json.loads(proc.stdout.strip().splitlines()[-1])
+    return report

@@ -57,3 +57,30 @@ def test_nan_from_a_saved_file_is_refused_too() -> None:
 
 def test_finite_values_still_pass() -> None:
     assert DEFAULTS.with_changes(learning_rate=0.5, style_layer_weights=(0.5, 1.0, 2.0, 0.0))
+
+
+def test_every_number_has_a_range() -> None:
+    """The CLI prints the range in --help and the GUI bounds its controls with it: a number
+    field without one accepted -1 and 1e30 (the layer weights did)."""
+    hints = typing.get_type_hints(Params)
+    numeric = [f for f in param_fields() if hints[f.name] in (int, float, tuple[float, ...])]
+    assert {f.name for f in numeric} >= {"content_layer_weights", "style_layer_weights", "style_weight"}
+    for f in numeric:
+        assert f.metadata["min"] is not None and f.metadata["max"] is not None, f.name
+
+
+@pytest.mark.parametrize("name", ["content_layer_weights", "style_layer_weights"])
+@pytest.mark.parametrize("bad", [-1.0, 1e30])
+def test_layer_weights_are_refused_outside_their_range(name: str, bad: float) -> None:
+    count = len(getattr(DEFAULTS, name))
+    with pytest.raises(ParamsError, match=r"layer weights must be between 0 and 1000, not"):
+        DEFAULTS.with_changes(**{name: (1.0,) * (count - 1) + (bad,)})
+    edge = DEFAULTS.with_changes(**{name: (0.0,) * (count - 1) + (1000.0,)})
+    assert getattr(edge, name)[-1] == 1000.0
+
+
+def test_a_choice_must_be_one_of_its_strings_and_a_layer_is_named_once() -> None:
+    with pytest.raises(ParamsError, match="Colours must be one of"):
+        DEFAULTS.with_changes(colour=3)
+    with pytest.raises(ParamsError, match="relu1_1 is named twice"):
+        DEFAULTS.with_changes(style_layers=("relu1_1", "relu1_1"), style_layer_weights=(1.0, 1.0))

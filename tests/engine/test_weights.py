@@ -73,3 +73,25 @@ def test_unreadable_file(tmp_path: Path) -> None:
         load_weight_file(bad)
     with pytest.raises(WeightsError, match="not found"):
         load_weight_file(tmp_path / "missing.pth")
+
+
+def test_torch_pickle_warnings_never_reach_the_user(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Some torch versions warn on every torch.load (FutureWarning about pickles, UserWarning on
+    old formats): text on stderr the user cannot act on. Loading keeps them to itself."""
+    import warnings
+
+    path = tmp_path / "w.pth"
+    torch.save({"conv1_1.weight": torch.zeros(1)}, path)
+    real_load = torch.load
+
+    def warning_load(*args: object, **kwargs: object) -> object:
+        warnings.warn("You are using torch.load with weights_only=False", FutureWarning, stacklevel=2)
+        warnings.warn("TypedStorage is deprecated", UserWarning, stacklevel=2)
+        return real_load(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(torch, "load", warning_load)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        with pytest.raises(WeightsError, match="not a VGG19 weight file"):
+            load_weight_file(path)
+    assert [str(w.message) for w in caught] == []

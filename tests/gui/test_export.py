@@ -201,3 +201,83 @@ def test_exports_are_written_off_the_gui_thread(qtbot: Any, tmp_path: Path,
     qtbot.waitUntil(lambda: done == [path], timeout=10_000)
     assert threads and threads[0] is not threading.main_thread()
     assert path is not None and path.is_file()
+
+
+# --- an export over an input asks first (issue 16.12) -------------------------------------------
+
+
+class Answers:
+    """Stands in for the window's confirm: records each question, answers ``yes``. (Not a list:
+    an empty one is false, and ``confirm or default`` would then open a real dialog.)"""
+
+    def __init__(self, yes: bool) -> None:
+        self.questions: list[str] = []
+        self.yes = yes
+
+    def __call__(self, parent: Any, title: str, text: str) -> bool:
+        self.questions.append(f"{title} {text}")
+        return self.yes
+
+
+@pytest.mark.parametrize("through", ["itself", "a symlink"])
+def test_an_export_over_an_input_asks_and_keeps_it_when_told_no(qtbot: Any, tmp_path: Path,
+                                                                 through: str) -> None:
+    photo = tmp_path / "photo.jpg"
+    Image.new("RGB", (8, 6), (10, 200, 30)).save(photo)
+    before = photo.read_bytes()
+    target = photo
+    if through == "a symlink":
+        target = tmp_path / "link.jpg"
+        target.symlink_to(photo)
+    answers = Answers(yes=False)
+    inputs = [("the photo open in the window", photo), ("a style", tmp_path / "style.png")]
+    path = export_image(None, _image(), META, "x", FakeDialog(str(target), IMAGE_FILTERS[1][0]),
+                        error_box=Errors(), inputs=inputs, confirm=answers)
+    _written(qtbot)
+    assert path is None and photo.read_bytes() == before
+    assert len(answers.questions) == 1
+    assert f"{target.name} is the photo open in the window" in answers.questions[0]
+    assert "cannot be brought back" in answers.questions[0]
+    assert not (tmp_path / "link.jpg.json").exists() and not (tmp_path / "photo.jpg.json").exists()
+
+
+def test_an_export_over_an_input_is_written_when_the_user_says_replace(qtbot: Any, tmp_path: Path) -> None:
+    style = tmp_path / "style.png"
+    Image.new("RGB", (8, 6), (10, 200, 30)).save(style)
+    answers = Answers(yes=True)
+    path = export_image(None, _image(), META, "x", FakeDialog(str(style), IMAGE_FILTERS[0][0]),
+                        error_box=Errors(), inputs=[("a style this picture was painted with", style)],
+                        confirm=answers)
+    _written(qtbot)
+    assert path == style and "a style this picture was painted with" in answers.questions[0]
+    assert read_metadata(style) == META  # the painting, with its record, replaced it
+
+
+def test_an_export_beside_the_inputs_asks_nothing(qtbot: Any, tmp_path: Path) -> None:
+    photo = tmp_path / "photo.png"
+    Image.new("RGB", (8, 6)).save(photo)
+    answers = Answers(yes=False)
+    path = export_image(None, _image(), META, "x", FakeDialog(str(tmp_path / "painting.png"), ""),
+                        error_box=Errors(), inputs=[("the photo", photo)], confirm=answers)
+    _written(qtbot)
+    assert path == tmp_path / "painting.png" and path.exists() and answers.questions == []
+
+
+def test_the_window_asks_before_exporting_over_the_open_photo(qtbot: Any, make_window: Any,
+                                                               tmp_path: Path) -> None:
+    """Export is wired with the photo on screen: after a run, a second photo is opened and the
+    export is aimed at it; the window's confirm is asked and "no" keeps the photo."""
+    second = tmp_path / "second.png"
+    Image.new("RGB", (40, 30), (200, 100, 50)).save(second)
+    before = second.read_bytes()
+    answers = Answers(yes=False)
+    window = make_window(save_dialog=FakeDialog(str(second), IMAGE_FILTERS[0][0]), confirm=answers)
+    window.params_panel.update_fields(size=48, steps=3, min_size=48, coarse_steps=0)
+    with qtbot.waitSignal(window.runner.worker.done, timeout=30_000):
+        assert window.start_run()
+    qtbot.waitUntil(lambda: not window.runner.running, timeout=2000)
+    assert window.inputs.load_content_file(second)
+    assert window.session.export_image() is None
+    _written(qtbot)
+    assert second.read_bytes() == before
+    assert answers.questions and "second.png is the photo open in the window" in answers.questions[0]

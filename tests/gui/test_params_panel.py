@@ -167,3 +167,25 @@ def test_advanced_choices_show_human_names_and_keep_their_values(qtbot: QtBot) -
     combo = panel.controls["optimizer"].combo  # type: ignore[attr-defined]
     combo.setCurrentIndex(combo.findText("Adam"))
     assert panel.params().optimizer == "adam"  # the value behind the name is what the engine gets
+
+
+def test_layer_weights_are_bounded_by_their_range(qtbot: QtBot) -> None:
+    """-1 and 1e30 were accepted (issue 16.12): the weight column edits within the field's
+    range, and a number outside it (typed in an older version, pasted) is brought inside."""
+    from PySide6.QtWidgets import QDoubleSpinBox, QStyleOptionViewItem
+
+    panel = _panel(qtbot)
+    control = panel.controls["style_layers"]
+    assert isinstance(control, LayerWeightsControl)
+    row = 5  # relu3_2
+    editor = control.delegate.createEditor(control.table.viewport(), QStyleOptionViewItem(),
+                                           control.table.model().index(row, 1))
+    assert isinstance(editor, QDoubleSpinBox)
+    field = DEFAULTS.__dataclass_fields__["style_layer_weights"].metadata
+    assert (editor.minimum(), editor.maximum()) == (field["min"], field["max"]) == (0.0, 1000.0)
+    control.set_layer("relu3_2", True, weight=1e30)
+    weights = dict(zip(panel.params().style_layers, panel.params().style_layer_weights, strict=True))
+    assert weights["relu3_2"] == 1000.0
+    control.set_layer("relu3_3", True, weight=-1)
+    weights = dict(zip(panel.params().style_layers, panel.params().style_layer_weights, strict=True))
+    assert weights["relu3_3"] == 0.0

@@ -138,3 +138,36 @@ def test_image_without_metadata(tmp_path: Path) -> None:
     path = save_image(np.zeros((4, 4, 3), np.float32), tmp_path / "plain.png", None)
     with pytest.raises(ParamsError, match="no NST Desktop parameters"):
         load_params_file(path)
+
+
+@pytest.mark.parametrize("kind", ["json", "png"])
+def test_a_deeply_nested_record_is_one_error_naming_the_file(tmp_path: Path, kind: str) -> None:
+    """json's parser recurses once per level: 100,000 brackets raised RecursionError (a traceback)."""
+    from PIL import Image, PngImagePlugin
+
+    from nst_desktop.io.images import METADATA_KEY
+    from nst_desktop.io.metadata import load_record
+
+    text = '{"params": ' + "[" * 100_000 + "]" * 100_000 + "}"
+    file = tmp_path / f"deep.{kind}"
+    if kind == "json":
+        file.write_text(text, encoding="utf-8")
+    else:
+        info = PngImagePlugin.PngInfo()
+        info.add_itxt(METADATA_KEY, text)
+        Image.new("RGB", (4, 4)).save(file, pnginfo=info)
+    with pytest.raises(ParamsError, match="nested too deeply") as caught:
+        load_record(file)
+    assert str(file) in caught.value.message
+
+
+def test_a_record_file_larger_than_any_record_is_refused_unread(tmp_path: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    from nst_desktop.io import metadata
+
+    monkeypatch.setattr(metadata, "MAX_RECORD_BYTES", 100)
+    file = tmp_path / "big.json"
+    file.write_text(json.dumps({"params": {"size": 64}, "pad": "x" * 200}), encoding="utf-8")
+    with pytest.raises(ParamsError, match="too large for a record") as caught:
+        metadata.load_record(file)
+    assert str(file) in caught.value.message

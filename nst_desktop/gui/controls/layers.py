@@ -3,11 +3,56 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QAbstractItemView, QHBoxLayout, QTableWidget, QTableWidgetItem, QWidget
+import math
+
+from PySide6.QtCore import QAbstractItemModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QDoubleSpinBox,
+    QHBoxLayout,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
+    QTableWidget,
+    QTableWidgetItem,
+    QWidget,
+)
 
 from nst_desktop.engine.params import VGG19_LAYERS, Params
 from nst_desktop.gui.controls.base import FieldControl
+
+Index = QModelIndex | QPersistentModelIndex
+
+
+class WeightDelegate(QStyledItemDelegate):
+    """The weight column's editor: a spin box over the field's range (from the Params metadata,
+    like every other number's control), so -1 or 1e30 cannot be typed in."""
+
+    def __init__(self, low: float, high: float, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.low, self.high = low, high
+
+    def createEditor(self, parent: QWidget, option: QStyleOptionViewItem, index: Index) -> QWidget:  # noqa: N802
+        spin = QDoubleSpinBox(parent)
+        spin.setRange(self.low, self.high)
+        spin.setDecimals(3)
+        spin.setSingleStep(0.1)
+        return spin
+
+    def setEditorData(self, editor: QWidget, index: Index) -> None:  # noqa: N802
+        if isinstance(editor, QDoubleSpinBox):
+            editor.setValue(self.bounded(str(index.data())))
+
+    def setModelData(self, editor: QWidget, model: QAbstractItemModel, index: Index) -> None:  # noqa: N802
+        if isinstance(editor, QDoubleSpinBox):
+            model.setData(index, f"{editor.value():g}")
+
+    def bounded(self, text: str) -> float:
+        """The number ``text`` says, within the range (1 when it says none)."""
+        try:
+            value = float(text)
+        except ValueError:
+            value = 1.0
+        return min(max(value if math.isfinite(value) else 1.0, self.low), self.high)
 
 
 class LayerWeightsControl(FieldControl):
@@ -21,6 +66,9 @@ class LayerWeightsControl(FieldControl):
         self.table.verticalHeader().setVisible(False)
         self.table.horizontalHeader().setStretchLastSection(True)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
+        meta = Params.__dataclass_fields__[self.weights_name].metadata
+        self.delegate = WeightDelegate(meta["min"], meta["max"], self.table)
+        self.table.setItemDelegateForColumn(1, self.delegate)
         self.table.setMinimumHeight(150)
         self.table.setMaximumHeight(190)
         # The items, kept: the table's item(row, col) may answer None as far as the types go.
@@ -62,10 +110,7 @@ class LayerWeightsControl(FieldControl):
         for row, layer in enumerate(VGG19_LAYERS):
             if self._checks[row].checkState() == Qt.CheckState.Checked:
                 layers.append(layer)
-                try:
-                    weights.append(float(self._weights[row].text()))
-                except ValueError:
-                    weights.append(1.0)
+                weights.append(self.delegate.bounded(self._weights[row].text()))
         return tuple(layers), tuple(weights)
 
     def set_layer(self, layer: str, on: bool, weight: float | None = None) -> None:
