@@ -61,7 +61,7 @@ class MainWindow(QMainWindow):
         self.setObjectName("mainWindow")
         self.resize(screen_fit.initial_size(screen_fit.available_geometry()))  # 1280x800 laptops too
         self.settings = settings or Settings()
-        self.confirm: ConfirmFn = confirm or ask_yes_no
+        self.confirm: ConfirmFn = confirm if confirm is not None else ask_yes_no
         self.save_dialog = save_dialog
         self.last_error = ""
         self.canvas = Canvas()
