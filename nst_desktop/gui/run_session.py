@@ -98,7 +98,7 @@ class RunSession(QObject):
         content_path, style_paths, _ = self._inputs
         return RunRequest(content.image, inputs.style_inputs(), params, init_image, content_path=content_path,
                           style_paths=tuple(style_paths), touches=self.window.after_touches.touches(),
-                          mask=self.window.mask_dock.request_mask())
+                          mask=self.window.mask_dock.request_mask(), photo=content)
 
     # --- outcomes ------------------------------------------------------------------------------
     @Slot(object)
