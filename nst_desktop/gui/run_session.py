@@ -151,7 +151,7 @@ class RunSession(QObject):
         if request is None:
             return
         weighted = tuple(replace(s, weight=w) for s, w in zip(request.styles, blend, strict=True))
-        job = replace(request, styles=weighted, params=result.params).job()
+        job = replace(request, styles=weighted, params=result.params).held_job()  # painted from the copy held
         self._keep(Rendered(result, record(job, result)), [])
 
     def _inputs_now(self) -> tuple[str | None, list[str], list[float]]:

@@ -101,10 +101,19 @@ class RunRequest:
         needs (``cli.checks.decode_targets``, as the CLI decodes), its record saying so."""
         if self.photo is None or not self.photo.reduced:
             return self.job()
-        target = decode_targets(self.params, ()).content
-        pixels, decoded_at = self.photo.run_pixels(target)
-        decoded = DecodeTargets(decoded_at, (WHOLE,) * len(self.styles), WHOLE)
-        return self.job(pixels, with_decoding({}, decoded))
+        pixels, decoded_at = self.photo.run_pixels(decode_targets(self.params, ()).content)
+        return self.job(pixels, self._decoding_record(decoded_at))
+
+    def held_job(self) -> Job:
+        """The job with the photo as held in memory (what a variation was painted from), its
+        record saying how that was decoded."""
+        if self.photo is None or not self.photo.reduced:
+            return self.job()
+        return self.job(extra=self._decoding_record(self.photo.decoded_at))
+
+    def _decoding_record(self, content_decoded_at: int) -> dict[str, Any]:
+        # Styles and a start image are read whole by the window (0); see cli.checks.replay_targets.
+        return with_decoding({}, DecodeTargets(content_decoded_at, (WHOLE,) * len(self.styles), WHOLE))
 
 
 @dataclass(frozen=True)

@@ -139,3 +139,31 @@ def test_the_forecast_carries_the_tile_size_of_the_full_run(monkeypatch: pytest.
     monkeypatch.setattr(stylize, "estimate", fake)
     forecast, _device = estimator._forecast(DEFAULTS, (2731, 4096), 1, {})
     assert (forecast.seconds, forecast.quick_seconds, forecast.tile) == (100.0, 5.0, 512)
+
+
+def test_a_first_calibration_waits_for_the_other_background_jobs(
+        qtbot: QtBot, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A decode beside the timing on 2 cores made the first guess 1.5-3x too long."""
+    import threading
+
+    from nst_desktop.gui import background
+    from nst_desktop.gui import estimator as estimator_module
+
+    timed_with_others: list[int] = []
+
+    def fake_forecast(*args: object) -> tuple[Forecast, str]:
+        timed_with_others.append(background.pending() - 1)  # the other jobs while "timing"
+        return FakeEstimate(100.0, 10), "CPU"
+
+    monkeypatch.setattr(estimator_module, "_forecast", fake_forecast)
+    gate = threading.Event()
+    decode = background.run_in_background(gate.wait, 10)  # the photo still being read
+    estimator = Estimator(debounce_ms=0)
+    shown: list[Forecast] = []
+    estimator.estimated.connect(lambda estimate, device: shown.append(estimate))
+    estimator.request(DEFAULTS, (768, 1024), 1)
+    qtbot.wait(500)
+    assert shown == [] and estimator.busy()  # waiting, not timing beside the decode
+    gate.set()
+    qtbot.waitUntil(lambda: bool(shown), timeout=5000)
+    assert timed_with_others == [0] and not decode.running()

@@ -206,6 +206,8 @@ def test_a_run_decodes_a_reduced_photo_at_its_size_and_records_it(qtbot: QtBot, 
     assert job.extra[DECODED_KEY]["content"] == decode_targets(big.params, ()).content
     small = replace(big, params=DEFAULTS.with_changes(size=512)).run_job()
     assert small.content is photo.image and small.extra[DECODED_KEY]["content"] == WORKING_LONG_SIDE
-    for run in (job, small):  # a replay of the record (the CLI) decodes the very same pixels
+    held = big.held_job()  # a variation adopted: painted from the copy held, and recorded so
+    assert held.content is photo.image and held.extra[DECODED_KEY]["content"] == WORKING_LONG_SIDE
+    for run in (job, small, held):  # a replay of the record (the CLI) decodes the very same pixels
         again = load_image(tmp_path / "pano.jpg", target_long_side=run.extra[DECODED_KEY]["content"])
         assert np.array_equal(run.content, again)
