@@ -126,12 +126,12 @@ def main() -> None:
     print(f"Command: `python benchmarks/bench_estimate.py {shlex.join(sys.argv[1:])}`")
     tiles = f"; every scale over {args.tile} px in tiles of {args.tile} px" if args.tile else ""
     print(f"\nPhoto {args.content} ({hw[1]}x{hw[0]}), styles {', '.join(STYLES)}; precision auto{tiles}.\n")
-    print("| setting | size | styles | estimate s | measured s | ratio | learned s | ratio "
-          "| countdown at 10 % | at 50 % | CPU s / threads | load before/after |")
-    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
     if learned:
         print(f"Learnt before this process (from {args.learned.name}): "
               + "; ".join(f"{k}: {e.factors}" for k, e in learned.items()) + ".\n")
+    print("| setting | size | styles | estimate s | measured s | ratio | learned s | ratio "
+          "| countdown at 10 % | at 50 % | CPU s / threads | load before/after |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
     for setting in settings():
         if args.only and setting.params.size != args.only:
             continue
