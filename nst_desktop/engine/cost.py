@@ -305,13 +305,29 @@ def countdown_costs(params: Params, sizes: Sequence[tuple[int, int]], steps: Seq
                        _last_speed.get((params.device, params.precision), NOMINAL_SPEED), plan)
 
 
-def estimate(params: Params, content_hw: tuple[int, int], n_styles: int, device: str = "auto",
-             start_long_side: int = 0) -> Estimate:
-    """Seconds and peak bytes a run of ``params`` will take on ``device`` (``start_long_side``:
-    see :func:`run_costs`), and the tile size of its last scale if it is painted in tiles."""
+def speed_key(params: Params, device: str = "auto") -> str:
+    """What a measured :class:`Speed` is valid for: the device, the compute precision and the
+    thread count a run of ``params`` gets here (a speed learned in float32 says nothing of
+    bfloat16, nor a CPU's of a GPU's)."""
     dev = pick_device(device if device != "auto" else params.device)
     amp = autocast_dtype(params.precision, dev)
-    speed = calibrate(str(dev), amp, torch.get_num_threads())
+    return f"{dev}/{str(amp or torch.float32).removeprefix('torch.')}/{torch.get_num_threads()} threads"
+
+
+def calibrated_speed(params: Params, device: str = "auto") -> Speed:
+    """:func:`calibrate` for a run of ``params`` on ``device`` (cached: timed once a process)."""
+    dev = pick_device(device if device != "auto" else params.device)
+    return calibrate(str(dev), autocast_dtype(params.precision, dev), torch.get_num_threads())
+
+
+def estimate(params: Params, content_hw: tuple[int, int], n_styles: int, device: str = "auto",
+             start_long_side: int = 0, speed: Speed | None = None) -> Estimate:
+    """Seconds and peak bytes a run of ``params`` will take on ``device`` (``start_long_side``:
+    see :func:`run_costs`), and the tile size of its last scale if it is painted in tiles.
+    ``speed``: a speed measured before (the app's, learned from runs: see ``speed_key``);
+    None: calibrated now."""
+    dev = pick_device(device if device != "auto" else params.device)
+    speed = speed or calibrated_speed(params, device)
     _last_speed[(params.device, params.precision)] = speed
     plan = device_plan(params, dev)
     seconds = estimate_seconds(params, content_hw, n_styles, speed, start_long_side, plan)

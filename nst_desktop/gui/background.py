@@ -22,7 +22,7 @@ from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import QObject, QThreadPool, Signal, Slot
-from superqt.utils import GeneratorWorker, create_worker
+from superqt.utils import FunctionWorker, GeneratorWorker, create_worker
 
 log = logging.getLogger(__name__)
 _live: set[Job] = set()  # started and not ended: keeps them alive, and lets closing wait
@@ -47,17 +47,22 @@ class Job(QObject):
                  pass_job: bool = False) -> None:
         super().__init__(parent)
         self._cancelled = False
+        self._owner: QObject | None = None
         call_args = (self, *args) if pass_job else args
-        self._worker = create_worker(fn, *call_args, _start_thread=False, _ignore_errors=True)
+        # Holds the function and its arguments (a photo, say): dropped once the job ended, so
+        # that a job kept for its signals does not keep them (LatestJob, issue 16.11).
+        worker = create_worker(fn, *call_args, _start_thread=False, _ignore_errors=True)
+        self._worker: GeneratorWorker[Any, Any, Any] | FunctionWorker[Any] | None = worker
         self._reported.connect(self._on_yielded)
         # Slots of this QObject (it lives in the GUI thread): queued from the pool thread.
-        self._worker.returned.connect(self._on_returned)
-        self._worker.errored.connect(self._on_errored)
-        self._worker.finished.connect(self._on_finished)
-        if isinstance(self._worker, GeneratorWorker):
-            self._worker.yielded.connect(self._on_yielded)
+        worker.returned.connect(self._on_returned)
+        worker.errored.connect(self._on_errored)
+        worker.finished.connect(self._on_finished)
+        if isinstance(worker, GeneratorWorker):
+            worker.yielded.connect(self._on_yielded)
 
     def start(self) -> Job:
+        assert self._worker is not None, "a job runs once"
         _live.add(self)
         self._worker.start()
         return self
@@ -65,7 +70,19 @@ class Job(QObject):
     def cancel(self) -> None:
         """Deliver nothing more; a generator stops at its next ``yield``."""
         self._cancelled = True
-        self._worker.quit()
+        if self._worker is not None:
+            self._worker.quit()
+
+    def cancel_with(self, owner: QObject) -> None:
+        """Cancel when ``owner`` is destroyed (until the job ends: a long-lived owner must not
+        keep every job it ever started alive through the connection)."""
+        owner.destroyed.connect(self._on_owner_destroyed)
+        self._owner = owner
+
+    @Slot()
+    def _on_owner_destroyed(self) -> None:
+        self._owner = None
+        self.cancel()
 
     def cancelled(self) -> bool:
         return self._cancelled
@@ -101,6 +118,10 @@ class Job(QObject):
     @Slot()
     def _on_finished(self) -> None:
         _live.discard(self)
+        self._worker = None
+        if self._owner is not None:
+            self._owner.destroyed.disconnect(self._on_owner_destroyed)
+            self._owner = None
         if not self._cancelled:
             self.ended.emit()
 
@@ -115,7 +136,7 @@ def run_in_background(fn: Callable[..., Any], *args: Any,
     destroyed."""
     job = Job(fn, *args, pass_job=pass_job)  # not a child of ``parent``: its worker may outlive it
     if parent is not None:
-        parent.destroyed.connect(job.cancel)
+        job.cancel_with(parent)
     for signal, callback in ((job.succeeded, on_success), (job.failed, on_failure),
                              (job.yielded, on_yield)):
         if callback is not None:
@@ -138,7 +159,7 @@ class LatestJob(QObject):
         was_busy = self.busy()
         self.cancel(quiet=True)
         job = run_in_background(fn, *args, on_success=on_success, on_failure=on_failure, parent=self)
-        job.ended.connect(lambda: self._on_ended(job))  # not a Job slot: `job` stays referenced
+        job.ended.connect(self._on_ended)  # only the newest job ends: a cancelled one never does
         self._job = job
         if not was_busy:
             self.busyChanged.emit(True)
@@ -154,8 +175,9 @@ class LatestJob(QObject):
     def busy(self) -> bool:
         return self._job is not None
 
-    def _on_ended(self, job: Job) -> None:
-        if job is self._job:
+    @Slot()
+    def _on_ended(self) -> None:
+        if self._job is not None:
             self._job = None
             self.busyChanged.emit(False)
 

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, Slot
 
+from nst_desktop.gui.learned_speed import to_settings
 from nst_desktop.gui.run_panel import format_estimate
 from nst_desktop.gui.worker import Outcome
 
@@ -20,7 +21,7 @@ if TYPE_CHECKING:
 
 FIRST_PICTURE_BUDGET_S = 120.0  # above this estimate, a first launch switches to the quick preset
 QUICK_PRESET = "draft"
-SPEED_FACTOR_KEY = "estimate/speed_factor_v2"
+LEARNED_SPEED_KEY = "estimate/learned_speed"  # gui.learned_speed.to_settings
 
 
 class EstimateLine(QObject):
@@ -42,8 +43,7 @@ class EstimateLine(QObject):
         inputs = self.window.inputs
         content = inputs.content()
         if content is not None and inputs.styles():
-            height, width = content.image.shape[:2]
-            self.window.estimator.request(self.window.params_panel.params(), (height, width),
+            self.window.estimator.request(self.window.params_panel.params(), content.full_hw,
                                           len(inputs.styles()))
 
     @Slot(str)
@@ -85,13 +85,11 @@ class EstimateLine(QObject):
         """A finished run tells how fast this computer really is: later estimates use it."""
         window = self.window
         result = outcome.result
-        if result is None or outcome.request.start_from is not None:
+        request = outcome.request
+        if result is None or request.start_from is not None:
             return  # a promoted run skipped scales: its time says nothing of a whole run
-        content = window.inputs.content()
-        if content is None:
-            return
-        height, width = content.image.shape[:2]
-        factor = window.estimator.learn(result.params, (height, width), len(window.inputs.styles()),
+        # The photo that was painted, not the one on screen now (another may be open by then).
+        factor = window.estimator.learn(result.params, request.content_hw, len(request.styles),
                                         result.elapsed_s)
         if factor is not None:
-            window.settings.write(SPEED_FACTOR_KEY, factor)
+            window.settings.write(LEARNED_SPEED_KEY, to_settings(window.estimator.learned))

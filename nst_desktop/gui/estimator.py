@@ -5,17 +5,21 @@ so it runs in the thread pool; requests are debounced (edits come in bursts whil
 slider moves) and only the newest answer is shown.
 
 The engine's figure comes from its cost model (the same one the countdown during a run
-uses); each finished run, full or quick look, tells how fast this computer really is, and
-later estimates are scaled by that measured ratio (kept in the settings, averaged with the
-previous one so one run on a busy machine does not swing it), so they match what the user
-actually waits. Every answer carries the quick look's time too (``Forecast.quick_seconds``).
+uses); each finished run, full or quick look, tells how fast this computer really is
+(``gui.learned_speed``: the ratio measured / modelled, kept with the calibrated speed it was
+measured against, per device and precision, and per kind of run), and later estimates use
+that speed and ratio, in this launch and the next ones, so they match what the user actually
+waits. Every answer carries the quick look's time too (``Forecast.quick_seconds``).
+
+Until a run has measured this computer the calibration gives a first guess, and it is timed
+only once the app's other background work (the photo, thumbnails) is done or
+:data:`QUIET_WAIT_MS` has passed: a decode beside it on 2 cores made it 1.5-3x too slow.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import logging
-import math
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
@@ -24,12 +28,16 @@ from nst_desktop.engine.params import Params
 from nst_desktop.engine.presets import quick_look
 from nst_desktop.gui import background
 from nst_desktop.gui.background import Job, run_in_background
+from nst_desktop.gui.learned_speed import LearnedSpeed
 
 log = logging.getLogger(__name__)
 DEBOUNCE_MS = 400
-MIN_LEARN_S = 10.0  # shorter runs are mostly start-up overhead: they say little about speed
-SPEED_FACTOR_RANGE = (0.05, 20.0)  # beyond this a measurement is more likely wrong than the model
-NEW_RUN_SHARE = 0.5  # weight of the latest run in the learnt factor (geometric mean with the old one)
+#: Shorter runs say little about speed (timer resolution, a hiccup); a quick look on a fast
+#: computer takes 5-10 s, and its forecast must be learnt too.
+MIN_LEARN_S = 3.0
+QUIET_WAIT_MS = 5000  # the longest a first calibration waits for other background jobs to end
+QUIET_POLL_MS = 100
+KEPT_ANSWERS = 16  # raw answers kept to learn from (a run started with one of them on show)
 
 Request = tuple[Params, tuple[int, int], int]  # params, content (h, w), number of styles
 
@@ -42,17 +50,26 @@ class Forecast:
     peak_bytes: int
     quick_seconds: float | None = None
     tile: int = 0  # > 0: the full run's last scale is painted in tiles of this many px
+    speed_key: str = ""  # engine.cost.speed_key: what the speed used is valid for
+    speed: dict[str, float | bool] = dataclasses.field(default_factory=dict)  # the Speed used, as values
 
 
-def _forecast(params: Params, hw: tuple[int, int], n_styles: int) -> tuple[Forecast, str]:
-    """In a pool thread: the forecast and the device's name (imports torch the first time)."""
+def _forecast(params: Params, hw: tuple[int, int], n_styles: int,
+              learned: dict[str, dict[str, float | bool]]) -> tuple[Forecast, str]:
+    """In a pool thread: the forecast and the device's name (imports torch the first time), at
+    the speed learnt for this device and precision if there is one, else at a calibrated one."""
+    from nst_desktop.engine.cost import Speed, calibrated_speed, speed_key
     from nst_desktop.engine.devices import pick_device
     from nst_desktop.engine.stylize import estimate
 
     device = pick_device(params.device).type.upper()
-    full = estimate(params, hw, n_styles, params.device)
-    quick = estimate(quick_look(params), hw, n_styles, params.device)
-    return Forecast(full.seconds, full.peak_bytes, quick.seconds, full.tile), device
+    key = speed_key(params)
+    stored = learned.get(key)
+    speed = Speed(**stored) if stored is not None else calibrated_speed(params)  # type: ignore[arg-type]
+    full = estimate(params, hw, n_styles, params.device, speed=speed)
+    quick = estimate(quick_look(params), hw, n_styles, params.device, speed=speed)
+    return Forecast(full.seconds, full.peak_bytes, quick.seconds, full.tile, key,
+                    dataclasses.asdict(speed)), device
 
 
 class Estimator(QObject):
@@ -65,10 +82,14 @@ class Estimator(QObject):
     unavailable = Signal(str)
 
     def __init__(self, parent: QObject | None = None, debounce_ms: int = DEBOUNCE_MS,
-                 speed_factor: float | None = None) -> None:
+                 learned: dict[str, LearnedSpeed] | None = None) -> None:
         super().__init__(parent)
-        self.speed_factor = speed_factor  # measured / modelled time; None until a run measured it
+        self.learned = dict(learned or {})  # by engine.cost.speed_key: what runs measured
+        self._quiet_waited_ms = 0  # how long the first calibration has waited for the pool
         self._answer: tuple[object, Forecast, str] | None = None  # (request key, raw answer, device)
+        # The last few raw answers by request: a run is learnt from the forecast of its own photo
+        # and settings, even when another photo is on screen (and estimated) when it ends.
+        self._answers: dict[object, Forecast] = {}
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.setInterval(debounce_ms)
@@ -88,15 +109,28 @@ class Estimator(QObject):
     def _submit(self) -> None:
         if self._pending is None or self._job is not None:
             return  # a job on its way submits the pending request when it ends
+        if self._should_wait_for_quiet():
+            QTimer.singleShot(QUIET_POLL_MS, self, self._submit)
+            return
         params, hw, n_styles = self._last_key = self._pending
         self._pending = None
         self._request_id += 1
         request_id = self._request_id
+        speeds = {key: entry.speed for key, entry in self.learned.items()}
         self._job = run_in_background(
-            _forecast, params, hw, n_styles, parent=self,
+            _forecast, params, hw, n_styles, speeds, parent=self,
             on_success=lambda answer: self._on_answered(request_id, *answer),
             on_failure=lambda exc: self._on_failed(request_id, exc))
         self._job.ended.connect(self._on_job_ended)
+
+    def _should_wait_for_quiet(self) -> bool:
+        """True while a first calibration should wait: other background jobs would share the
+        cores with its timing (a learnt speed needs no timing, but which one applies is only
+        known in the pool thread, so every first estimate waits)."""
+        if self._answer is not None or self._quiet_waited_ms >= QUIET_WAIT_MS or background.pending() == 0:
+            return False
+        self._quiet_waited_ms += QUIET_POLL_MS
+        return True
 
     def _on_job_ended(self) -> None:
         self._job = None
@@ -115,39 +149,46 @@ class Estimator(QObject):
             self.unavailable.emit(text)
         else:
             self._answer = (self._last_key, result, text)
+            self._answers.pop(self._last_key, None)
+            self._answers[self._last_key] = result
+            while len(self._answers) > KEPT_ANSWERS:
+                del self._answers[next(iter(self._answers))]
             self.estimated.emit(self._corrected(result), text)
 
     def _corrected(self, result: Forecast) -> Forecast:
-        if self.speed_factor is None:
+        entry = self.learned.get(result.speed_key)
+        if entry is None:
             return result
-        quick = result.quick_seconds
-        return dataclasses.replace(result, seconds=result.seconds * self.speed_factor,
-                                   quick_seconds=None if quick is None else quick * self.speed_factor)
+        full, quick = entry.factor("full") or 1.0, entry.factor("quick") or 1.0
+        return dataclasses.replace(result, seconds=result.seconds * full,
+                                   quick_seconds=None if result.quick_seconds is None
+                                   else result.quick_seconds * quick)
 
     def learn(self, params: Params, content_hw: tuple[int, int], n_styles: int, elapsed_s: float
               ) -> float | None:
-        """After a finished run of these settings (or of their quick look): measure how far the
-        model was off, re-emit the current estimate corrected, and return the new factor
-        (None: nothing learnt)."""
+        """After a finished run of these settings (or of their quick look) on a photo of
+        ``content_hw``: measure how far the model was off, re-emit the current estimate
+        corrected, and return the new ratio for that kind of run (None: nothing learnt)."""
         if self._answer is None or elapsed_s < MIN_LEARN_S:
             return None
-        key, raw, device = self._answer
-        modelled = _modelled_seconds(key, raw, (params, content_hw, n_styles))
-        if modelled is None:
-            return None  # the estimate shown was for other settings
-        low, high = SPEED_FACTOR_RANGE
-        measured = elapsed_s / modelled
-        if self.speed_factor is not None:  # in log space: 2x too slow and 2x too fast cancel out
-            measured = math.exp(NEW_RUN_SHARE * math.log(measured)
-                                + (1 - NEW_RUN_SHARE) * math.log(self.speed_factor))
-        self.speed_factor = min(high, max(low, measured))
-        self.estimated.emit(self._corrected(raw), device)
-        return self.speed_factor
+        found = _modelled_seconds(self._answers, (params, content_hw, n_styles))
+        if found is None:
+            return None  # no estimate was made for these settings on this photo
+        raw, kind, modelled = found
+        if not raw.speed_key:
+            return None
+        entry = self.learned.get(raw.speed_key)
+        if entry is None or entry.speed != raw.speed:  # ratios hold only for the speed they were measured at
+            entry = LearnedSpeed(raw.speed, {})
+        self.learned[raw.speed_key] = entry = entry.learnt(kind, elapsed_s / modelled)
+        _key, shown, device = self._answer
+        self.estimated.emit(self._corrected(shown), device)  # the line shows the settings on screen
+        return entry.factors[kind]
 
     @property
     def calibrated(self) -> bool:
-        """True once a real run has measured this computer's speed."""
-        return self.speed_factor is not None
+        """True once a real run has measured this computer's speed for the settings on show."""
+        return self._answer is not None and self._answer[1].speed_key in self.learned
 
     def busy(self) -> bool:
         """True while an estimate is waiting for its debounce or being computed."""
@@ -158,13 +199,15 @@ class Estimator(QObject):
         return background.wait_idle(timeout_ms)
 
 
-def _modelled_seconds(key: object, raw: Forecast, ran: Request) -> float | None:
-    """The model's seconds for the run that finished: the full run's or the quick look's of the
-    settings last estimated; None when that run had other settings."""
-    if not isinstance(key, tuple) or key[1:] != ran[1:]:
-        return None
-    if key[0] == ran[0]:
-        seconds: float | None = raw.seconds
-    else:
-        seconds = raw.quick_seconds if quick_look(key[0]) == ran[0] else None
-    return seconds if seconds is not None and seconds > 0 else None
+def _modelled_seconds(answers: dict[object, Forecast], ran: Request) -> tuple[Forecast, str, float] | None:
+    """The raw answer, kind ("full" or "quick") and model's seconds of the run that finished: a
+    full run of settings estimated, or the quick look of them; None if none was estimated."""
+    params, hw, n_styles = ran
+    raw = answers.get(ran)
+    if raw is not None and raw.seconds > 0:
+        return raw, "full", raw.seconds
+    for key, raw in reversed(answers.items()):
+        if (isinstance(key, tuple) and key[1:] == (hw, n_styles) and raw.quick_seconds
+                and quick_look(key[0]) == params):
+            return raw, "quick", raw.quick_seconds
+    return None

@@ -43,7 +43,7 @@ class ImageWell(QFrame):
             self.name.setText(self._hint)
             return
         self.thumb.setPixmap(loaded.thumb)
-        height, width = loaded.image.shape[:2]
+        height, width = loaded.full_hw  # the photo's size, not its reduced copy's
         self.name.setText(f"{loaded.name}\n{width}×{height}")
 
     def mouseReleaseEvent(self, event: QMouseEvent) -> None:

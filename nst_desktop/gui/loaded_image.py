@@ -5,6 +5,12 @@ Everything here but :attr:`LoadedImage.thumb` may run in a worker thread (QImage
 there, QPixmap is not): :func:`load_file` and :func:`from_qimage` decode and convert once,
 in the loading thread, so the GUI thread never converts a photo again (a blend-weight tick
 used to re-convert the whole photo for the before/after view).
+
+A big photo file is held decoded reduced (:data:`WORKING_LONG_SIDE`): a whole 48 MP photo in
+float32 is 576 MB, and the window went to 1.6 GB on opening one (issue 16.11). A run that needs
+more pixels decodes the file again at its own size, in the run's thread
+(:meth:`LoadedImage.run_pixels`); ``full_hw`` keeps the photo's real size for whatever needs
+only that (the estimate, the mask layer, the size shown under the photo).
 """
 
 from __future__ import annotations
@@ -24,24 +30,50 @@ from nst_desktop.io.formats import dialog_filter
 
 THUMB_SIZE = QSize(72, 72)
 DISPLAY_LONG_SIDE = 4096  # the canvas's copy of a photo: sharp on a 4K screen, 37 MB at most
+#: A photo file is decoded reduced to a long side of at least this (io.images' reduced decoding:
+#: under twice it for most files): the canvas, quick looks and runs up to this size use that copy.
+WORKING_LONG_SIDE = 2048
 IMAGE_FILTER = dialog_filter()  # io owns the one list of image types
 
 
 @dataclass(eq=False)
 class LoadedImage:
     """Pixels (RGB float32 0..1), their file (None for pasted data) and a display name;
-    ``thumb_image`` and ``display`` are made from the pixels when not given."""
+    ``thumb_image`` and ``display`` are made from the pixels when not given. ``full_hw``: the
+    photo's (height, width) in its file, when ``image`` holds it reduced (decoded at
+    ``decoded_at`` long side: see :func:`load_file`)."""
 
     image: ImageArray
     path: Path | None
     name: str
     thumb_image: QImage = field(default_factory=QImage, repr=False)
     display: QImage = field(default_factory=QImage, repr=False)
+    full_hw: tuple[int, int] = (0, 0)  # (0, 0): the image's own size
+    decoded_at: int = 0  # the long side ``image`` was decoded for (0: the whole file)
     _pixmap: QPixmap | None = field(default=None, init=False, repr=False)
 
     def __post_init__(self) -> None:
         if self.thumb_image.isNull():
             self.thumb_image = make_thumb_image(self.image)
+        if self.full_hw == (0, 0):
+            self.full_hw = (int(self.image.shape[0]), int(self.image.shape[1]))
+
+    @property
+    def reduced(self) -> bool:
+        """True when ``image`` holds fewer pixels than the file."""
+        return self.full_hw != (self.image.shape[0], self.image.shape[1])
+
+    def run_pixels(self, long_side: int) -> tuple[ImageArray, int]:
+        """Blocking (the run's thread): pixels with a long side of at least ``long_side`` where
+        the file has them, and the long side they were decoded for (0: the whole file), which
+        the picture's record keeps so that a replay decodes the very same pixels."""
+        if not self.reduced or self.path is None:
+            return self.image, self.decoded_at
+        if long_side <= self.decoded_at:
+            return self.image, self.decoded_at
+        from nst_desktop.io.images import load_image
+
+        return load_image(self.path, target_long_side=long_side), long_side
 
     @property
     def thumb(self) -> QPixmap:
@@ -84,14 +116,19 @@ def display_qimage(image: ImageArray, long_side: int = DISPLAY_LONG_SIDE) -> QIm
 def load_file(path: Path | str, *, name: str | None = None, for_display: bool = False) -> LoadedImage:
     """Read an image file; raises :class:`ImageError` naming the file and the problem.
     Blocking (seconds for a camera photo): call it in a worker (``gui.background``).
-    ``for_display`` also converts the canvas's copy (a photo, not a style)."""
-    from nst_desktop.io.images import load_image  # Pillow: loaded on the first image only
+    ``for_display`` (a photo, not a style) decodes a big file reduced to
+    :data:`WORKING_LONG_SIDE` and converts the canvas's copy too."""
+    from nst_desktop.io.images import image_size, load_image  # Pillow: loaded on the first image only
 
     path = Path(path)
-    image = load_image(path)  # io's one pixel limit (100 MP), the CLI's too
-    loaded = LoadedImage(image=image, path=path, name=name or path.name)
-    if for_display:
-        loaded.display_image()
+    if not for_display:
+        return LoadedImage(image=load_image(path), path=path, name=name or path.name)
+    width, height = image_size(path)  # the header: io's one pixel limit (100 MP), the CLI's too
+    image = load_image(path, target_long_side=WORKING_LONG_SIDE)
+    reduced = (image.shape[0], image.shape[1]) != (height, width)
+    loaded = LoadedImage(image=image, path=path, name=name or path.name, full_hw=(height, width),
+                         decoded_at=WORKING_LONG_SIDE if reduced else 0)
+    loaded.display_image()
     return loaded
 
 

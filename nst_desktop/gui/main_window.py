@@ -21,9 +21,10 @@ from nst_desktop.gui.after_touches import AfterTouches
 from nst_desktop.gui.canvas import Canvas
 from nst_desktop.gui.closing import CloseAfterRun
 from nst_desktop.gui.errors import show_error
-from nst_desktop.gui.estimate_line import SPEED_FACTOR_KEY, EstimateLine
+from nst_desktop.gui.estimate_line import LEARNED_SPEED_KEY, EstimateLine
 from nst_desktop.gui.estimator import Estimator
 from nst_desktop.gui.inputs_panel import FileDialog, InputsPanel
+from nst_desktop.gui.learned_speed import from_settings
 from nst_desktop.gui.mask_dock import MaskDock
 from nst_desktop.gui.params_panel import ParamsPanel
 from nst_desktop.gui.qimage import array_to_qimage
@@ -75,7 +76,7 @@ class MainWindow(QMainWindow):
         self.session.captionChanged.connect(self.canvas.set_caption)
         self.session.runEnded.connect(self.run_ended)
         self.session.errorOccurred.connect(self.show_error)
-        self.estimator = Estimator(self, speed_factor=self.settings.read(SPEED_FACTOR_KEY) or None)
+        self.estimator = Estimator(self, learned=from_settings(self.settings.read(LEARNED_SPEED_KEY)))
         self.menu_actions = Actions(self)
         self.zoom_label = QLabel("")
         self._build()

@@ -95,7 +95,7 @@ class MaskDock(QObject):
         content = self.inputs.content()
         if content is not None and content.image is not self._photo:
             self._photo = content.image
-            self.layer.reset((int(content.image.shape[0]), int(content.image.shape[1])))
+            self.layer.reset(content.full_hw)  # the photo's own size, also when held reduced
         names = [s.name or f"Style {i + 1}" for i, s in enumerate(self.inputs.style_inputs())]
         if names != self._names:
             self._names = names

@@ -159,7 +159,8 @@ class RunSession(QObject):
         self._run_photo = PaintedFrom(content, content_path)
         # No after-touches: they belong to the picture on show, not to the next one (issue 16.6).
         return RunRequest(content.image, inputs.style_inputs(), params, init_image, content_path=content_path,
-                          style_paths=tuple(style_paths), mask=self.window.mask_dock.request_mask())
+                          style_paths=tuple(style_paths), mask=self.window.mask_dock.request_mask(),
+                          photo=content)
 
     # --- outcomes ------------------------------------------------------------------------------
     @Slot(object)
@@ -239,7 +240,7 @@ class RunSession(QObject):
         if request is None:
             return
         weighted = tuple(replace(s, weight=w) for s, w in zip(request.styles, blend, strict=True))
-        job = replace(request, styles=weighted, params=result.params).job()
+        job = replace(request, styles=weighted, params=result.params).held_job()  # painted from the copy held
         self._keep(Rendered(result, record(job, result)), [])
 
     def _inputs_now(self) -> tuple[str | None, list[str], list[float]]:

@@ -31,7 +31,10 @@ DEFAULTS: dict[str, Any] = {
     "window/state": QByteArray(),
     "view/advanced_open": False,
     "paths/last_dir": "",
-    "estimate/speed_factor_v2": 0.0,  # measured / estimated run time (v2: cost model of 2026-11); 0: not yet
+    # What finished runs measured (gui.learned_speed): a calibrated speed with the measured /
+    # modelled ratios at it. The older "estimate/speed_factor_v2" (a ratio without the speed it
+    # was measured at) is not read: applied to another launch's calibration it misled.
+    "estimate/learned_speed": [],
 }
 
 

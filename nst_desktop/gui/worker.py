@@ -30,6 +30,7 @@ from typing import Any
 import numpy as np
 from PySide6.QtCore import QCoreApplication, QObject, QThread, Signal, Slot
 
+from nst_desktop.cli.checks import WHOLE, DecodeTargets, decode_targets, with_decoding
 from nst_desktop.engine.events import (
     ImageArray,
     PreviewArray,
@@ -43,6 +44,7 @@ from nst_desktop.engine.masks import RegionMask
 from nst_desktop.engine.params import Params
 from nst_desktop.engine.touches import Touches
 from nst_desktop.gui.errors import user_message
+from nst_desktop.gui.loaded_image import LoadedImage
 from nst_desktop.service.render import (
     Job,
     RenderDivergedError,
@@ -81,11 +83,41 @@ class RunRequest:
     continued_from: dict[str, Any] | None = None
     touches: Touches = field(default_factory=Touches)
     mask: RegionMask | None = None  # a style per painted region; None: a normal run
+    # The photo ``content`` comes from: one held reduced is decoded again at the size the run
+    # needs, in the run's thread (run_job); None: ``content`` is all there is (a variation's).
+    photo: LoadedImage | None = None
 
-    def job(self) -> Job:
-        return Job(self.content, self.styles, self.params, self.content_path, self.style_paths,
-                   self.init_image, self.edits, self.start_from, self.continued_from, self.touches,
-                   mask=self.mask)
+    @property
+    def content_hw(self) -> tuple[int, int]:
+        """The photo's (height, width): what its estimate was for, and what the speed is
+        learned from (not the photo on screen when the run ends, nor a reduced copy's size)."""
+        if self.photo is not None:
+            return self.photo.full_hw
+        return int(self.content.shape[0]), int(self.content.shape[1])
+
+    def job(self, content: ImageArray | None = None, extra: dict[str, Any] | None = None) -> Job:
+        return Job(self.content if content is None else content, self.styles, self.params,
+                   self.content_path, self.style_paths, self.init_image, self.edits, self.start_from,
+                   self.continued_from, self.touches, mask=self.mask, extra=extra or {})
+
+    def run_job(self) -> Job:
+        """Blocking (the run's thread): the job with the photo's pixels at the size the run
+        needs (``cli.checks.decode_targets``, as the CLI decodes), its record saying so."""
+        if self.photo is None or not self.photo.reduced:
+            return self.job()
+        pixels, decoded_at = self.photo.run_pixels(decode_targets(self.params, ()).content)
+        return self.job(pixels, self._decoding_record(decoded_at))
+
+    def held_job(self) -> Job:
+        """The job with the photo as held in memory (what a variation was painted from), its
+        record saying how that was decoded."""
+        if self.photo is None or not self.photo.reduced:
+            return self.job()
+        return self.job(extra=self._decoding_record(self.photo.decoded_at))
+
+    def _decoding_record(self, content_decoded_at: int) -> dict[str, Any]:
+        # Styles and a start image are read whole by the window (0); see cli.checks.replay_targets.
+        return with_decoding({}, DecodeTargets(content_decoded_at, (WHOLE,) * len(self.styles), WHOLE))
 
 
 @dataclass(frozen=True)
@@ -203,7 +235,7 @@ class Worker(QObject):
         self._last_preview_t = 0.0
         self.started.emit()
         try:
-            rendered = render(request.job(), callback=self._on_event, control=self._control,
+            rendered = render(request.run_job(), callback=self._on_event, control=self._control,
                               preview_every=request.preview_every, stylize_fn=self._stylize_fn)
         except Exception as exc:  # every failure becomes a message; the app keeps running
             log.warning("run failed: %s", exc, exc_info=not hasattr(exc, "user_text"))

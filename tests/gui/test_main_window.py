@@ -11,7 +11,10 @@ from PySide6.QtGui import QGuiApplication, QImage
 from pytestqt.qtbot import QtBot
 
 from nst_desktop.engine.params import DEFAULTS
+from nst_desktop.gui.estimate_line import LEARNED_SPEED_KEY
+from nst_desktop.gui.learned_speed import from_settings
 from nst_desktop.gui.main_window import MainWindow
+from nst_desktop.gui.worker import Outcome, RunRequest
 from tests.gui.conftest import WindowFactory
 from tests.gui.fakes import FakeStylize
 from tests.gui.test_estimator import FakeEstimate
@@ -351,18 +354,79 @@ def test_engine_warms_up_after_the_first_estimate(make_window: WindowFactory,
     assert len(asked) == 2  # (the runner itself warms up only once)
 
 
+def _learnable_answer(window: MainWindow, request: RunRequest, seconds: float = 600.0) -> None:
+    """The estimate on show is the model's ``seconds`` for the run of ``request``."""
+    key = (request.params, request.content_hw, len(request.styles))
+    window.estimator._last_key, window.estimator._request_id = key, 99
+    window.estimator._on_answered(99, FakeEstimate(seconds, 10**8), "CPU")
+
+
+def _finished(request: RunRequest, elapsed_s: float) -> Outcome:
+    result = type("R", (), {"params": request.params, "elapsed_s": elapsed_s, "image": None})()
+    return Outcome(type("D", (), {"result": result})(), (), request)  # type: ignore[arg-type]
+
+
 def test_measured_speed_is_kept_for_the_next_launch(qtbot: QtBot, make_window: WindowFactory) -> None:
     window = make_window()
     qtbot.waitUntil(lambda: not window.estimator.busy(), timeout=30_000)  # the real estimate is in
-    content = window.inputs.content()
-    assert content is not None
-    params = window.params_panel.params()
-    key = (params, content.image.shape[:2], len(window.inputs.styles()))
-    window.estimator._last_key, window.estimator._request_id = key, 99
-    window.estimator._on_answered(99, FakeEstimate(600.0, 10**8), "CPU")
-    result = type("R", (), {"params": params, "elapsed_s": 60.0})()
-    request = type("Q", (), {"start_from": None})()
-    window.estimates.learn_speed(type("O", (), {"result": result, "request": request})())
-    assert window.settings.read("estimate/speed_factor_v2") == 0.1
+    request = window.session.make_request()
+    assert request is not None
+    _learnable_answer(window, request)
+    window.estimates.learn_speed(_finished(request, 60.0))
+    stored = from_settings(window.settings.read(LEARNED_SPEED_KEY))
+    assert [entry.factors for entry in stored.values()] == [{"full": 0.1}]
     assert "about 1 min" in window.run_panel.estimate_label.text()
     assert "first guess" not in window.run_panel.estimate_label.text()
+    assert stored == window.estimator.learned
+
+
+def test_the_speed_is_learnt_from_the_photo_that_was_painted(qtbot: QtBot, make_window: WindowFactory,
+                                                            tmp_path: Path) -> None:
+    """Issue 16.10: photo B, of a very different size, opened before the run of photo A ended."""
+    from PIL import Image
+
+    window = make_window()
+    Image.new("RGB", (64, 48), (10, 200, 30)).save(tmp_path / "a.png")
+    Image.new("RGB", (30, 300), (200, 10, 30)).save(tmp_path / "b.png")
+    with qtbot.waitSignal(window.inputs.photoOpened, timeout=5000):
+        window.inputs.open_content_file(tmp_path / "a.png")
+    qtbot.waitUntil(lambda: not window.estimator.busy(), timeout=30_000)  # A's real estimate is in
+    request = window.session.make_request()  # the run of photo A
+    assert request is not None and request.content_hw == (48, 64)
+    _learnable_answer(window, request)
+    with qtbot.waitSignal(window.inputs.photoOpened, timeout=5000):
+        window.inputs.open_content_file(tmp_path / "b.png")
+    assert window.inputs.content().full_hw == (300, 30)  # type: ignore[union-attr]
+    window.estimates.learn_speed(_finished(request, 60.0))  # A's run ends with B on screen
+    stored = from_settings(window.settings.read(LEARNED_SPEED_KEY))
+    assert [entry.factors for entry in stored.values()] == [{"full": 0.1}]  # learnt, at A's size
+
+
+def test_a_big_photo_is_held_reduced_and_the_run_gets_its_pixels(qtbot: QtBot, make_window: WindowFactory,
+                                                                tmp_path: Path) -> None:
+    """Issue 16.11: the window holds a reduced copy of a big photo; the mask layer and the photo
+    well use its real size, and a print-size run gets the full-resolution pixels."""
+    from PIL import Image
+
+    seen: list[tuple[int, ...]] = []
+    fake = FakeStylize()
+
+    def recording(content: np.ndarray, *args: object, **kwargs: object) -> object:
+        seen.append(content.shape)
+        return fake(content, *args, **kwargs)  # type: ignore[arg-type]
+
+    window = make_window(stylize_fn=recording)
+    Image.new("RGB", (6000, 1000), (90, 120, 200)).save(tmp_path / "pano.jpg")
+    with qtbot.waitSignal(window.inputs.photoOpened, timeout=10_000):
+        window.inputs.open_content_file(tmp_path / "pano.jpg")
+    content = window.inputs.content()
+    assert content is not None and content.image.shape[:2] == (500, 3000)  # held at half size
+    assert content.full_hw == (1000, 6000) and "6000×1000" in window.inputs.content_well.name.text()
+    labels = window.mask_dock.layer.labels()
+    assert labels is not None and labels.shape == (1000, 6000)  # a mask of the photo's own size
+    window.params_panel.update_fields(size=3000, steps=3, min_size=3000, coarse_steps=0)
+    _run(qtbot, window)
+    assert seen == [(1000, 6000, 3)]  # 2 x 3000 px asked for: the whole file, decoded for the run
+    window.params_panel.update_fields(size=256, steps=3, min_size=256)
+    _run(qtbot, window)
+    assert seen[-1] == (500, 3000, 3)  # a small run paints from the copy in memory
