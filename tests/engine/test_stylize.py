@@ -165,7 +165,7 @@ def test_bad_inputs_give_clear_errors(photo, painting) -> None:
 def test_float16_backward_scales_the_loss_so_small_gradients_survive() -> None:
     import torch
 
-    from nst_desktop.engine.stylize import _backward
+    from nst_desktop.engine.losses import backward_pass
 
     def graph(x: "torch.Tensor") -> "torch.Tensor":
         return (x.to(torch.float16) * 1e-3).float().mean() * 1e-4  # feature grads ~1e-11
@@ -174,7 +174,7 @@ def test_float16_backward_scales_the_loss_so_small_gradients_survive() -> None:
     graph(x).backward()
     assert x.grad is not None and float(x.grad.abs().max()) == 0.0  # flushed to zero
     x.grad = None
-    _backward(graph(x), x, torch.float16)
+    backward_pass(graph(x), x, torch.float16)
     expected = 1e-3 * 1e-4 / x.numel()
     assert x.grad is not None and torch.allclose(x.grad, torch.full_like(x, expected), rtol=0.01)
 

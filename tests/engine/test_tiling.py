@@ -16,8 +16,9 @@ from nst_desktop.engine import tiles as geo
 from nst_desktop.engine import tiling
 from nst_desktop.engine.events import RunControl, StyleInput
 from nst_desktop.engine.inputs import RawInputs, prepare, targets
-from nst_desktop.engine.losses import Targets, gram_matrix, total_loss
+from nst_desktop.engine.losses import Targets, total_loss
 from nst_desktop.engine.params import VGG19_LAYERS, Params
+from nst_desktop.engine.statistics import Stats, gram_matrix
 from nst_desktop.engine.vgg import VGG19
 from nst_desktop.engine.weights import WeightSet
 from tests.engine.conftest import TILING_HW, StopInPass
@@ -124,7 +125,7 @@ def test_a_generic_style_function_of_mean_and_covariance(caffe: WeightSet, tilin
     want = {layer: (torch.rand(c, generator=gen), torch.rand(c, c, generator=gen))
             for layer, c in (("relu1_1", 64), ("relu3_1", 256))}
 
-    def moments_loss(stats: Mapping[str, tiling.Stats]) -> Tensor:
+    def moments_loss(stats: Mapping[str, Stats]) -> Tensor:
         total = torch.zeros(())
         for layer, s in stats.items():
             cov = s.gram - torch.outer(s.mean, s.mean)
@@ -133,7 +134,7 @@ def test_a_generic_style_function_of_mean_and_covariance(caffe: WeightSet, tilin
 
     z = torch.logit(tiling_images[3].clamp(0.01, 0.99)).requires_grad_(True)
     feats = model(tiling.layout(torch.sigmoid(z), z.device), layers)
-    stats = {k: tiling.Stats(gram_matrix(f)[0], f.mean((0, 2, 3)), f[0, 0].numel()) for k, f in feats.items()}
+    stats = {k: Stats(gram_matrix(f)[0], f.mean((0, 2, 3)), f[0, 0].numel()) for k, f in feats.items()}
     moments_loss(stats).backward()
     assert z.grad is not None
     reference, z.grad = z.grad, None
