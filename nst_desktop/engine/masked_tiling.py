@@ -37,6 +37,7 @@ from nst_desktop.engine.tiling import (
     finish,
     local_pass,
     random_offset,
+    slope_grad,
     style_gradients,
     tile_window,
     tv_loss_and_grad,
@@ -101,17 +102,17 @@ def _region_grads(slopes: Mapping[RegionKey, Tensor], masked: MaskedStyle, hw: t
     """Per layer, dL/df at a tile's core: each region's slope weighted by its mask there."""
     out: dict[str, FeatureGrad] = {}
     for layer in sorted({layer for layer, _ in slopes}):
-        mine = [(index, slope) for (name, index), slope in slopes.items() if name == layer]
+        mine = [(index, slope_grad(slope)) for (name, index), slope in slopes.items() if name == layer]
         grids = _grid(masked, layer, hw)
         stride = geo.stride_of(layer)
 
-        def grad(rows: Tensor, tile: geo.Tile, mine: list[tuple[int, Tensor]] = mine,
+        def grad(rows: Tensor, tile: geo.Tile, mine: list[tuple[int, FeatureGrad]] = mine,
                  grids: Tensor = grids, stride: int = stride) -> Tensor:
             gy, gx, _, _ = tile.core_cells(stride, hw)
             total = torch.zeros_like(rows)
-            for index, slope in mine:
+            for index, region_grad in mine:
                 weights = grids[index][gy, gx].reshape(-1, 1).to(rows.dtype)
-                total = total + weights * (rows @ slope[:-1] + slope[-1])
+                total = total + weights * region_grad(rows, tile)
             return total
 
         out[layer] = grad

@@ -130,15 +130,10 @@ class _Painter:
                 x.clamp_(0.0, 1.0)
                 self.average.lerp_(x.detach(), 1.0 - ADAM_AVERAGE_DECAY)
             return opt
-        capped = bounds.cap_step(x, before)
-        if LBFGS_PROJECTION:
-            with torch.no_grad():
-                x.clamp_(0.0, 1.0)  # the image optimised is the image saved (issue 9.0)
-        if _lbfgs_went_astray(last_total, self.state.best_loss, x):
+        bounds.cap_step(x, before)
+        if _lbfgs_went_astray(last_total, self.state.best_loss, x):  # reads the gradient, not x
             return self._lbfgs_restart(x, last_total)
-        if capped or LBFGS_PROJECTION:
-            # L-BFGS's next curvature pair must describe the step the cap and clamp let it take.
-            bounds.record_projected_step(opt, x, before)
+        bounds.project(opt, x, before)  # the image optimised is the image saved (issue 9.0)
         return opt
 
     def _restart_average(self, x: Tensor) -> None:
@@ -268,10 +263,6 @@ class _Painter:
         if not math.isfinite(total):
             raise DivergedError("The optimisation diverged (the loss became NaN or infinite).",
                                 result=self.state.result(stopped=True))
-
-#: Projected L-BFGS (engine/bounds.py). False only to measure the engine as it was before
-#: (benchmarks/bench_lbfgs_bounds.py --engine): pixels then leave 0..1 during a scale.
-LBFGS_PROJECTION = True
 
 #: Adam's iterate average: ``average += (1 - decay) * (x - average)`` after every step. Adam at
 #: a fixed learning rate keeps jittering around the optimum (a fine grain in flat areas); the
