@@ -257,7 +257,7 @@ def random_offset(tile: int, gen: torch.Generator) -> tuple[int, int]:
 
 
 def tiled_loss_and_grad(model: VGG19, x: Tensor, targets: Targets, params: Params, tile: int,
-                        gen: torch.Generator, style_fn: StyleFn | None = None, *,
+                        gen: torch.Generator, *,
                         should_stop: StopCheck | None = None) -> dict[str, float]:
     """losses.total_loss's terms of ``x`` and its gradient, one tile window at a time.
 
@@ -273,7 +273,7 @@ def tiled_loss_and_grad(model: VGG19, x: Tensor, targets: Targets, params: Param
     style, slopes = x.new_zeros(()), dict[str, FeatureGrad]()
     if style_layers:
         style, layer_slopes = style_gradients(image_stats(model, image, style_layers, tiles, should_stop),
-                                              style_fn or style_fn_for(targets, params))
+                                              style_fn_for(targets, params))
         slopes = {layer: slope_grad(slope) for layer, slope in layer_slopes.items()}
     content = local_pass(model, image, targets, params, tiles, slopes, grad, should_stop)
     tv = tv_loss_and_grad(image, params, grad, rows=max(tile, 64))
