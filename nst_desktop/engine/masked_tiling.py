@@ -17,14 +17,14 @@ region, each position weighted by the region's soft mask on that layer's grid
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 
 import torch
 from torch import Tensor
 
 from nst_desktop.engine import tiles as geo
 from nst_desktop.engine.inputs import layout
-from nst_desktop.engine.losses import StyleTerm, Targets, style_sum
+from nst_desktop.engine.losses import Targets
 from nst_desktop.engine.masked import KEEP_PHOTO_GAIN, MaskedStyle, RegionKey, region_terms
 from nst_desktop.engine.params import Params
 from nst_desktop.engine.statistics import Stats
@@ -56,17 +56,6 @@ def _layer_hw(layer: str, hw: tuple[int, int]) -> tuple[int, int]:
 def _grid(masked: MaskedStyle, layer: str, hw: tuple[int, int]) -> Tensor:
     """The soft masks on ``layer``'s whole-image grid."""
     return masked.grid(_layer_hw(layer, hw))[0]
-
-
-def _style_fn(terms: list[StyleTerm[RegionKey]], params: Params
-              ) -> Callable[[Mapping[RegionKey, Stats]], Tensor]:
-    """The masked style term (masked.masked_style_loss, weighted) of the regions' statistics."""
-
-    def style(stats: Mapping[RegionKey, Stats]) -> Tensor:
-        device = next(iter(stats.values())).gram.device
-        return params.style_weight * style_sum(terms, stats, params.loss_normalisation, device)
-
-    return style
 
 
 def region_stats(model: VGG19, image: Tensor, keys: list[RegionKey], tiles: list[geo.Tile],
@@ -154,7 +143,7 @@ def tiled_loss_and_grad(model: VGG19, x: Tensor, targets: Targets, params: Param
     style, slopes = x.new_zeros(()), dict[str, FeatureGrad]()
     if terms:
         stats = region_stats(model, image, [term.key for term in terms], tiles, masked, should_stop)
-        style, region_slopes = style_gradients(stats, _style_fn(terms, params))
+        style, region_slopes = style_gradients(stats, terms, params)
         slopes = _region_grads(region_slopes, masked, hw)
     content = local_pass(model, image, targets, params, tiles, slopes, grad, should_stop)
     # Not scaled by the content weight (masked.masked_total_loss): reported inside "content".

@@ -6,7 +6,7 @@ network only ever sees one tile window at a time (engine.tiles: geometry and hal
 1. pass 1, no grad: every tile's core features add to each style layer's sums
    ``sum f f^T``, ``sum f`` and count (engine.statistics.Stats), so the whole image's Gram (or mean
    and covariance) is known exactly;
-2. the style loss is a function of those small statistics (any :data:`StyleFn`): autograd
+2. the style loss is a function of those small statistics (losses.style_sum): autograd
    on them gives dL/dGram and dL/dmean once per layer, and from those the gradient at every
    position, dL/df = (1/N) (A + A^T) f + b/N (A = dL/dGram, b = dL/dmean);
 3. pass 2, tile by tile with grad: backprop the surrogate sum over core positions of
@@ -24,7 +24,7 @@ before each tile and abandons the pass with :class:`PassStoppedError` (stylize k
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping, Sequence
 from typing import TypeVar
 
 import torch
@@ -35,6 +35,7 @@ from nst_desktop.engine import tiles as geo
 from nst_desktop.engine.inputs import Inputs, layout, resize, style_hw
 from nst_desktop.engine.losses import (
     StyleStats,
+    StyleTerm,
     Targets,
     backward_pass,
     content_loss,
@@ -48,8 +49,6 @@ from nst_desktop.engine.params import LossNormalisation, Params
 from nst_desktop.engine.statistics import Stats
 from nst_desktop.engine.vgg import VGG19
 
-#: Maps each style layer's :class:`Stats` to the weighted style term (a scalar tensor).
-StyleFn = Callable[[Mapping[str, Stats]], Tensor]
 #: dL/df at a tile's core positions of one layer: (detached core rows (P, C), the tile) -> (P, C).
 FeatureGrad = Callable[[Tensor, geo.Tile], Tensor]
 K = TypeVar("K", bound=Hashable)
@@ -67,17 +66,6 @@ def checked(tiles: Iterable[geo.Tile], should_stop: StopCheck | None) -> Iterato
         if should_stop is not None and should_stop():
             raise PassStoppedError
         yield tile
-
-
-def style_fn_for(targets: Targets, params: Params) -> StyleFn:
-    """The style term of losses.total_loss (Gram or W2 targets) from the whole image's stats."""
-    terms = layer_terms(targets, params)
-
-    def style(stats: Mapping[str, Stats]) -> Tensor:
-        device = next(iter(stats.values())).gram.device
-        return params.style_weight * style_sum(terms, stats, params.loss_normalisation, device)
-
-    return style
 
 
 def tile_window(x: Tensor, tile: geo.Tile) -> Tensor:
@@ -173,15 +161,16 @@ def _content_scale(target: Tensor, mode: LossNormalisation) -> Tensor:
     return content_loss(shifted, target, mode) / F.mse_loss(shifted, target)
 
 
-def style_gradients(stats: Mapping[K, Stats], style_fn: Callable[[Mapping[K, Stats]], Tensor]
+def style_gradients(stats: Mapping[K, Stats], terms: Sequence[StyleTerm[K]], params: Params
                     ) -> tuple[Tensor, dict[K, Tensor]]:
-    """The style term and, per layer (or masked region), the (sym(A)/N, b/N) that give
-    dL/df = f @ sym + b."""
+    """The weighted style term of ``terms`` (losses.style_sum, times the style weight) and, per
+    layer (or masked region), the (sym(A)/N, b/N) that give dL/df = f @ sym + b."""
     leaves = {k: Stats(s.gram.clone().requires_grad_(True), s.mean.clone().requires_grad_(True), s.count)
               for k, s in stats.items()}
-    value = style_fn(leaves)
+    device = next(iter(leaves.values())).gram.device
+    value = params.style_weight * style_sum(terms, leaves, params.loss_normalisation, device)
     inputs = [t for s in leaves.values() for t in (s.gram, s.mean)]
-    # A style_fn may ignore some statistics (a Gram loss never reads the mean): those get zeros.
+    # A term may ignore some statistics (a Gram loss never reads the mean): those get zeros.
     grads: list[Tensor | None] = (list(torch.autograd.grad(value, inputs, allow_unused=True))
                                   if value.requires_grad else [None] * len(inputs))
     out = {}
@@ -273,7 +262,7 @@ def tiled_loss_and_grad(model: VGG19, x: Tensor, targets: Targets, params: Param
     style, slopes = x.new_zeros(()), dict[str, FeatureGrad]()
     if style_layers:
         style, layer_slopes = style_gradients(image_stats(model, image, style_layers, tiles, should_stop),
-                                              style_fn_for(targets, params))
+                                              layer_terms(targets, params), params)
         slopes = {layer: slope_grad(slope) for layer, slope in layer_slopes.items()}
     content = local_pass(model, image, targets, params, tiles, slopes, grad, should_stop)
     tv = tv_loss_and_grad(image, params, grad, rows=max(tile, 64))

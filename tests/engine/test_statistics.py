@@ -1,5 +1,6 @@
 """One style term over statistics: the whole image's features, a region's masked features and
-sums gathered tile by tile give the same Gram and W2 terms, so every path shares one formula."""
+sums gathered tile by tile give the same Gram and W2 terms, so every path shares one formula;
+and gram_matrix with its one-product backward."""
 
 from __future__ import annotations
 
@@ -97,3 +98,45 @@ def test_style_sum_weights_each_term_and_each_share() -> None:
     by_hand = 2.0 * (0.25 * term("a", 0) + 0.75 * term("a", 1)) + 0.5 * term("b", 0)
     torch.testing.assert_close(total, by_hand)
     assert float(style_sum([], stats, "size_invariant", CPU)) == 0.0
+
+
+def test_gram_matches_definition_and_is_symmetric() -> None:
+    f = torch.randn(1, 4, 3, 5)
+    g = gram_matrix(f)[0]
+    flat = f[0].reshape(4, 15)
+    assert torch.allclose(g, flat @ flat.T / 15, atol=1e-6)
+    assert torch.allclose(g, g.T)
+
+
+def test_gram_is_invariant_to_tiling_the_features() -> None:
+    # Same statistics at 4x the positions: dividing by H*W makes the Gram identical.
+    f = torch.randn(1, 8, 6, 6)
+    assert torch.allclose(gram_matrix(f), gram_matrix(f.repeat(1, 1, 2, 2)), atol=1e-5)
+
+
+def test_gram_is_the_same_for_channels_last_features() -> None:
+    f = torch.randn(1, 16, 7, 9)
+    cl = f.contiguous(memory_format=torch.channels_last)
+    assert torch.allclose(gram_matrix(cl), gram_matrix(f), atol=1e-5)
+
+
+def test_gram_of_bfloat16_features_is_float32() -> None:
+    assert gram_matrix(torch.randn(1, 8, 4, 4).bfloat16()).dtype == torch.float32
+
+
+@pytest.mark.parametrize("channels_last", [False, True])
+def test_gram_gradient_is_autograds_with_one_product(channels_last: bool) -> None:
+    """gram_matrix's own backward (rows (dG + dG^T)) gives the gradient autograd would give
+    for F F^T / n, in both memory layouts."""
+    gen = torch.Generator().manual_seed(0)
+    features = torch.rand(1, 8, 5, 7, generator=gen)
+    if channels_last:
+        features = features.contiguous(memory_format=torch.channels_last)
+    features.requires_grad_(True)
+    weight = torch.rand(1, 8, 8, generator=gen)  # not symmetric: dG is not either
+    (gram_matrix(features) * weight).sum().backward()
+    reference = features.detach().double().requires_grad_(True)
+    flat = reference.reshape(1, 8, 35)
+    ((flat @ flat.transpose(1, 2) / 35) * weight.double()).sum().backward()
+    assert features.grad is not None and reference.grad is not None
+    torch.testing.assert_close(features.grad.double(), reference.grad, rtol=1e-5, atol=1e-6)
