@@ -36,7 +36,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks.common import IMAGES, OUT, load_rgb, machine, to_float, today  # noqa: E402
 from nst_desktop.engine import bounds  # noqa: E402
-from nst_desktop.engine import stylize as stylize_module  # noqa: E402
 from nst_desktop.engine.events import StyleInput  # noqa: E402
 from nst_desktop.engine.inputs import initial, layout, load_inputs, prepare, targets  # noqa: E402
 from nst_desktop.engine.losses import Targets, total_loss  # noqa: E402
@@ -124,9 +123,14 @@ def run_engine(pair: str, params: Params, projection: bool) -> dict[str, object]
     photo, style = pair.split(":")
     content = to_float(load_rgb(IMAGES / "content" / f"{photo}.jpg"))
     painting = to_float(load_rgb(IMAGES / "style" / f"{style}.jpg"))
-    stylize_module.LBFGS_PROJECTION = projection
-    result = stylize(content, [StyleInput(painting)], params)
-    stylize_module.LBFGS_PROJECTION = True
+    # Before the fix: no clamp, every step recorded as taken (then only a capped one was: for the
+    # others that is L-BFGS's own step, up to rounding).
+    project = bounds.project
+    bounds.project = project if projection else bounds.record_projected_step
+    try:
+        result = stylize(content, [StyleInput(painting)], params)
+    finally:
+        bounds.project = project
     model = cached_model(load_caffe_weights(), params.pooling, torch.device("cpu"), None)
     raw = load_inputs(content, [StyleInput(painting)], params, None, torch.device("cpu"))
     tg = targets(model, prepare(raw, params, raw.blend), params, result.image.shape[:2])

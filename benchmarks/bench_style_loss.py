@@ -31,9 +31,9 @@ from benchmarks.common import IMAGES, OUT, ROOT, load_rgb, machine, save_small, 
 from nst_desktop.engine.devices import autocast_dtype, pick_device  # noqa: E402
 from nst_desktop.engine.events import StyleInput  # noqa: E402
 from nst_desktop.engine.inputs import layout, load_inputs, prepare, resize, targets  # noqa: E402
-from nst_desktop.engine.losses import total_loss  # noqa: E402
+from nst_desktop.engine.losses import backward_pass, total_loss  # noqa: E402
 from nst_desktop.engine.params import Params  # noqa: E402
-from nst_desktop.engine.stylize import _backward, stylize  # noqa: E402
+from nst_desktop.engine.stylize import stylize  # noqa: E402
 from nst_desktop.engine.vgg import cached_model  # noqa: E402
 from nst_desktop.engine.weights import load_caffe_weights  # noqa: E402
 
@@ -57,7 +57,7 @@ def _stepper(loss: str, size: int, content: np.ndarray, style: np.ndarray):  # t
         started = time.perf_counter()
         x.grad = None
         terms = total_loss(model(layout(x, device), layers), x, tg, params)
-        _backward(terms["total"], x, model.compute_dtype)
+        backward_pass(terms["total"], x, model.compute_dtype)
         float(terms["total"].detach())
         return time.perf_counter() - started
 

@@ -202,12 +202,12 @@ def _prototype_grad_scale(scale: float) -> None:
     """
     from nst_desktop.engine import stylize as engine_stylize
 
-    backward = engine_stylize._backward
+    backward = engine_stylize.backward_pass
 
-    def scaled(total: Any, x: Any, dtype: Any) -> None:
-        backward(total / scale, x, dtype)
+    def scaled(total: Any, x: Any, dtype: Any) -> Any:
+        return backward(total / scale, x, dtype)
 
-    engine_stylize._backward = scaled  # type: ignore[attr-defined]
+    engine_stylize.backward_pass = scaled
 
 
 class _Race:

@@ -24,6 +24,14 @@ from torch import Tensor
 
 
 @torch.no_grad()
+def project(opt: torch.optim.Optimizer, x: Tensor, before: Tensor) -> None:
+    """Clamp ``x`` into 0..1 after a step from ``before``, and tell L-BFGS the step it took
+    (the cap's and the clamp's: :func:`record_projected_step`)."""
+    x.clamp_(0.0, 1.0)
+    record_projected_step(opt, x, before)
+
+
+@torch.no_grad()
 def record_projected_step(opt: torch.optim.Optimizer, x: Tensor, before: Tensor) -> None:
     """After clamping ``x``, make L-BFGS's stored step the one actually taken.
 

@@ -20,10 +20,11 @@ from nst_desktop.engine import colour
 from nst_desktop.engine.devices import use_channels_last
 from nst_desktop.engine.errors import ImageError, ParamsError
 from nst_desktop.engine.events import ImageArray, StyleInput
-from nst_desktop.engine.losses import StyleStats, Targets, gram_matrix, style_targets
+from nst_desktop.engine.losses import StyleStats, Targets, style_source, style_targets
 from nst_desktop.engine.params import Params
+from nst_desktop.engine.statistics import FeatureStats
 from nst_desktop.engine.vgg import VGG19
-from nst_desktop.engine.wasserstein import GaussianStats, feature_stats
+from nst_desktop.engine.wasserstein import GaussianStats
 
 
 @dataclass(frozen=True)
@@ -161,7 +162,6 @@ def targets(model: VGG19, inputs: Inputs, params: Params, hw: tuple[int, int]) -
     device = inputs.content.device
     content_layers = [name for name, w in zip(params.content_layers, params.content_layer_weights,
                                               strict=True) if w]
-    w2 = params.style_loss == "wasserstein"
     with torch.inference_mode():
         content: dict[str, Tensor] = {}
         if content_layers:
@@ -172,7 +172,7 @@ def targets(model: VGG19, inputs: Inputs, params: Params, hw: tuple[int, int]) -
             feats = model(layout(resize(image, style_hw(image, hw, params.style_scale)), device),
                           params.style_layers)
             for layer in params.style_layers:
-                sources[layer].append(feature_stats(feats[layer]) if w2 else gram_matrix(feats[layer])[0])
+                sources[layer].append(style_source(FeatureStats(feats[layer]), params))
     # Clones leave inference mode: inference tensors cannot be saved for the backward pass.
     content = {k: v.clone() for k, v in content.items()}
     sources = {k: [_clone(s) for s in v] for k, v in sources.items()}

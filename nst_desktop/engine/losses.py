@@ -52,16 +52,17 @@ between Gaussian fits of the features (engine/wasserstein.py).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Generic, TypeVar
 
 import torch
 import torch.nn.functional as F  # noqa: N812
 from torch import Tensor
 
 from nst_desktop.engine.params import LossNormalisation, Params
-from nst_desktop.engine.wasserstein import GaussianStats, W2Target, mix, w2_squared, w2_target
+from nst_desktop.engine.statistics import FeatureStats, Statistics
+from nst_desktop.engine.wasserstein import GaussianStats, W2Target, mix, w2_distance, w2_target
 
 #: Size-invariant gains (calibrated so that content, style and TV weights of 1 balance).
 CONTENT_GAIN = 1.0
@@ -72,46 +73,14 @@ TV_EPS = 1.0e-3  # in 0..1 image units: well below one 8-bit level step (1/255)
 #: pastiche's built-in constants: content layer weight 0.01, style layer weight 10/C^2.
 PASTICHE_CONTENT_LAYER_WEIGHT = 0.01
 PASTICHE_STYLE_NUMERATOR = 10.0
-PASTICHE_IMAGE_SCALE = 255.0  # its TV is computed on the Caffe-unit image (0..255)
-#: neural-style's TV runs on the Caffe-unit image too; its differences are ours times this.
-CLASSIC_IMAGE_SCALE = 255.0
+#: pastiche's and neural-style's TV run on the Caffe-unit image (0..255): their differences are ours
+#: times this. (neural-style's preprocess multiplies by 256: see the module docstring.)
+CAFFE_IMAGE_SCALE = 255.0
 #: W2 under size_invariant: W2^2 / E|f|^2 of the target, times this gain. Calibrated so that
 #: style weight 1 pulls about as hard as the Gram loss: at the photo (the start image, 256 px)
 #: the Gram term's image gradient is 1.3x, 2.6x, 2.2x and 5.1x the ungained W2 term's for
 #: Tübingen and Golden Gate x Starry Night and The Scream; 2.5 is their geometric mean.
 W2_GAIN = 2.5
-
-
-class _Gram(torch.autograd.Function):
-    """``rows^T rows`` for (N, positions, C) rows, with a backward of one matrix product.
-
-    Autograd's own backward of ``A^T A`` takes two (one per factor); ``G`` is symmetric, so
-    ``dL/drows = rows (dG + dG^T)`` is the same gradient for one product of the size of the
-    forward. The Gram products are ~21 % of a step in bfloat16 (the convolutions run in 16
-    bits, these in float32), so this saves ~7 % of every step (RESULTS.md, issue 9.0).
-    """
-
-    @staticmethod
-    def forward(ctx: Any, rows: Tensor) -> Tensor:
-        ctx.save_for_backward(rows)
-        return torch.bmm(rows.transpose(1, 2), rows)
-
-    @staticmethod
-    def backward(ctx: Any, grad: Tensor) -> Tensor:
-        (rows,) = ctx.saved_tensors
-        return torch.bmm(rows, grad + grad.transpose(1, 2))
-
-
-def gram_matrix(features: Tensor) -> Tensor:
-    """(N, C, H, W) -> (N, C, C) Gram matrices divided by H*W, computed in float32."""
-    n, c, h, w = features.shape
-    if c > 1 and not features.is_contiguous() and features.is_contiguous(memory_format=torch.channels_last):
-        # channels_last stores (N, H, W, C): view it as positions x channels, no transpose copy.
-        rows = features.permute(0, 2, 3, 1).reshape(n, h * w, c).float()
-    else:
-        rows = features.reshape(n, c, h * w).float().transpose(1, 2)
-    gram: Tensor = _Gram.apply(rows)  # type: ignore[no-untyped-call]
-    return gram / (h * w)
 
 
 def content_loss(features: Tensor, target: Tensor, mode: LossNormalisation) -> Tensor:
@@ -147,29 +116,59 @@ def tv_loss(image: Tensor, mode: LossNormalisation) -> Tensor:
     if mode == "classic":
         top = image[..., :-1, :-1].float()
         dx, dy = top - image[..., :-1, 1:].float(), top - image[..., 1:, :-1].float()
-        return 0.5 * CLASSIC_IMAGE_SCALE**2 * (dx.square().sum() + dy.square().sum())
+        return 0.5 * CAFFE_IMAGE_SCALE**2 * (dx.square().sum() + dy.square().sum())
     dx = image[..., :, 1:] - image[..., :, :-1]
     dy = image[..., 1:, :] - image[..., :-1, :]
     if mode == "pastiche":
-        return 0.5 * PASTICHE_IMAGE_SCALE * (dx.abs().mean() + dy.abs().mean())
+        return 0.5 * CAFFE_IMAGE_SCALE * (dx.abs().mean() + dy.abs().mean())
     h, w = image.shape[-2:]
     magnitude = torch.sqrt(dx[..., :-1, :].square() + dy[..., :, :-1].square() + TV_EPS**2)
     result: Tensor = TV_GAIN * magnitude.mean() * float(h * w) ** 0.5
     return result
 
 
-def w2_style_loss(features: Tensor, target: W2Target, mode: LossNormalisation) -> Tensor:
-    """One style layer, W2 style loss.
+def tv_band_loss(band: Tensor, mode: LossNormalisation, hw: tuple[int, int], last: bool) -> Tensor:
+    """A band of rows' share of :func:`tv_loss` of an ``hw`` image (engine.tiling sums them).
+
+    The band holds its rows and the next one: it owns the vertical pairs starting in its
+    rows, the horizontal pairs of its rows and, if ``last``, those of the image's last row.
+    classic's TV is a plain sum, so a band's share is its own TV. The others divide by the
+    whole image's counts; they are tv_loss's means written as sums (the tiling tests hold the
+    two together), kept apart from it because the order of their roundings differs.
+    """
+    if mode == "classic":
+        return tv_loss(band, mode)
+    h, w = hw
+    if mode == "pastiche":
+        dx_rows = band if last else band[..., :-1, :]
+        dx = (dx_rows[..., :, 1:] - dx_rows[..., :, :-1]).abs().sum() / (3 * h * (w - 1))
+        dy = (band[..., 1:, :] - band[..., :-1, :]).abs().sum() / (3 * (h - 1) * w)
+        return 0.5 * CAFFE_IMAGE_SCALE * (dx + dy)
+    top = band[..., :-1, :-1]
+    dx, dy = band[..., :-1, 1:] - top, band[..., 1:, :-1] - top
+    magnitude = torch.sqrt(dx.square() + dy.square() + TV_EPS**2).sum()
+    result: Tensor = TV_GAIN * magnitude / (3 * (h - 1) * (w - 1)) * float(h * w) ** 0.5
+    return result
+
+
+def w2_style_loss(w2: Tensor, channels: int, target: W2Target, mode: LossNormalisation) -> Tensor:
+    """One style layer's W2 term from the squared distance ``w2`` to ``target``.
 
     size_invariant: relative to the target's mean squared feature norm, which (like the Gram
     loss's ||G_s||^2) makes every layer O(1) and does not depend on the weight set's units.
     pastiche (which has no W2 term): crowsonkb's scale, W2^2 per channel. classic (neural-style
     has none either) uses the size-invariant scale.
     """
-    w2 = w2_squared(features, target)
     if mode == "pastiche":
-        return w2 / features.shape[1]
+        return w2 / channels
     return W2_GAIN * w2 / target.energy.clamp_min(1e-12)
+
+
+def style_term(stats: Statistics, target: StyleTarget, mode: LossNormalisation) -> Tensor:
+    """One layer's (or region's) style term against one target: the Gram loss, or W2."""
+    if isinstance(target, W2Target):
+        return w2_style_loss(w2_distance(*stats.w2_parts(target), target), stats.channels, target, mode)
+    return style_loss(stats.gram, target, mode)
 
 
 #: One layer's statistics of one style image: its Gram matrix, or its Gaussian fit (W2).
@@ -203,6 +202,11 @@ def _blend(stats: Sequence[StyleStats], weights: Sequence[float]) -> StyleStats:
     return sum((w * g for g, w in zip(grams, weights, strict=True)), torch.zeros_like(grams[0]))
 
 
+def style_source(stats: Statistics, params: Params) -> StyleStats:
+    """A style image's :class:`Targets` ``sources`` entry at a layer: its Gram, or its Gaussian fit (W2)."""
+    return stats.gaussian() if params.style_loss == "wasserstein" else stats.gram
+
+
 def _as_target(stats: StyleStats) -> StyleTarget:
     return w2_target(stats) if isinstance(stats, GaussianStats) else stats
 
@@ -225,21 +229,35 @@ def style_gram(targets: Targets, layer: str, index: int) -> Tensor:
     return source
 
 
-def _style_total(features: Mapping[str, Tensor], targets: Targets, params: Params) -> Tensor:
-    mode = params.loss_normalisation
-    style = next(iter(features.values())).new_zeros((), dtype=torch.float32)
-    for layer, weight in zip(params.style_layers, params.style_layer_weights, strict=True):
-        if not weight:
-            continue
-        gram: Tensor | None = None
-        for target, blend in targets.style[layer]:
-            if isinstance(target, W2Target):
-                term = w2_style_loss(features[layer], target, mode)
-            else:
-                gram = gram_matrix(features[layer])[0] if gram is None else gram
-                term = style_loss(gram, target, mode)
-            style = style + weight * blend * term
-    return style
+K = TypeVar("K", bound=Hashable)
+
+
+@dataclass(frozen=True)
+class StyleTerm(Generic[K]):
+    """A style layer's (or a masked region's at a layer) place in the style loss: the key of its
+    statistics, its weight (the layer's, times a region's strength and area fraction) and its
+    (target, share) pairs."""
+
+    key: K
+    weight: float
+    targets: Sequence[tuple[StyleTarget, float]]
+
+
+def layer_terms(targets: Targets, params: Params) -> list[StyleTerm[str]]:
+    """The style terms of an unmasked run: each style layer of non-zero weight."""
+    return [StyleTerm(layer, weight, targets.style[layer])
+            for layer, weight in zip(params.style_layers, params.style_layer_weights, strict=True) if weight]
+
+
+def style_sum(terms: Iterable[StyleTerm[K]], stats: Mapping[K, Statistics], mode: LossNormalisation,
+              device: torch.device) -> Tensor:
+    """The style loss before ``params.style_weight``: the sum over ``terms`` of weight x share x
+    :func:`style_term`, whichever path gathered the statistics (whole image, masked, tiled)."""
+    total = torch.zeros((), device=device)
+    for term in terms:
+        for target, share in term.targets:
+            total = total + (term.weight * share) * style_term(stats[term.key], target, mode)
+    return total
 
 
 def total_loss(
@@ -252,7 +270,8 @@ def total_loss(
     for layer, weight in zip(params.content_layers, params.content_layer_weights, strict=True):
         if weight:
             content = content + weight * content_loss(features[layer], targets.content[layer], mode)
-    style = _style_total(features, targets, params)
+    stats = {layer: FeatureStats(feats) for layer, feats in features.items()}
+    style = style_sum(layer_terms(targets, params), stats, mode, image.device)
     tv = tv_loss(image, mode) if params.tv_weight else zero
     terms = {
         "content": params.content_weight * content,
@@ -261,3 +280,36 @@ def total_loss(
     }
     terms["total"] = terms["content"] + terms["style"] + terms["tv"]
     return terms
+
+
+#: The loss scale of a float16 backward pass (:func:`backward_pass`).
+LOSS_SCALE_FP16 = 2.0**14
+
+
+def backward_pass(loss: Tensor, leaf: Tensor, dtype: torch.dtype) -> Tensor:
+    """Backward pass of ``loss`` into ``leaf.grad`` (returned); with float16 convolutions
+    (``dtype``) the loss is scaled first.
+
+    The loss terms are means over up to millions of elements, so gradients reaching the
+    features are ~1e-8: below float16's smallest subnormal (6e-8) they would flush to
+    zero. Scaling the loss by 2**14 lifts them into range; the image gradient is divided
+    back in float32. (bfloat16 has float32's exponent range and needs none of this.)
+    """
+    if dtype != torch.float16:
+        loss.backward()  # type: ignore[no-untyped-call]
+    else:
+        scale = LOSS_SCALE_FP16
+        while True:
+            leaf.grad = None
+            (loss * scale).backward(retain_graph=scale > 1.0)  # type: ignore[no-untyped-call]
+            if scale <= 1.0 or torch.isfinite(_grad_of(leaf)).all():
+                break
+            scale /= 16.0  # overflowed: back off and redo the backward pass
+        _grad_of(leaf).div_(scale)
+    return _grad_of(leaf)
+
+
+def _grad_of(leaf: Tensor) -> Tensor:
+    grad = leaf.grad
+    assert grad is not None, "the loss does not depend on this tensor"
+    return grad

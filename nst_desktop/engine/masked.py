@@ -18,8 +18,10 @@ addition, a pixel pull toward the photo weighted by its soft mask (the style nex
 otherwise leaks in through VGG's receptive fields).
 
 With the Wasserstein style loss a region is summarised by the mean and covariance of the
-features it covers, weighted and normalised the same way (engine.masked_w2), and compared
-with the Gaussian fit of its own styles' blend.
+features it covers, weighted and normalised the same way (engine.statistics), and compared
+with the Gaussian fit of its own styles' blend. Both are the unmasked style term
+(losses.style_term) of the region's statistics; the tiled path (engine.masked_tiling) gathers
+the same statistics tile by tile and sums the same :func:`region_terms`.
 
 The soft masks come from :func:`nst_desktop.engine.masks.soft_masks`, one set per layer
 grid (cached), so the same label image works at every coarse-to-fine scale.
@@ -27,17 +29,24 @@ grid (cached), so the same label image works at every coarse-to-fine scale.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 import numpy as np
 import torch
 from torch import Tensor
 
-from nst_desktop.engine.losses import Targets, style_gram, style_loss, total_loss
-from nst_desktop.engine.masked_w2 import RegionTargets, masked_w2_loss
+from nst_desktop.engine.losses import (
+    StyleTarget,
+    StyleTerm,
+    Targets,
+    style_gram,
+    style_sum,
+    style_targets,
+    total_loss,
+)
 from nst_desktop.engine.masks import Region, RegionMask, soft_masks
-from nst_desktop.engine.params import Params
-from nst_desktop.engine.wasserstein import W2Target
+from nst_desktop.engine.params import LossNormalisation, Params
+from nst_desktop.engine.statistics import MaskedFeatureStats
 
 #: Gain of the keep-photo pixel pull: a mean squared error of 0.01 (a 10 % colour change)
 #: over the whole picture costs 1, about what a layer's style term is worth.
@@ -45,12 +54,31 @@ KEEP_PHOTO_GAIN = 100.0
 MIN_AREA_FRACTION = 1e-4  # a region thinner than this on a coarse grid has no meaningful Gram
 
 
-def masked_gram(features: Tensor, mask: Tensor) -> Tensor:
-    """(1, C, h, w) features and an (h, w) weight -> (C, C) Gram averaged over the mask, float32."""
-    channels = features.shape[1]
-    flat = features.reshape(channels, -1).float()  # reshape copies a channels_last tensor: fine
-    weights = mask.reshape(1, -1).to(device=flat.device, dtype=flat.dtype)
-    return (flat * weights) @ flat.T / weights.sum().clamp_min(1e-12)
+#: (style layer, region index): the statistics of one region at one layer.
+RegionKey = tuple[str, int]
+
+
+class RegionTargets:
+    """Each region's targets per layer (Grams, or W2 targets with their square roots),
+    computed once per :class:`Targets` (a scale, a retarget) and blend: a new Targets object
+    empties the cache. Gram and W2 regions blend alike, as losses.style_targets does for an
+    unmasked run (so a 1:1 region gives each style an equal share, issue 8.5)."""
+
+    def __init__(self) -> None:
+        self._of: Targets | None = None
+        self._cache: dict[tuple[str, tuple[tuple[int, float], ...]], list[tuple[StyleTarget, float]]] = {}
+
+    def get(self, targets: Targets, layer: str, region: Region,
+            mode: LossNormalisation) -> list[tuple[StyleTarget, float]]:
+        if targets is not self._of:
+            self._of, self._cache = targets, {}
+        blend = region.blend()
+        key = (layer, blend)
+        if key not in self._cache:
+            sources = targets.sources[layer]
+            chosen = [sources[style] for style, _ in blend]
+            self._cache[key] = style_targets({layer: chosen}, [share for _, share in blend], mode)[layer]
+        return self._cache[key]
 
 
 class MaskedStyle:
@@ -91,37 +119,40 @@ class MaskedStyle:
         return self.grid(hw)[0][0]
 
 
-def masked_style_loss(features: Mapping[str, Tensor], targets: Targets, masked: MaskedStyle,
-                      params: Params) -> Tensor:
-    """Sum over style layers and styled regions of layer weight x strength x area x blend share
-    x the ordinary style loss (Gram, or W2) between the region's masked statistics and each of
-    its style targets."""
-    total: Tensor | None = None
+def region_terms(targets: Targets, params: Params, masked: MaskedStyle,
+                 grid_of: Callable[[str], tuple[int, int]]) -> list[StyleTerm[RegionKey]]:
+    """Every (layer, region) with a style term, its weight the layer's x the region's strength x
+    its area fraction on the layer's grid (``grid_of``); a region too thin on that grid, or of
+    strength 0, has none."""
+    terms: list[StyleTerm[RegionKey]] = []
     for layer, weight in zip(params.style_layers, params.style_layer_weights, strict=True):
         if not weight:
             continue
-        feats = features[layer]
-        grids, fractions = masked.grid((feats.shape[-2], feats.shape[-1]))
+        _, fractions = masked.grid(grid_of(layer))
         for region in masked.mask.settings.styled_regions():
             fraction = float(fractions[region.index])
-            if fraction < MIN_AREA_FRACTION or not region.strength:
-                continue
-            gram: Tensor | None = None  # once per region, whatever the number of its styles
-            for target, share in region_targets(targets, layer, region, masked, params):
-                if isinstance(target, W2Target):
-                    term = masked_w2_loss(feats, grids[region.index], target, params.loss_normalisation)
-                else:
-                    gram = masked_gram(feats, grids[region.index]) if gram is None else gram
-                    term = style_loss(gram, target, params.loss_normalisation)
-                scaled = (weight * region.strength * fraction * share) * term
-                total = scaled if total is None else total + scaled
-    if total is None:
-        return next(iter(features.values())).new_zeros((), dtype=torch.float32)
-    return total
+            if fraction >= MIN_AREA_FRACTION and region.strength:
+                terms.append(StyleTerm((layer, region.index), weight * region.strength * fraction,
+                                       region_targets(targets, layer, region, masked, params)))
+    return terms
+
+
+def masked_style_loss(features: Mapping[str, Tensor], targets: Targets, masked: MaskedStyle,
+                      params: Params) -> Tensor:
+    """The style loss (before the style weight) of each region's masked statistics (Gram, or W2)
+    against its own targets, weighted as :func:`region_terms` says."""
+    def grid_of(layer: str) -> tuple[int, int]:
+        return features[layer].shape[-2], features[layer].shape[-1]
+
+    terms = region_terms(targets, params, masked, grid_of)
+    stats = {(layer, index): MaskedFeatureStats(features[layer], masked.grid(grid_of(layer))[0][index])
+             for layer, index in (term.key for term in terms)}
+    device = next(iter(features.values())).device
+    return style_sum(terms, stats, params.loss_normalisation, device)
 
 
 def region_targets(targets: Targets, layer: str, region: Region, masked: MaskedStyle,
-                   params: Params) -> list[tuple[Tensor | W2Target, float]]:
+                   params: Params) -> list[tuple[StyleTarget, float]]:
     """A region's (target, share) pairs at ``layer``, blended as an unmasked run blends
     (losses.style_targets: one target of the blended statistics, or one per style under
     pastiche; cached, a W2 one holds a matrix square root)."""

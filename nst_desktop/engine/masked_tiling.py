@@ -17,20 +17,19 @@ region, each position weighted by the region's soft mask on that layer's grid
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 
 import torch
 from torch import Tensor
 
 from nst_desktop.engine import tiles as geo
 from nst_desktop.engine.inputs import layout
-from nst_desktop.engine.losses import Targets, style_loss
-from nst_desktop.engine.masked import KEEP_PHOTO_GAIN, MIN_AREA_FRACTION, MaskedStyle, region_targets
-from nst_desktop.engine.masks import Region
+from nst_desktop.engine.losses import Targets
+from nst_desktop.engine.masked import KEEP_PHOTO_GAIN, MaskedStyle, RegionKey, region_terms
 from nst_desktop.engine.params import Params
+from nst_desktop.engine.statistics import Stats
 from nst_desktop.engine.tiling import (
     FeatureGrad,
-    Stats,
     StopCheck,
     active_content_layers,
     checked,
@@ -38,56 +37,40 @@ from nst_desktop.engine.tiling import (
     finish,
     local_pass,
     random_offset,
+    slope_grad,
     style_gradients,
     tile_window,
     tv_loss_and_grad,
-    w2_term,
     wide,
 )
 from nst_desktop.engine.vgg import VGG19
-from nst_desktop.engine.wasserstein import W2Target
-
-#: (style layer, region index): the statistics of one region at one layer.
-Key = tuple[str, int]
-#: What a region's term at a layer is weighted by: the region, the layer weight, its area fraction.
-Term = tuple[Region, float, float]
 
 
-def _grid(masked: MaskedStyle, layer: str, hw: tuple[int, int]) -> tuple[Tensor, list[float]]:
-    """The soft masks on ``layer``'s whole-image grid (pooling floors: H // stride rows) and
-    each channel's area fraction, as the untiled loss sees them on the layer's features."""
+def _layer_hw(layer: str, hw: tuple[int, int]) -> tuple[int, int]:
+    """``layer``'s whole-image grid (pooling floors: H // stride rows), as the untiled loss sees
+    it on the layer's features."""
     stride = geo.stride_of(layer)
-    grids, fractions = masked.grid((hw[0] // stride, hw[1] // stride))
-    return grids, [float(f) for f in fractions]
+    return hw[0] // stride, hw[1] // stride
 
 
-def styled(masked: MaskedStyle, params: Params, hw: tuple[int, int]) -> dict[Key, Term]:
-    """Every (layer, region) with a style term: the region, the layer weight, its area fraction.
-    The same skips as masked.masked_style_loss (a region too thin on this grid, strength 0)."""
-    out: dict[Key, Term] = {}
-    for layer, weight in zip(params.style_layers, params.style_layer_weights, strict=True):
-        if not weight:
-            continue
-        _, fractions = _grid(masked, layer, hw)
-        for region in masked.mask.settings.styled_regions():
-            if fractions[region.index] >= MIN_AREA_FRACTION and region.strength:
-                out[(layer, region.index)] = (region, weight, fractions[region.index])
-    return out
+def _grid(masked: MaskedStyle, layer: str, hw: tuple[int, int]) -> Tensor:
+    """The soft masks on ``layer``'s whole-image grid."""
+    return masked.grid(_layer_hw(layer, hw))[0]
 
 
-def region_stats(model: VGG19, image: Tensor, keys: list[Key], tiles: list[geo.Tile],
-                 masked: MaskedStyle, should_stop: StopCheck | None = None) -> dict[Key, Stats]:
+def region_stats(model: VGG19, image: Tensor, keys: list[RegionKey], tiles: list[geo.Tile],
+                 masked: MaskedStyle, should_stop: StopCheck | None = None) -> dict[RegionKey, Stats]:
     """Pass 1: each region's masked whole-image :class:`Stats`, one tile window at a time."""
     hw = (image.shape[-2], image.shape[-1])
     layers = sorted({layer for layer, _ in keys})
-    sums: dict[Key, tuple[Tensor, Tensor, Tensor]] = {}
+    sums: dict[RegionKey, tuple[Tensor, Tensor, Tensor]] = {}
     with torch.no_grad():
         for tile in checked(tiles, should_stop):
             feats = model(layout(tile_window(image, tile), image.device), layers)
             for layer in layers:
                 rows = core_rows(feats[layer], tile, layer, hw)
                 gy, gx, _, _ = tile.core_cells(geo.stride_of(layer), hw)
-                grids, _ = _grid(masked, layer, hw)
+                grids = _grid(masked, layer, hw)
                 for key in (k for k in keys if k[0] == layer):
                     weights = grids[key[1]][gy, gx].reshape(-1, 1).to(rows.dtype)
                     weighted = rows * weights
@@ -103,40 +86,22 @@ def region_stats(model: VGG19, image: Tensor, keys: list[Key], tiles: list[geo.T
     return out
 
 
-def _style_fn(targets: Targets, params: Params, masked: MaskedStyle,
-              terms: Mapping[Key, Term]) -> Callable[[Mapping[Key, Stats]], Tensor]:
-    """The masked style term (masked.masked_style_loss, weighted) of the regions' statistics."""
-    mode = params.loss_normalisation
-
-    def style(stats: Mapping[Key, Stats]) -> Tensor:
-        total = torch.zeros((), device=next(iter(stats.values())).gram.device)
-        for (layer, index), s in stats.items():
-            region, weight, fraction = terms[(layer, index)]
-            for target, share in region_targets(targets, layer, region, masked, params):
-                term = (w2_term(s, target, mode) if isinstance(target, W2Target)
-                        else style_loss(s.gram, target, mode))
-                total = total + (weight * region.strength * fraction * share) * term
-        return params.style_weight * total
-
-    return style
-
-
-def _region_grads(slopes: Mapping[Key, Tensor], masked: MaskedStyle, hw: tuple[int, int]
+def _region_grads(slopes: Mapping[RegionKey, Tensor], masked: MaskedStyle, hw: tuple[int, int]
                   ) -> dict[str, FeatureGrad]:
     """Per layer, dL/df at a tile's core: each region's slope weighted by its mask there."""
     out: dict[str, FeatureGrad] = {}
     for layer in sorted({layer for layer, _ in slopes}):
-        mine = [(index, slope) for (name, index), slope in slopes.items() if name == layer]
-        grids, _ = _grid(masked, layer, hw)
+        mine = [(index, slope_grad(slope)) for (name, index), slope in slopes.items() if name == layer]
+        grids = _grid(masked, layer, hw)
         stride = geo.stride_of(layer)
 
-        def grad(rows: Tensor, tile: geo.Tile, mine: list[tuple[int, Tensor]] = mine,
+        def grad(rows: Tensor, tile: geo.Tile, mine: list[tuple[int, FeatureGrad]] = mine,
                  grids: Tensor = grids, stride: int = stride) -> Tensor:
             gy, gx, _, _ = tile.core_cells(stride, hw)
             total = torch.zeros_like(rows)
-            for index, slope in mine:
+            for index, region_grad in mine:
                 weights = grids[index][gy, gx].reshape(-1, 1).to(rows.dtype)
-                total = total + weights * (rows @ slope[:-1] + slope[-1])
+                total = total + weights * region_grad(rows, tile)
             return total
 
         out[layer] = grad
@@ -170,15 +135,15 @@ def tiled_loss_and_grad(model: VGG19, x: Tensor, targets: Targets, params: Param
     engine.tiling's)."""
     hw = (x.shape[-2], x.shape[-1])
     image = x.detach()
-    terms = styled(masked, params, hw)
-    layers = sorted({layer for layer, _ in terms} | {layer for layer, _ in active_content_layers(params)})
+    terms = region_terms(targets, params, masked, lambda layer: _layer_hw(layer, hw))
+    layers = sorted({term.key[0] for term in terms} | {layer for layer, _ in active_content_layers(params)})
     halo = geo.halo_for(geo.deepest(layers)) if layers else 0
     tiles = geo.plan_tiles(hw, tile, halo, random_offset(tile, gen))
     grad = torch.zeros_like(image, dtype=torch.float32)
     style, slopes = x.new_zeros(()), dict[str, FeatureGrad]()
     if terms:
-        stats = region_stats(model, image, list(terms), tiles, masked, should_stop)
-        style, region_slopes = style_gradients(stats, _style_fn(targets, params, masked, terms))
+        stats = region_stats(model, image, [term.key for term in terms], tiles, masked, should_stop)
+        style, region_slopes = style_gradients(stats, terms, params)
         slopes = _region_grads(region_slopes, masked, hw)
     content = local_pass(model, image, targets, params, tiles, slopes, grad, should_stop)
     # Not scaled by the content weight (masked.masked_total_loss): reported inside "content".

@@ -43,7 +43,7 @@ from nst_desktop.engine.inputs import (
     to_tensor,
 )
 from nst_desktop.engine.live import BLEND, MASK, RETARGETING, Changes, Edit, check_changes
-from nst_desktop.engine.losses import Targets, style_targets, total_loss
+from nst_desktop.engine.losses import Targets, backward_pass, style_targets, total_loss
 from nst_desktop.engine.masked import MaskedStyle, masked_total_loss
 from nst_desktop.engine.masks import RegionMask, check_fit
 from nst_desktop.engine.params import Params
@@ -136,15 +136,10 @@ class _Painter:
                 x.clamp_(0.0, 1.0)
                 self.average.lerp_(x.detach(), 1.0 - ADAM_AVERAGE_DECAY)
             return opt
-        capped = bounds.cap_step(x, before)
-        if LBFGS_PROJECTION:
-            with torch.no_grad():
-                x.clamp_(0.0, 1.0)  # the image optimised is the image saved (issue 9.0)
-        if _lbfgs_went_astray(last_total, self.state.best_loss, x):
+        bounds.cap_step(x, before)
+        if _lbfgs_went_astray(last_total, self.state.best_loss, x):  # reads the gradient, not x
             return self._lbfgs_restart(x, last_total)
-        if capped or LBFGS_PROJECTION:
-            # L-BFGS's next curvature pair must describe the step the cap and clamp let it take.
-            bounds.record_projected_step(opt, x, before)
+        bounds.project(opt, x, before)  # the image optimised is the image saved (issue 9.0)
         return opt
 
     def _restart_average(self, x: Tensor) -> None:
@@ -173,10 +168,8 @@ class _Painter:
         feats = self.model(layout(x, x.device), layers)
         terms = self._terms(feats, x, self.targets)
         total = terms["total"]
-        if not torch.isfinite(total):
-            raise DivergedError("The optimisation diverged (the loss became NaN or infinite).",
-                                result=self.state.result(stopped=True))
-        _backward(total, x, self.model.compute_dtype)
+        self._check_finite(float(total.detach()))
+        backward_pass(total, x, self.model.compute_dtype)
         values = torch.stack([v.detach() for v in terms.values()]).tolist()  # one device sync
         # Adam: the average is what is shown and kept; it is the raw iterate's loss that picks
         # the best step of the scale (one VGG pass a step, not two).
@@ -271,15 +264,15 @@ class _Painter:
             terms = masked_tiling.tiled_loss_and_grad(self.model, x, self.targets, self.params, self.tile,
                                                       self.tile_gen, self.masked, self._photo(),
                                                       should_stop=self.state.stop_requested)
-        if not math.isfinite(terms["total"]):
-            raise DivergedError("The optimisation diverged (the loss became NaN or infinite).",
-                                result=self.state.result(stopped=True))
+        self._check_finite(terms["total"])
         self.state.evaluated(self.average if self.average is not None else x, terms)
         return terms["total"]
 
-#: Projected L-BFGS (engine/bounds.py). False only to measure the engine as it was before
-#: (benchmarks/bench_lbfgs_bounds.py --engine): pixels then leave 0..1 during a scale.
-LBFGS_PROJECTION = True
+    def _check_finite(self, total: float) -> None:
+        """A NaN or infinite loss: the run diverged (the error carries the best image so far)."""
+        if not math.isfinite(total):
+            raise DivergedError("The optimisation diverged (the loss became NaN or infinite).",
+                                result=self.state.result(stopped=True))
 
 #: Adam's iterate average: ``average += (1 - decay) * (x - average)`` after every step. Adam at
 #: a fixed learning rate keeps jittering around the optimum (a fine grain in flat areas); the
@@ -298,32 +291,6 @@ def _lbfgs_went_astray(last_total: object, best: float, x: Tensor) -> bool:
         return False
     dead = x.grad is not None and not bool(x.grad.any())
     return last_total > LBFGS_BLOWUP_FACTOR * best or dead
-
-
-def _backward(total: Tensor, x: Tensor, dtype: torch.dtype) -> None:
-    """Backward pass; with float16 convolutions the loss is scaled first.
-
-    The loss terms are means over up to millions of elements, so gradients reaching the
-    features are ~1e-8: below float16's smallest subnormal (6e-8) they would flush to
-    zero. Scaling the loss by 2**14 lifts them into range; the image gradient is divided
-    back in float32. (bfloat16 has float32's exponent range and needs none of this.)
-    """
-    if dtype != torch.float16:
-        total.backward()  # type: ignore[no-untyped-call]
-        return
-    scale = LOSS_SCALE_FP16
-    while True:
-        x.grad = None
-        (total * scale).backward(retain_graph=scale > 1.0)  # type: ignore[no-untyped-call]
-        grad = x.grad
-        assert grad is not None
-        if scale <= 1.0 or torch.isfinite(grad).all():
-            break
-        scale /= 16.0  # overflowed: back off and redo the backward pass
-    grad.div_(scale)
-
-
-LOSS_SCALE_FP16 = 2.0**14
 
 
 @contextlib.contextmanager

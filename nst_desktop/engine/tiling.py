@@ -4,9 +4,9 @@ A step at 4096 px would keep ~25 GB of VGG activations for the backward pass. He
 network only ever sees one tile window at a time (engine.tiles: geometry and halos):
 
 1. pass 1, no grad: every tile's core features add to each style layer's sums
-   ``sum f f^T``, ``sum f`` and count (:class:`Moments`), so the whole image's Gram (or mean
+   ``sum f f^T``, ``sum f`` and count (engine.statistics.Stats), so the whole image's Gram (or mean
    and covariance) is known exactly;
-2. the style loss is a function of those small statistics (any :data:`StyleFn`): autograd
+2. the style loss is a function of those small statistics (losses.style_sum): autograd
    on them gives dL/dGram and dL/dmean once per layer, and from those the gradient at every
    position, dL/df = (1/N) (A + A^T) f + b/N (A = dL/dGram, b = dL/dmean);
 3. pass 2, tile by tile with grad: backprop the surrogate sum over core positions of
@@ -24,8 +24,7 @@ before each tile and abandons the pass with :class:`PassStoppedError` (stylize k
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping, Sequence
 from typing import TypeVar
 
 import torch
@@ -35,38 +34,21 @@ from torch import Tensor
 from nst_desktop.engine import tiles as geo
 from nst_desktop.engine.inputs import Inputs, layout, resize, style_hw
 from nst_desktop.engine.losses import (
-    CLASSIC_IMAGE_SCALE,
-    TV_EPS,
-    TV_GAIN,
-    W2_GAIN,
     StyleStats,
+    StyleTerm,
     Targets,
+    backward_pass,
     content_loss,
-    style_loss,
+    layer_terms,
+    style_source,
+    style_sum,
     style_targets,
+    tv_band_loss,
 )
 from nst_desktop.engine.params import LossNormalisation, Params
+from nst_desktop.engine.statistics import Stats
 from nst_desktop.engine.vgg import VGG19
-from nst_desktop.engine.wasserstein import GaussianStats, W2Target, trace_sqrtm
 
-LOSS_SCALE_FP16 = 2.0**14  # as stylize: float16 feature gradients would flush to zero
-
-
-@dataclass(frozen=True)
-class Stats:
-    """A layer's whole-image statistics: ``gram`` = sum f f^T / N (what losses.gram_matrix
-    gives), ``mean`` = sum f / N, over ``count`` = N positions. A Wasserstein loss takes
-    the covariance as ``gram - outer(mean, mean)`` (times N / (N - 1) if it wants it unbiased).
-    A masked region's (engine.masked_tiling) weighs each position by its mask: then ``count``
-    is the weighted area sum m, not a whole number."""
-
-    gram: Tensor
-    mean: Tensor
-    count: float
-
-
-#: Maps each style layer's :class:`Stats` to the weighted style term (a scalar tensor).
-StyleFn = Callable[[Mapping[str, Stats]], Tensor]
 #: dL/df at a tile's core positions of one layer: (detached core rows (P, C), the tile) -> (P, C).
 FeatureGrad = Callable[[Tensor, geo.Tile], Tensor]
 K = TypeVar("K", bound=Hashable)
@@ -84,45 +66,6 @@ def checked(tiles: Iterable[geo.Tile], should_stop: StopCheck | None) -> Iterato
         if should_stop is not None and should_stop():
             raise PassStoppedError
         yield tile
-
-
-def w2_term(stats: Stats, target: W2Target, mode: LossNormalisation) -> Tensor:
-    """losses.w2_style_loss from the whole image's statistics instead of its features.
-
-    tr sqrt(S C S) in its C x C form: at the sizes that are tiled the positions far outnumber
-    the channels, so C has full rank (the n x n form is for small images).
-    """
-    cov = stats.gram - torch.outer(stats.mean, stats.mean)
-    cross = trace_sqrtm(target.cov_sqrt @ ((cov + cov.T) / 2) @ target.cov_sqrt)
-    w2 = ((stats.mean - target.mean).square().sum() + torch.diagonal(cov).sum()
-          + torch.diagonal(target.cov).sum() - 2 * cross).clamp_min(0.0)
-    if mode == "pastiche":
-        return w2 / stats.gram.shape[0]
-    return W2_GAIN * w2 / target.energy.clamp_min(1e-12)
-
-
-def style_fn_for(targets: Targets, params: Params) -> StyleFn:
-    """The style term of losses.total_loss (Gram or W2 targets) from the whole image's stats."""
-    mode = params.loss_normalisation
-
-    def style(stats: Mapping[str, Stats]) -> Tensor:
-        total = torch.zeros((), device=next(iter(stats.values())).gram.device)
-        for layer, weight in zip(params.style_layers, params.style_layer_weights, strict=True):
-            for target, blend in targets.style[layer] if weight else ():
-                term = (w2_term(stats[layer], target, mode) if isinstance(target, W2Target)
-                        else style_loss(stats[layer].gram, target, mode))
-                total = total + weight * blend * term
-        return params.style_weight * total
-
-    return style
-
-
-def style_source(stats: Stats, params: Params) -> StyleStats:
-    """A style image's Targets.sources entry: its Gram, or its Gaussian fit for W2."""
-    if params.style_loss != "wasserstein":
-        return stats.gram
-    cov = stats.gram - torch.outer(stats.mean, stats.mean)
-    return GaussianStats(stats.mean, (cov + cov.T) / 2)
 
 
 def tile_window(x: Tensor, tile: geo.Tile) -> Tensor:
@@ -218,15 +161,16 @@ def _content_scale(target: Tensor, mode: LossNormalisation) -> Tensor:
     return content_loss(shifted, target, mode) / F.mse_loss(shifted, target)
 
 
-def style_gradients(stats: Mapping[K, Stats], style_fn: Callable[[Mapping[K, Stats]], Tensor]
+def style_gradients(stats: Mapping[K, Stats], terms: Sequence[StyleTerm[K]], params: Params
                     ) -> tuple[Tensor, dict[K, Tensor]]:
-    """The style term and, per layer (or masked region), the (sym(A)/N, b/N) that give
-    dL/df = f @ sym + b."""
+    """The weighted style term of ``terms`` (losses.style_sum, times the style weight) and, per
+    layer (or masked region), the (sym(A)/N, b/N) that give dL/df = f @ sym + b."""
     leaves = {k: Stats(s.gram.clone().requires_grad_(True), s.mean.clone().requires_grad_(True), s.count)
               for k, s in stats.items()}
-    value = style_fn(leaves)
+    device = next(iter(leaves.values())).gram.device
+    value = params.style_weight * style_sum(terms, leaves, params.loss_normalisation, device)
     inputs = [t for s in leaves.values() for t in (s.gram, s.mean)]
-    # A style_fn may ignore some statistics (a Gram loss never reads the mean): those get zeros.
+    # A term may ignore some statistics (a Gram loss never reads the mean): those get zeros.
     grads: list[Tensor | None] = (list(torch.autograd.grad(value, inputs, allow_unused=True))
                                   if value.requires_grad else [None] * len(inputs))
     out = {}
@@ -236,16 +180,6 @@ def style_gradients(stats: Mapping[K, Stats], style_fn: Callable[[Mapping[K, Sta
         assert dgram is not None and dmean is not None
         out[layer] = torch.cat([(dgram + dgram.T) / s.count, (dmean / s.count)[None]])  # (C + 1, C)
     return value.detach(), out
-
-
-def _backward_tile(surrogate: Tensor, window: Tensor, dtype: torch.dtype) -> Tensor:
-    """The window's input gradient; float16 convolutions get stylize's loss scaling."""
-    scale = LOSS_SCALE_FP16 if dtype == torch.float16 else 1.0
-    while True:
-        (grad,) = torch.autograd.grad(surrogate * scale, window, retain_graph=scale > 1.0)
-        if scale <= 1.0 or torch.isfinite(grad).all():
-            return grad / scale if scale != 1.0 else grad
-        scale /= 16.0
 
 
 def slope_grad(slope: Tensor) -> FeatureGrad:
@@ -277,7 +211,7 @@ def local_pass(model: VGG19, x: Tensor, targets: Targets, params: Params, tiles:
             term = params.content_weight * weight * scale * (rows - want).square().sum() / target.numel()
             total, surrogate = total + term.detach(), surrogate + term
         if surrogate.requires_grad:
-            grad[..., tile.window[0]:tile.window[1], tile.window[2]:tile.window[3]] += _backward_tile(
+            grad[..., tile.window[0]:tile.window[1], tile.window[2]:tile.window[3]] += backward_pass(
                 surrogate, window, model.compute_dtype)
     return total
 
@@ -289,33 +223,15 @@ def _bands(height: int, rows: int) -> Iterator[tuple[int, int]]:
 
 
 def tv_loss_and_grad(x: Tensor, params: Params, grad: Tensor, rows: int = 256) -> Tensor:
-    """losses.tv_loss (weighted) summed over bands of rows; adds its gradient to ``grad``.
-
-    Mirrors tv_loss's two formulas term by term (the tiling tests hold them together): a
-    band owns the vertical pairs starting in its rows, the horizontal pairs of its rows,
-    and the last band also the image's last row.
-    """
+    """losses.tv_loss (weighted) as the sum of its bands' shares (losses.tv_band_loss); adds
+    its gradient to ``grad``."""
     h, w = x.shape[-2:]
     total = x.new_zeros(())
     if not params.tv_weight or h < 2 or w < 2:
         return total
     for r0, r1 in _bands(h, rows):
         band = x[..., r0:r1 + 1, :].detach().clone().requires_grad_(True)
-        if params.loss_normalisation == "pastiche":
-            dx_rows = band if r1 == h - 1 else band[..., :-1, :]
-            dx = (dx_rows[..., :, 1:] - dx_rows[..., :, :-1]).abs().sum() / (3 * h * (w - 1))
-            dy = (band[..., 1:, :] - band[..., :-1, :]).abs().sum() / (3 * (h - 1) * w)
-            value = 0.5 * 255.0 * (dx + dy)
-        elif params.loss_normalisation == "classic":
-            top = band[..., :-1, :-1]
-            dx, dy = top - band[..., :-1, 1:], top - band[..., 1:, :-1]
-            value = 0.5 * CLASSIC_IMAGE_SCALE**2 * (dx.square().sum() + dy.square().sum())
-        else:
-            top = band[..., :-1, :-1]
-            dx, dy = band[..., :-1, 1:] - top, band[..., 1:, :-1] - top
-            magnitude = torch.sqrt(dx.square() + dy.square() + TV_EPS**2).sum()
-            value = TV_GAIN * magnitude / (3 * (h - 1) * (w - 1)) * float(h * w) ** 0.5
-        value = params.tv_weight * value
+        value = params.tv_weight * tv_band_loss(band, params.loss_normalisation, (h, w), r1 == h - 1)
         (band_grad,) = torch.autograd.grad(value, band)
         grad[..., r0:r1 + 1, :] += band_grad
         total = total + value.detach()
@@ -330,7 +246,7 @@ def random_offset(tile: int, gen: torch.Generator) -> tuple[int, int]:
 
 
 def tiled_loss_and_grad(model: VGG19, x: Tensor, targets: Targets, params: Params, tile: int,
-                        gen: torch.Generator, style_fn: StyleFn | None = None, *,
+                        gen: torch.Generator, *,
                         should_stop: StopCheck | None = None) -> dict[str, float]:
     """losses.total_loss's terms of ``x`` and its gradient, one tile window at a time.
 
@@ -346,7 +262,7 @@ def tiled_loss_and_grad(model: VGG19, x: Tensor, targets: Targets, params: Param
     style, slopes = x.new_zeros(()), dict[str, FeatureGrad]()
     if style_layers:
         style, layer_slopes = style_gradients(image_stats(model, image, style_layers, tiles, should_stop),
-                                              style_fn or style_fn_for(targets, params))
+                                              layer_terms(targets, params), params)
         slopes = {layer: slope_grad(slope) for layer, slope in layer_slopes.items()}
     content = local_pass(model, image, targets, params, tiles, slopes, grad, should_stop)
     tv = tv_loss_and_grad(image, params, grad, rows=max(tile, 64))
@@ -363,12 +279,8 @@ def finish(x: Tensor, grad: Tensor, content: Tensor, style: Tensor, tv: Tensor) 
 
 
 def plan_tile(params: Params, hw: tuple[int, int], device: torch.device) -> int:
-    """The tile size for a scale: 0 (no tiling) when one pass fits, ``params.tile_size`` if
-    set (a future Params field; 0 = auto), else the largest that fits the free memory."""
-    requested = int(getattr(params, "tile_size", 0) or 0)
-    if requested:  # rounded to the pooling grid, which the tiles must follow
-        tile = max(geo.ALIGN, requested // geo.ALIGN * geo.ALIGN)
-        return tile if max(hw) > tile else 0
+    """The tile size for a scale: 0 (no tiling) when one pass fits, else the largest that fits
+    the free memory."""
     layers = set(params.content_layers) | set(params.style_layers)
     return geo.choose_tile(hw, geo.deepest(layers), geo.MEMORY_SHARE * device_free_bytes(device))
 

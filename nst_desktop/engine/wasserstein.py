@@ -69,19 +69,6 @@ class W2Target:
     energy: Tensor
 
 
-def _rows(features: Tensor) -> Tensor:
-    """(1, C, H, W) -> (C, H*W) float32."""
-    return features[0].reshape(features.shape[1], -1).float()
-
-
-def feature_stats(features: Tensor) -> GaussianStats:
-    """Gaussian fit of (1, C, H, W) features."""
-    x = _rows(features)
-    mean = x.mean(dim=1)
-    centred = x - mean[:, None]
-    return GaussianStats(mean, centred @ centred.T / x.shape[1])
-
-
 def mix(stats: Sequence[GaussianStats], weights: Sequence[float]) -> GaussianStats:
     """Gaussian fit of the *mixture* of several feature distributions (weights sum to 1).
 
@@ -144,19 +131,13 @@ def w2_target(stats: GaussianStats) -> W2Target:
     return W2Target(stats.mean, stats.cov, (root + root.T) / 2, energy)
 
 
-def w2_squared(features: Tensor, target: W2Target) -> Tensor:
-    """Squared W2 distance between the Gaussian fit of (1, C, H, W) ``features`` and ``target``."""
-    x = _rows(features)
-    n = x.shape[1]
-    mean = x.mean(dim=1)
-    centred = x - mean[:, None]
-    if n >= x.shape[0]:  # C x C: one pass over the positions (as the Gram), then C^3 products
-        cov = centred @ centred.T / n
-        cross = trace_sqrtm(target.cov_sqrt @ ((cov + cov.T) / 2) @ target.cov_sqrt)
-    else:  # n x n: tr sqrt(S C S) = nuclear norm of y = tr sqrt(y^T y), of full rank here
-        y = (target.cov_sqrt @ centred) / n**0.5
-        cross = trace_sqrtm(y.T @ y)
-    trace_cov = centred.square().sum() / n
-    trace_target = torch.diagonal(target.cov).sum()
-    result = (mean - target.mean).square().sum() + trace_cov + trace_target - 2 * cross
+def cross_term(cov: Tensor, target: W2Target) -> Tensor:
+    """``tr sqrt(S C S)`` in its C x C form (``S = sqrt(C_t)``; ``C`` symmetrised first)."""
+    return trace_sqrtm(target.cov_sqrt @ ((cov + cov.T) / 2) @ target.cov_sqrt)
+
+
+def w2_distance(mean: Tensor, trace_cov: Tensor, cross: Tensor, target: W2Target) -> Tensor:
+    """The squared W2 distance to ``target`` of a Gaussian fit given by its ``mean``, the trace of
+    its covariance and ``cross`` = tr sqrt(S C S) (C x C or n x n form: engine.losses.Statistics)."""
+    result = (mean - target.mean).square().sum() + trace_cov + torch.diagonal(target.cov).sum() - 2 * cross
     return result.clamp_min(0.0)  # ~0 can come out a hair negative in float32

@@ -15,8 +15,8 @@ import torch
 
 from nst_desktop.engine.events import StyleInput
 from nst_desktop.engine.inputs import resize, style_hw, to_tensor
-from nst_desktop.engine.losses import gram_matrix
 from nst_desktop.engine.params import Params
+from nst_desktop.engine.statistics import gram_matrix
 from nst_desktop.engine.stylize import stylize
 from nst_desktop.engine.vgg import cached_model
 from nst_desktop.engine.weights import WeightSet

@@ -10,9 +10,10 @@ import pytest
 import torch
 from torch import Tensor
 
-from nst_desktop.engine.losses import Targets, content_loss, gram_matrix, style_loss, total_loss, tv_loss
+from nst_desktop.engine.losses import Targets, content_loss, style_loss, total_loss, tv_loss
 from nst_desktop.engine.params import Params
 from nst_desktop.engine.presets import PRESETS
+from nst_desktop.engine.statistics import gram_matrix
 
 
 def _mse_criterion(a: Tensor, b: Tensor) -> Tensor:

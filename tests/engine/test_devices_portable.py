@@ -11,7 +11,8 @@ import pytest
 import torch
 
 from nst_desktop.engine import colour, devices
-from nst_desktop.engine.losses import content_loss, gram_matrix, style_loss
+from nst_desktop.engine.losses import content_loss, style_loss
+from nst_desktop.engine.statistics import gram_matrix
 
 
 @pytest.fixture(autouse=True)

@@ -7,13 +7,24 @@ import pytest
 import torch
 
 from nst_desktop.engine.inputs import load_inputs, prepare, targets
-from nst_desktop.engine.losses import Targets, gram_matrix, style_targets, total_loss
-from nst_desktop.engine.masked import MaskedStyle, masked_gram, masked_style_loss, masked_total_loss
+from nst_desktop.engine.losses import Targets, style_targets, total_loss
+from nst_desktop.engine.masked import (
+    MIN_AREA_FRACTION,
+    MaskedStyle,
+    masked_style_loss,
+    masked_total_loss,
+    region_terms,
+)
 from nst_desktop.engine.masks import MaskSettings, Region, RegionMask
 from nst_desktop.engine.params import Params
+from nst_desktop.engine.statistics import MaskedFeatureStats, gram_matrix
 from nst_desktop.engine.vgg import VGG19
 
 CPU = torch.device("cpu")
+
+
+def masked_gram(features: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    return MaskedFeatureStats(features, mask).gram
 # Style weight 1: masked_style_loss is the unweighted style term, total_loss's "style" is weighted.
 ONE_LAYER = Params(style_layers=("relu1_1",), style_layer_weights=(1.0,), content_layers=("relu1_1",),
                    content_layer_weights=(1.0,), tv_weight=0.0, style_weight=1.0, device="cpu")
@@ -74,6 +85,27 @@ def test_a_blended_region_blends_as_an_unmasked_run() -> None:
     blended = 0.75 * sources[0] + 0.25 * sources[1]
     gram = gram_matrix(feats["relu1_1"])[0]
     torch.testing.assert_close(masked, (gram - blended).square().sum() / blended.square().sum())
+
+
+def test_region_terms_weigh_by_strength_and_area_and_skip_what_has_no_term() -> None:
+    """The (layer, region) terms every masked path sums: a region's weight is the layer weight x
+    its strength x its area on the layer's grid; strength 0, or a region too thin for a grid,
+    has no term there; a layer of weight 0 has none at all."""
+    labels = np.zeros((128, 128), np.uint8)
+    labels[:, 64:] = 1  # half the picture
+    labels[:32, :32] = 2  # a sixteenth, at strength 0
+    labels[127, 0] = 3  # one pixel: 6e-5 of the picture, on every grid (soft masks keep areas)
+    settings = MaskSettings((Region(1, (0,), strength=0.5), Region(2, (0,), strength=0.0), Region(3, (0,))),
+                            feather_px=0.0)
+    masked = MaskedStyle(RegionMask(labels, settings), CPU)
+    params = ONE_LAYER.with_changes(style_layers=("relu1_1", "relu2_1", "relu3_1"),
+                                    style_layer_weights=(2.0, 0.0, 1.0))
+    tg = _fake_targets(1)
+    tg = Targets({}, {layer: tg.style["relu1_1"] for layer in params.style_layers})
+    grids = {"relu1_1": (64, 64), "relu2_1": (32, 32), "relu3_1": (16, 16)}
+    terms = {term.key: term.weight for term in region_terms(tg, params, masked, grids.__getitem__)}
+    assert 0 < masked.grid((64, 64))[1][3] < MIN_AREA_FRACTION
+    assert terms == pytest.approx({("relu1_1", 1): 2.0 * 0.5 * 0.5, ("relu3_1", 1): 1.0 * 0.5 * 0.5})
 
 
 def _border_gradient(feather: float) -> np.ndarray:

@@ -35,7 +35,7 @@ def _mask() -> RegionMask:
 
 @pytest.mark.parametrize("style_loss, layers", [
     ("gram", ("relu1_1", "relu2_1", "relu3_1", "relu4_1")),
-    # W2 where positions outnumber channels, as at every size that is tiled (tiling.w2_term)
+    # W2 where positions outnumber channels, as at every size that is tiled (statistics.Stats.w2_parts)
     ("wasserstein", ("relu1_1", "relu2_1", "relu3_1")),
 ])
 def test_tiled_masked_loss_and_gradient_equal_the_untiled_ones(

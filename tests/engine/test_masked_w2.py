@@ -10,13 +10,29 @@ import torch
 from nst_desktop.engine.events import StyleInput
 from nst_desktop.engine.losses import W2_GAIN, Targets, style_targets, total_loss
 from nst_desktop.engine.masked import MaskedStyle, masked_style_loss
-from nst_desktop.engine.masked_w2 import masked_stats, masked_w2_squared
 from nst_desktop.engine.masks import MaskSettings, Region, RegionMask
 from nst_desktop.engine.params import Params
+from nst_desktop.engine.statistics import FeatureStats, MaskedFeatureStats
 from nst_desktop.engine.stylize import resize, stylize, to_array
-from nst_desktop.engine.wasserstein import feature_stats, w2_squared, w2_target
+from nst_desktop.engine.wasserstein import GaussianStats, W2Target, w2_distance, w2_target
 
 CPU = torch.device("cpu")
+
+
+def feature_stats(features: torch.Tensor) -> GaussianStats:
+    return FeatureStats(features).gaussian()
+
+
+def masked_stats(features: torch.Tensor, mask: torch.Tensor) -> GaussianStats:
+    return MaskedFeatureStats(features, mask).gaussian()
+
+
+def w2_squared(features: torch.Tensor, target: W2Target) -> torch.Tensor:
+    return w2_distance(*FeatureStats(features).w2_parts(target), target)
+
+
+def masked_w2_squared(features: torch.Tensor, mask: torch.Tensor, target: W2Target) -> torch.Tensor:
+    return w2_distance(*MaskedFeatureStats(features, mask).w2_parts(target), target)
 
 
 def _one_layer(mode: str = "size_invariant") -> Params:

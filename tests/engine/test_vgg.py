@@ -2,8 +2,8 @@ import pytest
 import torch
 
 from nst_desktop.engine.errors import ParamsError
-from nst_desktop.engine.losses import gram_matrix
 from nst_desktop.engine.params import VGG19_LAYERS
+from nst_desktop.engine.statistics import gram_matrix
 from nst_desktop.engine.vgg import VGG19, conv_flops, layer_channels
 
 

@@ -11,17 +11,28 @@ from torch import Tensor
 from nst_desktop.engine import stylize as stylize_module
 from nst_desktop.engine.events import ProgressEvent, RunControl, StyleInput
 from nst_desktop.engine.params import Params
+from nst_desktop.engine.statistics import FeatureStats
 from nst_desktop.engine.stylize import resize, stylize, to_array
 from nst_desktop.engine.wasserstein import (
     GaussianStats,
-    feature_stats,
+    W2Target,
     mix,
     sqrtm_newton_schulz,
     trace_sqrtm,
-    w2_squared,
+    w2_distance,
     w2_target,
 )
 from tests.engine.conftest import keep_steps
+
+
+def feature_stats(features: Tensor) -> GaussianStats:
+    return FeatureStats(features).gaussian()
+
+
+def w2_squared(features: Tensor, target: W2Target) -> Tensor:
+    """The squared W2 distance of (1, C, H, W) features' Gaussian fit to ``target``."""
+    return w2_distance(*FeatureStats(features).w2_parts(target), target)
+
 
 TINY_W2 = Params(size=48, min_size=32, steps=8, coarse_steps=3, device="cpu", style_loss="wasserstein")
 
