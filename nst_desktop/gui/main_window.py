@@ -290,7 +290,7 @@ class MainWindow(QMainWindow):
 
     # --- run ---------------------------------------------------------------------------------
     def start_run(self) -> bool:
-        if self.runner.running:
+        if self.runner.running or self.session.wait_for_inputs(self.start_run):
             return False
         request = self.session.make_request()
         return request is not None and self.start_request(request)
