@@ -63,6 +63,15 @@ def test_the_installed_pyside6_is_the_pinned_one() -> None:
 
 
 def _run_build_spec() -> None:
+    # build.spec puts the checkout first on sys.path: put it back as it was.
+    saved = list(sys.path)
+    try:
+        _exec_build_spec()
+    finally:
+        sys.path[:] = saved
+
+
+def _exec_build_spec() -> None:
     code = compile((ROOT / "build.spec").read_text(encoding="utf-8"), "build.spec", "exec")
     exec(code, {"SPECPATH": str(ROOT), "__name__": "build_spec"})
 
