@@ -88,7 +88,8 @@ class RunSession(QObject):
         if not inputs.loading() or inputs.ready():
             return False
         self._start_when_read = start  # pressed twice: still one start
-        self.window.run_panel.status_label.setText("Opening the photo: painting starts once it is read…")
+        self.window.run_panel.status_label.setText(
+            "Opening the photo and styles: painting starts once they are read…")
         return True
 
     def _on_inputs_busy_changed(self, text: str) -> None:

@@ -47,7 +47,7 @@ def test_start_while_the_last_photo_reopens_waits_for_it(qtbot: QtBot, make_wind
     window.params_panel.update_fields(steps=5)
     assert window.inputs.content() is None
     assert not window.start_run()  # not now: once the photo is read
-    assert "Opening the photo" in window.run_panel.status_label.text()
+    assert "painting starts once they are read" in window.run_panel.status_label.text()
     assert window.start_run() is False  # pressed twice: still one run
     qtbot.waitUntil(lambda: window.session.result_image is not None, timeout=10_000)
     qtbot.waitUntil(lambda: not window.runner.running, timeout=5000)
