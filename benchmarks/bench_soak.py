@@ -15,6 +15,7 @@ each phase, the process's resident memory (VmRSS) and OS thread count, and exits
 every run finished and every photo opened.
 
     python benchmarks/bench_soak.py [--runs 200] [--quick-looks 30] [--opens 200] [--steps 500]
+    python benchmarks/bench_soak.py --quick
 """
 
 from __future__ import annotations
@@ -156,7 +157,10 @@ def main() -> int:
     parser.add_argument("--opens", type=int, default=200, help="photo opens")
     parser.add_argument("--steps", type=int, default=500, help="steps of each fake run")
     parser.add_argument("--size", type=int, default=128, help="output size (the quick looks' long side)")
+    parser.add_argument("--quick", action="store_true", help="3 runs, 1 quick look, 4 opens: does it run?")
     args = parser.parse_args()
+    if args.quick:
+        args.runs, args.quick_looks, args.opens = 3, 1, 4
     print(f"{platform.platform()}, Python {platform.python_version()}, {os.cpu_count()} CPUs, "
           f"load average {os.getloadavg()[0]:.1f}")
     import PySide6
