@@ -87,11 +87,16 @@ def _images(folder: Path) -> list[Path]:
     return paths
 
 
+def _stderr_file() -> Path:
+    return Path(os.environ["NST_DESKTOP_HOME"]).parent / "app-stderr.txt"
+
+
 def _start(code: str, *args: str) -> subprocess.Popen[str]:
     # NST_DESKTOP_HOME is this test's own (tests/conftest.py): settings and history start empty.
     env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "PYTHONPATH": str(ROOT)}
-    return subprocess.Popen([sys.executable, "-c", code, *args], env=env, cwd=ROOT, text=True,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    with _stderr_file().open("a") as stderr:  # a file, not a pipe: a chatty app never blocks on it
+        return subprocess.Popen([sys.executable, "-c", code, *args], env=env, cwd=ROOT, text=True,
+                                stdout=subprocess.PIPE, stderr=stderr)
 
 
 def _line(proc: subprocess.Popen[str], prefix: str, timeout_s: float = 60) -> str:
@@ -108,7 +113,8 @@ def _line(proc: subprocess.Popen[str], prefix: str, timeout_s: float = 60) -> st
                 if not line:
                     break
     proc.kill()
-    raise AssertionError(f"no {prefix!r} line; stderr: {proc.communicate()[1][-2000:]}")
+    proc.wait()
+    raise AssertionError(f"no {prefix!r} line; stderr: {_stderr_file().read_text()[-2000:]}")
 
 
 def _settings_text() -> str:
