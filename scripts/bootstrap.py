@@ -7,13 +7,16 @@
 
 Needs only Python 3.11+. Idempotent: the virtual environment is reused, and packages are
 installed again only when pyproject.toml changed. PyTorch is installed first and pinned, so
-that a machine without an NVIDIA GPU never downloads the multi-gigabyte CUDA build.
+that a machine without an NVIDIA GPU never downloads the multi-gigabyte CUDA build. PySide6
+is checked against its pin in pyproject.toml every time and replaced if it differs (6.12.0
+aborts the app in a long session).
 """
 
 from __future__ import annotations
 
 import ctypes
 import hashlib
+import json
 import os
 import platform
 import shutil
@@ -29,6 +32,7 @@ VENV = ROOT / ".venv"
 TORCH = "torch==2.13.0"
 TORCH_CPU_INDEX = "https://download.pytorch.org/whl/cpu"
 EXTRAS = {"app": "", "test": "[test,dev]", "bundle": "[build]"}
+QT_PACKAGES = ("PySide6-Essentials", "shiboken6")  # pinned together in pyproject.toml (issue 16.1)
 
 
 def _say(text: str) -> None:
@@ -141,6 +145,68 @@ def missing_libraries_text(missing: list[str]) -> str:
             "Then run this command again.")
 
 
+def pinned_qt_version(pyproject: Path | None = None) -> str:
+    """The one PySide6 version the app runs with: pyproject.toml's exact pin of PySide6-Essentials
+    (the comment there says why), read here so that the pin is written once."""
+    import tomllib  # here, not at the top: an older Python must reach ensure_installed's message
+
+    text = (pyproject or ROOT / "pyproject.toml").read_text(encoding="utf-8")
+    for requirement in tomllib.loads(text)["project"]["dependencies"]:
+        name, _, version = requirement.replace(" ", "").partition("==")
+        if name.lower() == QT_PACKAGES[0].lower() and version:
+            return version
+    raise SystemExit("pyproject.toml must pin PySide6-Essentials exactly (==): see the comment there.")
+
+
+def installed_qt_versions() -> dict[str, str | None]:
+    """The versions of :data:`QT_PACKAGES` in the Python running this (None: not installed)."""
+    from importlib import metadata
+
+    found: dict[str, str | None] = {}
+    for name in QT_PACKAGES:
+        try:
+            found[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            found[name] = None
+    return found
+
+
+def qt_version_problem(installed: Mapping[str, str | None], pinned: str) -> str | None:
+    """None when every Qt package is at the pinned version, else one line saying what to do.
+    Any other version is refused, not only 6.12.0: only the pin is known to survive a long session."""
+    wrong = [f"{name} {installed.get(name) or '(missing)'}" for name in QT_PACKAGES
+             if installed.get(name) != pinned]
+    if not wrong:
+        return None
+    return (f"{', '.join(wrong)} found, but NST Desktop needs {pinned}: PySide6 6.12.0 loses a reference "
+            "to True on every signal and aborts the app (bool_dealloc). Install the pin: pip install "
+            + " ".join(f"{name}=={pinned}" for name in QT_PACKAGES))
+
+
+def _venv_qt_versions() -> dict[str, str | None]:
+    probe = (f"import json, runpy; ns = runpy.run_path({str(Path(__file__).resolve())!r}); "
+             "print(json.dumps(ns['installed_qt_versions']()))")
+    out = subprocess.run([str(_venv_python()), "-c", probe], capture_output=True, text=True, check=False)
+    try:
+        found = json.loads(out.stdout.strip().splitlines()[-1])
+    except (ValueError, IndexError):
+        return dict.fromkeys(QT_PACKAGES)
+    return {name: found.get(name) for name in QT_PACKAGES}
+
+
+def ensure_pinned_qt() -> None:
+    """Put the pinned PySide6 in .venv even where pip kept another one (a venv made before the
+    pin, or upgraded by hand): pip replaces a version the pin excludes, a downgrade included."""
+    pinned = pinned_qt_version()
+    if qt_version_problem(_venv_qt_versions(), pinned) is None:
+        return
+    _say(f"installing PySide6 {pinned} (other versions abort the app in a long session) ...")
+    _pip(*(f"{name}=={pinned}" for name in QT_PACKAGES))
+    problem = qt_version_problem(_venv_qt_versions(), pinned)
+    if problem is not None:
+        sys.exit(problem)
+
+
 def ensure_installed(mode: str) -> None:
     """Create .venv if needed and install the project with the extras ``mode`` needs."""
     if sys.version_info < (3, 11):  # noqa: UP036 (this script may be started by an older Python)
@@ -150,14 +216,14 @@ def ensure_installed(mode: str) -> None:
         venv.EnvBuilder(with_pip=True).create(VENV)
     digest = hashlib.sha256((ROOT / "pyproject.toml").read_bytes() + TORCH.encode()).hexdigest()
     stamp = VENV / f".nst-desktop-{mode}.stamp"
-    if stamp.exists() and stamp.read_text() == digest:
-        return
-    started = time.monotonic()
-    _install_torch()
-    _say(f"installing NST Desktop{EXTRAS[mode]} (editable) ...")
-    _pip("-e", f".{EXTRAS[mode]}")
-    stamp.write_text(digest)
-    _say(f"installed in {time.monotonic() - started:.0f} s")
+    if not (stamp.exists() and stamp.read_text() == digest):
+        started = time.monotonic()
+        _install_torch()
+        _say(f"installing NST Desktop{EXTRAS[mode]} (editable) ...")
+        _pip("-e", f".{EXTRAS[mode]}")
+        stamp.write_text(digest)
+        _say(f"installed in {time.monotonic() - started:.0f} s")
+    ensure_pinned_qt()  # checked every time (one short probe): a hand-upgraded PySide6 aborts the app
 
 
 def run_checks(pytest_args: list[str]) -> int:

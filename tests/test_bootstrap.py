@@ -111,3 +111,65 @@ def test_only_torch_comes_from_pytorch_s_cpu_index(monkeypatch: pytest.MonkeyPat
     assert "--no-deps" in cpu_index and bootstrap.TORCH in cpu_index
     assert cpu_index[cpu_index.index("--index-url") + 1] == bootstrap.TORCH_CPU_INDEX
     assert "--extra-index-url" not in cpu_index
+
+
+# --- the PySide6 pin (issue 16.1) --------------------------------------------------------------
+def _venv_with(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, versions: list[str], *,
+               stamp_current: bool) -> list[tuple[str, ...]]:
+    """A fake .venv whose PySide6 reads as ``versions`` one probe after another; pip calls recorded."""
+    venv = tmp_path / ".venv"
+    (venv / "bin").mkdir(parents=True)
+    (venv / "bin" / "python").write_text("")
+    monkeypatch.setattr(bootstrap, "VENV", venv)
+    if stamp_current:
+        digest = bootstrap.hashlib.sha256((ROOT / "pyproject.toml").read_bytes()
+                                          + bootstrap.TORCH.encode()).hexdigest()
+        (venv / ".nst-desktop-app.stamp").write_text(digest)
+    probes = iter(versions)
+    monkeypatch.setattr(bootstrap, "_venv_qt_versions",
+                        lambda: dict.fromkeys(bootstrap.QT_PACKAGES, next(probes)))
+    monkeypatch.setattr(bootstrap, "_install_torch", lambda: None)
+    calls: list[tuple[str, ...]] = []
+    monkeypatch.setattr(bootstrap, "_pip", lambda *args, check=True: calls.append(args) or 0)
+    return calls
+
+
+def test_pyproject_pins_pyside6_exactly_with_the_reason() -> None:
+    text = (ROOT / "pyproject.toml").read_text()
+    pinned = bootstrap.pinned_qt_version()
+    assert re.fullmatch(r"6\.\d+\.\d+", pinned) and pinned != "6.12.0"
+    assert f'"shiboken6=={pinned}"' in text
+    assert "bool_dealloc" in text  # the why, next to the pin
+
+
+def test_a_venv_with_pyside6_6_12_0_is_downgraded_to_the_pin(monkeypatch: pytest.MonkeyPatch,
+                                                             tmp_path: Path) -> None:
+    pinned = bootstrap.pinned_qt_version()
+    calls = _venv_with(monkeypatch, tmp_path, ["6.12.0", pinned], stamp_current=True)
+    bootstrap.ensure_installed("app")
+    assert calls == [(f"PySide6-Essentials=={pinned}", f"shiboken6=={pinned}")]
+
+
+def test_a_changed_pyproject_reinstalls_the_project_then_checks_the_pin(monkeypatch: pytest.MonkeyPatch,
+                                                                       tmp_path: Path) -> None:
+    pinned = bootstrap.pinned_qt_version()
+    calls = _venv_with(monkeypatch, tmp_path, [pinned], stamp_current=False)
+    bootstrap.ensure_installed("app")
+    assert calls == [("-e", ".")]  # pip replaces a version the pin excludes; the probe found the pin
+
+
+def test_a_pyside6_that_cannot_be_replaced_stops_with_one_line(monkeypatch: pytest.MonkeyPatch,
+                                                               tmp_path: Path) -> None:
+    _venv_with(monkeypatch, tmp_path, ["6.12.0", "6.12.0"], stamp_current=True)
+    with pytest.raises(SystemExit) as stop:
+        bootstrap.ensure_installed("app")
+    message = str(stop.value)
+    assert "PySide6-Essentials 6.12.0" in message and "\n" not in message
+    assert f"pip install PySide6-Essentials=={bootstrap.pinned_qt_version()}" in message
+
+
+def test_the_venv_probe_reads_the_installed_versions(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The real probe (a subprocess), run with this test's Python as the venv's."""
+    monkeypatch.setattr(bootstrap, "_venv_python", lambda: Path(sys.executable))
+    pinned = bootstrap.pinned_qt_version()
+    assert bootstrap._venv_qt_versions() == dict.fromkeys(bootstrap.QT_PACKAGES, pinned)

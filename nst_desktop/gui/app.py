@@ -183,7 +183,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     # process for the cores; measured on a 2-core machine with one core busy, a 256 px
     # step took 1.0 s spinning and 0.44 s passive (tiny images: 0.49 s vs 0.017 s).
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-    app, _window, _opener = build(sys.argv[1:] if argv is None else argv)
+    app, window, _opener = build(sys.argv[1:] if argv is None else argv)
+    from nst_desktop.gui.signal_close import close_on_signals
+
+    close_on_signals(window)  # SIGTERM at logout closes the window cleanly (here, not in build: tests)
     return int(app.exec())
 
 

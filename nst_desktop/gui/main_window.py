@@ -28,6 +28,7 @@ from nst_desktop.gui.learned_speed import from_settings
 from nst_desktop.gui.mask_dock import MaskDock
 from nst_desktop.gui.params_panel import ParamsPanel
 from nst_desktop.gui.qimage import array_to_qimage
+from nst_desktop.gui.recipe_keeper import RecipeKeeper
 from nst_desktop.gui.run_panel import RunPanel
 from nst_desktop.gui.run_session import RunSession
 from nst_desktop.gui.settings import Settings
@@ -69,6 +70,8 @@ class MainWindow(QMainWindow):
         self.run_panel = RunPanel()
         self.inputs = InputsPanel(file_dialog=file_dialog)
         self.params_panel = ParamsPanel(self.settings.read_params())
+        # The photo, styles and settings written as they change: a kill or a crash loses nothing.
+        self.recipe_keeper = RecipeKeeper(self.settings, self.inputs, self.params_panel, self)
         self.stylize_fn = stylize_fn
         self.runner = RunThread(stylize_fn, self)
         self.session = RunSession(self, library)
@@ -288,12 +291,11 @@ class MainWindow(QMainWindow):
         menu.setEnabled(bool(menu.actions()))
 
     def _on_params_changed(self, params: Any) -> None:
-        self.settings.write_params(params)
-        self.estimates.request()
+        self.estimates.request()  # the recipe keeper writes the settings
 
     # --- run ---------------------------------------------------------------------------------
     def start_run(self) -> bool:
-        if self.runner.running:
+        if self.runner.running or self.session.wait_for_inputs(self.start_run):
             return False
         request = self.session.make_request()
         return request is not None and self.start_request(request)
@@ -372,16 +374,12 @@ class MainWindow(QMainWindow):
         event.accept()
 
     def _save_state(self) -> None:
-        content, styles = self.inputs.state()
-        self.settings.write("inputs/content", content)
-        self.settings.write("inputs/styles", styles)
-        self.settings.write_params(self.params_panel.params())
         self.settings.write("window/geometry", self.saveGeometry())
         from nst_desktop.gui.export import used_folder
 
         self.settings.write("paths/last_dir", str(used_folder() or ""))
         self.settings.write("window/state", self.saveState())
-        self.settings.sync()
+        self.recipe_keeper.save_now()  # the recipe, then one sync of all of it
 
     def _restore_geometry(self) -> None:
         # Saved on a bigger (or another) screen, or too wide: repaired to fit this one (issue 16.4).

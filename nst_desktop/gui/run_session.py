@@ -7,6 +7,7 @@ Kept apart from the main window so the window only does layout and wiring.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -106,6 +107,8 @@ class RunSession(QObject):
         self.library: Any = None
         self.history: Any = None
         self._open_history(library)
+        self._start_when_read: Callable[[], object] | None = None  # a Start pressed while inputs are read
+        window.inputs.busyChanged.connect(self._on_inputs_busy_changed)
         self.saver = HistorySaver(self)
         self.saver.saved.connect(self._on_saved)
         self.saver.failed.connect(self.window.show_error)
@@ -131,6 +134,25 @@ class RunSession(QObject):
             QTimer.singleShot(0, self, lambda: self.window.statusBar().showMessage(notice, 30_000))
 
     # --- starting ------------------------------------------------------------------------------
+    def wait_for_inputs(self, start: Callable[[], object]) -> bool:
+        """True, and ``start`` is called once they are read, while the photo or styles are still
+        being read and not yet enough for a run: Start pressed as the launch reopens the last
+        photo waits for it instead of saying "Add a photo first". A read that fails then gets
+        that message from ``start`` as before."""
+        inputs = self.window.inputs
+        if not inputs.loading() or inputs.ready():
+            return False
+        self._start_when_read = start  # pressed twice: still one start
+        self.window.run_panel.status_label.setText(
+            "Opening the photo and styles: painting starts once they are read…")
+        return True
+
+    def _on_inputs_busy_changed(self, text: str) -> None:
+        if text or self._start_when_read is None:
+            return  # still reading, or no Start waiting
+        start, self._start_when_read = self._start_when_read, None
+        start()
+
     def make_request(self) -> RunRequest | None:
         inputs, params = self.window.inputs, self.window.params_panel.params()
         content = inputs.content()
