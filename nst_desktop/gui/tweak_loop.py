@@ -73,7 +73,10 @@ class TweakLoop(QObject):
         from nst_desktop.engine.presets import QUICK_LOOK_SIZE, quick_look
         from nst_desktop.engine.schedule import min_long_side
 
-        request = self.window.session.make_request()
+        session = self.window.session
+        if self.window.runner.running or session.wait_for_inputs(self.start_quick_look):
+            return False  # as Start: pressed while the launch reopens the photo, it waits for it
+        request = session.make_request()
         if request is None:
             return False
         # A panorama strip is looked at just large enough to paint (the full size is: make_request).

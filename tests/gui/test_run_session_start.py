@@ -74,3 +74,20 @@ def test_start_waiting_for_a_photo_that_is_gone_says_add_a_photo(qtbot: QtBot, m
     assert stylize.calls == []
     window.runner.shutdown(5000)
     window.estimator.wait(5000)
+
+
+@pytest.mark.usefixtures("slow_reads")
+def test_a_quick_look_while_the_last_photo_reopens_waits_for_it(qtbot: QtBot, make_window: WindowFactory,
+                                                                tmp_path: Path) -> None:
+    make_window().close()
+    stylize = FakeStylize()
+    window = _next_start(tmp_path, qtbot, stylize)
+    assert window.inputs.content() is None
+    assert not window.tweaks.start_quick_look()
+    assert "painting starts once they are read" in window.run_panel.status_label.text()
+    qtbot.waitUntil(lambda: len(stylize.calls) == 1, timeout=10_000)
+    qtbot.waitUntil(lambda: not window.runner.running, timeout=5000)
+    assert window.last_error == ""
+    assert window.session.result is not None and window.session.result.params.size <= 256  # a quick look
+    window.runner.shutdown(5000)
+    window.estimator.wait(5000)
