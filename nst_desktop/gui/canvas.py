@@ -51,7 +51,7 @@ class Canvas(QWidget):
         self._drag: str | None = None
         self._drag_start = QPointF()
         self._offset_start = QPointF()
-        self.placeholder = "Drop a photo here, or use File ▸ Open content…"
+        self.placeholder = "Drop a photo here, or use File ▸ Open photo…"
 
     # --- state ---------------------------------------------------------------------------------
     def image(self) -> QImage:
