@@ -6,7 +6,6 @@ time); one test runs the installed console script in a subprocess.
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import signal
@@ -25,6 +24,7 @@ from nst_desktop.engine.params import param_fields
 from nst_desktop.io.images import read_metadata
 from nst_desktop.io.metadata import params_from_metadata
 from nst_desktop.resources import resource_path
+from tests.cli.conftest import run_fresh
 
 CONTENT = resource_path("samples", "tubingen.jpg")
 STYLE = resource_path("styles", "starry_night.jpg")
@@ -248,23 +248,7 @@ def test_bad_values_and_files_are_refused_before_torch_is_imported(tmp_path: Pat
     cases["not an image"] = ["render", c, str(blocker), "-o", out]
     cases["missing weights"] = ["render", c, s, "-o", out, "--weights", str(tmp_path / "no.pth")]
     cases["output under a file"] = ["render", c, s, "-o", str(blocker / "out.png")]
-    code = (
-        "import contextlib, io, json, sys\n"
-        "from nst_desktop.cli import main\n"
-        f"cases = json.loads({json.dumps(json.dumps(cases))})\n"
-        "report = {}\n"
-        "for name, argv in cases.items():\n"
-        "    err = io.StringIO()\n"
-        "    with contextlib.redirect_stderr(err):\n"
-        "        rc = main(argv + ['-q'])\n"
-        "    report[name] = [rc, err.getvalue()]\n"
-        "report['torch imported'] = 'torch' in sys.modules\n"
-        "print(json.dumps(report))\n"
-    )
-    env = {**os.environ, "NST_DESKTOP_HOME": str(tmp_path / "home")}
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, env=env)
-    assert proc.returncode == 0, proc.stderr
-    report = json.loads(proc.stdout.strip().splitlines()[-1])
+    report = run_fresh(cases, tmp_path / "home")
     assert report.pop("torch imported") is False
     words = {**EXPECTED_WORDS, "missing file": "nothere.jpg", "not an image": "afile",
              "missing weights": "no.pth", "output under a file": "afile is a file, not a folder"}

@@ -87,3 +87,27 @@ def run_without_torch(argv_by_name: dict[str, list[str]], home: Path) -> dict[st
     assert proc.returncode == 0, proc.stderr[-3000:]
     report: dict[str, Any] = json.loads(proc.stdout.strip().splitlines()[-1])
     return report
+
+
+def run_fresh(cases: dict[str, list[str]], home: Path) -> dict[str, list[object]]:
+    """Every case in one fresh interpreter (with a timeout: a pipe used to hang it); whether torch
+    was imported comes back as ``"torch imported"``."""
+    code = (
+        "import contextlib, io, json, sys\n"
+        "from nst_desktop.cli import main\n"
+        "cases = json.loads(sys.stdin.read())\n"
+        "report = {}\n"
+        "for name, argv in cases.items():\n"
+        "    err = io.StringIO()\n"
+        "    with contextlib.redirect_stderr(err):\n"
+        "        rc = main(argv + ['-q'])\n"
+        "    report[name] = [rc, err.getvalue()]\n"
+        "report['torch imported'] = 'torch' in sys.modules\n"
+        "print(json.dumps(report))\n"
+    )
+    env = {**os.environ, "NST_DESKTOP_HOME": str(home)}
+    proc = subprocess.run([sys.executable, "-c", code], input=json.dumps(cases), capture_output=True,
+                          text=True, timeout=60, env=env)
+    assert proc.returncode == 0, proc.stderr
+    report: dict[str, list[object]] = json.loads(proc.stdout.strip().splitlines()[-1])
+    return report

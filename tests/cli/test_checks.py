@@ -8,7 +8,6 @@ from __future__ import annotations
 import io
 import json
 import os
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -19,6 +18,7 @@ from PIL import Image
 
 from nst_desktop.cli import main
 from nst_desktop.io.images import read_metadata
+from tests.cli.conftest import run_fresh
 
 TINY = ["--size", "48", "--min-size", "48", "--steps", "2", "--device", "cpu", "--precision", "float32", "-q"]
 
@@ -27,30 +27,6 @@ def _jpeg(path: Path, h: int = 300, w: int = 400) -> Path:
     pixels = (np.random.default_rng(2).random((h, w, 3)) * 255).astype(np.uint8)
     Image.fromarray(pixels).save(path, "JPEG", quality=90)
     return path
-
-
-def _run_fresh(cases: dict[str, list[str]], home: Path) -> dict[str, list[object]]:
-    """Every case in one fresh interpreter (with a timeout: a pipe used to hang it); whether torch
-    was imported comes back as ``"torch imported"``."""
-    code = (
-        "import contextlib, io, json, sys\n"
-        "from nst_desktop.cli import main\n"
-        "cases = json.loads(sys.stdin.read())\n"
-        "report = {}\n"
-        "for name, argv in cases.items():\n"
-        "    err = io.StringIO()\n"
-        "    with contextlib.redirect_stderr(err):\n"
-        "        rc = main(argv + ['-q'])\n"
-        "    report[name] = [rc, err.getvalue()]\n"
-        "report['torch imported'] = 'torch' in sys.modules\n"
-        "print(json.dumps(report))\n"
-    )
-    env = {**os.environ, "NST_DESKTOP_HOME": str(home)}
-    proc = subprocess.run([sys.executable, "-c", code], input=json.dumps(cases), capture_output=True,
-                          text=True, timeout=60, env=env)
-    assert proc.returncode == 0, proc.stderr
-    report: dict[str, list[object]] = json.loads(proc.stdout.strip().splitlines()[-1])
-    return report
 
 
 def test_hostile_inputs_are_refused_before_torch_in_one_line(tmp_path: Path) -> None:
@@ -83,7 +59,7 @@ def test_hostile_inputs_are_refused_before_torch_in_one_line(tmp_path: Path) -> 
                               f"{tmp_path}/two\\nlines.jpg: file not found"),
     }
     started = time.monotonic()
-    report = _run_fresh({name: argv for name, (argv, _) in cases.items()}, tmp_path / "home")
+    report = run_fresh({name: argv for name, (argv, _) in cases.items()}, tmp_path / "home")
     assert time.monotonic() - started < 30  # no case waited on a pipe or a device
     assert report.pop("torch imported") is False
     for name, (rc, err) in report.items():
