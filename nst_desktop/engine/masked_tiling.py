@@ -58,12 +58,29 @@ def _grid(masked: MaskedStyle, layer: str, hw: tuple[int, int]) -> Tensor:
     return masked.grid(_layer_hw(layer, hw))[0]
 
 
+def _few_positions(masked: MaskedStyle, keys: list[RegionKey], hw: tuple[int, int]) -> set[RegionKey]:
+    """The regions that weight fewer positions of their layer than it has channels: kept as rows
+    (statistics.Stats.rows), their covariance being singular."""
+    return {key for key in keys
+            if int(torch.count_nonzero(_grid(masked, key[0], hw)[key[1]])) < geo.channels_of(key[0])}
+
+
+def _cell_index(tile: geo.Tile, layer: str, hw: tuple[int, int]) -> Tensor:
+    """The flat whole-grid index of each of a tile's core cells at ``layer``, in core_rows' order."""
+    gy, gx, _, _ = tile.core_cells(geo.stride_of(layer), hw)
+    ys, xs = torch.arange(gy.start, gy.stop), torch.arange(gx.start, gx.stop)
+    return (ys[:, None] * _layer_hw(layer, hw)[1] + xs[None, :]).reshape(-1)
+
+
 def region_stats(model: VGG19, image: Tensor, keys: list[RegionKey], tiles: list[geo.Tile],
                  masked: MaskedStyle, should_stop: StopCheck | None = None) -> dict[RegionKey, Stats]:
-    """Pass 1: each region's masked whole-image :class:`Stats`, one tile window at a time."""
+    """Pass 1: each region's masked whole-image :class:`Stats`, one tile window at a time; a region
+    of few positions keeps their features and weights (statistics.Stats.rows)."""
     hw = (image.shape[-2], image.shape[-1])
     layers = sorted({layer for layer, _ in keys})
+    few = _few_positions(masked, keys, hw)
     sums: dict[RegionKey, tuple[Tensor, Tensor, Tensor]] = {}
+    kept: dict[RegionKey, list[tuple[Tensor, Tensor, Tensor]]] = {key: [] for key in few}
     with torch.no_grad():
         for tile in checked(tiles, should_stop):
             feats = model(layout(tile_window(image, tile), image.device), layers)
@@ -78,34 +95,73 @@ def region_stats(model: VGG19, image: Tensor, keys: list[RegionKey], tiles: list
                     old = sums.get(key)
                     sums[key] = part if old is None else (old[0] + part[0], old[1] + part[1],
                                                           old[2] + part[2])
+                    if key in kept:
+                        where = weights[:, 0] > 0
+                        cells = _cell_index(tile, layer, hw)[where.cpu()]
+                        kept[key].append((rows[where], weights[where, 0], cells))
     out = {}
     for key, (gram, mean, area) in sums.items():
         area = area.clamp_min(1e-12)
+        rows_of, weights_of = _in_grid_order(kept[key]) if key in kept else (None, None)
         out[key] = Stats((gram / area).to(image.device, torch.float32),
-                         (mean / area).to(image.device, torch.float32), float(area))
+                         (mean / area).to(image.device, torch.float32), float(area), rows_of, weights_of)
     return out
 
 
-def _region_grads(slopes: Mapping[RegionKey, Tensor], masked: MaskedStyle, hw: tuple[int, int]
-                  ) -> dict[str, FeatureGrad]:
-    """Per layer, dL/df at a tile's core: each region's slope weighted by its mask there."""
+def _in_grid_order(parts: list[tuple[Tensor, Tensor, Tensor]]) -> tuple[Tensor, Tensor]:
+    """The (rows, weights, cell index) the tiles kept, as (rows, weights) in the order of the grid's
+    flat index: pass 2 finds a cell's row from the mask alone (:func:`_weighted_cells`)."""
+    order = torch.argsort(torch.cat([part[2] for part in parts]))
+    return torch.cat([part[0] for part in parts])[order], torch.cat([part[1] for part in parts])[order]
+
+
+def _weighted_cells(grid: Tensor) -> Tensor:
+    """The flat index of every cell a region's (h, w) mask weights, ascending (a kept row's cell)."""
+    return torch.nonzero(grid.reshape(-1) > 0)[:, 0].cpu()
+
+
+def _region_grads(slopes: Mapping[RegionKey, Tensor], row_grads: Mapping[RegionKey, Tensor],
+                  masked: MaskedStyle, hw: tuple[int, int]) -> dict[str, FeatureGrad]:
+    """Per layer, dL/df at a tile's core: each region's slope weighted by its mask there, plus a
+    region kept as rows' own gradient at its cells (the mask's share is in it already)."""
     out: dict[str, FeatureGrad] = {}
     for layer in sorted({layer for layer, _ in slopes}):
-        mine = [(index, slope_grad(slope)) for (name, index), slope in slopes.items() if name == layer]
         grids = _grid(masked, layer, hw)
+        mine = [(index, slope_grad(slope), _row_grad(layer, row_grads.get((layer, index)), grids[index], hw))
+                for (name, index), slope in slopes.items() if name == layer]
         stride = geo.stride_of(layer)
 
-        def grad(rows: Tensor, tile: geo.Tile, mine: list[tuple[int, FeatureGrad]] = mine,
+        def grad(rows: Tensor, tile: geo.Tile, mine: list[tuple[int, FeatureGrad, FeatureGrad | None]] = mine,
                  grids: Tensor = grids, stride: int = stride) -> Tensor:
             gy, gx, _, _ = tile.core_cells(stride, hw)
             total = torch.zeros_like(rows)
-            for index, region_grad in mine:
+            for index, region_grad, kept_grad in mine:
                 weights = grids[index][gy, gx].reshape(-1, 1).to(rows.dtype)
                 total = total + weights * region_grad(rows, tile)
+                if kept_grad is not None:
+                    total = total + kept_grad(rows, tile)
             return total
 
         out[layer] = grad
     return out
+
+
+def _row_grad(layer: str, row_grad: Tensor | None, grid: Tensor, hw: tuple[int, int]) -> FeatureGrad | None:
+    """The FeatureGrad of a kept region's dL/d(rows) (rows in grid order, statistics.Stats.rows):
+    each core cell that ``grid`` weights gets its row's; the other cells none."""
+    if row_grad is None:
+        return None
+    weighted = _weighted_cells(grid)
+
+    def grad(rows: Tensor, tile: geo.Tile) -> Tensor:
+        cells = _cell_index(tile, layer, hw)
+        here = grid.reshape(-1)[cells.to(grid.device)].cpu() > 0
+        total = torch.zeros_like(rows)
+        at = torch.searchsorted(weighted, cells[here]).to(row_grad.device)
+        total[here.to(rows.device)] = row_grad[at].to(rows.dtype)
+        return total
+
+    return grad
 
 
 def keep_photo_loss_and_grad(x: Tensor, photo: Tensor, masked: MaskedStyle, grad: Tensor,
@@ -143,8 +199,8 @@ def tiled_loss_and_grad(model: VGG19, x: Tensor, targets: Targets, params: Param
     style, slopes = x.new_zeros(()), dict[str, FeatureGrad]()
     if terms:
         stats = region_stats(model, image, [term.key for term in terms], tiles, masked, should_stop)
-        style, region_slopes = style_gradients(stats, terms, params)
-        slopes = _region_grads(region_slopes, masked, hw)
+        style, region_slopes, row_grads = style_gradients(stats, terms, params)
+        slopes = _region_grads(region_slopes, row_grads, masked, hw)
     content = local_pass(model, image, targets, params, tiles, slopes, grad, should_stop)
     # Not scaled by the content weight (masked.masked_total_loss): reported inside "content".
     content = content + keep_photo_loss_and_grad(image, photo, masked, grad, rows=max(tile, 64))

@@ -15,8 +15,10 @@ Each gives the Gram matrix (the Gram loss) and the three parts of the squared W2
 ``tr sqrt(S C S)``. With the features in hand that trace takes the C x C form or, with fewer
 positions than channels (deep layers of a small image), the n x n one, ``Y^T Y`` with
 ``Y = S Xc / sqrt(n)`` (``Y = S Xc diag(sqrt(m / W))`` for a region), which is of full rank
-where the C x C one is singular. Sums only have the C x C form: the sizes that are tiled have
-far more positions than channels.
+where the C x C one is singular. Sums only have the C x C form, which serves the sizes that are
+tiled (far more positions than channels), except for a small masked region: one weighting fewer
+positions than the layer has channels keeps those positions' features (``Stats.rows``) and takes
+the n x n form of :class:`MaskedFeatureStats` from them, as the untiled path does.
 """
 
 from __future__ import annotations
@@ -173,11 +175,19 @@ class Stats:
     """A layer's (or region's) statistics from sums over tiles: ``gram`` = sum f f^T / N (what
     gram_matrix gives), ``mean`` = sum f / N, over ``count`` = N positions. A masked region's
     (engine.masked_tiling) weighs each position by its mask: then ``count`` is the weighted
-    area sum m, not a whole number."""
+    area sum m, not a whole number.
+
+    ``rows`` (k, C) and ``weights`` (k,): a masked region's every weighted position (mask > 0)
+    when there are fewer than C of them. Its covariance then has rank < C and, taken as
+    ``gram - mean mean^T`` (float32 rounding leaves it slightly indefinite), Newton-Schulz on the
+    C x C form diverges (NaN, or a gradient of 1e14); the n x n form of those rows stays of
+    full rank. The mean and W2 parts come from the rows; ``gram`` still serves the Gram loss."""
 
     gram: Tensor
     mean: Tensor
     count: float
+    rows: Tensor | None = None
+    weights: Tensor | None = None
 
     @property
     def channels(self) -> int:
@@ -188,6 +198,10 @@ class Stats:
         return GaussianStats(self.mean, (cov + cov.T) / 2)
 
     def w2_parts(self, target: W2Target) -> tuple[Tensor, Tensor, Tensor]:
+        if self.rows is not None and self.weights is not None:
+            # The rows as a (1, C, k, 1) feature map: k < C positions, so the n x n form.
+            features = self.rows.T.reshape(1, self.channels, -1, 1)
+            return MaskedFeatureStats(features, self.weights.reshape(-1, 1)).w2_parts(target)
         cov = self.gram - torch.outer(self.mean, self.mean)
         cross = cross_term(cov, target)
         return self.mean, torch.diagonal(cov).sum(), cross

@@ -162,14 +162,16 @@ def _content_scale(target: Tensor, mode: LossNormalisation) -> Tensor:
 
 
 def style_gradients(stats: Mapping[K, Stats], terms: Sequence[StyleTerm[K]], params: Params
-                    ) -> tuple[Tensor, dict[K, Tensor]]:
-    """The weighted style term of ``terms`` (losses.style_sum, times the style weight) and, per
-    layer (or masked region), the (sym(A)/N, b/N) that give dL/df = f @ sym + b."""
-    leaves = {k: Stats(s.gram.clone().requires_grad_(True), s.mean.clone().requires_grad_(True), s.count)
-              for k, s in stats.items()}
+                    ) -> tuple[Tensor, dict[K, Tensor], dict[K, Tensor]]:
+    """The weighted style term of ``terms`` (losses.style_sum, times the style weight); per
+    layer (or masked region), the (sym(A)/N, b/N) that give dL/df = f @ sym + b; and for a
+    small region kept as rows (statistics.Stats.rows), dL/d(rows) at its positions."""
+    leaves = {k: _leaf(s) for k, s in stats.items()}
     device = next(iter(leaves.values())).gram.device
     value = params.style_weight * style_sum(terms, leaves, params.loss_normalisation, device)
     inputs = [t for s in leaves.values() for t in (s.gram, s.mean)]
+    with_rows = [(k, s.rows) for k, s in leaves.items() if s.rows is not None]
+    inputs += [rows for _, rows in with_rows]
     # A term may ignore some statistics (a Gram loss never reads the mean): those get zeros.
     grads: list[Tensor | None] = (list(torch.autograd.grad(value, inputs, allow_unused=True))
                                   if value.requires_grad else [None] * len(inputs))
@@ -179,7 +181,17 @@ def style_gradients(stats: Mapping[K, Stats], terms: Sequence[StyleTerm[K]], par
         dmean = grads[2 * i + 1] if grads[2 * i + 1] is not None else torch.zeros_like(s.mean)
         assert dgram is not None and dmean is not None
         out[layer] = torch.cat([(dgram + dgram.T) / s.count, (dmean / s.count)[None]])  # (C + 1, C)
-    return value.detach(), out
+    row_grads = {}
+    for (key, rows), drows in zip(with_rows, grads[2 * len(leaves):], strict=True):
+        row_grads[key] = drows if drows is not None else torch.zeros_like(rows)
+    return value.detach(), out, row_grads
+
+
+def _leaf(stats: Stats) -> Stats:
+    """``stats`` with fresh leaves to differentiate the style term by."""
+    rows = None if stats.rows is None else stats.rows.clone().requires_grad_(True)
+    return Stats(stats.gram.clone().requires_grad_(True), stats.mean.clone().requires_grad_(True),
+                 stats.count, rows, stats.weights)
 
 
 def slope_grad(slope: Tensor) -> FeatureGrad:
@@ -261,7 +273,7 @@ def tiled_loss_and_grad(model: VGG19, x: Tensor, targets: Targets, params: Param
     grad = torch.zeros_like(image, dtype=torch.float32)
     style, slopes = x.new_zeros(()), dict[str, FeatureGrad]()
     if style_layers:
-        style, layer_slopes = style_gradients(image_stats(model, image, style_layers, tiles, should_stop),
+        style, layer_slopes, _ = style_gradients(image_stats(model, image, style_layers, tiles, should_stop),
                                               layer_terms(targets, params), params)
         slopes = {layer: slope_grad(slope) for layer, slope in layer_slopes.items()}
     content = local_pass(model, image, targets, params, tiles, slopes, grad, should_stop)

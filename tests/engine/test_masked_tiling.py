@@ -33,6 +33,28 @@ def _mask() -> RegionMask:
     return RegionMask(labels, settings)
 
 
+def _untiled_and_tiled(caffe: WeightSet, tiling_images, params: Params, mask: RegionMask
+                       ) -> tuple[dict[str, float], dict[str, float], torch.Tensor, torch.Tensor]:
+    """The masked loss terms and gradient of the tiling test image, untiled, then in tiles of 64."""
+    model = VGG19(caffe, "avg")
+    content, s1, s2, x = tiling_images
+    raw = RawInputs(content, (s1, s2), (1.0, 1.0), None)
+    tg = targets(model, prepare(raw, params, raw.blend), params, HW)
+    masked = MaskedStyle(mask, CPU)
+
+    leaf = x.clone().requires_grad_(True)
+    feats = model(layout(leaf, CPU), sorted(set(params.content_layers) | set(params.style_layers)))
+    terms = masked_total_loss(feats, leaf, tg, params, masked, content)
+    terms["total"].backward()
+    untiled = {k: float(v.detach()) for k, v in terms.items()}
+
+    tiled_leaf = x.clone().requires_grad_(True)
+    gen = torch.Generator().manual_seed(2)
+    tiled = masked_tiling.tiled_loss_and_grad(model, tiled_leaf, tg, params, 64, gen, masked, content)
+    assert leaf.grad is not None and tiled_leaf.grad is not None
+    return untiled, tiled, leaf.grad, tiled_leaf.grad
+
+
 @pytest.mark.parametrize("style_loss, layers", [
     ("gram", ("relu1_1", "relu2_1", "relu3_1", "relu4_1")),
     # W2 where positions outnumber channels, as at every size that is tiled (statistics.Stats.w2_parts)
@@ -40,31 +62,33 @@ def _mask() -> RegionMask:
 ])
 def test_tiled_masked_loss_and_gradient_equal_the_untiled_ones(
         caffe: WeightSet, tiling_images, style_loss: str, layers: tuple[str, ...]) -> None:
-    model = VGG19(caffe, "avg")
-    content, s1, s2, x = tiling_images
     params = Params(size=128, style_loss=style_loss, style_layers=layers,
                     style_layer_weights=(1.0,) * len(layers), tv_weight=3.0, content_weight=2.0)
-    raw = RawInputs(content, (s1, s2), (1.0, 1.0), None)
-    tg = targets(model, prepare(raw, params, raw.blend), params, HW)
-    masked = MaskedStyle(_mask(), CPU)
-
-    leaf = x.clone().requires_grad_(True)
-    feats = model(layout(leaf, CPU), sorted(set(params.content_layers) | set(layers)))
-    terms = masked_total_loss(feats, leaf, tg, params, masked, content)
-    terms["total"].backward()
-    assert leaf.grad is not None
-    untiled = {k: float(v.detach()) for k, v in terms.items()}
-
-    tiled_leaf = x.clone().requires_grad_(True)
-    gen = torch.Generator().manual_seed(2)
-    tiled = masked_tiling.tiled_loss_and_grad(model, tiled_leaf, tg, params, 64, gen, masked, content)
-    assert tiled_leaf.grad is not None
+    untiled, tiled, grad, tiled_grad = _untiled_and_tiled(caffe, tiling_images, params, _mask())
     tolerance = 2e-5 if style_loss == "gram" else 1e-4  # W2: Newton-Schulz in float32
     for name, value in untiled.items():
         assert tiled[name] == pytest.approx(value, rel=tolerance, abs=1e-7), name
-    error = (tiled_leaf.grad - leaf.grad).abs().max() / leaf.grad.abs().max()
+    error = (tiled_grad - grad).abs().max() / grad.abs().max()
     assert float(error) < (1e-5 if style_loss == "gram" else 1e-4)
     assert untiled["style"] > 0 and untiled["content"] > 0
+
+
+def test_a_region_of_fewer_positions_than_channels_paints_in_tiled_w2(caffe: WeightSet,
+                                                                      tiling_images) -> None:
+    """A 4x4 px region is one position of every layer's grid from relu2_1 on: its covariance is
+    singular, and summed (gram - mean mean^T) it sent Newton-Schulz's gradient to ~1e15. Kept as
+    rows (statistics.Stats.rows) it takes the n x n form and matches the untiled W2 term."""
+    labels = np.full(HW, 2, np.uint8)
+    labels[40:44, 60:64] = 1
+    mask = RegionMask(labels, MaskSettings((Region(1, (0,)), Region(2, (1,))), feather_px=0.0))
+    layers = ("relu1_1", "relu2_1", "relu3_1")
+    params = Params(size=128, style_loss="wasserstein", style_layers=layers,
+                    style_layer_weights=(1.0,) * len(layers), tv_weight=3.0, content_weight=2.0)
+    untiled, tiled, grad, tiled_grad = _untiled_and_tiled(caffe, tiling_images, params, mask)
+    assert bool(torch.isfinite(tiled_grad).all()) and np.isfinite(tiled["total"])
+    for name, value in untiled.items():
+        assert tiled[name] == pytest.approx(value, rel=1e-4, abs=1e-7), name
+    assert float((tiled_grad - grad).abs().max() / grad.abs().max()) < 1e-4
 
 
 def test_stylize_paints_a_masked_picture_in_tiles(photo, painting, scream,
