@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from pytestqt.qtbot import QtBot
 
-from nst_desktop.engine.params import DEFAULTS
+from nst_desktop.engine.spec.params import DEFAULTS
 from nst_desktop.gui import print_sizes
 from nst_desktop.gui.params_panel import ParamsPanel
 

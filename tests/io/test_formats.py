@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from nst_desktop.engine.errors import ImageError
+from nst_desktop.engine.spec.errors import ImageError
 from nst_desktop.io import decoding, formats
 from nst_desktop.io.images import image_size, load_image, load_image_from_bytes
 
