@@ -31,7 +31,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import IMAGES, machine, today  # noqa: E402
 
 from nst_desktop.engine.run.stylize import stylize  # noqa: E402
-from nst_desktop.engine.spec.events import ProgressEvent, RunControl, StyleInput  # noqa: E402
+from nst_desktop.engine.spec.control import RunControl  # noqa: E402
+from nst_desktop.engine.spec.events import ProgressEvent, StyleInput  # noqa: E402
 from nst_desktop.engine.spec.params import DEFAULTS, Params  # noqa: E402
 from nst_desktop.engine.spec.presets import quick_look  # noqa: E402
 from nst_desktop.engine.spec.touches import Touches, apply_touches  # noqa: E402

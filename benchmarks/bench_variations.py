@@ -26,7 +26,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import IMAGES, ROOT, machine, today  # noqa: E402
 
 from nst_desktop.engine.run.stylize import stylize  # noqa: E402
-from nst_desktop.engine.spec.events import RunControl, StyleInput  # noqa: E402
+from nst_desktop.engine.spec.control import RunControl  # noqa: E402
+from nst_desktop.engine.spec.events import StyleInput  # noqa: E402
 from nst_desktop.engine.spec.params import DEFAULTS  # noqa: E402
 from nst_desktop.engine.spec.presets import VARIATION_SIZE, quick_look  # noqa: E402
 from nst_desktop.engine.spec.variations import SWEEPS, variations  # noqa: E402

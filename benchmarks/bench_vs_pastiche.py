@@ -143,7 +143,8 @@ def run_engine(mode: str, content: Path, style: Path, out: Path, size: int,
 def run_job(job: dict[str, Any]) -> None:
     """Child process: one engine run; writes the output PNG and a JSON of timings."""
     from nst_desktop.engine.run.stylize import stylize, to_preview
-    from nst_desktop.engine.spec.events import RunControl, StyleInput
+    from nst_desktop.engine.spec.control import RunControl
+    from nst_desktop.engine.spec.events import StyleInput
     from nst_desktop.engine.spec.params import DEFAULTS
     from nst_desktop.engine.spec.presets import PRESETS
     from nst_desktop.io.images import load_image

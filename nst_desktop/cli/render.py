@@ -29,8 +29,9 @@ from nst_desktop.cli.checks import (
 from nst_desktop.cli.common import EXIT_INTERRUPTED, PROG, UsageError
 from nst_desktop.cli.progress import ProgressBar
 from nst_desktop.cli.replay import History
+from nst_desktop.engine.spec.control import RunControl
 from nst_desktop.engine.spec.errors import DivergedError, ImageError, ParamsError
-from nst_desktop.engine.spec.events import ProgressEvent, RunControl, StyleInput
+from nst_desktop.engine.spec.events import ProgressEvent, StyleInput
 from nst_desktop.engine.spec.params import DEFAULTS, Params, param_fields
 from nst_desktop.engine.spec.region_masks import MaskSettings, RegionMask
 from nst_desktop.engine.spec.touches import Touches

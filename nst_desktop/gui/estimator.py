@@ -27,7 +27,7 @@ from nst_desktop.engine.spec.errors import NSTError
 from nst_desktop.engine.spec.params import Params
 from nst_desktop.engine.spec.presets import quick_look
 from nst_desktop.gui import background
-from nst_desktop.gui.background import Job, run_in_background
+from nst_desktop.gui.background import BackgroundJob, run_in_background
 from nst_desktop.gui.learned_speed import LearnedSpeed
 
 log = logging.getLogger(__name__)
@@ -97,7 +97,7 @@ class Estimator(QObject):
         self._pending: Request | None = None
         self._last_key: object = None
         self._request_id = 0
-        self._job: Job | None = None
+        self._job: BackgroundJob | None = None
 
     def request(self, params: Params, content_hw: tuple[int, int], n_styles: int) -> None:
         key = (params, content_hw, n_styles)

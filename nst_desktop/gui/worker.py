@@ -31,14 +31,8 @@ import numpy as np
 from PySide6.QtCore import QCoreApplication, QObject, QThread, Signal, Slot
 
 from nst_desktop.cli.checks import WHOLE, DecodeTargets, decode_targets, with_decoding
-from nst_desktop.engine.spec.events import (
-    ImageArray,
-    PreviewArray,
-    ProgressEvent,
-    RunControl,
-    RunResult,
-    StyleInput,
-)
+from nst_desktop.engine.spec.control import RunControl
+from nst_desktop.engine.spec.events import ImageArray, PreviewArray, ProgressEvent, RunResult, StyleInput
 from nst_desktop.engine.spec.live import Changes, Edit
 from nst_desktop.engine.spec.params import Params
 from nst_desktop.engine.spec.region_masks import RegionMask

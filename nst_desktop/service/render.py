@@ -17,8 +17,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
+from nst_desktop.engine.spec.control import RunControl
 from nst_desktop.engine.spec.errors import DivergedError
-from nst_desktop.engine.spec.events import ImageArray, ProgressCallback, RunControl, RunResult, StyleInput
+from nst_desktop.engine.spec.events import ImageArray, ProgressCallback, RunResult, StyleInput
 from nst_desktop.engine.spec.live import MASK, Edit
 from nst_desktop.engine.spec.params import Params
 from nst_desktop.engine.spec.region_masks import RegionMask

@@ -12,7 +12,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from nst_desktop.engine.spec.events import ProgressEvent, RunControl, StyleInput
+from nst_desktop.engine.spec.control import RunControl
+from nst_desktop.engine.spec.events import ProgressEvent, StyleInput
 from nst_desktop.engine.spec.live import MASK
 from nst_desktop.engine.spec.params import Params
 from nst_desktop.engine.spec.region_masks import MaskSettings, Region, RegionMask

@@ -14,7 +14,8 @@ from torch import Tensor
 from nst_desktop.engine.model.weights import WeightSet, load_caffe_weights
 from nst_desktop.engine.run import tiled_pass
 from nst_desktop.engine.spec import tile_plan as geo
-from nst_desktop.engine.spec.events import ProgressCallback, ProgressEvent, RunControl, RunResult, to_uint8
+from nst_desktop.engine.spec.control import RunControl
+from nst_desktop.engine.spec.events import ProgressCallback, ProgressEvent, RunResult, to_uint8
 
 _ROOT = Path(__file__).resolve().parents[2]
 _SHARED = _ROOT / ".." / "shared" / "images"

@@ -12,15 +12,9 @@ from typing import Any
 
 import numpy as np
 
+from nst_desktop.engine.spec.control import RunControl
 from nst_desktop.engine.spec.errors import DivergedError
-from nst_desktop.engine.spec.events import (
-    PREPARING,
-    ImageArray,
-    ProgressEvent,
-    RunControl,
-    RunResult,
-    StyleInput,
-)
+from nst_desktop.engine.spec.events import PREPARING, ImageArray, ProgressEvent, RunResult, StyleInput
 from nst_desktop.engine.spec.live import Edit
 from nst_desktop.engine.spec.params import Params
 

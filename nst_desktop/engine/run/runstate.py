@@ -11,6 +11,7 @@ import numpy as np
 from torch import Tensor
 
 from nst_desktop.engine.run.cost import countdown_costs
+from nst_desktop.engine.spec.control import RunControl
 from nst_desktop.engine.spec.events import (
     PREPARING,
     STEP,
@@ -18,7 +19,6 @@ from nst_desktop.engine.spec.events import (
     PreviewArray,
     ProgressCallback,
     ProgressEvent,
-    RunControl,
     RunResult,
     to_uint8,
 )

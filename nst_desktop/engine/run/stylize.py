@@ -40,14 +40,9 @@ from nst_desktop.engine.run.inputs import (
 )
 from nst_desktop.engine.run.runstate import Recolour, RunState, to_array, to_preview
 from nst_desktop.engine.spec import tile_plan as geo
+from nst_desktop.engine.spec.control import RunControl
 from nst_desktop.engine.spec.errors import DivergedError, OutOfMemoryError
-from nst_desktop.engine.spec.events import (
-    ImageArray,
-    ProgressCallback,
-    RunControl,
-    RunResult,
-    StyleInput,
-)
+from nst_desktop.engine.spec.events import ImageArray, ProgressCallback, RunResult, StyleInput
 from nst_desktop.engine.spec.live import BLEND, MASK, RETARGETING, Changes, Edit, check_changes
 from nst_desktop.engine.spec.params import Params
 from nst_desktop.engine.spec.region_masks import RegionMask, check_fit

@@ -20,7 +20,8 @@ from nst_desktop.engine.losses.wasserstein import (
 )
 from nst_desktop.engine.run import stylize as stylize_module
 from nst_desktop.engine.run.stylize import resize, stylize, to_array
-from nst_desktop.engine.spec.events import ProgressEvent, RunControl, StyleInput
+from nst_desktop.engine.spec.control import RunControl
+from nst_desktop.engine.spec.events import ProgressEvent, StyleInput
 from nst_desktop.engine.spec.params import Params
 from tests.engine.conftest import keep_steps
 

@@ -27,7 +27,8 @@ from PIL import Image
 
 from nst_desktop.engine.run import bounds
 from nst_desktop.engine.run.stylize import stylize
-from nst_desktop.engine.spec.events import ProgressEvent, RunControl, RunResult, StyleInput
+from nst_desktop.engine.spec.control import RunControl
+from nst_desktop.engine.spec.events import ProgressEvent, RunResult, StyleInput
 from nst_desktop.engine.spec.params import Params
 from tests.engine.conftest import keep_steps
 

@@ -125,7 +125,8 @@ def test_a_stop_is_honoured_between_the_tiles_of_a_masked_step(photo, painting, 
     """As tests/engine/run/test_tiled_pass.py: a stop during a masked step's first pass (region_stats) or
     its second (local_pass) takes no further tile and keeps the last whole step's picture."""
     from nst_desktop.engine.run.stylize import stylize
-    from nst_desktop.engine.spec.events import RunControl, StyleInput
+    from nst_desktop.engine.spec.control import RunControl
+    from nst_desktop.engine.spec.events import StyleInput
 
     control = RunControl()
     spy = StopInPass(control, 2, where)

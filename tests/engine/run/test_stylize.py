@@ -8,8 +8,9 @@ import pytest
 
 from nst_desktop.engine.run import stylize as stylize_module
 from nst_desktop.engine.run.stylize import stylize
+from nst_desktop.engine.spec.control import RunControl
 from nst_desktop.engine.spec.errors import DivergedError, ImageError, OutOfMemoryError, ParamsError
-from nst_desktop.engine.spec.events import PREPARING, ProgressEvent, RunControl, StyleInput
+from nst_desktop.engine.spec.events import PREPARING, ProgressEvent, StyleInput
 from nst_desktop.engine.spec.params import Params
 from tests.engine.conftest import keep_steps
 

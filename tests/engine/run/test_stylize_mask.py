@@ -7,8 +7,9 @@ import numpy as np
 import pytest
 
 from nst_desktop.engine.run.stylize import resize, stylize, to_array
+from nst_desktop.engine.spec.control import RunControl
 from nst_desktop.engine.spec.errors import ParamsError
-from nst_desktop.engine.spec.events import ProgressEvent, RunControl, StyleInput
+from nst_desktop.engine.spec.events import ProgressEvent, StyleInput
 from nst_desktop.engine.spec.live import MASK, Edit, edits_from_list
 from nst_desktop.engine.spec.params import Params
 from nst_desktop.engine.spec.region_masks import MaskSettings, Region, RegionMask

@@ -17,7 +17,8 @@ from nst_desktop.engine.model.weights import WeightSet
 from nst_desktop.engine.run import tiled_pass
 from nst_desktop.engine.run.inputs import RawInputs, prepare, targets
 from nst_desktop.engine.spec import tile_plan as geo
-from nst_desktop.engine.spec.events import RunControl, StyleInput
+from nst_desktop.engine.spec.control import RunControl
+from nst_desktop.engine.spec.events import StyleInput
 from nst_desktop.engine.spec.params import VGG19_LAYERS, Params
 from tests.engine.conftest import TILING_HW, StopInPass, keep_steps
 
