@@ -35,18 +35,6 @@ def _mps_available() -> bool:
     return bool(backend is not None and backend.is_available())
 
 
-def available_devices() -> list[str]:
-    """Names a user can choose from on this machine ("cpu" always)."""
-    import torch
-
-    names = ["cpu"]
-    if torch.cuda.is_available():
-        names.append("cuda")
-    if _mps_available():
-        names.append("mps")
-    return names
-
-
 def pick_device(name: DeviceName | str) -> torch.device:
     """The torch device for a :class:`Params` ``device`` value; :class:`DeviceError` if absent."""
     import torch

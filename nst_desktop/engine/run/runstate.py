@@ -54,7 +54,6 @@ class RunState:
         device: str, started: float, display: Recolour, n_styles: int = 1,
     ) -> None:
         self.params, self.sizes, self.steps = params, sizes, steps
-        self.current_params = params  # after live edits
         self.callback, self.control, self.preview_every = callback, control, preview_every
         self.device, self.started, self.display = device, started, display
         self.paused_s = 0.0
@@ -114,7 +113,6 @@ class RunState:
         ``rebuilt``: the style targets were built again for it (a set-up's cost)."""
         self._best, self._best_loss, self._best_terms = x.detach().clone(), math.inf, {}
         self._edit = dict(changes)
-        self.current_params = params
         self._recost(params, rebuilt)
 
     def _recost(self, params: Params, rebuilt: bool) -> None:
