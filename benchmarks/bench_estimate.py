@@ -1,6 +1,6 @@
 """Estimate before a run and countdown during it, against the measured wall time (issue 8.4).
 
-For each setting: the app's first-guess estimate (``engine.cost.estimate``: calibrated once
+For each setting: the app's first-guess estimate (``engine.run.cost.estimate``: calibrated once
 per process, as in the app), the wall time of ``stylize`` (engine warmed up first, as the app
 does while its window opens), their ratio, and what the countdown predicted for the whole run
 (elapsed + time left) at 10 % and 50 % of the steps. "learned" is the estimate the app shows
@@ -36,11 +36,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import torch  # noqa: E402
 from common import IMAGES, force_tile, machine, today  # noqa: E402
 
-from nst_desktop.engine.cost import Speed, calibrated_speed, estimate, speed_key  # noqa: E402
-from nst_desktop.engine.events import ProgressEvent, StyleInput  # noqa: E402
-from nst_desktop.engine.params import DEFAULTS, Params  # noqa: E402
-from nst_desktop.engine.presets import PRESETS, quick_look  # noqa: E402
-from nst_desktop.engine.stylize import stylize  # noqa: E402
+from nst_desktop.engine.run.cost import Speed, calibrated_speed, estimate, speed_key  # noqa: E402
+from nst_desktop.engine.run.stylize import stylize  # noqa: E402
+from nst_desktop.engine.spec.events import ProgressEvent, StyleInput  # noqa: E402
+from nst_desktop.engine.spec.params import DEFAULTS, Params  # noqa: E402
+from nst_desktop.engine.spec.presets import PRESETS, quick_look  # noqa: E402
 from nst_desktop.gui.learned_speed import LearnedSpeed, from_settings, to_settings  # noqa: E402
 from nst_desktop.gui.worker import default_warm_up  # noqa: E402  (no Qt objects are made)
 from nst_desktop.io.images import load_image  # noqa: E402

@@ -35,20 +35,20 @@ from torch import Tensor
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks.common import IMAGES, OUT, load_rgb, machine, to_float, today  # noqa: E402
-from nst_desktop.engine import bounds  # noqa: E402
-from nst_desktop.engine.events import StyleInput  # noqa: E402
-from nst_desktop.engine.inputs import initial, layout, load_inputs, prepare, targets  # noqa: E402
-from nst_desktop.engine.losses import Targets, total_loss  # noqa: E402
-from nst_desktop.engine.params import Params  # noqa: E402
-from nst_desktop.engine.presets import PRESETS  # noqa: E402
-from nst_desktop.engine.runstate import to_preview  # noqa: E402
-from nst_desktop.engine.schedule import scale_sizes  # noqa: E402
-from nst_desktop.engine.stylize import _optimizer, stylize  # noqa: E402
-from nst_desktop.engine.vgg import (
+from nst_desktop.engine.losses.terms import Targets, total_loss  # noqa: E402
+from nst_desktop.engine.model.vgg import (
     VGG19,  # noqa: E402
     cached_model,  # noqa: E402
 )
-from nst_desktop.engine.weights import load_caffe_weights  # noqa: E402
+from nst_desktop.engine.model.weights import load_caffe_weights  # noqa: E402
+from nst_desktop.engine.run import bounds
+from nst_desktop.engine.run.inputs import initial, layout, load_inputs, prepare, targets  # noqa: E402
+from nst_desktop.engine.run.runstate import to_preview  # noqa: E402
+from nst_desktop.engine.run.stylize import _optimizer, stylize  # noqa: E402
+from nst_desktop.engine.spec.events import StyleInput  # noqa: E402
+from nst_desktop.engine.spec.params import Params  # noqa: E402
+from nst_desktop.engine.spec.presets import PRESETS  # noqa: E402
+from nst_desktop.engine.spec.schedule import scale_sizes  # noqa: E402
 
 WAYS = ("none", "clamp", "project", "project_pg", "sigmoid", "penalty")
 PENALTY = 1.0e3

@@ -227,9 +227,10 @@ def engine_worker(job: dict[str, Any]) -> None:
     import torch
 
     torch.set_num_threads(job["threads"])
-    from nst_desktop.engine.events import RunControl, StyleInput
-    from nst_desktop.engine.presets import PRESETS
-    from nst_desktop.engine.stylize import stylize
+    from nst_desktop.engine.run.stylize import stylize
+    from nst_desktop.engine.spec.control import RunControl
+    from nst_desktop.engine.spec.events import StyleInput
+    from nst_desktop.engine.spec.presets import PRESETS
 
     content_u8, style_u8 = load_rgb(Path(job["content"])), load_rgb(Path(job["style"]))
     preset = PRESETS["pastiche"]

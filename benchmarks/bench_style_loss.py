@@ -28,14 +28,14 @@ from PIL import Image
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks.common import IMAGES, OUT, ROOT, load_rgb, machine, save_small, to_float, today  # noqa: E402
-from nst_desktop.engine.devices import autocast_dtype, pick_device  # noqa: E402
-from nst_desktop.engine.events import StyleInput  # noqa: E402
-from nst_desktop.engine.inputs import layout, load_inputs, prepare, resize, targets  # noqa: E402
-from nst_desktop.engine.losses import backward_pass, total_loss  # noqa: E402
-from nst_desktop.engine.params import Params  # noqa: E402
-from nst_desktop.engine.stylize import stylize  # noqa: E402
-from nst_desktop.engine.vgg import cached_model  # noqa: E402
-from nst_desktop.engine.weights import load_caffe_weights  # noqa: E402
+from nst_desktop.engine.losses.terms import backward_pass, total_loss  # noqa: E402
+from nst_desktop.engine.model.devices import autocast_dtype, pick_device  # noqa: E402
+from nst_desktop.engine.model.vgg import cached_model  # noqa: E402
+from nst_desktop.engine.model.weights import load_caffe_weights  # noqa: E402
+from nst_desktop.engine.run.inputs import layout, load_inputs, prepare, resize, targets  # noqa: E402
+from nst_desktop.engine.run.stylize import stylize  # noqa: E402
+from nst_desktop.engine.spec.events import StyleInput  # noqa: E402
+from nst_desktop.engine.spec.params import Params  # noqa: E402
 
 LOSSES = ("gram", "wasserstein")
 

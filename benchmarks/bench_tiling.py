@@ -1,4 +1,4 @@
-"""Print sizes by tiling: seconds per step and peak memory of a tiled render (engine.tiling).
+"""Print sizes by tiling: seconds per step and peak memory of a tiled render (engine.run.tiled_pass).
 
     python benchmarks/bench_tiling.py --size 4096 --steps 3 --tile 512            # own L-BFGS loop
     python benchmarks/bench_tiling.py --size 4096 --steps 3 --tile 512 --stylize  # through stylize()
@@ -8,7 +8,7 @@
 The own loop needs nothing of stylize's integration: targets by tiled passes, then L-BFGS
 (stylize's settings: one iteration per step, no line search) on the tiled loss and gradient,
 clamped to 0..1 after each step. ``--stylize`` runs the real entry point with the tile size
-forced (engine.tiling.plan_tile patched), one scale (min_size = size). Peak memory is the
+forced (engine.run.tiled_pass.plan_tile patched), one scale (min_size = size). Peak memory is the
 process's ru_maxrss, so it counts everything: weights, inputs, L-BFGS history, tiles.
 """
 
@@ -23,15 +23,15 @@ import numpy as np
 import torch
 from common import IMAGES, force_tile, load_rgb, machine, peak_rss_mib, to_float, today
 
-from nst_desktop.engine import tiles as geo
-from nst_desktop.engine import tiling
-from nst_desktop.engine.devices import autocast_dtype, pick_device
-from nst_desktop.engine.events import StyleInput
-from nst_desktop.engine.inputs import RawInputs, prepare, resize, to_tensor
-from nst_desktop.engine.params import Params
-from nst_desktop.engine.schedule import fit_long_side
-from nst_desktop.engine.vgg import VGG19
-from nst_desktop.engine.weights import load_caffe_weights
+from nst_desktop.engine.model.devices import autocast_dtype, pick_device
+from nst_desktop.engine.model.vgg import VGG19
+from nst_desktop.engine.model.weights import load_caffe_weights
+from nst_desktop.engine.run import tiled_pass
+from nst_desktop.engine.run.inputs import RawInputs, prepare, resize, to_tensor
+from nst_desktop.engine.spec import tile_plan as geo
+from nst_desktop.engine.spec.events import StyleInput
+from nst_desktop.engine.spec.params import Params
+from nst_desktop.engine.spec.schedule import fit_long_side
 
 
 def own_loop(content: np.ndarray, style: np.ndarray, params: Params, tile: int) -> list[float]:
@@ -46,7 +46,7 @@ def own_loop(content: np.ndarray, style: np.ndarray, params: Params, tile: int) 
     hw = fit_long_side(content.shape[:2], params.size)
     raw = RawInputs(to_tensor(content, "photo", device), (to_tensor(style, "style", device),), (1.0,), None)
     inputs = prepare(raw, params, raw.blend)
-    tg = tiling.tiled_targets(model, inputs, params, hw, tile)
+    tg = tiled_pass.tiled_targets(model, inputs, params, hw, tile)
     x = resize(inputs.content, hw).clone().requires_grad_(True)
     opt = torch.optim.LBFGS([x], lr=1.0, max_iter=1, history_size=params.lbfgs_history,
                             tolerance_grad=0.0, tolerance_change=0.0)
@@ -55,7 +55,7 @@ def own_loop(content: np.ndarray, style: np.ndarray, params: Params, tile: int) 
 
     def closure() -> float:
         opt.zero_grad(set_to_none=True)
-        terms = tiling.tiled_loss_and_grad(model, x, tg, params, tile, gen)
+        terms = tiled_pass.tiled_loss_and_grad(model, x, tg, params, tile, gen)
         print(f"  loss {terms}", flush=True)
         return terms["total"]
 
@@ -71,14 +71,14 @@ def own_loop(content: np.ndarray, style: np.ndarray, params: Params, tile: int) 
 
 def via_stylize(content: np.ndarray, style: np.ndarray, params: Params, tile: int,
                 start_from: np.ndarray | None, save: Path | None) -> list[float]:
-    from nst_desktop.engine.stylize import stylize
+    from nst_desktop.engine.run.stylize import stylize
 
     force_tile(tile)
     stamps = [time.perf_counter()]
 
     def progress(event: object) -> None:
         if not getattr(event, "is_step", True):
-            return  # a set-up about to start (engine.events.PREPARING), not a step
+            return  # a set-up about to start (engine.spec.events.PREPARING), not a step
         stamps.append(time.perf_counter())
         step = getattr(event, "step", len(stamps) - 1)
         print(f"step {step}: {stamps[-1] - stamps[-2]:.1f} s, peak RSS {peak_rss_mib():.0f} MiB", flush=True)
@@ -124,7 +124,7 @@ def main() -> None:
     if args.stylize:
         start = None
         if args.start_from:
-            from nst_desktop.engine.stylize import stylize
+            from nst_desktop.engine.run.stylize import stylize
 
             small = Params(size=args.start_from, steps=60, coarse_steps=30, seed=0)  # a quick look
             start = stylize(content, [StyleInput(style, 1.0, "style")], small).image

@@ -30,11 +30,12 @@ from PIL import Image
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import IMAGES, machine, today  # noqa: E402
 
-from nst_desktop.engine.events import ProgressEvent, RunControl, StyleInput  # noqa: E402
-from nst_desktop.engine.params import DEFAULTS, Params  # noqa: E402
-from nst_desktop.engine.presets import quick_look  # noqa: E402
-from nst_desktop.engine.stylize import stylize  # noqa: E402
-from nst_desktop.engine.touches import Touches, apply_touches  # noqa: E402
+from nst_desktop.engine.run.stylize import stylize  # noqa: E402
+from nst_desktop.engine.spec.control import RunControl  # noqa: E402
+from nst_desktop.engine.spec.events import ProgressEvent, StyleInput  # noqa: E402
+from nst_desktop.engine.spec.params import DEFAULTS, Params  # noqa: E402
+from nst_desktop.engine.spec.presets import quick_look  # noqa: E402
+from nst_desktop.engine.spec.touches import Touches, apply_touches  # noqa: E402
 from nst_desktop.gui.worker import default_warm_up  # noqa: E402  (no Qt objects are made)
 from nst_desktop.io.images import load_image  # noqa: E402
 

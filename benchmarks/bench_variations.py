@@ -25,11 +25,12 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import IMAGES, ROOT, machine, today  # noqa: E402
 
-from nst_desktop.engine.events import RunControl, StyleInput  # noqa: E402
-from nst_desktop.engine.params import DEFAULTS  # noqa: E402
-from nst_desktop.engine.presets import VARIATION_SIZE, quick_look  # noqa: E402
-from nst_desktop.engine.stylize import stylize  # noqa: E402
-from nst_desktop.engine.variations import SWEEPS, variations  # noqa: E402
+from nst_desktop.engine.run.stylize import stylize  # noqa: E402
+from nst_desktop.engine.spec.control import RunControl  # noqa: E402
+from nst_desktop.engine.spec.events import StyleInput  # noqa: E402
+from nst_desktop.engine.spec.params import DEFAULTS  # noqa: E402
+from nst_desktop.engine.spec.presets import VARIATION_SIZE, quick_look  # noqa: E402
+from nst_desktop.engine.spec.variations import SWEEPS, variations  # noqa: E402
 from nst_desktop.gui.worker import default_warm_up  # noqa: E402  (no Qt objects are made)
 from nst_desktop.io.images import load_image  # noqa: E402
 

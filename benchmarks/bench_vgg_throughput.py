@@ -28,10 +28,10 @@ import torch.nn.functional as F  # noqa: N812
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import STYLE_LAYERS, machine, replace_block, today  # noqa: E402
 
-from nst_desktop.engine.devices import autocast_dtype, use_channels_last  # noqa: E402
-from nst_desktop.engine.statistics import gram_matrix  # noqa: E402
-from nst_desktop.engine.vgg import VGG19, conv_flops, layer_channels, layer_stride  # noqa: E402
-from nst_desktop.engine.weights import load_caffe_weights  # noqa: E402
+from nst_desktop.engine.losses.statistics import gram_matrix  # noqa: E402
+from nst_desktop.engine.model.devices import autocast_dtype, use_channels_last  # noqa: E402
+from nst_desktop.engine.model.vgg import VGG19, conv_flops, layer_channels, layer_stride  # noqa: E402
+from nst_desktop.engine.model.weights import load_caffe_weights  # noqa: E402
 
 
 def _best(fn: Callable[[], object], repeats: int) -> float:

@@ -142,10 +142,11 @@ def run_engine(mode: str, content: Path, style: Path, out: Path, size: int,
 
 def run_job(job: dict[str, Any]) -> None:
     """Child process: one engine run; writes the output PNG and a JSON of timings."""
-    from nst_desktop.engine.events import RunControl, StyleInput
-    from nst_desktop.engine.params import DEFAULTS
-    from nst_desktop.engine.presets import PRESETS
-    from nst_desktop.engine.stylize import stylize, to_preview
+    from nst_desktop.engine.run.stylize import stylize, to_preview
+    from nst_desktop.engine.spec.control import RunControl
+    from nst_desktop.engine.spec.events import StyleInput
+    from nst_desktop.engine.spec.params import DEFAULTS
+    from nst_desktop.engine.spec.presets import PRESETS
     from nst_desktop.io.images import load_image
 
     out = Path(job["out"])
@@ -182,7 +183,7 @@ def _prototype_line_search() -> None:
     region where every ReLU is dead (zero gradient: L-BFGS then stalls for the whole scale)."""
     import torch
 
-    from nst_desktop.engine import stylize as engine_stylize
+    from nst_desktop.engine.run import stylize as engine_stylize
 
     def optimizer(params: Any, x: Any) -> torch.optim.Optimizer:
         return torch.optim.LBFGS([x], lr=1.0, max_iter=1, history_size=params.lbfgs_history,
@@ -200,7 +201,7 @@ def _prototype_grad_scale(scale: float) -> None:
     pastiche optimises 0..255 units, i.e. its gradient is 255^2 smaller in 0..1 terms:
     ``scale = 255**2`` reproduces that. The reported loss is unchanged.
     """
-    from nst_desktop.engine import stylize as engine_stylize
+    from nst_desktop.engine.run import stylize as engine_stylize
 
     backward = engine_stylize.backward_pass
 
@@ -234,7 +235,7 @@ class _Race:
 
     def __call__(self, ev: Any) -> None:
         if not ev.is_step:
-            return  # a set-up about to start (engine.events.PREPARING): no losses yet
+            return  # a set-up about to start (engine.spec.events.PREPARING): no losses yet
         now = ev.elapsed_s - self.overhead
         self.trace.append((round(now, 3), ev.scale_index, ev.step, ev.losses["total"]))
         if ev.step % 20 == 0:  # progress in the child's log

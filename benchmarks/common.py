@@ -18,8 +18,8 @@ import torch
 from PIL import Image
 from torch import Tensor
 
-from nst_desktop.engine.vgg import VGG19
-from nst_desktop.engine.weights import load_caffe_weights
+from nst_desktop.engine.model.vgg import VGG19
+from nst_desktop.engine.model.weights import load_caffe_weights
 
 ROOT = Path(__file__).resolve().parents[1]
 IMAGES = ROOT.parent / "shared" / "images"
@@ -61,11 +61,11 @@ def peak_rss_mib(who: int = resource.RUSAGE_SELF) -> float:
 
 
 def force_tile(tile: int) -> None:
-    """Paint every scale longer than ``tile`` px in tiles of ``tile`` px: ``engine.tiling.plan_tile``
+    """Paint every scale longer than ``tile`` px in tiles of ``tile`` px: ``engine.run.tiled_pass.plan_tile``
     patched, which ``stylize`` and the estimate (``cost.device_plan``) both ask."""
-    from nst_desktop.engine import tiling
+    from nst_desktop.engine.run import tiled_pass
 
-    tiling.plan_tile = lambda p, hw, d: tile if max(hw) > tile else 0  # type: ignore[assignment]
+    tiled_pass.plan_tile = lambda p, hw, d: tile if max(hw) > tile else 0  # type: ignore[assignment]
 
 
 def pastiche_hw(size_wh: tuple[int, int], size: int | None = None, pixels: int | None = None

@@ -14,9 +14,9 @@ once it has run, so mutmut's fork server runs each mutant's tests in a fresh for
 process that only imported and collected them (``process_isolation = "forkserver"``).
 
     python benchmarks/mutation.py                         # default scope (207 mutants, ~25 min)
-    python benchmarks/mutation.py --scope nst_desktop/engine/schedule.py --max-children 2
-    python benchmarks/mutation.py --scope nst_desktop/engine/losses.py \
-        --only 'nst_desktop.engine.losses.x_tv_loss*'    # one function's mutants
+    python benchmarks/mutation.py --scope nst_desktop/engine/spec/schedule.py --max-children 2
+    python benchmarks/mutation.py --scope nst_desktop/engine/losses/terms.py \
+        --only 'nst_desktop.engine.losses.terms.x_tv_loss*'    # one function's mutants
     python benchmarks/mutation.py --ref HEAD --with tests/engine/test_new.py   # a commit + new tests
     python benchmarks/mutation.py --report               # summarise the last run again
 
@@ -41,8 +41,8 @@ WORKDIR = ROOT / "benchmarks" / "out" / "mutation"
 #: What a ~25 minute run on 2 busy cores affords. The whole of engine/ and io/ is ~15x that
 #: (losses.py alone has 286 mutants, io/metadata.py 312): pass them with --scope/--only.
 DEFAULT_SCOPE = (
-    "nst_desktop/engine/schedule.py",
-    "nst_desktop/engine/colour.py",
+    "nst_desktop/engine/spec/schedule.py",
+    "nst_desktop/engine/losses/colour.py",
 )
 TESTS = ("tests/engine", "tests/io")
 
@@ -171,7 +171,7 @@ def main() -> int:
     parser.add_argument("--max-children", type=int, default=2, help="mutants tested in parallel")
     parser.add_argument("--workdir", type=Path, default=WORKDIR)
     parser.add_argument("--only", nargs="+", default=[],
-                        help="mutant name patterns, e.g. 'nst_desktop.engine.losses.x_tv_loss*'")
+                        help="mutant name patterns, e.g. 'nst_desktop.engine.losses.terms.x_tv_loss*'")
     parser.add_argument("--ref", help="mutate this commit (e.g. HEAD) instead of the working tree: "
                         "other work in progress may leave the tree's tests failing")
     parser.add_argument("--with", dest="extra", nargs="+", default=[], metavar="FILE",

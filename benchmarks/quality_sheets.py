@@ -42,10 +42,10 @@ from PIL import Image, ImageDraw, ImageFont
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks.common import IMAGES, OUT, ROOT, load_rgb, machine, to_float, today  # noqa: E402
-from nst_desktop.engine.events import StyleInput  # noqa: E402
-from nst_desktop.engine.params import DEFAULTS, Params  # noqa: E402
-from nst_desktop.engine.presets import PRESETS  # noqa: E402
-from nst_desktop.engine.stylize import stylize  # noqa: E402
+from nst_desktop.engine.run.stylize import stylize  # noqa: E402
+from nst_desktop.engine.spec.events import StyleInput  # noqa: E402
+from nst_desktop.engine.spec.params import DEFAULTS, Params  # noqa: E402
+from nst_desktop.engine.spec.presets import PRESETS  # noqa: E402
 
 PHOTOS = ("tubingen", "golden_gate")
 PUBLIC_STYLES = ("starry_night", "the_scream", "shipwreck", "woman-with-hat-matisse")

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from nst_desktop import __version__
-from nst_desktop.engine.errors import NSTError
+from nst_desktop.engine.spec.errors import NSTError
 from nst_desktop.resources import resource_path
 
 SAMPLE_CONTENT = ("samples", "tubingen.jpg")
@@ -67,8 +67,8 @@ def _check_resources(state: dict[str, Any]) -> str:
 
 
 def _check_weights(state: dict[str, Any]) -> str:
-    from nst_desktop.engine.weights import load_caffe_weights
-    from nst_desktop.engine.weights_file import caffe_weights_path
+    from nst_desktop.engine.model.weights import load_caffe_weights
+    from nst_desktop.engine.spec.weights_file import caffe_weights_path
 
     weights = load_caffe_weights()
     state["weights"] = weights
@@ -87,8 +87,8 @@ def _check_load_images(state: dict[str, Any]) -> str:
 def _check_render(state: dict[str, Any]) -> str:
     import numpy as np
 
-    from nst_desktop.engine.events import StyleInput
-    from nst_desktop.engine.params import DEFAULTS
+    from nst_desktop.engine.spec.events import StyleInput
+    from nst_desktop.engine.spec.params import DEFAULTS
     from nst_desktop.service.render import Job, render
 
     # One scale (min_size == size) keeps it short while still running the optimiser.

@@ -19,8 +19,8 @@ from PIL import Image
 
 from nst_desktop import __version__
 from nst_desktop.cli import ProgressBar, build_parser, main
-from nst_desktop.engine.events import ProgressEvent
-from nst_desktop.engine.params import param_fields
+from nst_desktop.engine.spec.events import ProgressEvent
+from nst_desktop.engine.spec.params import param_fields
 from nst_desktop.io.images import read_metadata
 from nst_desktop.io.metadata import params_from_metadata
 from nst_desktop.resources import resource_path
@@ -263,7 +263,7 @@ def test_float16_is_refused_when_auto_resolves_to_the_cpu(tmp_path: Path, capsys
                                                           monkeypatch: pytest.MonkeyPatch) -> None:
     import torch
 
-    from nst_desktop.engine import devices
+    from nst_desktop.engine.model import devices
 
     monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
     monkeypatch.setattr(devices, "_mps_available", lambda: False)
@@ -280,7 +280,7 @@ def test_a_camera_sized_photo_is_decoded_only_as_large_as_the_run_needs(
     """A 48 MP photo for a 512 px painting used to be decoded whole (2.1 GB peak for a 64 px
     render); now the content reaches the engine at twice the output size at most (x8 JPEG
     scaling steps aside), never below the output size."""
-    import nst_desktop.engine.stylize as stylize_module
+    import nst_desktop.engine.run.stylize as stylize_module
 
     photo = tmp_path / "camera.jpg"
     y = np.linspace(0, 255, 1200, dtype=np.float32)[:, None]
@@ -313,9 +313,9 @@ def _big_photo(path: Path) -> Path:
 def test_reduced_decoding_still_repeats_renders_bit_exactly(tmp_path: Path) -> None:
     """The engine must get the very pixels the recorded run got: a CLI render records how it
     decoded its inputs; an app render (decoded whole, no such note) is replayed decoded whole."""
-    from nst_desktop.engine.events import StyleInput
-    from nst_desktop.engine.params import Params
-    from nst_desktop.engine.stylize import stylize
+    from nst_desktop.engine.run.stylize import stylize
+    from nst_desktop.engine.spec.events import StyleInput
+    from nst_desktop.engine.spec.params import Params
     from nst_desktop.io.images import load_image, save_image
     from nst_desktop.io.metadata import run_metadata
 

@@ -18,7 +18,7 @@ def main() -> int:
     from PySide6.QtGui import QMouseEvent
     from PySide6.QtWidgets import QApplication
 
-    from nst_desktop.engine.masks import Region
+    from nst_desktop.engine.spec.region_masks import Region
 
     app, window = open_window()
 

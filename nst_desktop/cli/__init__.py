@@ -1,6 +1,6 @@
 """The ``nst-desktop`` command line: render, weights, presets, self-test.
 
-The render options are generated from the :class:`~nst_desktop.engine.params.Params`
+The render options are generated from the :class:`~nst_desktop.engine.spec.params.Params`
 field metadata, so a new engine parameter appears here (and in ``--help``) without any
 change to this file. User errors (bad file, bad value, missing weights) end the command
 with exit status 1 and one line on stderr, never a traceback.
@@ -22,8 +22,8 @@ from nst_desktop.cli.common import EXIT_ERROR, EXIT_INTERRUPTED, EXIT_USAGE, PRO
 from nst_desktop.cli.mask_options import add_mask_options
 from nst_desktop.cli.progress import ProgressBar
 from nst_desktop.cli.render import cmd_render
-from nst_desktop.engine.errors import NSTError, display_path
-from nst_desktop.engine.params import DEFAULTS, Params, param_fields
+from nst_desktop.engine.spec.errors import NSTError, display_path
+from nst_desktop.engine.spec.params import DEFAULTS, Params, param_fields
 
 __all__ = ["EXIT_ERROR", "EXIT_INTERRUPTED", "EXIT_USAGE", "PROG", "ProgressBar", "UsageError",
            "build_parser", "main"]
@@ -124,7 +124,7 @@ def _usage(parser: argparse.ArgumentParser) -> int:
 
 
 def _cmd_presets(ns: argparse.Namespace) -> int:
-    from nst_desktop.engine.presets import PRESETS
+    from nst_desktop.engine.spec.presets import PRESETS
 
     defaults = DEFAULTS.to_dict()
     for name, preset in PRESETS.items():

@@ -15,10 +15,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from nst_desktop.engine.devices import check_precision
-from nst_desktop.engine.errors import ImageError, ParamsError
-from nst_desktop.engine.params import Params
-from nst_desktop.engine.schedule import check_shape
+from nst_desktop.engine.model.devices import check_precision
+from nst_desktop.engine.spec.errors import ImageError, ParamsError
+from nst_desktop.engine.spec.params import Params
+from nst_desktop.engine.spec.schedule import check_shape
 
 DECODED_KEY = "decoded"  # in a run's metadata: the long side each input was decoded at
 DECODE_MARGIN = 2

@@ -20,8 +20,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from nst_desktop.engine.errors import ParamsError
-from nst_desktop.engine.masks import (
+from nst_desktop.engine.spec.errors import ParamsError
+from nst_desktop.engine.spec.region_masks import (
     DEFAULT_FEATHER_PX,
     MAX_STRENGTH,
     MaskSettings,

@@ -6,7 +6,7 @@ import shutil
 import time
 import typing
 
-from nst_desktop.engine.events import ProgressEvent
+from nst_desktop.engine.spec.events import ProgressEvent
 from nst_desktop.formatting import format_duration
 
 

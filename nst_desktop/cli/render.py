@@ -29,11 +29,12 @@ from nst_desktop.cli.checks import (
 from nst_desktop.cli.common import EXIT_INTERRUPTED, PROG, UsageError
 from nst_desktop.cli.progress import ProgressBar
 from nst_desktop.cli.replay import History
-from nst_desktop.engine.errors import DivergedError, ImageError, ParamsError
-from nst_desktop.engine.events import ProgressEvent, RunControl, StyleInput
-from nst_desktop.engine.masks import MaskSettings, RegionMask
-from nst_desktop.engine.params import DEFAULTS, Params, param_fields
-from nst_desktop.engine.touches import Touches
+from nst_desktop.engine.spec.control import RunControl
+from nst_desktop.engine.spec.errors import DivergedError, ImageError, ParamsError
+from nst_desktop.engine.spec.events import ProgressEvent, StyleInput
+from nst_desktop.engine.spec.params import DEFAULTS, Params, param_fields
+from nst_desktop.engine.spec.region_masks import MaskSettings, RegionMask
+from nst_desktop.engine.spec.touches import Touches
 from nst_desktop.service.render import Job, RenderDivergedError, Rendered, render, save
 
 
@@ -48,7 +49,7 @@ def explicit_params(ns: argparse.Namespace) -> dict[str, Any]:
 
 def resolve_params(ns: argparse.Namespace, record: Any = None) -> tuple[Params, dict[str, Any]]:
     """Defaults < --params FILE < --preset < explicit options. Returns params and the file's inputs."""
-    from nst_desktop.engine.presets import apply_preset
+    from nst_desktop.engine.spec.presets import apply_preset
 
     base: Params = DEFAULTS
     inputs: dict[str, Any] = {}
@@ -133,7 +134,7 @@ def _job(ns: argparse.Namespace, params: Params, content: Path, styles: list[Pat
     """Load the images (decoded no larger than the run uses them); paint the --params history's
     earlier picture, if it has one."""
     from nst_desktop.cli.replay import start_picture
-    from nst_desktop.engine.devices import check_precision, pick_device
+    from nst_desktop.engine.model.devices import check_precision, pick_device
     from nst_desktop.io.images import load_image
     from nst_desktop.io.metadata import parse_file, touches_from_metadata
 
@@ -173,7 +174,7 @@ def resolve_run_mask(ns: argparse.Namespace, content: Path, n_styles: int, recor
             print(f"{PROG}: {text}", file=sys.stderr)
 
     if ns.params is not None:
-        from nst_desktop.engine.live import repainted
+        from nst_desktop.engine.spec.live import repainted
         from nst_desktop.io.masks import MASK_KEY, START_KEY
         from nst_desktop.io.metadata import EDITS_KEY
 

@@ -18,10 +18,10 @@ import os
 from dataclasses import dataclass
 from typing import Any
 
-from nst_desktop.engine.errors import ParamsError
-from nst_desktop.engine.events import ImageArray, RunResult, StyleInput
-from nst_desktop.engine.live import Edit
-from nst_desktop.engine.masks import MaskSettings, RegionMask, check_fit
+from nst_desktop.engine.spec.errors import ParamsError
+from nst_desktop.engine.spec.events import ImageArray, RunResult, StyleInput
+from nst_desktop.engine.spec.live import Edit
+from nst_desktop.engine.spec.region_masks import MaskSettings, RegionMask, check_fit
 from nst_desktop.io.records import MAX_CHAIN
 
 log = logging.getLogger(__name__)

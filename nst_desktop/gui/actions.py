@@ -6,7 +6,7 @@ from PySide6.QtCore import QObject
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QMenu, QMenuBar
 
-from nst_desktop.engine.variations import SWEEPS as VARIATION_SWEEPS  # no torch: cheap at start-up
+from nst_desktop.engine.spec.variations import SWEEPS as VARIATION_SWEEPS  # no torch: cheap at start-up
 
 Std = QKeySequence.StandardKey
 

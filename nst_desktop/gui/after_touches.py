@@ -18,9 +18,9 @@ from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, QTimer, Signal, Slot
 
-from nst_desktop.engine.errors import NSTError
-from nst_desktop.engine.events import ImageArray
-from nst_desktop.engine.touches import Touches, apply_touches
+from nst_desktop.engine.spec.errors import NSTError
+from nst_desktop.engine.spec.events import ImageArray
+from nst_desktop.engine.spec.touches import Touches, apply_touches
 from nst_desktop.gui.errors import user_message
 from nst_desktop.gui.qimage import array_to_qimage
 from nst_desktop.gui.touches_panel import TouchesPanel

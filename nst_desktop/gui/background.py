@@ -5,7 +5,7 @@ in Qt's global thread pool and its result, or its exception, arrives by signal i
 thread. A cancelled job delivers nothing. A generator function is a job that can stop
 early: it stops at its next ``yield`` once cancelled, and each yielded value arrives as a
 partial result. A blocking function with a progress callback (a download) gets its
-:class:`Job` instead (``pass_job=True``): :meth:`Job.report` delivers a partial result and
+:class:`BackgroundJob` instead (``pass_job=True``): :meth:`BackgroundJob.report` delivers a partial result and
 raises :class:`Cancelled` once the job is cancelled. :class:`LatestJob` keeps one job per
 purpose, a newer request cancelling the older one (open photo B while A still decodes: A is
 never shown).
@@ -25,14 +25,14 @@ from PySide6.QtCore import QObject, QThreadPool, Signal, Slot
 from superqt.utils import FunctionWorker, GeneratorWorker, create_worker
 
 log = logging.getLogger(__name__)
-_live: set[Job] = set()  # started and not ended: keeps them alive, and lets closing wait
+_live: set[BackgroundJob] = set()  # started and not ended: keeps them alive, and lets closing wait
 
 
 class Cancelled(Exception):  # noqa: N818 - a signal to stop, not an error
-    """Raised by :meth:`Job.report` in the job's thread once the job was cancelled."""
+    """Raised by :meth:`BackgroundJob.report` in the job's thread once the job was cancelled."""
 
 
-class Job(QObject):
+class BackgroundJob(QObject):
     """One call of ``fn(*args)`` in a pool thread. Signals arrive in the GUI thread:
     ``yielded`` (generators), then ``succeeded`` or ``failed``, then ``ended``. None of
     them follows :meth:`cancel` (the owner may be gone by then)."""
@@ -61,7 +61,7 @@ class Job(QObject):
         if isinstance(worker, GeneratorWorker):
             worker.yielded.connect(self._on_yielded)
 
-    def start(self) -> Job:
+    def start(self) -> BackgroundJob:
         assert self._worker is not None, "a job runs once"
         _live.add(self)
         self._worker.start()
@@ -130,11 +130,11 @@ def run_in_background(fn: Callable[..., Any], *args: Any,
                       on_success: Callable[[Any], object] | None = None,
                       on_failure: Callable[[Any], object] | None = None,
                       on_yield: Callable[[Any], object] | None = None,
-                      parent: QObject | None = None, pass_job: bool = False) -> Job:
+                      parent: QObject | None = None, pass_job: bool = False) -> BackgroundJob:
     """Start ``fn(*args)`` (``fn(job, *args)`` with ``pass_job``) in a pool thread; the
     callbacks run in the GUI thread, never after ``parent`` (the widget they belong to) is
     destroyed."""
-    job = Job(fn, *args, pass_job=pass_job)  # not a child of ``parent``: its worker may outlive it
+    job = BackgroundJob(fn, *args, pass_job=pass_job)  # not a child of ``parent``: its worker may outlive it
     if parent is not None:
         job.cancel_with(parent)
     for signal, callback in ((job.succeeded, on_success), (job.failed, on_failure),
@@ -152,10 +152,10 @@ class LatestJob(QObject):
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self._job: Job | None = None
+        self._job: BackgroundJob | None = None
 
     def start(self, fn: Callable[..., Any], *args: Any, on_success: Callable[[Any], object],
-              on_failure: Callable[[Any], object] | None = None) -> Job:
+              on_failure: Callable[[Any], object] | None = None) -> BackgroundJob:
         was_busy = self.busy()
         self.cancel(quiet=True)
         job = run_in_background(fn, *args, on_success=on_success, on_failure=on_failure, parent=self)

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, QTimer, Slot
 
-from nst_desktop.engine.events import ProgressEvent
+from nst_desktop.engine.spec.events import ProgressEvent
 
 if TYPE_CHECKING:
     from nst_desktop.gui.main_window import MainWindow

@@ -14,8 +14,8 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from nst_desktop.engine.live import BLEND, MASK
-from nst_desktop.engine.params import DEFAULTS, Params
+from nst_desktop.engine.spec.live import BLEND, MASK
+from nst_desktop.engine.spec.params import DEFAULTS, Params
 from nst_desktop.io.metadata import params_from_metadata
 
 CHOICE_LABELS: dict[str, dict[str, str]] = {

@@ -9,7 +9,7 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox, QWidget
 
-from nst_desktop.engine.errors import NSTError, OutOfMemoryError, display_path
+from nst_desktop.engine.spec.errors import NSTError, OutOfMemoryError, display_path
 
 _OOM_MARKERS = ("out of memory", "cuda error: out of memory", "mps backend out of memory")
 

@@ -1,6 +1,6 @@
 """Time and memory estimates for the chosen settings, computed off the GUI thread.
 
-``engine.stylize.estimate`` imports torch and times a small convolution once per device,
+``engine.run.stylize.estimate`` imports torch and times a small convolution once per device,
 so it runs in the thread pool; requests are debounced (edits come in bursts while a
 slider moves) and only the newest answer is shown.
 
@@ -23,11 +23,11 @@ import logging
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
-from nst_desktop.engine.errors import NSTError
-from nst_desktop.engine.params import Params
-from nst_desktop.engine.presets import quick_look
+from nst_desktop.engine.spec.errors import NSTError
+from nst_desktop.engine.spec.params import Params
+from nst_desktop.engine.spec.presets import quick_look
 from nst_desktop.gui import background
-from nst_desktop.gui.background import Job, run_in_background
+from nst_desktop.gui.background import BackgroundJob, run_in_background
 from nst_desktop.gui.learned_speed import LearnedSpeed
 
 log = logging.getLogger(__name__)
@@ -50,7 +50,7 @@ class Forecast:
     peak_bytes: int
     quick_seconds: float | None = None
     tile: int = 0  # > 0: the full run's last scale is painted in tiles of this many px
-    speed_key: str = ""  # engine.cost.speed_key: what the speed used is valid for
+    speed_key: str = ""  # engine.run.cost.speed_key: what the speed used is valid for
     speed: dict[str, float | bool] = dataclasses.field(default_factory=dict)  # the Speed used, as values
 
 
@@ -58,9 +58,9 @@ def _forecast(params: Params, hw: tuple[int, int], n_styles: int,
               learned: dict[str, dict[str, float | bool]]) -> tuple[Forecast, str]:
     """In a pool thread: the forecast and the device's name (imports torch the first time), at
     the speed learnt for this device and precision if there is one, else at a calibrated one."""
-    from nst_desktop.engine.cost import Speed, calibrated_speed, speed_key
-    from nst_desktop.engine.devices import pick_device
-    from nst_desktop.engine.stylize import estimate
+    from nst_desktop.engine.model.devices import pick_device
+    from nst_desktop.engine.run.cost import Speed, calibrated_speed, speed_key
+    from nst_desktop.engine.run.stylize import estimate
 
     device = pick_device(params.device).type.upper()
     key = speed_key(params)
@@ -84,7 +84,7 @@ class Estimator(QObject):
     def __init__(self, parent: QObject | None = None, debounce_ms: int = DEBOUNCE_MS,
                  learned: dict[str, LearnedSpeed] | None = None) -> None:
         super().__init__(parent)
-        self.learned = dict(learned or {})  # by engine.cost.speed_key: what runs measured
+        self.learned = dict(learned or {})  # by engine.run.cost.speed_key: what runs measured
         self._quiet_waited_ms = 0  # how long the first calibration has waited for the pool
         self._answer: tuple[object, Forecast, str] | None = None  # (request key, raw answer, device)
         # The last few raw answers by request: a run is learnt from the forecast of its own photo
@@ -97,7 +97,7 @@ class Estimator(QObject):
         self._pending: Request | None = None
         self._last_key: object = None
         self._request_id = 0
-        self._job: Job | None = None
+        self._job: BackgroundJob | None = None
 
     def request(self, params: Params, content_hw: tuple[int, int], n_styles: int) -> None:
         key = (params, content_hw, n_styles)

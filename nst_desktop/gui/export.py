@@ -26,8 +26,8 @@ from PySide6.QtCore import QStandardPaths
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QFileDialog, QMainWindow, QMessageBox, QWidget
 
-from nst_desktop.engine.events import ImageArray, PreviewArray
-from nst_desktop.engine.masks import RegionMask
+from nst_desktop.engine.spec.events import ImageArray, PreviewArray
+from nst_desktop.engine.spec.region_masks import RegionMask
 from nst_desktop.gui import background
 from nst_desktop.gui.background import run_in_background
 from nst_desktop.gui.errors import show_error, user_message

@@ -43,7 +43,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from nst_desktop.gui.background import Job, run_in_background
+from nst_desktop.gui.background import BackgroundJob, run_in_background
 from nst_desktop.gui.describe import record_lines
 from nst_desktop.gui.errors import show_error
 from nst_desktop.io.library import Entry, Library
@@ -81,7 +81,7 @@ class HistoryPanel(QWidget):
         self._open_url = QDesktopServices.openUrl if open_url is None else open_url
         self._entries: dict[str, Entry] = {}
         self._pending_icons: list[str] = []
-        self._icon_job: Job | None = None  # reads thumbnails off the GUI thread
+        self._icon_job: BackgroundJob | None = None  # reads thumbnails off the GUI thread
         self.damaged: list[Path] = []  # entry folders the last refresh could not read (left as they are)
         placeholder = QPixmap(ICON_SIZE, ICON_SIZE)
         placeholder.fill(QColor(128, 128, 128, 60))
@@ -360,7 +360,7 @@ class HistoryPanel(QWidget):
             if self.list.item(i).data(_ID_ROLE) == entry_id:
                 self.list.item(i).setIcon(QIcon(QPixmap.fromImage(thumb)))
 
-    def _on_icon_job_ended(self, job: Job) -> None:
+    def _on_icon_job_ended(self, job: BackgroundJob) -> None:
         if job is self._icon_job:
             self._icon_job = None
             self._load_some_icons()

@@ -19,8 +19,8 @@ from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, Signal
 
-from nst_desktop.engine.events import ImageArray, PreviewArray
-from nst_desktop.engine.masks import RegionMask
+from nst_desktop.engine.spec.events import ImageArray, PreviewArray
+from nst_desktop.engine.spec.region_masks import RegionMask
 from nst_desktop.gui import background
 from nst_desktop.gui.errors import user_message
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from PySide6.QtGui import QImage
 
-from nst_desktop.engine.errors import NSTError
+from nst_desktop.engine.spec.errors import NSTError
 from nst_desktop.gui.errors import user_message
 from nst_desktop.gui.loaded_image import LoadedImage, from_qimage, load_file
 from nst_desktop.io.formats import READABLE_SUFFIXES

@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from nst_desktop.engine.events import StyleInput
+from nst_desktop.engine.spec.events import StyleInput
 from nst_desktop.gui.background import LatestJob, run_in_background
 from nst_desktop.gui.image_well import ImageWell
 from nst_desktop.gui.input_files import (

@@ -1,7 +1,7 @@
 """This computer's speed as finished runs measured it, kept between launches (issue 16.9).
 
 No Qt and no torch here (the estimator uses it in the GUI thread, bench_estimate.py without a
-window). An estimate is the cost model (``engine.cost``) at a :class:`~nst_desktop.engine.cost.Speed`
+window). An estimate is the cost model (``engine.run.cost``) at a :class:`~nst_desktop.engine.run.cost.Speed`
 that each process calibrates by timing a few small passes, and that calibration moves with the
 load of its moment: another program, or the app's own start-up work in the thread pool, made it
 2-3x slower. The app used to keep only the ratio measured / modelled, and apply it to the next
@@ -23,7 +23,7 @@ KINDS = ("full", "quick")
 FACTOR_RANGE = (0.05, 20.0)  # beyond this a measurement is more likely wrong than the model
 NEW_RUN_SHARE = 0.5  # weight of the latest run in a learnt ratio (geometric mean with the old one)
 SPEED_FIELDS = {"flops_per_s": float, "pass_overhead_s": float, "new_size_s": float,
-                "float32": bool, "cpu": bool}  # engine.cost.Speed's, as plain values
+                "float32": bool, "cpu": bool}  # engine.run.cost.Speed's, as plain values
 
 
 @dataclass(frozen=True)

@@ -23,8 +23,8 @@ import numpy as np
 from PySide6.QtCore import QMimeData, QSize, Qt, QUrl
 from PySide6.QtGui import QImage, QPixmap
 
-from nst_desktop.engine.errors import ImageError
-from nst_desktop.engine.events import ImageArray
+from nst_desktop.engine.spec.errors import ImageError
+from nst_desktop.engine.spec.events import ImageArray
 from nst_desktop.gui.qimage import array_to_qimage, qimage_to_array, rgb32_qimage, to_uint8
 from nst_desktop.io.formats import dialog_filter
 

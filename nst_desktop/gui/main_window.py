@@ -13,7 +13,7 @@ from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QCloseEvent, QGuiApplication
 from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QMessageBox, QScrollArea, QVBoxLayout, QWidget
 
-from nst_desktop.engine.events import ProgressEvent
+from nst_desktop.engine.spec.events import ProgressEvent
 from nst_desktop.formatting import format_duration
 from nst_desktop.gui import background, screen_fit
 from nst_desktop.gui.actions import Actions

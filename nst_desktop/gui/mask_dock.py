@@ -14,9 +14,9 @@ from typing import Any
 from PySide6.QtCore import QObject, Qt, QTimer
 from PySide6.QtWidgets import QDockWidget, QMainWindow, QScrollArea
 
-from nst_desktop.engine.errors import NSTError
-from nst_desktop.engine.live import MASK
-from nst_desktop.engine.masks import RegionMask
+from nst_desktop.engine.spec.errors import NSTError
+from nst_desktop.engine.spec.live import MASK
+from nst_desktop.engine.spec.region_masks import RegionMask
 from nst_desktop.gui.canvas import Canvas
 from nst_desktop.gui.inputs_panel import InputsPanel
 from nst_desktop.gui.mask_layer import MaskLayer

@@ -3,7 +3,7 @@
 Widgets change it only through these methods (strokes, fill, clear, invert, region settings)
 so that every change is undoable and announced once: ``changed`` for pixels (the overlay
 repaints), ``settingsChanged`` for what the regions become. No torch here: the run gets
-:meth:`MaskLayer.region_mask`, a plain :class:`~nst_desktop.engine.masks.RegionMask`.
+:meth:`MaskLayer.region_mask`, a plain :class:`~nst_desktop.engine.spec.region_masks.RegionMask`.
 
 A brush's *hardness* below 1 dithers the edge of each dab (ordered 4x4 Bayer pattern): the
 label image itself is hard, but the engine's feathering averages the dither into a soft
@@ -20,7 +20,7 @@ import numpy.typing as npt
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QColor, QImage
 
-from nst_desktop.engine.masks import (
+from nst_desktop.engine.spec.region_masks import (
     MAX_REGIONS,
     MaskSettings,
     Region,

@@ -30,8 +30,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from nst_desktop.engine.errors import ParamsError
-from nst_desktop.engine.masks import MAX_FEATHER_PX, MAX_STRENGTH, MaskSettings, Region
+from nst_desktop.engine.spec.errors import ParamsError
+from nst_desktop.engine.spec.region_masks import MAX_FEATHER_PX, MAX_STRENGTH, MaskSettings, Region
 from nst_desktop.gui import screen_fit
 from nst_desktop.gui.mask_layer import MaskLayer
 from nst_desktop.gui.mask_tools import MaskOverlay, Tool

@@ -21,7 +21,6 @@ from nst_desktop.gui.canvas import Canvas
 from nst_desktop.gui.mask_layer import MaskLayer
 
 Tool = Literal["none", "brush", "eraser", "fill"]
-TOOLS: tuple[Tool, ...] = ("none", "brush", "eraser", "fill")
 _PAN_BUTTONS = (Qt.MouseButton.MiddleButton, Qt.MouseButton.RightButton)
 
 

@@ -15,9 +15,9 @@ from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QComboBox, QFormLayout, QLabel, QVBoxLayout, QWidget
 from superqt import QCollapsible
 
-from nst_desktop.engine.errors import ParamsError
-from nst_desktop.engine.params import DEFAULTS, Params, param_fields
-from nst_desktop.engine.presets import apply_preset, matching_preset, preset_names
+from nst_desktop.engine.spec.errors import ParamsError
+from nst_desktop.engine.spec.params import DEFAULTS, Params, param_fields
+from nst_desktop.engine.spec.presets import apply_preset, matching_preset, preset_names
 from nst_desktop.gui import screen_fit
 from nst_desktop.gui.controls import FieldControl, control_for
 from nst_desktop.gui.controls.choice import ChoiceControl

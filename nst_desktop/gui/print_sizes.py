@@ -1,9 +1,9 @@
 """Print sizes next to the Output size control: A4 and A3 at 300 dpi, and the largest size
 this computer's free memory allows.
 
-Sizes above what one VGG pass fits in memory are rendered in tiles (engine.tiling), so the
+Sizes above what one VGG pass fits in memory are rendered in tiles (engine.run.tiled_pass), so the
 limit is no longer the network but the image-sized state of a run, above all L-BFGS's
-history (engine.tiles.max_long_side). The largest size is worked out when the menu opens:
+history (engine.spec.tile_plan.max_long_side). The largest size is worked out when the menu opens:
 free memory changes while the app runs.
 """
 
@@ -16,8 +16,8 @@ from typing import Any, Protocol
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QMenu, QToolButton, QWidget
 
-from nst_desktop.engine import tiles
-from nst_desktop.engine.params import Params
+from nst_desktop.engine.spec import tile_plan
+from nst_desktop.engine.spec.params import Params
 
 DPI = 300
 SIZE_LIMIT = int(Params.__dataclass_fields__["size"].metadata["max"])  # the size control's own maximum
@@ -45,8 +45,8 @@ def auto_max_size(params: Params, n_styles: int = 1, aspect: float = 1.0,
     """The largest output long side a run of ``params`` fits into the free memory, at most the
     size control's maximum. ``aspect`` (long / short side) defaults to a square photo, the
     most pixels for a long side, so the answer is safe for any photo."""
-    fits = tiles.max_long_side(aspect, params.lbfgs_history, params.optimizer, n_styles, params.style_scale,
-                               free_bytes)
+    fits = tile_plan.max_long_side(aspect, params.lbfgs_history, params.optimizer, n_styles,
+                                   params.style_scale, free_bytes)
     return max(int(Params.__dataclass_fields__["size"].metadata["min"]), min(SIZE_LIMIT, fits))
 
 

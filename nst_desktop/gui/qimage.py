@@ -12,7 +12,7 @@ import numpy as np
 import numpy.typing as npt
 from PySide6.QtGui import QImage, QPainter
 
-from nst_desktop.engine import events
+from nst_desktop.engine.spec import events
 
 
 def to_uint8(image: events.ImageArray | events.PreviewArray) -> events.PreviewArray:

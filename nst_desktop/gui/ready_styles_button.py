@@ -8,7 +8,7 @@ from PySide6.QtCore import Signal
 from PySide6.QtGui import QIcon, QImage, QPixmap
 from PySide6.QtWidgets import QMenu, QPushButton, QWidget
 
-from nst_desktop.gui.background import Job, run_in_background
+from nst_desktop.gui.background import BackgroundJob, run_in_background
 from nst_desktop.gui.input_files import pretty_name, read_ready_icons, ready_styles
 
 
@@ -31,7 +31,7 @@ class ReadyStylesButton(QPushButton):
             action.triggered.connect(lambda _=False, p=path: self.chosen.emit(p))
         self.menu_of_styles.aboutToShow.connect(self._on_menu_about_to_show)
         self.setMenu(self.menu_of_styles)
-        self._icon_job: Job | None = None
+        self._icon_job: BackgroundJob | None = None
 
     def _on_menu_about_to_show(self) -> None:
         missing = [Path(a.data()) for a in self.menu_of_styles.actions() if a.icon().isNull()]

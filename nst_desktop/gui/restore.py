@@ -14,8 +14,8 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from nst_desktop.engine.errors import NSTError
-from nst_desktop.engine.params import Params
+from nst_desktop.engine.spec.errors import NSTError
+from nst_desktop.engine.spec.params import Params
 from nst_desktop.gui.after_touches import ShownTouches
 from nst_desktop.gui.input_files import pretty_name
 from nst_desktop.gui.loaded_image import LoadedImage, load_file

@@ -1,7 +1,7 @@
 """The run's clock: time so far and time left, moving between the engine's events.
 
 The engine reports its elapsed time and a time left with every step, and before each set-up
-(``engine.events.PREPARING``). A step at print size, or the set-up of the styles after the style
+(``engine.spec.events.PREPARING``). A step at print size, or the set-up of the styles after the style
 scale was raised, can take a minute with no event: a clock that moves only with the events
 froze for that long and the window looked hung (issue 16.7). Between events this clock counts
 on locally: the time so far goes up and the time left goes down, from the last event's values.

@@ -17,7 +17,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from nst_desktop.engine.events import ProgressEvent
+from nst_desktop.engine.spec.events import ProgressEvent
 from nst_desktop.formatting import format_duration
 from nst_desktop.gui.describe import changes_text
 from nst_desktop.gui.elided_label import ElidedLabel

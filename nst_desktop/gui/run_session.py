@@ -14,10 +14,10 @@ from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, Qt, QTimer, Signal, Slot
 
-from nst_desktop.engine.errors import NSTError
-from nst_desktop.engine.events import ImageArray, PreviewArray, RunResult
-from nst_desktop.engine.masks import RegionMask
-from nst_desktop.engine.schedule import check_shape
+from nst_desktop.engine.spec.errors import NSTError
+from nst_desktop.engine.spec.events import ImageArray, PreviewArray, RunResult
+from nst_desktop.engine.spec.region_masks import RegionMask
+from nst_desktop.engine.spec.schedule import check_shape
 from nst_desktop.gui.history_saver import HistorySaver
 from nst_desktop.gui.loaded_image import LoadedImage
 from nst_desktop.gui.worker import Outcome, RunRequest

@@ -15,9 +15,9 @@ from typing import Any
 
 from PySide6.QtCore import QByteArray, QSettings
 
-from nst_desktop.engine.errors import ParamsError
-from nst_desktop.engine.params import DEFAULTS as PARAM_DEFAULTS
-from nst_desktop.engine.params import Params
+from nst_desktop.engine.spec.errors import ParamsError
+from nst_desktop.engine.spec.params import DEFAULTS as PARAM_DEFAULTS
+from nst_desktop.engine.spec.params import Params
 
 MAX_RECENT = 10
 

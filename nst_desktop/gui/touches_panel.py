@@ -9,7 +9,7 @@ from __future__ import annotations
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QSlider, QWidget
 
-from nst_desktop.engine.touches import Touches
+from nst_desktop.engine.spec.touches import Touches
 
 FADE_STEPS = 100  # the slider counts percent
 

@@ -10,7 +10,7 @@ Kept out of the main window, which only wires it. What it does:
   can take a minute: an edit must not look applied before it is), then "changed at step N",
   numbered as the progress line numbers its steps. Changes that need a new run (size, steps,
   layers...) wait for the next run, and the status bar says so.
-* **Quick look.** The current settings at 256 px (``engine.presets.quick_look``).
+* **Quick look.** The current settings at 256 px (``engine.spec.presets.quick_look``).
 * **Promote.** "Render full size" goes on from the picture on show (a quick look, a
   variation, a stopped or smaller picture) with ``start_from``: only the larger scales are
   painted, and the composition the artist picked is kept.
@@ -26,9 +26,9 @@ from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, Slot
 
-from nst_desktop.engine.events import ProgressEvent
-from nst_desktop.engine.live import BLEND, LIVE_FIELDS
-from nst_desktop.engine.params import Params
+from nst_desktop.engine.spec.events import ProgressEvent
+from nst_desktop.engine.spec.live import BLEND, LIVE_FIELDS
+from nst_desktop.engine.spec.params import Params
 from nst_desktop.gui.run_panel import describe_changes
 from nst_desktop.gui.worker import RunRequest
 from nst_desktop.io.masks import with_start_pixels
@@ -70,8 +70,8 @@ class TweakLoop(QObject):
     # --- starting ----------------------------------------------------------------------------
     @Slot()
     def start_quick_look(self) -> bool:
-        from nst_desktop.engine.presets import QUICK_LOOK_SIZE, quick_look
-        from nst_desktop.engine.schedule import min_long_side
+        from nst_desktop.engine.spec.presets import QUICK_LOOK_SIZE, quick_look
+        from nst_desktop.engine.spec.schedule import min_long_side
 
         session = self.window.session
         if self.window.runner.running or session.wait_for_inputs(self.start_quick_look):
@@ -207,7 +207,7 @@ class TweakLoop(QObject):
 
     # --- variations -----------------------------------------------------------------------------
     def open_variations(self, sweep: str) -> None:
-        from nst_desktop.engine.variations import variations
+        from nst_desktop.engine.spec.variations import variations
         from nst_desktop.gui.variations_dialog import VariationsDialog
 
         window = self.window
@@ -234,7 +234,7 @@ class TweakLoop(QObject):
 
     def refresh_variations_menu(self) -> None:
         """Disable the sweeps that would show nothing (seed without noise, one style), and say why."""
-        from nst_desktop.engine.variations import sweep_problem
+        from nst_desktop.engine.spec.variations import sweep_problem
 
         params, n_styles = self.window.params_panel.params(), len(self.window.inputs.styles())
         for sweep, action in self.window.menu_actions.variations.items():

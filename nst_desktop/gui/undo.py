@@ -21,8 +21,8 @@ from typing import Any
 from PySide6.QtCore import QObject
 from PySide6.QtGui import QAction, QUndoCommand, QUndoStack
 
-from nst_desktop.engine.params import Params
-from nst_desktop.engine.touches import Touches
+from nst_desktop.engine.spec.params import Params
+from nst_desktop.engine.spec.touches import Touches
 from nst_desktop.gui.after_touches import AfterTouches
 from nst_desktop.gui.inputs_panel import InputsPanel, StyleItem
 from nst_desktop.gui.loaded_image import LoadedImage

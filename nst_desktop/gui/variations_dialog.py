@@ -27,9 +27,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from nst_desktop.engine.events import ImageArray, PreviewArray, ProgressEvent, RunResult, StyleInput
-from nst_desktop.engine.presets import VARIATION_SIZE
-from nst_desktop.engine.variations import Variation
+from nst_desktop.engine.spec.events import ImageArray, PreviewArray, ProgressEvent, RunResult, StyleInput
+from nst_desktop.engine.spec.presets import VARIATION_SIZE
+from nst_desktop.engine.spec.variations import Variation
 from nst_desktop.formatting import format_duration
 from nst_desktop.gui.qimage import array_to_qimage
 from nst_desktop.gui.worker import Outcome, RunRequest, RunThread

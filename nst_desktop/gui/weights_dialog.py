@@ -28,7 +28,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from nst_desktop.gui.background import Job, run_in_background
+from nst_desktop.gui.background import BackgroundJob, run_in_background
 from nst_desktop.gui.errors import user_message
 from nst_desktop.io import weights_store
 
@@ -54,7 +54,7 @@ class WeightsDialog(QDialog):
         self._import = weights_store.import_weights if importer is None else importer
         self._list = weights_store.list_weight_sets if lister is None else lister
         self._open_dialog = QFileDialog.getOpenFileName if open_dialog is None else open_dialog
-        self._job: Job | None = None
+        self._job: BackgroundJob | None = None
         self._cancelled_text = ""  # what the message says if the user cancels the job on its way
         self._status: dict[str, weights_store.WeightSetStatus] = {}
         self._build()
@@ -171,7 +171,7 @@ class WeightsDialog(QDialog):
         """Download the torchvision weights in the background."""
         fetch = self._fetch  # the job's thread must not touch the dialog
 
-        def work(job: Job) -> Path:
+        def work(job: BackgroundJob) -> Path:
             return fetch(progress=lambda done, total: job.report((done, total)), cancel=job.cancelled)
 
         self._start(work, "Downloading the torchvision VGG19 weights…", self._on_fetched,
@@ -187,7 +187,7 @@ class WeightsDialog(QDialog):
         self._start(lambda _job: do_import(chosen), f"Checking and importing {Path(chosen).name}…",
                     self._on_imported, self._on_import_failed, "Import cancelled.")
 
-    def _start(self, work: Callable[[Job], object], text: str, on_success: Callable[[object], None],
+    def _start(self, work: Callable[[BackgroundJob], object], text: str, on_success: Callable[[object], None],
                on_failure: Callable[[str], None], cancelled_text: str) -> None:
         if self._job is not None:
             return

@@ -1,7 +1,7 @@
 """Run the engine off the GUI thread and re-emit its progress as Qt signals.
 
 The :class:`Worker` lives in its own ``QThread``; it is a thin adapter: it calls
-``engine.stylize.stylize`` with a callback that turns each ``ProgressEvent`` into a
+``engine.run.stylize.stylize`` with a callback that turns each ``ProgressEvent`` into a
 ``progressed`` signal, throttles previews so the GUI never has more than ~10 pictures a
 second to draw, and steers the run through a thread-safe ``RunControl`` (pause, resume
 and stop never go through the worker's event loop, which is busy running the engine).
@@ -31,18 +31,12 @@ import numpy as np
 from PySide6.QtCore import QCoreApplication, QObject, QThread, Signal, Slot
 
 from nst_desktop.cli.checks import WHOLE, DecodeTargets, decode_targets, with_decoding
-from nst_desktop.engine.events import (
-    ImageArray,
-    PreviewArray,
-    ProgressEvent,
-    RunControl,
-    RunResult,
-    StyleInput,
-)
-from nst_desktop.engine.live import Changes, Edit
-from nst_desktop.engine.masks import RegionMask
-from nst_desktop.engine.params import Params
-from nst_desktop.engine.touches import Touches
+from nst_desktop.engine.spec.control import RunControl
+from nst_desktop.engine.spec.events import ImageArray, PreviewArray, ProgressEvent, RunResult, StyleInput
+from nst_desktop.engine.spec.live import Changes, Edit
+from nst_desktop.engine.spec.params import Params
+from nst_desktop.engine.spec.region_masks import RegionMask
+from nst_desktop.engine.spec.touches import Touches
 from nst_desktop.gui.errors import user_message
 from nst_desktop.gui.loaded_image import LoadedImage
 from nst_desktop.service.render import (
@@ -366,7 +360,7 @@ class RunThread(QObject):
         self.worker.stop()
 
     def edit(self, changes: Changes) -> None:
-        """Change the running picture's look from its next step on (engine.live)."""
+        """Change the running picture's look from its next step on (engine.spec.live)."""
         self.worker.control.edit(changes)
 
     def shutdown(self, timeout_ms: int = 30000) -> bool:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import functools
 import logging
-import os
 from pathlib import Path
 
 log = logging.getLogger(__name__)
@@ -22,11 +21,6 @@ READABLE_SUFFIXES: tuple[str, ...] = (
 
 HEIF_SUFFIXES = frozenset({".heic", ".heif"})
 _HEIF_BRANDS = (b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"mif1", b"msf1")
-
-
-def is_readable_image(path: str | os.PathLike[str]) -> bool:
-    """Whether ``path`` has the extension of an image file we can open."""
-    return Path(path).suffix.lower() in READABLE_SUFFIXES
 
 
 def dialog_filter(all_files: bool = True) -> str:

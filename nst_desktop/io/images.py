@@ -24,8 +24,8 @@ import numpy as np
 from PIL import Image, ImageCms, PngImagePlugin
 
 from nst_desktop import __version__
-from nst_desktop.engine.errors import ImageError
-from nst_desktop.engine.events import ImageArray, PreviewArray, to_uint8
+from nst_desktop.engine.spec.errors import ImageError
+from nst_desktop.engine.spec.events import ImageArray, PreviewArray, to_uint8
 from nst_desktop.io.atomic import atomic_write, atomic_write_all
 from nst_desktop.io.decoding import check_regular_file, check_size, decoding, draft, need_heif, reduced
 from nst_desktop.io.sixteen_bit import decode_rgb16, encode_tiff16

@@ -33,9 +33,9 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from nst_desktop.engine.errors import ImageError
-from nst_desktop.engine.events import ImageArray
-from nst_desktop.engine.masks import RegionMask
+from nst_desktop.engine.spec.errors import ImageError
+from nst_desktop.engine.spec.events import ImageArray
+from nst_desktop.engine.spec.region_masks import RegionMask
 from nst_desktop.io import images, masks, paths
 from nst_desktop.io.atomic import atomic_write
 from nst_desktop.io.timelapse import write_timelapse

@@ -32,9 +32,9 @@ import numpy as np
 import numpy.typing as npt
 from PIL import Image
 
-from nst_desktop.engine.errors import ImageError, ParamsError
-from nst_desktop.engine.live import MASK, MASK_REPAINTED, Edit
-from nst_desktop.engine.masks import (
+from nst_desktop.engine.spec.errors import ImageError, ParamsError
+from nst_desktop.engine.spec.live import MASK, MASK_REPAINTED, Edit
+from nst_desktop.engine.spec.region_masks import (
     MAX_REGIONS,
     LabelImage,
     MaskSettings,
@@ -201,7 +201,7 @@ def mask_from_record(record: Any, folder: str | os.PathLike[str],
 #
 # The PNG beside a picture is the mask it ended with (what an artist opens, restores, exports).
 # A run repainted during its course also needs the mask it started with and each repaint to be
-# repeated (engine.live): those travel inside the record itself, as base64 indexed PNGs (a few
+# repeated (engine.spec.live): those travel inside the record itself, as base64 indexed PNGs (a few
 # kilobytes: a label image compresses to almost nothing), so no writer of pictures (the CLI, the
 # history, an export) has more files to carry along.
 
@@ -277,7 +277,7 @@ def with_start_pixels(record: dict[str, Any], mask: RegionMask | None) -> dict[s
 
 
 def edit_record(edit: Edit) -> dict[str, Any]:
-    """``edit.to_dict()`` with a repainted mask embedded (engine.live writes only a marker:
+    """``edit.to_dict()`` with a repainted mask embedded (engine.spec.live writes only a marker:
     the engine knows no PNG)."""
     data = edit.to_dict()
     mask = edit.changes.get(MASK)
@@ -288,7 +288,7 @@ def edit_record(edit: Edit) -> dict[str, Any]:
 
 def with_repaints(edits: Any) -> Any:
     """A record's edit list (JSON) with each embedded repaint decoded into a RegionMask, ready
-    for engine.live.edits_from_list. An old record's marker is left: that drops it."""
+    for engine.spec.live.edits_from_list. An old record's marker is left: that drops it."""
     if not isinstance(edits, list):
         return edits
     out = []

@@ -9,7 +9,7 @@ A result carries one JSON object (in the PNG, or beside a JPEG/WebP/TIFF file)::
      "losses": {"content": ..., "style": ..., "tv": ..., "total": ...},
      "touches": {"keep_photo_colours": true, "fade": 0.25}}
 
-``touches`` (the after-touches, engine/touches.py) is written only when they change
+``touches`` (the after-touches, engine/spec/touches.py) is written only when they change
 something; a record without it is an untouched picture.
 
 Reading is forgiving about versions (unknown keys are ignored, missing ones take their
@@ -30,11 +30,11 @@ from pathlib import Path
 from typing import Any, Literal, TypeVar, get_args, get_origin, get_type_hints
 
 from nst_desktop import __version__
-from nst_desktop.engine.errors import ImageError, ParamsError
-from nst_desktop.engine.events import RunResult
-from nst_desktop.engine.live import Edit, edits_from_list, replay
-from nst_desktop.engine.params import Params
-from nst_desktop.engine.touches import Touches
+from nst_desktop.engine.spec.errors import ImageError, ParamsError
+from nst_desktop.engine.spec.events import RunResult
+from nst_desktop.engine.spec.live import Edit, edits_from_list, replay
+from nst_desktop.engine.spec.params import Params
+from nst_desktop.engine.spec.touches import Touches
 from nst_desktop.io.images import read_metadata
 from nst_desktop.io.masks import edit_record, with_repaints
 

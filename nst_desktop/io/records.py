@@ -5,8 +5,8 @@ text anyone can edit. It may ask for 2000 styles, a chain of a hundred earlier p
 in a live edit, a mask of gigabytes. Found one at a time by the code that uses each part, some
 of these surfaced only after torch's import (seconds), some after a whole render, and some
 never (a malformed live edit was skipped and the render ran). :func:`check_record` reads the
-whole record at once, with the parsers the render itself uses (io.metadata, engine.live,
-engine.masks, io.weights_store), bounds what it may ask for, and needs no torch.
+whole record at once, with the parsers the render itself uses (io.metadata, engine.spec.live,
+engine.spec.region_masks, io.weights_store), bounds what it may ask for, and needs no torch.
 """
 
 from __future__ import annotations
@@ -14,9 +14,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from nst_desktop.engine.errors import ImageError, ParamsError, WeightsError
-from nst_desktop.engine.live import replay
-from nst_desktop.engine.masks import MaskSettings, validate
+from nst_desktop.engine.spec.errors import ImageError, ParamsError, WeightsError
+from nst_desktop.engine.spec.live import replay
+from nst_desktop.engine.spec.region_masks import MaskSettings, validate
 from nst_desktop.io.masks import MASK_KEY, MAX_MASK_PIXELS, PNG_KEY, START_KEY, embedded_mask, embedded_pixels
 from nst_desktop.io.metadata import (
     EDITS_KEY,

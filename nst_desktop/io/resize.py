@@ -1,4 +1,4 @@
-"""Resize a photo to a painting's exact size, for the after-touches (engine/touches.py).
+"""Resize a photo to a painting's exact size, for the after-touches (engine/spec/touches.py).
 
 The engine stays free of Pillow; callers fit the photo once per picture and keep it.
 """
@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 from PIL import Image
 
-from nst_desktop.engine.events import ImageArray
+from nst_desktop.engine.spec.events import ImageArray
 
 
 def fit_photo(photo: ImageArray, hw: tuple[int, int]) -> ImageArray:

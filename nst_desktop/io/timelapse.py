@@ -16,8 +16,8 @@ import numpy as np
 import numpy.typing as npt
 from PIL import Image, ImageSequence
 
-from nst_desktop.engine.errors import ImageError
-from nst_desktop.engine.events import PreviewArray, to_uint8
+from nst_desktop.engine.spec.errors import ImageError
+from nst_desktop.engine.spec.events import PreviewArray, to_uint8
 from nst_desktop.io.atomic import atomic_write
 
 FORMATS: dict[str, str] = {".webp": "WEBP", ".gif": "GIF"}

@@ -30,12 +30,12 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, cast
 
 from nst_desktop import __version__
-from nst_desktop.engine.errors import WeightsError
-from nst_desktop.engine.weights_file import CAFFE_LICENCE, TORCHVISION_LICENCE, find_caffe_weights
+from nst_desktop.engine.spec.errors import WeightsError
+from nst_desktop.engine.spec.weights_file import CAFFE_LICENCE, TORCHVISION_LICENCE, find_caffe_weights
 from nst_desktop.io import paths
 
 if TYPE_CHECKING:
-    from nst_desktop.engine.weights import WeightSet, WeightsKind
+    from nst_desktop.engine.model.weights import WeightSet, WeightsKind
 
 log = logging.getLogger(__name__)
 
@@ -199,7 +199,7 @@ def import_weights(path: str | os.PathLike[str], kind: str = "auto", name: str |
     """
     import torch
 
-    from nst_desktop.engine.weights import CONV_LAYERS, TORCHVISION_INDEX, load_weight_file
+    from nst_desktop.engine.model.weights import CONV_LAYERS, TORCHVISION_INDEX, load_weight_file
 
     source = Path(path).expanduser()
     if kind not in ("auto", "torchvision", "caffe"):
@@ -248,7 +248,7 @@ def _imported_info(file: Path) -> dict[str, Any]:
 def _load_cached(path: str, mtime_ns: int, kind: str) -> WeightSet:
     """Loading the torchvision file takes seconds: keep the last two sets read (keyed by
     modification time, so a replaced file is read again)."""
-    from nst_desktop.engine.weights import load_weight_file
+    from nst_desktop.engine.model.weights import load_weight_file
 
     if kind not in ("auto", "torchvision", "caffe"):
         kind = "auto"  # a hand-edited info file must not break loading
@@ -264,7 +264,7 @@ def resolve_weights(spec: str) -> WeightSet:
     """The :class:`WeightSet` for ``params.weights``: "caffe", "torchvision", the name of
     an imported set, or the path of a ``.pth`` file."""
     if spec == "caffe":
-        from nst_desktop.engine.weights import load_caffe_weights
+        from nst_desktop.engine.model.weights import load_caffe_weights
 
         return load_caffe_weights()
     if spec == "torchvision":

@@ -17,19 +17,20 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
-from nst_desktop.engine.errors import DivergedError
-from nst_desktop.engine.events import ImageArray, ProgressCallback, RunControl, RunResult, StyleInput
-from nst_desktop.engine.live import MASK, Edit
-from nst_desktop.engine.masks import RegionMask
-from nst_desktop.engine.params import Params
-from nst_desktop.engine.touches import Touches, apply_touches
+from nst_desktop.engine.spec.control import RunControl
+from nst_desktop.engine.spec.errors import DivergedError
+from nst_desktop.engine.spec.events import ImageArray, ProgressCallback, RunResult, StyleInput
+from nst_desktop.engine.spec.live import MASK, Edit
+from nst_desktop.engine.spec.params import Params
+from nst_desktop.engine.spec.region_masks import RegionMask
+from nst_desktop.engine.spec.touches import Touches, apply_touches
 
 if TYPE_CHECKING:  # torch: imported only when a render starts
-    from nst_desktop.engine.weights import WeightSet
+    from nst_desktop.engine.model.weights import WeightSet
 
 
 class StylizeFn(Protocol):
-    """The signature of :func:`nst_desktop.engine.stylize.stylize` (tests pass fakes)."""
+    """The signature of :func:`nst_desktop.engine.run.stylize.stylize` (tests pass fakes)."""
 
     def __call__(self, content: ImageArray, styles: Sequence[StyleInput], params: Params, *,
                  weights: WeightSet | None = None, init_image: ImageArray | None = None,
@@ -52,7 +53,8 @@ class Job:
     start_from: ImageArray | None = None  # promote: go on from this picture
     continued_from: dict[str, Any] | None = None  # the record of that picture
     touches: Touches = field(default_factory=Touches)
-    mask: RegionMask | None = None  # a style per painted region (engine.masked); None: the whole picture
+    # A style per painted region (engine.losses.masked_loss); None: the whole picture.
+    mask: RegionMask | None = None
     extra: dict[str, Any] = field(default_factory=dict)  # more keys for the record (e.g. decoding)
 
 
@@ -79,7 +81,7 @@ class RenderDivergedError(DivergedError):
 
 
 def default_stylize() -> StylizeFn:
-    from nst_desktop.engine.stylize import stylize  # heavy: imports torch
+    from nst_desktop.engine.run.stylize import stylize  # heavy: imports torch
 
     return stylize
 

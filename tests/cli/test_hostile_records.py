@@ -19,7 +19,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from nst_desktop.engine.masks import MaskSettings, Region, RegionMask
+from nst_desktop.engine.spec.region_masks import MaskSettings, Region, RegionMask
 from nst_desktop.io.masks import embed_mask
 from tests.cli.conftest import run_without_torch
 

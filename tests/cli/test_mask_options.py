@@ -16,8 +16,8 @@ from nst_desktop.cli.mask_options import (
     parse_unpainted,
     resolve_mask,
 )
-from nst_desktop.engine.errors import ImageError, ParamsError
-from nst_desktop.engine.masks import MaskSettings, Region
+from nst_desktop.engine.spec.errors import ImageError, ParamsError
+from nst_desktop.engine.spec.region_masks import MaskSettings, Region
 from nst_desktop.io.masks import save_mask
 
 

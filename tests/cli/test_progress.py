@@ -8,7 +8,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from nst_desktop.cli.progress import ProgressBar, format_duration
-from nst_desktop.engine.events import PREPARING, ProgressEvent
+from nst_desktop.engine.spec.events import PREPARING, ProgressEvent
 
 
 def _event(step: int, total: int) -> ProgressEvent:

@@ -7,9 +7,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from nst_desktop.engine.events import RunControl, StyleInput
-from nst_desktop.engine.params import Params
-from nst_desktop.engine.stylize import stylize
+from nst_desktop.engine.run.stylize import stylize
+from nst_desktop.engine.spec.control import RunControl
+from nst_desktop.engine.spec.events import StyleInput
+from nst_desktop.engine.spec.params import Params
 from nst_desktop.io.images import load_image, read_metadata, save_image
 from nst_desktop.io.metadata import run_metadata
 from tests.cli.conftest import pixels, replay

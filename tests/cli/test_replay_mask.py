@@ -12,10 +12,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from nst_desktop.engine.events import ProgressEvent, RunControl, StyleInput
-from nst_desktop.engine.live import MASK
-from nst_desktop.engine.masks import MaskSettings, Region, RegionMask
-from nst_desktop.engine.params import Params
+from nst_desktop.engine.spec.control import RunControl
+from nst_desktop.engine.spec.events import ProgressEvent, StyleInput
+from nst_desktop.engine.spec.live import MASK
+from nst_desktop.engine.spec.params import Params
+from nst_desktop.engine.spec.region_masks import MaskSettings, Region, RegionMask
 from nst_desktop.io.images import load_image, read_metadata
 from nst_desktop.io.masks import load_mask, mask_path_for
 from nst_desktop.service.render import Job, Rendered, render, save

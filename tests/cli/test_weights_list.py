@@ -12,7 +12,7 @@ from pathlib import Path
 
 import torch
 
-from nst_desktop.engine.weights import CONV_LAYERS
+from nst_desktop.engine.model.weights import CONV_LAYERS
 from nst_desktop.io import paths
 from nst_desktop.io.weights_store import TORCHVISION_FILE
 

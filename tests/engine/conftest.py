@@ -11,10 +11,11 @@ import torch
 from PIL import Image
 from torch import Tensor
 
-from nst_desktop.engine import tiles as geo
-from nst_desktop.engine import tiling
-from nst_desktop.engine.events import ProgressCallback, ProgressEvent, RunControl, RunResult, to_uint8
-from nst_desktop.engine.weights import WeightSet, load_caffe_weights
+from nst_desktop.engine.model.weights import WeightSet, load_caffe_weights
+from nst_desktop.engine.run import tiled_pass
+from nst_desktop.engine.spec import tile_plan as geo
+from nst_desktop.engine.spec.control import RunControl
+from nst_desktop.engine.spec.events import ProgressCallback, ProgressEvent, RunResult, to_uint8
 
 _ROOT = Path(__file__).resolve().parents[2]
 _SHARED = _ROOT / ".." / "shared" / "images"
@@ -91,7 +92,7 @@ class StopInPass:
 
     def __init__(self, control: RunControl, step: int, where: str, at: int = 2) -> None:
         self.control, self.step, self.where, self.at = control, step, where, at
-        self.real = tiling.tile_window
+        self.real = tiled_pass.tile_window
         self.windows: list[tuple[int, str]] = []  # (step, function) of every window taken
         self.events: list[ProgressEvent] = []
 

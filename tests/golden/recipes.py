@@ -24,12 +24,12 @@ from typing import Any
 
 import numpy as np
 
-from nst_desktop.engine.events import ImageArray, StyleInput
-from nst_desktop.engine.live import BLEND, Edit
-from nst_desktop.engine.masks import MaskSettings, Region, RegionMask
-from nst_desktop.engine.params import DEFAULTS, Params
-from nst_desktop.engine.presets import PRESETS, apply_preset, quick_look
-from nst_desktop.engine.touches import Touches
+from nst_desktop.engine.spec.events import ImageArray, StyleInput
+from nst_desktop.engine.spec.live import BLEND, Edit
+from nst_desktop.engine.spec.params import DEFAULTS, Params
+from nst_desktop.engine.spec.presets import PRESETS, apply_preset, quick_look
+from nst_desktop.engine.spec.region_masks import MaskSettings, Region, RegionMask
+from nst_desktop.engine.spec.touches import Touches
 
 GOLDEN_FILE = Path(__file__).with_name("golden.json")
 RECORD_COMMAND = "python -m tests.golden.record"
@@ -160,15 +160,15 @@ RECIPE_ALIASES: tuple[tuple[str, ...], ...] = (("default", "preset-balanced"),)
 def forced_tiles(tile: int) -> Iterator[None]:
     """Paint every scale longer than ``tile`` px in tiles of ``tile`` px (as benchmarks.common.force_tile),
     undone afterwards; 0 changes nothing."""
-    from nst_desktop.engine import tiling
+    from nst_desktop.engine.run import tiled_pass
 
-    planned = tiling.plan_tile
+    planned = tiled_pass.plan_tile
     if tile:
-        tiling.plan_tile = lambda p, hw, d: tile if max(hw) > tile else 0  # type: ignore[assignment]
+        tiled_pass.plan_tile = lambda p, hw, d: tile if max(hw) > tile else 0  # type: ignore[assignment]
     try:
         yield
     finally:
-        tiling.plan_tile = planned
+        tiled_pass.plan_tile = planned
 
 
 @contextmanager
@@ -214,7 +214,7 @@ def picture_hash(image: ImageArray) -> str:
 
 def uint8_hash(image: ImageArray) -> str:
     """sha256 of the 8-bit picture: tells a change in the last bits from a visible one."""
-    from nst_desktop.engine.events import to_uint8
+    from nst_desktop.engine.spec.events import to_uint8
 
     return hashlib.sha256(to_uint8(image).tobytes()).hexdigest()
 

@@ -1,4 +1,4 @@
-"""A stand-in for ``engine.stylize.stylize`` with the same signature and event protocol,
+"""A stand-in for ``engine.run.stylize.stylize`` with the same signature and event protocol,
 fast and deterministic, for GUI tests that are about the GUI and not about the engine."""
 
 from __future__ import annotations
@@ -12,10 +12,11 @@ from typing import Any
 
 import numpy as np
 
-from nst_desktop.engine.errors import DivergedError
-from nst_desktop.engine.events import PREPARING, ImageArray, ProgressEvent, RunControl, RunResult, StyleInput
-from nst_desktop.engine.live import Edit
-from nst_desktop.engine.params import Params
+from nst_desktop.engine.spec.control import RunControl
+from nst_desktop.engine.spec.errors import DivergedError
+from nst_desktop.engine.spec.events import PREPARING, ImageArray, ProgressEvent, RunResult, StyleInput
+from nst_desktop.engine.spec.live import Edit
+from nst_desktop.engine.spec.params import Params
 
 
 @dataclass

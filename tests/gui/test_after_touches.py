@@ -11,7 +11,7 @@ import numpy as np
 from PySide6.QtGui import QColor
 from pytestqt.qtbot import QtBot
 
-from nst_desktop.engine.touches import Touches, apply_touches
+from nst_desktop.engine.spec.touches import Touches, apply_touches
 from nst_desktop.gui import history_panel
 from nst_desktop.gui.main_window import MainWindow
 from nst_desktop.gui.qimage import qimage_to_array

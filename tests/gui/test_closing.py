@@ -13,7 +13,7 @@ from PIL import Image
 from PySide6.QtCore import QObject, Slot
 from pytestqt.qtbot import QtBot
 
-from nst_desktop.engine.events import to_uint8
+from nst_desktop.engine.spec.events import to_uint8
 from nst_desktop.gui.closing import STOPPING_TEXT
 from nst_desktop.gui.main_window import MainWindow
 from tests.gui.conftest import WindowFactory

@@ -10,8 +10,8 @@ import numpy as np
 from PySide6.QtCore import QSize
 from PySide6.QtGui import QColor
 
-from nst_desktop.engine.params import DEFAULTS, Params
-from nst_desktop.engine.touches import Touches
+from nst_desktop.engine.spec.params import DEFAULTS, Params
+from nst_desktop.engine.spec.touches import Touches
 from nst_desktop.gui.compare_dialog import CompareDialog, differing_params
 from nst_desktop.io.images import save_image
 from nst_desktop.io.library import Library

@@ -6,7 +6,7 @@ import dataclasses
 import re
 from typing import Any
 
-from nst_desktop.engine.params import Params
+from nst_desktop.engine.spec.params import Params
 from nst_desktop.gui import describe
 from nst_desktop.gui.describe import CHOICE_LABELS, changes_text, record_lines, record_rows, value_text
 

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from pytestqt.qtbot import QtBot
 
-from nst_desktop.engine.params import DEFAULTS
-from nst_desktop.engine.presets import quick_look
+from nst_desktop.engine.spec.params import DEFAULTS
+from nst_desktop.engine.spec.presets import quick_look
 from nst_desktop.gui.estimate_line import LEARNED_SPEED_KEY
 from nst_desktop.gui.estimator import Estimator, Forecast
 from nst_desktop.gui.learned_speed import from_settings, to_settings
@@ -93,7 +93,7 @@ def _forecast_of(qtbot: QtBot, estimator: Estimator, params: object, hw: tuple[i
 
 def test_a_learnt_speed_gives_the_same_forecast_after_a_restart(
         qtbot: QtBot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from nst_desktop.engine import cost
+    from nst_desktop.engine.run import cost
 
     busy = cost.Speed(flops_per_s=2e10, pass_overhead_s=0.02, new_size_s=0.1, float32=False)
     quiet = replace(busy, flops_per_s=6e10, pass_overhead_s=0.007)  # the next launch calibrates 3x faster
@@ -128,8 +128,8 @@ def test_a_damaged_learnt_speed_is_ignored() -> None:
 
 
 def test_the_forecast_carries_the_tile_size_of_the_full_run(monkeypatch: pytest.MonkeyPatch) -> None:
-    from nst_desktop.engine import stylize
-    from nst_desktop.engine.cost import Estimate
+    from nst_desktop.engine.run import stylize
+    from nst_desktop.engine.run.cost import Estimate
     from nst_desktop.gui import estimator
 
     def fake(params: object, hw: object, n_styles: int, device: str, speed: object) -> Estimate:

@@ -11,7 +11,7 @@ import pytest
 from PySide6.QtCore import QSize, Qt, QUrl
 from PySide6.QtWidgets import QMessageBox
 
-from nst_desktop.engine.params import Params
+from nst_desktop.engine.spec.params import Params
 from nst_desktop.gui import history_panel
 from nst_desktop.gui.history_panel import HistoryPanel
 from nst_desktop.io.library import Entry, Library

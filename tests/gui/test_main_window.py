@@ -10,7 +10,7 @@ from PySide6.QtCore import QMimeData, Qt, QUrl
 from PySide6.QtGui import QGuiApplication, QImage
 from pytestqt.qtbot import QtBot
 
-from nst_desktop.engine.params import DEFAULTS
+from nst_desktop.engine.spec.params import DEFAULTS
 from nst_desktop.gui.estimate_line import LEARNED_SPEED_KEY
 from nst_desktop.gui.learned_speed import from_settings
 from nst_desktop.gui.main_window import MainWindow
@@ -237,7 +237,7 @@ def test_old_history_entry_exports_its_timelapse(qtbot: QtBot, make_window: Wind
 
 @pytest.mark.slow
 def test_real_run_in_the_window(qtbot: QtBot, make_window: WindowFactory) -> None:
-    pytest.importorskip("nst_desktop.engine.stylize")
+    pytest.importorskip("nst_desktop.engine.run.stylize")
     window = make_window(stylize_fn=None)
     window.params_panel.update_fields(size=48, steps=3, min_size=48, coarse_steps=0, device="cpu")
     previews: list[object] = []

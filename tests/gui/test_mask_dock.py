@@ -9,8 +9,8 @@ from typing import Any
 import numpy as np
 from pytestqt.qtbot import QtBot
 
-from nst_desktop.engine.events import RunResult
-from nst_desktop.engine.masks import RegionMask
+from nst_desktop.engine.spec.events import RunResult
+from nst_desktop.engine.spec.region_masks import RegionMask
 from nst_desktop.gui.main_window import MainWindow
 from nst_desktop.io.masks import load_mask, mask_path_for
 from nst_desktop.resources import resource_path
@@ -113,7 +113,7 @@ def test_a_new_photo_gives_a_blank_layer_of_its_size(make_window: WindowFactory,
 
 
 def test_repainting_during_a_run_is_sent_as_a_live_edit(qtbot: QtBot, make_window: WindowFactory) -> None:
-    from nst_desktop.engine.live import MASK
+    from nst_desktop.engine.spec.live import MASK
 
     fake = MaskFake(step_s=0.05)
     window = make_window(stylize_fn=fake)

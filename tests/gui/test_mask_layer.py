@@ -9,7 +9,7 @@ from PySide6.QtGui import QColor, QImage, QMouseEvent, QWheelEvent
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
-from nst_desktop.engine.masks import MaskSettings, Region
+from nst_desktop.engine.spec.region_masks import MaskSettings, Region
 from nst_desktop.gui.canvas import Canvas
 from nst_desktop.gui.mask_layer import MaskLayer, flood
 from nst_desktop.gui.mask_panel import MaskPanel

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from pytestqt.qtbot import QtBot
 
-from nst_desktop.engine.params import DEFAULTS, param_fields
-from nst_desktop.engine.presets import PRESETS
+from nst_desktop.engine.spec.params import DEFAULTS, param_fields
+from nst_desktop.engine.spec.presets import PRESETS
 from nst_desktop.gui.controls.layers import LayerWeightsControl
 from nst_desktop.gui.controls.log_slider import LogSliderControl
 from nst_desktop.gui.params_panel import ParamsPanel

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from pytestqt.qtbot import QtBot
 
-from nst_desktop.engine.params import DEFAULTS
+from nst_desktop.engine.spec.params import DEFAULTS
 from nst_desktop.gui import print_sizes
 from nst_desktop.gui.params_panel import ParamsPanel
 
@@ -27,7 +27,7 @@ def test_auto_max_size_follows_free_memory_and_the_control_range() -> None:
 
 
 def test_menu_sets_the_output_size(qtbot: QtBot, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(print_sizes.tiles, "free_memory_bytes", lambda: 8 * 2**30)
+    monkeypatch.setattr(print_sizes.tile_plan, "free_memory_bytes", lambda: 8 * 2**30)
     panel = ParamsPanel(DEFAULTS)
     qtbot.addWidget(panel)
     button = panel.print_sizes

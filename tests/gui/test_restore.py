@@ -10,8 +10,8 @@ import numpy as np
 from PySide6.QtWidgets import QMessageBox
 from pytestqt.qtbot import QtBot
 
-from nst_desktop.engine.params import Params
-from nst_desktop.engine.touches import Touches
+from nst_desktop.engine.spec.params import Params
+from nst_desktop.engine.spec.touches import Touches
 from nst_desktop.gui.main_window import MainWindow
 from nst_desktop.io.images import save_image
 from nst_desktop.resources import resource_path

@@ -8,7 +8,7 @@ from dataclasses import replace
 
 from pytestqt.qtbot import QtBot
 
-from nst_desktop.engine.events import PREPARING, ProgressEvent
+from nst_desktop.engine.spec.events import PREPARING, ProgressEvent
 from nst_desktop.formatting import format_duration
 from nst_desktop.gui.loss_plot import LossPlot
 from nst_desktop.gui.run_clock import TICK_MS, RunClock

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from nst_desktop.engine.params import DEFAULTS
+from nst_desktop.engine.spec.params import DEFAULTS
 from nst_desktop.gui.settings import MAX_RECENT, Settings
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pytestqt.qtbot import QtBot
 
-from nst_desktop.engine.touches import Touches
+from nst_desktop.engine.spec.touches import Touches
 from nst_desktop.gui.touches_panel import TouchesPanel
 
 

@@ -10,9 +10,9 @@ from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 from pytestqt.qtbot import QtBot
 
-from nst_desktop.engine.events import ProgressEvent
-from nst_desktop.engine.live import BLEND
-from nst_desktop.engine.presets import QUICK_LOOK_SIZE
+from nst_desktop.engine.spec.events import ProgressEvent
+from nst_desktop.engine.spec.live import BLEND
+from nst_desktop.engine.spec.presets import QUICK_LOOK_SIZE
 from nst_desktop.gui.loaded_image import LoadedImage
 from nst_desktop.gui.main_window import MainWindow
 from nst_desktop.gui.tweak_loop import live_changes
@@ -188,7 +188,7 @@ def test_a_finished_full_size_picture_cannot_be_promoted(qtbot: QtBot, make_wind
 
 
 def test_live_changes_split_what_can_change_now() -> None:
-    from nst_desktop.engine.params import DEFAULTS
+    from nst_desktop.engine.spec.params import DEFAULTS
 
     quick = DEFAULTS.with_changes(size=256, steps=40)
     changes, waiting = live_changes(quick, DEFAULTS, DEFAULTS.with_changes(tv_weight=3.0, pooling="avg"))
@@ -231,7 +231,7 @@ def test_restore_brings_back_the_look_after_live_edits(qtbot: QtBot, make_window
     _stop_and_wait(qtbot, window)
     qtbot.waitUntil(lambda: window.session.history.list.count() >= 1, timeout=10_000)
     entry = window.session.history.entries()[0]
-    from nst_desktop.engine.params import DEFAULTS
+    from nst_desktop.engine.spec.params import DEFAULTS
 
     assert entry.metadata["params"]["style_weight"] == DEFAULTS.style_weight  # the start; edits say the rest
     window.params_panel.update_fields(style_weight=0.5)
@@ -246,7 +246,7 @@ def test_a_quick_look_of_a_panorama_strip_is_just_large_enough_to_paint(qtbot: Q
                                                                          make_window: WindowFactory) -> None:
     """At 256 px a 4000x20 strip is 1 px high, which VGG19 cannot take (issue 16.12): the quick
     look goes up to the smallest size that paints, never beyond the output size."""
-    from nst_desktop.engine.schedule import check_shape
+    from nst_desktop.engine.spec.schedule import check_shape
     from nst_desktop.gui.loaded_image import LoadedImage
 
     fake = FakeStylize()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from pytestqt.qtbot import QtBot
 
-from nst_desktop.engine.touches import Touches
+from nst_desktop.engine.spec.touches import Touches
 from nst_desktop.gui import undo as undo_module
 from nst_desktop.gui.main_window import MainWindow
 from tests.gui.conftest import WindowFactory

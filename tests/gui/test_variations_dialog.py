@@ -10,10 +10,10 @@ import pytest
 from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
-from nst_desktop.engine.events import StyleInput
-from nst_desktop.engine.params import DEFAULTS
-from nst_desktop.engine.presets import VARIATION_SIZE
-from nst_desktop.engine.variations import Variation, variations
+from nst_desktop.engine.spec.events import StyleInput
+from nst_desktop.engine.spec.params import DEFAULTS
+from nst_desktop.engine.spec.presets import VARIATION_SIZE
+from nst_desktop.engine.spec.variations import Variation, variations
 from nst_desktop.gui.variations_dialog import (
     DONE,
     FAILED,

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from PySide6.QtWidgets import QDialogButtonBox
 
-from nst_desktop.engine.errors import WeightsError
+from nst_desktop.engine.spec.errors import WeightsError
 from nst_desktop.gui import background
 from nst_desktop.gui.weights_dialog import WeightsDialog
 from nst_desktop.io.weights_store import WEIGHT_SETS, WeightSetStatus

@@ -12,7 +12,7 @@ from PySide6.QtGui import QWheelEvent
 from PySide6.QtWidgets import QAbstractScrollArea, QApplication, QScrollArea, QWidget
 from pytestqt.qtbot import QtBot
 
-from nst_desktop.engine.params import DEFAULTS
+from nst_desktop.engine.spec.params import DEFAULTS
 from nst_desktop.gui.params_panel import ParamsPanel
 from tests.gui.conftest import WindowFactory
 

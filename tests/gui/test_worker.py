@@ -15,8 +15,8 @@ import numpy as np
 import pytest
 from pytestqt.qtbot import QtBot
 
-from nst_desktop.engine.events import StyleInput
-from nst_desktop.engine.params import DEFAULTS
+from nst_desktop.engine.spec.events import StyleInput
+from nst_desktop.engine.spec.params import DEFAULTS
 from nst_desktop.gui.worker import FrameRecorder, RunRequest, RunThread, Worker, default_warm_up
 from tests.gui.fakes import FakeStylize
 
@@ -128,7 +128,7 @@ def test_shutdown_during_run_stops_the_thread(qtbot: QtBot) -> None:
 
 @pytest.mark.slow
 def test_real_engine_run_emits_previews_and_finishes(qtbot: QtBot) -> None:
-    pytest.importorskip("nst_desktop.engine.stylize")
+    pytest.importorskip("nst_desktop.engine.run.stylize")
     runner = RunThread()  # the real engine and the real built-in weights
     rng = np.random.default_rng(0)
     content = rng.random((36, 48, 3), dtype=np.float32)
@@ -179,7 +179,7 @@ def test_failed_warm_up_is_not_fatal(qtbot: QtBot) -> None:
 
 @pytest.mark.slow
 def test_default_warm_up_loads_the_weights_and_spares_later_collections() -> None:
-    from nst_desktop.engine.weights import load_caffe_weights
+    from nst_desktop.engine.model.weights import load_caffe_weights
 
     load_caffe_weights.cache_clear()
     try:

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from nst_desktop.engine.errors import ImageError
+from nst_desktop.engine.spec.errors import ImageError
 from nst_desktop.io import atomic
 from nst_desktop.io.atomic import atomic_write, clean_stale_temps, is_our_temp
 from nst_desktop.io.images import save_image

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from nst_desktop.engine.errors import ImageError
+from nst_desktop.engine.spec.errors import ImageError
 from nst_desktop.io import images
 from nst_desktop.io.decoding import check_complete, reduce_factor
 from nst_desktop.io.images import DEFAULT_MAX_PIXELS, load_image

@@ -15,8 +15,8 @@ import numpy as np
 import pytest
 from PIL import Image, ImageCms, ImageFile, ImageOps, TiffImagePlugin
 
-from nst_desktop.engine.errors import ImageError
-from nst_desktop.engine.events import to_uint8
+from nst_desktop.engine.spec.errors import ImageError
+from nst_desktop.engine.spec.events import to_uint8
 from nst_desktop.io import images
 from nst_desktop.io.images import load_image, read_metadata, save_image
 

@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from nst_desktop.engine.errors import ImageError
+from nst_desktop.engine.spec.errors import ImageError
 from nst_desktop.io import images
 from nst_desktop.io import library as library_module
 from nst_desktop.io.library import Entry, Library

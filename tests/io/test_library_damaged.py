@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from nst_desktop.engine.errors import ImageError
+from nst_desktop.engine.spec.errors import ImageError
 from nst_desktop.io.library import ENTRY_NAME, IMAGE_NAME, Library
 
 GOOD_META: dict[str, Any] = {

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from nst_desktop.engine.errors import ImageError
+from nst_desktop.engine.spec.errors import ImageError
 from nst_desktop.io.masks import encode_mask, load_mask, mask_path_for, save_mask
 
 

@@ -7,9 +7,9 @@ import json
 import numpy as np
 import pytest
 
-from nst_desktop.engine.errors import ParamsError
-from nst_desktop.engine.live import MASK, MASK_REPAINTED, Edit
-from nst_desktop.engine.masks import MaskSettings, Region, RegionMask
+from nst_desktop.engine.spec.errors import ParamsError
+from nst_desktop.engine.spec.live import MASK, MASK_REPAINTED, Edit
+from nst_desktop.engine.spec.region_masks import MaskSettings, Region, RegionMask
 from nst_desktop.io.masks import (
     START_KEY,
     edit_record,

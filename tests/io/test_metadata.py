@@ -12,9 +12,9 @@ import numpy as np
 import pytest
 
 from nst_desktop import __version__
-from nst_desktop.engine.errors import ParamsError
-from nst_desktop.engine.events import RunResult
-from nst_desktop.engine.params import DEFAULTS, Params
+from nst_desktop.engine.spec.errors import ParamsError
+from nst_desktop.engine.spec.events import RunResult
+from nst_desktop.engine.spec.params import DEFAULTS, Params
 from nst_desktop.io.images import save_image, sidecar_path
 from nst_desktop.io.metadata import load_params_file, params_from_metadata, run_metadata
 

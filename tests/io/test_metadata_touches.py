@@ -8,10 +8,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from nst_desktop.engine.errors import ParamsError
-from nst_desktop.engine.events import RunResult
-from nst_desktop.engine.params import Params
-from nst_desktop.engine.touches import Touches
+from nst_desktop.engine.spec.errors import ParamsError
+from nst_desktop.engine.spec.events import RunResult
+from nst_desktop.engine.spec.params import Params
+from nst_desktop.engine.spec.touches import Touches
 from nst_desktop.io.images import save_image
 from nst_desktop.io.metadata import (
     inputs_from_metadata,

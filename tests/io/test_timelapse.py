@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from nst_desktop.engine.errors import ImageError
+from nst_desktop.engine.spec.errors import ImageError
 from nst_desktop.io.timelapse import HOLD_LAST_S, frame_count, read_frames, write_timelapse
 
 

@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 import torch
 
-from nst_desktop.engine.errors import WeightsError
-from nst_desktop.engine.weights import CONV_LAYERS, TORCHVISION_INDEX
+from nst_desktop.engine.model.weights import CONV_LAYERS, TORCHVISION_INDEX
+from nst_desktop.engine.spec.errors import WeightsError
 from nst_desktop.io import paths, weights_store
 from nst_desktop.io.weights_store import (
     WEIGHT_SETS,
@@ -232,10 +232,10 @@ def test_caffe_availability_is_found_without_torch(tmp_path: Path, monkeypatch: 
     import subprocess
     import sys
 
-    from nst_desktop.engine.weights_file import CAFFE_FILE
+    from nst_desktop.engine.spec.weights_file import CAFFE_FILE
 
     code = ("import sys\nfrom nst_desktop.io import weights_store as w\n"
-            "from nst_desktop.engine.weights_file import CAFFE_FILE\n"
+            "from nst_desktop.engine.spec.weights_file import CAFFE_FILE\n"
             "rows = {r.name: r for r in w.list_weight_sets()}\n"
             "assert rows['caffe'].available and rows['caffe'].path.endswith(CAFFE_FILE), rows\n"
             "assert 'torch' not in sys.modules, 'torch was imported'\n")

@@ -7,7 +7,7 @@ from typing import Any
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QWidget
 
-from nst_desktop.engine.params import Params
+from nst_desktop.engine.spec.params import Params
 
 
 def field_meta(name: str) -> dict[str, Any]:

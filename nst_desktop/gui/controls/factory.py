@@ -7,7 +7,7 @@ from typing import Any
 
 from PySide6.QtWidgets import QWidget
 
-from nst_desktop.engine.params import Params
+from nst_desktop.engine.spec.params import Params
 from nst_desktop.gui.controls.base import FieldControl
 from nst_desktop.gui.controls.boolean import BoolControl
 from nst_desktop.gui.controls.choice import ChoiceControl

@@ -17,7 +17,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from nst_desktop.engine.params import VGG19_LAYERS, Params
+from nst_desktop.engine.spec.params import VGG19_LAYERS, Params
 from nst_desktop.gui.controls.base import FieldControl
 
 Index = QModelIndex | QPersistentModelIndex

@@ -1,0 +1,315 @@
+"""Loss terms of neural style transfer (Gatys et al.), in two normalisations.
+
+``size_invariant`` (the default) is built so that the same weights give the same look at
+256, 512 or 1024 px. The idea: treat the image as a function on a fixed canvas of unit
+area and make every term an *integral over that canvas*, which does not depend on how
+finely the canvas is sampled:
+
+* content: the mean (not the sum) of squared feature differences, i.e. an average over
+  positions; divided by the mean square of the target features so the term is a
+  dimensionless relative error. That also makes it independent of the weight set: Caffe
+  features are ~50x larger than torchvision's because of the 0..255 input scale.
+* style: Gram matrices divided by the number of positions are averages over the canvas
+  (a 1024 px image has 16x the positions of a 256 px one but the same *mean* feature
+  correlations); the squared Frobenius error is again divided by that of the target, so
+  every layer contributes O(1) whatever its channel count or activation scale.
+* TV: the mean over pixels of the gradient magnitude |grad u| approximates the integral of
+  |grad u| over the canvas only after converting per-pixel differences into per-canvas
+  derivatives, i.e. multiplying by the number of pixels per unit length, sqrt(H*W). A
+  smooth ramp sampled twice as finely has half the pixel differences, so the plain mean
+  would halve while the picture is the same; the product stays put. (L1 TV is the
+  resolution-consistent one: squared differences scale as 1/N^2 for ramps but 1/N for
+  edges, so no single factor fixes them.) A small epsilon (Charbonnier) keeps it smooth.
+
+``pastiche`` reproduces pastiche 1.6.0's ``_calc_loss`` term by term (see each function).
+``classic`` reproduces jcjohnson/neural-style's loss modules (neural_style.lua) term by term,
+in the units our VGG wrapper sees (its input is our 0..1 RGB image; it applies the Caffe
+scale, channel order and mean itself, so the features are neural-style's):
+
+* ContentLoss: ``strength * MSECriterion(F, Fc)`` (sizeAverage: the mean over C*H*W);
+* StyleLoss: ``G = F F^T / input:nElement()`` (C*H*W), ``strength * MSE(G, Gs)`` (mean over
+  C*C). Our ``gram_matrix`` divides by H*W only, so G = gram / C and the term is
+  ``mse(gram, target) / C^2``; blended targets are one weighted Gram, as ours (weights sum 1);
+* TVLoss: only a backward pass, ``strength * (x_diff + y_diff ...)`` on the Caffe image, which
+  is the gradient of ``strength / 2 * sum((x[i,j] - x[i,j+1])^2 + (x[i,j] - x[i+1,j])^2)``
+  over the top-left (H-1) x (W-1) pixels (squared, not L1; the 1/2 because its gradient is
+  the difference, not twice it). On our image: that sum times 255^2. neural-style's
+  preprocess multiplies by 256, not 255: its features and TV are 0.4 % / 0.8 % larger than
+  ours for the same picture; the Caffe weights we ship expect 255, so we keep 255.
+The gains below put the size-invariant terms on a scale where weights of 1 look good.
+
+Blends. Gatys et al. (and pastiche) sum one term per style. Under the size-invariant
+normalisation each term is divided by its own target's ||G_s||^2, so the sum's optimum is
+the mean of the Grams weighted by ``blend_s / ||G_s||^2``: the style with the smaller Grams
+won (Starry Night's are ~1.5x The Scream's, so 1:1 came out mostly Scream, issue 8.5). Size
+invariant runs therefore match the *blended statistics* (the weighted mean of the Grams,
+i.e. the second moment of the styles' mixed features) with one term; blend weights then
+mean what they say (tests/engine/run/test_blend_share.py). ``pastiche`` keeps the sum.
+
+The style loss is the Gram loss or, with ``style_loss="wasserstein"``, the W2 distance
+between Gaussian fits of the features (engine/losses/wasserstein.py).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Generic, TypeVar
+
+import torch
+import torch.nn.functional as F  # noqa: N812
+from torch import Tensor
+
+from nst_desktop.engine.losses.statistics import FeatureStats, Statistics
+from nst_desktop.engine.losses.wasserstein import GaussianStats, W2Target, mix, w2_distance, w2_target
+from nst_desktop.engine.spec.params import LossNormalisation, Params
+
+#: Size-invariant gains (calibrated so that content, style and TV weights of 1 balance).
+CONTENT_GAIN = 1.0
+STYLE_GAIN = 1.0
+TV_GAIN = 1.0e-2
+TV_EPS = 1.0e-3  # in 0..1 image units: well below one 8-bit level step (1/255)
+
+#: pastiche's built-in constants: content layer weight 0.01, style layer weight 10/C^2.
+PASTICHE_CONTENT_LAYER_WEIGHT = 0.01
+PASTICHE_STYLE_NUMERATOR = 10.0
+#: pastiche's and neural-style's TV run on the Caffe-unit image (0..255): their differences are ours
+#: times this. (neural-style's preprocess multiplies by 256: see the module docstring.)
+CAFFE_IMAGE_SCALE = 255.0
+#: W2 under size_invariant: W2^2 / E|f|^2 of the target, times this gain. Calibrated so that
+#: style weight 1 pulls about as hard as the Gram loss: at the photo (the start image, 256 px)
+#: the Gram term's image gradient is 1.3x, 2.6x, 2.2x and 5.1x the ungained W2 term's for
+#: Tübingen and Golden Gate x Starry Night and The Scream; 2.5 is their geometric mean.
+W2_GAIN = 2.5
+
+
+def content_loss(features: Tensor, target: Tensor, mode: LossNormalisation) -> Tensor:
+    """One content layer. pastiche: ``0.01 * mse(F, Fc)``; classic: ``mse(F, Fc)``."""
+    mse = F.mse_loss(features.float(), target.float())
+    if mode == "pastiche":
+        return PASTICHE_CONTENT_LAYER_WEIGHT * mse
+    if mode == "classic":
+        return mse
+    return CONTENT_GAIN * mse / target.float().square().mean().clamp_min(1e-12)
+
+
+def style_loss(gram: Tensor, target_gram: Tensor, mode: LossNormalisation) -> Tensor:
+    """One style layer, one style image. pastiche: ``10 / C^2 * mse(G, Gs)``; classic:
+    ``mse(G / C, Gs / C)`` (neural-style divides F F^T by C*H*W, ``gram`` by H*W)."""
+    if mode == "pastiche":
+        channels = gram.shape[-1]
+        return PASTICHE_STYLE_NUMERATOR / channels**2 * F.mse_loss(gram, target_gram)
+    if mode == "classic":
+        return F.mse_loss(gram, target_gram) / gram.shape[-1] ** 2
+    err = (gram - target_gram).square().sum()
+    return STYLE_GAIN * err / target_gram.square().sum().clamp_min(1e-12)
+
+
+def tv_loss(image: Tensor, mode: LossNormalisation) -> Tensor:
+    """Total variation of an RGB 0..1 image (N, 3, H, W).
+
+    pastiche: ``0.5 * (mean|dx| + mean|dy|)`` on the 0..255 image (the channel order and
+    mean subtraction of Caffe units do not change absolute differences). classic:
+    neural-style's squared TV, ``0.5 * sum(dx^2 + dy^2)`` over the top-left (H-1) x (W-1)
+    pixels of the 0..255 image (see the module docstring).
+    """
+    if mode == "classic":
+        top = image[..., :-1, :-1].float()
+        dx, dy = top - image[..., :-1, 1:].float(), top - image[..., 1:, :-1].float()
+        return 0.5 * CAFFE_IMAGE_SCALE**2 * (dx.square().sum() + dy.square().sum())
+    dx = image[..., :, 1:] - image[..., :, :-1]
+    dy = image[..., 1:, :] - image[..., :-1, :]
+    if mode == "pastiche":
+        return 0.5 * CAFFE_IMAGE_SCALE * (dx.abs().mean() + dy.abs().mean())
+    h, w = image.shape[-2:]
+    magnitude = torch.sqrt(dx[..., :-1, :].square() + dy[..., :, :-1].square() + TV_EPS**2)
+    result: Tensor = TV_GAIN * magnitude.mean() * float(h * w) ** 0.5
+    return result
+
+
+def tv_band_loss(band: Tensor, mode: LossNormalisation, hw: tuple[int, int], last: bool) -> Tensor:
+    """A band of rows' share of :func:`tv_loss` of an ``hw`` image (engine.run.tiled_pass sums them).
+
+    The band holds its rows and the next one: it owns the vertical pairs starting in its
+    rows, the horizontal pairs of its rows and, if ``last``, those of the image's last row.
+    classic's TV is a plain sum, so a band's share is its own TV. The others divide by the
+    whole image's counts; they are tv_loss's means written as sums (the tiling tests hold the
+    two together), kept apart from it because the order of their roundings differs.
+    """
+    if mode == "classic":
+        return tv_loss(band, mode)
+    h, w = hw
+    if mode == "pastiche":
+        dx_rows = band if last else band[..., :-1, :]
+        dx = (dx_rows[..., :, 1:] - dx_rows[..., :, :-1]).abs().sum() / (3 * h * (w - 1))
+        dy = (band[..., 1:, :] - band[..., :-1, :]).abs().sum() / (3 * (h - 1) * w)
+        return 0.5 * CAFFE_IMAGE_SCALE * (dx + dy)
+    top = band[..., :-1, :-1]
+    dx, dy = band[..., :-1, 1:] - top, band[..., 1:, :-1] - top
+    magnitude = torch.sqrt(dx.square() + dy.square() + TV_EPS**2).sum()
+    result: Tensor = TV_GAIN * magnitude / (3 * (h - 1) * (w - 1)) * float(h * w) ** 0.5
+    return result
+
+
+def w2_style_loss(w2: Tensor, channels: int, target: W2Target, mode: LossNormalisation) -> Tensor:
+    """One style layer's W2 term from the squared distance ``w2`` to ``target``.
+
+    size_invariant: relative to the target's mean squared feature norm, which (like the Gram
+    loss's ||G_s||^2) makes every layer O(1) and does not depend on the weight set's units.
+    pastiche (which has no W2 term): crowsonkb's scale, W2^2 per channel. classic (neural-style
+    has none either) uses the size-invariant scale.
+    """
+    if mode == "pastiche":
+        return w2 / channels
+    return W2_GAIN * w2 / target.energy.clamp_min(1e-12)
+
+
+def style_term(stats: Statistics, target: StyleTarget, mode: LossNormalisation) -> Tensor:
+    """One layer's (or region's) style term against one target: the Gram loss, or W2."""
+    if isinstance(target, W2Target):
+        return w2_style_loss(w2_distance(*stats.w2_parts(target), target), stats.channels, target, mode)
+    return style_loss(stats.gram, target, mode)
+
+
+#: One layer's statistics of one style image: its Gram matrix, or its Gaussian fit (W2).
+StyleStats = Tensor | GaussianStats
+#: What a style term is computed against: a Gram matrix, or a W2 target.
+StyleTarget = Tensor | W2Target
+
+
+@dataclass(frozen=True)
+class Targets:
+    """What the image is pulled towards at one scale.
+
+    ``style`` maps each style layer to (target, weight) pairs, one term each: a single
+    blended target with weight 1 (size_invariant, see the module docstring), or one per
+    style image with its blend weight (pastiche's sum). ``sources`` keeps each style's own
+    statistics per layer (its Gram, or its Gaussian fit), so a live change of the blend
+    re-blends them without a VGG pass (and a masked region can pick one style's).
+    """
+
+    content: Mapping[str, Tensor]
+    style: Mapping[str, Sequence[tuple[StyleTarget, float]]]
+    sources: Mapping[str, Sequence[StyleStats]] = field(default_factory=dict)
+
+
+def _blend(stats: Sequence[StyleStats], weights: Sequence[float]) -> StyleStats:
+    """The blended statistics: weighted mean of the Grams, or Gaussian fit of the mixture."""
+    gaussians = [s for s in stats if isinstance(s, GaussianStats)]
+    if gaussians:
+        return mix(gaussians, weights)
+    grams = [s for s in stats if isinstance(s, Tensor)]
+    return sum((w * g for g, w in zip(grams, weights, strict=True)), torch.zeros_like(grams[0]))
+
+
+def style_source(stats: Statistics, params: Params) -> StyleStats:
+    """A style image's :class:`Targets` ``sources`` entry at a layer: its Gram, or its Gaussian fit (W2)."""
+    return stats.gaussian() if params.style_loss == "wasserstein" else stats.gram
+
+
+def _as_target(stats: StyleStats) -> StyleTarget:
+    return w2_target(stats) if isinstance(stats, GaussianStats) else stats
+
+
+def style_targets(sources: Mapping[str, Sequence[StyleStats]], weights: Sequence[float],
+                  mode: LossNormalisation) -> dict[str, list[tuple[StyleTarget, float]]]:
+    """The style terms of :class:`Targets` from each style's statistics and the blend."""
+    if mode == "pastiche":
+        return {layer: [(_as_target(s), w) for s, w in zip(stats, weights, strict=True)]
+                for layer, stats in sources.items()}
+    return {layer: [(_as_target(_blend(stats, weights)), 1.0)] for layer, stats in sources.items()}
+
+
+def style_gram(targets: Targets, layer: str, index: int) -> Tensor:
+    """Style image ``index``'s own Gram at ``layer`` (for terms that pick one style, not the blend)."""
+    # Targets made by hand (tests, tiling) may hold per-style Grams in ``style`` and no sources.
+    source = targets.sources[layer][index] if layer in targets.sources else targets.style[layer][index][0]
+    if not isinstance(source, Tensor):
+        raise ValueError("this style term needs Gram targets, not the Wasserstein style loss's")
+    return source
+
+
+K = TypeVar("K", bound=Hashable)
+
+
+@dataclass(frozen=True)
+class StyleTerm(Generic[K]):
+    """A style layer's (or a masked region's at a layer) place in the style loss: the key of its
+    statistics, its weight (the layer's, times a region's strength and area fraction) and its
+    (target, share) pairs."""
+
+    key: K
+    weight: float
+    targets: Sequence[tuple[StyleTarget, float]]
+
+
+def layer_terms(targets: Targets, params: Params) -> list[StyleTerm[str]]:
+    """The style terms of an unmasked run: each style layer of non-zero weight."""
+    return [StyleTerm(layer, weight, targets.style[layer])
+            for layer, weight in zip(params.style_layers, params.style_layer_weights, strict=True) if weight]
+
+
+def style_sum(terms: Iterable[StyleTerm[K]], stats: Mapping[K, Statistics], mode: LossNormalisation,
+              device: torch.device) -> Tensor:
+    """The style loss before ``params.style_weight``: the sum over ``terms`` of weight x share x
+    :func:`style_term`, whichever path gathered the statistics (whole image, masked, tiled)."""
+    total = torch.zeros((), device=device)
+    for term in terms:
+        for target, share in term.targets:
+            total = total + (term.weight * share) * style_term(stats[term.key], target, mode)
+    return total
+
+
+def total_loss(
+    features: Mapping[str, Tensor], image: Tensor, targets: Targets, params: Params
+) -> dict[str, Tensor]:
+    """Weighted terms ``content``, ``style``, ``tv`` and their sum ``total`` (float32 scalars)."""
+    mode = params.loss_normalisation
+    zero = image.new_zeros(())
+    content = zero
+    for layer, weight in zip(params.content_layers, params.content_layer_weights, strict=True):
+        if weight:
+            content = content + weight * content_loss(features[layer], targets.content[layer], mode)
+    stats = {layer: FeatureStats(feats) for layer, feats in features.items()}
+    style = style_sum(layer_terms(targets, params), stats, mode, image.device)
+    tv = tv_loss(image, mode) if params.tv_weight else zero
+    terms = {
+        "content": params.content_weight * content,
+        "style": params.style_weight * style,
+        "tv": params.tv_weight * tv,
+    }
+    terms["total"] = terms["content"] + terms["style"] + terms["tv"]
+    return terms
+
+
+#: The loss scale of a float16 backward pass (:func:`backward_pass`).
+LOSS_SCALE_FP16 = 2.0**14
+
+
+def backward_pass(loss: Tensor, leaf: Tensor, dtype: torch.dtype) -> Tensor:
+    """Backward pass of ``loss`` into ``leaf.grad`` (returned); with float16 convolutions
+    (``dtype``) the loss is scaled first.
+
+    The loss terms are means over up to millions of elements, so gradients reaching the
+    features are ~1e-8: below float16's smallest subnormal (6e-8) they would flush to
+    zero. Scaling the loss by 2**14 lifts them into range; the image gradient is divided
+    back in float32. (bfloat16 has float32's exponent range and needs none of this.)
+    """
+    if dtype != torch.float16:
+        loss.backward()  # type: ignore[no-untyped-call]
+    else:
+        scale = LOSS_SCALE_FP16
+        while True:
+            leaf.grad = None
+            (loss * scale).backward(retain_graph=scale > 1.0)  # type: ignore[no-untyped-call]
+            if scale <= 1.0 or torch.isfinite(_grad_of(leaf)).all():
+                break
+            scale /= 16.0  # overflowed: back off and redo the backward pass
+        _grad_of(leaf).div_(scale)
+    return _grad_of(leaf)
+
+
+def _grad_of(leaf: Tensor) -> Tensor:
+    grad = leaf.grad
+    assert grad is not None, "the loss does not depend on this tensor"
+    return grad

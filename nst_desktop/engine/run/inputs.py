@@ -1,0 +1,186 @@
+"""A run's inputs as tensors: the photo, the styles with their blend, the start image, and
+the VGG targets they define at one scale.
+
+Kept apart from the optimisation loop because a live edit (engine.spec.live) rebuilds them in
+the middle of a run: a new colour mode recolours the styles, a new blend or style scale
+changes the Gram targets. The raw tensors are converted once and kept for that.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+import torch.nn.functional as F  # noqa: N812
+from torch import Tensor
+
+from nst_desktop.engine.losses import colour
+from nst_desktop.engine.losses.statistics import FeatureStats
+from nst_desktop.engine.losses.terms import StyleStats, Targets, style_source, style_targets
+from nst_desktop.engine.losses.wasserstein import GaussianStats
+from nst_desktop.engine.model.devices import use_channels_last
+from nst_desktop.engine.model.vgg import VGG19
+from nst_desktop.engine.spec.errors import ImageError, ParamsError
+from nst_desktop.engine.spec.events import ImageArray, StyleInput
+from nst_desktop.engine.spec.params import Params
+
+
+@dataclass(frozen=True)
+class RawInputs:
+    """The images as given, (1, 3, H, W) tensors on the run's device, and the blend as given."""
+
+    content: Tensor
+    styles: tuple[Tensor, ...]
+    blend: tuple[float, ...]
+    init: Tensor | None  # the start image when params.init == "image"
+
+
+@dataclass(frozen=True)
+class Inputs:
+    """What the loss sees under the current colour mode and blend."""
+
+    content: Tensor  # what the content loss and "content" init see
+    chroma: Tensor  # the original content, whose colours luminance mode puts back
+    styles: list[tuple[Tensor, float]]  # (image, normalised blend weight)
+    init: Tensor | None
+
+
+def to_tensor(image: ImageArray, what: str, device: torch.device) -> Tensor:
+    """(H, W, 3) float array -> (1, 3, H, W) tensor in 0..1; ImageError naming ``what`` if unusable."""
+    array = np.asarray(image)
+    if array.ndim != 3 or array.shape[2] != 3 or min(array.shape[:2]) < 1:
+        raise ImageError(what, f"expected an RGB image array (H, W, 3), got shape {array.shape}")
+    if not np.isfinite(array).all():
+        raise ImageError(what, "the image contains NaN or infinite values")
+    tensor = torch.from_numpy(np.ascontiguousarray(array, dtype=np.float32))
+    return tensor.permute(2, 0, 1).unsqueeze(0).clamp(0.0, 1.0).to(device).contiguous()
+
+
+def resize(image: Tensor, hw: tuple[int, int]) -> Tensor:
+    """Bicubic resize, antialiased when shrinking, clamped to 0..1."""
+    if tuple(image.shape[-2:]) == hw:
+        return image
+    shrinking = hw[0] * hw[1] < image.shape[-2] * image.shape[-1]
+    out = F.interpolate(image, size=hw, mode="bicubic", align_corners=False, antialias=shrinking)
+    return out.clamp(0.0, 1.0)
+
+
+def check_blend(blend: Sequence[float]) -> tuple[float, ...]:
+    """Blend weights normalised to sum 1; ParamsError if negative, non-finite or all zero."""
+    values = tuple(float(w) for w in blend)
+    if not values:
+        raise ParamsError("Choose at least one style image.")
+    if not all(np.isfinite(w) and w >= 0 for w in values) or sum(values) <= 0:
+        raise ParamsError("Style weights must be non-negative numbers and not all zero.")
+    total = sum(values)
+    return tuple(w / total for w in values)
+
+
+def load_inputs(
+    content: ImageArray, styles: Sequence[StyleInput], params: Params, init_image: ImageArray | None,
+    device: torch.device,
+) -> RawInputs:
+    blend = check_blend([s.weight for s in styles])
+    style_ts = tuple(to_tensor(s.image, s.name or f"style image {i + 1}", device)
+                     for i, s in enumerate(styles))
+    init = None
+    if params.init == "image":
+        if init_image is None:
+            raise ParamsError("'Start from: image' needs a start image.")
+        init = to_tensor(init_image, params.init_image or "start image", device)
+    return RawInputs(to_tensor(content, "content image", device), style_ts, blend, init)
+
+
+def prepare(raw: RawInputs, params: Params, blend: Sequence[float]) -> Inputs:
+    """Apply the colour mode to the photo and the styles; normalise the blend."""
+    chroma, style_ts = raw.content, list(raw.styles)
+    run_content, init = chroma, raw.init
+    if params.colour == "luminance":
+        run_content = colour.luminance(chroma)
+        style_ts = [colour.match_luminance(s, chroma).clamp(0, 1) for s in style_ts]
+        init = colour.luminance(init) if init is not None else None
+    elif params.colour == "histogram":
+        style_ts = [colour.match_histogram(s[0], chroma[0]).unsqueeze(0).clamp(0, 1) for s in style_ts]
+    weights = check_blend(blend)
+    return Inputs(run_content, chroma, list(zip(style_ts, weights, strict=True)), init)
+
+
+def initial(params: Params, inputs: Inputs, hw: tuple[int, int], gen: torch.Generator) -> Tensor:
+    """The start image at the first scale: ``params.init``, with ``init_noise`` of it noise."""
+    device = inputs.content.device
+    if params.init == "noise":
+        # Drawn on the CPU from a local generator: identical on every device and thread.
+        return torch.rand((1, 3, *hw), generator=gen).to(device)
+    if params.init == "style":
+        start = resize(inputs.styles[0][0], hw)
+    elif params.init == "image" and inputs.init is not None:
+        start = resize(inputs.init, hw)
+    else:
+        start = resize(inputs.content, hw)
+    if params.init_noise <= 0.0:
+        return start
+    # Noise breaks up the photo's flat and dark areas, where the content loss alone would keep
+    # them photographic: the style has texture to grow there (issue 9.1). Luminance mode
+    # optimises a grey image, so its noise is grey too.
+    noise = torch.rand((1, 1 if params.colour == "luminance" else 3, *hw), generator=gen).to(device)
+    return torch.lerp(start, noise.expand_as(start), params.init_noise)
+
+
+def convert_colour_space(x: Tensor, old: Params, new: Params, chroma: Tensor) -> Tensor:
+    """The image being optimised, carried across a live change of colour mode.
+
+    In luminance mode the optimiser works on a grey image (the photo's chroma is put back
+    for display); leaving it, the grey image gets the photo's chroma so the painting so far
+    is kept, and entering it, the picture is reduced to its luminance.
+    """
+    if old.colour == new.colour or "luminance" not in (old.colour, new.colour):
+        return x
+    if new.colour == "luminance":
+        return colour.luminance(x)
+    return colour.recombine_luminance(x, chroma).clamp(0.0, 1.0)
+
+
+def style_hw(style: Tensor, hw: tuple[int, int], style_scale: float) -> tuple[int, int]:
+    """Style size with style_scale^2 times the output's pixel count, keeping its aspect.
+
+    Matching areas rather than long sides keeps brush strokes the same size relative to
+    the output even when the style is portrait and the photo landscape.
+    """
+    sh, sw = style.shape[-2:]
+    factor = style_scale * (hw[0] * hw[1] / (sh * sw)) ** 0.5
+    return max(16, round(sh * factor)), max(16, round(sw * factor))
+
+
+def layout(x: Tensor, device: torch.device) -> Tensor:
+    return x.contiguous(memory_format=torch.channels_last) if use_channels_last(device) else x
+
+
+def targets(model: VGG19, inputs: Inputs, params: Params, hw: tuple[int, int]) -> Targets:
+    """Content features and style targets (Grams, or W2 statistics) at one scale."""
+    device = inputs.content.device
+    content_layers = [name for name, w in zip(params.content_layers, params.content_layer_weights,
+                                              strict=True) if w]
+    with torch.inference_mode():
+        content: dict[str, Tensor] = {}
+        if content_layers:
+            feats = model(layout(resize(inputs.content, hw), device), content_layers)
+            content = {k: v.float() for k, v in feats.items()}
+        sources: dict[str, list[StyleStats]] = {layer: [] for layer in params.style_layers}
+        for image, _ in inputs.styles:
+            feats = model(layout(resize(image, style_hw(image, hw, params.style_scale)), device),
+                          params.style_layers)
+            for layer in params.style_layers:
+                sources[layer].append(style_source(FeatureStats(feats[layer]), params))
+    # Clones leave inference mode: inference tensors cannot be saved for the backward pass.
+    content = {k: v.clone() for k, v in content.items()}
+    sources = {k: [_clone(s) for s in v] for k, v in sources.items()}
+    weights = [w for _, w in inputs.styles]
+    return Targets(content, style_targets(sources, weights, params.loss_normalisation), sources)
+
+
+def _clone(stats: StyleStats) -> StyleStats:
+    if isinstance(stats, Tensor):
+        return stats.clone()
+    return GaussianStats(stats.mean.clone(), stats.cov.clone())

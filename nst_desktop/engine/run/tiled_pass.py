@@ -1,0 +1,305 @@
+"""Tiled loss and gradient for print sizes: exact whole-image statistics, memory of one tile.
+
+A step at 4096 px would keep ~25 GB of VGG activations for the backward pass. Here the
+network only ever sees one tile window at a time (engine.spec.tile_plan: geometry and halos):
+
+1. pass 1, no grad: every tile's core features add to each style layer's sums
+   ``sum f f^T``, ``sum f`` and count (engine.losses.statistics.Stats), so the whole image's Gram (or mean
+   and covariance) is known exactly;
+2. the style loss is a function of those small statistics (losses.style_sum): autograd
+   on them gives dL/dGram and dL/dmean once per layer, and from those the gradient at every
+   position, dL/df = (1/N) (A + A^T) f + b/N (A = dL/dGram, b = dL/dmean);
+3. pass 2, tile by tile with grad: backprop the surrogate sum over core positions of
+   <dL/df, f> plus the (local) content loss; each core position is counted once, and the
+   halo pixels get their real share of the gradient from the core's outputs, so the sum of
+   the tiles' input gradients is the whole image's;
+4. total variation is local too: it is summed over bands of rows.
+
+A random, seeded grid offset each step moves the tile borders, so no seam can settle.
+A masked run sums the same statistics per painted region (engine.run.masked_tiled_pass).
+
+A print-size step takes from 20 s to over 10 minutes, so every tile loop asks ``should_stop``
+before each tile and abandons the pass with :class:`PassStoppedError` (stylize keeps the best image).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping, Sequence
+from typing import TypeVar
+
+import torch
+import torch.nn.functional as F  # noqa: N812
+from torch import Tensor
+
+from nst_desktop.engine.losses.statistics import Stats
+from nst_desktop.engine.losses.terms import (
+    StyleStats,
+    StyleTerm,
+    Targets,
+    backward_pass,
+    content_loss,
+    layer_terms,
+    style_source,
+    style_sum,
+    style_targets,
+    tv_band_loss,
+)
+from nst_desktop.engine.model.vgg import VGG19
+from nst_desktop.engine.run.inputs import Inputs, layout, resize, style_hw
+from nst_desktop.engine.spec import tile_plan as geo
+from nst_desktop.engine.spec.params import LossNormalisation, Params
+
+#: dL/df at a tile's core positions of one layer: (detached core rows (P, C), the tile) -> (P, C).
+FeatureGrad = Callable[[Tensor, geo.Tile], Tensor]
+K = TypeVar("K", bound=Hashable)
+#: Asked before each tile; True abandons the pass (the run's stop, engine.run.runstate).
+StopCheck = Callable[[], bool]
+
+
+class PassStoppedError(Exception):
+    """A stop was asked for between two tiles: the step or targets being computed are abandoned."""
+
+
+def checked(tiles: Iterable[geo.Tile], should_stop: StopCheck | None) -> Iterator[geo.Tile]:
+    """``tiles``, asking ``should_stop`` before each: a stop does not wait for the pass's other tiles."""
+    for tile in tiles:
+        if should_stop is not None and should_stop():
+            raise PassStoppedError
+        yield tile
+
+
+def tile_window(x: Tensor, tile: geo.Tile) -> Tensor:
+    y0, y1, x0, x1 = tile.window
+    return x[..., y0:y1, x0:x1]
+
+
+def core_rows(features: Tensor, tile: geo.Tile, layer: str, hw: tuple[int, int]) -> Tensor:
+    """The core's positions of a window's features as a float32 (positions, channels) matrix."""
+    _, _, ry, rx = tile.core_cells(geo.stride_of(layer), hw)
+    core = features[0, :, ry, rx].float()
+    return core.permute(1, 2, 0).reshape(-1, core.shape[0])
+
+
+def _style_layers(params: Params) -> list[str]:
+    return [layer for layer, w in zip(params.style_layers, params.style_layer_weights, strict=True) if w]
+
+
+def active_content_layers(params: Params) -> list[tuple[str, float]]:
+    return [(layer, w) for layer, w in zip(params.content_layers, params.content_layer_weights, strict=True)
+            if w]
+
+
+def wide(t: Tensor) -> Tensor:
+    """``t`` in float64 for the exact whole-image sums: a 4096 px image adds up 11 M positions
+    at relu1_1, beyond float32's 24 bits. On the CPU for MPS, which has no float64 (a C x C
+    matrix a tile and layer: ~1 MB, small next to the tile's VGG pass)."""
+    return t.to(device="cpu", dtype=torch.float64) if t.device.type == "mps" else t.double()
+
+
+def image_stats(model: VGG19, image: Tensor, layers: list[str], tiles: list[geo.Tile],
+                should_stop: StopCheck | None = None) -> dict[str, Stats]:
+    """Pass 1: each layer's whole-image :class:`Stats`, one tile window in memory at a time."""
+    hw = (image.shape[-2], image.shape[-1])
+    sums: dict[str, tuple[Tensor, Tensor, int]] = {}
+    with torch.no_grad():
+        for tile in checked(tiles, should_stop):
+            feats = model(layout(tile_window(image, tile), image.device), layers)
+            for layer in layers:
+                rows = core_rows(feats[layer], tile, layer, hw)
+                gram, mean, n = wide(rows.T @ rows), wide(rows.sum(0)), rows.shape[0]
+                if layer in sums:
+                    g0, m0, n0 = sums[layer]
+                    gram, mean, n = g0 + gram, m0 + mean, n0 + n
+                sums[layer] = (gram, mean, n)
+    device = image.device
+    return {layer: Stats((g / n).to(device, torch.float32), (m / n).to(device, torch.float32), n)
+            for layer, (g, m, n) in sums.items()}
+
+
+def image_features(model: VGG19, image: Tensor, layers: list[str], tiles: list[geo.Tile],
+                   should_stop: StopCheck | None = None) -> dict[str, Tensor]:
+    """Whole-image features (float32) of ``layers``, assembled from the tiles' cores, no grad."""
+    hw = (image.shape[-2], image.shape[-1])
+    out: dict[str, Tensor] = {}
+    with torch.no_grad():
+        for tile in checked(tiles, should_stop):
+            feats = model(layout(tile_window(image, tile), image.device), layers)
+            for layer in layers:
+                s = geo.stride_of(layer)
+                if layer not in out:
+                    out[layer] = image.new_zeros((1, geo.channels_of(layer), hw[0] // s, hw[1] // s))
+                gy, gx, ry, rx = tile.core_cells(s, hw)
+                out[layer][..., gy, gx] = feats[layer][..., ry, rx].float()
+    return out
+
+
+def tiled_targets(model: VGG19, inputs: Inputs, params: Params, hw: tuple[int, int], tile: int,
+                  should_stop: StopCheck | None = None) -> Targets:
+    """inputs.targets for an image too big for one pass: content features, style Grams or
+    Gaussian fits, blended as losses.style_targets blends them."""
+    halo = geo.halo_for(geo.deepest(list(params.content_layers) + list(params.style_layers)))
+    content_layers = [layer for layer, _ in active_content_layers(params)]
+    content: dict[str, Tensor] = {}
+    if content_layers:
+        image = resize(inputs.content, hw)
+        content = image_features(model, image, content_layers, geo.plan_tiles(hw, tile, halo), should_stop)
+    sources: dict[str, list[StyleStats]] = {layer: [] for layer in params.style_layers}
+    for image, _ in inputs.styles:
+        shw = style_hw(image, hw, params.style_scale)
+        stats = image_stats(model, resize(image, shw), list(params.style_layers),
+                            geo.plan_tiles(shw, tile, halo), should_stop)
+        for layer in params.style_layers:
+            sources[layer].append(style_source(stats[layer], params))
+    weights = [w for _, w in inputs.styles]
+    return Targets(content, style_targets(sources, weights, params.loss_normalisation), sources)
+
+
+def _content_scale(target: Tensor, mode: LossNormalisation) -> Tensor:
+    """content_loss per unit of mean squared error, read off the real function (it is
+    linear in the MSE), so the tiled sum follows any change of its normalisation."""
+    shifted = target + 1.0
+    return content_loss(shifted, target, mode) / F.mse_loss(shifted, target)
+
+
+def style_gradients(stats: Mapping[K, Stats], terms: Sequence[StyleTerm[K]], params: Params
+                    ) -> tuple[Tensor, dict[K, Tensor], dict[K, Tensor]]:
+    """The weighted style term of ``terms`` (losses.style_sum, times the style weight); per
+    layer (or masked region), the (sym(A)/N, b/N) that give dL/df = f @ sym + b; and for a
+    small region kept as rows (statistics.Stats.rows), dL/d(rows) at its positions."""
+    leaves = {k: _leaf(s) for k, s in stats.items()}
+    device = next(iter(leaves.values())).gram.device
+    value = params.style_weight * style_sum(terms, leaves, params.loss_normalisation, device)
+    inputs = [t for s in leaves.values() for t in (s.gram, s.mean)]
+    with_rows = [(k, s.rows) for k, s in leaves.items() if s.rows is not None]
+    inputs += [rows for _, rows in with_rows]
+    # A term may ignore some statistics (a Gram loss never reads the mean): those get zeros.
+    grads: list[Tensor | None] = (list(torch.autograd.grad(value, inputs, allow_unused=True))
+                                  if value.requires_grad else [None] * len(inputs))
+    out = {}
+    for i, (layer, s) in enumerate(leaves.items()):
+        dgram = grads[2 * i] if grads[2 * i] is not None else torch.zeros_like(s.gram)
+        dmean = grads[2 * i + 1] if grads[2 * i + 1] is not None else torch.zeros_like(s.mean)
+        assert dgram is not None and dmean is not None
+        out[layer] = torch.cat([(dgram + dgram.T) / s.count, (dmean / s.count)[None]])  # (C + 1, C)
+    row_grads = {}
+    for (key, rows), drows in zip(with_rows, grads[2 * len(leaves):], strict=True):
+        row_grads[key] = drows if drows is not None else torch.zeros_like(rows)
+    return value.detach(), out, row_grads
+
+
+def _leaf(stats: Stats) -> Stats:
+    """``stats`` with fresh leaves to differentiate the style term by."""
+    rows = None if stats.rows is None else stats.rows.clone().requires_grad_(True)
+    return Stats(stats.gram.clone().requires_grad_(True), stats.mean.clone().requires_grad_(True),
+                 stats.count, rows, stats.weights)
+
+
+def slope_grad(slope: Tensor) -> FeatureGrad:
+    """The FeatureGrad of a layer's whole-image (sym(A)/N, b/N): dL/df = f @ sym + b everywhere."""
+    return lambda rows, _tile: rows @ slope[:-1] + slope[-1]
+
+
+def local_pass(model: VGG19, x: Tensor, targets: Targets, params: Params, tiles: list[geo.Tile],
+               slopes: Mapping[str, FeatureGrad], grad: Tensor,
+               should_stop: StopCheck | None = None) -> Tensor:
+    """Pass 2: every tile's share of the gradient into ``grad``; returns the content term."""
+    hw = (x.shape[-2], x.shape[-1])
+    mode = params.loss_normalisation
+    content = [(layer, w, targets.content[layer], _content_scale(targets.content[layer], mode))
+               for layer, w in active_content_layers(params) if params.content_weight]
+    layers = sorted(set(slopes) | {layer for layer, *_ in content})
+    total = x.new_zeros((), dtype=torch.float32)
+    for tile in checked(tiles, should_stop):
+        window = tile_window(x, tile).clone().requires_grad_(True)
+        feats = model(layout(window, window.device), layers)
+        surrogate = x.new_zeros((), dtype=torch.float32)
+        for layer, slope in slopes.items():
+            rows = core_rows(feats[layer], tile, layer, hw)
+            surrogate = surrogate + (slope(rows.detach(), tile) * rows).sum()
+        for layer, weight, target, scale in content:
+            gy, gx, _, _ = tile.core_cells(geo.stride_of(layer), hw)
+            rows = core_rows(feats[layer], tile, layer, hw)
+            want = target[0, :, gy, gx].permute(1, 2, 0).reshape(rows.shape)
+            term = params.content_weight * weight * scale * (rows - want).square().sum() / target.numel()
+            total, surrogate = total + term.detach(), surrogate + term
+        if surrogate.requires_grad:
+            grad[..., tile.window[0]:tile.window[1], tile.window[2]:tile.window[3]] += backward_pass(
+                surrogate, window, model.compute_dtype)
+    return total
+
+
+def _bands(height: int, rows: int) -> Iterator[tuple[int, int]]:
+    """Row ranges [r0, r1) partitioning the H - 1 vertical pixel pairs."""
+    for r0 in range(0, height - 1, rows):
+        yield r0, min(r0 + rows, height - 1)
+
+
+def tv_loss_and_grad(x: Tensor, params: Params, grad: Tensor, rows: int = 256) -> Tensor:
+    """losses.tv_loss (weighted) as the sum of its bands' shares (losses.tv_band_loss); adds
+    its gradient to ``grad``."""
+    h, w = x.shape[-2:]
+    total = x.new_zeros(())
+    if not params.tv_weight or h < 2 or w < 2:
+        return total
+    for r0, r1 in _bands(h, rows):
+        band = x[..., r0:r1 + 1, :].detach().clone().requires_grad_(True)
+        value = params.tv_weight * tv_band_loss(band, params.loss_normalisation, (h, w), r1 == h - 1)
+        (band_grad,) = torch.autograd.grad(value, band)
+        grad[..., r0:r1 + 1, :] += band_grad
+        total = total + value.detach()
+    return total
+
+
+def random_offset(tile: int, gen: torch.Generator) -> tuple[int, int]:
+    """A grid offset (multiples of 16 below the tile), drawn on the CPU: the same on every device."""
+    steps = tile // geo.ALIGN
+    oy, ox = torch.randint(0, steps, (2,), generator=gen).tolist()
+    return oy * geo.ALIGN, ox * geo.ALIGN
+
+
+def tiled_loss_and_grad(model: VGG19, x: Tensor, targets: Targets, params: Params, tile: int,
+                        gen: torch.Generator, *,
+                        should_stop: StopCheck | None = None) -> dict[str, float]:
+    """losses.total_loss's terms of ``x`` and its gradient, one tile window at a time.
+
+    The gradient goes where ``x.backward(g)`` puts it: into ``x.grad`` for a leaf, through
+    to the optimised tensor when ``x`` was computed from one (a bounded parametrisation).
+    """
+    hw = (x.shape[-2], x.shape[-1])
+    image = x.detach()
+    style_layers = _style_layers(params)
+    halo = geo.halo_for(geo.deepest(style_layers + [layer for layer, _ in active_content_layers(params)]))
+    tiles = geo.plan_tiles(hw, tile, halo, random_offset(tile, gen))
+    grad = torch.zeros_like(image, dtype=torch.float32)
+    style, slopes = x.new_zeros(()), dict[str, FeatureGrad]()
+    if style_layers:
+        style, layer_slopes, _ = style_gradients(image_stats(model, image, style_layers, tiles, should_stop),
+                                              layer_terms(targets, params), params)
+        slopes = {layer: slope_grad(slope) for layer, slope in layer_slopes.items()}
+    content = local_pass(model, image, targets, params, tiles, slopes, grad, should_stop)
+    tv = tv_loss_and_grad(image, params, grad, rows=max(tile, 64))
+    return finish(x, grad, content, style, tv)
+
+
+def finish(x: Tensor, grad: Tensor, content: Tensor, style: Tensor, tv: Tensor) -> dict[str, float]:
+    """Hand the assembled ``grad`` to ``x`` (its leaf, or the tensor it was computed from) and
+    report the terms, with one device sync."""
+    if x.requires_grad:
+        x.backward(grad.to(x.dtype))  # type: ignore[no-untyped-call]
+    values = torch.stack([content, style, tv]).tolist()
+    return {"content": values[0], "style": values[1], "tv": values[2], "total": sum(values)}
+
+
+def plan_tile(params: Params, hw: tuple[int, int], device: torch.device) -> int:
+    """The tile size for a scale: 0 (no tiling) when one pass fits, else the largest that fits
+    the free memory."""
+    layers = set(params.content_layers) | set(params.style_layers)
+    return geo.choose_tile(hw, geo.deepest(layers), geo.MEMORY_SHARE * device_free_bytes(device))
+
+
+def device_free_bytes(device: torch.device) -> int:
+    """Free memory where the activations live: the GPU's own, or the system's."""
+    if device.type == "cuda":
+        free, _total = torch.cuda.mem_get_info(device)
+        return int(free)
+    return geo.free_memory_bytes()  # the CPU, and Apple's unified memory
