@@ -119,7 +119,7 @@ def open_each(window: Any, photos: list[Path], count: int) -> None:
 def soak(args: argparse.Namespace) -> int:
     from PySide6.QtWidgets import QApplication
 
-    from nst_desktop.engine.stylize import stylize
+    from nst_desktop.engine.run.stylize import stylize
     from nst_desktop.gui.main_window import MainWindow
     from tests.gui.fakes import FakeStylize
 

@@ -20,10 +20,10 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw
 
-from nst_desktop.engine.spec.events import StyleInput
-from nst_desktop.engine.spec.region_masks import MaskSettings, Region, RegionMask
-from nst_desktop.engine.spec.params import Params
 from nst_desktop.engine.run.stylize import stylize
+from nst_desktop.engine.spec.events import StyleInput
+from nst_desktop.engine.spec.params import Params
+from nst_desktop.engine.spec.region_masks import MaskSettings, Region, RegionMask
 from nst_desktop.io.images import load_image
 
 HERE = Path(__file__).resolve().parent
