@@ -118,6 +118,11 @@ class BackgroundJob(QObject):
     @Slot()
     def _on_finished(self) -> None:
         _live.discard(self)
+        if isinstance(self._worker, FunctionWorker):
+            # superqt's worker keeps its call's arguments until the thread pool and superqt's own
+            # set of live workers let go of it, which a loaded machine may postpone for seconds:
+            # forget them now, so a photo is freed when its job ends (issue 16.11).
+            self._worker._args, self._worker._kwargs = (), {}
         self._worker = None
         if self._owner is not None:
             self._owner.destroyed.disconnect(self._on_owner_destroyed)
