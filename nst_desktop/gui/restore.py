@@ -2,10 +2,13 @@
 order) and every param, so that the next Start paints the same picture; the entry's picture
 is shown with its own after-touches.
 
-What cannot be brought back (a file moved or deleted, a pasted image, unreadable settings)
-is named in one message, and the rest is restored anyway; the current photo or styles stay
-when none of the recorded ones can be loaded. The whole restore is one undo step: undone,
-the picture that was on show comes back with its own touches.
+The entry's record is checked first, whole, by the one check every record gets
+(``io.records.check_record``): a damaged one (a NaN, a bad live edit or touch) is refused with
+one message naming the entry, and nothing in the window changes. What cannot be brought back
+from a sound record (a file moved or deleted, a pasted image) is named in one message, and the
+rest is restored anyway; the current photo or styles stay when none of the recorded ones can be
+loaded. The whole restore is one undo step: undone, the picture that was on show comes back
+with its own touches.
 """
 
 from __future__ import annotations
@@ -14,14 +17,15 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from nst_desktop.engine.spec.errors import NSTError
+from nst_desktop.engine.spec.errors import NSTError, ParamsError
 from nst_desktop.engine.spec.params import Params
 from nst_desktop.gui.after_touches import ShownTouches
 from nst_desktop.gui.input_files import pretty_name
 from nst_desktop.gui.loaded_image import LoadedImage, load_file
 from nst_desktop.gui.run_session import ShownPicture
 from nst_desktop.gui.undo import inputs_state
-from nst_desktop.io.metadata import final_recipe, inputs_from_metadata, touches_from_metadata
+from nst_desktop.io.metadata import final_recipe, inputs_from_metadata
+from nst_desktop.io.records import check_record
 from nst_desktop.resources import resource_path
 
 if TYPE_CHECKING:
@@ -30,13 +34,14 @@ if TYPE_CHECKING:
 
 def restore_recipe(window: MainWindow, entry: Any) -> list[str]:
     """Show ``entry`` and bring back its recipe; the problems told to the user (none: all well)."""
-    problems: list[str] = []
     metadata = entry.metadata if isinstance(entry.metadata, dict) else {}
-    # The look the picture ended with: its start settings with its live edits replayed.
-    recipe = _read(lambda: final_recipe(metadata), "the settings", problems)
-    params, blend = recipe if isinstance(recipe, tuple) else (None, None)
-    _read(lambda: touches_from_metadata(metadata), "the after-touches", problems)  # shown with the picture
     inputs = inputs_from_metadata(metadata)
+    recipe = _checked_recipe(entry, metadata, len(inputs["styles"]))
+    if isinstance(recipe, str):  # before anything changes: half a damaged recipe would mix with ours
+        window.show_error(recipe)
+        return [recipe]
+    params, blend = recipe
+    problems: list[str] = []
     photo = _load_photo(inputs["content"], problems)
     weights = list(blend) if blend and len(blend) == len(inputs["styles"]) else inputs["style_weights"]
     styles = _load_styles(inputs["styles"], weights, problems)
@@ -48,8 +53,7 @@ def restore_recipe(window: MainWindow, entry: Any) -> list[str]:
         # First in, so last out: undone after the inputs, a missing picture shows the photo put back.
         window.undo_history.change_picture(before, _shown(window), partial(_show_again, window))
         window.undo_history.change_inputs((photo or current_photo, styles or current_styles))
-        if isinstance(params, Params):
-            window.params_panel.set_params(params)
+        window.params_panel.set_params(params)
     mask_problem = window.mask_dock.restore(metadata, Path(entry.image_path).parent)
     if mask_problem:
         problems.append(mask_problem)
@@ -70,12 +74,15 @@ def _show_again(window: MainWindow, shown: Shown) -> None:
     window.after_touches.show_again(shown[1])  # after the session: the touched picture is drawn last
 
 
-def _read(parse: Any, what: str, problems: list[str]) -> object:
+def _checked_recipe(entry: Any, metadata: dict[str, Any], n_styles: int) -> tuple[Params, list[float]] | str:
+    """The look the picture ended with (its start params with its live edits replayed), or why
+    the entry's record cannot be restored at all."""
     try:
-        return parse()
-    except NSTError as exc:
-        problems.append(f"{what} cannot be read ({exc.user_text()})")
-        return None
+        # Its weights are not checked: a restore sets the knobs and paints nothing yet.
+        check_record(metadata, n_styles or None, weights=False)
+        return final_recipe(metadata)
+    except ParamsError as exc:
+        return f"Cannot restore the picture of {entry.title} ({entry.id}): {exc.user_text()}"
 
 
 def _load(path: str) -> tuple[LoadedImage | None, str]:

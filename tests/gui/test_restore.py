@@ -3,10 +3,13 @@ params and after-touches; what is missing is named once and the rest still resto
 
 from __future__ import annotations
 
+import math
 import shutil
 from pathlib import Path
+from typing import Any
 
 import numpy as np
+import pytest
 from PySide6.QtWidgets import QMessageBox
 from pytestqt.qtbot import QtBot
 
@@ -119,18 +122,55 @@ def test_missing_files_are_named_once_and_the_rest_restored(qtbot: QtBot, make_w
     boxes[0].close()
 
 
-def test_unreadable_settings_still_restore_the_inputs(qtbot: QtBot, make_window: WindowFactory,
-                                                      tmp_path: Path) -> None:
+def _record(**changes: Any) -> dict[str, Any]:
+    """A sound entry record (two styles, touches of its own) with ``changes`` merged in."""
+    return {"params": {**Params(steps=7).to_dict(), **changes.pop("params", {})},
+            "inputs": {"content": str(PHOTO), "styles": [str(SCREAM), str(STARRY)],
+                       "style_weights": [2.0, 1.0]},
+            "touches": Touches(fade=0.3).to_dict(), **changes}
+
+
+def _edit(changes: dict[str, Any]) -> list[dict[str, Any]]:
+    return [{"step": 1, "changes": changes}]
+
+
+def _window_state(window: MainWindow) -> tuple[object, ...]:
+    stack = window.undo_history.stack
+    return (_recipe(window), window.session.result_image, window.after_touches.touches(),
+            stack.count(), stack.index())
+
+
+# Each damaged record, and a word its message must hold besides the entry's id.
+DAMAGED = {
+    "nan-param": (_record(params={"style_weight": math.nan}), "Style strength"),
+    "blend-wrong-length": (_record(edits=_edit({"style_blend": [1.0]})), "blend"),
+    "bad-touches": (_record(touches={"fade": 2}), "fade"),
+    "unknown-edit-field": (_record(edits=_edit({"brush": 3})), "brush"),
+}
+
+
+@pytest.mark.parametrize("case", DAMAGED)
+def test_a_damaged_entry_is_refused_and_the_window_left_as_it_was(case: str, make_window: WindowFactory,
+                                                                   tmp_path: Path) -> None:
+    record, word = DAMAGED[case]
     window = make_window()
-    library = window.session.library
-    entry = library.add(np.full((8, 8, 3), 0.5, np.float32), {
-        "params": {"size": "huge"},
-        "inputs": {"content": str(PHOTO), "styles": [str(SCREAM)], "style_weights": [2.0]}})
+    entry = window.session.library.add(np.full((8, 8, 3), 0.5, np.float32), record)
+    window.session.history.refresh()
+    _set_recipe(window, _other_photo(tmp_path), [(TURNER, 1.0)], steps=30)
+    before = _window_state(window)
+    window.session.history.restoreRequested.emit(entry)  # raises through the test if it crashes
+    assert _window_state(window) == before
+    assert len(_error_boxes(window)) == 1
+    assert entry.id in window.last_error and word in window.last_error
+
+
+def test_a_sound_entry_of_the_same_shape_restores(make_window: WindowFactory, tmp_path: Path) -> None:
+    window = make_window()
+    entry = window.session.library.add(np.full((8, 8, 3), 0.5, np.float32), _record())
     window.session.history.refresh()
     _set_recipe(window, _other_photo(tmp_path), [(TURNER, 1.0)], steps=30)
     window.session.history.restoreRequested.emit(entry)
     content, styles, params = _recipe(window)
-    assert content == PHOTO and styles == [(SCREAM, 2.0)] and params.steps == 30
-    assert "size" in window.last_error and "settings" in window.last_error
-    for box in _error_boxes(window):
-        box.close()
+    assert content == PHOTO and styles == [(SCREAM, 2.0), (STARRY, 1.0)] and params.steps == 7
+    assert window.after_touches.touches() == Touches(fade=0.3)
+    assert not _error_boxes(window) and window.undo_history.stack.count() >= 1
