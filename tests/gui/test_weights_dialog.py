@@ -240,3 +240,14 @@ def test_failed_check_is_reported_not_ready(qtbot: Any, store: FakeStore) -> Non
     _wait_checked(qtbot, dialog)
     assert "damaged: caffe.pth is not a weight file." in _texts(dialog)[0]
     assert "ready" not in _texts(dialog)[0] and not _ok(dialog).isEnabled()
+
+
+def test_an_unforeseen_check_error_leaves_no_set_checking_for_ever(qtbot: Any, store: FakeStore) -> None:
+    def check(row: WeightSetStatus) -> str | None:
+        raise OSError(f"Permission denied: '/w/{row.name}.pth'")
+
+    dialog = WeightsDialog("caffe", lister=store.list, checker=check)
+    qtbot.addWidget(dialog)
+    _wait_checked(qtbot, dialog)
+    assert "damaged: " in _texts(dialog)[0] and "Permission denied" in _texts(dialog)[0]
+    assert not _ok(dialog).isEnabled()
