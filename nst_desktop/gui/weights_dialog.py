@@ -4,14 +4,19 @@ Downloading 548 MB or reading a weight file takes seconds to minutes, so both ru
 background job (``gui.background``) while the dialog stays responsive, shows progress and
 can cancel. The fetch, import, list and file-dialog functions are injectable so tests run
 offline.
+
+A set is "ready" only once its file was loaded (``weights_store.damage``, as ``weights list``
+does): a damaged or malicious file shows "damaged: <reason>" and cannot be chosen. Loading
+takes seconds per file, so the check runs in the background too, showing "checking…" meanwhile.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+from PySide6.QtCore import QTimer
 from PySide6.QtGui import QCloseEvent, QFont
 from PySide6.QtWidgets import (
     QDialog,
@@ -35,6 +40,7 @@ from nst_desktop.io import weights_store
 Fetcher = Callable[..., Path]  # fetch_torchvision(progress=..., cancel=...)
 Importer = Callable[[str], Path]
 Lister = Callable[[], list[weights_store.WeightSetStatus]]
+Checker = Callable[[weights_store.WeightSetStatus], str | None]  # weights_store.damage
 OpenDialog = Callable[..., tuple[str, str]]  # QFileDialog.getOpenFileName's signature
 
 DOWNLOAD_HOST = "download.pytorch.org"
@@ -46,7 +52,8 @@ class WeightsDialog(QDialog):
 
     def __init__(self, current_spec: str, parent: QWidget | None = None, *,
                  fetcher: Fetcher | None = None, importer: Importer | None = None,
-                 lister: Lister | None = None, open_dialog: OpenDialog | None = None) -> None:
+                 lister: Lister | None = None, open_dialog: OpenDialog | None = None,
+                 checker: Checker | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("Network weights")
         self.current_spec = current_spec
@@ -54,7 +61,10 @@ class WeightsDialog(QDialog):
         self._import = weights_store.import_weights if importer is None else importer
         self._list = weights_store.list_weight_sets if lister is None else lister
         self._open_dialog = QFileDialog.getOpenFileName if open_dialog is None else open_dialog
+        self._check = weights_store.damage if checker is None else checker
         self._job: BackgroundJob | None = None
+        self._check_job: BackgroundJob | None = None
+        self._damage: dict[str, str | None] = {}  # name -> reason, or None once it loaded; absent: checking
         self._cancelled_text = ""  # what the message says if the user cancels the job on its way
         self._status: dict[str, weights_store.WeightSetStatus] = {}
         self._build()
@@ -105,6 +115,7 @@ class WeightsDialog(QDialog):
     def refresh(self, select: str | None = None) -> None:
         """Re-read the weight sets (after a fetch or an import) and select ``select``."""
         keep = select or self.selected_spec()
+        self._cancel_checks()  # the files may have changed: nothing is ready until checked again
         self.list.blockSignals(True)
         self.list.clear()
         self._status = {s.name: s for s in self._list()}
@@ -117,19 +128,74 @@ class WeightsDialog(QDialog):
         rows = [i for i in range(self.list.count()) if self.list.item(i).data(_NAME_ROLE) == keep]
         self.list.setCurrentRow(rows[0] if rows else 0)
         self._on_current_changed()
+        # Once the event loop runs: the dialog opens at once, and opening it never imports torch.
+        QTimer.singleShot(0, self, self._start_checks)
 
-    def _make_item(self, name: str) -> QListWidgetItem:
+    # --- checking what is listed ----------------------------------------------------------------
+    def _rows_to_check(self) -> list[weights_store.WeightSetStatus]:
+        rows = [s for s in self._status.values() if s.available]
+        for i in range(self.list.count()):
+            name = str(self.list.item(i).data(_NAME_ROLE))
+            if name not in self._status and Path(name).is_file():  # a file path from the params
+                rows.append(weights_store.WeightSetStatus(name, name, "", "", "import", True, name))
+        selected = self.selected_spec()
+        return sorted(rows, key=lambda row: row.name != selected)  # the selected one first
+
+    def _start_checks(self) -> None:
+        """Load each listed file in the background; each result updates its row as it comes."""
+        self._cancel_checks()
+        rows = self._rows_to_check()
+        check = self._check  # the job's thread must not touch the dialog
+
+        def checks() -> Iterator[tuple[str, str | None]]:
+            for row in rows:
+                yield row.name, check(row)
+
+        self._check_job = run_in_background(checks, on_yield=self._on_checked,
+                                            on_failure=self._on_checks_failed, parent=self)
+
+    def _on_checks_failed(self, exc: object) -> None:
+        # An unforeseen error (damage() reports the foreseen ones): the sets not yet checked
+        # say why instead of "checking…" for ever, and stay unchosen.
+        reason = user_message(exc) if isinstance(exc, BaseException) else str(exc)
+        for row in self._rows_to_check():
+            if row.name not in self._damage:
+                self._on_checked((row.name, reason))
+
+    def _cancel_checks(self) -> None:
+        if self._check_job is not None:
+            self._check_job.cancel()
+            self._check_job = None
+        self._damage = {}
+
+    def _on_checked(self, result: tuple[str, str | None]) -> None:
+        name, reason = result
+        self._damage[name] = reason
+        for i in range(self.list.count()):
+            if self.list.item(i).data(_NAME_ROLE) == name:
+                self.list.item(i).setText(self._item_text(name))
+        self._update_buttons()
+
+    def _item_text(self, name: str) -> str:
         status = self._status.get(name)
         if status is None:
-            text, ready = f"{name} (file)", Path(name).is_file()
+            text, present = f"{name} (file)", Path(name).is_file()
         else:
-            text, ready = status.title, status.available
-        if not ready:
+            text, present = status.title, status.available
+        if not present:
             downloadable = status is not None and status.source == "download"
             text += " — not downloaded" if downloadable else " — missing"
+        elif name not in self._damage:
+            text += " — checking…"
+        else:
+            reason = self._damage[name]
+            text += f" — damaged: {reason}" if reason else " — ready"
         if name == self.current_spec:
             text += "   (in use)"
-        item = QListWidgetItem(text)
+        return text
+
+    def _make_item(self, name: str) -> QListWidgetItem:
+        item = QListWidgetItem(self._item_text(name))
         item.setData(_NAME_ROLE, name)
         if name == self.current_spec:
             font = QFont(item.font())
@@ -143,8 +209,10 @@ class WeightsDialog(QDialog):
         return str(item.data(_NAME_ROLE)) if item is not None else self.current_spec
 
     def is_available(self, name: str) -> bool:
+        """Whether ``name`` can be chosen: its file is there and loaded as VGG19 (not while checking)."""
         status = self._status.get(name)
-        return status.available if status is not None else Path(name).is_file()
+        present = status.available if status is not None else Path(name).is_file()
+        return present and name in self._damage and self._damage[name] is None
 
     def _on_current_changed(self, *_args: Any) -> None:
         name = self.selected_spec()
@@ -250,6 +318,7 @@ class WeightsDialog(QDialog):
         # A download may sit in a network read for a while: ask it to stop, but do not make
         # the user wait for it; gui.background keeps the job alive until it ends.
         self.cancel_task()
+        self._cancel_checks()
         super().done(result)
 
     def closeEvent(self, event: QCloseEvent) -> None:
