@@ -21,6 +21,7 @@ from nst_desktop.engine.spec.schedule import check_shape
 from nst_desktop.gui.history_saver import HistorySaver
 from nst_desktop.gui.loaded_image import LoadedImage
 from nst_desktop.gui.worker import Outcome, RunRequest
+from nst_desktop.io.overwrite import same_file
 from nst_desktop.service.render import Rendered
 
 if TYPE_CHECKING:
@@ -44,14 +45,7 @@ class PaintedFrom:
         if self.photo is current:
             return True
         return (self.path is not None and current.path is not None
-                and _same_file(Path(self.path), current.path))
-
-
-def _same_file(first: Path, second: Path) -> bool:
-    try:
-        return first.samefile(second)
-    except OSError:  # moved or deleted since: compare the names
-        return first.resolve() == second.resolve()
+                and same_file(self.path, current.path))
 
 
 @dataclass(frozen=True, eq=False)
