@@ -54,8 +54,7 @@ class CloseAfterRun(QObject):
 
     def _show_stopping(self) -> None:
         window = self._window
-        window.run_panel.status_label.setText(STOPPING_TEXT)
-        window.run_panel.progress.setFormat(STOPPING_TEXT)
+        window.run_panel.show_stopping(STOPPING_TEXT)
         window.statusBar().showMessage(STOPPING_TEXT)  # no timeout: it stays until the window goes
 
     @Slot(object)

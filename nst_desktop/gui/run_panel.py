@@ -134,6 +134,7 @@ class RunPanel(QWidget):
         self._note = ""  # shown instead of it until the next step: a live edit that landed
         self._shown = ""  # the status line as last written here (others may write theirs)
         self._counting_down = False  # an event gave a time left ("Starting…" until then)
+        self._stopping = ""  # "Stopping…": shown on the bar and the line until the run ends
         self._can_promote = False
         self._build_layout()
         self.start_button.clicked.connect(self.startRequested)
@@ -189,6 +190,7 @@ class RunPanel(QWidget):
         self.progress.setValue(0)
         self.progress.setFormat("Starting…")
         self._where, self._note, self._counting_down = "Loading the network…", "", False
+        self._stopping = ""
         self.set_running(True)
         self.clock.start()
         self._show_progress()
@@ -213,8 +215,18 @@ class RunPanel(QWidget):
         else:
             self._show_progress()
 
+    def show_stopping(self, text: str) -> None:
+        """A stop was asked for: ``text`` stays on the bar and the line, over the clock's ticks
+        and the events of the last step, until the run ends."""
+        self._stopping = text
+        self._show_progress()
+
     def _show_progress(self, line: bool = True) -> None:
         """The time left and (``line``) the progress line, with the clock's figures of now."""
+        if self._stopping:
+            self.progress.setFormat(self._stopping)
+            self.status_label.setText(self._stopping)
+            return
         if self._counting_down:
             self.progress.setFormat(f"%p %  ·  {format_duration(self.clock.remaining())} left")
         if line:

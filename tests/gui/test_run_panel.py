@@ -86,6 +86,21 @@ def test_the_clock_leaves_a_line_it_did_not_write(qtbot: QtBot) -> None:
     assert panel.status_label.text().startswith("Stopping") and "1 min 34 s left" in panel.progress.format()
 
 
+def test_a_stop_stays_on_the_bar_and_the_line_until_the_run_ends(qtbot: QtBot) -> None:
+    """The clock's ticks and the last step's event must not put "X left" back over "Stopping…"."""
+    panel = RunPanel()
+    qtbot.addWidget(panel)
+    panel.run_started()
+    panel.update_progress(_preparing(1, 0, 50, 30.0, 95.0))
+    panel.show_stopping("Stopping… keeping the picture")
+    qtbot.wait(int(1.5 * TICK_MS))
+    panel.update_progress(_preparing(1, 0, 51, 31.0, 94.0))
+    assert panel.progress.format() == panel.status_label.text() == "Stopping… keeping the picture"
+    panel.run_started()  # the next run counts again
+    panel.update_progress(_preparing(1, 0, 1, 1.0, 95.0))
+    assert "left" in panel.progress.format()
+
+
 def test_run_clock_counts_on_from_the_last_event_and_not_while_paused(qtbot: QtBot) -> None:
     now = [100.0]
     clock = RunClock(now=lambda: now[0])
