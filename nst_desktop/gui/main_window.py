@@ -318,7 +318,7 @@ class MainWindow(QMainWindow):
     def stop_run(self) -> None:
         if self.runner.running:
             self.runner.stop()
-            self.run_panel.status_label.setText("Stopping: keeping the best picture so far…")
+            self.run_panel.show_stopping("Stopping: keeping the best picture so far…")
 
     def _on_pause_toggled(self, paused: bool) -> None:
         if not self.runner.running:
@@ -368,9 +368,8 @@ class MainWindow(QMainWindow):
         self.tweaks.close_variations()  # stops its run and its thread
         self.after_touches.flush()  # touches still waiting for their history write
         self.runner.shutdown()  # no run now: the idle thread ends at once
-        self.session.saver.wait()  # the last picture reaches the history before we go
-        background.wait_idle()  # an export still writing is finished, not cut off
-        self.estimator.wait(5000)
+        # One wait for every pool job: the last history entry, an export still writing, the estimate.
+        background.wait_idle()
         event.accept()
 
     def _save_state(self) -> None:
