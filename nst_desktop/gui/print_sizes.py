@@ -18,9 +18,9 @@ from PySide6.QtWidgets import QMenu, QToolButton, QWidget
 
 from nst_desktop.engine.spec import tile_plan
 from nst_desktop.engine.spec.params import Params
+from nst_desktop.engine.spec.schedule import SIZE_LIMIT  # the size control's own maximum
 
 DPI = 300
-SIZE_LIMIT = int(Params.__dataclass_fields__["size"].metadata["max"])  # the size control's own maximum
 
 
 @dataclass(frozen=True)
