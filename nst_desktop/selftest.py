@@ -89,7 +89,8 @@ def _check_render(state: dict[str, Any]) -> str:
 
     from nst_desktop.engine.spec.events import StyleInput
     from nst_desktop.engine.spec.params import DEFAULTS
-    from nst_desktop.service.render import Job, render
+    from nst_desktop.service.job import Job
+    from nst_desktop.service.render import render
 
     # One scale (min_size == size) keeps it short while still running the optimiser.
     params = DEFAULTS.with_changes(size=TEST_SIZE, min_size=TEST_SIZE, steps=TEST_STEPS, seed=1)

@@ -135,7 +135,8 @@ def _cmd_presets(ns: argparse.Namespace) -> int:
 
 
 def _cmd_weights_list(ns: argparse.Namespace) -> int:
-    from nst_desktop.io.weights_store import damage, list_weight_sets
+    from nst_desktop.io.weight_sets import list_weight_sets
+    from nst_desktop.io.weights_store import damage
 
     for row in list_weight_sets():
         problem = damage(row) if row.available else None  # loads each file: "ready" must mean usable

@@ -11,61 +11,13 @@ from __future__ import annotations
 import math
 import os
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from nst_desktop.engine.model.devices import check_precision
 from nst_desktop.engine.spec.errors import ImageError, ParamsError
-from nst_desktop.engine.spec.params import Params
+from nst_desktop.engine.spec.params import Params, check_precision
 from nst_desktop.engine.spec.schedule import check_shape
-
-DECODED_KEY = "decoded"  # in a run's metadata: the long side each input was decoded at
-DECODE_MARGIN = 2
-"""Inputs are decoded at least this many times larger than the run uses them, so the final,
-antialiased resize (not the decoder's coarse reduction) is what shapes the pixels."""
-
-
-@dataclass(frozen=True)
-class DecodeTargets:
-    """The long side each input needs to be decoded at (see ``io.images.load_image``)."""
-
-    content: int
-    styles: tuple[int, ...]
-    init: int
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"content": self.content, "styles": list(self.styles), "init": self.init}
-
-
-WHOLE = 0  # a target of 0: decode the whole file
-
-
-def replay_targets(record: Any, fresh: DecodeTargets) -> DecodeTargets:
-    """Decode targets that repeat a recorded run bit for bit: the engine must get the very
-    pixels the run got. A record made here says how it decoded ("decoded"); one without it
-    (made by the app, or before reduced decoding) had its files decoded whole. A target is
-    only ever raised to ``fresh`` (an option such as --size changed what the run needs)."""
-    recorded: Any = record.get(DECODED_KEY) if isinstance(record, dict) else None
-    try:
-        old = DecodeTargets(int(recorded["content"]), tuple(int(t) for t in recorded["styles"]),
-                            int(recorded["init"]))
-    except (KeyError, TypeError, ValueError):
-        old = DecodeTargets(WHOLE, (WHOLE,) * len(fresh.styles), WHOLE)
-    if len(old.styles) != len(fresh.styles):
-        return fresh
-
-    def merge(was: int, now: int) -> int:
-        return WHOLE if WHOLE in (was, now) else max(was, now)
-
-    return DecodeTargets(merge(old.content, fresh.content),
-                         tuple(merge(a, b) for a, b in zip(old.styles, fresh.styles, strict=True)),
-                         merge(old.init, fresh.init))
-
-
-def with_decoding(record: dict[str, Any], targets: DecodeTargets) -> dict[str, Any]:
-    """``record`` (a run's metadata) noting how its inputs were decoded, for replay_targets."""
-    return {**record, DECODED_KEY: targets.to_dict()}
+from nst_desktop.recipe.decoding import DecodeTargets, decode_targets
 
 
 def check_settings(params: Params, explicit: Mapping[str, Any]) -> None:
@@ -108,18 +60,6 @@ def check_images(paths: Sequence[Path]) -> list[tuple[int, int]]:
     return sizes
 
 
-def decode_targets(params: Params, style_sizes: Sequence[tuple[int, int]]) -> DecodeTargets:
-    """How large each input must be decoded. The content (and a start image) end at the output
-    size; a style is scaled to style_scale^2 times the output's area, so its long side can reach
-    style_scale * size * sqrt(its aspect ratio) (a square output being the largest area)."""
-    def style(size: tuple[int, int]) -> int:
-        aspect = max(size) / max(1, min(size))
-        return math.ceil(DECODE_MARGIN * params.style_scale * params.size * math.sqrt(aspect))
-
-    return DecodeTargets(content=DECODE_MARGIN * params.size, styles=tuple(style(s) for s in style_sizes),
-                         init=DECODE_MARGIN * params.size)
-
-
 def check_output(out: Path | None, usage_error: type[Exception]) -> Path:
     """Fail before a long run, not after it, if the output cannot be written."""
     if out is None:
@@ -150,7 +90,7 @@ def check_request(params: Params, explicit: Mapping[str, Any], content: Path,
     sizes = check_images([content, *styles, *init])
     check_shape(params, sizes[0], str(content))  # (w, h): the order does not matter to a shape
     if params.weights != "caffe":
-        from nst_desktop.io.weights_store import check_spec
+        from nst_desktop.io.weight_sets import check_spec
 
         check_spec(params.weights)  # a missing file, a folder, or one torch.save did not write
     return decode_targets(params, sizes[1:1 + len(styles)])

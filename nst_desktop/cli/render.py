@@ -18,14 +18,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
-from nst_desktop.cli.checks import (
-    DecodeTargets,
-    check_blend,
-    check_output,
-    check_request,
-    replay_targets,
-    with_decoding,
-)
+from nst_desktop.cli.checks import check_blend, check_output, check_request
 from nst_desktop.cli.common import EXIT_INTERRUPTED, PROG, UsageError
 from nst_desktop.cli.progress import ProgressBar
 from nst_desktop.cli.replay import History
@@ -35,7 +28,9 @@ from nst_desktop.engine.spec.events import ProgressEvent, StyleInput
 from nst_desktop.engine.spec.params import DEFAULTS, Params, param_fields
 from nst_desktop.engine.spec.region_masks import MaskSettings, RegionMask
 from nst_desktop.engine.spec.touches import Touches
-from nst_desktop.service.render import Job, RenderDivergedError, Rendered, render, save
+from nst_desktop.recipe.decoding import DecodeTargets, replay_targets, with_decoding
+from nst_desktop.service.job import Job
+from nst_desktop.service.render import RenderDivergedError, Rendered, render, save
 
 
 def explicit_params(ns: argparse.Namespace) -> dict[str, Any]:
@@ -134,7 +129,8 @@ def _job(ns: argparse.Namespace, params: Params, content: Path, styles: list[Pat
     """Load the images (decoded no larger than the run uses them); paint the --params history's
     earlier picture, if it has one."""
     from nst_desktop.cli.replay import start_picture
-    from nst_desktop.engine.model.devices import check_precision, pick_device
+    from nst_desktop.engine.model.devices import pick_device
+    from nst_desktop.engine.spec.params import check_precision
     from nst_desktop.io.images import load_image
     from nst_desktop.io.metadata import parse_file, touches_from_metadata
 

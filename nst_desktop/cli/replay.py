@@ -96,7 +96,8 @@ def render_record(record: dict[str, Any], content: ImageArray, styles: list[Styl
     """Paint the picture a record describes (its own start picture first, if it was promoted),
     through the one render path (service.render); ``masks[depth]`` is the mask it started with."""
     from nst_desktop.io.metadata import continued_from_metadata, edits_from_metadata, params_from_metadata
-    from nst_desktop.service.render import Job, render
+    from nst_desktop.service.job import Job
+    from nst_desktop.service.render import render
 
     if depth >= MAX_CHAIN:
         raise ParamsError(f"The record goes on from more than {MAX_CHAIN} earlier pictures.")

@@ -14,7 +14,7 @@ from PySide6.QtCore import qVersion
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QTextBrowser, QVBoxLayout, QWidget
 
 from nst_desktop import __version__
-from nst_desktop.io.weights_store import WEIGHT_SETS
+from nst_desktop.io.weight_sets import WEIGHT_SETS
 from nst_desktop.resources import resource_path
 
 APP_NAME = "NST Desktop"

@@ -35,12 +35,12 @@ from PySide6.QtWidgets import (
 
 from nst_desktop.gui.background import BackgroundJob, run_in_background
 from nst_desktop.gui.errors import user_message
-from nst_desktop.io import weights_store
+from nst_desktop.io import weight_sets, weights_store
 
 Fetcher = Callable[..., Path]  # fetch_torchvision(progress=..., cancel=...)
 Importer = Callable[[str], Path]
-Lister = Callable[[], list[weights_store.WeightSetStatus]]
-Checker = Callable[[weights_store.WeightSetStatus], str | None]  # weights_store.damage
+Lister = Callable[[], list[weight_sets.WeightSetStatus]]
+Checker = Callable[[weight_sets.WeightSetStatus], str | None]  # weights_store.damage
 OpenDialog = Callable[..., tuple[str, str]]  # QFileDialog.getOpenFileName's signature
 
 DOWNLOAD_HOST = "download.pytorch.org"
@@ -59,14 +59,14 @@ class WeightsDialog(QDialog):
         self.current_spec = current_spec
         self._fetch = weights_store.fetch_torchvision if fetcher is None else fetcher
         self._import = weights_store.import_weights if importer is None else importer
-        self._list = weights_store.list_weight_sets if lister is None else lister
+        self._list = weight_sets.list_weight_sets if lister is None else lister
         self._open_dialog = QFileDialog.getOpenFileName if open_dialog is None else open_dialog
         self._check = weights_store.damage if checker is None else checker
         self._job: BackgroundJob | None = None
         self._check_job: BackgroundJob | None = None
         self._damage: dict[str, str | None] = {}  # name -> reason, or None once it loaded; absent: checking
         self._cancelled_text = ""  # what the message says if the user cancels the job on its way
-        self._status: dict[str, weights_store.WeightSetStatus] = {}
+        self._status: dict[str, weight_sets.WeightSetStatus] = {}
         self._build()
         self.refresh(select=current_spec)
 
@@ -132,12 +132,12 @@ class WeightsDialog(QDialog):
         QTimer.singleShot(0, self, self._start_checks)
 
     # --- checking what is listed ----------------------------------------------------------------
-    def _rows_to_check(self) -> list[weights_store.WeightSetStatus]:
+    def _rows_to_check(self) -> list[weight_sets.WeightSetStatus]:
         rows = [s for s in self._status.values() if s.available]
         for i in range(self.list.count()):
             name = str(self.list.item(i).data(_NAME_ROLE))
             if name not in self._status and Path(name).is_file():  # a file path from the params
-                rows.append(weights_store.WeightSetStatus(name, name, "", "", "import", True, name))
+                rows.append(weight_sets.WeightSetStatus(name, name, "", "", "import", True, name))
         selected = self.selected_spec()
         return sorted(rows, key=lambda row: row.name != selected)  # the selected one first
 

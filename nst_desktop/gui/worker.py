@@ -30,7 +30,6 @@ from typing import Any
 import numpy as np
 from PySide6.QtCore import QCoreApplication, QObject, QThread, Signal, Slot
 
-from nst_desktop.cli.checks import WHOLE, DecodeTargets, decode_targets, with_decoding
 from nst_desktop.engine.spec.control import RunControl
 from nst_desktop.engine.spec.events import ImageArray, PreviewArray, ProgressEvent, RunResult, StyleInput
 from nst_desktop.engine.spec.live import Changes, Edit
@@ -39,8 +38,9 @@ from nst_desktop.engine.spec.region_masks import RegionMask
 from nst_desktop.engine.spec.touches import Touches
 from nst_desktop.gui.errors import user_message
 from nst_desktop.gui.loaded_image import LoadedImage
+from nst_desktop.recipe.decoding import WHOLE, DecodeTargets, decode_targets, with_decoding
+from nst_desktop.service.job import Job
 from nst_desktop.service.render import (
-    Job,
     RenderDivergedError,
     Rendered,
     StylizeFn,
@@ -96,7 +96,7 @@ class RunRequest:
 
     def run_job(self) -> Job:
         """Blocking (the run's thread): the job with the photo's pixels at the size the run
-        needs (``cli.checks.decode_targets``, as the CLI decodes), its record saying so."""
+        needs (``recipe.decoding.decode_targets``, as the CLI decodes), its record saying so."""
         if self.photo is None or not self.photo.reduced:
             return self.job()
         pixels, decoded_at = self.photo.run_pixels(decode_targets(self.params, ()).content)
@@ -110,7 +110,7 @@ class RunRequest:
         return self.job(extra=self._decoding_record(self.photo.decoded_at))
 
     def _decoding_record(self, content_decoded_at: int) -> dict[str, Any]:
-        # Styles and a start image are read whole by the window (0); see cli.checks.replay_targets.
+        # Styles and a start image are read whole by the window (0); see recipe.decoding.replay_targets.
         return with_decoding({}, DecodeTargets(content_decoded_at, (WHOLE,) * len(self.styles), WHOLE))
 
 

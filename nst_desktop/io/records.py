@@ -106,7 +106,7 @@ def _check_picture(record: dict[str, Any], n_styles: int | None, weights: bool) 
     touches_from_metadata(record)
     _check_mask(record.get(MASK_KEY), count)
     if weights and params.weights != "caffe":  # the built-in set is never a file a record names
-        from nst_desktop.io.weights_store import check_spec
+        from nst_desktop.io.weight_sets import check_spec
 
         check_spec(params.weights)
 

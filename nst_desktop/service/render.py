@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -23,7 +23,8 @@ from nst_desktop.engine.spec.events import ImageArray, ProgressCallback, RunResu
 from nst_desktop.engine.spec.live import MASK, Edit
 from nst_desktop.engine.spec.params import Params
 from nst_desktop.engine.spec.region_masks import RegionMask
-from nst_desktop.engine.spec.touches import Touches, apply_touches
+from nst_desktop.engine.spec.touches import apply_touches
+from nst_desktop.service.job import Job
 
 if TYPE_CHECKING:  # torch: imported only when a render starts
     from nst_desktop.engine.model.weights import WeightSet
@@ -37,25 +38,6 @@ class StylizeFn(Protocol):
                  callback: ProgressCallback | None = None, control: RunControl | None = None,
                  preview_every: int = 10, edits: Sequence[Edit] = (),
                  start_from: ImageArray | None = None, mask: RegionMask | None = None) -> RunResult: ...
-
-
-@dataclass(frozen=True)
-class Job:
-    """One render: the images in memory, the settings, and where the images came from."""
-
-    content: ImageArray
-    styles: tuple[StyleInput, ...]
-    params: Params
-    content_path: str | os.PathLike[str] | None = None
-    style_paths: tuple[str | os.PathLike[str], ...] = ()
-    init_image: ImageArray | None = None
-    edits: tuple[Edit, ...] = ()  # a recorded timeline of live edits to replay
-    start_from: ImageArray | None = None  # promote: go on from this picture
-    continued_from: dict[str, Any] | None = None  # the record of that picture
-    touches: Touches = field(default_factory=Touches)
-    # A style per painted region (engine.losses.masked_loss); None: the whole picture.
-    mask: RegionMask | None = None
-    extra: dict[str, Any] = field(default_factory=dict)  # more keys for the record (e.g. decoding)
 
 
 @dataclass(frozen=True)

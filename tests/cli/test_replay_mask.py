@@ -19,7 +19,8 @@ from nst_desktop.engine.spec.params import Params
 from nst_desktop.engine.spec.region_masks import MaskSettings, Region, RegionMask
 from nst_desktop.io.images import load_image, read_metadata
 from nst_desktop.io.masks import load_mask, mask_path_for
-from nst_desktop.service.render import Job, Rendered, render, save
+from nst_desktop.service.job import Job
+from nst_desktop.service.render import Rendered, render, save
 from tests.cli.conftest import pixels, replay
 
 TINY = Params(size=48, min_size=32, steps=5, coarse_steps=3, device="cpu", precision="float32")

@@ -14,7 +14,7 @@ import torch
 
 from nst_desktop.engine.model.weights import CONV_LAYERS
 from nst_desktop.io import paths
-from nst_desktop.io.weights_store import TORCHVISION_FILE
+from nst_desktop.io.weight_sets import TORCHVISION_FILE
 
 
 class _Payload:

@@ -184,7 +184,7 @@ def pinned_threads() -> Iterator[None]:
 
 
 def _job(recipe: Recipe, params: Params, **more: Any) -> Any:
-    from nst_desktop.service.render import Job
+    from nst_desktop.service.job import Job
 
     styles = tuple(StyleInput(style(name), weight, name) for name, weight in zip(recipe.styles, recipe.blend,
                                                                                 strict=True))

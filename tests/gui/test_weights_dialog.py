@@ -18,7 +18,7 @@ from nst_desktop.engine.spec.errors import WeightsError
 from nst_desktop.gui import background
 from nst_desktop.gui.weights_dialog import WeightsDialog
 from nst_desktop.io import paths
-from nst_desktop.io.weights_store import WEIGHT_SETS, WeightSetStatus, list_weight_sets
+from nst_desktop.io.weight_sets import WEIGHT_SETS, WeightSetStatus, list_weight_sets
 
 
 class FakeStore:

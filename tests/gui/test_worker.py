@@ -245,12 +245,12 @@ def test_a_thread_outliving_its_shutdown_is_never_destroyed_while_it_runs(tmp_pa
 
 def test_a_run_decodes_a_reduced_photo_at_its_size_and_records_it(qtbot: QtBot, tmp_path: Path) -> None:
     """Issue 16.11: the photo held reduced is decoded again, in the run's thread, at the size the
-    run needs (as the CLI decodes: cli.checks.decode_targets), and the record says so."""
+    run needs (as the CLI decodes: recipe.decoding.decode_targets), and the record says so."""
     from PIL import Image
 
-    from nst_desktop.cli.checks import DECODED_KEY, decode_targets
     from nst_desktop.gui.loaded_image import WORKING_LONG_SIDE, load_file
     from nst_desktop.io.images import load_image
+    from nst_desktop.recipe.decoding import DECODED_KEY, decode_targets
 
     Image.new("RGB", (6000, 1000), (90, 120, 200)).save(tmp_path / "pano.jpg")
     photo = load_file(tmp_path / "pano.jpg", for_display=True)

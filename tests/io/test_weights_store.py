@@ -14,14 +14,9 @@ import torch
 
 from nst_desktop.engine.model.weights import CONV_LAYERS, TORCHVISION_INDEX
 from nst_desktop.engine.spec.errors import WeightsError
-from nst_desktop.io import paths, weights_store
-from nst_desktop.io.weights_store import (
-    WEIGHT_SETS,
-    fetch_torchvision,
-    import_weights,
-    list_weight_sets,
-    resolve_weights,
-)
+from nst_desktop.io import paths, weight_sets
+from nst_desktop.io.weight_sets import WEIGHT_SETS, list_weight_sets
+from nst_desktop.io.weights_store import fetch_torchvision, import_weights, resolve_weights
 
 PAYLOAD = bytes(range(256)) * 4096 + b"tail"  # 1 MiB + 4 bytes: more than one read chunk
 
@@ -68,7 +63,7 @@ def server() -> Iterator[_Server]:
 
 
 def _store_files() -> list[str]:
-    return sorted(p.name for p in weights_store.cache_dir().iterdir())
+    return sorted(p.name for p in weight_sets.cache_dir().iterdir())
 
 
 def _fake_vgg(
@@ -99,7 +94,7 @@ def test_list_before_any_download(home: Path) -> None:
     rows = {row.name: row for row in list_weight_sets()}
     assert rows["caffe"].available and rows["caffe"].path is not None
     assert not rows["torchvision"].available and rows["torchvision"].path is None
-    assert weights_store.cache_dir().is_relative_to(home)
+    assert weight_sets.cache_dir().is_relative_to(home)
 
 
 # --- download ----------------------------------------------------------------------------------
@@ -110,7 +105,7 @@ def test_fetch_downloads_once_with_progress(server: _Server) -> None:
     prefix = hashlib.sha256(PAYLOAD).hexdigest()[:8]
     path = fetch_torchvision(lambda d, t: calls.append((d, t)), url=server.url + "/vgg19.pth",
                              hash_prefix=prefix)
-    assert path == weights_store.torchvision_path() and path.read_bytes() == PAYLOAD
+    assert path == weight_sets.torchvision_path() and path.read_bytes() == PAYLOAD
     assert calls[0] == (0, len(PAYLOAD)) and calls[-1] == (len(PAYLOAD), len(PAYLOAD))
     assert [d for d, _ in calls] == sorted(d for d, _ in calls) and len(calls) >= 3
     assert fetch_torchvision(url=server.url + "/vgg19.pth", hash_prefix=prefix) == path
@@ -157,7 +152,7 @@ def test_import_torchvision_file(tmp_path: Path) -> None:
     source = tmp_path / "my vgg.pth"
     torch.save(_fake_vgg(True, {"classifier.0.weight": torch.zeros(1).expand(4096, 25088)}), source)
     stored = import_weights(source)
-    assert stored.parent == weights_store.cache_dir() and stored.name == "my-vgg.pth"
+    assert stored.parent == weight_sets.cache_dir() and stored.name == "my-vgg.pth"
     assert source.stat().st_size < 100_000 and stored.stat().st_size < 100_000
     assert not any("classifier" in key for key in torch.load(stored, weights_only=True))
     weight_set = resolve_weights("my-vgg")
@@ -214,7 +209,7 @@ def test_resolve_torchvision_needs_fetch_first() -> None:
     with pytest.raises(WeightsError, match="not been downloaded") as info:
         resolve_weights("torchvision")
     assert "fetch" in info.value.user_text()
-    torch.save(_fake_vgg(True), weights_store.torchvision_path())
+    torch.save(_fake_vgg(True), weight_sets.torchvision_path())
     weight_set = resolve_weights("torchvision")
     assert weight_set.name == "torchvision" and weight_set.channel_order == "RGB"
     assert "BSD" in weight_set.licence
@@ -234,7 +229,7 @@ def test_caffe_availability_is_found_without_torch(tmp_path: Path, monkeypatch: 
 
     from nst_desktop.engine.spec.weights_file import CAFFE_FILE
 
-    code = ("import sys\nfrom nst_desktop.io import weights_store as w\n"
+    code = ("import sys\nfrom nst_desktop.io import weight_sets as w\n"
             "from nst_desktop.engine.spec.weights_file import CAFFE_FILE\n"
             "rows = {r.name: r for r in w.list_weight_sets()}\n"
             "assert rows['caffe'].available and rows['caffe'].path.endswith(CAFFE_FILE), rows\n"

@@ -19,8 +19,8 @@ import subprocess
 import sys
 from typing import TYPE_CHECKING
 
-from nst_desktop.engine.spec.errors import DeviceError, ParamsError
-from nst_desktop.engine.spec.params import DeviceName, PrecisionMode
+from nst_desktop.engine.spec.errors import DeviceError
+from nst_desktop.engine.spec.params import DeviceName, PrecisionMode, check_precision
 
 if TYPE_CHECKING:
     import torch
@@ -84,15 +84,6 @@ def _arm_mac_has_bf16() -> bool:
     except (OSError, subprocess.SubprocessError):
         return False
     return out == "1"
-
-
-def check_precision(precision: PrecisionMode | str, device_type: str) -> None:
-    """Refuse float16 on the CPU: torch has no fast CPU kernels for it (a 64-channel 3x3
-    convolution at 128 px measured 83 times slower than float32 on one core), so a run would
-    crawl without a word; bfloat16 is the CPU's reduced precision."""
-    if precision == "float16" and device_type == "cpu":
-        raise ParamsError("Precision float16 is not available on the CPU.",
-                          hint="Choose auto, float32 or bfloat16, or a GPU device.")
 
 
 def autocast_dtype(precision: PrecisionMode | str, device: torch.device) -> torch.dtype | None:

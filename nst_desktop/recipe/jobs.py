@@ -1,0 +1,103 @@
+"""From a recipe to the service's Job: the one place a kind of run changes the settings.
+
+A full render paints the recipe as it is; a quick look and a variation paint it small and
+short (``engine.spec.presets.quick_look``); "Render full size" (promote) goes on from a
+picture, which must be a picture of the recipe's photo.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Any, Literal
+
+from nst_desktop.engine.spec.errors import ParamsError
+from nst_desktop.engine.spec.events import ImageArray, StyleInput
+from nst_desktop.engine.spec.params import Params
+from nst_desktop.engine.spec.presets import QUICK_LOOK_SIZE, VARIATION_SIZE, quick_look
+from nst_desktop.engine.spec.schedule import min_long_side
+from nst_desktop.recipe.picture import Picture
+from nst_desktop.recipe.recipe import Recipe
+from nst_desktop.service.job import Job
+
+JobKind = Literal["full", "quick", "variation", "promote"]
+
+
+@dataclass(frozen=True)
+class HeldImages:
+    """Images a caller already holds (the window): used instead of decoding the files again."""
+
+    photo: ImageArray
+    styles: tuple[ImageArray, ...]
+    init: ImageArray | None = None
+    extra: dict[str, Any] | None = None  # for the record: how the photo was decoded
+
+
+def run_params(recipe: Recipe, kind: JobKind, photo_hw: tuple[int, int]) -> Params:
+    """The settings a run of ``kind`` paints ``recipe`` with, on a photo of ``photo_hw``."""
+    params = recipe.params
+    if kind in ("quick", "variation"):
+        small = QUICK_LOOK_SIZE if kind == "quick" else VARIATION_SIZE
+        # A panorama strip is looked at just large enough to paint.
+        return quick_look(params, max(small, min_long_side(params, photo_hw)))
+    return params
+
+
+def promote_problem(recipe: Recipe, picture: Picture | None) -> str:
+    """Why ``picture`` cannot go on to a full-size render of ``recipe``; "" when it can: a
+    picture of the recipe's photo, smaller than the output size or stopped before its end."""
+    if picture is None:
+        return "Needs a quick look, a variation or a stopped picture to go on from"
+    if picture.painted_from != recipe.photo:
+        return "The picture on show was painted from another photo"
+    if picture.long_side >= recipe.params.size and not picture.stopped:
+        return "The picture on show is already at full size"
+    return ""
+
+
+def job_for(recipe: Recipe, kind: JobKind, from_picture: Picture | None = None, *,
+            images: HeldImages | None = None) -> Job:
+    """The service Job that paints ``recipe`` as a run of ``kind``.
+
+    ``images``: the decoded inputs when the caller holds them; otherwise the files are decoded,
+    reduced to what the run needs (recipe.decoding). ``promote`` needs ``from_picture``, a
+    picture of the recipe's photo (ParamsError naming the reason otherwise).
+    """
+    if kind == "promote":
+        problem = promote_problem(recipe, from_picture)
+        if problem:
+            raise ParamsError(f"Render full size: {problem.lower()}.")
+    if images is None:
+        params, held = _decode(recipe, kind)
+    else:
+        hw = (int(images.photo.shape[0]), int(images.photo.shape[1]))
+        params, held = run_params(recipe, kind, hw), images
+    styles = tuple(StyleInput(image, style.weight, style.name)
+                   for image, style in zip(held.styles, recipe.styles, strict=True))
+    job = Job(held.photo, styles, params, recipe.photo, recipe.style_paths, held.init, recipe.edits,
+              touches=recipe.touches, mask=recipe.mask, extra=dict(held.extra or {}),
+              continued_from=dict(recipe.continued_from) if recipe.continued_from is not None else None)
+    if kind == "promote" and from_picture is not None:
+        from nst_desktop.io.masks import with_start_pixels
+
+        # Replayed by --params first, with the mask it was painted with (repainted since or not).
+        source = with_start_pixels(dict(from_picture.record), from_picture.mask)
+        job = replace(job, start_from=from_picture.image, continued_from=source)
+    return job
+
+
+def _decode(recipe: Recipe, kind: JobKind) -> tuple[Params, HeldImages]:
+    """The run's settings, and the recipe's files decoded as the command line decodes them:
+    reduced to what a run of ``kind`` needs (recipe.decoding)."""
+    from nst_desktop.io.images import image_size, load_image
+    from nst_desktop.recipe.decoding import decode_targets, with_decoding
+
+    width, height = image_size(recipe.photo)
+    params = run_params(recipe, kind, (height, width))
+    targets = decode_targets(params, [image_size(p) for p in recipe.style_paths])
+    photo = load_image(recipe.photo, target_long_side=targets.content)
+    styles = tuple(load_image(p, target_long_side=t) for p, t in zip(recipe.style_paths, targets.styles,
+                                                                       strict=True))
+    init = (load_image(params.init_image, target_long_side=targets.init)
+            if params.init == "image" and params.init_image else None)
+    return params, HeldImages(photo, styles, init, with_decoding({}, targets))
+

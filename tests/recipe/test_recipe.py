@@ -1,0 +1,80 @@
+"""The Recipe and its one conversion to and from a record (recipe.recipe)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from nst_desktop.engine.spec.errors import ParamsError
+from nst_desktop.engine.spec.live import Edit
+from nst_desktop.engine.spec.params import DEFAULTS
+from nst_desktop.engine.spec.region_masks import MaskSettings, Region, RegionMask
+from nst_desktop.engine.spec.touches import Touches
+from nst_desktop.recipe.recipe import Recipe, StyleRef, from_record, to_record
+
+
+def _mask() -> RegionMask:
+    labels = np.zeros((8, 12), np.uint8)
+    labels[:, 6:] = 1
+    return RegionMask(labels, MaskSettings((Region(1, (0,)),)))
+
+
+def _recipe() -> Recipe:
+    return Recipe("/photos/cat.jpg", (StyleRef("/art/a.png", 3.0), StyleRef("/art/b.png", 1.0)),
+                  DEFAULTS.with_changes(size=320, style_weight=7.5), Touches(True, 0.25),
+                  mask=_mask(), edits=(Edit(4, {"style_weight": 2.0}),))
+
+
+def test_a_recipe_survives_its_record_as_json() -> None:
+    recipe = _recipe()
+    back = from_record(json.loads(json.dumps(to_record(recipe))))
+    assert back.same_as(recipe)
+    assert back.blend == (3.0, 1.0) and back.params.size == 320 and back.touches == Touches(True, 0.25)
+    assert back.mask is not None and np.array_equal(back.mask.labels, recipe.mask.labels)  # type: ignore[union-attr]
+    assert back.edits == recipe.edits
+
+
+def test_same_as_sees_the_mask_pixels_that_equality_leaves_out() -> None:
+    recipe = _recipe()
+    other = _mask()
+    other.labels[0, 0] = 1
+    changed = Recipe(recipe.photo, recipe.styles, recipe.params, recipe.touches, other, recipe.edits)
+    assert changed == recipe and not changed.same_as(recipe)
+
+
+def test_a_record_without_its_inputs_is_no_recipe() -> None:
+    with pytest.raises(ParamsError, match="photo and styles"):
+        from_record({"params": {"size": 256}})
+
+
+def test_a_broken_record_is_refused_by_the_one_record_check() -> None:
+    record = to_record(_recipe())
+    record["inputs"]["styles"] = ["x.png"] * 40
+    record["inputs"]["style_weights"] = [1.0] * 40
+    with pytest.raises(ParamsError, match="at most 32"):
+        from_record(record)
+
+
+def test_a_mask_named_beside_a_picture_is_read_from_its_folder(tmp_path: Path) -> None:
+    from nst_desktop.io.masks import mask_record, save_mask
+
+    mask = _mask()
+    save_mask(mask.labels, tmp_path / "p.mask.png")
+    record = {**to_record(_recipe().with_params(DEFAULTS)), "mask": mask_record(mask, "p.mask.png")}
+    back = from_record(record, folder=tmp_path)
+    assert back.mask is not None and np.array_equal(back.mask.labels, mask.labels)
+    with pytest.raises(ParamsError, match="folder"):
+        from_record(record)
+
+
+def test_the_recipe_package_imports_neither_torch_nor_qt() -> None:
+    code = ("import sys\nimport nst_desktop.recipe.document, nst_desktop.recipe.jobs, "
+            "nst_desktop.recipe.validate\n"
+            "bad = [m for m in ('torch', 'PySide6') if m in sys.modules]\nassert not bad, bad\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
