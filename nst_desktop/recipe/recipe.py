@@ -112,8 +112,9 @@ def from_record(record: Any, *, folder: str | os.PathLike[str] | None = None, ph
 
     ``folder``: where the picture the record came with lies (a mask PNG named by the record is
     looked up there). ``photo_hw``: the photo's (height, width), which a mask is stretched to.
-    The record is checked whole first, once (io.records); a record without its inputs (a bare
-    params file) has no recipe unless ``inputs`` are given.
+    The record is checked whole first, once (io.records), then the recipe it makes
+    (recipe.validate, without the disk); a record without its inputs (a bare params file) has
+    no recipe unless ``inputs`` are given.
 
     What the command line's ``--params`` needs besides: ``inputs`` (the photo and styles to
     paint instead of the record's own, each weighing 1), ``check_weights=False`` (another weight
@@ -128,6 +129,7 @@ def from_record(record: Any, *, folder: str | os.PathLike[str] | None = None, ph
         touches_from_metadata,
     )
     from nst_desktop.io.records import check_record
+    from nst_desktop.recipe.validate import check
 
     check_record(record, len(inputs[1]) if inputs is not None else None, weights=check_weights)
     params, named = params_from_metadata(record)
@@ -138,14 +140,28 @@ def from_record(record: Any, *, folder: str | os.PathLike[str] | None = None, ph
     recipe = Recipe(photo, (), params, touches_from_metadata(record),
                     edits=edits_from_metadata(record), continued_from=continued_from_metadata(record))
     recipe = recipe.with_styles(styles, weights)
+    # The one check, as the record says (its mask aside: read next, with its own checks), so a
+    # record's blend or settings are refused as the record's, whatever changes them later.
+    check(recipe, files=False, weights=check_weights)
+    return _with_masks(recipe, record, folder, photo_hw, mask_file, note or _ignore)
+
+
+def _with_masks(recipe: Recipe, record: dict[str, Any], folder: str | os.PathLike[str] | None,
+                photo_hw: PhotoSize, mask_file: str | os.PathLike[str] | None,
+                note: Callable[[str], None]) -> Recipe:
+    """``recipe`` with the mask a run of ``record`` starts with; the masks of its earlier
+    pictures read too (when the photo's size is known), so their refusal is the record's."""
     from nst_desktop.io.masks import MASK_KEY
 
     hw: tuple[int, int] | None = None
     if not callable(photo_hw):
         hw = photo_hw
-    elif mask_file is not None or record.get(MASK_KEY) is not None:  # read only for a mask to fit
-        hw = photo_hw(photo)
-    return replace(recipe, mask=_record_mask(record, folder, hw, mask_file, note or _ignore))
+    elif mask_file is not None or record.get(MASK_KEY) is not None or recipe.continued_from is not None:
+        hw = photo_hw(recipe.photo)  # the header is read only for a mask to fit
+    recipe = replace(recipe, mask=_record_mask(record, folder, hw, mask_file, note))
+    if hw is not None and recipe.continued_from is not None:
+        chain_masks(recipe, hw)
+    return recipe
 
 
 def _ignore(_text: str) -> None:

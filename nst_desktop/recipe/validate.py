@@ -35,7 +35,7 @@ class InputSizes:
         return self.photo[1], self.photo[0]
 
 
-def check(recipe: Recipe, *, files: bool = True) -> InputSizes | None:
+def check(recipe: Recipe, *, files: bool = True, weights: bool = True) -> InputSizes | None:
     """ParamsError or ImageError (one line) for a recipe that cannot be painted as it says.
 
     ``files``: also read the headers of the photo, the styles and a start image (a missing,
@@ -50,7 +50,7 @@ def check(recipe: Recipe, *, files: bool = True) -> InputSizes | None:
     earlier = _earlier_params(recipe)
     for params in earlier:  # painted first, on this machine: the same settings rules hold
         check_settings(params)
-    if recipe.params.weights != "caffe":  # the built-in set is never a file
+    if weights and recipe.params.weights != "caffe":  # the built-in set is never a file
         from nst_desktop.io.weight_sets import check_spec
 
         check_spec(recipe.params.weights)
