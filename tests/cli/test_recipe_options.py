@@ -119,3 +119,13 @@ def test_the_namespace_ends_at_the_options_module() -> None:
              if functions and name not in ("__init__.py", "recipe_options.py")}
     assert below == {"render.py": ["cmd_render"]}
     assert "recipe_from_options" in taking["recipe_options.py"]
+
+
+def test_a_bare_params_file_needs_the_images_on_the_command_line(files: dict[str, Path],
+                                                                 tmp_path: Path) -> None:
+    bare = tmp_path / "look.json"
+    bare.write_text(json.dumps({"params": {"size": 64, "steps": 2}}), encoding="utf-8")
+    with pytest.raises(ParamsError, match=r"look\.json: The record does not name its photo and styles"):
+        _recipe("--params", str(bare), "-o", "x.png")
+    recipe, _ = _recipe(str(files["photo"]), str(files["a"]), "--params", str(bare), "-o", "x.png")
+    assert recipe.params.size == 64 and recipe.style_paths == (str(files["a"]),)
