@@ -161,13 +161,21 @@ def region_targets(targets: Targets, layer: str, region: Region, masked: MaskedS
     return list(masked.region_targets.get(targets, layer, region, params.loss_normalisation))
 
 
+def keep_photo_pull(rows: Tensor, photo_rows: Tensor, weights: Tensor, image_hw: tuple[int, int]) -> Tensor:
+    """The keep-photo pull of an ``image_hw`` image's rows (all of them, or a band: engine.run.
+    masked_tiled_pass sums the bands): KEEP_PHOTO_GAIN x the mean over the image's pixels of
+    (keep weight x squared RGB distance to the photo), these rows' share of it."""
+    diff = (rows.float() - photo_rows.float()).square().sum(dim=1)[0]
+    return KEEP_PHOTO_GAIN * ((weights * diff).sum() / (image_hw[0] * image_hw[1]))
+
+
 def keep_photo_loss(image: Tensor, photo: Tensor, masked: MaskedStyle) -> Tensor:
-    """KEEP_PHOTO_GAIN x mean over pixels of (keep weight x squared RGB distance to the photo)."""
-    mask = masked.keep_photo_mask((image.shape[-2], image.shape[-1]))
+    """:func:`keep_photo_pull` of the whole image (0 in "style" mode)."""
+    hw = (image.shape[-2], image.shape[-1])
+    mask = masked.keep_photo_mask(hw)
     if mask is None:
         return image.new_zeros((), dtype=torch.float32)
-    diff = (image.float() - photo.float()).square().sum(dim=1)[0]
-    return KEEP_PHOTO_GAIN * (mask * diff).mean()
+    return keep_photo_pull(image, photo, mask, hw)
 
 
 def masked_total_loss(features: Mapping[str, Tensor], image: Tensor, targets: Targets, params: Params,

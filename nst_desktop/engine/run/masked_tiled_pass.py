@@ -22,7 +22,7 @@ from collections.abc import Mapping
 import torch
 from torch import Tensor
 
-from nst_desktop.engine.losses.masked_loss import KEEP_PHOTO_GAIN, MaskedStyle, RegionKey, region_terms
+from nst_desktop.engine.losses.masked_loss import MaskedStyle, RegionKey, keep_photo_pull, region_terms
 from nst_desktop.engine.losses.statistics import Stats
 from nst_desktop.engine.losses.terms import Targets
 from nst_desktop.engine.model.vgg import VGG19
@@ -31,11 +31,13 @@ from nst_desktop.engine.run.tiled_pass import (
     FeatureGrad,
     StopCheck,
     active_content_layers,
+    banded_loss_and_grad,
     checked,
     core_rows,
     finish,
     local_pass,
     random_offset,
+    row_bands,
     slope_grad,
     style_gradients,
     tile_window,
@@ -166,21 +168,17 @@ def _row_grad(layer: str, row_grad: Tensor | None, grid: Tensor, hw: tuple[int, 
 
 def keep_photo_loss_and_grad(x: Tensor, photo: Tensor, masked: MaskedStyle, grad: Tensor,
                              rows: int = 256) -> Tensor:
-    """masked.keep_photo_loss summed over bands of rows, its gradient added to ``grad``:
-    KEEP_PHOTO_GAIN x mean(m |x - photo|^2), so d/dx = 2 gain m (x - photo) / (H W)."""
+    """masked.keep_photo_loss as the sum of its bands' shares (masked.keep_photo_pull); adds its
+    gradient to ``grad``."""
     hw = (x.shape[-2], x.shape[-1])
     mask = masked.keep_photo_mask(hw)
-    total = x.new_zeros((), dtype=torch.float32)
     if mask is None:
-        return total
-    scale = KEEP_PHOTO_GAIN / (hw[0] * hw[1])
-    for r0 in range(0, hw[0], rows):
-        r1 = min(r0 + rows, hw[0])
-        diff = x[..., r0:r1, :].float() - photo[..., r0:r1, :].float()
-        weights = mask[r0:r1]
-        total = total + scale * (weights * diff.square().sum(dim=1)[0]).sum()
-        grad[..., r0:r1, :] += (2 * scale) * weights * diff
-    return total
+        return x.new_zeros((), dtype=torch.float32)
+
+    def band_pull(band: Tensor, r0: int, r1: int) -> Tensor:
+        return keep_photo_pull(band, photo[..., r0:r1, :], mask[r0:r1], hw)
+
+    return banded_loss_and_grad(x, grad, row_bands(hw[0], rows), band_pull)
 
 
 def tiled_loss_and_grad(model: VGG19, x: Tensor, targets: Targets, params: Params, tile: int,

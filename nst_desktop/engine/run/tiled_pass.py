@@ -42,7 +42,7 @@ from nst_desktop.engine.losses.terms import (
     style_source,
     style_sum,
     style_targets,
-    tv_band_loss,
+    tv_loss,
 )
 from nst_desktop.engine.model.vgg import VGG19
 from nst_desktop.engine.run.inputs import Inputs, layout, resize, style_hw
@@ -228,26 +228,41 @@ def local_pass(model: VGG19, x: Tensor, targets: Targets, params: Params, tiles:
     return total
 
 
-def _bands(height: int, rows: int) -> Iterator[tuple[int, int]]:
-    """Row ranges [r0, r1) partitioning the H - 1 vertical pixel pairs."""
-    for r0 in range(0, height - 1, rows):
-        yield r0, min(r0 + rows, height - 1)
+def row_bands(count: int, rows: int) -> Iterator[tuple[int, int]]:
+    """Ranges [r0, r1) of at most ``rows`` partitioning ``count`` rows (or pairs of rows)."""
+    for r0 in range(0, count, rows):
+        yield r0, min(r0 + rows, count)
+
+
+#: A local term's value on a band of rows ``x[..., r0:r1, :]``: (the band, r0, r1) -> a scalar.
+BandLoss = Callable[[Tensor, int, int], Tensor]
+
+
+def banded_loss_and_grad(x: Tensor, grad: Tensor, bands: Iterable[tuple[int, int]],
+                         band_loss: BandLoss) -> Tensor:
+    """The sum of a local term (TV, the keep-photo pull) over ``bands`` of rows of ``x``, its
+    gradient added to ``grad``: one band's graph in memory at a time, not the print's."""
+    total = x.new_zeros((), dtype=torch.float32)
+    for r0, r1 in bands:
+        band = x[..., r0:r1, :].detach().clone().requires_grad_(True)
+        value = band_loss(band, r0, r1)
+        (band_grad,) = torch.autograd.grad(value, band)
+        grad[..., r0:r1, :] += band_grad
+        total = total + value.detach()
+    return total
 
 
 def tv_loss_and_grad(x: Tensor, params: Params, grad: Tensor, rows: int = 256) -> Tensor:
-    """losses.tv_loss (weighted) as the sum of its bands' shares (losses.tv_band_loss); adds
-    its gradient to ``grad``."""
+    """losses.tv_loss (weighted) as the sum of its bands' shares; adds its gradient to ``grad``."""
     h, w = x.shape[-2:]
-    total = x.new_zeros(())
     if not params.tv_weight or h < 2 or w < 2:
-        return total
-    for r0, r1 in _bands(h, rows):
-        band = x[..., r0:r1 + 1, :].detach().clone().requires_grad_(True)
-        value = params.tv_weight * tv_band_loss(band, params.loss_normalisation, (h, w), r1 == h - 1)
-        (band_grad,) = torch.autograd.grad(value, band)
-        grad[..., r0:r1 + 1, :] += band_grad
-        total = total + value.detach()
-    return total
+        return x.new_zeros(())
+
+    def band_tv(band: Tensor, _r0: int, r1: int) -> Tensor:
+        return params.tv_weight * tv_loss(band, params.loss_normalisation, (h, w), last=r1 == h)
+
+    # A band of the H - 1 vertical pairs [r0, r1) holds rows r0..r1: the next row closes its pairs.
+    return banded_loss_and_grad(x, grad, ((r0, r1 + 1) for r0, r1 in row_bands(h - 1, rows)), band_tv)
 
 
 def random_offset(tile: int, gen: torch.Generator) -> tuple[int, int]:

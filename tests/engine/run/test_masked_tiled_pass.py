@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 import torch
 
-from nst_desktop.engine.losses.masked_loss import MaskedStyle, masked_total_loss
+from nst_desktop.engine.losses.masked_loss import MaskedStyle, keep_photo_loss, masked_total_loss
 from nst_desktop.engine.model.vgg import VGG19
 from nst_desktop.engine.model.weights import WeightSet
 from nst_desktop.engine.run import masked_tiled_pass, tiled_pass
@@ -53,6 +53,23 @@ def _untiled_and_tiled(caffe: WeightSet, tiling_images, params: Params, mask: Re
     tiled = masked_tiled_pass.tiled_loss_and_grad(model, tiled_leaf, tg, params, 64, gen, masked, content)
     assert leaf.grad is not None and tiled_leaf.grad is not None
     return untiled, tiled, leaf.grad, tiled_leaf.grad
+
+
+@pytest.mark.parametrize("rows", [1, 5, 256])
+def test_the_keep_photo_pull_summed_over_bands_is_the_whole_images(rows: int) -> None:
+    """One keep-photo formula (masked_loss.keep_photo_pull): print sizes sum it over bands of rows
+    and get the whole image's value and gradient."""
+    gen = torch.Generator().manual_seed(rows)
+    x, photo = torch.rand(1, 3, *HW, generator=gen), torch.rand(1, 3, *HW, generator=gen)
+    masked = MaskedStyle(_mask(), CPU)
+    leaf = x.clone().requires_grad_(True)
+    whole = keep_photo_loss(leaf, photo, masked)
+    whole.backward()  # type: ignore[no-untyped-call]
+    grad = torch.zeros_like(x)
+    banded = masked_tiled_pass.keep_photo_loss_and_grad(x, photo, masked, grad, rows=rows)
+    assert float(whole) > 0 and float(banded) == pytest.approx(float(whole.detach()), rel=1e-6)
+    assert leaf.grad is not None
+    torch.testing.assert_close(grad, leaf.grad, rtol=1e-5, atol=1e-6 * float(leaf.grad.abs().max()))
 
 
 @pytest.mark.parametrize("style_loss, layers", [

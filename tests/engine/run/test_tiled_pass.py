@@ -11,7 +11,7 @@ import pytest
 import torch
 from torch import Tensor
 
-from nst_desktop.engine.losses.terms import Targets, total_loss
+from nst_desktop.engine.losses.terms import Targets, total_loss, tv_loss
 from nst_desktop.engine.model.vgg import VGG19
 from nst_desktop.engine.model.weights import WeightSet
 from nst_desktop.engine.run import tiled_pass
@@ -191,6 +191,23 @@ def test_peak_feature_size_follows_the_tile_not_the_image(caffe: WeightSet) -> N
     halo = geo.halo_for("relu2_2")
     assert largest[0] <= 64 * hw[0] * (64 + 2 * halo)  # relu1's 64 channels over one window
     assert largest[0] < 64 * hw[0] * hw[1] / 4
+
+
+@pytest.mark.parametrize("mode", ["size_invariant", "pastiche"])  # classic: test_classic_loss.py
+@pytest.mark.parametrize("rows", [1, 4, 256])
+def test_tv_summed_over_bands_of_rows_is_the_whole_images_tv(mode: str, rows: int) -> None:
+    """One TV formula (losses.tv_loss): print sizes sum it over bands of rows, each band owning
+    its pairs once (the last band the last row's), and get the whole image's value and gradient."""
+    x = torch.rand(1, 3, 13, 17, generator=torch.Generator().manual_seed(rows))
+    params = Params(tv_weight=2.0, loss_normalisation=mode)
+    leaf = x.clone().requires_grad_(True)
+    whole = params.tv_weight * tv_loss(leaf, params.loss_normalisation)
+    whole.backward()  # type: ignore[no-untyped-call]
+    grad = torch.zeros_like(x)
+    banded = tiled_pass.tv_loss_and_grad(x, params, grad, rows=rows)
+    assert float(banded) == pytest.approx(float(whole.detach()), rel=1e-6)
+    assert leaf.grad is not None
+    torch.testing.assert_close(grad, leaf.grad, rtol=1e-5, atol=1e-6 * float(leaf.grad.abs().max()))
 
 
 def test_offsets_are_seeded_aligned_and_move_between_steps() -> None:
