@@ -207,15 +207,6 @@ def style_targets(sources: Mapping[str, Sequence[StyleStats]], weights: Sequence
     return {layer: [(_as_target(_blend(stats, weights)), 1.0)] for layer, stats in sources.items()}
 
 
-def style_gram(targets: Targets, layer: str, index: int) -> Tensor:
-    """Style image ``index``'s own Gram at ``layer`` (for terms that pick one style, not the blend)."""
-    # Targets made by hand (tests, tiling) may hold per-style Grams in ``style`` and no sources.
-    source = targets.sources[layer][index] if layer in targets.sources else targets.style[layer][index][0]
-    if not isinstance(source, Tensor):
-        raise ValueError("this style term needs Gram targets, not the Wasserstein style loss's")
-    return source
-
-
 K = TypeVar("K", bound=Hashable)
 
 
@@ -232,8 +223,7 @@ class StyleTerm(Generic[K]):
 
 def layer_terms(targets: Targets, params: Params) -> list[StyleTerm[str]]:
     """The style terms of an unmasked run: each style layer of non-zero weight."""
-    return [StyleTerm(layer, weight, targets.style[layer])
-            for layer, weight in zip(params.style_layers, params.style_layer_weights, strict=True) if weight]
+    return [StyleTerm(layer, weight, targets.style[layer]) for layer, weight in params.active_layers("style")]
 
 
 def style_sum(terms: Iterable[StyleTerm[K]], stats: Mapping[K, Statistics], mode: LossNormalisation,
@@ -254,9 +244,8 @@ def total_loss(
     mode = params.loss_normalisation
     zero = image.new_zeros(())
     content = zero
-    for layer, weight in zip(params.content_layers, params.content_layer_weights, strict=True):
-        if weight:
-            content = content + weight * content_loss(features[layer], targets.content[layer], mode)
+    for layer, weight in params.active_layers("content"):
+        content = content + weight * content_loss(features[layer], targets.content[layer], mode)
     stats = {layer: FeatureStats(feats) for layer, feats in features.items()}
     style = style_sum(layer_terms(targets, params), stats, mode, image.device)
     tv = tv_loss(image, mode) if params.tv_weight else zero

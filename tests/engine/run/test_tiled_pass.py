@@ -376,11 +376,12 @@ def test_wide_sums_stay_off_mps_float64(monkeypatch: pytest.MonkeyPatch) -> None
 
 
 
-@pytest.mark.parametrize("step, where", [(1, "image_features"), (2, "image_stats"), (2, "local_pass")])
+@pytest.mark.parametrize("step, where", [(1, "window_features"), (2, "window_features"), (2, "local_pass")])
 def test_a_stop_is_honoured_between_the_tiles_of_a_step(photo, painting, monkeypatch: pytest.MonkeyPatch,
                                                          step: int, where: str) -> None:
-    """A print-size step takes minutes: a stop asked for during its targets (image_features), its
-    first pass (image_stats) or its second (local_pass) takes no further tile."""
+    """A print-size step takes minutes: a stop asked for during its targets (step 1) or its first
+    pass (step 2; both no-grad loops are window_features), or its second (local_pass) takes no
+    further tile."""
     from nst_desktop.engine.run.stylize import stylize
 
     control = RunControl()
