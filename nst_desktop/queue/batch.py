@@ -86,6 +86,8 @@ def parse_sweep(text: str) -> Sweep:
         parsed = tuple(kind(v.strip()) for v in values.split(",") if v.strip())
         for value in parsed:
             Params().with_changes(**{setting: value})  # each value checked as the setting checks it
+    except ParamsError as exc:
+        raise ParamsError(f"--sweep {text!r}: {exc.message}", exc.hint) from exc
     except (TypeError, ValueError) as exc:
         raise ParamsError(f"--sweep {text!r}: {exc}") from exc
     return Sweep(setting, parsed)
