@@ -177,6 +177,7 @@ class Runner:
         checkpoint = checkpoint_path(self.store, job.uid)
         start = _read_checkpoint(checkpoint) if checkpoint.is_file() else None
         if start is not None:
+            log.info("Job %s goes on from its checkpoint (%d x %d)", job.name, start.shape[1], start.shape[0])
             service_job = replace(service_job, start_from=start)
         rendered = render(service_job, callback=self._progress_for(job), control=self._control,
                           preview_every=self._preview_every, stylize_fn=self._stylize_fn)
