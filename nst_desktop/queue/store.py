@@ -51,6 +51,10 @@ LEASE_S = 60.0
 """A running job's lease: its runner renews it every few seconds; one not renewed for this long
 belongs to a process that is gone (another computer sharing the folder, a frozen process)."""
 
+STALE_LEASE_S = 600.0
+"""A job of a process of this computer that is still alive but has not renewed its lease for this
+long is taken back too (its process id was reused by another program)."""
+
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS jobs (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -411,16 +415,20 @@ def _filters(statuses: Collection[Status] | None, ids: Collection[int] | None) -
 
 
 def _owner_gone(owner: str | None, lease_until: float | None) -> bool:
-    if owner is None or lease_until is None or lease_until < time.time():
+    """Whether a running job's runner is gone. On this computer its process tells (a lease
+    also runs out while a laptop sleeps, and both processes wake at once: the living one keeps
+    its job unless its lease is long over, e.g. its id reused); elsewhere only the lease."""
+    if owner is None or lease_until is None:
         return True
+    expired = lease_until < time.time()
     host, _, rest = owner.partition(":")
     pid_text, _, _token = rest.partition(":")
     if host != socket.gethostname() or not pid_text.isdigit():
-        return False  # another computer's: only its lease tells
+        return expired
     pid = int(pid_text)
     if pid == os.getpid():
         return owner not in _LIVE_OWNERS
-    return not _pid_alive(pid)
+    return not _pid_alive(pid) or lease_until < time.time() - STALE_LEASE_S
 
 
 def _pid_alive(pid: int) -> bool:
