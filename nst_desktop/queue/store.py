@@ -11,7 +11,8 @@ Stable API (the window's Queue panel is built on it; add, never rename):
   Bad input does not raise: the job is stored ``failed`` with the one-line reason, so a batch
   goes on and its summary says why.
 - Reading: :meth:`jobs` (in queue order; filter by ``statuses``/``ids``), :meth:`get`,
-  :meth:`find` (a job of the same recipe key and output: a rerun of a batch), :meth:`paused`.
+  :meth:`find` (a job of the same recipe key and output: a rerun of a batch), :meth:`paused`,
+  :meth:`data_version` (changes when another store commits: poll it, re-read on a change).
 - Steering (any process, any time): :meth:`move` (reorder), :meth:`pause`/:meth:`resume` the whole
   queue (with a message, e.g. a full disk), :meth:`cancel`/:meth:`cancel_all`, :meth:`retry`/
   :meth:`retry_failed`, :meth:`clear_finished`.
@@ -259,6 +260,12 @@ class QueueStore:
                 " ORDER BY id DESC LIMIT 1", (key, str(output.folder), output.name, Status.CANCELLED.value),
             ).fetchone()
         return _job(row) if row is not None else None
+
+    def data_version(self) -> int:
+        """A number that changes when another store (another process, or another store object)
+        commits a change: a view polls it (cheap) and re-reads the jobs only then."""
+        with self._lock:
+            return int(self._db.execute("PRAGMA data_version").fetchone()[0])
 
     def paused(self) -> tuple[bool, str]:
         """Whether the whole queue is paused, and the message it was paused with."""

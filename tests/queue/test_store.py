@@ -142,3 +142,12 @@ def test_only_the_owner_records_a_jobs_end(tmp_path: Path, inputs: Inputs, statu
     mark = store.mark_done if status == Status.DONE else lambda i, o: store.mark_failed(i, o, "x")
     assert not mark(job.id, "someone else")
     assert mark(job.id, "me") and store.get(job.id).status == status
+
+
+def test_another_stores_change_is_seen(tmp_path: Path, inputs: Inputs) -> None:
+    photo, wave, _ = inputs
+    window, cli = QueueStore(), QueueStore()
+    before = window.data_version()
+    assert window.data_version() == before
+    job = cli.add(recipe_of(photo, wave), out(tmp_path))
+    assert window.data_version() != before and window.get(job.id).status == Status.WAITING
