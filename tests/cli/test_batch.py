@@ -114,6 +114,27 @@ def test_ctrl_c_stops_after_the_step_keeping_the_picture(folder: Path,
     assert fake.calls[0]["start_from"] is not None and len(pictures(folder)) == 4
 
 
+def test_a_second_ctrl_c_aborts_at_once(folder: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    class Interrupting(ScaleFake):
+        def __call__(self, *args: Any, **kwargs: Any) -> Any:
+            callback = kwargs["callback"]
+
+            def ctrl_c_twice(event: Any) -> None:
+                callback(event)
+                if event.step == 1 and event.scale_index == 1:  # scale 1's picture is the checkpoint
+                    os.kill(os.getpid(), signal.SIGINT)
+                    os.kill(os.getpid(), signal.SIGINT)
+
+            return super().__call__(*args, **{**kwargs, "callback": ctrl_c_twice})
+
+    assert batch(folder, Interrupting()) == 130
+    assert "aborted" in capsys.readouterr().err and pictures(folder) == []
+    fake = ScaleFake()
+    assert batch(folder, fake) == 0
+    assert fake.calls[0]["start_from"].shape == (24, 32, 3)  # from the last finished scale
+    assert len(pictures(folder)) == 4 and len(Library().entries()) == 4
+
+
 def test_sweep_and_names(folder: Path) -> None:
     argv = ["batch", str(folder / "photos" / "river.png"), "--styles", str(folder / "wave.png"),
             "--sweep", "style-weight=4,16", "--name", "{photo}-{setting}-{value}.jpg",
