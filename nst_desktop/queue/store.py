@@ -170,6 +170,8 @@ class QueueStore:
         self.blobs = BlobStore(self.path.parent / "blobs")
         self.checkpoints = self.path.parent / "checkpoints"
         self._lock = threading.RLock()
+        # A job's recipe never changes once stored: read back (checked, ~4 ms) once per job.
+        self._recipes: dict[str, tuple[Recipe, str]] = {}
         # Autocommit; writes take BEGIN IMMEDIATE themselves. A writer waits up to 30 s for another.
         self._db = sqlite3.connect(self.path, timeout=30.0, isolation_level=None, check_same_thread=False)
         self._db.row_factory = sqlite3.Row
@@ -243,14 +245,14 @@ class QueueStore:
         where, args = _filters(statuses, ids)
         with self._lock:
             rows = self._db.execute(f"SELECT * FROM jobs {where} ORDER BY position, id", args).fetchall()
-        return [_job(row) for row in rows]
+        return [self._job(row) for row in rows]
 
     def get(self, job_id: int) -> QueuedJob:
         with self._lock:
             row = self._db.execute("SELECT * FROM jobs WHERE id = ?", (job_id,)).fetchone()
         if row is None:
             raise KeyError(f"No queued job {job_id}")
-        return _job(row)
+        return self._job(row)
 
     def find(self, key: str, output: Output) -> QueuedJob | None:
         """The latest job (not cancelled) of recipe key ``key`` writing to ``output``: a rerun's."""
@@ -259,7 +261,7 @@ class QueueStore:
                 "SELECT * FROM jobs WHERE recipe_key = ? AND out_folder = ? AND out_name = ? AND status != ?"
                 " ORDER BY id DESC LIMIT 1", (key, str(output.folder), output.name, Status.CANCELLED.value),
             ).fetchone()
-        return _job(row) if row is not None else None
+        return self._job(row) if row is not None else None
 
     def data_version(self) -> int:
         """A number that changes when another store (another process, or another store object)
@@ -272,6 +274,12 @@ class QueueStore:
         with self._lock:
             row = self._db.execute("SELECT value FROM state WHERE key = 'paused'").fetchone()
         return (row is not None, str(row[0]) if row is not None else "")
+
+    def _job(self, row: sqlite3.Row) -> QueuedJob:
+        uid = str(row["uid"])
+        if uid not in self._recipes:
+            self._recipes[uid] = _recipe(row["recipe"])
+        return _job(row, *self._recipes[uid])
 
     # --- steering ----------------------------------------------------------------------------
     def pause(self, message: str = "") -> None:
@@ -470,8 +478,7 @@ def _recipe(text: str) -> tuple[Recipe, str]:
         return Recipe(str(inputs.get("content") or ""), styles), exc.user_text()
 
 
-def _job(row: sqlite3.Row) -> QueuedJob:
-    recipe, problem = _recipe(row["recipe"])
+def _job(row: sqlite3.Row, recipe: Recipe, problem: str) -> QueuedJob:
     return QueuedJob(
         id=int(row["id"]), uid=str(row["uid"]), recipe=recipe, problem=problem,
         output=Output(str(row["out_folder"]), str(row["out_name"])), status=Status(row["status"]),
