@@ -42,7 +42,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from nst_desktop.engine.spec.errors import NSTError
+from nst_desktop.engine.spec.errors import ImageError, NSTError
 from nst_desktop.io import paths
 from nst_desktop.queue.blobs import BlobStore
 from nst_desktop.recipe.recipe import Recipe, StyleRef, from_record, to_record
@@ -165,23 +165,33 @@ class QueueStore:
     """The queue's SQLite file (see the module docstring). Thread-safe: one lock per store."""
 
     def __init__(self, path: str | os.PathLike[str] | None = None) -> None:
+        """Open (create) the queue; ImageError naming the file when it cannot be (a damaged file,
+        a folder that cannot be written): one line, never a traceback."""
         self.path = Path(path) if path is not None else default_path()
-        self.path.parent.mkdir(parents=True, exist_ok=True)
         self.blobs = BlobStore(self.path.parent / "blobs")
         self.checkpoints = self.path.parent / "checkpoints"
         self._lock = threading.RLock()
         # A job's recipe never changes once stored: read back (checked, ~4 ms) once per job.
         self._recipes: dict[str, tuple[Recipe, str]] = {}
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._open()
+            self.recover()
+        except (sqlite3.Error, OSError) as exc:
+            raise ImageError(self.path, f"cannot open the render queue ({exc}).",
+                             hint="Move the file away to start an empty queue.") from exc
+
+    def _open(self) -> None:
         # Autocommit; writes take BEGIN IMMEDIATE themselves. A writer waits up to 30 s for another.
-        self._db = sqlite3.connect(self.path, timeout=30.0, isolation_level=None, check_same_thread=False)
-        self._db.row_factory = sqlite3.Row
-        self._db.execute("PRAGMA journal_mode=WAL")
+        db = sqlite3.connect(self.path, timeout=30.0, isolation_level=None, check_same_thread=False)
+        db.row_factory = sqlite3.Row
+        db.execute("PRAGMA journal_mode=WAL")
         # WAL + NORMAL: a power cut may lose the last commits, never the file's consistency.
-        self._db.execute("PRAGMA synchronous=NORMAL")
-        with self._write() as db:
+        db.execute("PRAGMA synchronous=NORMAL")
+        self._db = db
+        with self._write() as tx:
             for statement in filter(str.strip, _SCHEMA.split(";")):
-                db.execute(statement)
-        self.recover()
+                tx.execute(statement)
 
     def close(self) -> None:
         with self._lock:
