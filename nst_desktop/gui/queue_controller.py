@@ -115,10 +115,19 @@ class QueueController(QObject):
         return self.painter.shutdown(timeout_ms)
 
     # --- the artist comes first --------------------------------------------------------------------
-    def watch_runs(self, runner: RunThread, source: str = "run") -> None:
-        """Hold the queue while ``runner`` paints (its start to its ``done``)."""
-        runner.worker.started.connect(lambda: self.set_artist_painting(source, True))
-        runner.worker.done.connect(lambda: self.set_artist_painting(source, False))
+    def watch_runs(self, runner: RunThread) -> None:
+        """Hold the queue while ``runner`` (the window's) paints: from its start to its ``done``.
+        Slots of this object: the worker's signals come from its thread, queued to this one."""
+        runner.worker.started.connect(self._on_run_started)
+        runner.worker.done.connect(self._on_run_done)
+
+    @Slot()
+    def _on_run_started(self) -> None:
+        self.set_artist_painting("run", True)
+
+    @Slot()
+    def _on_run_done(self) -> None:
+        self.set_artist_painting("run", False)
 
     def watch_variations(self, dialog: Any) -> None:
         """The Variations grid: held for the whole grid (not released between two of its

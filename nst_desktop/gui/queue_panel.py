@@ -84,6 +84,7 @@ class QueuePanel(QWidget):
         self._jobs: dict[int, QueuedJob] = {}
         self._progress: QueueProgress | None = None
         self._held = False
+        self._closed = False
         self._icons: dict[str, QIcon] = {}
         self._icons_asked: set[str] = set()
         self._build()
@@ -154,6 +155,8 @@ class QueuePanel(QWidget):
     # --- showing -------------------------------------------------------------------------------
     def refresh(self) -> None:
         """Read the queue again and show it (rows kept, selection kept)."""
+        if self._closed:
+            return
         jobs = self.store.jobs()
         self._jobs = {job.id: job for job in jobs}
         selected = set(self.selected_ids())
@@ -190,6 +193,7 @@ class QueuePanel(QWidget):
     def stop_refreshing(self) -> None:
         """The window closes: no more reads of the store."""
         self._timer.stop()
+        self._closed = True
 
     def set_held(self, held: bool) -> None:
         """The artist paints (True): the running row says the queue waits for them."""
@@ -272,9 +276,14 @@ class QueuePanel(QWidget):
 
     def _on_icon_read(self, read: tuple[str, QImage]) -> None:
         path, image = read
-        if not image.isNull():
-            self._icons[path] = QIcon(QPixmap.fromImage(image))
-            self.refresh()
+        if image.isNull():
+            return
+        self._icons[path] = QIcon(QPixmap.fromImage(image))
+        for row in range(self.tree.topLevelItemCount()):  # in place: no new read of the store
+            item = self.tree.topLevelItem(row)
+            job = self._jobs.get(int(item.data(0, _ID_ROLE))) if item is not None else None
+            if item is not None and job is not None and self._thumb_path(job) == path:
+                item.setIcon(0, self._icons[path])
 
     def icons_known(self) -> int:
         return len(self._icons)
