@@ -246,7 +246,8 @@ class BatchDialog(QDialog):
         values = len(wanted.sweep.values) if wanted.sweep else 1
         swept = f" × {values} values" if wanted.sweep else ""
         looks = len(wanted.looks)
-        self.summary.setText(f"{photos * looks * values} jobs: {photos} photo{'s' * (photos != 1)} × "
+        jobs = photos * looks * values
+        self.summary.setText(f"{jobs} job{'s' * (jobs != 1)}: {photos} photo{'s' * (photos != 1)} × "
                              f"{looks} look{'s' * (looks != 1)}{swept}, into {wanted.folder}")
         self.summary.setStyleSheet("")
         self.queue_button.setEnabled(not self._planning)

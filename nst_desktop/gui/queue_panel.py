@@ -158,37 +158,42 @@ class QueuePanel(QWidget):
         if self._closed:
             return
         jobs = self.store.jobs()
-        self._jobs = {job.id: job for job in jobs}
+        self._jobs = {job.id: job for job in jobs}  # in queue order
         selected = set(self.selected_ids())
         while self.tree.topLevelItemCount() > len(jobs):
             self.tree.takeTopLevelItem(self.tree.topLevelItemCount() - 1)
-        rate = seconds_per_work(self._progress, self._waiting_work(jobs))
+        while self.tree.topLevelItemCount() < len(jobs):
+            item = QTreeWidgetItem()
+            self.tree.addTopLevelItem(item)
+            bar = QProgressBar()
+            bar.setMaximumHeight(16)
+            bar.setTextVisible(False)
+            self.tree.setItemWidget(item, 2, bar)
+        self._show_rows()
         for row, job in enumerate(jobs):
             item = self.tree.topLevelItem(row)
-            if item is None:
-                item = QTreeWidgetItem()
-                self.tree.addTopLevelItem(item)
-                bar = QProgressBar()
-                bar.setMaximumHeight(16)
-                bar.setTextVisible(False)
-                self.tree.setItemWidget(item, 2, bar)
-            self._show_row(item, job, rate)
-            item.setSelected(job.id in selected)
-        self._show_total(jobs)
+            if item is not None:
+                item.setSelected(job.id in selected)
         self._update_buttons()
         self._ask_icons(jobs)
 
     def show_progress(self, progress: QueueProgress) -> None:
-        """A report of the queue's painter (GUI thread)."""
+        """A report of the queue's painter (GUI thread): the rows as last read, with its figures."""
         self._progress = progress
-        if progress.job.id not in self._jobs or self._jobs[progress.job.id].status != Status.RUNNING:
+        known = self._jobs.get(progress.job.id)
+        if known is None or known.status != Status.RUNNING:
             self.refresh()  # it was claimed since the last read
-            return
-        for row in range(self.tree.topLevelItemCount()):
+        else:
+            self._show_rows()
+
+    def _show_rows(self) -> None:
+        jobs = list(self._jobs.values())
+        rate = seconds_per_work(self._progress, self._waiting_work(jobs))
+        for row, job in enumerate(jobs):
             item = self.tree.topLevelItem(row)
-            if item is not None and item.data(0, _ID_ROLE) == progress.job.id:
-                self._show_row(item, self._jobs[progress.job.id], None)
-        self._show_total(list(self._jobs.values()))
+            if item is not None:
+                self._show_row(item, job, rate)
+        self._show_total(jobs)
 
     def stop_refreshing(self) -> None:
         """The window closes: no more reads of the store."""
