@@ -66,7 +66,8 @@ def test_blended_looks_and_unchecked_styles(qtbot: QtBot, tmp_path: Path) -> Non
     assert dialog.summary.text().startswith("1 job: 1 photo × 1 look")
 
 
-def test_a_bad_pattern_or_sweep_is_said_in_one_line_and_nothing_is_queued(qtbot: QtBot, tmp_path: Path) -> None:
+def test_a_bad_pattern_or_sweep_is_said_in_one_line_and_nothing_is_queued(qtbot: QtBot,
+                                                                         tmp_path: Path) -> None:
     photo = draw(tmp_path / "one.png", 4)
     dialog = _dialog(qtbot, tmp_path)
     dialog.add_photos([str(photo)])

@@ -16,7 +16,8 @@ def test_without_a_tray_the_status_bar_says_it(qtbot: QtBot) -> None:
     qtbot.addWidget(bar)
     Notifier(lambda: bar, tray_available=lambda: False).notify("The queue is done", "3 pictures painted.")
     assert bar.currentMessage() == "The queue is done: 3 pictures painted."
-    assert QApplication.activeModalWidget() is None and not isinstance(QApplication.activeWindow(), QMessageBox)
+    assert QApplication.activeModalWidget() is None  # no box waits for a click
+    assert not isinstance(QApplication.activeWindow(), QMessageBox)
 
 
 def test_with_a_tray_a_balloon_shows_it(qtbot: QtBot, monkeypatch: pytest.MonkeyPatch) -> None:
