@@ -20,6 +20,8 @@ from nst_desktop.gui.worker import RunRequest, RunThread
 from nst_desktop.queue.batch import plan
 from nst_desktop.queue.store import Output, QueueStore, Status
 from nst_desktop.recipe.recipe import StyleRef
+from tests.gui.conftest import WindowFactory
+from tests.gui.fakes import FakeStylize
 from tests.gui.queue_fixtures import Rig, make_rig, wait_idle
 from tests.queue.conftest import ScaleFake
 
@@ -254,3 +256,82 @@ def _dead_pid() -> int:
         except PermissionError:
             pass
         pid -= 1
+
+
+# --- in the window (the wiring block of gui/main_window.py) ---------------------------------------
+def test_the_window_has_a_queue_dock_and_menu_commands(make_window: WindowFactory) -> None:
+    window = make_window()
+    assert window.queue_dock.objectName() == "dock_queue"
+    assert not window.queue_dock.isVisible()  # until there are jobs
+    assert window.queue_dock.toggleViewAction() in window.menu_actions.view_menu.actions()
+    assert window.menu_actions.add_to_queue.text() == "Add to &queue"
+    assert window.menu_actions.batch.isEnabled()
+
+
+def test_add_to_queue_paints_the_recipe_on_screen_beside_the_artists_own_runs(
+        qtbot: QtBot, make_window: WindowFactory, tmp_path: Path) -> None:
+    store = QueueStore(tmp_path / "q" / "q.sqlite3")
+    window = make_window(stylize_fn=FakeStylize(step_s=0.005), queue_store=store)
+    window.settings.write("queue/output_folder", str(tmp_path / "out"))
+    content = window.inputs.content()
+    assert content is not None and content.path is not None
+    history = window.session.history
+    before = len(history.entries())
+    window.menu_actions.add_to_queue.trigger()
+    qtbot.waitUntil(window.queue_dock.isVisible, timeout=5000)  # shown when the job is queued
+    job = window.queue.store.jobs()[0]
+    assert job.recipe.photo == str(content.path)
+    assert job.recipe.params.size == window.params_panel.params().size  # full size
+    window.queue.kick()  # at once (at start it waits for the window to be up)
+    assert window.start_run()  # Start is never blocked by the queue
+    qtbot.waitUntil(lambda: not window.runner.running, timeout=10_000)
+    qtbot.waitUntil(lambda: window.queue.store.jobs()[0].status == Status.DONE, timeout=15_000)
+    qtbot.waitUntil(lambda: len(history.entries()) == before + 2, timeout=5000)  # the run's and the job's
+    done = window.queue.store.jobs()[0]
+    assert [e.id for e in history.entries()].count(str(done.entry_id)) == 1
+    assert Path(str(done.output_path)).is_file()
+    window.queue.panel.select(done.id)
+    window.queue.panel.open_selected()  # its history entry on the canvas
+    qtbot.waitUntil(lambda: window.session.metadata is not None
+                    and window.session.metadata.get("queue", {}).get("job") == done.uid, timeout=5000)
+
+
+def test_a_pasted_photo_cannot_be_queued_and_says_why(qtbot: QtBot, make_window: WindowFactory) -> None:
+    import numpy as np
+
+    from nst_desktop.gui.loaded_image import LoadedImage
+
+    window = make_window()
+    pasted = LoadedImage(np.zeros((8, 8, 3), np.float32), None, "pasted image")
+    window.inputs.set_content(pasted)
+    window.menu_actions.add_to_queue.trigger()
+    assert "was pasted and has no file" in window.last_error
+    assert window.queue.store.jobs() == []
+
+
+@pytest.mark.parametrize("opened_mask", [True, False])
+def test_the_queue_dock_fits_1280x800_with_the_other_panels_open(qtbot: QtBot, make_window: WindowFactory,
+                                                                  monkeypatch: pytest.MonkeyPatch,
+                                                                  opened_mask: bool) -> None:
+    from PySide6.QtCore import QPoint, QRect
+    from PySide6.QtWidgets import QApplication
+
+    from nst_desktop.gui import screen_fit
+
+    available = QRect(0, 0, 1280, 800)
+    monkeypatch.setattr(screen_fit, "available_geometry", lambda at=None: QRect(available))
+    window = make_window()
+    for dock in (window.side_dock, window.history_dock, window.queue_dock):
+        dock.show()
+    window.mask_dock.dock.setVisible(opened_mask)
+    window.queue_dock.raise_()
+    for _ in range(5):
+        QApplication.processEvents()
+    assert screen_fit.fits(window.minimumSizeHint(), available), window.minimumSizeHint()
+    assert screen_fit.fits(window.size(), available)
+    panel = window.queue.panel
+    right = panel.mapTo(window, QPoint(panel.width(), 0)).x()
+    assert right <= window.width()
+    for button in (panel.clear_button, panel.retry_button, panel.file_button):
+        assert button.mapTo(window, QPoint(button.width(), 0)).x() <= window.width()
+        assert button.width() >= button.minimumSizeHint().width()  # its text whole
