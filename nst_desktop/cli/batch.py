@@ -5,8 +5,9 @@ Every job goes through the queue the window uses (``queue.store``): a batch kill
 goes on where it was when run again (a rerun skips the jobs whose output already carries the
 same recipe key, takes up the unfinished ones again, and goes on from their last finished scale).
 At the end a table says what was done and what failed, and why; the exit status is 1 if any job
-failed. Ctrl-C stops after the current step, keeping the picture so far as the job's checkpoint;
-a second Ctrl-C aborts at once (the job still goes on from its last finished scale next time).
+failed. Ctrl-C stops after the current step: the finished pictures are saved, and the stopped job
+goes on next time from its last finished scale (from the stopped picture itself when it was at
+full size); a second Ctrl-C aborts at once (the job goes on from its last finished scale too).
 """
 
 from __future__ import annotations
@@ -206,7 +207,7 @@ def _history(library_type: Any) -> Any:
 
 @contextmanager
 def _stop_on_sigint(runner: Runner, stream: TextIO) -> Iterator[None]:
-    """First Ctrl-C: stop after this step, keeping the picture; a second one aborts."""
+    """First Ctrl-C: stop after this step, the job's progress kept; a second one aborts."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
@@ -217,7 +218,7 @@ def _stop_on_sigint(runner: Runner, stream: TextIO) -> Iterator[None]:
             raise KeyboardInterrupt
         asked.set()
         runner.stop()
-        stream.write("\nStopping after this step; the job goes on from its picture next time "
+        stream.write("\nStopping after this step; the job goes on from there next time "
                      "(Ctrl-C again aborts)...\n")
 
     previous = signal.signal(signal.SIGINT, handler)

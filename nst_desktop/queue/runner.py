@@ -6,8 +6,9 @@ Stable API (the window runs it on its own thread; the CLI on the main one; add, 
   on_ended=None, preview_every=0)``; :meth:`Runner.run` claims and paints waiting jobs (of
   ``only``: job ids, if given) until none is left, the queue is paused or :meth:`Runner.stop`
   was called, and returns a :class:`RunSummary`. Call :meth:`stop` / :meth:`pause` /
-  :meth:`resume` from any thread: a stop ends the current job after its step, keeps its picture
-  as its checkpoint and gives it back to the queue (it goes on from there next time).
+  :meth:`resume` from any thread: a stop ends the current job after its step and gives it back
+  to the queue; it goes on next time from its last finished scale (from the stopped picture
+  itself when that was at full size).
 - ``on_progress(QueueProgress)``: after each engine event: the job, "job ``index`` of ``count``",
   the engine's event (steps, scale, its own time left) and the time left for the whole queue
   (``queue.timing``). ``on_ended(JobOutcome)``: when a job ends (done, failed, cancelled, or
@@ -47,6 +48,7 @@ log = logging.getLogger(__name__)
 
 RENEW_S = 5.0  # how often a running job's lease is renewed (store.LEASE_S is what it lasts)
 DISK_FULL = (errno.ENOSPC, errno.EDQUOT)
+STOPPED = "stopped; goes on from its last finished scale"
 
 
 @dataclass(frozen=True)
@@ -106,7 +108,7 @@ class Runner:
 
     # --- steering, from any thread -------------------------------------------------------------
     def stop(self) -> None:
-        """End the current job after its step (its picture kept as its checkpoint) and start no other."""
+        """End the current job after its step (it goes on from its checkpoint) and start no other."""
         self._stop.set()
         with self._lock:
             self._control.stop()
@@ -177,6 +179,7 @@ class Runner:
         checkpoint = checkpoint_path(self.store, job.uid)
         start = _read_checkpoint(checkpoint) if checkpoint.is_file() else None
         if start is not None:
+            log.info("Job %s goes on from its checkpoint (%d x %d)", job.name, start.shape[1], start.shape[0])
             service_job = replace(service_job, start_from=start)
         rendered = render(service_job, callback=self._progress_for(job), control=self._control,
                           preview_every=self._preview_every, stylize_fn=self._stylize_fn)
@@ -188,9 +191,12 @@ class Runner:
             return self._ended(job, Status.CANCELLED, "cancelled")
         if rendered.result.stopped:  # Runner.stop(): keep the picture, give the job back
             self._stopped_job = True
-            _write_checkpoint(checkpoint, rendered.image)
-            self.store.release(job.id, self.owner, "stopped; goes on from its last picture")
-            return self._ended(job, Status.WAITING, "stopped; goes on from its last picture")
+            # At full size the stopped picture is refined there next time. A coarser one is not
+            # kept: going on from it would skip the rest of its scale; the last scale's end is.
+            if max(rendered.image.shape[:2]) >= job.recipe.params.size:
+                _write_checkpoint(checkpoint, rendered.image)
+            self.store.release(job.id, self.owner, STOPPED)
+            return self._ended(job, Status.WAITING, STOPPED)
         try:
             path = self.delivery.finish(job, rendered, service_job)
         except (NSTError, OSError) as exc:

@@ -11,7 +11,8 @@ Stable API (the window's Queue panel is built on it; add, never rename):
   Bad input does not raise: the job is stored ``failed`` with the one-line reason, so a batch
   goes on and its summary says why.
 - Reading: :meth:`jobs` (in queue order; filter by ``statuses``/``ids``), :meth:`get`,
-  :meth:`find` (a job of the same recipe key and output: a rerun of a batch), :meth:`paused`.
+  :meth:`find` (a job of the same recipe key and output: a rerun of a batch), :meth:`paused`,
+  :meth:`data_version` (changes when another store commits: poll it, re-read on a change).
 - Steering (any process, any time): :meth:`move` (reorder), :meth:`pause`/:meth:`resume` the whole
   queue (with a message, e.g. a full disk), :meth:`cancel`/:meth:`cancel_all`, :meth:`retry`/
   :meth:`retry_failed`, :meth:`clear_finished`.
@@ -50,6 +51,10 @@ DB_NAME = "queue.sqlite3"
 LEASE_S = 60.0
 """A running job's lease: its runner renews it every few seconds; one not renewed for this long
 belongs to a process that is gone (another computer sharing the folder, a frozen process)."""
+
+STALE_LEASE_S = 600.0
+"""A job of a process of this computer that is still alive but has not renewed its lease for this
+long is taken back too (its process id was reused by another program)."""
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS jobs (
@@ -256,6 +261,12 @@ class QueueStore:
             ).fetchone()
         return _job(row) if row is not None else None
 
+    def data_version(self) -> int:
+        """A number that changes when another store (another process, or another store object)
+        commits a change: a view polls it (cheap) and re-reads the jobs only then."""
+        with self._lock:
+            return int(self._db.execute("PRAGMA data_version").fetchone()[0])
+
     def paused(self) -> tuple[bool, str]:
         """Whether the whole queue is paused, and the message it was paused with."""
         with self._lock:
@@ -411,16 +422,20 @@ def _filters(statuses: Collection[Status] | None, ids: Collection[int] | None) -
 
 
 def _owner_gone(owner: str | None, lease_until: float | None) -> bool:
-    if owner is None or lease_until is None or lease_until < time.time():
+    """Whether a running job's runner is gone. On this computer its process tells (a lease
+    also runs out while a laptop sleeps, and both processes wake at once: the living one keeps
+    its job unless its lease is long over, e.g. its id reused); elsewhere only the lease."""
+    if owner is None or lease_until is None:
         return True
+    expired = lease_until < time.time()
     host, _, rest = owner.partition(":")
     pid_text, _, _token = rest.partition(":")
     if host != socket.gethostname() or not pid_text.isdigit():
-        return False  # another computer's: only its lease tells
+        return expired
     pid = int(pid_text)
     if pid == os.getpid():
         return owner not in _LIVE_OWNERS
-    return not _pid_alive(pid)
+    return not _pid_alive(pid) or lease_until < time.time() - STALE_LEASE_S
 
 
 def _pid_alive(pid: int) -> bool:

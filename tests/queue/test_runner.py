@@ -193,3 +193,16 @@ def test_without_a_history_a_written_file_is_not_painted_again(tmp_path: Path,
     Runner(QueueStore(), stylize_fn=fake).run()
     assert len(fake.calls) == 1  # only the second job was painted
     assert all_files(tmp_path / "out") == ["dots.jpg", "dots.jpg.json", "wave.png"]
+
+
+def test_a_stop_in_a_coarse_scale_keeps_the_last_scale_end(tmp_path: Path, inputs: Inputs) -> None:
+    """A picture stopped half-way through a coarse scale is not kept: going on from it would skip
+    the rest of that scale."""
+    store = queue_two(tmp_path, inputs)
+    runner = Runner(store, stylize_fn=ScaleFake(), on_progress=lambda p: runner.stop()
+                    if p.event and p.event.step == 1 and p.event.scale_index == 0 else None)
+    assert runner.run().stopped
+    assert not checkpoint_path(store, store.jobs()[0].uid).exists()
+    fake = ScaleFake()
+    Runner(store, stylize_fn=fake).run()
+    assert fake.calls[0]["start_from"] is None and len(fake.calls) == 2

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from nst_desktop.queue.store import LEASE_S, Output, QueueStore, Status, default_path
+from nst_desktop.queue.store import LEASE_S, STALE_LEASE_S, Output, QueueStore, Status, default_path
 from tests.queue.conftest import Inputs, recipe_of
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -100,8 +100,12 @@ def test_a_dead_runners_job_goes_back_to_waiting(tmp_path: Path, inputs: Inputs)
     again = QueueStore()  # opening recovers
     states = {j.id: j.status for j in again.jobs()}
     assert states == {dead_job.id: Status.WAITING, live_job.id: Status.RUNNING, far_job.id: Status.RUNNING}
-    again._db.execute("UPDATE jobs SET lease_until = ? WHERE id = ?", (time.time() - 1, far_job.id))
+    lapse = time.time() - 1  # a lease just run out (a laptop that slept): the living process keeps its job
+    again._db.execute("UPDATE jobs SET lease_until = ? WHERE id IN (?, ?)", (lapse, far_job.id, live_job.id))
     assert again.recover() == [far_job.id]
+    long_over = time.time() - STALE_LEASE_S - 1  # its process id is another program's by now
+    again._db.execute("UPDATE jobs SET lease_until = ? WHERE id = ?", (long_over, live_job.id))
+    assert again.recover() == [live_job.id]
     assert LEASE_S >= 30  # a long step never loses its lease between renewals
 
 
@@ -138,3 +142,12 @@ def test_only_the_owner_records_a_jobs_end(tmp_path: Path, inputs: Inputs, statu
     mark = store.mark_done if status == Status.DONE else lambda i, o: store.mark_failed(i, o, "x")
     assert not mark(job.id, "someone else")
     assert mark(job.id, "me") and store.get(job.id).status == status
+
+
+def test_another_stores_change_is_seen(tmp_path: Path, inputs: Inputs) -> None:
+    photo, wave, _ = inputs
+    window, cli = QueueStore(), QueueStore()
+    before = window.data_version()
+    assert window.data_version() == before
+    job = cli.add(recipe_of(photo, wave), out(tmp_path))
+    assert window.data_version() != before and window.get(job.id).status == Status.WAITING
