@@ -2,11 +2,12 @@
 queue's total time left, and its commands (issue 18.3).
 
 It reads the durable queue (``queue.store.QueueStore``, a quick SQLite read on the GUI thread:
-the window and ``nst-desktop queue`` may both change it, so it is read again every
-``REFRESH_MS``) and steers it with the store's own calls: reorder (up/down), pause/resume the
-whole queue, cancel one or all, retry the failed, clear the finished (in the background: it
-deletes kept copies). Thumbnails (the result once done, else the photo) are read in the
-background. Knows nothing of the window: "open" and "add" go out as signals.
+the window and ``nst-desktop queue`` may both change it, so every ``REFRESH_MS`` it asks the
+store's ``data_version`` and reads the jobs again when another process changed them) and steers
+it with the store's own calls: reorder (up/down), pause/resume the whole queue, cancel one or
+all, retry the failed, clear the finished (in the background: it deletes kept copies).
+Thumbnails (the result once done, else the photo) are read in the background. Knows nothing of
+the window: "open" and "add" go out as signals.
 """
 
 from __future__ import annotations
@@ -90,7 +91,8 @@ class QueuePanel(QWidget):
         self._build()
         self._timer = QTimer(self)
         self._timer.setInterval(REFRESH_MS)
-        self._timer.timeout.connect(self.refresh)
+        self._timer.timeout.connect(self._poll)
+        self._version = store.data_version()
         self._timer.start()
         self.refresh()
 
@@ -163,12 +165,12 @@ class QueuePanel(QWidget):
         while self.tree.topLevelItemCount() > len(jobs):
             self.tree.takeTopLevelItem(self.tree.topLevelItemCount() - 1)
         while self.tree.topLevelItemCount() < len(jobs):
-            item = QTreeWidgetItem()
-            self.tree.addTopLevelItem(item)
+            added = QTreeWidgetItem()
+            self.tree.addTopLevelItem(added)
             bar = QProgressBar()
             bar.setMaximumHeight(16)
             bar.setTextVisible(False)
-            self.tree.setItemWidget(item, 2, bar)
+            self.tree.setItemWidget(added, 2, bar)
         self._show_rows()
         for row, job in enumerate(jobs):
             item = self.tree.topLevelItem(row)
@@ -194,6 +196,14 @@ class QueuePanel(QWidget):
             if item is not None:
                 self._show_row(item, job, rate)
         self._show_total(jobs)
+
+    def _poll(self) -> None:
+        """Read the jobs again only when another process (``nst-desktop queue``) changed them:
+        this store's own changes come with their signals."""
+        version = self.store.data_version()
+        if version != self._version:
+            self._version = version
+            self.refresh()
 
     def stop_refreshing(self) -> None:
         """The window closes: no more reads of the store."""

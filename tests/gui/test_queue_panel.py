@@ -167,7 +167,9 @@ def test_a_change_made_elsewhere_shows_within_the_refresh(qtbot: QtBot, panel: Q
                                                           tmp_path: Path) -> None:
     """``nst-desktop queue add`` from a terminal: the panel reads the store again by itself."""
     assert panel.tree.topLevelItemCount() == 0
-    _add(store, tmp_path, "from-the-cli.png")
+    elsewhere = QueueStore(store.path)  # another process's store on the same file
+    _add(elsewhere, tmp_path, "from-the-cli.png")
+    elsewhere.close()
     qtbot.waitUntil(lambda: panel.tree.topLevelItemCount() == 1, timeout=5000)
 
 
