@@ -38,10 +38,15 @@ from nst_desktop.queue.store import QueuedJob, QueueStore, Status
 from nst_desktop.queue.timing import job_work
 
 THUMB = 40  # px: a row's thumbnail
+MIN_WIDTH = 300  # the Mask dock's: the column they share fits beside the Picture panel on 1280 px
 REFRESH_MS = 2000  # the CLI may change the queue meanwhile
 USER_PAUSE = "paused by you"  # the message of the panel's own Pause (a full disk gives its own)
-COLUMNS = ("Job", "Status", "Progress", "Left")
+# A narrow dock (it shares the window with the Picture panel on 1280 px): the job's name and its
+# status are the two lines of one column, beside its thumbnail; progress and time left are short.
+COLUMNS = ("Job", "Progress", "Left")
+PROGRESS_COLUMN, LEFT_COLUMN = 1, 2
 _ID_ROLE = Qt.ItemDataRole.UserRole
+STATUS_ROLE = Qt.ItemDataRole.UserRole + 1  # the status line alone
 
 
 def status_text(job: QueuedJob, progress: QueueProgress | None, held: bool) -> str:
@@ -108,7 +113,8 @@ class QueuePanel(QWidget):
         header = self.tree.header()
         header.setStretchLastSection(False)
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-        for column, width in ((1, 96), (2, 64), (3, 64)):
+        self.tree.setTextElideMode(Qt.TextElideMode.ElideMiddle)  # a name's end ("_3.png") stays
+        for column, width in ((PROGRESS_COLUMN, 56), (LEFT_COLUMN, 68)):
             header.setSectionResizeMode(column, QHeaderView.ResizeMode.Interactive)
             self.tree.setColumnWidth(column, width)
         self.tree.itemSelectionChanged.connect(self._update_buttons)
@@ -116,6 +122,7 @@ class QueuePanel(QWidget):
         self.total_label = QLabel("The queue is empty.")
         self.total_label.setObjectName("queueTotal")
         self.total_label.setWordWrap(True)
+        self.setMinimumWidth(MIN_WIDTH)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(self.total_label)
@@ -170,7 +177,7 @@ class QueuePanel(QWidget):
             bar = QProgressBar()
             bar.setMaximumHeight(16)
             bar.setTextVisible(False)
-            self.tree.setItemWidget(added, 2, bar)
+            self.tree.setItemWidget(added, PROGRESS_COLUMN, bar)
         self._show_rows()
         for row, job in enumerate(jobs):
             item = self.tree.topLevelItem(row)
@@ -216,16 +223,16 @@ class QueuePanel(QWidget):
         self.refresh()
 
     def _show_row(self, item: QTreeWidgetItem, job: QueuedJob, rate: float | None) -> None:
-        item.setData(0, _ID_ROLE, job.id)
-        item.setText(0, job.name)
-        item.setToolTip(0, f"{job.recipe.photo}\n× {', '.join(s.name for s in job.recipe.styles)}\n"
-                           f"→ {job.output_path or job.output.path}")
         status = status_text(job, self._progress, self._held)
-        item.setText(1, status)
-        item.setToolTip(1, status)
-        item.setText(3, self._left_text(job, rate))
+        item.setData(0, _ID_ROLE, job.id)
+        item.setData(0, STATUS_ROLE, status)
+        item.setText(0, f"{job.name}\n{status}")
+        styles = ", ".join(s.name for s in job.recipe.styles)
+        item.setToolTip(0, f"{job.name}: {status}\n{job.recipe.photo}\n× {styles}\n"
+                           f"→ {job.output_path or job.output.path}")
+        item.setText(LEFT_COLUMN, self._left_text(job, rate))
         item.setIcon(0, self._icons.get(self._thumb_path(job), QIcon()))
-        bar = self.tree.itemWidget(item, 2)
+        bar = self.tree.itemWidget(item, PROGRESS_COLUMN)
         if isinstance(bar, QProgressBar):
             bar.setValue(self._percent(job))
 

@@ -107,7 +107,7 @@ def test_the_queue_holds_after_the_current_step_while_the_artist_paints(qtbot: Q
     qtbot.wait(int(10 * SLOW * 1000))
     assert len(steps) == held_at, "the queue painted on while the artist painted"
     assert rig.jobs(Status.RUNNING), "the job keeps its place and memory (paused, not given back)"
-    assert "you are painting" in rig.controller.panel.tree.topLevelItem(0).text(1)
+    assert "you are painting" in rig.controller.panel.tree.topLevelItem(0).text(0)
     rig.controller.set_artist_painting("run", False)
     wait_idle(qtbot, rig)
     assert len(rig.jobs(Status.DONE)) == 2

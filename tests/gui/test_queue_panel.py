@@ -13,7 +13,15 @@ from PySide6.QtWidgets import QProgressBar
 from pytestqt.qtbot import QtBot
 
 from nst_desktop.engine.spec.events import ProgressEvent
-from nst_desktop.gui.queue_panel import USER_PAUSE, QueuePanel, seconds_per_work, status_text
+from nst_desktop.gui.queue_panel import (
+    LEFT_COLUMN,
+    PROGRESS_COLUMN,
+    STATUS_ROLE,
+    USER_PAUSE,
+    QueuePanel,
+    seconds_per_work,
+    status_text,
+)
 from nst_desktop.queue.runner import QueueProgress
 from nst_desktop.queue.store import Output, QueuedJob, QueueStore, Status
 from tests.queue.conftest import SMALL, draw, recipe_of
@@ -51,7 +59,7 @@ def _row_texts(panel: QueuePanel) -> list[tuple[str, str]]:
     for i in range(panel.tree.topLevelItemCount()):
         item = panel.tree.topLevelItem(i)
         assert item is not None
-        rows.append((item.text(0), item.text(1)))
+        rows.append((item.text(0).split("\n")[0], item.data(0, STATUS_ROLE)))
     return rows
 
 
@@ -86,12 +94,13 @@ def test_a_row_per_job_with_its_status_progress_and_time_left(qtbot: QtBot, pane
     panel.show_progress(QueueProgress(running, 1, 3, _event(3, 4, 30.0), 95.0))
     row = panel.tree.topLevelItem(1)
     assert row is not None
-    assert row.text(1) == "painting, scale 2 of 2"
-    assert row.text(3) == "30 s"
-    bar = panel.tree.itemWidget(row, 2)
+    assert row.text(0) == "b.png\npainting, scale 2 of 2"
+    assert row.text(LEFT_COLUMN) == "30 s"
+    bar = panel.tree.itemWidget(row, PROGRESS_COLUMN)
     assert isinstance(bar, QProgressBar) and bar.value() == 75
     waiting = panel.tree.topLevelItem(3)
-    assert waiting is not None and waiting.text(3) == "~1 min 05 s"  # what the queue's total says of it
+    # What the queue's total says of it: (95 s - 30 s) over the one job waiting.
+    assert waiting is not None and waiting.text(LEFT_COLUMN) == "~1 min 05 s"
     assert "1 of 5 done" in panel.total_label.text()
     assert "1 min 35 s left in all" in panel.total_label.text()
     qtbot.waitUntil(lambda: panel.icons_known() >= 4, timeout=5000)  # photos, and the done job's result
