@@ -3,12 +3,14 @@ a 10-job queue of tiny renders, SIGKILL it at random moments 10 times, then let 
 job must be done exactly once, with no corrupt or duplicate file.
 
 The 10 jobs are the command-line drill's (``bench_kill_drill.py``: 2 photos x 5 style weights,
-64 px, two scales, real renders), queued before the first start with the queue package's own
-planning (``queue.batch.plan``, ``cli.batch.enqueue``). Each round starts the window (nothing
-else: it resumes the queue by itself, ``QueueController.resume_at_start``) and kills it after a
-random delay (``--min-s``..``--max-s``). The last start runs until the queue has no job left,
-then the window is closed with SIGTERM (as at logout). Counted with the command-line drill's
-``count_results`` (one way to count): the pictures in the output folder, the history entries per
+64 px, two scales, real renders; 30 steps a scale instead of 6), queued before the first start
+with the queue package's own planning (``queue.batch.plan``, ``cli.batch.enqueue``). Each round
+starts the window (nothing else: it resumes the queue by itself,
+``QueueController.resume_at_start``) and kills it after a random delay (``--min-s``..``--max-s``).
+The last start runs until the queue has no job left, then the window is closed with SIGTERM (as
+at logout). Counted with the command-line drill's ``count_results`` (one way to count): the
+pictures in the output folder, the history entries per job, corrupt files, leftover temporary
+files; and the jobs that went on from their checkpoint (the runner's INFO line).
 job, corrupt files, leftover temporary files.
 
     QT_QPA_PLATFORM=offscreen python benchmarks/bench_kill_drill_window.py [--rounds 10] [--write]
@@ -31,8 +33,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_kill_drill import PHOTOS, STYLE, count_results, queue_states  # noqa: E402
 from common import ROOT, machine, replace_block, today  # noqa: E402
 
-WINDOW = "import sys; from nst_desktop.gui.app import main; sys.exit(main([]))"
+# INFO logging: the runner says when a job goes on from its checkpoint (counted below).
+WINDOW = ("import logging, sys; logging.basicConfig(level=logging.INFO); "
+          "from nst_desktop.gui.app import main; sys.exit(main([]))")
 FINAL_TIMEOUT_S = 900.0
+FINAL_MIN_S = 20.0  # the last start runs at least this long: its signal handler is installed by then
+STEPS = 30
 COMMAND = ["QT_QPA_PLATFORM=offscreen", "python", "benchmarks/bench_kill_drill_window.py"]
 
 
@@ -49,7 +55,9 @@ def queue_jobs(work: Path) -> int:
     photos.mkdir()
     for photo in PHOTOS:
         (photos / photo.name).write_bytes(photo.read_bytes())
-    params = DEFAULTS.with_changes(size=64, min_size=32, scale_ratio=2.0, steps=6, coarse_steps=6,
+    # Longer than the command line's jobs (30 steps a scale, not 6): a window's start costs ~10 s
+    # before its queue goes on, and each of the 10 kills should find the batch unfinished.
+    params = DEFAULTS.with_changes(size=64, min_size=32, scale_ratio=2.0, steps=STEPS, coarse_steps=STEPS,
                                    device="cpu")
     look = (StyleRef(str(STYLE)),)
     base = Recipe(str(photos / PHOTOS[0].name), look, params)
@@ -73,10 +81,11 @@ def one_round(env: dict[str, str], log: Path, work: Path, delay: float | None) -
                 process.send_signal(signal.SIGKILL)
                 process.wait()
                 return "killed"
-        deadline = time.monotonic() + FINAL_TIMEOUT_S
-        while time.monotonic() < deadline and process.poll() is None:
+        started = time.monotonic()
+        while time.monotonic() < started + FINAL_TIMEOUT_S and process.poll() is None:
             states = queue_states(work / "home")
-            if not states.get("waiting") and not states.get("running"):
+            if not states.get("waiting") and not states.get("running") \
+                    and time.monotonic() > started + FINAL_MIN_S:
                 break
             time.sleep(1.0)
         process.send_signal(signal.SIGTERM)  # closes the window cleanly (gui.signal_close)
@@ -92,7 +101,7 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--rounds", type=int, default=10)
     ap.add_argument("--seed", type=int, default=183)
-    ap.add_argument("--min-s", type=float, default=6.0)
+    ap.add_argument("--min-s", type=float, default=8.0)
     ap.add_argument("--max-s", type=float, default=30.0)
     ap.add_argument("--write", action="store_true", help="write the figures into RESULTS.md")
     args = ap.parse_args()
@@ -132,8 +141,8 @@ def main() -> int:
         f"Command: `{shlex.join(COMMAND + sys.argv[1:])}`",
         "",
         "The window (`nst_desktop.gui.app.main`, offscreen) with a 10-job queue (2 photos x 5 style weights, "
-        f"64 px, two scales, real renders) killed with SIGKILL {killed} times of {args.rounds} rounds at "
-        "random "
+        f"64 px, two scales of {STEPS} steps, real renders) killed with SIGKILL {killed} times of "
+        f"{args.rounds} rounds at random "
         f"moments ({args.min_s:g}-{args.max_s:g} s after its start; {mid_job} kills landed while a job was "
         f"painting); each start resumed the queue by itself. Then it ran to the end ({final}); "
         f"{elapsed:.0f} s in all.",

@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
     QListWidget,
     QListWidgetItem,
     QPushButton,
+    QStyle,
     QVBoxLayout,
     QWidget,
 )
@@ -153,6 +154,11 @@ class BatchDialog(QDialog):
         folder_row.addWidget(choose)
         form.addRow("Output folder", folder_row)
         form.addRow("File names", self.pattern)
+        fields = QLabel("Fields: " + "  ".join("{" + f + "}" for f in PATTERN_FIELDS)
+                        + "; the extension picks the format (.png .jpg .webp .tif)")
+        fields.setEnabled(False)  # a hint, greyed
+        fields.setWordWrap(True)
+        form.addRow("", fields)
         layout = QVBoxLayout(self)
         layout.addLayout(form)
         layout.addWidget(self.summary)
@@ -176,7 +182,9 @@ class BatchDialog(QDialog):
     # --- filling ---------------------------------------------------------------------------------
     def add_photos(self, paths: Sequence[str]) -> None:
         for path in paths:
-            item = QListWidgetItem(("📁 " if Path(path).is_dir() else "") + Path(path).name)
+            item = QListWidgetItem(Path(path).name)
+            if Path(path).is_dir():  # a folder: its photos, by name
+                item.setIcon(self.style().standardIcon(QStyle.StandardPixmap.SP_DirIcon))
             item.setData(Qt.ItemDataRole.UserRole, str(path))
             item.setToolTip(str(path))
             self.photos.addItem(item)

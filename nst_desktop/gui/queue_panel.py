@@ -114,7 +114,7 @@ class QueuePanel(QWidget):
         header.setStretchLastSection(False)
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         self.tree.setTextElideMode(Qt.TextElideMode.ElideMiddle)  # a name's end ("_3.png") stays
-        for column, width in ((PROGRESS_COLUMN, 56), (LEFT_COLUMN, 68)):
+        for column, width in ((PROGRESS_COLUMN, 44), (LEFT_COLUMN, 84)):  # "~13 min 22 s" whole
             header.setSectionResizeMode(column, QHeaderView.ResizeMode.Interactive)
             self.tree.setColumnWidth(column, width)
         self.tree.itemSelectionChanged.connect(self._update_buttons)
@@ -174,10 +174,7 @@ class QueuePanel(QWidget):
         while self.tree.topLevelItemCount() < len(jobs):
             added = QTreeWidgetItem()
             self.tree.addTopLevelItem(added)
-            bar = QProgressBar()
-            bar.setMaximumHeight(16)
-            bar.setTextVisible(False)
-            self.tree.setItemWidget(added, PROGRESS_COLUMN, bar)
+            self.tree.setItemWidget(added, PROGRESS_COLUMN, _bar_cell())
         self._show_rows()
         for row, job in enumerate(jobs):
             item = self.tree.topLevelItem(row)
@@ -226,13 +223,15 @@ class QueuePanel(QWidget):
         status = status_text(job, self._progress, self._held)
         item.setData(0, _ID_ROLE, job.id)
         item.setData(0, STATUS_ROLE, status)
+        item.setSizeHint(0, QSize(0, THUMB + 6))  # two lines beside the thumbnail (the column stretches)
         item.setText(0, f"{job.name}\n{status}")
         styles = ", ".join(s.name for s in job.recipe.styles)
         item.setToolTip(0, f"{job.name}: {status}\n{job.recipe.photo}\n× {styles}\n"
                            f"→ {job.output_path or job.output.path}")
         item.setText(LEFT_COLUMN, self._left_text(job, rate))
         item.setIcon(0, self._icons.get(self._thumb_path(job), QIcon()))
-        bar = self.tree.itemWidget(item, PROGRESS_COLUMN)
+        cell = self.tree.itemWidget(item, PROGRESS_COLUMN)
+        bar = cell.findChild(QProgressBar) if cell is not None else None
         if isinstance(bar, QProgressBar):
             bar.setValue(self._percent(job))
 
@@ -390,6 +389,19 @@ class QueuePanel(QWidget):
         done = any(j.status == Status.DONE for j in chosen)
         self.open_button.setEnabled(done)
         self.file_button.setEnabled(done)
+
+
+def _bar_cell() -> QWidget:
+    """A slim progress bar, centred in a cell: a bar of limited height put in the cell itself
+    would cap the row's height at its own (Qt), cutting the row's second line."""
+    cell = QWidget()
+    layout = QVBoxLayout(cell)
+    layout.setContentsMargins(2, 0, 2, 0)
+    bar = QProgressBar(cell)
+    bar.setMaximumHeight(14)
+    bar.setTextVisible(False)
+    layout.addWidget(bar, 0, Qt.AlignmentFlag.AlignVCenter)
+    return cell
 
 
 def read_thumbnails(paths: list[str]) -> Iterator[tuple[str, QImage]]:

@@ -17,6 +17,7 @@ from nst_desktop.gui.queue_panel import (
     LEFT_COLUMN,
     PROGRESS_COLUMN,
     STATUS_ROLE,
+    THUMB,
     USER_PAUSE,
     QueuePanel,
     seconds_per_work,
@@ -96,8 +97,11 @@ def test_a_row_per_job_with_its_status_progress_and_time_left(qtbot: QtBot, pane
     assert row is not None
     assert row.text(0) == "b.png\npainting, scale 2 of 2"
     assert row.text(LEFT_COLUMN) == "30 s"
-    bar = panel.tree.itemWidget(row, PROGRESS_COLUMN)
+    cell = panel.tree.itemWidget(row, PROGRESS_COLUMN)
+    bar = cell.findChild(QProgressBar) if cell is not None else None
     assert isinstance(bar, QProgressBar) and bar.value() == 75
+    # Two lines of text beside the thumbnail: the row is as tall as the thumbnail.
+    assert panel.tree.visualItemRect(row).height() >= THUMB
     waiting = panel.tree.topLevelItem(3)
     # What the queue's total says of it: (95 s - 30 s) over the one job waiting.
     assert waiting is not None and waiting.text(LEFT_COLUMN) == "~1 min 05 s"
