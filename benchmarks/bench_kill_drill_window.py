@@ -11,7 +11,6 @@ The last start runs until the queue has no job left, then the window is closed w
 at logout). Counted with the command-line drill's ``count_results`` (one way to count): the
 pictures in the output folder, the history entries per job, corrupt files, leftover temporary
 files; and the jobs that went on from their checkpoint (the runner's INFO line).
-job, corrupt files, leftover temporary files.
 
     QT_QPA_PLATFORM=offscreen python benchmarks/bench_kill_drill_window.py [--rounds 10] [--write]
 """
