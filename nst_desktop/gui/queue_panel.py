@@ -41,10 +41,10 @@ THUMB = 40  # px: a row's thumbnail
 MIN_WIDTH = 300  # the Mask dock's: the column they share fits beside the Picture panel on 1280 px
 REFRESH_MS = 2000  # the CLI may change the queue meanwhile
 USER_PAUSE = "paused by you"  # the message of the panel's own Pause (a full disk gives its own)
-# A narrow dock (it shares the window with the Picture panel on 1280 px): the job's name and its
-# status are the two lines of one column, beside its thumbnail; progress and time left are short.
-COLUMNS = ("Job", "Progress", "Left")
-PROGRESS_COLUMN, LEFT_COLUMN = 1, 2
+# A narrow dock (it shares the window with the Picture panel on 1280 px): the job's name, then its
+# status with its time, are the two lines of one column beside its thumbnail; then its progress bar.
+COLUMNS = ("Job", "Progress")
+PROGRESS_COLUMN = 1
 _ID_ROLE = Qt.ItemDataRole.UserRole
 STATUS_ROLE = Qt.ItemDataRole.UserRole + 1  # the status line alone
 
@@ -114,9 +114,8 @@ class QueuePanel(QWidget):
         header.setStretchLastSection(False)
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         self.tree.setTextElideMode(Qt.TextElideMode.ElideMiddle)  # a name's end ("_3.png") stays
-        for column, width in ((PROGRESS_COLUMN, 44), (LEFT_COLUMN, 84)):  # "~13 min 22 s" whole
-            header.setSectionResizeMode(column, QHeaderView.ResizeMode.Interactive)
-            self.tree.setColumnWidth(column, width)
+        header.setSectionResizeMode(PROGRESS_COLUMN, QHeaderView.ResizeMode.Interactive)
+        self.tree.setColumnWidth(PROGRESS_COLUMN, 64)
         self.tree.itemSelectionChanged.connect(self._update_buttons)
         self.tree.itemDoubleClicked.connect(lambda *_: self.open_selected())
         self.total_label = QLabel("The queue is empty.")
@@ -224,11 +223,11 @@ class QueuePanel(QWidget):
         item.setData(0, _ID_ROLE, job.id)
         item.setData(0, STATUS_ROLE, status)
         item.setSizeHint(0, QSize(0, THUMB + 6))  # two lines beside the thumbnail (the column stretches)
-        item.setText(0, f"{job.name}\n{status}")
+        left = self._left_text(job, rate)
+        item.setText(0, f"{job.name}\n{status} · {left}" if left else f"{job.name}\n{status}")
         styles = ", ".join(s.name for s in job.recipe.styles)
         item.setToolTip(0, f"{job.name}: {status}\n{job.recipe.photo}\n× {styles}\n"
                            f"→ {job.output_path or job.output.path}")
-        item.setText(LEFT_COLUMN, self._left_text(job, rate))
         item.setIcon(0, self._icons.get(self._thumb_path(job), QIcon()))
         cell = self.tree.itemWidget(item, PROGRESS_COLUMN)
         bar = cell.findChild(QProgressBar) if cell is not None else None
@@ -248,9 +247,9 @@ class QueuePanel(QWidget):
         progress = self._progress
         if job.status == Status.RUNNING and progress is not None and progress.job.id == job.id \
                 and progress.event is not None:
-            return format_duration(progress.event.remaining_s)
+            return format_duration(progress.event.remaining_s) + " left"
         if job.status == Status.WAITING and rate is not None:
-            return "~" + format_duration(rate * job_work(job.recipe.params, job.photo_hw))
+            return "about " + format_duration(rate * job_work(job.recipe.params, job.photo_hw))
         if job.status == Status.DONE and job.started and job.finished:
             return "took " + format_duration(job.finished - job.started)
         return ""

@@ -14,7 +14,6 @@ from pytestqt.qtbot import QtBot
 
 from nst_desktop.engine.spec.events import ProgressEvent
 from nst_desktop.gui.queue_panel import (
-    LEFT_COLUMN,
     PROGRESS_COLUMN,
     STATUS_ROLE,
     THUMB,
@@ -95,8 +94,7 @@ def test_a_row_per_job_with_its_status_progress_and_time_left(qtbot: QtBot, pane
     panel.show_progress(QueueProgress(running, 1, 3, _event(3, 4, 30.0), 95.0))
     row = panel.tree.topLevelItem(1)
     assert row is not None
-    assert row.text(0) == "b.png\npainting, scale 2 of 2"
-    assert row.text(LEFT_COLUMN) == "30 s"
+    assert row.text(0) == "b.png\npainting, scale 2 of 2 · 30 s left"
     cell = panel.tree.itemWidget(row, PROGRESS_COLUMN)
     bar = cell.findChild(QProgressBar) if cell is not None else None
     assert isinstance(bar, QProgressBar) and bar.value() == 75
@@ -104,7 +102,7 @@ def test_a_row_per_job_with_its_status_progress_and_time_left(qtbot: QtBot, pane
     assert panel.tree.visualItemRect(row).height() >= THUMB
     waiting = panel.tree.topLevelItem(3)
     # What the queue's total says of it: (95 s - 30 s) over the one job waiting.
-    assert waiting is not None and waiting.text(LEFT_COLUMN) == "~1 min 05 s"
+    assert waiting is not None and waiting.text(0) == "c.png\nwaiting · about 1 min 05 s"
     assert "1 of 5 done" in panel.total_label.text()
     assert "1 min 35 s left in all" in panel.total_label.text()
     qtbot.waitUntil(lambda: panel.icons_known() >= 4, timeout=5000)  # photos, and the done job's result
