@@ -23,6 +23,7 @@ from dataclasses import replace
 from PySide6.QtCore import QCoreApplication, QObject, QThread, Signal, Slot
 
 from nst_desktop.gui.errors import user_message
+from nst_desktop.gui.worker import keep_until_finished
 from nst_desktop.io.library import Library
 from nst_desktop.queue.runner import JobOutcome, QueueProgress, Runner, RunSummary
 from nst_desktop.queue.store import QueueStore, Status
@@ -197,7 +198,8 @@ class QueueThread(QObject):
         self.qthread.quit()
         if self.qthread.wait(timeout_ms):
             return True
-        log.warning("the queue's thread is still stopping after %d ms", timeout_ms)
+        log.warning("the queue's thread is still stopping after %d ms; it is left to end", timeout_ms)
+        keep_until_finished(self.qthread, self.worker)  # a QThread destroyed running aborts the app
         return False
 
     @Slot(object)

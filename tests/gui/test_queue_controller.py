@@ -15,7 +15,6 @@ from pytestqt.qtbot import QtBot
 
 from nst_desktop.engine.spec.variations import variations
 from nst_desktop.gui.queue_controller import QueueController
-from nst_desktop.gui.queue_thread import ArtistGate
 from nst_desktop.gui.worker import RunRequest, RunThread
 from nst_desktop.queue.batch import plan
 from nst_desktop.queue.store import Output, QueueStore, Status
@@ -155,30 +154,6 @@ def test_the_artists_runs_hold_the_queue_and_are_never_blocked_by_it(qtbot: QtBo
     wait_idle(qtbot, rig)
     assert rig.jobs()[0].status == Status.DONE
     artist.shutdown(5000)
-
-
-def test_the_gate_pauses_a_job_claimed_while_it_was_being_held() -> None:
-    class Runner:
-        paused = 0
-
-        def pause(self) -> None:
-            self.paused += 1
-
-        def resume(self) -> None:
-            pass
-
-        def stop(self) -> None:
-            pass
-
-    gate = ArtistGate()
-    gate.hold()
-    runner = Runner()
-    gate.attach(runner)  # type: ignore[arg-type]
-    gate.after_step()
-    assert runner.paused == 1
-    gate.release()
-    gate.after_step()
-    assert runner.paused == 1
 
 
 def test_queue_all_queues_each_variation_at_full_size(qtbot: QtBot, rig: Rig) -> None:
