@@ -310,3 +310,23 @@ def test_the_queue_dock_fits_1280x800_with_the_other_panels_open(qtbot: QtBot, m
     for button in (panel.clear_button, panel.retry_button, panel.file_button):
         assert button.mapTo(window, QPoint(button.width(), 0)).x() <= window.width()
         assert button.width() >= button.minimumSizeHint().width()  # its text whole
+
+
+def test_variations_hold_the_queue_and_queue_all_queues_each_at_full_size(qtbot: QtBot,
+                                                                          make_window: WindowFactory) -> None:
+    window = make_window(stylize_fn=FakeStylize(step_s=0.005))
+    window.queue.store.pause("the test looks at what is queued, not at its painting")
+    window.tweaks.open_variations("style_weight")
+    dialog = window.tweaks.variations_dialog
+    assert dialog is not None
+    qtbot.waitUntil(lambda: window.queue.painter.gate.held, timeout=5000)  # the grid paints: held
+    with qtbot.waitSignal(window.queue.jobsAdded, timeout=5000) as added:
+        dialog.queue_all_button.click()
+    assert added.args == [len(dialog.cells)]
+    jobs = window.queue.store.jobs()
+    swept = [c.variation.params.style_weight for c in dialog.cells]
+    assert [j.recipe.params.style_weight for j in jobs] == swept
+    assert all(j.recipe.params.size == window.params_panel.params().size for j in jobs)
+    dialog.close()
+    assert window.queue.painter.gate.held  # not at once: the artist may look again
+    qtbot.waitUntil(lambda: not window.queue.painter.gate.held, timeout=6000)
