@@ -55,6 +55,8 @@ from nst_desktop.recipe.recipe import Recipe, StyleRef
 FilesChooser = Callable[[QWidget, str, str], list[str]]  # (parent, caption, filter) -> paths
 FolderChooser = Callable[[QWidget, str], str]  # (parent, caption) -> a folder, "" if cancelled
 NO_SWEEP = ""
+PATTERN_HINT = ("Fields: " + "  ".join("{" + f + "}" for f in PATTERN_FIELDS)
+                + "; the extension picks the format (.png .jpg .webp .tif)")
 PROBLEM_STYLE = "color: #c0392b;"  # a red readable on the light and the dark palette
 
 
@@ -123,8 +125,7 @@ class BatchDialog(QDialog):
         self.sweep_values.setPlaceholderText("values, e.g. 4, 8, 16")
         self.folder = QLineEdit(folder)
         self.pattern = QLineEdit(DEFAULT_PATTERN)
-        self.pattern.setToolTip("Fields: " + " ".join("{" + f + "}" for f in PATTERN_FIELDS)
-                                + "; the extension picks the format (.png .jpg .webp .tif)")
+        self.pattern.setToolTip(PATTERN_HINT)
         for edit in (self.sweep_values, self.folder, self.pattern):
             edit.textChanged.connect(lambda _text: self._update_summary())
         self.sweep_setting.currentIndexChanged.connect(lambda _i: self._update_summary())
@@ -135,6 +136,13 @@ class BatchDialog(QDialog):
         self.queue_button = self.buttons.addButton("Add to queue", QDialogButtonBox.ButtonRole.AcceptRole)
         self.buttons.accepted.connect(self.queue_jobs)
         self.buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addLayout(self._form())
+        layout.addWidget(self.summary)
+        layout.addWidget(self.buttons)
+        self.resize(620, 560)
+
+    def _form(self) -> QFormLayout:
         form = QFormLayout()
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
         form.addRow("Photos", self._with_buttons(self.photos, ("Add photos…", self._on_add_photos),
@@ -154,16 +162,11 @@ class BatchDialog(QDialog):
         folder_row.addWidget(choose)
         form.addRow("Output folder", folder_row)
         form.addRow("File names", self.pattern)
-        fields = QLabel("Fields: " + "  ".join("{" + f + "}" for f in PATTERN_FIELDS)
-                        + "; the extension picks the format (.png .jpg .webp .tif)")
+        fields = QLabel(PATTERN_HINT)
         fields.setEnabled(False)  # a hint, greyed
         fields.setWordWrap(True)
         form.addRow("", fields)
-        layout = QVBoxLayout(self)
-        layout.addLayout(form)
-        layout.addWidget(self.summary)
-        layout.addWidget(self.buttons)
-        self.resize(620, 560)
+        return form
 
     def _with_buttons(self, listing: QListWidget, *buttons: tuple[str, Callable[[], object]]) -> QWidget:
         box = QWidget()
