@@ -55,8 +55,8 @@ def status_text(job: QueuedJob, progress: QueueProgress | None, held: bool) -> s
         if held:
             return "paused: you are painting"
         event = progress.event if progress is not None and progress.job.id == job.id else None
-        if event is not None and event.scale_count > 1:
-            return f"painting, scale {event.scale_index + 1} of {event.scale_count}"
+        if event is not None and event.scale_count > 1:  # short: the row is ~28 characters wide
+            return f"painting {event.scale_index + 1}/{event.scale_count}"
         return "painting"
     if job.status == Status.FAILED:
         return f"failed: {job.reason}" if job.reason else "failed"

@@ -94,7 +94,7 @@ def test_a_row_per_job_with_its_status_progress_and_time_left(qtbot: QtBot, pane
     panel.show_progress(QueueProgress(running, 1, 3, _event(3, 4, 30.0), 95.0))
     row = panel.tree.topLevelItem(1)
     assert row is not None
-    assert row.text(0) == "b.png\npainting, scale 2 of 2 · 30 s left"
+    assert row.text(0) == "b.png\npainting 2/2 · 30 s left"
     cell = panel.tree.itemWidget(row, PROGRESS_COLUMN)
     bar = cell.findChild(QProgressBar) if cell is not None else None
     assert isinstance(bar, QProgressBar) and bar.value() == 75
