@@ -49,15 +49,12 @@ _ID_ROLE = Qt.ItemDataRole.UserRole
 STATUS_ROLE = Qt.ItemDataRole.UserRole + 1  # the status line alone
 
 
-def status_text(job: QueuedJob, progress: QueueProgress | None, held: bool) -> str:
+def status_text(job: QueuedJob, held: bool) -> str:
     """A row's status: the word, what it waits for, a failure's reason."""
     if job.status == Status.RUNNING:
         if held:
             return "paused: you are painting"
-        event = progress.event if progress is not None and progress.job.id == job.id else None
-        if event is not None and event.scale_count > 1:  # short: the row is ~28 characters wide
-            return f"painting {event.scale_index + 1}/{event.scale_count}"
-        return "painting"
+        return "painting"  # short: the row is ~28 characters wide (the scale is in its tooltip)
     if job.status == Status.FAILED:
         return f"failed: {job.reason}" if job.reason else "failed"
     if job.status == Status.WAITING and job.reason:
@@ -219,20 +216,27 @@ class QueuePanel(QWidget):
         self.refresh()
 
     def _show_row(self, item: QTreeWidgetItem, job: QueuedJob, rate: float | None) -> None:
-        status = status_text(job, self._progress, self._held)
+        status = status_text(job, self._held)
         item.setData(0, _ID_ROLE, job.id)
         item.setData(0, STATUS_ROLE, status)
         item.setSizeHint(0, QSize(0, THUMB + 6))  # two lines beside the thumbnail (the column stretches)
         left = self._left_text(job, rate)
         item.setText(0, f"{job.name}\n{status} · {left}" if left else f"{job.name}\n{status}")
         styles = ", ".join(s.name for s in job.recipe.styles)
-        item.setToolTip(0, f"{job.name}: {status}\n{job.recipe.photo}\n× {styles}\n"
+        item.setToolTip(0, f"{job.name}: {status}{self._scale_text(job)}\n{job.recipe.photo}\n× {styles}\n"
                            f"→ {job.output_path or job.output.path}")
         item.setIcon(0, self._icons.get(self._thumb_path(job), QIcon()))
         cell = self.tree.itemWidget(item, PROGRESS_COLUMN)
         bar = cell.findChild(QProgressBar) if cell is not None else None
         if isinstance(bar, QProgressBar):
             bar.setValue(self._percent(job))
+
+    def _scale_text(self, job: QueuedJob) -> str:
+        progress = self._progress
+        event = progress.event if progress is not None and progress.job.id == job.id else None
+        if job.status != Status.RUNNING or event is None or event.scale_count < 2:
+            return ""
+        return f", scale {event.scale_index + 1} of {event.scale_count}"
 
     def _percent(self, job: QueuedJob) -> int:
         if job.status == Status.DONE:

@@ -94,7 +94,8 @@ def test_a_row_per_job_with_its_status_progress_and_time_left(qtbot: QtBot, pane
     panel.show_progress(QueueProgress(running, 1, 3, _event(3, 4, 30.0), 95.0))
     row = panel.tree.topLevelItem(1)
     assert row is not None
-    assert row.text(0) == "b.png\npainting 2/2 · 30 s left"
+    assert row.text(0) == "b.png\npainting · 30 s left"
+    assert row.toolTip(0).startswith("b.png: painting, scale 2 of 2\n")
     cell = panel.tree.itemWidget(row, PROGRESS_COLUMN)
     bar = cell.findChild(QProgressBar) if cell is not None else None
     assert isinstance(bar, QProgressBar) and bar.value() == 75
@@ -200,4 +201,4 @@ def test_status_of_an_interrupted_job_says_it_goes_on() -> None:
     from nst_desktop.queue.store import INTERRUPTED
 
     job = replace(_job_stub(), status=Status.WAITING, reason=INTERRUPTED)
-    assert status_text(job, None, False) == f"waiting ({INTERRUPTED})"
+    assert status_text(job, False) == f"waiting ({INTERRUPTED})"
