@@ -25,7 +25,7 @@ and the :class:`~nst_desktop.gui.queue_thread.QueueThread`, and:
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -74,6 +74,7 @@ class QueueController(QObject):
         self.painter = QueueThread(store, library, stylize_fn, self)
         self.panel = QueuePanel(store)
         self._busy: set[str] = set()  # who paints: "run", "variations"
+        self._entries_sent: set[str] = set()  # history entries of done jobs already emitted
         self._closed = False
         self._crashed = False  # an unforeseen error: not restarted by itself (it would loop)
         self._release = QTimer(self)
@@ -91,6 +92,7 @@ class QueueController(QObject):
         self.panel.pauseRequested.connect(self._on_pause_requested)
         self.panel.openRequested.connect(self.open_job)
         self.panel.addRequested.connect(self.add_current)
+        self.panel.jobsRead.connect(self._on_jobs_read)
 
     # --- painting ----------------------------------------------------------------------------------
     def kick(self) -> bool:
@@ -217,11 +219,24 @@ class QueueController(QObject):
     # --- what the painter reports ----------------------------------------------------------------------
     @Slot(object, object)
     def _on_job_ended(self, outcome: JobOutcome, entry: Entry | None) -> None:
-        self.panel.refresh()
-        if entry is not None:
+        if entry is not None and entry.id not in self._entries_sent:  # before the panel reads it done
+            self._entries_sent.add(entry.id)
             self.entryAdded.emit(entry)
+        self.panel.refresh()
         if outcome.status == Status.FAILED:
             self.notifier.notify("A queued job failed", f"{outcome.job.name}: {outcome.reason}", failure=True)
+
+    @Slot(object)
+    def _on_jobs_read(self, jobs: list[QueuedJob]) -> None:
+        """Jobs another process (``nst-desktop batch``) finished: their entries reach the history
+        strip too, while that batch still runs (read in the background; the strip shows an entry
+        once)."""
+        new = [str(j.entry_id) for j in jobs if j.status == Status.DONE and j.entry_id
+               and j.entry_id not in self._entries_sent]
+        if not new or self.library is None:
+            return
+        self._entries_sent.update(new)
+        run_in_background(_read_entries, self.library, new, on_yield=self.entryAdded.emit, parent=self.panel)
 
     @Slot(object)
     def _on_ran_out(self, summary: RunSummary) -> None:
@@ -306,6 +321,15 @@ def output_folder(chosen: str) -> str:
         return chosen
     pictures = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.PicturesLocation)
     return str(Path(pictures or Path.home()) / "NST Desktop")
+
+
+def _read_entries(library: Library, entry_ids: list[str]) -> Iterator[Entry]:
+    """In a worker: the history entries still there (one deleted from the history is skipped)."""
+    for entry_id in entry_ids:
+        try:
+            yield library.get(entry_id)
+        except (KeyError, OSError, ValueError):
+            continue
 
 
 def _counts(result: tuple[Sequence[QueuedJob], Sequence[Any]]) -> tuple[int, int, int]:

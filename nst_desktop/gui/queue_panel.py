@@ -78,6 +78,7 @@ class QueuePanel(QWidget):
     openRequested = Signal(object)  # QueuedJob: a done job's history entry to show
     changed = Signal()  # the queue was steered here (resume, retry): the painter may have work
     pauseRequested = Signal(bool)  # the whole queue paused (True) / resumed
+    jobsRead = Signal(object)  # list[QueuedJob]: the queue as just read (jobs another process finished too)
 
     def __init__(self, store: QueueStore, parent: QWidget | None = None, *,
                  open_url: Callable[[QUrl], bool] | None = None) -> None:
@@ -178,6 +179,7 @@ class QueuePanel(QWidget):
                 item.setSelected(job.id in selected)
         self._update_buttons()
         self._ask_icons(jobs)
+        self.jobsRead.emit(jobs)
 
     def show_progress(self, progress: QueueProgress) -> None:
         """A report of the queue's painter (GUI thread): the rows as last read, with its figures."""

@@ -330,3 +330,20 @@ def test_variations_hold_the_queue_and_queue_all_queues_each_at_full_size(qtbot:
     dialog.close()
     assert window.queue.painter.gate.held  # not at once: the artist may look again
     qtbot.waitUntil(lambda: not window.queue.painter.gate.held, timeout=6000)
+
+
+def test_jobs_another_process_finishes_reach_the_history_once(qtbot: QtBot, rig: Rig) -> None:
+    """``nst-desktop batch`` paints while the window is open: each entry is emitted once, as it ends."""
+    from nst_desktop.queue.runner import Runner
+
+    elsewhere = QueueStore(rig.store.path)
+    jobs = [elsewhere.add(rig.recipe, Output(str(rig.out), f"{n}.png")) for n in "ab"]
+    added: list[str] = []
+    rig.controller.entryAdded.connect(lambda entry: added.append(entry.id))
+    rig.controller.set_artist_painting("test", True)  # the window's own painter keeps out of it
+    Runner(elsewhere, rig.library, stylize_fn=ScaleFake()).run()
+    qtbot.waitUntil(lambda: len(added) == 2, timeout=10_000)
+    rig.controller.panel.refresh()  # read again: nothing more
+    qtbot.wait(300)
+    assert sorted(added) == sorted(str(elsewhere.get(j.id).entry_id) for j in jobs)
+    elsewhere.close()
