@@ -30,7 +30,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QObject, QStandardPaths, QTimer, Signal, Slot
+from PySide6.QtCore import QObject, QStandardPaths, Qt, QTimer, Signal, Slot
 from PySide6.QtWidgets import QWidget
 
 from nst_desktop.engine.spec.errors import NSTError
@@ -290,6 +290,7 @@ class QueueController(QObject):
         except NSTError:
             base = None  # no photo on screen: the batch names its own
         dialog = BatchDialog(base, self._output_folder(), parent, **choosers)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)  # one per opening, not kept after
         dialog.planned.connect(self.add_planned)
         return dialog
 

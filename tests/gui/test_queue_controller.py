@@ -347,3 +347,23 @@ def test_jobs_another_process_finishes_reach_the_history_once(qtbot: QtBot, rig:
     qtbot.wait(300)
     assert sorted(added) == sorted(str(elsewhere.get(j.id).entry_id) for j in jobs)
     elsewhere.close()
+
+
+def test_run_batch_opens_the_dialog_on_the_recipe_on_screen_and_queues_its_jobs(
+        qtbot: QtBot, make_window: WindowFactory, tmp_path: Path) -> None:
+    from nst_desktop.gui.batch_dialog import BatchDialog
+    from tests.queue.conftest import draw
+
+    window = make_window()
+    window.queue.store.pause("the test looks at what is queued")
+    window.menu_actions.batch.trigger()
+    dialogs = window.findChildren(BatchDialog)
+    assert len(dialogs) == 1 and dialogs[0].isVisible()
+    dialog = dialogs[0]
+    assert dialog.styles.count() == len(window.inputs.styles())  # the styles on screen, checked
+    dialog.add_photos([str(draw(tmp_path / "a.png", 1)), str(draw(tmp_path / "b.png", 2))])
+    with qtbot.waitSignal(window.queue.jobsAdded, timeout=10_000) as added:
+        dialog.queue_button.click()
+    assert added.args == [2 * len(window.inputs.styles())]
+    assert {Path(j.recipe.photo).name for j in window.queue.store.jobs()} == {"a.png", "b.png"}
+    assert window.queue_dock.isVisible()
