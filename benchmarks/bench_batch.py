@@ -124,8 +124,9 @@ def main() -> int:
         "",
         f"Command: `{shlex.join(['python', 'benchmarks/bench_batch.py', *sys.argv[1:]])}`",
         "",
-        f"{args.jobs} quick looks ({look.size} px, {look.steps} steps at one scale: the app's quick-look "
-        "settings at that size), one photo and one style, each at another style weight:",
+        f"{args.jobs} quick looks (the app's quick-look schedule at {look.size} px: one scale, "
+        f"{look.steps} steps{' instead of 40' if args.steps else ''}), one photo and one style, each at "
+        "another style weight:",
         "",
         "| how | wall-clock | per picture |",
         "| --- | ---: | ---: |",

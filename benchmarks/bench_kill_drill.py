@@ -3,8 +3,8 @@ during a 10-job batch, 10 times, then let it finish; every job must be done exac
 no corrupt or duplicate file.
 
 Each round starts the same batch command (a rerun takes up the unfinished jobs) and kills it
-after a random delay (``--min-s``..``--max-s``; a round whose batch ends first is counted as
-such). Then the command runs to its end. Counted afterwards:
+a random delay (``--min-s``..``--max-s``) after its first painted step (a round whose batch ends
+first is counted as such). Then the command runs to its end. Counted afterwards:
 
 - the pictures in the output folder: each of the 10 expected names once, nothing else (a
   ``name-2.png`` would be a duplicate), each one decodable and carrying its job's marker;
@@ -65,9 +65,18 @@ def queue_states(home: Path) -> Counter[str]:
 
 
 def one_round(command: list[str], env: dict[str, str], log: Path, delay: float | None) -> str:
-    """Run the batch; kill it after ``delay`` s (None: let it finish). How the round ended."""
+    """Run the batch; kill it ``delay`` s after it painted its first step (None: let it finish).
+    Counted from the first step, not from the start: a process's start (torch's import, the
+    model, the first set-up) takes 10-20 s on a busy machine, and kills timed from the start
+    landed there almost every time. How the round ended."""
+    start = log.stat().st_size if log.exists() else 0
     with log.open("a") as stream:
         process = subprocess.Popen(command, env=env, stdout=stream, stderr=stream)
+        if delay is None:
+            process.wait()
+            return f"ended by itself (exit {process.returncode})"
+        while process.poll() is None and " loss " not in _since(log, start):
+            time.sleep(0.1)
         try:
             process.wait(timeout=delay)
             return f"ended by itself (exit {process.returncode})"
@@ -75,6 +84,12 @@ def one_round(command: list[str], env: dict[str, str], log: Path, delay: float |
             process.send_signal(signal.SIGKILL)
             process.wait()
             return "killed"
+
+
+def _since(log: Path, start: int) -> str:
+    with log.open("rb") as stream:
+        stream.seek(start)
+        return stream.read().decode(errors="replace")
 
 
 def count_results(work: Path) -> dict[str, object]:
@@ -99,7 +114,8 @@ def count_results(work: Path) -> dict[str, object]:
             corrupt += 1
     entries = Library(work / "home" / "library").entries()
     jobs_in_history = Counter(str(e.metadata.get("queue", {}).get("job")) for e in entries)
-    temps = [p for p in (work / "out").rglob(".nst-*.tmp")] + list((work / "home").rglob(".nst-*.tmp"))
+    temps = [*(work / "out").rglob(".nst-*.tmp"), *(work / "home").rglob(".nst-*.tmp"),
+             *(work / "home" / "library").glob(".tmp-*")]
     return {"pictures": len(pictures), "expected": len(expected), "missing": len(expected - set(pictures)),
             "unexpected": len(set(pictures) - expected), "corrupt": corrupt,
             "jobs_twice_in_folder": sum(1 for n in jobs_in_folder.values() if n > 1),
@@ -112,8 +128,8 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--rounds", type=int, default=10)
     ap.add_argument("--seed", type=int, default=18)
-    ap.add_argument("--min-s", type=float, default=3.0)
-    ap.add_argument("--max-s", type=float, default=25.0)
+    ap.add_argument("--min-s", type=float, default=0.0)
+    ap.add_argument("--max-s", type=float, default=30.0)
     ap.add_argument("--write", action="store_true", help="write the figures into RESULTS.md")
     args = ap.parse_args()
     rng = random.Random(args.seed)
@@ -147,8 +163,9 @@ def main() -> int:
         f"Command: `{shlex.join(['python', 'benchmarks/bench_kill_drill.py', *sys.argv[1:]])}`",
         "",
         f"A 10-job batch (2 photos x 5 style weights, 64 px, two scales) killed with SIGKILL {killed} times "
-        f"of {args.rounds} rounds at random moments ({args.min_s:g}-{args.max_s:g} s after its start; "
-        f"{mid_job} kills landed while a job was painting), then run to its end ({final}); "
+        f"of {args.rounds} rounds at random moments ({args.min_s:g}-{args.max_s:g} s after its first painted "
+        "step; "
+        f"{mid_job} kills landed while a job was claimed, i.e. running), then run to its end ({final}); "
         f"{elapsed:.0f} s in all.",
         "",
         "| count | value |",
@@ -161,12 +178,13 @@ def main() -> int:
         f"| history entries / jobs in the history / jobs twice there | {results['history_entries']} / "
         f"{results['jobs_in_history']} / {results['jobs_twice_in_history']} |",
         f"| jobs that went on from their checkpoint | {resumed} |",
-        f"| leftover temporary files (`.nst-*.tmp`, hidden) | {results['temps_left']} |",
+        f"| leftover temporary files (`.nst-*.tmp`, history `.tmp-*` folders; hidden) | "
+        f"{results['temps_left']} |",
         "",
         "**Every job done exactly once, no corrupt or duplicate file.**" if ok
         else "**FAILED: see the table.**",
         "",
-        "Rounds (delay before the kill, how it ended, jobs done after it): "
+        "Rounds (delay after the first step, how it ended, jobs done after it): "
         + "; ".join(f"{d:.1f} s {e} ({n} done)" for d, e, n, _ in rounds) + ".",
     ]
     text = "\n".join(lines)

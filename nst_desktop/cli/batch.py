@@ -101,6 +101,8 @@ def _params_record(ns: argparse.Namespace) -> Any:
 
     record = load_record(ns.params)
     parse_file(ns.params, lambda data: check_record(data, None, weights="weights" not in vars(ns)), record)
+    if isinstance(record, dict) and record.get("mask") is not None:  # drawn on one photo: not the batch's
+        print(f"{PROG}: the mask of {ns.params} is not used: a batch paints other photos", file=sys.stderr)
     return record
 
 

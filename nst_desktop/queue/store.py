@@ -31,31 +31,25 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import socket
 import sqlite3
-import sys
 import threading
 import time
 from collections.abc import Callable, Collection, Iterator
-from dataclasses import dataclass
-from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from nst_desktop.engine.spec.errors import NSTError
+from nst_desktop.engine.spec.errors import ImageError, NSTError
 from nst_desktop.io import paths
 from nst_desktop.queue.blobs import BlobStore
+from nst_desktop.queue.job import FINISHED, INTERRUPTED, Output, QueuedJob, Status
+from nst_desktop.queue.owners import LEASE_S, STALE_LEASE_S, new_owner, owner_gone, register_owner
 from nst_desktop.recipe.recipe import Recipe, StyleRef, from_record, to_record
 
+# The job types and the owners' helpers are part of this module's API (queue.job, queue.owners).
+__all__ = ["DB_NAME", "FINISHED", "INTERRUPTED", "LEASE_S", "STALE_LEASE_S", "Output", "QueueStore",
+           "QueuedJob", "Status", "checkpoint_path", "default_path", "new_owner", "register_owner"]
+
 DB_NAME = "queue.sqlite3"
-LEASE_S = 60.0
-"""A running job's lease: its runner renews it every few seconds; one not renewed for this long
-belongs to a process that is gone (another computer sharing the folder, a frozen process)."""
-
-STALE_LEASE_S = 600.0
-"""A job of a process of this computer that is still alive but has not renewed its lease for this
-long is taken back too (its process id was reused by another program)."""
-
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS jobs (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -85,101 +79,41 @@ CREATE TABLE IF NOT EXISTS state (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
 
 
-class Status(StrEnum):
-    WAITING = "waiting"
-    RUNNING = "running"
-    DONE = "done"
-    FAILED = "failed"
-    CANCELLED = "cancelled"
-
-
-INTERRUPTED = "interrupted; goes on from its last finished scale"
-FINISHED = (Status.DONE, Status.CANCELLED)  # what "clear finished" removes
-
-
-@dataclass(frozen=True)
-class Output:
-    """Where a job's picture goes: a folder and a file name (its extension is the format)."""
-
-    folder: str
-    name: str
-
-    @property
-    def path(self) -> Path:
-        return Path(self.folder) / self.name
-
-    @property
-    def format(self) -> str:
-        return Path(self.name).suffix.lower().lstrip(".")
-
-
-@dataclass(frozen=True)
-class QueuedJob:
-    """One row of the queue. ``inputs``: the kept copies (``photo``, ``styles``, ``init``) once
-    added; ``output_path``: the file actually written (another file of the same name is never
-    replaced); ``entry_id``: its history entry."""
-
-    id: int
-    uid: str
-    recipe: Recipe
-    output: Output
-    status: Status
-    reason: str = ""
-    batch: str = ""
-    recipe_key: str = ""
-    inputs: dict[str, Any] | None = None
-    photo_hw: tuple[int, int] = (0, 0)
-    attempts: int = 0
-    output_path: str | None = None
-    entry_id: str | None = None
-    created: float = 0.0
-    started: float | None = None
-    finished: float | None = None
-    owner: str | None = None
-    problem: str = ""  # why the stored recipe cannot be read back (a weight set removed since): it fails
-
-    @property
-    def name(self) -> str:
-        return self.output.name
-
-
 def default_path() -> Path:
     return paths.data_dir() / "queue" / DB_NAME
-
-
-def new_owner() -> str:
-    """The identity a runner claims jobs under: host, process id and a token unique to it."""
-    return f"{socket.gethostname()}:{os.getpid()}:{os.urandom(4).hex()}"
-
-
-_LIVE_OWNERS: set[str] = set()  # owners of this process whose runner is still running
-
-
-def register_owner(owner: str, live: bool) -> None:
-    """A runner of this process says it started (``live``) or ended: a job of an owner of this
-    process that is no longer live was left by a runner that crashed, and goes back to waiting."""
-    (_LIVE_OWNERS.add if live else _LIVE_OWNERS.discard)(owner)
 
 
 class QueueStore:
     """The queue's SQLite file (see the module docstring). Thread-safe: one lock per store."""
 
     def __init__(self, path: str | os.PathLike[str] | None = None) -> None:
+        """Open (create) the queue; ImageError naming the file when it cannot be (a damaged file,
+        a folder that cannot be written): one line, never a traceback."""
         self.path = Path(path) if path is not None else default_path()
-        self.path.parent.mkdir(parents=True, exist_ok=True)
         self.blobs = BlobStore(self.path.parent / "blobs")
         self.checkpoints = self.path.parent / "checkpoints"
         self._lock = threading.RLock()
+        # A job's recipe never changes once stored: read back (checked, ~4 ms) once per job.
+        self._recipes: dict[str, tuple[Recipe, str]] = {}
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._open()
+            self.recover()
+        except (sqlite3.Error, OSError) as exc:
+            raise ImageError(self.path, f"cannot open the render queue ({exc}).",
+                             hint="Move the file away to start an empty queue.") from exc
+
+    def _open(self) -> None:
         # Autocommit; writes take BEGIN IMMEDIATE themselves. A writer waits up to 30 s for another.
-        self._db = sqlite3.connect(self.path, timeout=30.0, isolation_level=None, check_same_thread=False)
-        self._db.row_factory = sqlite3.Row
-        self._db.execute("PRAGMA journal_mode=WAL")
+        db = sqlite3.connect(self.path, timeout=30.0, isolation_level=None, check_same_thread=False)
+        db.row_factory = sqlite3.Row
+        db.execute("PRAGMA journal_mode=WAL")
         # WAL + NORMAL: a power cut may lose the last commits, never the file's consistency.
-        self._db.execute("PRAGMA synchronous=NORMAL")
-        with self._write() as db:
+        db.execute("PRAGMA synchronous=NORMAL")
+        self._db = db
+        with self._write() as tx:
             for statement in filter(str.strip, _SCHEMA.split(";")):
-                db.execute(statement)
-        self.recover()
+                tx.execute(statement)
 
     def close(self) -> None:
         with self._lock:
@@ -243,14 +177,14 @@ class QueueStore:
         where, args = _filters(statuses, ids)
         with self._lock:
             rows = self._db.execute(f"SELECT * FROM jobs {where} ORDER BY position, id", args).fetchall()
-        return [_job(row) for row in rows]
+        return [self._job(row) for row in rows]
 
     def get(self, job_id: int) -> QueuedJob:
         with self._lock:
             row = self._db.execute("SELECT * FROM jobs WHERE id = ?", (job_id,)).fetchone()
         if row is None:
             raise KeyError(f"No queued job {job_id}")
-        return _job(row)
+        return self._job(row)
 
     def find(self, key: str, output: Output) -> QueuedJob | None:
         """The latest job (not cancelled) of recipe key ``key`` writing to ``output``: a rerun's."""
@@ -259,7 +193,7 @@ class QueueStore:
                 "SELECT * FROM jobs WHERE recipe_key = ? AND out_folder = ? AND out_name = ? AND status != ?"
                 " ORDER BY id DESC LIMIT 1", (key, str(output.folder), output.name, Status.CANCELLED.value),
             ).fetchone()
-        return _job(row) if row is not None else None
+        return self._job(row) if row is not None else None
 
     def data_version(self) -> int:
         """A number that changes when another store (another process, or another store object)
@@ -272,6 +206,12 @@ class QueueStore:
         with self._lock:
             row = self._db.execute("SELECT value FROM state WHERE key = 'paused'").fetchone()
         return (row is not None, str(row[0]) if row is not None else "")
+
+    def _job(self, row: sqlite3.Row) -> QueuedJob:
+        uid = str(row["uid"])
+        if uid not in self._recipes:
+            self._recipes[uid] = _recipe(row["recipe"])
+        return _job(row, *self._recipes[uid])
 
     # --- steering ----------------------------------------------------------------------------
     def pause(self, message: str = "") -> None:
@@ -398,7 +338,7 @@ class QueueStore:
         with self._write() as db:
             rows = db.execute("SELECT id, owner, lease_until FROM jobs WHERE status = ?",
                               (Status.RUNNING.value,)).fetchall()
-            lost = [int(r["id"]) for r in rows if _owner_gone(r["owner"], r["lease_until"])]
+            lost = [int(r["id"]) for r in rows if owner_gone(r["owner"], r["lease_until"])]
             db.executemany("UPDATE jobs SET status = ?, owner = NULL, reason = ? WHERE id = ?",
                            [(Status.WAITING.value, INTERRUPTED, i) for i in lost])
         return lost
@@ -421,35 +361,6 @@ def _filters(statuses: Collection[Status] | None, ids: Collection[int] | None) -
     return ("WHERE " + " AND ".join(clauses) if clauses else ""), args
 
 
-def _owner_gone(owner: str | None, lease_until: float | None) -> bool:
-    """Whether a running job's runner is gone. On this computer its process tells (a lease
-    also runs out while a laptop sleeps, and both processes wake at once: the living one keeps
-    its job unless its lease is long over, e.g. its id reused); elsewhere only the lease."""
-    if owner is None or lease_until is None:
-        return True
-    expired = lease_until < time.time()
-    host, _, rest = owner.partition(":")
-    pid_text, _, _token = rest.partition(":")
-    if host != socket.gethostname() or not pid_text.isdigit():
-        return expired
-    pid = int(pid_text)
-    if pid == os.getpid():
-        return owner not in _LIVE_OWNERS
-    return not _pid_alive(pid) or lease_until < time.time() - STALE_LEASE_S
-
-
-def _pid_alive(pid: int) -> bool:
-    if sys.platform == "win32":  # os.kill(pid, 0) would terminate it there: the lease decides
-        return True
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True  # someone else's process has that id now; the lease decides
-    return True
-
-
 def _blob_paths(inputs: dict[str, Any] | None) -> list[str]:
     if not inputs:
         return []
@@ -470,8 +381,7 @@ def _recipe(text: str) -> tuple[Recipe, str]:
         return Recipe(str(inputs.get("content") or ""), styles), exc.user_text()
 
 
-def _job(row: sqlite3.Row) -> QueuedJob:
-    recipe, problem = _recipe(row["recipe"])
+def _job(row: sqlite3.Row, recipe: Recipe, problem: str) -> QueuedJob:
     return QueuedJob(
         id=int(row["id"]), uid=str(row["uid"]), recipe=recipe, problem=problem,
         output=Output(str(row["out_folder"]), str(row["out_name"])), status=Status(row["status"]),

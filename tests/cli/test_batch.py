@@ -114,6 +114,27 @@ def test_ctrl_c_stops_after_the_step_keeping_the_picture(folder: Path,
     assert fake.calls[0]["start_from"] is not None and len(pictures(folder)) == 4
 
 
+def test_a_second_ctrl_c_aborts_at_once(folder: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    class Interrupting(ScaleFake):
+        def __call__(self, *args: Any, **kwargs: Any) -> Any:
+            callback = kwargs["callback"]
+
+            def ctrl_c_twice(event: Any) -> None:
+                callback(event)
+                if event.step == 1 and event.scale_index == 1:  # scale 1's picture is the checkpoint
+                    os.kill(os.getpid(), signal.SIGINT)
+                    os.kill(os.getpid(), signal.SIGINT)
+
+            return super().__call__(*args, **{**kwargs, "callback": ctrl_c_twice})
+
+    assert batch(folder, Interrupting()) == 130
+    assert "aborted" in capsys.readouterr().err and pictures(folder) == []
+    fake = ScaleFake()
+    assert batch(folder, fake) == 0
+    assert fake.calls[0]["start_from"].shape == (24, 32, 3)  # from the last finished scale
+    assert len(pictures(folder)) == 4 and len(Library().entries()) == 4
+
+
 def test_sweep_and_names(folder: Path) -> None:
     argv = ["batch", str(folder / "photos" / "river.png"), "--styles", str(folder / "wave.png"),
             "--sweep", "style-weight=4,16", "--name", "{photo}-{setting}-{value}.jpg",
@@ -177,3 +198,14 @@ def test_a_real_batch_paints_and_a_rerun_skips(small_inputs: tuple[Path, Path], 
     assert main(argv) == 0
     assert "2 skipped" in capsys.readouterr().out
     assert (tmp_path / "out" / "photo_4.png").read_bytes() == first
+
+
+def test_params_of_an_earlier_picture(folder: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert batch(folder, ScaleFake(), "--style-weight", "20", "--seed", "7") == 0
+    earlier = folder / "out" / "river_wave_1.png"
+    argv = ["batch", str(folder / "photos" / "tower.png"), "--styles", str(folder / "dots.png"), "--params",
+            str(earlier), "--seed", "9", "-o", str(folder / "again"), "-q"]
+    fake = ScaleFake()
+    assert cmd_batch(build_parser().parse_args(argv), stylize_fn=fake) == 0
+    params = fake.calls[0]["params"]
+    assert (params.style_weight, params.seed, params.size) == (20.0, 9, 64)  # the record's, an option over it

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from nst_desktop.engine.spec.errors import ImageError
 from nst_desktop.queue.store import LEASE_S, STALE_LEASE_S, Output, QueueStore, Status, default_path
 from tests.queue.conftest import Inputs, recipe_of
 
@@ -151,3 +152,11 @@ def test_another_stores_change_is_seen(tmp_path: Path, inputs: Inputs) -> None:
     assert window.data_version() == before
     job = cli.add(recipe_of(photo, wave), out(tmp_path))
     assert window.data_version() != before and window.get(job.id).status == Status.WAITING
+
+
+def test_a_damaged_queue_file_is_one_line(tmp_path: Path) -> None:
+    damaged = tmp_path / "queue.sqlite3"
+    damaged.write_bytes(b"this is not a database" * 100)
+    with pytest.raises(ImageError, match="cannot open the render queue") as caught:
+        QueueStore(damaged)
+    assert str(damaged) in caught.value.user_text() and "\n" not in caught.value.user_text()
