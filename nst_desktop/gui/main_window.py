@@ -13,6 +13,7 @@ from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QCloseEvent, QGuiApplication
 from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QMessageBox, QScrollArea, QVBoxLayout, QWidget
 
+from nst_desktop.engine.spec.errors import NSTError
 from nst_desktop.engine.spec.events import ProgressEvent
 from nst_desktop.formatting import format_duration
 from nst_desktop.gui import background, screen_fit
@@ -206,9 +207,18 @@ class MainWindow(QMainWindow):
 
     # --- render queue (issue 18.3): the logic is in gui/queue_controller.py; wiring only ----------
     def _wire_queue(self, store: QueueStore | None) -> None:
+        try:  # a damaged queue file: said in one line; the window works without a queue
+            store = store if store is not None else QueueStore()
+        except NSTError as exc:
+            problem = exc.user_text()
+            self.queue: QueueController | None = None
+            self.menu_actions.add_to_queue.setEnabled(False)
+            self.menu_actions.batch.setEnabled(False)
+            QTimer.singleShot(0, self, lambda: self.show_error(problem))
+            return
         inputs = self.inputs
         self.queue = QueueController(
-            store if store is not None else QueueStore(), self.session.library,
+            store, self.session.library,
             lambda: recipe_on_screen(inputs.content(), [(s.loaded, s.weight) for s in inputs.styles()],
                                      self.params_panel.params(), self.mask_dock.request_mask()),
             lambda: output_folder(self.settings.read("queue/output_folder")),
@@ -400,7 +410,8 @@ class MainWindow(QMainWindow):
         self.tweaks.close_variations()  # stops its run and its thread
         self.after_touches.flush()  # touches still waiting for their history write
         self.runner.shutdown()  # no run now: the idle thread ends at once
-        self.queue.shutdown()  # its job stops after its step and goes on at the next start (18.3)
+        if self.queue is not None:  # its job stops after its step and goes on at the next start (18.3)
+            self.queue.shutdown()
         # One wait for every pool job: the last history entry, an export still writing, the estimate.
         background.wait_idle()
         event.accept()

@@ -78,14 +78,6 @@ class ArtistGate:
             if runner is not None and self._stopping.is_set():
                 runner.stop()
 
-    def after_step(self) -> None:
-        """Queue thread, in a progress report: a job claimed while the gate was being held got
-        a fresh control; hold it too."""
-        if self.held:
-            with self._lock:
-                if self._runner is not None and self.held:
-                    self._runner.pause()
-
     def wait_between_jobs(self) -> None:
         """Queue thread: block while held (no new job starts), until released or stopping."""
         while not self._free.wait(GATE_POLL_S):
@@ -125,7 +117,6 @@ class QueueWorker(QObject):
             self.ranOut.emit(summary)
 
     def _on_progress(self, progress: QueueProgress) -> None:
-        self._gate.after_step()
         event = progress.event
         if event is not None and event.preview is not None:  # the GUI reads pictures from files
             progress = replace(progress, event=replace(event, preview=None))

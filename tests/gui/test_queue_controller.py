@@ -367,3 +367,20 @@ def test_run_batch_opens_the_dialog_on_the_recipe_on_screen_and_queues_its_jobs(
     assert added.args == [2 * len(window.inputs.styles())]
     assert {Path(j.recipe.photo).name for j in window.queue.store.jobs()} == {"a.png", "b.png"}
     assert window.queue_dock.isVisible()
+
+
+def test_a_damaged_queue_file_is_said_in_one_line_and_the_window_works_without_a_queue(
+        qtbot: QtBot, make_window: WindowFactory) -> None:
+    from nst_desktop.queue.store import default_path
+
+    damaged = default_path()
+    damaged.parent.mkdir(parents=True, exist_ok=True)
+    damaged.write_bytes(b"this is not an SQLite database, it was damaged" * 100)
+    window = make_window()
+    qtbot.waitUntil(lambda: "queue" in window.last_error, timeout=5000)
+    assert str(damaged) in window.last_error and "\n" not in window.last_error.split(". ")[0]
+    assert window.queue is None
+    assert not window.menu_actions.add_to_queue.isEnabled() and not window.menu_actions.batch.isEnabled()
+    qtbot.waitUntil(window.inputs.ready, timeout=5000)
+    assert window.start_run()  # the artist's own painting is untouched
+    qtbot.waitUntil(lambda: not window.runner.running, timeout=10_000)

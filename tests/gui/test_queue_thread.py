@@ -28,16 +28,14 @@ class _Runner:
         self.stopped += 1
 
 
-def test_the_gate_pauses_a_job_claimed_while_it_was_being_held() -> None:
+def test_the_gate_holds_the_runner_attached_and_releases_it() -> None:
     gate = ArtistGate()
-    gate.hold()
     runner = _Runner()
     gate.attach(runner)  # type: ignore[arg-type]
-    gate.after_step()  # the new job's first report: held too
-    assert runner.paused == 1
+    gate.hold()
+    assert runner.paused == 1 and gate.held
     gate.release()
-    gate.after_step()
-    assert runner.paused == 1
+    assert not gate.held
 
 
 def test_a_stopping_gate_lets_nothing_wait_and_stops_a_runner_attached_late() -> None:
