@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
+import tempfile
 import time
 from collections.abc import Iterable
 from pathlib import Path
@@ -53,7 +54,11 @@ class BlobStore:
         if target.is_file():
             return target
         target.parent.mkdir(parents=True, exist_ok=True)
-        temp = target.with_name(f".{target.name}.{os.getpid()}.part")
+        # A name of its own per copy: two threads (the window adds jobs in the background) or two
+        # processes may keep the same content at once; the last rename wins, with equal bytes.
+        fd, temp_name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name[:40]}.", suffix=".part")
+        os.close(fd)
+        temp = Path(temp_name)
         try:
             shutil.copyfile(source, temp)
             os.replace(temp, target)

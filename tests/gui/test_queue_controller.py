@@ -46,7 +46,7 @@ def test_add_current_paints_in_the_background_and_each_entry_reaches_the_history
     qtbot.waitUntil(lambda: len(rig.jobs()) == 2, timeout=5000)
     wait_idle(qtbot, rig)
     done = rig.jobs(Status.DONE)
-    assert len(done) == 2
+    assert len(done) == 2, [(j.status, j.reason, j.problem) for j in rig.jobs()]
     assert sorted(Path(str(j.output_path)).name for j in done) == ["photo_wave-2.png", "photo_wave.png"]
     assert all(Path(str(j.output_path)).is_file() for j in done)
     qtbot.waitUntil(lambda: len(added) == 2)
