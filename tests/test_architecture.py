@@ -20,8 +20,11 @@ FORBIDDEN_BY_LAYER = {
                "nst_desktop.selftest"),
     "io": ("nst_desktop.service", "nst_desktop.cli", "nst_desktop.gui", "nst_desktop.selftest"),
     "service": ("nst_desktop.cli", "nst_desktop.gui", "nst_desktop.selftest"),
+    "farm": ("nst_desktop.cli", "nst_desktop.gui", "nst_desktop.selftest"),
     "cli": ("nst_desktop.gui",),
 }
+# The only modules that may import Ray: the farm's server side (the bundle carries no Ray).
+RAY_MODULES = ("farm/service.py", "farm/tasks.py", "farm/jobs.py")
 
 
 def _modules() -> list[Path]:
@@ -69,6 +72,8 @@ def test_module_rules(path: Path) -> None:
     for name, line in _imports(tree, path):
         if layer != "gui" and any(_matches(name, qt) for qt in QT_MODULES):
             problems.append(f"line {line}: Qt import {name} outside nst_desktop/gui")
+        if _matches(name, "ray") and str(path.relative_to(PACKAGE)) not in RAY_MODULES:
+            problems.append(f"line {line}: Ray import {name} outside the farm's server side {RAY_MODULES}")
         if _matches(name, "torchvision"):
             problems.append(f"line {line}: torchvision import {name} (no CPU wheel; never import it)")
         for forbidden in FORBIDDEN_BY_LAYER.get(layer, ()):
