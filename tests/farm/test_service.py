@@ -3,6 +3,7 @@ a killed worker, a bad token, the farm stopped mid-batch, bit-identical results.
 
 from __future__ import annotations
 
+import os
 import sys
 import threading
 import time
@@ -95,12 +96,28 @@ def test_progress_arrives_within_a_second_and_cancel_stops_within_a_step(
     # Stopped through the engine's RunControl: at most the step under way and one more report.
     assert len(after) - len(items) <= 2, (len(after), len(items))
     assert took < 5 + 3 * step_s, (took, step_s)
+    # Ray marks the stream cancelled at once; the worker must really have stopped painting too.
+    time.sleep(1.0 + 2 * step_s)
+    assert _cpu_seconds_in(items[-1]["pid"], 1.0) < 0.3
     client.delete(job["id"])
+
+
+def _cpu_seconds_in(pid: int, seconds: float) -> float:
+    """CPU time process ``pid`` used over the next ``seconds`` (Linux /proc; 0 once it is gone)."""
+    def used() -> float:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            return 0.0
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    before = used()
+    time.sleep(seconds)
+    return max(0.0, used() - before)
 
 
 def test_a_sigkilled_worker_is_retried_and_the_job_finishes_once(
         farm: Farm, pictures: tuple[Path, Path]) -> None:
-    import os
     import signal
 
     client = farm.client()
