@@ -9,9 +9,9 @@ parses the client's JSON, farm.protocol).
   sets torch's threads to what Ray gave it (OMP_NUM_THREADS) before anything else.
 - A killed worker: Ray runs the task again (``max_retries``); a generator re-run yields its
   items again and Ray drops the ones the caller already has, so the result arrives once.
-- Cancel: ``ray.cancel`` raises KeyboardInterrupt in the task's main thread, which waits on
-  the render's events; it stops the engine through its RunControl (honoured between steps,
-  and between the tiles of a print-size step) and ends the task within a step.
+- Cancel: ``ray.cancel`` raises KeyboardInterrupt in the task's main thread; the generator's
+  ``finally`` stops the engine through its RunControl (honoured between steps, and between
+  the tiles of a print-size step) and the task ends within a step.
 """
 
 from __future__ import annotations
@@ -88,8 +88,10 @@ def paint(request: JobRequest) -> Iterator[dict[str, Any]]:
     try:
         while (item := events.get()) is not _END:
             yield item
-    except KeyboardInterrupt:  # ray.cancel: stop the engine within a step, then end as cancelled
+        yield outcome
+    finally:
+        # ray.cancel raises KeyboardInterrupt here, or in Ray's own code between two items, and
+        # then this generator is closed (GeneratorExit): either way the engine is told to stop
+        # and ends within a step, so a reused worker never goes on painting a cancelled job.
         control.stop()
         thread.join()
-        raise
-    yield outcome
