@@ -2,7 +2,8 @@
 
 1. Per-job overhead, farm against local, for a tiny render (64 px, 9 steps): the same recipe
    painted here through ``service.render`` (one torch thread, as a farm task with one CPU) and
-   through the farm (HTTP upload, checks, Ray task, progress, result download), both warm.
+   through the farm (HTTP upload, checks, Ray task, progress, result download), both warm,
+   alternately: the median of the paired differences.
 2. N quick looks (the app's ``quick`` kind) on a one-node against a two-node cluster, each node
    one CPU, all submitted at once (one client thread per look, as the queue would).
 3. Bringing back a 4096 px 16-bit result: a 4096x4096x3 float32 picture (192 MB) fetched by the
@@ -58,30 +59,24 @@ def _pictures(folder: Path) -> tuple[str, str]:
     return str(folder / "photo.png"), str(folder / "style.png")
 
 
-def _local_seconds(recipe: Recipe, repeats: int) -> list[float]:
+def _overhead_seconds(farm: LocalFarm, recipe: Recipe, repeats: int) -> dict[str, Any]:
+    """The tiny render locally and on the farm, alternately (the machine is shared: a slow
+    moment then costs both sides), after one warm-up of each; (local, farm, farm's first) times."""
     import torch
 
     from nst_desktop.recipe.jobs import job_for
-    from nst_desktop.service.render import picture, render
+    from nst_desktop.service.render import render
 
-    torch.set_num_threads(1)
-    times = []
-    for i in range(repeats + 1):  # the first pays torch's lazy set-up, as a fresh worker's first job
-        started = time.perf_counter()
-        job = job_for(recipe, "full")
-        picture(render(job), job)
-        if i:
-            times.append(time.perf_counter() - started)
-    return times
-
-
-def _farm_seconds(farm: LocalFarm, recipe: Recipe, repeats: int) -> tuple[float, list[float]]:
-    client, times = farm.client(), []
+    torch.set_num_threads(1)  # as the farm's one-CPU task
+    client, local, remote = farm.client(), [], []
     for _ in range(repeats + 1):
         started = time.perf_counter()
+        render(job_for(recipe, "full"))
+        local.append(time.perf_counter() - started)
+        started = time.perf_counter()
         paint_on_farm(client, request_for(recipe, "full"))
-        times.append(time.perf_counter() - started)
-    return times[0], times[1:]
+        remote.append(time.perf_counter() - started)
+    return {"local": local[1:], "farm": remote[1:], "farm_first": remote[0]}
 
 
 def _looks_seconds(farm: LocalFarm, recipe: Recipe, looks: int) -> float:
@@ -125,7 +120,7 @@ def _big_result_seconds(address: str, side: int) -> dict[str, float]:
     HTTP send and the client's decode of its 16-bit PNG."""
     import ray
 
-    from nst_desktop.farm.jobs import FarmJob
+    from nst_desktop.farm.jobs import FarmJob, encode_result
     from nst_desktop.farm.service import FarmServer
     from nst_desktop.io.images import load_image_from_bytes
 
@@ -149,13 +144,16 @@ def _big_result_seconds(address: str, side: int) -> dict[str, float]:
 
         client = FarmClient(f"http://127.0.0.1:{server.server_address[1]}", token, timeout_s=300)
         started = time.perf_counter()
+        encode_result(job, "png16")
+        encoded = time.perf_counter() - started
+        started = time.perf_counter()
         data = client.result("big", "png16")
         fetched = time.perf_counter() - started
         started = time.perf_counter()
         load_image_from_bytes(data, "result.png", max_pixels=None)
         decoded = time.perf_counter() - started
         server.shutdown()
-    return {"transfer_s": transfer, "encode_and_http_s": fetched, "decode_s": decoded,
+    return {"transfer_s": transfer, "encode_s": encoded, "encode_and_http_s": fetched, "decode_s": decoded,
             "png_mb": len(data) / 1e6, "array_mb": image.nbytes / 1e6}
 
 
@@ -179,10 +177,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         photo, style = _pictures(Path(folder))
         tiny = Recipe(photo, (StyleRef(style, 1.0),), TINY)
         looks = tiny.with_params(TINY.with_changes(size=args.look_size, steps=500, coarse_steps=200))
-        out["local"] = _local_seconds(tiny, args.repeats)
         try:
             _address, farm, out["idle_1_node_mib"], out["driver_mib"] = _cluster(1, 80, Path(folder))
-            out["farm_first"], out["farm"] = _farm_seconds(farm, tiny, args.repeats)
+            out.update(_overhead_seconds(farm, tiny, args.repeats))
             out["looks_1_node"] = _looks_seconds(farm, looks, args.looks)
             farm.stop()
         finally:
@@ -198,23 +195,33 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     return out
 
 
-def paper_estimate(tflops: float) -> list[str]:
-    """Jobs per hour for 4 GPU machines from the engine's own cost model at an assumed speed."""
+def paper_estimate(tflops: float, gib: float) -> list[str]:
+    """Jobs per hour for 4 GPU machines from the engine's own cost model at an assumed speed,
+    tiled as the engine tiles on a card of ``gib`` GiB (``tiled_pass.plan_tile``'s rule)."""
     from nst_desktop.engine.run.cost import Speed, estimate_peak_bytes, estimate_seconds
+    from nst_desktop.engine.spec import tile_plan
 
     gpu = Speed(flops_per_s=tflops * 1e12, pass_overhead_s=0.002, new_size_s=0.2, float32=False, cpu=False)
     rows = []
     for name, params in (("512 px", DEFAULTS.with_changes(size=512)),
                          ("A3 at 300 dpi (4961 px)", DEFAULTS.with_changes(size=4961))):
-        seconds = estimate_seconds(params, (3000, 4000), 1, gpu)
-        peak = estimate_peak_bytes(params, (3000, 4000), 1) / 2**30
-        rows.append(f"| {name} | {params.steps} + {params.coarse_steps}/coarse scale | {seconds:.0f} s | "
+        deepest = tile_plan.deepest(set(params.content_layers) | set(params.style_layers))
+
+        def plan(hw: tuple[int, int], deepest: str = deepest) -> int:
+            return tile_plan.choose_tile(hw, deepest, tile_plan.MEMORY_SHARE * gib * 2**30)
+
+        seconds = estimate_seconds(params, (3000, 4000), 1, gpu, plan=plan)
+        peak = estimate_peak_bytes(params, (3000, 4000), 1, plan) / 2**30
+        tile = plan((3508, 4961) if params.size > 4000 else (384, 512))
+        rows.append(f"| {name} | {params.steps} + {params.coarse_steps} per coarse scale | "
+                    f"{'tiles of ' + str(tile) + ' px' if tile else 'whole'} | {seconds:.0f} s | "
                     f"{peak:.1f} GiB | {4 * 3600 / seconds:.0f} |")
     return rows
 
 
 def report(out: dict[str, Any], args: argparse.Namespace) -> str:
     local, farm, big = statistics.median(out["local"]), statistics.median(out["farm"]), out["big"]
+    paired = [f - loc for f, loc in zip(out["farm"], out["local"], strict=True)]
     lines = [
         f"Measured {today()} on: {machine()}. Ray 2.60.0, nodes started with `ray start` on 127.0.0.1, "
         "1 CPU and one torch thread per node; the machine's 2 cores were shared with other work.",
@@ -225,7 +232,8 @@ def report(out: dict[str, Any], args: argparse.Namespace) -> str:
         "| --- | ---: |",
         f"| tiny render (64 px, 9 steps) locally, median of {len(out['local'])} | {local:.2f} s |",
         f"| the same on the farm (upload, check, Ray task, progress, download), median | {farm:.2f} s |",
-        f"| **per-job overhead of the farm** | **{farm - local:+.2f} s** |",
+        f"| **per-job overhead of the farm**, median of the {len(paired)} paired differences | "
+        f"**{statistics.median(paired):+.2f} s** (from {min(paired):+.2f} to {max(paired):+.2f}) |",
         f"| the farm's first job (a fresh worker imports torch) | {out['farm_first']:.2f} s |",
         f"| {args.looks} quick looks ({args.look_size} px) on one node (1 CPU) | "
         f"{out['looks_1_node']:.1f} s |",
@@ -234,7 +242,7 @@ def report(out: dict[str, Any], args: argparse.Namespace) -> str:
         f"| {args.result_side} px float32 picture ({big['array_mb']:.0f} MB) from the other node to the "
         f"driver (Ray) | {big['transfer_s']:.2f} s |",
         f"| encoded as a 16-bit PNG ({big['png_mb']:.0f} MB) and sent over HTTP to the client | "
-        f"{big['encode_and_http_s']:.2f} s |",
+        f"{big['encode_and_http_s']:.2f} s (of which encoding {big['encode_s']:.2f} s) |",
         f"| decoded by the client (16 bits kept) | {big['decode_s']:.2f} s |",
         f"| **{args.result_side} px 16-bit result brought back, in all** | "
         f"**{big['transfer_s'] + big['encode_and_http_s'] + big['decode_s']:.1f} s** |",
@@ -244,11 +252,11 @@ def report(out: dict[str, Any], args: argparse.Namespace) -> str:
         "",
         f"Paper estimate, 4 GPU machines, one job each at a time (the engine's cost model, "
         f"`engine.run.cost.estimate_seconds`, at an assumed {args.gpu_tflops:g} TFLOP/s sustained "
-        "per GPU, no GPU measured):",
+        f"per GPU with {args.gpu_gib:g} GiB, tiled as the engine would tile there; no GPU measured):",
         "",
-        "| job | steps | seconds per job | peak memory (untiled) | jobs per hour, 4 machines |",
-        "| --- | --- | ---: | ---: | ---: |",
-        *paper_estimate(args.gpu_tflops),
+        "| job | steps | painted | seconds per job | peak memory | jobs per hour, 4 machines |",
+        "| --- | --- | --- | ---: | ---: | ---: |",
+        *paper_estimate(args.gpu_tflops, args.gpu_gib),
     ]
     return "\n".join(lines)
 
@@ -262,6 +270,7 @@ def main() -> None:
     parser.add_argument("--store-mb", type=int, default=400, help="object store per node, two-node run")
     parser.add_argument("--gpu-tflops", type=float, default=58.0,
                         help="assumed sustained TFLOP/s of one GPU for the paper estimate")
+    parser.add_argument("--gpu-gib", type=float, default=24.0, help="memory of that GPU (tiling)")
     parser.add_argument("--dry-run", action="store_true", help="print, do not write RESULTS.md")
     args = parser.parse_args()
     text = report(run(args), args)

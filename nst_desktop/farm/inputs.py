@@ -84,23 +84,24 @@ def _with_init(recipe: Recipe, request: JobRequest, written: Callable[[InputFile
 
 def render_request(request: JobRequest, folder: Path, *, callback: ProgressCallback | None = None,
                    control: RunControl | None = None) -> tuple[ImageArray, dict[str, Any]]:
-    """Paint the request: (the picture with its after-touches, its full record). The record
-    names the client's files and, under ``"farm"``, the machine that painted it."""
+    """Paint the request: (the rendered picture, its full record). The after-touches are in the
+    record, not in the pixels: the client applies them as it does to its own renders
+    (``service.render.picture``), from the whole photo it holds. The record names the client's
+    files and, under ``"farm"``, the machine that painted it."""
     from nst_desktop.recipe.jobs import job_for
-    from nst_desktop.service.render import picture, render
+    from nst_desktop.service.render import render
 
     unpacked = unpack(request, folder)
     try:
         job = job_for(unpacked.recipe, request.kind)  # type: ignore[arg-type]  # KINDS checked it
         rendered = render(job, callback=callback, control=control)
-        image = picture(rendered, job)
     except NSTError as exc:
         raise FarmError(unpacked.client_text(exc)) from None
     record = dict(rendered.metadata)
     record["inputs"] = dict(request.record["inputs"])  # the client's paths, not the farm's folder
     record["params"] = {**record["params"], "init_image": request.record["params"].get("init_image")}
     record["farm"] = machine_record(rendered.result.device, job.params.precision)
-    return image, record
+    return rendered.image, record
 
 
 def machine_record(device: str, precision: str) -> dict[str, Any]:

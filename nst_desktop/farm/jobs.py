@@ -26,6 +26,7 @@ from nst_desktop.farm.tasks import paint
 
 log = logging.getLogger(__name__)
 MAX_EVENTS = 2000  # the newest progress items kept per job: a client reads them within a second
+KEEP_FINISHED_S = 24 * 3600  # a finished job nobody fetched (its client gone) is dropped after this
 
 
 @dataclass
@@ -42,6 +43,7 @@ class FarmJob:
     image: ImageArray | None = None
     record: dict[str, Any] | None = None
     created: float = field(default_factory=time.time)
+    ended: float = 0.0  # when it finished (time.time()), 0 while it runs
     ref: Any = None  # the task's ObjectRefGenerator
 
     def summary(self) -> dict[str, Any]:
@@ -61,6 +63,7 @@ class FarmJobs:
     def submit(self, request: JobRequest) -> tuple[FarmJob, bool]:
         """(the job, whether it is new): a key the farm already holds returns that job."""
         with self._changed:
+            self._drop_abandoned()
             for job in self._jobs.values():
                 if job.key == request.key and job.state != "cancelled":
                     return job, False
@@ -107,6 +110,12 @@ class FarmJobs:
             states = [job.state for job in self._jobs.values()]
         return {state: states.count(state) for state in sorted(set(states))}
 
+    def _drop_abandoned(self) -> None:
+        """Forget finished jobs older than KEEP_FINISHED_S: their pictures hold the driver's memory."""
+        now = time.time()
+        for job_id in [j.id for j in self._jobs.values() if j.ended and now - j.ended > KEEP_FINISHED_S]:
+            del self._jobs[job_id]
+
     def _follow(self, job: FarmJob) -> None:
         """Read the task's stream into the job until it ends, fails or is cancelled."""
         try:
@@ -138,11 +147,12 @@ class FarmJobs:
                 job.state, job.error = "failed", str(item["error"])
             else:
                 job.image, job.record, job.state = item["image"], item["record"], "done"
+            job.ended = time.time()
             self._changed.notify_all()
 
     def _set_state(self, job: FarmJob, state: str, error: str) -> None:
         with self._changed:
-            job.state, job.error = state, error
+            job.state, job.error, job.ended = state, error, time.time()
             self._changed.notify_all()
 
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from nst_desktop.engine.spec.events import ImageArray
+from nst_desktop.engine.spec.events import ImageArray, ProgressEvent
 from nst_desktop.farm.client import FarmClient
 from nst_desktop.farm.protocol import FarmError, FarmJobLostError, FarmUnreachableError, JobRequest
 
@@ -32,6 +32,19 @@ class FarmResult:
 
 class FarmCancelledError(FarmError):
     """The job was cancelled (by the caller, or on the farm)."""
+
+
+def progress_event(item: dict[str, Any]) -> ProgressEvent:
+    """A farm progress item as the engine's own event, for the progress bars that show local runs."""
+    remaining = item.get("remaining_s")
+    return ProgressEvent(
+        scale_index=int(item["scale"]), scale_count=int(item["scales"]), width=int(item["width"]),
+        height=int(item["height"]), step=int(item["scale_step"]), scale_steps=int(item["scale_steps"]),
+        total_step=int(item["step"]), total_steps=int(item["steps"]),
+        losses={str(k): float(v) for k, v in dict(item.get("losses") or {}).items()},
+        elapsed_s=float(item["elapsed_s"]),
+        remaining_s=float("inf") if remaining is None else float(remaining),
+        phase=str(item["phase"]))
 
 
 def unreachable_text(since: datetime) -> str:

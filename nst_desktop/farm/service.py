@@ -110,6 +110,8 @@ class FarmHandler(BaseHTTPRequestHandler):
             self._send_json(404, {"error": "The farm does not know this job (it may have restarted)."})
         except FarmError as exc:
             self._send_json(400, {"error": exc.user_text()})
+        except ValueError:  # a number in the query or a header that is none
+            self._send_json(400, {"error": f"Malformed request: {method} {self.path[:100]}"})
 
     def _route(self, method: str, parts: list[str], query: dict[str, str]) -> None:
         jobs = self.server.jobs

@@ -16,6 +16,7 @@ parses the client's JSON, farm.protocol).
 
 from __future__ import annotations
 
+import math
 import os
 import queue
 import tempfile
@@ -38,11 +39,11 @@ _END = object()
 
 def progress_item(event: ProgressEvent, node: str, pid: int) -> dict[str, Any]:
     """What the client sees of one engine event (plain JSON values); ``t``: when, on the node."""
-    total = event.losses.get("total")
+    losses = {k: float(v) for k, v in event.losses.items() if math.isfinite(v)}  # JSON has no NaN
     return {"phase": event.phase, "step": event.total_step, "steps": event.total_steps,
-            "scale": event.scale_index, "scales": event.scale_count, "width": event.width,
-            "height": event.height, "loss": total if total is not None and total == total else None,
-            "elapsed_s": round(event.elapsed_s, 3),
+            "scale": event.scale_index, "scales": event.scale_count, "scale_step": event.step,
+            "scale_steps": event.scale_steps, "width": event.width, "height": event.height,
+            "losses": losses, "elapsed_s": round(event.elapsed_s, 3),
             "remaining_s": None if event.remaining_s == float("inf") else round(event.remaining_s, 1),
             "node": node, "pid": pid, "t": time.time()}
 

@@ -15,7 +15,7 @@ import pytest
 
 from nst_desktop import __version__
 from nst_desktop.farm.client import request_for
-from nst_desktop.farm.runner import FarmResult, paint_on_farm
+from nst_desktop.farm.runner import FarmResult, paint_on_farm, progress_event
 from tests.farm.conftest import Farm, tiny_recipe
 
 pytestmark = [pytest.mark.farm,
@@ -41,6 +41,9 @@ def test_a_batch_runs_across_both_nodes_with_progress_and_local_bits(
     assert len({p[-1]["node"] for p in progress}) == 2  # both nodes painted
     steps = [item["step"] for item in progress[0] if item["phase"] == "step"]
     assert steps == sorted(steps) and steps[-1] == progress[0][-1]["steps"]
+    last = progress_event(progress[0][-1])  # what a local progress bar shows, from the farm's item
+    assert last.is_step and last.total_step == last.total_steps and last.losses["total"] > 0
+    assert last.scale_index == last.scale_count - 1 and last.step == last.scale_steps
     first = results[0]
     assert first is not None
     assert first.record["farm"]["device"] == "cpu" and first.record["farm"]["precision"] == "float32"
@@ -55,13 +58,12 @@ def _local_render(recipe: Any) -> Any:
     import torch
 
     from nst_desktop.recipe.jobs import job_for
-    from nst_desktop.service.render import picture, render
+    from nst_desktop.service.render import render
 
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
     try:
-        job = job_for(recipe, "full")
-        return picture(render(job), job)
+        return render(job_for(recipe, "full")).image
     finally:
         torch.set_num_threads(threads)
 
@@ -201,6 +203,12 @@ def test_the_service_refuses_bad_uploads_in_one_line_naming_the_clients_file(
         connection.putheader(name, value)
     connection.endheaders()  # no body follows: the farm must answer without reading one
     assert connection.getresponse().status == 413
+    connection.close()
+    connection = http.client.HTTPConnection("127.0.0.1", farm.port, timeout=10)
+    connection.request("GET", "/v1/jobs/x/events?after=many", headers={
+        "Authorization": f"Bearer {token}", "X-NST-Version": __version__})
+    answer = connection.getresponse()
+    assert answer.status == 400 and b"Malformed" in answer.read()
     connection.close()
 
 
