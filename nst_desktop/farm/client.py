@@ -50,26 +50,34 @@ class FarmStatus:
     jobs: dict[str, int]
 
     def text(self) -> str:
-        return (f"NST Desktop {self.version} on Ray {self.ray}: {len(self.nodes)} nodes, "
+        nodes = f"{len(self.nodes)} node{'' if len(self.nodes) == 1 else 's'}"
+        return (f"NST Desktop {self.version} on Ray {self.ray}: {nodes}, "
                 f"{self.cpus:g} CPUs, {self.gpus:g} GPUs")
 
 
-def request_for(recipe: Recipe, kind: str, key: str | None = None) -> JobRequest:
+def request_for(recipe: Recipe, kind: str, key: str | None = None, *,
+                files: Recipe | None = None) -> JobRequest:
     """The farm request of ``recipe``: its record and its files' bytes (each under the farm's
-    limit: refused here, naming the file, before anything is sent)."""
-    def upload(path: str) -> InputFile:
+    limit: refused here, naming the file, before anything is sent). ``files``: the same recipe
+    reading other copies of its images (the queue's kept copies); the names stay ``recipe``'s."""
+    def upload(name: str, path: str) -> InputFile:
         file = Path(path)
         try:
             if file.stat().st_size > MAX_IMAGE_BYTES:
-                raise ImageError(file, f"over the farm's limit of {MAX_IMAGE_BYTES >> 20} MB per image.")
-            return InputFile(path, file.read_bytes())
+                raise ImageError(name, f"over the farm's limit of {MAX_IMAGE_BYTES >> 20} MB per image.")
+            return InputFile(name, file.read_bytes())
         except OSError as exc:
-            raise ImageError(file, f"cannot be read ({exc.strerror or exc}).") from None
+            raise ImageError(name, f"cannot be read ({exc.strerror or exc}).") from None
 
-    params = recipe.params
-    init = upload(params.init_image) if params.init == "image" and params.init_image else None
-    return JobRequest(to_record(recipe), kind, key or uuid.uuid4().hex, upload(recipe.photo),
-                      tuple(upload(p) for p in recipe.style_paths), init)
+    source = files or recipe
+    if len(source.styles) != len(recipe.styles):
+        raise FarmError("The files to send do not match the recipe's styles.")
+    photo, params, init = upload(recipe.photo, source.photo), recipe.params, None
+    if params.init == "image" and params.init_image:
+        init = upload(params.init_image, source.params.init_image or params.init_image)
+    pairs = zip(recipe.style_paths, source.style_paths, strict=True)
+    styles = tuple(upload(name, path) for name, path in pairs)
+    return JobRequest(to_record(recipe), kind, key or uuid.uuid4().hex, photo, styles, init)
 
 
 class FarmClient:

@@ -189,7 +189,7 @@ def serve(token_file: str | os.PathLike[str], host: str = "127.0.0.1", port: int
         with FarmServer((host, port), token, cpus_per_job) as server:
             status = cluster_status()
             print(f"NST Desktop {__version__} farm on http://{host}:{server.server_address[1]} "
-                  f"({len(status['nodes'])} nodes, {status['cpus']:g} CPUs, {status['gpus']:g} GPUs)",
+                  f"({len(status['nodes'])} node(s), {status['cpus']:g} CPUs, {status['gpus']:g} GPUs)",
                   file=sys.stderr, flush=True)
             server.serve_forever()
     finally:

@@ -12,7 +12,7 @@ import pytest
 from nst_desktop.engine.spec.errors import ImageError
 from nst_desktop.farm import client as client_module
 from nst_desktop.farm.client import FarmClient, request_for
-from nst_desktop.farm.protocol import FarmError, FarmUnreachableError
+from nst_desktop.farm.protocol import FarmError, FarmUnreachableError, InputFile
 from nst_desktop.farm.runner import FarmCancelledError, paint_on_farm
 from tests.farm.conftest import free_port, tiny_recipe
 
@@ -51,3 +51,17 @@ def test_a_job_waits_while_the_farm_is_unreachable_and_says_since_when(pictures:
                       stop_requested=stop.is_set, retry_s=0.1)
     assert time.monotonic() - started >= 1.0  # it waited for the farm until told to stop
     assert len(waiting) == 1 and re.fullmatch(r"farm unreachable since \d\d:\d\d", waiting[0]), waiting
+
+
+def test_a_request_can_read_other_copies_of_the_files_under_the_recipes_names(
+        pictures: tuple[Path, Path], tmp_path: Path) -> None:
+    from dataclasses import replace
+
+    recipe = tiny_recipe(pictures)
+    (tmp_path / "kept-photo").write_bytes(b"kept photo bytes")
+    (tmp_path / "kept-style").write_bytes(b"kept style bytes")
+    kept = replace(recipe, photo=str(tmp_path / "kept-photo")).with_styles([tmp_path / "kept-style"], [1.0])
+    request = request_for(recipe, "full", "k", files=kept)
+    assert request.photo == InputFile(recipe.photo, b"kept photo bytes")
+    assert request.styles == (InputFile(recipe.style_paths[0], b"kept style bytes"),)
+    assert request.record["inputs"]["content"] == recipe.photo
