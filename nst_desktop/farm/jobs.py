@@ -130,6 +130,9 @@ class FarmJobs:
         except ray.exceptions.RayError as exc:  # retries spent, node lost...
             log.warning("farm job %s failed: %s", job.id, exc)
             self._set_state(job, "failed", f"The farm lost the job: {str(exc).splitlines()[0][:200]}")
+        except Exception as exc:  # a job must never stay "running" because its follower died
+            log.exception("following farm job %s failed", job.id)
+            self._set_state(job, "failed", f"The farm failed to follow the job: {type(exc).__name__}: {exc}")
 
     def _add_event(self, job: FarmJob, item: dict[str, Any]) -> None:
         with self._changed:
