@@ -14,12 +14,14 @@ import pytest
 
 PACKAGE = Path(__file__).resolve().parents[1] / "nst_desktop"
 QT_MODULES = ("PySide6", "shiboken6", "superqt")
-# What each layer must never import (engine < io < service < cli < gui).
+# What each layer must never import (engine < io < service < recipe < queue < farm < cli < gui).
 FORBIDDEN_BY_LAYER = {
     "engine": ("nst_desktop.io", "nst_desktop.service", "nst_desktop.cli", "nst_desktop.gui",
-               "nst_desktop.selftest"),
-    "io": ("nst_desktop.service", "nst_desktop.cli", "nst_desktop.gui", "nst_desktop.selftest"),
-    "service": ("nst_desktop.cli", "nst_desktop.gui", "nst_desktop.selftest"),
+               "nst_desktop.selftest", "nst_desktop.queue"),
+    "io": ("nst_desktop.service", "nst_desktop.cli", "nst_desktop.gui", "nst_desktop.selftest",
+           "nst_desktop.queue"),
+    "service": ("nst_desktop.cli", "nst_desktop.gui", "nst_desktop.selftest", "nst_desktop.queue"),
+    "queue": ("nst_desktop.cli", "nst_desktop.gui", "nst_desktop.selftest", "nst_desktop.farm"),
     "farm": ("nst_desktop.cli", "nst_desktop.gui", "nst_desktop.selftest"),
     "cli": ("nst_desktop.gui",),
 }

@@ -1,4 +1,4 @@
-"""The ``nst-desktop`` command line: render, weights, presets, self-test.
+"""The ``nst-desktop`` command line: render, batch, queue, weights, presets, self-test.
 
 The render options are generated from the :class:`~nst_desktop.engine.spec.params.Params`
 field metadata, so a new engine parameter appears here (and in ``--help``) without any
@@ -18,10 +18,12 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from nst_desktop import __version__
+from nst_desktop.cli.batch import add_batch_parser
 from nst_desktop.cli.common import EXIT_ERROR, EXIT_INTERRUPTED, EXIT_USAGE, PROG, UsageError
 from nst_desktop.cli.farm import add_farm_parser
 from nst_desktop.cli.mask_options import add_mask_options
 from nst_desktop.cli.progress import ProgressBar
+from nst_desktop.cli.queue_cmd import add_queue_parser
 from nst_desktop.cli.render import cmd_render
 from nst_desktop.engine.spec.errors import NSTError, display_path
 from nst_desktop.engine.spec.params import DEFAULTS, Params, param_fields
@@ -84,11 +86,16 @@ def _add_render_parser(sub: Any) -> None:
                    help="also save every N-th step as OUT_NNNN (a time-lapse)")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     add_mask_options(p)
+    add_param_options(p)
+    p.set_defaults(func=cmd_render)
+
+
+def add_param_options(p: argparse.ArgumentParser) -> None:
+    """One option per Params field (render, batch, queue add)."""
     hints = typing.get_type_hints(Params)
     group = p.add_argument_group("parameters (generated from the engine's Params)")
     for f in param_fields():
         _add_param_option(group, f, hints[f.name])
-    p.set_defaults(func=cmd_render)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -98,6 +105,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="store_true", help="log engine details to stderr")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     _add_render_parser(sub)
+    add_batch_parser(sub, add_param_options)
+    add_queue_parser(sub, add_param_options)
     w = sub.add_parser("weights", help="list, fetch or import VGG19 weight sets")
     w.set_defaults(func=lambda ns: _usage(w))
     wsub = w.add_subparsers(dest="weights_command", metavar="ACTION", parser_class=_Parser)

@@ -1,63 +1,30 @@
-"""What ``nst-desktop render`` checks before it imports torch.
+"""What only ``nst-desktop render`` checks, before it imports torch: its output and its options.
 
-Importing torch takes 2 to 5 seconds; a typo in a file name or a setting the run cannot
-use must be answered at once, with one line, not after that wait (nor after a whole
-render). So every check that needs no torch runs here first: the settings against each
-other, the image files (read from their headers only), the weight set and the output.
+Importing torch takes 2 to 5 seconds; a mistake must be answered at once, with one line, not
+after that wait (nor after a whole render). The recipe itself (settings, files, mask, record)
+has its one check, :func:`nst_desktop.recipe.validate.check`; here are the command line's own:
+the output (its format, folder, name, and that it writes over no input) and an explicit
+``--min-size`` above the output size.
 """
 
 from __future__ import annotations
 
-import math
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from nst_desktop.engine.spec.errors import ImageError, ParamsError
-from nst_desktop.engine.spec.params import Params, check_precision
-from nst_desktop.engine.spec.schedule import check_shape
-from nst_desktop.recipe.decoding import DecodeTargets, decode_targets
+from nst_desktop.engine.spec.params import Params
+from nst_desktop.recipe.recipe import Recipe
 
 
-def check_settings(params: Params, explicit: Mapping[str, Any]) -> None:
-    """Settings that are valid one by one but not together (Params checks each alone)."""
+def check_explicit_min_size(params: Params, explicit: Mapping[str, Any]) -> None:
+    """An explicit --min-size above the output size (a record's or a preset's is clamped)."""
     if "min_size" in explicit and params.min_size > params.size:
         raise ParamsError(f"--min-size {params.min_size} is larger than the output size "
                           f"(--size {params.size}).",
                           hint="Give a smaller --min-size, or the same value to turn coarse-to-fine off.")
-    if params.device == "cpu":  # "auto" can only be resolved with torch: stylize checks that one
-        check_precision(params.precision, "cpu")
-
-
-def check_blend(weights: Sequence[float], n_styles: int) -> list[float]:
-    """One finite, non-negative weight per style, not all zero; no more styles than a run can hold."""
-    from nst_desktop.io.records import MAX_STYLES
-
-    if n_styles > MAX_STYLES:
-        raise ParamsError(f"{n_styles} style images: at most {MAX_STYLES} can be blended.")
-    if len(weights) != n_styles:
-        raise ParamsError(
-            f"--style-weights: give one weight per style image ({n_styles}), not {len(weights)}.")
-    if not all(math.isfinite(w) and w >= 0 for w in weights) or sum(weights) <= 0:
-        raise ParamsError("--style-weights must be finite, non-negative and not all zero.")
-    return [float(w) for w in weights]
-
-
-def check_images(paths: Sequence[Path]) -> list[tuple[int, int]]:
-    """(width, height) of each image, read from its header: a missing, unreadable, broken,
-    truncated or too large file, a pipe or a device, is refused here, naming it, before anything
-    is decoded (a truncated JPEG or PNG is found from its end, see ``check_complete``)."""
-    from nst_desktop.io.decoding import check_complete
-    from nst_desktop.io.images import DEFAULT_MAX_PIXELS, image_size
-
-    sizes = []
-    for path in paths:
-        if path.is_file() and not os.access(path, os.R_OK):
-            raise ImageError(path, "permission denied: the file cannot be read.")
-        sizes.append(image_size(path))
-        check_complete(path, DEFAULT_MAX_PIXELS)
-    return sizes
 
 
 def check_output(out: Path | None, usage_error: type[Exception]) -> Path:
@@ -81,16 +48,33 @@ def check_output(out: Path | None, usage_error: type[Exception]) -> Path:
     return out
 
 
-def check_request(params: Params, explicit: Mapping[str, Any], content: Path,
-                  styles: Sequence[Path]) -> DecodeTargets:
-    """Every torch-free check of a render, in the order a user fixes them; returns how large
-    each input must be decoded."""
-    check_settings(params, explicit)
-    init = [Path(params.init_image)] if params.init == "image" and params.init_image else []
-    sizes = check_images([content, *styles, *init])
-    check_shape(params, sizes[0], str(content))  # (w, h): the order does not matter to a shape
-    if params.weights != "caffe":
-        from nst_desktop.io.weight_sets import check_spec
+def frame_path(out: Path, step: int) -> Path:
+    """Where ``--save-every`` saves the picture of ``step``: OUT_NNNN.ext."""
+    return out.with_name(f"{out.stem}_{step:04d}{out.suffix}")
 
-        check_spec(params.weights)  # a missing file, a folder, or one torch.save did not write
-    return decode_targets(params, sizes[1:1 + len(styles)])
+
+def check_companion_names(out: Path, save_every: int, masked: bool) -> None:
+    """The frames and the mask PNG written beside OUT have longer names than OUT: a name too
+    long for them is said now, not at the first frame or after the whole render."""
+    from nst_desktop.io.images import check_output_name
+    from nst_desktop.io.masks import mask_path_for
+
+    companions = ([frame_path(out, 0)] if save_every else []) + ([mask_path_for(out)] if masked else [])
+    for companion in companions:
+        check_output_name(companion, with_record=False)
+
+
+def check_not_an_input(out: Path, recipe: Recipe, params_file: Path | None, mask_file: Path | None) -> None:
+    """Refuse an output (or its sidecar, or its mask PNG) that would write over an input: the
+    photo, a style, the start image, the --params record or the --mask file."""
+    from nst_desktop.io.overwrite import overwritten_input
+
+    params = recipe.params
+    inputs = [("the photo", recipe.photo), *(("a style image", s) for s in recipe.style_paths),
+              ("the start image", params.init_image if params.init == "image" else None),
+              ("the --params record", params_file), ("the --mask file", mask_file)]
+    clash = overwritten_input(out, inputs, mask=recipe.mask is not None)
+    if clash is not None:
+        written, role = clash
+        raise ImageError(written, f"is {role} of this render; writing there would destroy it.",
+                         hint="Choose another output name with -o.")

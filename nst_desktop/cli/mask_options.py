@@ -17,8 +17,8 @@ from __future__ import annotations
 import argparse
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from nst_desktop.engine.spec.errors import ParamsError
 from nst_desktop.engine.spec.region_masks import (
@@ -88,63 +88,64 @@ def parse_unpainted(text: str) -> tuple[UnpaintedMode, int]:
     return ("style", int(match.group(2))) if match.group(2) else ("keep_photo", 0)
 
 
-def mask_settings(ns: argparse.Namespace, base: MaskSettings | None = None) -> MaskSettings:
+@dataclass(frozen=True)
+class MaskOptions:
+    """What ``--mask``, ``--region``, ``--unpainted`` and ``--feather`` said (cli.recipe_options)."""
+
+    file: Path | None = None
+    regions: tuple[str, ...] = ()
+    unpainted: str | None = None
+    feather: float | None = None
+
+    def given_without_mask(self) -> list[str]:
+        named = {"--region": bool(self.regions), "--unpainted": self.unpainted is not None,
+                 "--feather": self.feather is not None}
+        return [name for name, given in named.items() if given]
+
+
+def mask_settings(options: MaskOptions, base: MaskSettings | None = None) -> MaskSettings:
     """The options as settings on top of ``base`` (a ``--params`` file's): given ones win."""
     start = base or MaskSettings()
     regions = {r.index: r for r in start.regions}
     given: set[int] = set()
-    for text in ns.region:
+    for text in options.regions:
         region = parse_region(text)
         if region.index in given:
             raise ParamsError(f"--region {region.index} is given twice.")
         given.add(region.index)
         regions[region.index] = region
-    unpainted, style = (parse_unpainted(ns.unpainted) if ns.unpainted is not None
+    unpainted, style = (parse_unpainted(options.unpainted) if options.unpainted is not None
                         else (start.unpainted, start.unpainted_style))
-    feather = ns.feather if ns.feather is not None else start.feather_px
+    feather = options.feather if options.feather is not None else start.feather_px
     return MaskSettings(tuple(regions.values()), unpainted, style, feather)
 
 
-def _given_without_mask(ns: argparse.Namespace) -> list[str]:
-    named = {"--region": bool(ns.region), "--unpainted": ns.unpainted is not None,
-             "--feather": ns.feather is not None}
-    return [name for name, given in named.items() if given]
-
-
-def resolve_mask(ns: argparse.Namespace, n_styles: int, photo_hw: tuple[int, int],
-                 note: Callable[[str], None], base: MaskSettings | None = None,
-                 base_file: Path | None = None, base_embedded: Any = None) -> RegionMask | None:
+def resolve_mask(options: MaskOptions, n_styles: int, photo_hw: tuple[int, int],
+                 note: Callable[[str], None], base: RegionMask | None = None) -> RegionMask | None:
     """The run's mask at ``photo_hw`` (height, width), checked against ``n_styles`` and the
     photo's shape (what the engine would refuse, refused here before torch's import); None
     without one.
 
     ``note`` receives what the user should know (a mask stretched to the photo's size).
-    ``base`` and its pixels (``base_embedded``, a mask in the record, or else ``base_file``)
-    are a ``--params`` file's mask, used when ``--mask`` is not given.
+    ``base``: a ``--params`` record's mask (recipe.recipe.from_record), whose settings the
+    options change, and whose pixels are used unless ``--mask`` gives others.
     """
-    from nst_desktop.io.masks import embedded_labels, load_mask  # Pillow: only when a mask is asked for
+    if options.file is not None:
+        from nst_desktop.io.masks import load_mask  # Pillow: only when a mask is asked for
 
-    file: Path | None = ns.mask if ns.mask is not None else None if base_embedded is not None else base_file
-    if file is not None:
-        loaded = load_mask(file, photo_hw)
-    elif base_embedded is not None:
-        loaded = embedded_labels(base_embedded, photo_hw)
+        loaded = load_mask(options.file, photo_hw)
+        labels = loaded.labels
+        if loaded.note:
+            note(loaded.note)
+    elif base is not None:
+        labels = base.labels
     else:
-        extra = _given_without_mask(ns)
+        extra = options.given_without_mask()
         if extra:
             raise ParamsError(f"{', '.join(extra)} need{'s' if len(extra) == 1 else ''} --mask FILE.")
         return None
-    if loaded.note:
-        note(loaded.note)
-    settings = default_settings(loaded.labels, n_styles, mask_settings(ns, base))
-    mask = RegionMask(loaded.labels, settings)
+    given = mask_settings(options, base.settings if base is not None else None)
+    mask = RegionMask(labels, default_settings(labels, n_styles, given))
     check_fit(mask, n_styles, photo_hw)
     return mask
 
-
-
-def mask_record(mask: RegionMask, file: Path) -> dict[str, Any]:
-    """io.masks.mask_record, imported when asked for (Pillow stays out of the CLI's start)."""
-    from nst_desktop.io.masks import mask_record as record
-
-    return record(mask, file)

@@ -20,6 +20,7 @@ the key), so ``--params old_result.png`` keeps working as the app grows.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import logging
 import math
@@ -168,6 +169,7 @@ def touches_from_metadata(data: Any) -> Touches:
 # --- reading back ---------------------------------------------------------------------------
 
 
+@functools.cache  # Params is fixed: its hints once (evaluating them took 9 ms per record read)
 def _field_types() -> dict[str, Any]:
     return get_type_hints(Params)
 

@@ -10,7 +10,7 @@ too, and :func:`from_record` is the one way back: it checks the whole record fir
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -100,14 +100,27 @@ def to_record(recipe: Recipe) -> dict[str, Any]:
     return with_touches(record, recipe.touches)
 
 
-def from_record(record: Any, *, folder: str | os.PathLike[str] | None = None,
-                photo_hw: tuple[int, int] | None = None) -> Recipe:
+PhotoSize = tuple[int, int] | Callable[[str], tuple[int, int]] | None
+"""A photo's (height, width), or how to read it from the photo's path (only when a mask needs it)."""
+
+
+def from_record(record: Any, *, folder: str | os.PathLike[str] | None = None, photo_hw: PhotoSize = None,
+                inputs: tuple[str, Sequence[str]] | None = None, check_weights: bool = True,
+                mask_file: str | os.PathLike[str] | None = None,
+                note: Callable[[str], None] | None = None) -> Recipe:
     """The recipe a record describes; :class:`ParamsError` for a record that cannot be one.
 
     ``folder``: where the picture the record came with lies (a mask PNG named by the record is
     looked up there). ``photo_hw``: the photo's (height, width), which a mask is stretched to.
-    The record is checked whole first, once (io.records); a record without its inputs (a bare
-    params file) has no recipe: use its params with other inputs instead.
+    The record is checked whole first, once (io.records), then the recipe it makes
+    (recipe.validate, without the disk); a record without its inputs (a bare params file) has
+    no recipe unless ``inputs`` are given.
+
+    What the command line's ``--params`` needs besides: ``inputs`` (the photo and styles to
+    paint instead of the record's own, each weighing 1), ``check_weights=False`` (another weight
+    set was chosen, so the record's own is not checked), ``mask_file`` (a mask PNG painted with
+    instead of the record's pixels, under the record's mask settings) and ``note`` (told what
+    the user should know: a mask stretched to the photo, an older record's repaint).
     """
     from nst_desktop.io.metadata import (
         continued_from_metadata,
@@ -116,33 +129,130 @@ def from_record(record: Any, *, folder: str | os.PathLike[str] | None = None,
         touches_from_metadata,
     )
     from nst_desktop.io.records import check_record
+    from nst_desktop.recipe.validate import check
 
-    check_record(record)
-    params, inputs = params_from_metadata(record)
-    if not inputs["content"] or not inputs["styles"]:
+    check_record(record, len(inputs[1]) if inputs is not None else None, weights=check_weights)
+    params, named = params_from_metadata(record)
+    photo, styles, weights = ((inputs[0], list(inputs[1]), [1.0] * len(inputs[1])) if inputs is not None
+                              else (named["content"], named["styles"], named["style_weights"]))
+    if not photo or not styles:
         raise ParamsError("The record does not name its photo and styles.")
-    recipe = Recipe(inputs["content"], (), params, touches_from_metadata(record),
+    recipe = Recipe(photo, (), params, touches_from_metadata(record),
                     edits=edits_from_metadata(record), continued_from=continued_from_metadata(record))
-    recipe = recipe.with_styles(inputs["styles"], inputs["style_weights"])
-    return replace(recipe, mask=_record_mask(record, folder, photo_hw))
+    recipe = recipe.with_styles(styles, weights)
+    # The one check, as the record says (its mask aside: read next, with its own checks), so a
+    # record's blend or settings are refused as the record's, whatever changes them later.
+    check(recipe, files=False, weights=check_weights)
+    return _with_masks(recipe, record, folder, photo_hw, mask_file, note or _ignore)
+
+
+def _with_masks(recipe: Recipe, record: dict[str, Any], folder: str | os.PathLike[str] | None,
+                photo_hw: PhotoSize, mask_file: str | os.PathLike[str] | None,
+                note: Callable[[str], None]) -> Recipe:
+    """``recipe`` with the mask a run of ``record`` starts with; the masks of its earlier
+    pictures read too (when the photo's size is known), so their refusal is the record's."""
+    from nst_desktop.io.masks import MASK_KEY
+
+    hw: tuple[int, int] | None = None
+    if not callable(photo_hw):
+        hw = photo_hw
+    elif mask_file is not None or record.get(MASK_KEY) is not None or recipe.continued_from is not None:
+        hw = photo_hw(recipe.photo)  # the header is read only for a mask to fit
+    recipe = replace(recipe, mask=_record_mask(record, folder, hw, mask_file, note))
+    if hw is not None and recipe.continued_from is not None:
+        chain_masks(recipe, hw)
+    return recipe
+
+
+def _ignore(_text: str) -> None:
+    """A note nobody asked for."""
 
 
 def _record_mask(record: dict[str, Any], folder: str | os.PathLike[str] | None,
-                 photo_hw: tuple[int, int] | None) -> RegionMask | None:
+                 photo_hw: tuple[int, int] | None, mask_file: str | os.PathLike[str] | None,
+                 note: Callable[[str], None]) -> RegionMask | None:
     """The mask a run of the record starts with: its embedded start pixels (a repainted run, or
-    a recipe), else the PNG it names beside the picture."""
-    from nst_desktop.io.masks import MASK_KEY, START_KEY, embedded_labels, mask_from_record
+    a recipe), else the PNG it names beside the picture; ``mask_file``'s pixels instead when
+    given, under the record's settings (its start's after a repaint)."""
+    from nst_desktop.engine.spec.live import repainted
+    from nst_desktop.engine.spec.region_masks import MaskSettings
+    from nst_desktop.io.masks import MASK_KEY, START_KEY, embedded_labels, load_mask
+    from nst_desktop.io.metadata import EDITS_KEY
+
+    data = record.get(MASK_KEY)
+    start = data.get(START_KEY) if isinstance(data, dict) else None
+    if repainted(record.get(EDITS_KEY)) and not isinstance(start, dict):  # an older record: no pixels
+        note("the mask was repainted during that run; the replay paints with its final mask throughout")
+    settings: MaskSettings | None = None
+    if isinstance(start, dict):
+        settings = MaskSettings.from_dict(start)
+    elif isinstance(data, dict) and START_KEY not in data:  # (a null start: the run began unmasked)
+        settings = MaskSettings.from_dict(data)
+    if mask_file is not None:
+        loaded = load_mask(mask_file, photo_hw)
+    elif settings is None:
+        return None
+    elif isinstance(start, dict):
+        loaded = embedded_labels(start, photo_hw)
+    else:
+        loaded = load_mask(_png_beside(data, folder), photo_hw)
+    if loaded.note:
+        note(loaded.note)
+    return RegionMask(loaded.labels, settings or MaskSettings())
+
+
+def _png_beside(data: Any, folder: str | os.PathLike[str] | None) -> Path:
+    """The mask PNG a record names, beside its picture in ``folder``."""
+    name = data.get("file") if isinstance(data, dict) else None
+    if not isinstance(name, str) or not name:
+        raise ParamsError("The record's mask has no PNG file name.")
+    if folder is None:
+        raise ParamsError("The record's mask is a PNG beside its picture; give the picture's folder.")
+    return Path(folder) / Path(name).name  # a name, never a path elsewhere on the disk
+
+
+def chain_masks(recipe: Recipe, photo_hw: tuple[int, int]) -> tuple[RegionMask | None, ...]:
+    """The mask each earlier picture of ``recipe.continued_from`` started with (the nearest
+    first; None: unmasked), at the photo's ``photo_hw``.
+
+    Its record carries the pixels (io.masks ``start``) when the mask was repainted during its
+    run, and whenever the window promoted it (``io.masks.with_start_pixels``). A record from
+    before that has only the settings: its pixels are then taken from the later run's start
+    mask (the mask on show when "Render full size" was chosen), with its own settings.
+    """
+    from nst_desktop.io.metadata import continued_from_metadata
+    from nst_desktop.io.records import MAX_CHAIN
+
+    masks: list[RegionMask | None] = []
+    link, later = recipe.continued_from, recipe.mask
+    while link is not None:
+        if len(masks) >= MAX_CHAIN:
+            raise ParamsError(f"The record goes on from more than {MAX_CHAIN} earlier pictures.")
+        later = _earlier_mask(dict(link), later, len(recipe.styles), photo_hw)
+        masks.append(later)
+        link = continued_from_metadata(link)
+    return tuple(masks)
+
+
+def _earlier_mask(record: dict[str, Any], later: RegionMask | None, n_styles: int,
+                  photo_hw: tuple[int, int]) -> RegionMask | None:
+    from nst_desktop.engine.spec.region_masks import MaskSettings, check_fit
+    from nst_desktop.io.masks import MASK_KEY, START_KEY, embedded_labels
 
     data = record.get(MASK_KEY)
     if not isinstance(data, dict):
         return None
     if START_KEY in data:
         start = data[START_KEY]
-        if start is None:  # the run started unmasked; a repaint during it added the mask
+        if start is None:  # the run started without a mask; a repaint added one
             return None
-        from nst_desktop.engine.spec.region_masks import MaskSettings
-
         return RegionMask(embedded_labels(start, photo_hw).labels, MaskSettings.from_dict(start))
-    if folder is None:
-        raise ParamsError("The record's mask is a PNG beside its picture; give the picture's folder.")
-    return mask_from_record(record, folder, photo_hw)
+    if later is None:
+        raise ParamsError("The picture this one went on from was painted with a mask that is not "
+                          "recorded: give it with --mask FILE.")
+    own = RegionMask(later.labels, MaskSettings.from_dict(data))
+    try:
+        check_fit(own, n_styles, photo_hw)
+    except ParamsError:  # a region erased since: the later mask is the best record there is
+        return later
+    return own

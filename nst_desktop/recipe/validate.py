@@ -13,13 +13,14 @@ import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from nst_desktop.engine.spec.errors import ImageError, ParamsError
 from nst_desktop.engine.spec.live import replay
 from nst_desktop.engine.spec.params import Params, check_precision
 from nst_desktop.engine.spec.region_masks import check_fit, validate
 from nst_desktop.engine.spec.schedule import check_shape
-from nst_desktop.recipe.recipe import Recipe
+from nst_desktop.recipe.recipe import Recipe, chain_masks
 
 
 @dataclass(frozen=True)
@@ -34,22 +35,22 @@ class InputSizes:
         return self.photo[1], self.photo[0]
 
 
-def check(recipe: Recipe, *, files: bool = True) -> InputSizes | None:
+def check(recipe: Recipe, *, files: bool = True, weights: bool = True) -> InputSizes | None:
     """ParamsError or ImageError (one line) for a recipe that cannot be painted as it says.
 
     ``files``: also read the headers of the photo, the styles and a start image (a missing,
     unreadable, truncated or too large file is named), and check the photo's shape against the
-    settings and the mask. ``files=False`` checks what the recipe says without touching the
-    disk (the window checks a recipe whose images it holds already); then None is returned.
+    settings and the mask, and the masks of the earlier pictures a promoted recipe repaints
+    first. ``files=False`` checks what the recipe says without touching the disk (the window
+    checks a recipe whose images it holds already); then None is returned.
     """
     check_blend(recipe.blend)
     check_settings(recipe.params)
     replay(recipe.params, recipe.blend, recipe.edits)  # each live edit as the engine applies it
-    if recipe.continued_from is not None:
-        from nst_desktop.io.records import check_record
-
-        check_record(dict(recipe.continued_from), len(recipe.styles))
-    if recipe.params.weights != "caffe":  # the built-in set is never a file
+    earlier = _earlier_params(recipe)
+    for params in earlier:  # painted first, on this machine: the same settings rules hold
+        check_settings(params)
+    if weights and recipe.params.weights != "caffe":  # the built-in set is never a file
         from nst_desktop.io.weight_sets import check_spec
 
         check_spec(recipe.params.weights)
@@ -57,12 +58,34 @@ def check(recipe: Recipe, *, files: bool = True) -> InputSizes | None:
         if recipe.mask is not None:
             validate(recipe.mask, len(recipe.styles))
         return None
-    return _check_files(recipe)
+    found = _check_files(recipe)
+    for params in earlier:
+        check_shape(params, found.photo_hw, recipe.photo)
+    chain_masks(recipe, found.photo_hw)  # each earlier picture's mask, read and fitted now
+    return found
 
 
-def check_blend(weights: Sequence[float]) -> None:
+def _earlier_params(recipe: Recipe) -> list[Params]:
+    """The settings of each earlier picture a promoted recipe goes on from, its records checked
+    whole (io.records) first."""
+    if recipe.continued_from is None:
+        return []
+    from nst_desktop.io.metadata import continued_from_metadata, params_from_metadata
+    from nst_desktop.io.records import check_record
+
+    check_record(dict(recipe.continued_from), len(recipe.styles))
+    found = []
+    link: dict[str, Any] | None = dict(recipe.continued_from)
+    while link is not None:
+        found.append(params_from_metadata(link)[0])
+        link = continued_from_metadata(link)
+    return found
+
+
+def check_blend(weights: Sequence[float], name: str = "The style blend weights") -> None:
     """One finite, non-negative weight per style, not all zero; at least one style and no more
-    than a run can hold."""
+    than a run can hold. ``name``: what the weights are called where they were given (the
+    command line names its --style-weights)."""
     from nst_desktop.io.records import MAX_STYLES
 
     if not weights:
@@ -70,7 +93,7 @@ def check_blend(weights: Sequence[float]) -> None:
     if len(weights) > MAX_STYLES:
         raise ParamsError(f"{len(weights)} style images: at most {MAX_STYLES} can be blended.")
     if not all(math.isfinite(w) and w >= 0 for w in weights) or sum(weights) <= 0:
-        raise ParamsError("The style blend weights must be finite, non-negative and not all zero.")
+        raise ParamsError(f"{name} must be finite, non-negative and not all zero.")
 
 
 def check_settings(params: Params) -> None:

@@ -1,7 +1,7 @@
 """The service's unit of work: one render's images in memory, its settings, and where they came from.
 
-Built from a Recipe by ``recipe.jobs.job_for`` (and by the CLI's replay of an earlier picture);
-painted by :func:`nst_desktop.service.render.render`. No torch here: the Recipe package, which
+Built from a Recipe by ``recipe.jobs.job_for`` (the CLI, the window, the queue; a replay's earlier
+pictures too); painted by :func:`nst_desktop.service.render.render`. No torch here: the Recipe package, which
 is checked before torch's import, builds Jobs.
 """
 

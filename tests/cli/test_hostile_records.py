@@ -51,6 +51,10 @@ def _params(**changes: Any) -> Callable[[Record], Record]:
     return lambda r: {**r, "params": {**r["params"], **changes}}
 
 
+def _inputs(**changes: Any) -> Callable[[Record], Record]:
+    return lambda r: {**r, "inputs": {**r["inputs"], **changes}}
+
+
 def _nested(depth: int) -> str:
     return '{"params": {"size": 32}, "x": ' + "[" * depth + "]" * depth + "}"
 
@@ -115,6 +119,31 @@ CASES: dict[str, tuple[Record | Callable[[Record], Record] | str, str]] = {
     "mask-start-not-png": ({"mask": {"regions": [], "start": {"png": "@@@", "regions": []}}}, "base64"),
     "embedded-mask-too-big": (lambda r: {**r, **_edit({"mask": {"png": "A" * (20 << 20), "regions": []}})},
                               "mask"),
+    # issue 17.1: refused by the one path (recipe.from_record, recipe.validate.check), naming the file;
+    # the blends were refused as "--style-weights" (an option never given) and the rest got past
+    "blend-negative": (_inputs(style_weights=[-1.0]), "blend weights"),
+    "blend-all-zero": (_inputs(style_weights=[0.0]), "not all zero"),
+    "blend-nan": (_inputs(style_weights=[math.nan]), "finite"),
+    "float16-on-the-cpu": (_params(precision="float16"), "float16"),
+    "continued-from-float16-on-the-cpu": (lambda r: {**r, "continued_from": _params(precision="float16")(r)},
+                                          "float16"),
+    "mask-without-a-png-name": ({"mask": {"regions": [{"index": 1, "styles": [0]}], "file": ""}},
+                                "PNG file name"),
+    "continued-from-mask-not-recorded": (lambda r: {**r, "continued_from": {
+        **r, "mask": {"regions": [{"index": 1, "styles": [0]}], "file": ""}}}, "not recorded"),
+    "mask-start-style-missing": ({"mask": {"regions": [], "file": "", "start": _mask_png(
+        (24, 32), MaskSettings((Region(1, (3,)),)))}}, "style 3"),
+    "mask-feather-negative": ({"mask": {"regions": [], "feather_px": -3, "file": "x.png"}}, "feather"),
+    "edit-step-fraction": (_edit({"style_weight": 2.0}, step=1.5), "step"),  # type: ignore[arg-type]
+    "edit-changes-not-an-object": ({"edits": [{"step": 1, "changes": [1]}]}, "edit"),
+    "params-seed-negative": (_params(seed=-5), "Seed"),
+    "params-steps-fraction": (_params(steps=1.5), "steps"),
+    "params-unknown-layer": (_params(style_layers=["relu9_9"]), "relu9_9"),
+    "params-no-style-layers": (_params(style_layers=[]), "style layer"),
+    "params-size-huge": (_params(size=10**9), "Output size"),
+    "params-null": ({"params": None}, "params"),
+    "params-bad-precision": (_params(precision="float8"), "Precision"),
+    "params-bad-device": (_params(device="tpu"), "Device"),
 }
 
 
@@ -161,6 +190,17 @@ def report(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
 def test_the_probe_sees_a_valid_record_reach_torch(report: dict[str, Any]) -> None:
     """The control: without it, a blocker that never fires would pass every case below."""
     assert report["valid"]["torch"] is True, report["valid"]
+
+
+def test_every_corrupt_record_is_refused_by_the_one_path_before_torch(report: dict[str, Any]) -> None:
+    """The count the issue asked for: every record of the corpus is refused (exit 1) and none
+    of them imported torch. Before issue 17.1 one of these reached torch (an earlier picture's
+    float16 on the CPU), and five more were refused without naming the record: a blend as the
+    never-given "--style-weights", a float16 record as bare settings, a mask without its PNG's
+    name as the record's folder "is a folder"."""
+    refused = sorted(name for name in CASES if report[name]["rc"] == 1 and not report[name]["torch"])
+    assert len(CASES) >= 67
+    assert refused == sorted(CASES), (len(refused), len(CASES), set(CASES) - set(refused))
 
 
 @pytest.mark.parametrize("name", sorted(CASES))

@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 from nst_desktop.cli.mask_options import (
+    MaskOptions,
     add_mask_options,
-    mask_record,
     mask_settings,
     parse_region,
     parse_unpainted,
@@ -18,13 +18,15 @@ from nst_desktop.cli.mask_options import (
 )
 from nst_desktop.engine.spec.errors import ImageError, ParamsError
 from nst_desktop.engine.spec.region_masks import MaskSettings, Region
-from nst_desktop.io.masks import save_mask
+from nst_desktop.io.masks import mask_record, save_mask
 
 
-def _ns(*argv: str) -> argparse.Namespace:
+def _ns(*argv: str) -> MaskOptions:
+    """The mask options as ``render`` parses them (cli.recipe_options hands them on so)."""
     parser = argparse.ArgumentParser()
     add_mask_options(parser)
-    return parser.parse_args(list(argv))
+    ns = parser.parse_args(list(argv))
+    return MaskOptions(ns.mask, tuple(ns.region), ns.unpainted, ns.feather)
 
 
 def _mask_file(tmp_path: Path, regions: int = 2, hw: tuple[int, int] = (20, 30)) -> Path:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -15,7 +16,7 @@ from nst_desktop.engine.spec.live import Edit
 from nst_desktop.engine.spec.params import DEFAULTS
 from nst_desktop.engine.spec.region_masks import MaskSettings, Region, RegionMask
 from nst_desktop.engine.spec.touches import Touches
-from nst_desktop.recipe.recipe import Recipe, StyleRef, from_record, to_record
+from nst_desktop.recipe.recipe import Recipe, StyleRef, chain_masks, from_record, to_record
 
 
 def _mask() -> RegionMask:
@@ -78,3 +79,55 @@ def test_the_recipe_package_imports_neither_torch_nor_qt() -> None:
             "bad = [m for m in ('torch', 'PySide6') if m in sys.modules]\nassert not bad, bad\n")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr[-2000:]
+
+
+def test_the_command_lines_inputs_and_mask_replace_the_records(tmp_path: Path) -> None:
+    """--params with CONTENT STYLE and --mask: the record's settings, touches and edits with
+    other images, and the --mask pixels under the record's mask settings (a note if stretched)."""
+    from nst_desktop.io.masks import save_mask
+
+    labels = np.zeros((4, 6), np.uint8)
+    labels[:, :3] = 1
+    save_mask(labels, tmp_path / "other.png")
+    notes: list[str] = []
+    recipe = from_record(to_record(_recipe()), inputs=("/photos/dog.jpg", ["/art/c.png"]),
+                         mask_file=tmp_path / "other.png", photo_hw=lambda photo: (8, 12), note=notes.append)
+    assert recipe.photo == "/photos/dog.jpg" and recipe.blend == (1.0,) and recipe.params.size == 320
+    assert recipe.mask is not None and recipe.mask.hw == (8, 12) and recipe.mask.labels[0, 0] == 1
+    assert recipe.mask.settings == _mask().settings and len(notes) == 1 and "stretched" in notes[0]
+
+
+def test_the_photo_header_is_read_only_for_a_mask() -> None:
+    asked: list[str] = []
+
+    def header(photo: str) -> tuple[int, int]:
+        asked.append(photo)
+        return (8, 12)
+
+    from_record(to_record(replace(_recipe(), mask=None)), photo_hw=header)
+    assert asked == []
+    from_record(to_record(_recipe()), photo_hw=header)
+    assert asked == ["/photos/cat.jpg"]
+
+
+def test_a_records_own_weight_set_is_left_when_another_is_chosen() -> None:
+    record = to_record(_recipe().with_params(DEFAULTS.with_changes(weights="/nowhere/vgg.pth")))
+    with pytest.raises(ParamsError, match="vgg.pth"):
+        from_record(record)
+    assert from_record(record, check_weights=False).params.weights == "/nowhere/vgg.pth"
+
+
+def test_an_earlier_pictures_mask_is_its_own_or_the_later_runs_pixels() -> None:
+    later = _mask()
+    own = {"params": {"size": 64}, "mask": {"file": "", **MaskSettings((Region(1, (1,)),)).to_dict()}}
+    embedded = {"params": {"size": 64}, "mask": {"file": "", "start": to_record(_recipe())["mask"]["start"]}}
+    unmasked = {"params": {"size": 64}, "mask": {"file": "", "start": None}}
+    chain = {**own, "continued_from": {**embedded, "continued_from": unmasked}}
+    recipe = Recipe("/p.png", (StyleRef("a.png"), StyleRef("b.png")), mask=later, continued_from=chain)
+    masks = chain_masks(recipe, (8, 12))
+    assert len(masks) == 3 and masks[2] is None
+    assert masks[0] is not None and np.array_equal(masks[0].labels, later.labels)  # the later run's pixels
+    assert masks[0].settings.region(1) == Region(1, (1,))  # under its own settings
+    assert masks[1] is not None and masks[1].settings == later.settings
+    with pytest.raises(ParamsError, match="not recorded"):
+        chain_masks(replace(recipe, mask=None), (8, 12))

@@ -60,3 +60,33 @@ def test_a_mask_of_another_shape_is_refused_with_the_files(tmp_path: Path) -> No
     check(masked, files=False)  # its own settings are fine
     with pytest.raises(ParamsError, match="paint the mask on this photo"):
         check(masked)
+
+
+def test_a_blend_is_refused_under_the_name_it_was_given() -> None:
+    from nst_desktop.recipe.validate import check_blend
+
+    with pytest.raises(ParamsError, match="^--style-weights must be finite"):
+        check_blend([float("nan")], "--style-weights")
+    with pytest.raises(ParamsError, match="^The style blend weights must be finite"):
+        check_blend([-1.0])
+
+
+def test_the_earlier_pictures_of_a_promoted_recipe_are_checked_too(tmp_path: Path) -> None:
+    """They are painted first, on this machine, from this photo: their settings and shape."""
+    recipe = _files(tmp_path, photo_size=(400, 20))  # a strip: fine at 400 px, too thin at 64
+    recipe = recipe.with_params(recipe.params.with_changes(size=400))
+    earlier = {"params": {"size": 400, "device": "cpu", "precision": "float16"}}
+    with pytest.raises(ParamsError, match="float16"):
+        check(Recipe(recipe.photo, recipe.styles, recipe.params, continued_from=earlier), files=False)
+    check(Recipe(recipe.photo, recipe.styles, recipe.params, continued_from={"params": {"size": 400}}))
+    strip = {"params": {"size": 400}, "continued_from": {"params": {"size": 64}}}
+    with pytest.raises(ImageError, match="too narrow to paint at 64 px"):
+        check(Recipe(recipe.photo, recipe.styles, recipe.params, continued_from=strip))
+
+
+def test_weights_false_leaves_the_weight_set_to_whoever_replaces_it(tmp_path: Path) -> None:
+    recipe = _files(tmp_path)
+    missing = recipe.with_params(recipe.params.with_changes(weights=str(tmp_path / "no.pth")))
+    with pytest.raises(WeightsError, match="no.pth"):
+        check(missing, files=False)
+    assert check(missing, files=False, weights=False) is None

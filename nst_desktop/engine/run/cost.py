@@ -185,11 +185,6 @@ def size_slowdown(hw: tuple[int, int], speed: Speed) -> float:
     return min(CPU_SIZE_SLOWDOWN_MAX, 1.0 + CPU_SIZE_SLOWDOWN_PER_DOUBLING * doublings)
 
 
-def _deepest(params: Params) -> str:
-    layers = set(params.content_layers) | set(params.style_layers)
-    return max(layers, key=VGG19_LAYERS.index)
-
-
 def _activation_bytes(h: int, w: int, deepest: str, bytes_per: int) -> int:
     """Bytes of the activations a forward pass keeps for backward (conv inputs + outputs)."""
     total = 0
@@ -215,12 +210,16 @@ class ScaleCost:
         return self.setup_s + self.steps * self.step_s
 
 
+def _relative_depth(deepest: str) -> float:
+    """Convolutions up to ``deepest`` over the calibration's: pass overheads scale with it."""
+    return (LAYER_INDEX[deepest] + 1) / (LAYER_INDEX[CALIBRATION_DEPTH] + 1)
+
+
 def scale_costs(params: Params, sizes: Sequence[tuple[int, int]], steps: Sequence[int], n_styles: int,
                 speed: Speed, plan: TilePlan = untiled) -> list[ScaleCost]:
     """The modelled cost of every scale of a run going through ``sizes`` with ``steps``."""
-    deepest = _deepest(params)
-    # Overheads scale with the number of convolutions the run goes through.
-    depth = (LAYER_INDEX[deepest] + 1) / (LAYER_INDEX[CALIBRATION_DEPTH] + 1)
+    deepest = geo.deepest_computed(params)
+    depth = _relative_depth(deepest)
     step_overhead = STEP_OVERHEAD_PASSES * speed.pass_overhead_s * depth
     efficiency = NETWORK_EFFICIENCY_FP32 if speed.float32 else NETWORK_EFFICIENCY
     rate = speed.flops_per_s * efficiency
@@ -255,8 +254,8 @@ def _tiled_scale_s(params: Params, hw: tuple[int, int], tile: int, n_styles: int
     only, so it stays the image's, once; each window pays :data:`WINDOW_OVERHEAD_PASSES`
     pass overheads. The targets are tiled forward passes too (``tiled_pass.tiled_targets``).
     """
-    deepest = _deepest(params)
-    depth = (LAYER_INDEX[deepest] + 1) / (LAYER_INDEX[CALIBRATION_DEPTH] + 1)
+    deepest = geo.deepest_computed(params)
+    depth = _relative_depth(deepest)
     halo = geo.halo_for(deepest)
     conv_s = PASSES_PER_STEP * conv_flops(*hw, deepest) / speed.flops_per_s  # at the calibrated rate
     window_slow = size_slowdown(_window(hw, tile, halo), speed)
@@ -305,18 +304,23 @@ def countdown_costs(params: Params, sizes: Sequence[tuple[int, int]], steps: Seq
                        _last_speed.get((params.device, params.precision), NOMINAL_SPEED), plan)
 
 
+def run_device(params: Params, device: str = "auto") -> torch.device:
+    """Where a run of ``params`` goes: ``device``, or the params' own choice for "auto"."""
+    return pick_device(device if device != "auto" else params.device)
+
+
 def speed_key(params: Params, device: str = "auto") -> str:
     """What a measured :class:`Speed` is valid for: the device, the compute precision and the
     thread count a run of ``params`` gets here (a speed learned in float32 says nothing of
     bfloat16, nor a CPU's of a GPU's)."""
-    dev = pick_device(device if device != "auto" else params.device)
+    dev = run_device(params, device)
     amp = autocast_dtype(params.precision, dev)
     return f"{dev}/{str(amp or torch.float32).removeprefix('torch.')}/{torch.get_num_threads()} threads"
 
 
 def calibrated_speed(params: Params, device: str = "auto") -> Speed:
     """:func:`calibrate` for a run of ``params`` on ``device`` (cached: timed once a process)."""
-    dev = pick_device(device if device != "auto" else params.device)
+    dev = run_device(params, device)
     return calibrate(str(dev), autocast_dtype(params.precision, dev), torch.get_num_threads())
 
 
@@ -326,7 +330,7 @@ def estimate(params: Params, content_hw: tuple[int, int], n_styles: int, device:
     see :func:`run_costs`), and the tile size of its last scale if it is painted in tiles.
     ``speed``: a speed measured before (the app's, learned from runs: see ``speed_key``);
     None: calibrated now."""
-    dev = pick_device(device if device != "auto" else params.device)
+    dev = run_device(params, device)
     speed = speed or calibrated_speed(params, device)
     _last_speed[(params.device, params.precision)] = speed
     plan = device_plan(params, dev)
@@ -357,7 +361,7 @@ def _scale_bytes(params: Params, hw: tuple[int, int], n_styles: int, tile: int) 
     state. A tiled scale keeps one window's pass (engine.spec.tile_plan) and the image-sized state as
     ``tiles.image_bytes_per_pixel`` counts it; an untiled one the whole image's activations."""
     h, w = hw
-    deepest = _deepest(params)
+    deepest = geo.deepest_computed(params)
     # L-BFGS keeps at most one pair per step, and at print sizes the capped history.
     history = min(geo.lbfgs_history_for(params.lbfgs_history, h * w), params.steps)
     if tile:

@@ -8,7 +8,7 @@ changes the Gram targets. The raw tensors are converted once and kept for that.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -17,9 +17,8 @@ import torch.nn.functional as F  # noqa: N812
 from torch import Tensor
 
 from nst_desktop.engine.losses import colour
-from nst_desktop.engine.losses.statistics import FeatureStats
+from nst_desktop.engine.losses.statistics import FeatureStats, Statistics
 from nst_desktop.engine.losses.terms import StyleStats, Targets, style_source, style_targets
-from nst_desktop.engine.losses.wasserstein import GaussianStats
 from nst_desktop.engine.model.devices import use_channels_last
 from nst_desktop.engine.model.vgg import VGG19
 from nst_desktop.engine.spec.errors import ImageError, ParamsError
@@ -157,30 +156,36 @@ def layout(x: Tensor, device: torch.device) -> Tensor:
     return x.contiguous(memory_format=torch.channels_last) if use_channels_last(device) else x
 
 
-def targets(model: VGG19, inputs: Inputs, params: Params, hw: tuple[int, int]) -> Targets:
-    """Content features and style targets (Grams, or W2 statistics) at one scale."""
-    device = inputs.content.device
-    content_layers = [name for name, w in zip(params.content_layers, params.content_layer_weights,
-                                              strict=True) if w]
-    with torch.inference_mode():
-        content: dict[str, Tensor] = {}
-        if content_layers:
-            feats = model(layout(resize(inputs.content, hw), device), content_layers)
-            content = {k: v.float() for k, v in feats.items()}
-        sources: dict[str, list[StyleStats]] = {layer: [] for layer in params.style_layers}
-        for image, _ in inputs.styles:
-            feats = model(layout(resize(image, style_hw(image, hw, params.style_scale)), device),
-                          params.style_layers)
-            for layer in params.style_layers:
-                sources[layer].append(style_source(FeatureStats(feats[layer]), params))
-    # Clones leave inference mode: inference tensors cannot be saved for the backward pass.
-    content = {k: v.clone() for k, v in content.items()}
-    sources = {k: [_clone(s) for s in v] for k, v in sources.items()}
+#: A style image, resized for the scale -> its statistics at every style layer.
+StyleStatsOf = Callable[[Tensor], Mapping[str, Statistics]]
+
+
+def assemble_targets(content: dict[str, Tensor], style_stats: StyleStatsOf, inputs: Inputs, params: Params,
+                     hw: tuple[int, int]) -> Targets:
+    """One scale's :class:`Targets` from its content features and each style image's statistics
+    (its Gram or Gaussian fit per layer, blended by losses.style_targets): what the untiled
+    (:func:`targets`) and the tiled way (engine.run.tiled_pass.tiled_targets) have in common."""
+    sources: dict[str, list[StyleStats]] = {layer: [] for layer in params.style_layers}
+    for image, _ in inputs.styles:
+        stats = style_stats(resize(image, style_hw(image, hw, params.style_scale)))
+        for layer in params.style_layers:
+            sources[layer].append(style_source(stats[layer], params))
     weights = [w for _, w in inputs.styles]
     return Targets(content, style_targets(sources, weights, params.loss_normalisation), sources)
 
 
-def _clone(stats: StyleStats) -> StyleStats:
-    if isinstance(stats, Tensor):
-        return stats.clone()
-    return GaussianStats(stats.mean.clone(), stats.cov.clone())
+def targets(model: VGG19, inputs: Inputs, params: Params, hw: tuple[int, int]) -> Targets:
+    """Content features and style targets (Grams, or W2 statistics) at one scale."""
+    device = inputs.content.device
+    content_layers = [layer for layer, _ in params.active_layers("content")]
+    # no_grad, not inference_mode: inference tensors could not be saved for the backward pass.
+    with torch.no_grad():
+        feats = model(layout(resize(inputs.content, hw), device), content_layers) if content_layers else {}
+    content = {k: v.float() for k, v in feats.items()}
+
+    def style_stats(image: Tensor) -> dict[str, FeatureStats]:
+        with torch.no_grad():
+            features = model(layout(image, device), params.style_layers)
+        return {layer: FeatureStats(features[layer]) for layer in params.style_layers}
+
+    return assemble_targets(content, style_stats, inputs, params, hw)

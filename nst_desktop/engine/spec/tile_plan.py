@@ -21,7 +21,7 @@ import math
 import os
 from dataclasses import dataclass
 
-from nst_desktop.engine.spec.params import VGG19_LAYERS
+from nst_desktop.engine.spec.params import VGG19_LAYERS, Params
 
 #: Tile origins, core sizes and halos are multiples of this: the largest pooling stride.
 ALIGN = 16
@@ -48,6 +48,12 @@ def channels_of(layer: str) -> int:
 
 def deepest(layers: tuple[str, ...] | list[str] | set[str]) -> str:
     return max(layers, key=VGG19_LAYERS.index)
+
+
+def deepest_computed(params: Params) -> str:
+    """The deepest layer a run of ``params`` computes: stylize's VGG pass asks for every content
+    and style layer, weighted or not, and the targets are built for all of them."""
+    return deepest(params.content_layers + params.style_layers)
 
 
 def halo_for(deepest_layer: str) -> int:

@@ -43,10 +43,15 @@ def test_masked_gram_matches_a_hand_computation() -> None:
     torch.testing.assert_close(masked_gram(channels_last, mask), expected)
 
 
+def _style_targets(sources: list[torch.Tensor], blend: list[float]) -> Targets:
+    """relu1_1 targets as inputs.targets makes them: each style's Gram and their blend."""
+    return Targets({}, style_targets({"relu1_1": sources}, blend, "size_invariant"), {"relu1_1": sources})
+
+
 def _fake_targets(n_styles: int, channels: int = 3) -> Targets:
     gen = torch.Generator().manual_seed(1)
     grams = [torch.rand(channels, channels, generator=gen) for _ in range(n_styles)]
-    return Targets({}, {"relu1_1": [(g, 1.0 / n_styles) for g in grams]})
+    return _style_targets(grams, [1.0 / n_styles] * n_styles)
 
 
 def test_one_region_everywhere_is_the_unmasked_loss() -> None:
@@ -63,7 +68,8 @@ def test_one_region_everywhere_is_the_unmasked_loss() -> None:
     half[:, 12:] = 1
     region = RegionMask(half, MaskSettings((Region(1, (0, 1)),), feather_px=0.0))
     gram = masked_gram(feats["relu1_1"], torch.from_numpy((half[::2, ::2] == 1).astype(np.float32)))
-    by_hand = sum(0.5 * 0.5 * ((gram - g).square().sum() / g.square().sum()) for g, _ in tg.style["relu1_1"])
+    (blended, share), = tg.style["relu1_1"]  # size_invariant: one term, the blend's
+    by_hand = 0.5 * share * (gram - blended).square().sum() / blended.square().sum()
     region_loss = masked_style_loss(feats, tg, MaskedStyle(region, CPU), ONE_LAYER)
     torch.testing.assert_close(region_loss, by_hand)
 
@@ -75,8 +81,7 @@ def test_a_blended_region_blends_as_an_unmasked_run() -> None:
     gen = torch.Generator().manual_seed(2)
     feats = {"relu1_1": torch.rand(1, 3, 10, 12, generator=gen)}
     sources = [torch.rand(3, 3, generator=gen), 3.0 * torch.rand(3, 3, generator=gen)]  # unequal norms
-    blend = style_targets({"relu1_1": sources}, [0.75, 0.25], "size_invariant")
-    tg = Targets({}, blend, {"relu1_1": sources})
+    tg = _style_targets(sources, [0.75, 0.25])
     whole = RegionMask(np.ones((20, 24), np.uint8), MaskSettings((Region(1, (0, 1), (3.0, 1.0)),)))
     masked = masked_style_loss(feats, tg, MaskedStyle(whole, CPU), ONE_LAYER)
     plain = total_loss(feats, torch.zeros(1, 3, 10, 12), Targets({"relu1_1": feats["relu1_1"]}, tg.style,
@@ -100,8 +105,9 @@ def test_region_terms_weigh_by_strength_and_area_and_skip_what_has_no_term() -> 
     masked = MaskedStyle(RegionMask(labels, settings), CPU)
     params = ONE_LAYER.with_changes(style_layers=("relu1_1", "relu2_1", "relu3_1"),
                                     style_layer_weights=(2.0, 0.0, 1.0))
-    tg = _fake_targets(1)
-    tg = Targets({}, {layer: tg.style["relu1_1"] for layer in params.style_layers})
+    one = _fake_targets(1)
+    tg = Targets({}, {layer: one.style["relu1_1"] for layer in params.style_layers},
+                 {layer: one.sources["relu1_1"] for layer in params.style_layers})
     grids = {"relu1_1": (64, 64), "relu2_1": (32, 32), "relu3_1": (16, 16)}
     terms = {term.key: term.weight for term in region_terms(tg, params, masked, grids.__getitem__)}
     assert 0 < masked.grid((64, 64))[1][3] < MIN_AREA_FRACTION
@@ -116,7 +122,7 @@ def _border_gradient(feather: float) -> np.ndarray:
     settings = MaskSettings((Region(1, (0,)), Region(2, (1,))), feather_px=feather)
     feats = torch.full((1, 3, 32, 64), 0.5).requires_grad_(True)
     # region 1 wants twice the flat features' Gram, region 2 half: the gradients point opposite ways
-    wanted = Targets({}, {"relu1_1": [(torch.full((3, 3), 0.5), 0.5), (torch.full((3, 3), 0.125), 0.5)]})
+    wanted = _style_targets([torch.full((3, 3), 0.5), torch.full((3, 3), 0.125)], [0.5, 0.5])
     loss = masked_style_loss({"relu1_1": feats}, wanted, MaskedStyle(RegionMask(labels, settings), CPU),
                              ONE_LAYER)
     loss.backward()
@@ -145,6 +151,16 @@ def test_set_mask_takes_effect_at_once() -> None:
     masked.set_mask(RegionMask(labels2, MaskSettings((Region(1, (0,)),))))
     assert masked.grid((4, 4))[1][1] == pytest.approx(0.5)
     assert masked.keep_photo_mask((4, 4)) is not None
+
+
+def test_a_grid_counts_the_cells_each_region_weights_on_the_host() -> None:
+    """masked_tiled_pass reads these counts every step: kept on the host, a GPU never syncs for them."""
+    labels = np.zeros((8, 8), np.uint8)
+    labels[:2, :3] = 1
+    grid = MaskedStyle(RegionMask(labels, MaskSettings((Region(1, (0,)),), feather_px=0.0)), CPU).grid((8, 8))
+    assert isinstance(grid.positions, np.ndarray) and isinstance(grid.fractions, np.ndarray)
+    assert list(grid.positions) == [int(torch.count_nonzero(channel)) for channel in grid.masks]
+    assert grid.positions[1] == 6 and grid.fractions[1] == pytest.approx(6 / 64)
 
 
 @pytest.mark.slow

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 import torch
 
-from nst_desktop.engine.losses.masked_loss import MaskedStyle, masked_total_loss
+from nst_desktop.engine.losses.masked_loss import MaskedStyle, keep_photo_loss, masked_total_loss
 from nst_desktop.engine.model.vgg import VGG19
 from nst_desktop.engine.model.weights import WeightSet
 from nst_desktop.engine.run import masked_tiled_pass, tiled_pass
@@ -53,6 +53,23 @@ def _untiled_and_tiled(caffe: WeightSet, tiling_images, params: Params, mask: Re
     tiled = masked_tiled_pass.tiled_loss_and_grad(model, tiled_leaf, tg, params, 64, gen, masked, content)
     assert leaf.grad is not None and tiled_leaf.grad is not None
     return untiled, tiled, leaf.grad, tiled_leaf.grad
+
+
+@pytest.mark.parametrize("rows", [1, 5, 256])
+def test_the_keep_photo_pull_summed_over_bands_is_the_whole_images(rows: int) -> None:
+    """One keep-photo formula (masked_loss.keep_photo_pull): print sizes sum it over bands of rows
+    and get the whole image's value and gradient."""
+    gen = torch.Generator().manual_seed(rows)
+    x, photo = torch.rand(1, 3, *HW, generator=gen), torch.rand(1, 3, *HW, generator=gen)
+    masked = MaskedStyle(_mask(), CPU)
+    leaf = x.clone().requires_grad_(True)
+    whole = keep_photo_loss(leaf, photo, masked)
+    whole.backward()  # type: ignore[no-untyped-call]
+    grad = torch.zeros_like(x)
+    banded = masked_tiled_pass.keep_photo_loss_and_grad(x, photo, masked, grad, rows=rows)
+    assert float(whole.detach()) > 0 and float(banded) == pytest.approx(float(whole.detach()), rel=1e-6)
+    assert leaf.grad is not None
+    torch.testing.assert_close(grad, leaf.grad, rtol=1e-5, atol=1e-6 * float(leaf.grad.abs().max()))
 
 
 @pytest.mark.parametrize("style_loss, layers", [
@@ -119,10 +136,10 @@ def test_stylize_paints_a_masked_picture_in_tiles(photo, painting, scream,
     assert float(np.abs(tiled - plain).max()) < 2e-3
 
 
-@pytest.mark.parametrize("where", ["region_stats", "local_pass"])
+@pytest.mark.parametrize("where", ["window_features", "local_pass"])
 def test_a_stop_is_honoured_between_the_tiles_of_a_masked_step(photo, painting, where: str,
                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
-    """As tests/engine/run/test_tiled_pass.py: a stop during a masked step's first pass (region_stats) or
+    """As tests/engine/run/test_tiled_pass.py: a stop during a masked step's first pass (window_features) or
     its second (local_pass) takes no further tile and keeps the last whole step's picture."""
     from nst_desktop.engine.run.stylize import stylize
     from nst_desktop.engine.spec.control import RunControl
@@ -132,7 +149,6 @@ def test_a_stop_is_honoured_between_the_tiles_of_a_masked_step(photo, painting, 
     spy = StopInPass(control, 2, where)
     monkeypatch.setattr(tiled_pass, "plan_tile", lambda p, hw, device: 32)
     monkeypatch.setattr(tiled_pass, "tile_window", spy)
-    monkeypatch.setattr(masked_tiled_pass, "tile_window", spy)
     labels = np.zeros(photo.shape[:2], np.uint8)
     labels[:, photo.shape[1] // 2:] = 1
     mask = RegionMask(labels, MaskSettings((Region(1, (0,)),), feather_px=3.0))

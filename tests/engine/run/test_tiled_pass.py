@@ -11,7 +11,7 @@ import pytest
 import torch
 from torch import Tensor
 
-from nst_desktop.engine.losses.terms import Targets, total_loss
+from nst_desktop.engine.losses.terms import Targets, total_loss, tv_loss
 from nst_desktop.engine.model.vgg import VGG19
 from nst_desktop.engine.model.weights import WeightSet
 from nst_desktop.engine.run import tiled_pass
@@ -193,6 +193,23 @@ def test_peak_feature_size_follows_the_tile_not_the_image(caffe: WeightSet) -> N
     assert largest[0] < 64 * hw[0] * hw[1] / 4
 
 
+@pytest.mark.parametrize("mode", ["size_invariant", "pastiche"])  # classic: test_classic_loss.py
+@pytest.mark.parametrize("rows", [1, 4, 256])
+def test_tv_summed_over_bands_of_rows_is_the_whole_images_tv(mode: str, rows: int) -> None:
+    """One TV formula (losses.tv_loss): print sizes sum it over bands of rows, each band owning
+    its pairs once (the last band the last row's), and get the whole image's value and gradient."""
+    x = torch.rand(1, 3, 13, 17, generator=torch.Generator().manual_seed(rows))
+    params = Params(tv_weight=2.0, loss_normalisation=mode)
+    leaf = x.clone().requires_grad_(True)
+    whole = params.tv_weight * tv_loss(leaf, params.loss_normalisation)
+    whole.backward()  # type: ignore[no-untyped-call]
+    grad = torch.zeros_like(x)
+    banded = tiled_pass.tv_loss_and_grad(x, params, grad, rows=rows)
+    assert float(banded) == pytest.approx(float(whole.detach()), rel=1e-6)
+    assert leaf.grad is not None
+    torch.testing.assert_close(grad, leaf.grad, rtol=1e-5, atol=1e-6 * float(leaf.grad.abs().max()))
+
+
 def test_offsets_are_seeded_aligned_and_move_between_steps() -> None:
     def draws(seed: int) -> list[tuple[int, int]]:
         gen = torch.Generator().manual_seed(seed)
@@ -359,11 +376,12 @@ def test_wide_sums_stay_off_mps_float64(monkeypatch: pytest.MonkeyPatch) -> None
 
 
 
-@pytest.mark.parametrize("step, where", [(1, "image_features"), (2, "image_stats"), (2, "local_pass")])
+@pytest.mark.parametrize("step, where", [(1, "window_features"), (2, "window_features"), (2, "local_pass")])
 def test_a_stop_is_honoured_between_the_tiles_of_a_step(photo, painting, monkeypatch: pytest.MonkeyPatch,
                                                          step: int, where: str) -> None:
-    """A print-size step takes minutes: a stop asked for during its targets (image_features), its
-    first pass (image_stats) or its second (local_pass) takes no further tile."""
+    """A print-size step takes minutes: a stop asked for during its targets (step 1) or its first
+    pass (step 2; both no-grad loops are window_features), or its second (local_pass) takes no
+    further tile."""
     from nst_desktop.engine.run.stylize import stylize
 
     control = RunControl()

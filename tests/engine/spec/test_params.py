@@ -84,3 +84,11 @@ def test_a_choice_must_be_one_of_its_strings_and_a_layer_is_named_once() -> None
         DEFAULTS.with_changes(colour=3)
     with pytest.raises(ParamsError, match="relu1_1 is named twice"):
         DEFAULTS.with_changes(style_layers=("relu1_1", "relu1_1"), style_layer_weights=(1.0, 1.0))
+
+
+def test_the_active_layers_are_those_of_non_zero_weight_in_their_order() -> None:
+    """The engine's one filter of layers to compute: a layer weighted 0 is switched off."""
+    params = Params(style_layers=("relu3_1", "relu1_1", "relu2_1"), style_layer_weights=(2.0, 0.0, 0.5),
+                    content_layers=("relu4_2", "relu2_2"), content_layer_weights=(0.0, 1.5))
+    assert params.active_layers("style") == [("relu3_1", 2.0), ("relu2_1", 0.5)]
+    assert params.active_layers("content") == [("relu2_2", 1.5)]

@@ -1,0 +1,498 @@
+"""The durable render queue: one SQLite file in the data folder, shared by the window and the CLI.
+
+Stable API (the window's Queue panel is built on it; add, never rename):
+
+- :class:`QueueStore` ``(path=None)``: opens (creates) ``<data folder>/queue/queue.sqlite3``
+  in WAL mode; any number of stores, in any number of processes, may share the file. Opening
+  one puts back to ``waiting`` every ``running`` job whose process died (:meth:`recover`).
+- Adding: :meth:`add` ``(recipe, output, batch="", key="") -> QueuedJob``: the recipe is checked
+  (``recipe.validate.check``, the one validation) and its input files are copied
+  content-addressed (``queue.blobs``), so a photo moved or deleted afterwards still renders.
+  Bad input does not raise: the job is stored ``failed`` with the one-line reason, so a batch
+  goes on and its summary says why.
+- Reading: :meth:`jobs` (in queue order; filter by ``statuses``/``ids``), :meth:`get`,
+  :meth:`find` (a job of the same recipe key and output: a rerun of a batch), :meth:`paused`,
+  :meth:`data_version` (changes when another store commits: poll it, re-read on a change).
+- Steering (any process, any time): :meth:`move` (reorder), :meth:`pause`/:meth:`resume` the whole
+  queue (with a message, e.g. a full disk), :meth:`cancel`/:meth:`cancel_all`, :meth:`retry`/
+  :meth:`retry_failed`, :meth:`clear_finished`.
+- Running (``queue.runner`` does this): :meth:`claim` takes the next waiting job in one
+  ``BEGIN IMMEDIATE`` transaction, so two processes never take the same job; :meth:`renew` keeps
+  its lease (False once the job was cancelled or taken back); :meth:`reserve_output`,
+  :meth:`set_entry`, :meth:`mark_done`, :meth:`mark_failed`, :meth:`release` record its steps.
+
+A job: a :class:`~nst_desktop.recipe.recipe.Recipe` (stored as ``recipe.to_record`` JSON, read back
+with ``from_record``), an :class:`Output` (folder, file name; its format is the name's extension)
+and a :class:`Status` with the reason of a failure. No Qt, no torch.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import socket
+import sqlite3
+import sys
+import threading
+import time
+from collections.abc import Callable, Collection, Iterator
+from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+from nst_desktop.engine.spec.errors import ImageError, NSTError
+from nst_desktop.io import paths
+from nst_desktop.queue.blobs import BlobStore
+from nst_desktop.recipe.recipe import Recipe, StyleRef, from_record, to_record
+
+DB_NAME = "queue.sqlite3"
+LEASE_S = 60.0
+"""A running job's lease: its runner renews it every few seconds; one not renewed for this long
+belongs to a process that is gone (another computer sharing the folder, a frozen process)."""
+
+STALE_LEASE_S = 600.0
+"""A job of a process of this computer that is still alive but has not renewed its lease for this
+long is taken back too (its process id was reused by another program)."""
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS jobs (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    uid TEXT NOT NULL UNIQUE,
+    position REAL NOT NULL,
+    batch TEXT NOT NULL DEFAULT '',
+    recipe TEXT NOT NULL,
+    recipe_key TEXT NOT NULL DEFAULT '',
+    inputs TEXT NOT NULL DEFAULT '{}',
+    photo_w INTEGER NOT NULL DEFAULT 0,
+    photo_h INTEGER NOT NULL DEFAULT 0,
+    out_folder TEXT NOT NULL,
+    out_name TEXT NOT NULL,
+    status TEXT NOT NULL,
+    reason TEXT NOT NULL DEFAULT '',
+    owner TEXT,
+    lease_until REAL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    output_path TEXT,
+    entry_id TEXT,
+    created REAL NOT NULL,
+    started REAL,
+    finished REAL
+);
+CREATE INDEX IF NOT EXISTS jobs_status ON jobs(status, position);
+CREATE TABLE IF NOT EXISTS state (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+"""
+
+
+class Status(StrEnum):
+    WAITING = "waiting"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+
+INTERRUPTED = "interrupted; goes on from its last finished scale"
+FINISHED = (Status.DONE, Status.CANCELLED)  # what "clear finished" removes
+
+
+@dataclass(frozen=True)
+class Output:
+    """Where a job's picture goes: a folder and a file name (its extension is the format)."""
+
+    folder: str
+    name: str
+
+    @property
+    def path(self) -> Path:
+        return Path(self.folder) / self.name
+
+    @property
+    def format(self) -> str:
+        return Path(self.name).suffix.lower().lstrip(".")
+
+
+@dataclass(frozen=True)
+class QueuedJob:
+    """One row of the queue. ``inputs``: the kept copies (``photo``, ``styles``, ``init``) once
+    added; ``output_path``: the file actually written (another file of the same name is never
+    replaced); ``entry_id``: its history entry."""
+
+    id: int
+    uid: str
+    recipe: Recipe
+    output: Output
+    status: Status
+    reason: str = ""
+    batch: str = ""
+    recipe_key: str = ""
+    inputs: dict[str, Any] | None = None
+    photo_hw: tuple[int, int] = (0, 0)
+    attempts: int = 0
+    output_path: str | None = None
+    entry_id: str | None = None
+    created: float = 0.0
+    started: float | None = None
+    finished: float | None = None
+    owner: str | None = None
+    problem: str = ""  # why the stored recipe cannot be read back (a weight set removed since): it fails
+
+    @property
+    def name(self) -> str:
+        return self.output.name
+
+
+def default_path() -> Path:
+    return paths.data_dir() / "queue" / DB_NAME
+
+
+def new_owner() -> str:
+    """The identity a runner claims jobs under: host, process id and a token unique to it."""
+    return f"{socket.gethostname()}:{os.getpid()}:{os.urandom(4).hex()}"
+
+
+_LIVE_OWNERS: set[str] = set()  # owners of this process whose runner is still running
+
+
+def register_owner(owner: str, live: bool) -> None:
+    """A runner of this process says it started (``live``) or ended: a job of an owner of this
+    process that is no longer live was left by a runner that crashed, and goes back to waiting."""
+    (_LIVE_OWNERS.add if live else _LIVE_OWNERS.discard)(owner)
+
+
+class QueueStore:
+    """The queue's SQLite file (see the module docstring). Thread-safe: one lock per store."""
+
+    def __init__(self, path: str | os.PathLike[str] | None = None) -> None:
+        """Open (create) the queue; ImageError naming the file when it cannot be (a damaged file,
+        a folder that cannot be written): one line, never a traceback."""
+        self.path = Path(path) if path is not None else default_path()
+        self.blobs = BlobStore(self.path.parent / "blobs")
+        self.checkpoints = self.path.parent / "checkpoints"
+        self._lock = threading.RLock()
+        # A job's recipe never changes once stored: read back (checked, ~4 ms) once per job.
+        self._recipes: dict[str, tuple[Recipe, str]] = {}
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._open()
+            self.recover()
+        except (sqlite3.Error, OSError) as exc:
+            raise ImageError(self.path, f"cannot open the render queue ({exc}).",
+                             hint="Move the file away to start an empty queue.") from exc
+
+    def _open(self) -> None:
+        # Autocommit; writes take BEGIN IMMEDIATE themselves. A writer waits up to 30 s for another.
+        db = sqlite3.connect(self.path, timeout=30.0, isolation_level=None, check_same_thread=False)
+        db.row_factory = sqlite3.Row
+        db.execute("PRAGMA journal_mode=WAL")
+        # WAL + NORMAL: a power cut may lose the last commits, never the file's consistency.
+        db.execute("PRAGMA synchronous=NORMAL")
+        self._db = db
+        with self._write() as tx:
+            for statement in filter(str.strip, _SCHEMA.split(";")):
+                tx.execute(statement)
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    @contextlib.contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction, taken at once (BEGIN IMMEDIATE): no other process writes
+        between our read and our write, so a claim is atomic across processes."""
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._db
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+
+    # --- adding ------------------------------------------------------------------------------
+    def add(self, recipe: Recipe, output: Output, *, batch: str = "", key: str = "") -> QueuedJob:
+        """Queue ``recipe`` (checked, its inputs kept); a bad input makes it a ``failed`` job."""
+        from nst_desktop.recipe.validate import check
+
+        status, reason, inputs, hw = Status.WAITING, "", None, (0, 0)
+        try:
+            sizes = check(recipe)
+            hw = sizes.photo_hw if sizes is not None else (0, 0)
+            inputs = self._keep_inputs(recipe)
+        except NSTError as exc:
+            status, reason = Status.FAILED, exc.user_text()
+        record = json.dumps(to_record(recipe), ensure_ascii=False)
+        with self._write() as db:
+            last = db.execute("SELECT MAX(position) FROM jobs").fetchone()[0]
+            cursor = db.execute(
+                "INSERT INTO jobs (uid, position, batch, recipe, recipe_key, inputs, photo_w, photo_h,"
+                " out_folder, out_name, status, reason, created) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                (os.urandom(8).hex(), (last or 0) + 1, batch, record, key, json.dumps(inputs or {}),
+                 hw[1], hw[0], str(output.folder), output.name, status.value, reason, time.time()))
+            job_id = int(cursor.lastrowid or 0)
+        return self.get(job_id)
+
+    def _keep_inputs(self, recipe: Recipe) -> dict[str, Any]:
+        params = recipe.params
+        init = params.init_image if params.init == "image" and params.init_image else None
+        return {"photo": str(self.blobs.keep(recipe.photo)),
+                "styles": [str(self.blobs.keep(p)) for p in recipe.style_paths],
+                "init": str(self.blobs.keep(init)) if init else None}
+
+    def keep_inputs_again(self, job: QueuedJob) -> QueuedJob:
+        """A retried job that failed when added (or whose copies were cleared): copy its inputs
+        now; NSTError naming the file if one still cannot be read."""
+        inputs = self._keep_inputs(job.recipe)
+        with self._write() as db:
+            db.execute("UPDATE jobs SET inputs = ? WHERE id = ?", (json.dumps(inputs), job.id))
+        return self.get(job.id)
+
+    # --- reading -----------------------------------------------------------------------------
+    def jobs(self, *, statuses: Collection[Status] | None = None,
+             ids: Collection[int] | None = None) -> list[QueuedJob]:
+        """The jobs in queue order, optionally only those of ``statuses`` / ``ids``."""
+        where, args = _filters(statuses, ids)
+        with self._lock:
+            rows = self._db.execute(f"SELECT * FROM jobs {where} ORDER BY position, id", args).fetchall()
+        return [self._job(row) for row in rows]
+
+    def get(self, job_id: int) -> QueuedJob:
+        with self._lock:
+            row = self._db.execute("SELECT * FROM jobs WHERE id = ?", (job_id,)).fetchone()
+        if row is None:
+            raise KeyError(f"No queued job {job_id}")
+        return self._job(row)
+
+    def find(self, key: str, output: Output) -> QueuedJob | None:
+        """The latest job (not cancelled) of recipe key ``key`` writing to ``output``: a rerun's."""
+        with self._lock:
+            row = self._db.execute(
+                "SELECT * FROM jobs WHERE recipe_key = ? AND out_folder = ? AND out_name = ? AND status != ?"
+                " ORDER BY id DESC LIMIT 1", (key, str(output.folder), output.name, Status.CANCELLED.value),
+            ).fetchone()
+        return self._job(row) if row is not None else None
+
+    def data_version(self) -> int:
+        """A number that changes when another store (another process, or another store object)
+        commits a change: a view polls it (cheap) and re-reads the jobs only then."""
+        with self._lock:
+            return int(self._db.execute("PRAGMA data_version").fetchone()[0])
+
+    def paused(self) -> tuple[bool, str]:
+        """Whether the whole queue is paused, and the message it was paused with."""
+        with self._lock:
+            row = self._db.execute("SELECT value FROM state WHERE key = 'paused'").fetchone()
+        return (row is not None, str(row[0]) if row is not None else "")
+
+    def _job(self, row: sqlite3.Row) -> QueuedJob:
+        uid = str(row["uid"])
+        if uid not in self._recipes:
+            self._recipes[uid] = _recipe(row["recipe"])
+        return _job(row, *self._recipes[uid])
+
+    # --- steering ----------------------------------------------------------------------------
+    def pause(self, message: str = "") -> None:
+        with self._write() as db:
+            db.execute("INSERT OR REPLACE INTO state (key, value) VALUES ('paused', ?)", (message,))
+
+    def resume(self) -> None:
+        with self._write() as db:
+            db.execute("DELETE FROM state WHERE key = 'paused'")
+
+    def move(self, job_id: int, index: int) -> None:
+        """Put ``job_id`` at ``index`` (0-based) of the queue's order."""
+        with self._write() as db:
+            order = [int(r[0]) for r in db.execute("SELECT id FROM jobs ORDER BY position, id")]
+            if job_id not in order:
+                raise KeyError(f"No queued job {job_id}")
+            order.remove(job_id)
+            order.insert(max(0, min(index, len(order))), job_id)
+            db.executemany("UPDATE jobs SET position = ? WHERE id = ?",
+                           [(i + 1, jid) for i, jid in enumerate(order)])
+
+    def cancel(self, job_id: int) -> bool:
+        """Cancel a waiting or running job (its runner stops it at its next lease renewal)."""
+        return self._set_status([job_id], (Status.WAITING, Status.RUNNING), Status.CANCELLED) > 0
+
+    def cancel_all(self) -> int:
+        with self._write() as db:
+            return db.execute(
+                "UPDATE jobs SET status = ?, owner = NULL WHERE status IN (?, ?)",
+                (Status.CANCELLED.value, Status.WAITING.value, Status.RUNNING.value)).rowcount
+
+    def retry(self, job_id: int) -> bool:
+        """A failed or cancelled job waits again (its reason cleared)."""
+        return self._set_status([job_id], (Status.FAILED, Status.CANCELLED), Status.WAITING) > 0
+
+    def retry_failed(self) -> int:
+        ids = [job.id for job in self.jobs(statuses=[Status.FAILED])]
+        return self._set_status(ids, (Status.FAILED,), Status.WAITING)
+
+    def clear_finished(self) -> int:
+        """Remove the done and cancelled jobs, and the kept inputs and checkpoints no job needs."""
+        with self._write() as db:
+            gone = [str(r[0]) for r in db.execute(
+                "SELECT uid FROM jobs WHERE status IN (?, ?)", tuple(s.value for s in FINISHED))]
+            removed = db.execute("DELETE FROM jobs WHERE status IN (?, ?)",
+                                 tuple(s.value for s in FINISHED)).rowcount
+        for uid in gone:
+            checkpoint_path(self, uid).unlink(missing_ok=True)
+        in_use = [p for job in self.jobs() for p in _blob_paths(job.inputs)]
+        self.blobs.collect(in_use)
+        return removed
+
+    def _set_status(self, ids: list[int], allowed: tuple[Status, ...], status: Status) -> int:
+        if not ids:
+            return 0
+        marks = ",".join("?" * len(ids))
+        states = ",".join("?" * len(allowed))
+        with self._write() as db:
+            return db.execute(
+                f"UPDATE jobs SET status = ?, reason = '', owner = NULL WHERE id IN ({marks})"
+                f" AND status IN ({states})", (status.value, *ids, *(s.value for s in allowed))).rowcount
+
+    # --- running -----------------------------------------------------------------------------
+    def claim(self, owner: str, only: Collection[int] | None = None) -> QueuedJob | None:
+        """Take the next waiting job (of ``only``, if given) for ``owner``; None when there is
+        none or the queue is paused. Atomic across processes (BEGIN IMMEDIATE)."""
+        where, args = _filters([Status.WAITING], only)
+        with self._write() as db:
+            if db.execute("SELECT 1 FROM state WHERE key = 'paused'").fetchone() is not None:
+                return None
+            row = db.execute(f"SELECT id FROM jobs {where} ORDER BY position, id LIMIT 1", args).fetchone()
+            if row is None:
+                return None
+            now = time.time()
+            db.execute("UPDATE jobs SET status = ?, owner = ?, lease_until = ?, attempts = attempts + 1,"
+                       " started = ?, reason = '' WHERE id = ?",
+                       (Status.RUNNING.value, owner, now + LEASE_S, now, row[0]))
+        return self.get(int(row[0]))
+
+    def renew(self, job_id: int, owner: str) -> bool:
+        """Extend ``owner``'s lease on a running job; False once it is no longer its to run."""
+        return self._owned_update(job_id, owner, "lease_until = ?", (time.time() + LEASE_S,)) > 0
+
+    def reserve_output(self, job_id: int, owner: str, wanted: Path, is_free: Callable[[Path], bool]) -> Path:
+        """Choose and record, in one transaction, the file the job writes: ``wanted``, else
+        ``stem-2``, ``stem-3``... The first that no other job has chosen and ``is_free`` accepts
+        (queue.delivery: no file there, or this job's own)."""
+        with self._write() as db:
+            taken = {str(r[0]) for r in db.execute(
+                "SELECT output_path FROM jobs WHERE output_path IS NOT NULL AND id != ?", (job_id,))}
+            candidate, n = wanted, 1
+            while str(candidate) in taken or not is_free(candidate):
+                n += 1
+                candidate = wanted.with_name(f"{wanted.stem}-{n}{wanted.suffix}")
+            db.execute("UPDATE jobs SET output_path = ? WHERE id = ? AND owner = ?",
+                       (str(candidate), job_id, owner))
+        return candidate
+
+    def set_entry(self, job_id: int, owner: str, entry_id: str) -> bool:
+        return self._owned_update(job_id, owner, "entry_id = ?", (entry_id,)) > 0
+
+    def mark_done(self, job_id: int, owner: str) -> bool:
+        return self._owned_update(job_id, owner, "status = ?, owner = NULL, finished = ?",
+                                  (Status.DONE.value, time.time())) > 0
+
+    def mark_failed(self, job_id: int, owner: str, reason: str) -> bool:
+        return self._owned_update(job_id, owner, "status = ?, owner = NULL, reason = ?, finished = ?",
+                                  (Status.FAILED.value, reason, time.time())) > 0
+
+    def release(self, job_id: int, owner: str, reason: str = "") -> bool:
+        """Give a running job back to the queue (stopped, paused for a full disk): it waits again
+        in its place, and goes on from its checkpoint."""
+        return self._owned_update(job_id, owner, "status = ?, owner = NULL, reason = ?",
+                                  (Status.WAITING.value, reason)) > 0
+
+    def _owned_update(self, job_id: int, owner: str, assignments: str, args: tuple[Any, ...]) -> int:
+        with self._write() as db:
+            return db.execute(f"UPDATE jobs SET {assignments} WHERE id = ? AND owner = ? AND status = ?",
+                              (*args, job_id, owner, Status.RUNNING.value)).rowcount
+
+    def recover(self) -> list[int]:
+        """Put back to waiting every running job whose runner is gone (its process died on this
+        computer, or its lease ran out); their ids. A job goes on from its checkpoint."""
+        with self._write() as db:
+            rows = db.execute("SELECT id, owner, lease_until FROM jobs WHERE status = ?",
+                              (Status.RUNNING.value,)).fetchall()
+            lost = [int(r["id"]) for r in rows if _owner_gone(r["owner"], r["lease_until"])]
+            db.executemany("UPDATE jobs SET status = ?, owner = NULL, reason = ? WHERE id = ?",
+                           [(Status.WAITING.value, INTERRUPTED, i) for i in lost])
+        return lost
+
+
+def checkpoint_path(store: QueueStore, uid: str) -> Path:
+    """Where a job's picture at the end of its last finished scale is kept (queue.runner)."""
+    return store.checkpoints / f"{uid}.png"
+
+
+def _filters(statuses: Collection[Status] | None, ids: Collection[int] | None) -> tuple[str, list[Any]]:
+    clauses: list[str] = []
+    args: list[Any] = []
+    if statuses is not None:
+        clauses.append(f"status IN ({','.join('?' * len(statuses)) or 'NULL'})")
+        args += [s.value for s in statuses]
+    if ids is not None:
+        clauses.append(f"id IN ({','.join('?' * len(ids)) or 'NULL'})")
+        args += [int(i) for i in ids]
+    return ("WHERE " + " AND ".join(clauses) if clauses else ""), args
+
+
+def _owner_gone(owner: str | None, lease_until: float | None) -> bool:
+    """Whether a running job's runner is gone. On this computer its process tells (a lease
+    also runs out while a laptop sleeps, and both processes wake at once: the living one keeps
+    its job unless its lease is long over, e.g. its id reused); elsewhere only the lease."""
+    if owner is None or lease_until is None:
+        return True
+    expired = lease_until < time.time()
+    host, _, rest = owner.partition(":")
+    pid_text, _, _token = rest.partition(":")
+    if host != socket.gethostname() or not pid_text.isdigit():
+        return expired
+    pid = int(pid_text)
+    if pid == os.getpid():
+        return owner not in _LIVE_OWNERS
+    return not _pid_alive(pid) or lease_until < time.time() - STALE_LEASE_S
+
+
+def _pid_alive(pid: int) -> bool:
+    if sys.platform == "win32":  # os.kill(pid, 0) would terminate it there: the lease decides
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # someone else's process has that id now; the lease decides
+    return True
+
+
+def _blob_paths(inputs: dict[str, Any] | None) -> list[str]:
+    if not inputs:
+        return []
+    found = [inputs.get("photo"), *(inputs.get("styles") or []), inputs.get("init")]
+    return [str(p) for p in found if p]
+
+
+def _recipe(text: str) -> tuple[Recipe, str]:
+    """The stored recipe, and "" or why it cannot be painted any more. A listing never fails on
+    one such row: it shows the photo and styles the record names, and the runner fails the job."""
+    record = json.loads(text)
+    try:
+        return from_record(record), ""
+    except NSTError as exc:
+        inputs = record.get("inputs") if isinstance(record, dict) else None
+        inputs = inputs if isinstance(inputs, dict) else {}
+        styles = tuple(StyleRef(str(p)) for p in inputs.get("styles") or [] if isinstance(p, str))
+        return Recipe(str(inputs.get("content") or ""), styles), exc.user_text()
+
+
+def _job(row: sqlite3.Row, recipe: Recipe, problem: str) -> QueuedJob:
+    return QueuedJob(
+        id=int(row["id"]), uid=str(row["uid"]), recipe=recipe, problem=problem,
+        output=Output(str(row["out_folder"]), str(row["out_name"])), status=Status(row["status"]),
+        reason=str(row["reason"]), batch=str(row["batch"]), recipe_key=str(row["recipe_key"]),
+        inputs=json.loads(row["inputs"]) or None, photo_hw=(int(row["photo_h"]), int(row["photo_w"])),
+        attempts=int(row["attempts"]), output_path=row["output_path"], entry_id=row["entry_id"],
+        created=float(row["created"]), started=row["started"], finished=row["finished"], owner=row["owner"])

@@ -1,0 +1,56 @@
+"""Time left for the whole queue, without torch and without a calibration run.
+
+A job's work is the pixels it optimises times the steps, over its scales (``job_work``, from the
+schedule alone: the photo's size is known from its header when the job is added). The running
+job's own time left is the engine's (``ProgressEvent.remaining_s``: ``engine.run.cost`` times the
+speed the run has shown). The jobs still waiting are costed at the seconds per unit of work this
+queue has shown: its finished jobs, else the running job's forecast (elapsed + left).
+"""
+
+from __future__ import annotations
+
+import math
+
+from nst_desktop.engine.spec.events import ProgressEvent
+from nst_desktop.engine.spec.params import Params
+from nst_desktop.engine.spec.schedule import scale_sizes, steps_per_scale
+
+
+def job_work(params: Params, photo_hw: tuple[int, int]) -> float:
+    """Pixel-steps of a full render of a photo of ``photo_hw`` (1 for an unknown size: counted as a job)."""
+    if min(photo_hw) <= 0:
+        return 1.0
+    sizes = scale_sizes(params, photo_hw)
+    steps = steps_per_scale(params, len(sizes))
+    return float(sum(h * w * n for (h, w), n in zip(sizes, steps, strict=True))) or 1.0
+
+
+class QueueClock:
+    """Seconds per unit of work, learnt from the jobs this runner painted."""
+
+    def __init__(self) -> None:
+        self._seconds = 0.0
+        self._work = 0.0
+
+    def finished(self, work: float, seconds: float) -> None:
+        """A job of ``work`` took ``seconds`` (its render, not its wait)."""
+        if work > 0 and seconds > 0:
+            self._work += work
+            self._seconds += seconds
+
+    def left(self, event: ProgressEvent | None, current_work: float, waiting_work: float) -> float:
+        """Seconds left for the running job (from its event) and the waiting ones; inf while unknown."""
+        current_left = event.remaining_s if event is not None else math.inf
+        rate = self._rate(event, current_work)
+        if rate is None:
+            return math.inf
+        if not math.isfinite(current_left):
+            current_left = rate * current_work
+        return current_left + rate * waiting_work
+
+    def _rate(self, event: ProgressEvent | None, current_work: float) -> float | None:
+        if self._work > 0:
+            return self._seconds / self._work
+        if event is not None and math.isfinite(event.remaining_s) and current_work > 0:
+            return (event.elapsed_s + event.remaining_s) / current_work
+        return None
