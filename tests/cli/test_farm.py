@@ -39,3 +39,21 @@ def test_serve_with_a_short_token_is_refused(tmp_path: Path, capsys: pytest.Capt
     (tmp_path / "token").write_text("secret\n")
     assert main(["farm", "serve", "--token-file", str(tmp_path / "token"), "--address", "127.0.0.1:1"]) == 1
     assert "at least 16 characters" in capsys.readouterr().err
+
+
+def test_batch_farm_options_need_a_token_and_a_farm_that_is_down_is_waited_for(tmp_path: Path) -> None:
+    import argparse
+    import io
+
+    from nst_desktop.cli.common import UsageError
+    from nst_desktop.cli.farm import farm_render
+    from nst_desktop.farm.batch import FarmRender
+
+    assert farm_render(argparse.Namespace(farm=None, token_file=None), io.StringIO()) is None  # paint here
+    with pytest.raises(UsageError, match="--token-file"):
+        farm_render(argparse.Namespace(farm="http://127.0.0.1:9", token_file=None), io.StringIO())
+    said = io.StringIO()
+    url = f"http://127.0.0.1:{free_port()}"
+    render = farm_render(argparse.Namespace(farm=url, token_file=_token(tmp_path)), said)
+    assert isinstance(render, FarmRender) and "cannot be reached" in said.getvalue()
+    assert "The jobs wait for it." in said.getvalue()
