@@ -4,6 +4,10 @@
 For the farm's tests and benchmark, and to try the farm before setting up machines. Each node
 gets a small object store (the machine is shared); :func:`stop_cluster` runs ``ray stop``,
 which ends every Ray process of this user on the machine. Linux only, like multi-node Ray.
+Ray itself resolves ``--node-ip-address=127.0.0.1`` to the machine's own address
+(``services.resolve_ip_for_localhost``) and its gRPC servers listen on every interface: the
+nodes talk within this machine, but are not confined to the loopback interface. The farm's
+HTTP service is (127.0.0.1).
 """
 
 from __future__ import annotations
