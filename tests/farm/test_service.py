@@ -15,6 +15,7 @@ import pytest
 
 from nst_desktop import __version__
 from nst_desktop.farm.client import request_for
+from nst_desktop.farm.protocol import FarmJobLostError
 from nst_desktop.farm.runner import FarmResult, paint_on_farm, progress_event
 from tests.farm.conftest import Farm, tiny_recipe
 
@@ -218,3 +219,41 @@ def test_farm_status_on_the_command_line(farm: Farm, capsys: pytest.CaptureFixtu
     assert main(["farm", "status", "--farm", farm.url, "--token-file", str(farm.token_file)]) == 0
     out = capsys.readouterr().out
     assert f"NST Desktop {__version__} on Ray 2.60.0: 2 nodes, 2 CPUs, 0 GPUs" in out
+
+
+def test_a_job_sent_again_under_its_key_is_the_same_job_not_a_second_one(
+        farm: Farm, pictures: tuple[Path, Path]) -> None:
+    client = farm.client()
+    request = request_for(tiny_recipe(pictures, seed=99), "full", "queue-job-uid-1")
+    first = client.submit(request)
+    again = client.submit(request)  # the app restarted and claims its queued job again
+    assert again["id"] == first["id"]
+    result = paint_on_farm(client, request)  # follows that job to its picture
+    assert result.record["seed"] == 99
+    with pytest.raises(FarmJobLostError):
+        client.job(first["id"])  # fetched once, then forgotten
+
+
+def test_the_head_node_restarted_mid_job_the_job_is_sent_again_and_finishes(
+        farm: Farm, pictures: tuple[Path, Path]) -> None:
+    """Last in this file: it replaces the session's cluster (same service port afterwards)."""
+    from nst_desktop.farm.loopback import start_cluster, stop_cluster
+
+    client = farm.client()
+    progress: list[dict[str, Any]] = []
+    waiting: list[str] = []
+    results: list[FarmResult] = []
+    request = request_for(tiny_recipe(pictures, steps=30, coarse_steps=15, seed=5), "full", "head-restart")
+    thread = threading.Thread(target=lambda: results.append(paint_on_farm(
+        client, request, on_progress=progress.append, on_waiting=waiting.append, retry_s=0.5)))
+    thread.start()
+    deadline = time.monotonic() + 120
+    while not progress and time.monotonic() < deadline:
+        time.sleep(0.2)
+    farm.stop()
+    stop_cluster()  # the whole cluster's state is gone, as when the head machine restarts
+    farm.ray_address = start_cluster(nodes=2, cpus_per_node=1, object_store_mb=80)
+    farm.start()
+    thread.join(timeout=240)
+    assert results and not results[0].record["stopped"] and waiting
+    assert progress[-1]["step"] == progress[-1]["steps"]

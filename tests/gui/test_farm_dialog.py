@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from PySide6.QtCore import QThreadPool
 from PySide6.QtWidgets import QMenu
 from pytestqt.qtbot import QtBot
 
@@ -69,3 +70,5 @@ def test_edit_render_farm_opens_the_dialog_on_the_windows_settings(
     window.settings.write("farm/url", "http://render-pc:8765")
     window.menu_actions.render_farm.trigger()
     assert len(opened) == 1 and opened[0].url.text() == "http://render-pc:8765"
+    # The window's own background reads (samples, thumbnails) end before it is destroyed.
+    assert QThreadPool.globalInstance().waitForDone(10_000)
