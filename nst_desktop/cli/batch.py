@@ -23,16 +23,16 @@ from types import FrameType
 from typing import Any, TextIO
 
 from nst_desktop.cli.common import EXIT_ERROR, EXIT_INTERRUPTED, PROG, UsageError
-from nst_desktop.cli.farm import add_farm_options, farm_render
+from nst_desktop.cli.farm_options import add_farm_options, farm_render
 from nst_desktop.cli.progress import ProgressBar
+from nst_desktop.cli.recipe_options import planned_jobs
 from nst_desktop.engine.spec.errors import ImageError
 from nst_desktop.engine.spec.events import ProgressEvent
 from nst_desktop.formatting import format_duration
-from nst_desktop.queue.batch import DEFAULT_PATTERN, PlannedJob, parse_sweep, photos_in, plan
+from nst_desktop.queue.batch import DEFAULT_PATTERN, PlannedJob
 from nst_desktop.queue.delivery import marker_of
 from nst_desktop.queue.runner import JobOutcome, QueueProgress, Runner, RunSummary
 from nst_desktop.queue.store import QueuedJob, QueueStore, Status
-from nst_desktop.recipe.recipe import Recipe, StyleRef
 
 AddParamOptions = Callable[[argparse.ArgumentParser], None]
 
@@ -72,58 +72,6 @@ def add_batch_parser(sub: Any, add_param_options: AddParamOptions) -> None:
 
 
 # --- planning --------------------------------------------------------------------------------
-
-
-def planned_jobs(ns: argparse.Namespace) -> list[PlannedJob]:
-    """The batch's jobs from the options; everything wrong with the options is said here, once."""
-    from nst_desktop.cli.checks import check_blend, check_settings
-    from nst_desktop.cli.render import explicit_params, resolve_params
-
-    record = _params_record(ns)
-    params, _ = resolve_params(ns, record)
-    check_settings(params, explicit_params(ns))
-    styles = [str(s) for s in ns.styles]
-    if ns.style_weights is not None or ns.blend:
-        weights = check_blend(ns.style_weights or [1.0] * len(styles), len(styles))
-        blended = tuple(StyleRef(s, w) for s, w in zip(styles, weights, strict=True))
-        looks: list[tuple[StyleRef, ...]] = [blended]
-    else:
-        looks = [(StyleRef(s),) for s in styles]
-    sweep = parse_sweep(ns.sweep) if ns.sweep else None
-    folder = _output_folder(ns.output)
-    base = Recipe("", (), params, touches=_touches(ns, record))
-    return plan(photos_in(ns.photos), looks, base, folder.resolve(), ns.name, sweep)
-
-
-def _params_record(ns: argparse.Namespace) -> Any:
-    if ns.params is None:
-        return None
-    from nst_desktop.io.metadata import load_record, parse_file
-    from nst_desktop.io.records import check_record
-
-    record = load_record(ns.params)
-    parse_file(ns.params, lambda data: check_record(data, None, weights="weights" not in vars(ns)), record)
-    return record
-
-
-def _touches(ns: argparse.Namespace, record: Any) -> Any:
-    from nst_desktop.engine.spec.touches import Touches
-
-    if record is None:
-        return Touches()
-    from nst_desktop.io.metadata import parse_file, touches_from_metadata
-
-    return parse_file(ns.params, touches_from_metadata, record)
-
-
-def _output_folder(folder: Path) -> Path:
-    if folder.exists() and not folder.is_dir():
-        raise ImageError(folder, "is a file; -o takes the folder the pictures go to.")
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise ImageError(folder, f"cannot create the output folder ({exc.strerror or exc}).") from exc
-    return folder
 
 
 def enqueue(store: QueueStore, planned: Sequence[PlannedJob],
@@ -272,7 +220,7 @@ def report(summary: RunSummary, skipped: Sequence[PlannedJob], aborted: bool = F
 
 
 def cmd_batch(ns: argparse.Namespace, stylize_fn: Any = None) -> int:
-    planned = planned_jobs(ns)
+    planned = planned_jobs(ns)  # the options become recipes in cli.recipe_options
     if not planned:
         raise UsageError("the batch has no jobs")
     render_fn = farm_render(ns, sys.stderr)  # a wrong token or version: said before anything is queued

@@ -78,3 +78,14 @@ def check_not_an_input(out: Path, recipe: Recipe, params_file: Path | None, mask
         written, role = clash
         raise ImageError(written, f"is {role} of this render; writing there would destroy it.",
                          hint="Choose another output name with -o.")
+
+
+def check_output_folder(folder: Path) -> Path:
+    """The folder a batch writes to, made if missing; ImageError naming it when it cannot be."""
+    if folder.exists() and not folder.is_dir():
+        raise ImageError(folder, "is a file; -o takes the folder the pictures go to.")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ImageError(folder, f"cannot create the output folder ({exc.strerror or exc}).") from exc
+    return folder

@@ -11,8 +11,9 @@ import argparse
 import sys
 from typing import Any
 
-from nst_desktop.cli.batch import AddParamOptions, add_job_arguments, enqueue, planned_jobs, report, run_jobs
+from nst_desktop.cli.batch import AddParamOptions, add_job_arguments, enqueue, report, run_jobs
 from nst_desktop.cli.common import EXIT_ERROR, PROG, UsageError
+from nst_desktop.cli.recipe_options import planned_jobs
 from nst_desktop.queue.store import QueuedJob, QueueStore, Status
 
 
@@ -84,28 +85,29 @@ def cmd_run(ns: argparse.Namespace, stylize_fn: Any = None) -> int:
     return report(summary, [], aborted)
 
 
-def _chosen(ns: argparse.Namespace, store: QueueStore, statuses: tuple[Status, ...]) -> list[int]:
-    if ns.all:
+def _chosen(store: QueueStore, ids: list[int], every: bool, statuses: tuple[Status, ...]) -> list[int]:
+    """The jobs a command names: ``ids``, or with ``every`` (--all) each job in ``statuses``."""
+    if every:
         return [j.id for j in store.jobs(statuses=statuses)]
-    if not ns.ids:
+    if not ids:
         raise UsageError(f"give job numbers (see '{PROG} queue list') or --all")
-    known = {j.id for j in store.jobs(ids=ns.ids)}
-    missing = [i for i in ns.ids if i not in known]
+    known = {j.id for j in store.jobs(ids=ids)}
+    missing = [i for i in ids if i not in known]
     if missing:
         raise UsageError(f"no job {missing[0]} in the queue (see '{PROG} queue list')")
-    return list(ns.ids)
+    return list(ids)
 
 
 def cmd_cancel(ns: argparse.Namespace) -> int:
     store = QueueStore()
-    done = sum(store.cancel(i) for i in _chosen(ns, store, (Status.WAITING, Status.RUNNING)))
+    done = sum(store.cancel(i) for i in _chosen(store, ns.ids, ns.all, (Status.WAITING, Status.RUNNING)))
     print(f"Cancelled {done} job(s)")
     return 0
 
 
 def cmd_retry(ns: argparse.Namespace) -> int:
     store = QueueStore()
-    done = sum(store.retry(i) for i in _chosen(ns, store, (Status.FAILED,)))
+    done = sum(store.retry(i) for i in _chosen(store, ns.ids, ns.all, (Status.FAILED,)))
     print(f"{done} job(s) wait again")
     return 0
 

@@ -18,11 +18,12 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from nst_desktop.cli.checks import check_explicit_min_size
+from nst_desktop.cli.checks import check_explicit_min_size, check_output_folder
 from nst_desktop.cli.common import PROG, UsageError
 from nst_desktop.cli.mask_options import MaskOptions, resolve_mask
 from nst_desktop.engine.spec.errors import ParamsError
-from nst_desktop.engine.spec.params import DEFAULTS, param_fields
+from nst_desktop.engine.spec.params import DEFAULTS, Params, param_fields
+from nst_desktop.queue.batch import PlannedJob, parse_sweep, photos_in, plan
 from nst_desktop.recipe.recipe import Recipe, StyleRef, from_record
 from nst_desktop.recipe.validate import check_blend
 
@@ -71,21 +72,27 @@ def explicit_params(ns: argparse.Namespace) -> dict[str, Any]:
     return given
 
 
-def recipe_from_options(ns: argparse.Namespace, options: RenderOptions) -> Recipe:
-    """The recipe the command line describes: CONTENT STYLE... (or the ``--params`` record's),
-    its settings by precedence, ``--style-weights`` and the mask options; refused (one line,
-    before torch's import) where the options or the record cannot make one."""
+def settings_over(ns: argparse.Namespace, base: Params) -> Params:
+    """``base`` (the defaults, or a ``--params`` record's settings) under ``--preset`` and then the
+    explicit options: the one precedence of ``render``, ``batch`` and ``queue add``."""
     from nst_desktop.engine.spec.presets import apply_preset
 
     explicit = explicit_params(ns)
-    recipe = _base_recipe(ns, options, "weights" not in explicit)
-    params = recipe.params if ns.preset is None else apply_preset(recipe.params, ns.preset)
+    params = base if ns.preset is None else apply_preset(base, ns.preset)
     try:
         params = params.with_changes(**explicit)
     except (TypeError, ValueError) as exc:
         raise ParamsError(f"Invalid parameters: {exc}") from exc
     check_explicit_min_size(params, explicit)
-    recipe = recipe.with_params(params)
+    return params
+
+
+def recipe_from_options(ns: argparse.Namespace, options: RenderOptions) -> Recipe:
+    """The recipe the command line describes: CONTENT STYLE... (or the ``--params`` record's),
+    its settings by precedence, ``--style-weights`` and the mask options; refused (one line,
+    before torch's import) where the options or the record cannot make one."""
+    recipe = _base_recipe(ns, options, "weights" not in explicit_params(ns))
+    recipe = recipe.with_params(settings_over(ns, recipe.params))
     if ns.style_weights is not None:
         recipe = _with_style_weights(recipe, ns.style_weights)
     mask_options = _mask_options(ns)
@@ -134,3 +141,62 @@ def _photo_hw(photo: str) -> tuple[int, int]:
 
     width, height = image_size(photo)
     return height, width
+
+
+# --- batch and queue add: photos x looks (x a sweep) on one base recipe -------------------------
+
+
+def planned_jobs(ns: argparse.Namespace) -> list[PlannedJob]:
+    """The batch's jobs from the options; everything wrong with the options is said here, once."""
+    from nst_desktop.recipe.validate import check_blend, check_settings
+
+    record = _params_record(ns)
+    params = settings_over(ns, _record_params(ns, record))
+    check_settings(params)
+    styles = [str(s) for s in ns.styles]
+    if ns.style_weights is not None or ns.blend:
+        weights = ns.style_weights or [1.0] * len(styles)
+        if len(weights) != len(styles):
+            raise ParamsError(f"--style-weights: give one weight per style image ({len(styles)}), "
+                              f"not {len(weights)}.")
+        check_blend(weights, "--style-weights")
+        blended = tuple(StyleRef(s, w) for s, w in zip(styles, weights, strict=True))
+        looks: list[tuple[StyleRef, ...]] = [blended]
+    else:
+        looks = [(StyleRef(s),) for s in styles]
+    sweep = parse_sweep(ns.sweep) if ns.sweep else None
+    folder = check_output_folder(ns.output)
+    base = Recipe("", (), params, touches=_touches(ns, record))
+    return plan(photos_in(ns.photos), looks, base, folder.resolve(), ns.name, sweep)
+
+
+def _params_record(ns: argparse.Namespace) -> Any:
+    if ns.params is None:
+        return None
+    from nst_desktop.io.metadata import load_record, parse_file
+    from nst_desktop.io.records import check_record
+
+    record = load_record(ns.params)
+    parse_file(ns.params, lambda data: check_record(data, None, weights="weights" not in vars(ns)), record)
+    if isinstance(record, dict) and record.get("mask") is not None:  # drawn on one photo: not the batch's
+        print(f"{PROG}: the mask of {ns.params} is not used: a batch paints other photos", file=sys.stderr)
+    return record
+
+
+def _record_params(ns: argparse.Namespace, record: Any) -> Params:
+    """The ``--params`` record's settings (the defaults without one); its inputs are not used."""
+    if record is None:
+        return DEFAULTS
+    from nst_desktop.io.metadata import params_from_metadata, parse_file
+
+    return parse_file(ns.params, params_from_metadata, record)[0]
+
+
+def _touches(ns: argparse.Namespace, record: Any) -> Any:
+    from nst_desktop.engine.spec.touches import Touches
+
+    if record is None:
+        return Touches()
+    from nst_desktop.io.metadata import parse_file, touches_from_metadata
+
+    return parse_file(ns.params, touches_from_metadata, record)

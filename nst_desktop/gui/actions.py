@@ -68,6 +68,11 @@ class Actions:
         self.variations = {sweep: a(parent, f"{label}…", None, f"A grid of quick looks: {label.lower()}")
                            for sweep, label in VARIATION_SWEEPS.items()}
         self.variations_menu.addActions(list(self.variations.values()))
+        # issue 18.3: the render queue (gui.queue_controller)
+        self.add_to_queue = a(parent, "Add to &queue", "Ctrl+Shift+Q",
+                              "Paint the picture on screen at full size later, in the background")
+        self.batch = a(parent, "&Batch…", "Ctrl+Shift+B",
+                       "Photos or a folder × styles × a sweep, into the queue")
         self.pause = a(parent, "&Pause", "Ctrl+P", checkable=True)
         self.stop = a(parent, "S&top", "Esc", "Stop and keep the best picture so far")
         self.weights = a(parent, "&Weights…", None, "Network weight sets: download, import, licences")
@@ -98,6 +103,8 @@ class Actions:
         run_menu = bar.addMenu("&Run")
         run_menu.addActions([self.start, self.quick_look, self.promote])
         run_menu.addMenu(self.variations_menu)
+        run_menu.addSeparator()
+        run_menu.addActions([self.add_to_queue, self.batch])  # issue 18.3
         run_menu.addSeparator()
         run_menu.addActions([self.pause, self.stop])
         help_menu = bar.addMenu("&Help")

@@ -13,6 +13,7 @@ from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QCloseEvent, QGuiApplication
 from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QMessageBox, QScrollArea, QVBoxLayout, QWidget
 
+from nst_desktop.engine.spec.errors import NSTError
 from nst_desktop.engine.spec.events import ProgressEvent
 from nst_desktop.formatting import format_duration
 from nst_desktop.gui import background, screen_fit
@@ -27,8 +28,10 @@ from nst_desktop.gui.farm_dialog import FarmDialog
 from nst_desktop.gui.inputs_panel import FileDialog, InputsPanel
 from nst_desktop.gui.learned_speed import from_settings
 from nst_desktop.gui.mask_dock import MaskDock
+from nst_desktop.gui.notify import Notifier
 from nst_desktop.gui.params_panel import ParamsPanel
 from nst_desktop.gui.qimage import array_to_qimage
+from nst_desktop.gui.queue_controller import QueueController, output_folder, recipe_on_screen
 from nst_desktop.gui.recipe_keeper import RecipeKeeper
 from nst_desktop.gui.run_panel import RunPanel
 from nst_desktop.gui.run_session import RunSession
@@ -37,6 +40,7 @@ from nst_desktop.gui.touches_panel import TouchesPanel
 from nst_desktop.gui.tweak_loop import TweakLoop
 from nst_desktop.gui.undo import UndoHistory
 from nst_desktop.gui.worker import RunRequest, RunThread
+from nst_desktop.queue.store import QueueStore
 from nst_desktop.service.render import StylizeFn
 
 # The engine warms up (worker.py) after the first estimate: the estimate times a convolution
@@ -58,7 +62,8 @@ class MainWindow(QMainWindow):
 
     def __init__(self, settings: Settings | None = None, *, library: Any = None,
                  stylize_fn: StylizeFn | None = None, file_dialog: FileDialog | None = None,
-                 confirm: ConfirmFn | None = None, save_dialog: Any = None) -> None:
+                 confirm: ConfirmFn | None = None, save_dialog: Any = None,
+                 queue_store: QueueStore | None = None) -> None:
         super().__init__()
         self.setWindowTitle("NST Desktop")
         self.setObjectName("mainWindow")
@@ -88,6 +93,7 @@ class MainWindow(QMainWindow):
         self._build_touches()
         self._connect_touches()
         self._connect_tweak_loop()
+        self._wire_queue(queue_store)
         self._rebuild_recent()
         self.menu_actions.set_running(False)
         self.menu_actions.set_has_result(False, False)
@@ -200,6 +206,42 @@ class MainWindow(QMainWindow):
         self.runner.worker.progressed.connect(self.tweaks.run_progressed)
         a.variations_menu.aboutToShow.connect(self.tweaks.refresh_variations_menu)
         self.tweaks.refresh_promote()
+
+    # --- render queue (issue 18.3): the logic is in gui/queue_controller.py; wiring only ----------
+    def _wire_queue(self, store: QueueStore | None) -> None:
+        try:  # a damaged queue file: said in one line; the window works without a queue
+            store = store if store is not None else QueueStore()
+        except NSTError as exc:
+            problem = exc.user_text()
+            self.queue: QueueController | None = None
+            self.menu_actions.add_to_queue.setEnabled(False)
+            self.menu_actions.batch.setEnabled(False)
+            QTimer.singleShot(0, self, lambda: self.show_error(problem))
+            return
+        inputs = self.inputs
+        self.queue = QueueController(
+            store, self.session.library,
+            lambda: recipe_on_screen(inputs.content(), [(s.loaded, s.weight) for s in inputs.styles()],
+                                     self.params_panel.params(), self.mask_dock.request_mask()),
+            lambda: output_folder(self.settings.read("queue/output_folder")),
+            Notifier(self.statusBar, self), stylize_fn=self.stylize_fn, parent=self)
+        self.queue_dock = self._dock("Queue", self.queue.panel, Qt.DockWidgetArea.RightDockWidgetArea)
+        self.tabifyDockWidget(self.mask_dock.dock, self.queue_dock)  # one column: fits 1280 px
+        self.queue_dock.hide()  # shown when jobs are added, or left from the last session
+        self.menu_actions.view_menu.addAction(self.queue_dock.toggleViewAction())
+        self.queue.jobsAdded.connect(self.queue_dock.show)
+        self.queue.jobsAdded.connect(self.queue_dock.raise_)
+        if self.session.history is not None:
+            self.queue.entryAdded.connect(self.session.history.add_entry)
+        self.queue.entryOpened.connect(self.session.on_entry_activated)
+        self.queue.errorOccurred.connect(self.show_error)
+        self.queue.watch_runs(self.runner)  # the artist comes first
+        self.tweaks.variationsOpened.connect(self.queue.watch_variations)
+        self.menu_actions.add_to_queue.triggered.connect(self.queue.add_current)
+        self.menu_actions.batch.triggered.connect(self.queue.panel.batchRequested)
+        self.queue.panel.batchRequested.connect(lambda: self.queue.batch_dialog(self).show())
+        self.queue.resume_at_start()
+    # --- end of the render queue's wiring ----------------------------------------------------------
 
     # --- after-touches, undo and restore (issue 7) ---------------------------------------------
     def _build_touches(self) -> None:
@@ -370,6 +412,8 @@ class MainWindow(QMainWindow):
         self.tweaks.close_variations()  # stops its run and its thread
         self.after_touches.flush()  # touches still waiting for their history write
         self.runner.shutdown()  # no run now: the idle thread ends at once
+        if self.queue is not None:  # its job stops after its step and goes on at the next start (18.3)
+            self.queue.shutdown()
         # One wait for every pool job: the last history entry, an export still writing, the estimate.
         background.wait_idle()
         event.accept()

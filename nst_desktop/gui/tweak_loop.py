@@ -24,7 +24,7 @@ import logging
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QObject, Slot
+from PySide6.QtCore import QObject, Signal, Slot
 
 from nst_desktop.engine.spec.events import ProgressEvent
 from nst_desktop.engine.spec.live import BLEND, LIVE_FIELDS
@@ -55,6 +55,8 @@ def live_changes(running: Params, started: Params, wanted: Params) -> tuple[dict
 
 class TweakLoop(QObject):
     """Live edits, quick look, promote and variations for one main window."""
+
+    variationsOpened = Signal(object)  # VariationsDialog: the render queue holds while it paints (18.3)
 
     def __init__(self, window: MainWindow) -> None:
         super().__init__(window)
@@ -229,6 +231,7 @@ class TweakLoop(QObject):
         dialog.runningChanged.connect(self._on_variations_running)
         dialog.finished.connect(self._on_variations_closed)
         self.variations_dialog = dialog
+        self.variationsOpened.emit(dialog)
         dialog.show()
         dialog.start()
 

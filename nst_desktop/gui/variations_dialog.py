@@ -136,6 +136,7 @@ class VariationsDialog(QDialog):
     variationChosen = Signal(object)  # ChosenVariation
     allFinished = Signal()  # every variation has been painted (or failed); not after a stop
     runningChanged = Signal(bool)
+    queueAllRequested = Signal(object)  # list[Variation]: each painted at full size by the queue (issue 18.3)
 
     def __init__(self, content: ImageArray, styles: Sequence[StyleInput], variations: list[Variation],
                  parent: QWidget | None = None, *, stylize_fn: StylizeFn | None = None,
@@ -221,6 +222,11 @@ class VariationsDialog(QDialog):
         self.stop_button.setEnabled(False)
         self.stop_button.clicked.connect(self.stop)
         buttons.rejected.connect(self.reject)
+        self.queue_all_button = buttons.addButton("Queue all", QDialogButtonBox.ButtonRole.ActionRole)
+        self.queue_all_button.setToolTip("Paint every variation at full size, in the background "
+                                         "(the Queue panel)")
+        self.queue_all_button.clicked.connect(
+            lambda: self.queueAllRequested.emit([cell.variation for cell in self._cells]))
         self.close_button = buttons.button(QDialogButtonBox.StandardButton.Close)
         layout = QVBoxLayout(self)
         layout.addWidget(intro)

@@ -367,7 +367,7 @@ class RunThread(QObject):
         """Stop any run, end the thread and wait up to ``timeout_ms``; True when the thread has ended.
 
         A thread still running then (a step that cannot be cut short) is kept until it ends
-        (:func:`_keep_until_finished`), whatever becomes of this object: a QThread destroyed
+        (:func:`keep_until_finished`), whatever becomes of this object: a QThread destroyed
         while it runs aborts the whole app. The window waits for a run to stop before it
         closes (gui.closing); this is for the cases without a window to wait (app quit, dialogs).
         """
@@ -378,7 +378,7 @@ class RunThread(QObject):
         if self.qthread.wait(timeout_ms):
             return True
         log.warning("the painting thread is still stopping after %d ms; it is left to end", timeout_ms)
-        _keep_until_finished(self.qthread, self.worker)
+        keep_until_finished(self.qthread, self.worker)
         return False
 
     @Slot()
@@ -388,11 +388,12 @@ class RunThread(QObject):
 
 #: Threads that outlived their RunThread's shutdown, with their worker: referenced here so
 #: that nothing destroys them while they run.
-_UNFINISHED: list[tuple[QThread, Worker]] = []
+_UNFINISHED: list[tuple[QThread, QObject]] = []
 
 
-def _keep_until_finished(thread: QThread, worker: Worker) -> None:
-    """Keep ``thread`` (and the worker living in it) alive until it ends, and wait for it at exit."""
+def keep_until_finished(thread: QThread, worker: QObject) -> None:
+    """Keep ``thread`` (and the worker living in it) alive until it ends, and wait for it at exit
+    (the render queue's thread too: gui.queue_thread)."""
     _UNFINISHED[:] = [kept for kept in _UNFINISHED if not kept[0].isFinished()]
     _UNFINISHED.append((thread, worker))
 

@@ -7,8 +7,9 @@
 - :mod:`~nst_desktop.queue.delivery`: exactly once in the history and in the output folder.
 - :mod:`~nst_desktop.queue.batch`: photos x styles x a sweep -> jobs, and the file-name pattern
   (``nst-desktop batch`` and the window's Batch dialog share it).
-- :mod:`~nst_desktop.queue.blobs`, :mod:`~nst_desktop.queue.timing`: the inputs kept
-  content-addressed; the time left.
+- :mod:`~nst_desktop.queue.blobs`, :mod:`~nst_desktop.queue.timing`,
+  :mod:`~nst_desktop.queue.job`, :mod:`~nst_desktop.queue.owners`: the inputs kept
+  content-addressed; the time left; a job's row; who runs a job and whether it is gone.
 
 Layers: gui > cli > queue > recipe > service > io > engine.
 """

@@ -113,6 +113,7 @@ class Runner:
         self._control = RunControl()
         self._stop = threading.Event()
         self._stopped_job = False  # a job ended stopped (Runner.stop): the summary says so
+        self._held = False  # pause() until resume(), whichever job is current
         self._lock = threading.Lock()
         self._current: QueuedJob | None = None
         self._taken_away = False  # the current job was cancelled (or recovered) under us
@@ -127,12 +128,15 @@ class Runner:
             self._control.stop()
 
     def pause(self) -> None:
-        """Hold the current job between two steps (the artist paints): it keeps its memory."""
+        """Hold the current job between two steps (the artist paints): it keeps its memory. A
+        job that starts while held waits before its first step."""
         with self._lock:
+            self._held = True
             self._control.pause()
 
     def resume(self) -> None:
         with self._lock:
+            self._held = False
             self._control.resume()
 
     @property
@@ -169,6 +173,10 @@ class Runner:
     def _run_claimed(self, job: QueuedJob) -> JobOutcome:
         with self._lock:
             self._control = RunControl()
+            if self._stop.is_set():  # a stop that came between the claim and this job's control
+                self._control.stop()
+            if self._held:  # paused between two jobs: the next one waits too (the artist paints)
+                self._control.pause()
             self._current, self._taken_away = job, False
         try:
             return self._paint(job)

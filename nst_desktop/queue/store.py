@@ -31,31 +31,25 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import socket
 import sqlite3
-import sys
 import threading
 import time
 from collections.abc import Callable, Collection, Iterator
-from dataclasses import dataclass
-from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
 from nst_desktop.engine.spec.errors import ImageError, NSTError
 from nst_desktop.io import paths
 from nst_desktop.queue.blobs import BlobStore
+from nst_desktop.queue.job import FINISHED, INTERRUPTED, Output, QueuedJob, Status
+from nst_desktop.queue.owners import LEASE_S, STALE_LEASE_S, new_owner, owner_gone, register_owner
 from nst_desktop.recipe.recipe import Recipe, StyleRef, from_record, to_record
 
+# The job types and the owners' helpers are part of this module's API (queue.job, queue.owners).
+__all__ = ["DB_NAME", "FINISHED", "INTERRUPTED", "LEASE_S", "STALE_LEASE_S", "Output", "QueueStore",
+           "QueuedJob", "Status", "checkpoint_path", "default_path", "new_owner", "register_owner"]
+
 DB_NAME = "queue.sqlite3"
-LEASE_S = 60.0
-"""A running job's lease: its runner renews it every few seconds; one not renewed for this long
-belongs to a process that is gone (another computer sharing the folder, a frozen process)."""
-
-STALE_LEASE_S = 600.0
-"""A job of a process of this computer that is still alive but has not renewed its lease for this
-long is taken back too (its process id was reused by another program)."""
-
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS jobs (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -85,80 +79,8 @@ CREATE TABLE IF NOT EXISTS state (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
 
 
-class Status(StrEnum):
-    WAITING = "waiting"
-    RUNNING = "running"
-    DONE = "done"
-    FAILED = "failed"
-    CANCELLED = "cancelled"
-
-
-INTERRUPTED = "interrupted; goes on from its last finished scale"
-FINISHED = (Status.DONE, Status.CANCELLED)  # what "clear finished" removes
-
-
-@dataclass(frozen=True)
-class Output:
-    """Where a job's picture goes: a folder and a file name (its extension is the format)."""
-
-    folder: str
-    name: str
-
-    @property
-    def path(self) -> Path:
-        return Path(self.folder) / self.name
-
-    @property
-    def format(self) -> str:
-        return Path(self.name).suffix.lower().lstrip(".")
-
-
-@dataclass(frozen=True)
-class QueuedJob:
-    """One row of the queue. ``inputs``: the kept copies (``photo``, ``styles``, ``init``) once
-    added; ``output_path``: the file actually written (another file of the same name is never
-    replaced); ``entry_id``: its history entry."""
-
-    id: int
-    uid: str
-    recipe: Recipe
-    output: Output
-    status: Status
-    reason: str = ""
-    batch: str = ""
-    recipe_key: str = ""
-    inputs: dict[str, Any] | None = None
-    photo_hw: tuple[int, int] = (0, 0)
-    attempts: int = 0
-    output_path: str | None = None
-    entry_id: str | None = None
-    created: float = 0.0
-    started: float | None = None
-    finished: float | None = None
-    owner: str | None = None
-    problem: str = ""  # why the stored recipe cannot be read back (a weight set removed since): it fails
-
-    @property
-    def name(self) -> str:
-        return self.output.name
-
-
 def default_path() -> Path:
     return paths.data_dir() / "queue" / DB_NAME
-
-
-def new_owner() -> str:
-    """The identity a runner claims jobs under: host, process id and a token unique to it."""
-    return f"{socket.gethostname()}:{os.getpid()}:{os.urandom(4).hex()}"
-
-
-_LIVE_OWNERS: set[str] = set()  # owners of this process whose runner is still running
-
-
-def register_owner(owner: str, live: bool) -> None:
-    """A runner of this process says it started (``live``) or ended: a job of an owner of this
-    process that is no longer live was left by a runner that crashed, and goes back to waiting."""
-    (_LIVE_OWNERS.add if live else _LIVE_OWNERS.discard)(owner)
 
 
 class QueueStore:
@@ -416,7 +338,7 @@ class QueueStore:
         with self._write() as db:
             rows = db.execute("SELECT id, owner, lease_until FROM jobs WHERE status = ?",
                               (Status.RUNNING.value,)).fetchall()
-            lost = [int(r["id"]) for r in rows if _owner_gone(r["owner"], r["lease_until"])]
+            lost = [int(r["id"]) for r in rows if owner_gone(r["owner"], r["lease_until"])]
             db.executemany("UPDATE jobs SET status = ?, owner = NULL, reason = ? WHERE id = ?",
                            [(Status.WAITING.value, INTERRUPTED, i) for i in lost])
         return lost
@@ -437,35 +359,6 @@ def _filters(statuses: Collection[Status] | None, ids: Collection[int] | None) -
         clauses.append(f"id IN ({','.join('?' * len(ids)) or 'NULL'})")
         args += [int(i) for i in ids]
     return ("WHERE " + " AND ".join(clauses) if clauses else ""), args
-
-
-def _owner_gone(owner: str | None, lease_until: float | None) -> bool:
-    """Whether a running job's runner is gone. On this computer its process tells (a lease
-    also runs out while a laptop sleeps, and both processes wake at once: the living one keeps
-    its job unless its lease is long over, e.g. its id reused); elsewhere only the lease."""
-    if owner is None or lease_until is None:
-        return True
-    expired = lease_until < time.time()
-    host, _, rest = owner.partition(":")
-    pid_text, _, _token = rest.partition(":")
-    if host != socket.gethostname() or not pid_text.isdigit():
-        return expired
-    pid = int(pid_text)
-    if pid == os.getpid():
-        return owner not in _LIVE_OWNERS
-    return not _pid_alive(pid) or lease_until < time.time() - STALE_LEASE_S
-
-
-def _pid_alive(pid: int) -> bool:
-    if sys.platform == "win32":  # os.kill(pid, 0) would terminate it there: the lease decides
-        return True
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True  # someone else's process has that id now; the lease decides
-    return True
 
 
 def _blob_paths(inputs: dict[str, Any] | None) -> list[str]:

@@ -198,3 +198,14 @@ def test_a_real_batch_paints_and_a_rerun_skips(small_inputs: tuple[Path, Path], 
     assert main(argv) == 0
     assert "2 skipped" in capsys.readouterr().out
     assert (tmp_path / "out" / "photo_4.png").read_bytes() == first
+
+
+def test_params_of_an_earlier_picture(folder: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert batch(folder, ScaleFake(), "--style-weight", "20", "--seed", "7") == 0
+    earlier = folder / "out" / "river_wave_1.png"
+    argv = ["batch", str(folder / "photos" / "tower.png"), "--styles", str(folder / "dots.png"), "--params",
+            str(earlier), "--seed", "9", "-o", str(folder / "again"), "-q"]
+    fake = ScaleFake()
+    assert cmd_batch(build_parser().parse_args(argv), stylize_fn=fake) == 0
+    params = fake.calls[0]["params"]
+    assert (params.style_weight, params.seed, params.size) == (20.0, 9, 64)  # the record's, an option over it

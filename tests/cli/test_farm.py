@@ -46,7 +46,7 @@ def test_batch_farm_options_need_a_token_and_a_farm_that_is_down_is_waited_for(t
     import io
 
     from nst_desktop.cli.common import UsageError
-    from nst_desktop.cli.farm import farm_render
+    from nst_desktop.cli.farm_options import farm_render
     from nst_desktop.farm.batch import FarmRender
 
     assert farm_render(argparse.Namespace(farm=None, token_file=None), io.StringIO()) is None  # paint here

@@ -112,13 +112,14 @@ def _functions_taking_the_namespace(path: Path) -> list[str]:
 
 
 def test_the_namespace_ends_at_the_options_module() -> None:
-    """Only the entry (cmd_render), the parser's own commands and recipe_options see argparse's
-    namespace; everything below takes the Recipe and RenderOptions."""
+    """Only the commands' entries (``cmd_*``), the parser's module and recipe_options see argparse's
+    namespace; everything below takes the Recipe (or the batch's planned recipes) and RenderOptions."""
     taking = {path.name: _functions_taking_the_namespace(path) for path in sorted(CLI.glob("*.py"))}
-    below = {name: functions for name, functions in taking.items()
-             if functions and name not in ("__init__.py", "recipe_options.py")}
-    assert below == {"render.py": ["cmd_render"]}
-    assert "recipe_from_options" in taking["recipe_options.py"]
+    below = {name: [f for f in functions if not f.startswith("cmd_")] for name, functions in taking.items()
+             if name not in ("__init__.py", "recipe_options.py")}
+    assert not any(below.values()), below
+    assert taking["render.py"] == ["cmd_render"] and "cmd_batch" in taking["batch.py"]
+    assert {"recipe_from_options", "planned_jobs"} <= set(taking["recipe_options.py"])
 
 
 def test_a_bare_params_file_needs_the_images_on_the_command_line(files: dict[str, Path],

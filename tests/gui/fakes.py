@@ -66,7 +66,9 @@ class FakeStylize:
             if self.fail_at == step:
                 last_good = self._result(image, params, True, step, started, self.applied)
                 raise DivergedError("The picture went NaN.", result=last_good)
-            preview = (image * 255).astype(np.uint8) if step % preview_every == 0 or step == steps else None
+            # As the engine: 0 = only the last step's preview (the queue's runner asks that).
+            every = preview_every > 0 and step % preview_every == 0
+            preview = (image * 255).astype(np.uint8) if every or step == steps else None
             if callback is not None:
                 callback(ProgressEvent(0, 1, w, h, step, steps, step, steps,
                                        {"content": 1.0 / step, "style": 10.0 / step, "tv": 0.1,

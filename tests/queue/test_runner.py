@@ -206,3 +206,25 @@ def test_a_stop_in_a_coarse_scale_keeps_the_last_scale_end(tmp_path: Path, input
     fake = ScaleFake()
     Runner(store, stylize_fn=fake).run()
     assert fake.calls[0]["start_from"] is None and len(fake.calls) == 2
+
+
+def test_a_pause_between_jobs_holds_the_next_one(tmp_path: Path, inputs: Inputs) -> None:
+    import threading
+    import time
+
+    store = queue_two(tmp_path, inputs)
+    steps: list[tuple[int, float]] = []
+    runner: Runner
+
+    def on_ended(outcome: object) -> None:
+        if not steps or steps[-1][0] == 1:  # the first job just ended: the artist starts painting
+            runner.pause()
+            threading.Timer(0.4, runner.resume).start()
+
+    runner = Runner(store, stylize_fn=ScaleFake(), on_ended=on_ended,
+                    on_progress=lambda p: steps.append((p.index, time.perf_counter())))
+    paused_at = time.perf_counter()
+    runner.run()
+    first_of_second = min(t for i, t in steps if i == 2)
+    last_of_first = max(t for i, t in steps if i == 1)
+    assert first_of_second - last_of_first >= 0.35 and paused_at < last_of_first
