@@ -66,3 +66,22 @@ def test_a_queued_job_waits_while_the_farm_is_unreachable_and_is_given_back_on_s
     assert [o.status for o in summary.outcomes] == [Status.WAITING]  # given back, not failed
     assert store.get(job.id).status == Status.WAITING
     assert len(waiting) == 1 and waiting[0].startswith("a.png: farm unreachable since ")
+
+
+@pytest.mark.farm
+@linux_only
+def test_nst_desktop_batch_with_farm_paints_there_and_says_so(
+        farm: Farm, pictures: tuple[Path, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from nst_desktop.cli import main
+
+    photo, style = pictures
+    out = tmp_path / "out"
+    tiny = ["--size", "64", "--min-size", "32", "--steps", "6", "--coarse-steps", "3", "--device", "cpu",
+            "--precision", "float32", "--seed", "3", "-q"]
+    assert main(["batch", str(photo), "--styles", str(style), "-o", str(out), *tiny,
+                 "--farm", farm.url, "--token-file", str(farm.token_file)]) == 0
+    captured = capsys.readouterr()
+    assert "Painting on the farm: NST Desktop" in captured.err and "1 done" in captured.out
+    (painted,) = out.iterdir()
+    record = read_metadata(painted)
+    assert record is not None and record["farm"]["device"] == "cpu" and record["seed"] == 3
