@@ -49,7 +49,7 @@ class FarmJob:
     def summary(self) -> dict[str, Any]:
         return {"id": self.id, "key": self.key, "kind": self.kind, "state": self.state,
                 "events": self.first_event + len(self.events), "error": self.error,
-                "record": self.record}
+                "created": self.created, "record": self.record}
 
 
 class FarmJobs:

@@ -27,7 +27,6 @@ TOKEN_HEADER = "Authorization"  # "Bearer <token>"
 VERSION_HEADER = "X-NST-Version"
 KINDS = ("full", "quick", "variation")  # a promote goes on from a picture the farm does not hold
 RESULT_FORMATS = ("png", "png16", "float32")
-STATES = ("queued", "running", "done", "failed", "cancelled")
 FINISHED = ("done", "failed", "cancelled")
 
 MAX_IMAGE_BYTES = 64 << 20  # one input file: a 100 MP JPEG is ~40 MB
