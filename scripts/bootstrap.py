@@ -31,7 +31,10 @@ ROOT = Path(__file__).resolve().parent.parent
 VENV = ROOT / ".venv"
 TORCH = "torch==2.13.0"
 TORCH_CPU_INDEX = "https://download.pytorch.org/whl/cpu"
-EXTRAS = {"app": "", "test": "[test,dev]", "bundle": "[build]"}
+# The render farm's tests start a two-node Ray cluster, which Ray allows only on Linux: there
+# the test set-up installs the farm extra (Ray, ~285 MB), elsewhere those tests are skipped.
+EXTRAS = {"app": "", "test": "[test,dev,farm]" if sys.platform.startswith("linux") else "[test,dev]",
+          "bundle": "[build]"}
 QT_PACKAGES = ("PySide6-Essentials", "shiboken6")  # pinned together in pyproject.toml (issue 16.1)
 
 

@@ -14,16 +14,19 @@ import pytest
 
 PACKAGE = Path(__file__).resolve().parents[1] / "nst_desktop"
 QT_MODULES = ("PySide6", "shiboken6", "superqt")
-# What each layer must never import (engine < io < service < recipe < queue < cli < gui).
+# What each layer must never import (engine < io < service < recipe < queue < farm < cli < gui).
 FORBIDDEN_BY_LAYER = {
     "engine": ("nst_desktop.io", "nst_desktop.service", "nst_desktop.cli", "nst_desktop.gui",
                "nst_desktop.selftest", "nst_desktop.queue"),
     "io": ("nst_desktop.service", "nst_desktop.cli", "nst_desktop.gui", "nst_desktop.selftest",
            "nst_desktop.queue"),
     "service": ("nst_desktop.cli", "nst_desktop.gui", "nst_desktop.selftest", "nst_desktop.queue"),
-    "queue": ("nst_desktop.cli", "nst_desktop.gui", "nst_desktop.selftest"),
+    "queue": ("nst_desktop.cli", "nst_desktop.gui", "nst_desktop.selftest", "nst_desktop.farm"),
+    "farm": ("nst_desktop.cli", "nst_desktop.gui", "nst_desktop.selftest"),
     "cli": ("nst_desktop.gui",),
 }
+# The only modules that may import Ray: the farm's server side (the bundle carries no Ray).
+RAY_MODULES = ("farm/service.py", "farm/tasks.py", "farm/jobs.py")
 
 
 def _modules() -> list[Path]:
@@ -71,6 +74,8 @@ def test_module_rules(path: Path) -> None:
     for name, line in _imports(tree, path):
         if layer != "gui" and any(_matches(name, qt) for qt in QT_MODULES):
             problems.append(f"line {line}: Qt import {name} outside nst_desktop/gui")
+        if _matches(name, "ray") and str(path.relative_to(PACKAGE)) not in RAY_MODULES:
+            problems.append(f"line {line}: Ray import {name} outside the farm's server side {RAY_MODULES}")
         if _matches(name, "torchvision"):
             problems.append(f"line {line}: torchvision import {name} (no CPU wheel; never import it)")
         for forbidden in FORBIDDEN_BY_LAYER.get(layer, ()):

@@ -20,6 +20,7 @@ from typing import Any, NoReturn
 from nst_desktop import __version__
 from nst_desktop.cli.batch import add_batch_parser
 from nst_desktop.cli.common import EXIT_ERROR, EXIT_INTERRUPTED, EXIT_USAGE, PROG, UsageError
+from nst_desktop.cli.farm import add_farm_parser
 from nst_desktop.cli.mask_options import add_mask_options
 from nst_desktop.cli.progress import ProgressBar
 from nst_desktop.cli.queue_cmd import add_queue_parser
@@ -120,6 +121,7 @@ def build_parser() -> argparse.ArgumentParser:
     st = sub.add_parser("self-test", help="render a tiny image to check the installation")
     st.add_argument("--out", type=Path, default=None, help="folder for the test image (default: temporary)")
     st.set_defaults(func=_cmd_self_test)
+    add_farm_parser(sub)
     return parser
 
 

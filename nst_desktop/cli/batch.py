@@ -23,6 +23,7 @@ from types import FrameType
 from typing import Any, TextIO
 
 from nst_desktop.cli.common import EXIT_ERROR, EXIT_INTERRUPTED, PROG, UsageError
+from nst_desktop.cli.farm_options import add_farm_options, farm_render
 from nst_desktop.cli.progress import ProgressBar
 from nst_desktop.cli.recipe_options import planned_jobs
 from nst_desktop.engine.spec.errors import ImageError
@@ -66,6 +67,7 @@ def add_batch_parser(sub: Any, add_param_options: AddParamOptions) -> None:
                        epilog="Precedence: explicit options > --preset > --params FILE > defaults.")
     add_job_arguments(p, add_param_options)
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    add_farm_options(p)
     p.set_defaults(func=cmd_batch)
 
 
@@ -111,7 +113,7 @@ class BatchBar(ProgressBar):
 
 
 def run_jobs(store: QueueStore, only: list[int] | None, quiet: bool, stream: TextIO,
-             stylize_fn: Any = None) -> tuple[RunSummary, bool]:
+             stylize_fn: Any = None, render_fn: Any = None) -> tuple[RunSummary, bool]:
     """Paint the jobs (``only`` these ids; None: the whole queue), with a progress line and Ctrl-C;
     the summary, and whether a second Ctrl-C aborted the run."""
     from nst_desktop.io.library import Library
@@ -134,7 +136,7 @@ def run_jobs(store: QueueStore, only: list[int] | None, quiet: bool, stream: Tex
             print(f"{PROG}: {outcome.job.name} failed: {outcome.reason}", file=stream)
 
     runner = Runner(store, _history(Library), only=only, stylize_fn=stylize_fn, on_progress=on_progress,
-                    on_ended=on_ended)
+                    on_ended=on_ended, render_fn=render_fn)
     try:
         with _stop_on_sigint(runner, stream):
             return runner.run(), False
@@ -221,11 +223,12 @@ def cmd_batch(ns: argparse.Namespace, stylize_fn: Any = None) -> int:
     planned = planned_jobs(ns)  # the options become recipes in cli.recipe_options
     if not planned:
         raise UsageError("the batch has no jobs")
+    render_fn = farm_render(ns, sys.stderr)  # a wrong token or version: said before anything is queued
     store = QueueStore()
     jobs, skipped = enqueue(store, planned, batch=str(ns.output))
     summary, aborted = RunSummary(), False
     if jobs:
-        summary, aborted = run_jobs(store, [j.id for j in jobs], ns.quiet, sys.stderr, stylize_fn)
+        summary, aborted = run_jobs(store, [j.id for j in jobs], ns.quiet, sys.stderr, stylize_fn, render_fn)
     # A job that failed when it was added (a vanished style) never ran: it is in the table too.
     ran = {o.job.id for o in summary.outcomes}
     for job in store.jobs(ids=[j.id for j in jobs if j.id not in ran], statuses=[Status.FAILED]):

@@ -76,6 +76,8 @@ class Actions:
         self.pause = a(parent, "&Pause", "Ctrl+P", checkable=True)
         self.stop = a(parent, "S&top", "Esc", "Stop and keep the best picture so far")
         self.weights = a(parent, "&Weights…", None, "Network weight sets: download, import, licences")
+        self.render_farm = a(parent, "Render &farm…", None,
+                             "A farm of Linux machines to paint on: its address and token")
         self.about = a(parent, "&About NST Desktop", None)
         self.recent_menu = QMenu("Open &recent")
 
@@ -91,6 +93,8 @@ class Actions:
         edit_menu.addActions([self.undo, self.redo])
         edit_menu.addSeparator()
         edit_menu.addActions([self.copy, self.paste, self.paste_style])
+        edit_menu.addSeparator()
+        edit_menu.addAction(self.render_farm)
         view_menu = bar.addMenu("&View")
         view_menu.addActions([self.fit, self.actual_size, self.zoom_in, self.zoom_out])
         view_menu.addSeparator()

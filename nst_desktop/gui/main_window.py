@@ -24,6 +24,7 @@ from nst_desktop.gui.closing import CloseAfterRun
 from nst_desktop.gui.errors import show_error
 from nst_desktop.gui.estimate_line import LEARNED_SPEED_KEY, EstimateLine
 from nst_desktop.gui.estimator import Estimator
+from nst_desktop.gui.farm_dialog import FarmDialog
 from nst_desktop.gui.inputs_panel import FileDialog, InputsPanel
 from nst_desktop.gui.learned_speed import from_settings
 from nst_desktop.gui.mask_dock import MaskDock
@@ -167,6 +168,7 @@ class MainWindow(QMainWindow):
         a.pause.toggled.connect(self._on_pause_toggled)
         a.stop.triggered.connect(self.stop_run)
         a.weights.triggered.connect(self.session.choose_weights)
+        a.render_farm.triggered.connect(lambda: FarmDialog(self.settings, self).exec())
         a.about.triggered.connect(self.session.show_about)
         self._connect_panels()
 

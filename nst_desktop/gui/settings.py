@@ -36,6 +36,8 @@ DEFAULTS: dict[str, Any] = {
     # modelled ratios at it. The older "estimate/speed_factor_v2" (a ratio without the speed it
     # was measured at) is not read: applied to another launch's calibration it misled.
     "estimate/learned_speed": [],
+    "farm/url": "",  # Settings > Render farm (gui.farm_dialog)
+    "farm/token": "",
 }
 
 

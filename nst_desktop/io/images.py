@@ -28,7 +28,7 @@ from nst_desktop.engine.spec.errors import ImageError
 from nst_desktop.engine.spec.events import ImageArray, PreviewArray, to_uint8
 from nst_desktop.io.atomic import atomic_write, atomic_write_all
 from nst_desktop.io.decoding import check_regular_file, check_size, decoding, draft, need_heif, reduced
-from nst_desktop.io.sixteen_bit import decode_rgb16, encode_tiff16
+from nst_desktop.io.sixteen_bit import decode_rgb16, encode_png16, encode_tiff16
 
 log = logging.getLogger(__name__)
 
@@ -313,8 +313,18 @@ def _exif(text: str | None) -> bytes:
     return exif.tobytes()
 
 
+def encode(image: ImageArray, fmt_name: str, metadata: dict[str, Any] | None = None) -> bytes:
+    """The bytes :func:`save_image` would write for ``fmt_name`` ("PNG", "TIFF", ...; "PNG16": a
+    16-bit PNG), the record inside: what the render farm sends back (no file on the farm)."""
+    text = None if metadata is None else json.dumps(metadata, ensure_ascii=True, default=str)
+    return _encode(_check_array(image, Path("result")), fmt_name, text, 95)
+
+
 def _encode(array: Any, fmt_name: str, text: str | None, quality: int) -> bytes:
     icc = srgb_icc_bytes()
+    if fmt_name == "PNG16":
+        pixels = (array.astype(np.uint16) * 257) if array.dtype == np.uint8 else to_uint16(array)
+        return encode_png16(pixels, icc_profile=icc, text=text, key=METADATA_KEY)
     if fmt_name == "TIFF":
         pixels = (array.astype(np.uint16) * 257) if array.dtype == np.uint8 else to_uint16(array)
         return encode_tiff16(pixels, icc_profile=icc, description=text, software=SOFTWARE)

@@ -156,3 +156,30 @@ def decode_rgb16(opener: Callable[[], Image.Image], im: Image.Image) -> npt.NDAr
             return None
         low = np.asarray(again, dtype=np.uint16)
     return np.asarray((high << 8) | low, dtype=np.uint16)
+
+
+def _png_chunk(kind: bytes, payload: bytes) -> bytes:
+    return struct.pack(">I", len(payload)) + kind + payload + struct.pack(">I", zlib.crc32(kind + payload))
+
+
+def encode_png16(rgb: npt.NDArray[np.uint16], *, icc_profile: bytes | None = None, text: str | None = None,
+                 key: str = "nst_desktop") -> bytes:
+    """Encode a ``uint16 (H, W, 3)`` RGB array as a 16-bit PNG (Pillow writes 16-bit RGB PNGs only
+    as 8 bits); ``text`` goes in a compressed iTXt chunk named ``key``, as Pillow writes it, so
+    ``read_metadata`` finds the record. Rows use PNG's Sub filter (about half the size of none)."""
+    if rgb.ndim != 3 or rgb.shape[2] != 3 or rgb.dtype != np.uint16:
+        raise ValueError(f"expected a uint16 (H, W, 3) array, got {rgb.dtype} {rgb.shape}")
+    height, width, _ = rgb.shape
+    raw = np.ascontiguousarray(rgb.astype(">u2")).view(np.uint8).reshape(height, width * 6)
+    rows = np.empty((height, width * 6 + 1), np.uint8)
+    rows[:, 0] = 1  # Sub: each byte minus the same byte of the pixel to its left, modulo 256
+    rows[:, 1:7] = raw[:, :6]
+    rows[:, 7:] = raw[:, 6:] - raw[:, :-6]
+    chunks = [_png_chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 16, 2, 0, 0, 0))]
+    if icc_profile is not None:
+        chunks.append(_png_chunk(b"iCCP", b"sRGB\0\0" + zlib.compress(icc_profile)))
+    if text is not None:
+        header = key.encode("latin-1") + b"\0\x01\x00\x00\x00"  # compressed, no language, no translation
+        chunks.append(_png_chunk(b"iTXt", header + zlib.compress(text.encode("utf-8"))))
+    chunks.append(_png_chunk(b"IDAT", zlib.compress(rows.tobytes(), 6)))
+    return b"\x89PNG\r\n\x1a\n" + b"".join(chunks) + _png_chunk(b"IEND", b"")

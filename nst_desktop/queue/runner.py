@@ -13,6 +13,9 @@ Stable API (the window runs it on its own thread; the CLI on the main one; add, 
   the engine's event (steps, scale, its own time left) and the time left for the whole queue
   (``queue.timing``). ``on_ended(JobOutcome)``: when a job ends (done, failed, cancelled, or
   given back).
+- ``render_fn`` (a :class:`RenderFn`): paints each claimed job somewhere else than in this
+  process (the render farm: ``farm.batch.FarmRender``); claiming, leases, stop and delivery stay
+  the queue's.
 
 Per job: the recipe is checked again (``recipe.validate.check``), built into the service Job from
 the kept copies of its inputs (``recipe.jobs.job_for``), and painted by ``service.render.render``.
@@ -32,6 +35,7 @@ import threading
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Protocol
 
 from nst_desktop.engine.spec.control import RunControl
 from nst_desktop.engine.spec.errors import NSTError
@@ -85,14 +89,23 @@ class RunSummary:
         return [o for o in self.outcomes if o.status == Status.FAILED]
 
 
+class RenderFn(Protocol):
+    """Paints a claimed job elsewhere (the render farm): the picture and record, as ``render``'s."""
+
+    def __call__(self, job: QueuedJob, service_job: Job, *, callback: Callable[[ProgressEvent], None],
+                 control: RunControl) -> Rendered: ...
+
+
 class Runner:
     """Paints the queue's jobs one after another (see the module docstring)."""
 
     def __init__(self, store: QueueStore, library: Library | None = None, *,
                  only: Collection[int] | None = None, stylize_fn: StylizeFn | None = None,
                  on_progress: Callable[[QueueProgress], None] | None = None,
-                 on_ended: Callable[[JobOutcome], None] | None = None, preview_every: int = 0) -> None:
+                 on_ended: Callable[[JobOutcome], None] | None = None, preview_every: int = 0,
+                 render_fn: RenderFn | None = None) -> None:
         self.store, self.only = store, (set(only) if only is not None else None)
+        self._render_fn = render_fn
         self.owner = new_owner()
         self.delivery = Delivery(store, self.owner, library)
         self._stylize_fn, self._preview_every = stylize_fn, preview_every
@@ -189,8 +202,12 @@ class Runner:
         if start is not None:
             log.info("Job %s goes on from its checkpoint (%d x %d)", job.name, start.shape[1], start.shape[0])
             service_job = replace(service_job, start_from=start)
-        rendered = render(service_job, callback=self._progress_for(job), control=self._control,
-                          preview_every=self._preview_every, stylize_fn=self._stylize_fn)
+        on_event = self._progress_for(job)
+        if self._render_fn is not None:
+            rendered = self._render_fn(job, service_job, callback=on_event, control=self._control)
+        else:
+            rendered = render(service_job, callback=on_event, control=self._control,
+                              preview_every=self._preview_every, stylize_fn=self._stylize_fn)
         return self._after_render(job, rendered, service_job)
 
     def _after_render(self, job: QueuedJob, rendered: Rendered, service_job: Job) -> JobOutcome:
@@ -230,7 +247,7 @@ class Runner:
         from nst_desktop.recipe.jobs import job_for
         from nst_desktop.recipe.validate import check
 
-        recipe = _kept_recipe(job)
+        recipe = kept_recipe(job)
         try:
             check(recipe)
             return job_for(recipe, "full")
@@ -298,7 +315,7 @@ class Runner:
             return job
 
 
-def _kept_recipe(job: QueuedJob) -> Recipe:
+def kept_recipe(job: QueuedJob) -> Recipe:
     """The job's recipe reading the kept copies of its inputs (queue.blobs)."""
     kept = job.inputs or {}
     recipe = job.recipe

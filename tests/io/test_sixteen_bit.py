@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from PIL import Image, TiffImagePlugin
 
-from nst_desktop.io.sixteen_bit import decode_rgb16, encode_tiff16
+from nst_desktop.io.sixteen_bit import decode_rgb16, encode_png16, encode_tiff16
 
 
 def _samples(h: int, w: int, seed: int = 0) -> np.ndarray[Any, Any]:
@@ -43,3 +43,16 @@ def test_writer_refuses_wrong_arrays() -> None:
         encode_tiff16(np.zeros((4, 4, 3), np.float32))
     with pytest.raises(ValueError, match="uint16"):
         encode_tiff16(np.zeros((4, 4), np.uint16))
+
+
+@pytest.mark.parametrize("shape", [(1, 1), (7, 300), (64, 33)])
+def test_png16_roundtrip_keeps_every_bit_and_the_record(shape: tuple[int, int]) -> None:
+    samples = _samples(*shape, seed=3)
+    data = encode_png16(samples, icc_profile=b"\2" * 40, text='{"seed": 3}', key="nst_desktop")
+    im = Image.open(io.BytesIO(data))
+    assert im.format == "PNG" and im.size == (shape[1], shape[0])
+    assert im.info["nst_desktop"] == '{"seed": 3}' and im.info["icc_profile"] == b"\2" * 40
+    decoded = decode_rgb16(lambda: Image.open(io.BytesIO(data)), im)
+    assert decoded is not None and np.array_equal(decoded, samples)
+    with pytest.raises(ValueError, match="uint16"):
+        encode_png16(samples.astype(np.float32))
