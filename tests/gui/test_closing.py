@@ -23,7 +23,7 @@ from tests.gui.fakes import FakeStylize
 def _start_a_long_step(window: MainWindow, fake: FakeStylize) -> None:
     """A run whose step ``fake.block_at`` lasts until the test releases it (a print-size step)."""
     window.params_panel.update_fields(size=48, steps=50, min_size=48, coarse_steps=0)
-    assert window.start_run()
+    assert window.runs.start()
     assert fake.blocked.wait(10)
 
 
@@ -67,7 +67,7 @@ class _CloseThenStart(QObject):
     @Slot()
     def act(self) -> None:
         self.window.close()
-        self.started.append(self.window.start_run())
+        self.started.append(self.window.runs.start())
 
 
 def test_closing_just_after_a_run_waits_for_its_history_entry(qtbot: QtBot,
@@ -78,7 +78,7 @@ def test_closing_just_after_a_run_waits_for_its_history_entry(qtbot: QtBot,
     window.params_panel.update_fields(size=48, steps=5, min_size=48, coarse_steps=0)
     user = _CloseThenStart(window)
     window.runner.worker.done.connect(user.act)  # the moment the run has ended (its last slot)
-    assert window.start_run()
+    assert window.runs.start()
     qtbot.waitUntil(lambda: not window.isVisible(), timeout=10_000)
     assert len(window.session.library.entries()) == 1
     assert user.started == [False]  # no new run starts in a closing window
@@ -110,7 +110,7 @@ def start():
     if window.inputs.content() is None:
         return later(50, start)
     window.params_panel.update_fields(size=48, steps=50, min_size=48, coarse_steps=0)
-    window.start_run()
+    window.runs.start()
     wait_for_the_long_step()
 
 def wait_for_the_long_step():

@@ -41,7 +41,7 @@ def _ready(window: MainWindow) -> None:
 
 def _paint(qtbot: QtBot, window: MainWindow, entries: int) -> None:
     with qtbot.waitSignal(window.runner.worker.done, timeout=30_000):
-        assert window.start_run()
+        assert window.runs.start()
     qtbot.waitUntil(lambda: not window.runner.running, timeout=2000)
     qtbot.waitUntil(lambda: window.session.history.list.count() >= entries, timeout=10_000)
 
@@ -89,8 +89,8 @@ def test_mask_goes_to_the_run_the_history_and_back_on_restore(qtbot: QtBot, make
     # Export writes the mask PNG beside the picture, named in its record.
     out = tmp_path / "export.png"
     window.session.mask = sent
-    window.save_dialog = lambda *args: (str(out), args[-1])
-    path = window.session.export_image()
+    window.commands.save_dialog = lambda *args: (str(out), args[-1])
+    path = window.commands.export_image()
     assert path == out
     qtbot.waitUntil(lambda: out.is_file(), timeout=10_000)
     assert np.array_equal(load_mask(mask_path_for(out)).labels, labels)
@@ -122,7 +122,7 @@ def test_repainting_during_a_run_is_sent_as_a_live_edit(qtbot: QtBot, make_windo
     window.mask_dock.dock.show()
     _paint_sky(window)
     with qtbot.waitSignal(window.runner.worker.done, timeout=30_000):
-        assert window.start_run()
+        assert window.runs.start()
         layer = window.mask_dock.layer
         layer.begin_stroke(10, 200)  # a second stroke, lower down, while it paints
         layer.stroke_to(300, 200)

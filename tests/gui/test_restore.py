@@ -28,7 +28,7 @@ TURNER = resource_path("styles", "shipwreck.jpg")
 
 def _paint(qtbot: QtBot, window: MainWindow) -> None:
     with qtbot.waitSignal(window.runner.worker.done, timeout=30_000):
-        assert window.start_run()
+        assert window.runs.start()
     qtbot.waitUntil(lambda: not window.runner.running, timeout=2000)
     qtbot.waitUntil(lambda: window.session.history.list.count() >= 1, timeout=10_000)
 

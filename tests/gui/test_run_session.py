@@ -79,7 +79,7 @@ def test_a_panorama_strip_is_refused_at_start_in_one_line(qtbot: QtBot, make_win
     strip = np.random.default_rng(0).random((20, 4000, 3), dtype=np.float32)
     window.inputs.set_content(LoadedImage(strip, Path("/photos/strip.png"), "strip.png"))
     window.params_panel.update_fields(size=512)
-    assert window.start_run() is False
+    assert window.runs.start() is False
     assert window.last_error.startswith("/photos/strip.png: too narrow to paint at 512 px")
     assert "\n" not in window.last_error and "Unexpected" not in window.last_error
     assert not window.runner.running

@@ -46,9 +46,9 @@ def test_start_while_the_last_photo_reopens_waits_for_it(qtbot: QtBot, make_wind
     window = _next_start(tmp_path, qtbot, stylize)
     window.params_panel.update_fields(steps=5)
     assert window.inputs.content() is None
-    assert not window.start_run()  # not now: once the photo is read
+    assert not window.runs.start()  # not now: once the photo is read
     assert "painting starts once they are read" in window.run_panel.status_label.text()
-    assert window.start_run() is False  # pressed twice: still one run
+    assert window.runs.start() is False  # pressed twice: still one run
     qtbot.waitUntil(lambda: window.session.result_image is not None, timeout=10_000)
     qtbot.waitUntil(lambda: not window.runner.running, timeout=5000)
     assert window.last_error == ""  # no "Add a photo first"
@@ -68,7 +68,7 @@ def test_start_waiting_for_a_photo_that_is_gone_says_add_a_photo(qtbot: QtBot, m
     settings.sync()
     stylize = FakeStylize()
     window = _next_start(tmp_path, qtbot, stylize)
-    assert not window.start_run()
+    assert not window.runs.start()
     assert window.last_error == ""  # it waits for the read…
     qtbot.waitUntil(lambda: "Add a photo first" in window.last_error, timeout=10_000)  # …which failed
     assert stylize.calls == []

@@ -85,7 +85,7 @@ def test_after_touches_undo_and_redo(qtbot: QtBot, make_window: WindowFactory) -
 def _paint(qtbot: QtBot, window: MainWindow) -> None:
     window.params_panel.update_fields(size=48, steps=5, min_size=48, coarse_steps=0)
     with qtbot.waitSignal(window.runner.worker.done, timeout=30_000):
-        assert window.start_run()
+        assert window.runs.start()
     qtbot.waitUntil(lambda: not window.runner.running, timeout=2000)
 
 
