@@ -77,9 +77,7 @@ class AfterTouches(QObject):
         self._save_timer.setInterval(SAVE_DELAY_MS)
         self._save_timer.timeout.connect(self.flush)
         panel.touchesChanged.connect(self._on_panel_changed)
-        # The session's signals come once it holds the picture: no need to be connected after it.
-        session.pictureKept.connect(self.on_picture_kept)
-        session.entryShown.connect(self.on_entry_activated)
+        # A new picture's record reaches the history later: its touches go to that entry.
         session.saver.saved.connect(self.on_entry_saved)
 
     # --- public API ----------------------------------------------------------------------------

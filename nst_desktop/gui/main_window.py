@@ -1,8 +1,9 @@
 """The main window: inputs and knobs on the left, the picture in the middle, run controls
 under it, the history strip at the bottom. Layout and wiring only (issue 17.2): the controllers
 (the run session, the run controller, the tweak loop, the after-touches, the estimate line,
-the restore, the picture commands, the close) each get the collaborators they work with, and
-each panel knows nothing of the others."""
+the restore, the picture commands, the close) each get the collaborators they work with, around
+the window's one ``Document`` (recipe.document), of which the panels are views
+(gui.document_views); each panel knows nothing of the others."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from nst_desktop.gui.actions import Actions
 from nst_desktop.gui.after_touches import AfterTouches
 from nst_desktop.gui.canvas import Canvas
 from nst_desktop.gui.closing import CloseAfterRun
+from nst_desktop.gui.document_views import DocumentViews
 from nst_desktop.gui.errors import show_error
 from nst_desktop.gui.estimate_line import LEARNED_SPEED_KEY, EstimateLine
 from nst_desktop.gui.estimator import Estimator
@@ -26,6 +28,7 @@ from nst_desktop.gui.learned_speed import from_settings
 from nst_desktop.gui.mask_dock import MaskDock
 from nst_desktop.gui.params_panel import ParamsPanel
 from nst_desktop.gui.picture_commands import ConfirmFn, PictureCommands
+from nst_desktop.gui.picture_on_show import PictureOnShow
 from nst_desktop.gui.recipe_keeper import RecipeKeeper
 from nst_desktop.gui.restore import HistoryRestore
 from nst_desktop.gui.run_controller import RunController
@@ -34,8 +37,10 @@ from nst_desktop.gui.run_session import RunSession
 from nst_desktop.gui.settings import Settings
 from nst_desktop.gui.touches_panel import TouchesPanel
 from nst_desktop.gui.tweak_loop import TweakLoop
-from nst_desktop.gui.undo import UndoHistory
+from nst_desktop.gui.undo import UndoActions
 from nst_desktop.gui.worker import RunThread
+from nst_desktop.recipe.document import Document
+from nst_desktop.recipe.recipe import Recipe
 from nst_desktop.service.render import StylizeFn
 
 
@@ -76,21 +81,26 @@ class MainWindow(QMainWindow):
 
     def _make_controllers(self, library: Any, stylize_fn: StylizeFn | None, confirm: ConfirmFn,
                           save_dialog: Any) -> None:
-        """Each controller gets only the collaborators it works with (issue 17.2)."""
+        """Each controller gets only the collaborators it works with (issue 17.2), around the one
+        document: the recipe on screen, the picture on show, the run in progress, the undo history."""
         status, inputs, params, run_panel = self.statusBar(), self.inputs, self.params_panel, self.run_panel
+        self.document = document = Document(Recipe("", (), params.params()))
         # The photo, styles and settings written as they change: a kill or a crash loses nothing.
-        self.recipe_keeper = RecipeKeeper(self.settings, inputs, params, self)
+        self.recipe_keeper = RecipeKeeper(self.settings, document, inputs, self)
         self.mask_dock = MaskDock(self, self.canvas, inputs)  # hidden until View > Mask
         self.mask_dock.follow_runs(self.runner)
         self.session = RunSession(inputs, params, run_panel, self.mask_dock.request_mask, self.show_error,
                                   status, self, library)
-        self.runs = RunController(self.runner, self.session, inputs, self.canvas, run_panel,
+        self.runs = RunController(document, self.runner, self.session, inputs, self.canvas, run_panel,
                                   self.menu_actions, status, self)
         self.after_touches = AfterTouches(self.touches_panel, self.session, self.canvas, status, self)
-        self.undo_history = UndoHistory(params, self.after_touches, inputs, self)
-        self.restorer = HistoryRestore(self.session, self.after_touches, self.undo_history, inputs, params,
-                                       self.mask_dock, self.show_error, self)
-        self.tweaks = TweakLoop(self.runs, inputs, params, run_panel, self.menu_actions, status,
+        self.views = DocumentViews(document, params, inputs, self.after_touches, self)
+        self.pictures = PictureOnShow(document, self.session, self.after_touches, self)
+        actions = self.menu_actions
+        self.undo_history = UndoActions(document, actions.undo, actions.redo, status, self)
+        self.restorer = HistoryRestore(self.session.history, self.pictures, self.views, self.mask_dock,
+                                       self.show_error, self)
+        self.tweaks = TweakLoop(document, self.runs, inputs, params, run_panel, self.menu_actions, status,
                                 self.show_error, self, stylize_fn)
         self.estimates = EstimateLine(self.estimator, self.runner, inputs, params, run_panel, status,
                                       self.settings, self)
@@ -174,7 +184,6 @@ class MainWindow(QMainWindow):
         self.session.errorOccurred.connect(self.show_error)
         self.inputs.errorOccurred.connect(self.show_error)
         self.inputs.fileOpened.connect(self._on_file_opened)
-        self.undo_history.connect_actions(a.undo, a.redo)
 
     # --- inputs --------------------------------------------------------------------------------
     def _load_inputs(self) -> None:

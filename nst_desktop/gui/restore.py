@@ -20,35 +20,28 @@ from PySide6.QtCore import QObject, Slot
 
 from nst_desktop.engine.spec.errors import NSTError, ParamsError
 from nst_desktop.engine.spec.params import Params
-from nst_desktop.gui.after_touches import AfterTouches, ShownTouches
+from nst_desktop.gui.document_views import DocumentViews, inputs_state
 from nst_desktop.gui.errors import ReportError
 from nst_desktop.gui.input_files import pretty_name
-from nst_desktop.gui.inputs_panel import InputsPanel
 from nst_desktop.gui.loaded_image import LoadedImage, load_file
 from nst_desktop.gui.mask_dock import MaskDock
-from nst_desktop.gui.params_panel import ParamsPanel
-from nst_desktop.gui.run_session import RunSession, ShownPicture
-from nst_desktop.gui.undo import UndoHistory, inputs_state
+from nst_desktop.gui.picture_on_show import PictureOnShow
 from nst_desktop.io.metadata import final_recipe, inputs_from_metadata
 from nst_desktop.io.records import check_record
 from nst_desktop.resources import resource_path
 
-Shown = tuple[ShownPicture, ShownTouches]
-
 
 class HistoryRestore(QObject):
-    """Restore requests of the history strip, carried out on the panels, the picture on show
-    and the undo history it is given (issue 17.2: never the window)."""
+    """Restore requests of the history strip, carried out through the document (one undo step
+    with the picture: ``PictureOnShow.restore``) and the Mask dock (issue 17.2: never the window)."""
 
-    def __init__(self, session: RunSession, touches: AfterTouches, undo: UndoHistory, inputs: InputsPanel,
-                 params_panel: ParamsPanel, mask_dock: MaskDock, report_error: ReportError,
-                 parent: QObject | None = None) -> None:
+    def __init__(self, history: Any, pictures: PictureOnShow, views: DocumentViews, mask_dock: MaskDock,
+                 report_error: ReportError, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self.session, self.touches, self.undo = session, touches, undo
-        self.inputs, self.params_panel, self.mask_dock = inputs, params_panel, mask_dock
+        self.pictures, self.views, self.mask_dock = pictures, views, mask_dock
         self._report_error = report_error
-        if session.history is not None:
-            session.history.restoreRequested.connect(self.restore)
+        if history is not None:
+            history.restoreRequested.connect(self.restore)
 
     @Slot(object)
     def restore(self, entry: Any) -> list[str]:
@@ -64,27 +57,15 @@ class HistoryRestore(QObject):
         photo = _load_photo(inputs["content"], problems)
         weights = list(blend) if blend and len(blend) == len(inputs["styles"]) else inputs["style_weights"]
         styles = _load_styles(inputs["styles"], weights, problems)
-        before = self._shown()
-        self.session.on_entry_activated(entry)  # the picture whose recipe this is, with its touches
-        current_photo, current_styles = inputs_state(self.inputs)
-        with self.undo.step("Restore from history"):
-            # First in, so last out: undone after the inputs, a missing picture shows the photo put back.
-            self.undo.change_picture(before, self._shown(), self._show_again)
-            self.undo.change_inputs((photo or current_photo, styles or current_styles))
-            self.params_panel.set_params(params)
+        current_photo, current_styles = inputs_state(self.views.inputs)
+        wanted = self.views.restore_inputs((photo or current_photo, styles or current_styles))
+        self.pictures.restore(entry, wanted.with_params(params))  # the picture, with its touches
         mask_problem = self.mask_dock.restore(metadata, Path(entry.image_path).parent)
         if mask_problem:
             problems.append(mask_problem)
         if problems:
             self._report_error("Could not restore everything from this picture: " + "; ".join(problems) + ".")
         return problems
-
-    def _shown(self) -> Shown:
-        return self.session.shown(), self.touches.shown()
-
-    def _show_again(self, shown: Shown) -> None:
-        self.session.show_again(shown[0])
-        self.touches.show_again(shown[1])  # after the session: the touched picture is drawn last
 
 
 def _checked_recipe(entry: Any, metadata: dict[str, Any], n_styles: int) -> tuple[Params, list[float]] | str:

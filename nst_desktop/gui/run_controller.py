@@ -25,6 +25,8 @@ from nst_desktop.gui.qimage import array_to_qimage
 from nst_desktop.gui.run_panel import RunPanel
 from nst_desktop.gui.run_session import RunSession
 from nst_desktop.gui.worker import RunRequest, RunThread
+from nst_desktop.recipe.document import Document
+from nst_desktop.recipe.jobs import JobKind
 
 STARTED_TEXT = {"quick": "Quick look…", "promote": "Going on to full size…"}
 
@@ -34,11 +36,11 @@ class RunController(QObject):
 
     runStarted = Signal(object)  # RunRequest: the run that just started
 
-    def __init__(self, runner: RunThread, session: RunSession, inputs: InputsPanel, canvas: Canvas,
-                 run_panel: RunPanel, actions: Actions, status: QStatusBar,
+    def __init__(self, document: Document, runner: RunThread, session: RunSession, inputs: InputsPanel,
+                 canvas: Canvas, run_panel: RunPanel, actions: Actions, status: QStatusBar,
                  parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self.runner, self.session, self.inputs = runner, session, inputs
+        self.document, self.runner, self.session, self.inputs = document, runner, session, inputs
         self.canvas, self.run_panel, self.actions, self.status = canvas, run_panel, actions, status
         self._blockers: list[Callable[[], bool]] = []
         worker = runner.worker
@@ -75,6 +77,9 @@ class RunController(QObject):
         if self.runner.running or any(blocks() for blocks in self._blockers):
             return False
         self.runner.start(request)
+        kind: JobKind = "promote" if request.kind == "promote" else "quick" if request.kind == "quick" \
+            else "full"
+        self.document.start(kind)  # the run's look, which live edits change
         self.runStarted.emit(request)
         self.canvas.set_caption("")
         self.actions.set_running(True)
@@ -143,6 +148,7 @@ class RunController(QObject):
 
     @Slot()
     def _on_run_done(self) -> None:
+        self.document.run_ended(None)  # its picture (if any) is on show already: PictureOnShow
         self.actions.set_running(False)
         self.run_panel.set_running(False)
         self.actions.set_has_result(self.session.result_image is not None, bool(self.session.frames))

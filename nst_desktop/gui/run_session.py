@@ -31,6 +31,7 @@ from nst_desktop.gui.params_panel import ParamsPanel
 from nst_desktop.gui.run_panel import RunPanel
 from nst_desktop.gui.worker import Outcome, RunRequest
 from nst_desktop.io.overwrite import same_file
+from nst_desktop.recipe.picture import Picture, PictureKind
 from nst_desktop.service.render import Rendered
 
 MaskForRun = Callable[[], RegionMask | None]  # the mask the next run paints with (None: none)
@@ -106,6 +107,7 @@ class RunSession(QObject):
         self.mask: RegionMask | None = None  # the picture's mask (its record names the PNG)
         self.frames: list[PreviewArray] = []
         self.timelapse_path: Path | None = None  # the stored animation of a history entry on show
+        self.kind: PictureKind = "full"  # what made the picture on show
         self.compare_dialog: Any = None
         self._inputs: tuple[str | None, list[str], list[float]] = (None, [], [])  # of the run
         self._run_photo = PaintedFrom(None, None)  # the photo of the run
@@ -197,7 +199,8 @@ class RunSession(QObject):
     @Slot(object)
     def on_finished(self, outcome: Outcome) -> None:
         assert outcome.rendered is not None
-        self._keep(outcome.rendered, list(outcome.frames), outcome.request.content)
+        self._keep(outcome.rendered, list(outcome.frames), outcome.request.content,
+                   _kind_of(outcome.request))
         done = {"quick": self._quick_look_done(), "promote": "Finished at full size."}.get(
             outcome.request.kind, "Finished.")
         self.runEnded.emit(done, outcome.rendered.result.elapsed_s)
@@ -213,7 +216,8 @@ class RunSession(QObject):
     def on_stopped(self, outcome: Outcome) -> None:
         assert outcome.rendered is not None
         result = outcome.rendered.result
-        self._keep(outcome.rendered, list(outcome.frames), outcome.request.content)
+        self._keep(outcome.rendered, list(outcome.frames), outcome.request.content,
+                   _kind_of(outcome.request))
         height, width = result.image.shape[:2]
         self.runEnded.emit(f"Stopped at {max(height, width)} px of {result.params.size}: kept the best "
                            "picture so far.", result.elapsed_s)
@@ -223,19 +227,20 @@ class RunSession(QObject):
         partial = outcome.rendered
         if partial is not None:  # the last good picture, before it went wrong
             self.result, self.result_image, self.metadata = partial.result, partial.image, partial.metadata
-            self.mask = partial.mask
+            self.mask, self.kind = partial.mask, _kind_of(outcome.request)
             self.shown_inputs, self.painted_from = self._inputs, self._run_photo
             self.pictureShown.emit(partial.image)
             self.pictureKept.emit(outcome.request.content)
         self.runEnded.emit("Failed: the last good picture is kept.", None)
         self.errorOccurred.emit(text)
 
-    def _keep(self, rendered: Rendered, frames: list[PreviewArray], photo: ImageArray | None) -> None:
+    def _keep(self, rendered: Rendered, frames: list[PreviewArray], photo: ImageArray | None,
+              kind: PictureKind) -> None:
         """The run's picture (of ``photo``) becomes the one on show, with its record, and goes to
         the history."""
         self.result, self.result_image = rendered.result, rendered.image
         self.metadata = rendered.metadata  # made by the render service, like the CLI's
-        self.mask = rendered.mask
+        self.mask, self.kind = rendered.mask, kind
         self.frames = frames
         self.timelapse_path = None
         self.shown_inputs, self.painted_from = self._inputs, self._run_photo
@@ -243,6 +248,13 @@ class RunSession(QObject):
         self.captionChanged.emit(_caption(rendered.metadata))
         self.pictureKept.emit(photo)  # before its history write: that is how its entry is recognised
         self._add_to_history(rendered.result)
+
+    def picture(self) -> Picture | None:
+        """The picture on show as the document holds it (None: none)."""
+        if self.result_image is None:
+            return None
+        return Picture(self.result_image, self.metadata or {}, self.kind, self.painted_from.path, self.mask,
+                       tuple(self.frames))
 
     def shown(self) -> ShownPicture:
         """The picture on show with what goes with it, to show again with :meth:`show_again`."""
@@ -271,7 +283,7 @@ class RunSession(QObject):
             return
         weighted = tuple(replace(s, weight=w) for s, w in zip(request.styles, blend, strict=True))
         job = replace(request, styles=weighted, params=result.params).held_job()  # painted from the copy held
-        self._keep(Rendered(result, record(job, result)), [], request.content)
+        self._keep(Rendered(result, record(job, result)), [], request.content, "variation")
 
     def _inputs_now(self) -> tuple[str | None, list[str], list[float]]:
         content, styles = self.inputs.content(), self.inputs.styles()
@@ -299,7 +311,7 @@ class RunSession(QObject):
             return
         self.result, self.result_image = None, loaded.image
         self.metadata, self.frames = dict(entry.metadata), []
-        self.mask = _entry_mask(entry)
+        self.mask, self.kind = _entry_mask(entry), "full"
         # The entry's stored animation stands in for the frames (exported by re-encoding it).
         path = entry.timelapse_path
         self.timelapse_path = path if path is not None and Path(path).is_file() else None
@@ -338,6 +350,10 @@ def _inputs_of(metadata: dict[str, Any]) -> tuple[str | None, list[str], list[fl
         weight_list = []
     return (content if isinstance(content, str) else None,
             [str(s) for s in styles] if isinstance(styles, list) else [], weight_list)
+
+
+def _kind_of(request: RunRequest) -> PictureKind:
+    return {"quick": "quick", "promote": "promoted"}.get(request.kind, "full")  # type: ignore[return-value]
 
 
 def _entry_mask(entry: Any) -> RegionMask | None:

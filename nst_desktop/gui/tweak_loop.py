@@ -3,7 +3,9 @@ and variations.
 
 Kept out of the main window, which only wires it. What it does:
 
-* **Live edits.** While a run paints, a change of a look control (style strength,
+* **Live edits.** What of the document's recipe the running picture can take now, and what
+  waits for the next run, is the document's (``Document.live_changes``). While a run paints,
+  a change of a look control (style strength,
   smoothness, content weight, colours, style scale) or of a style's blend goes to the
   running engine (``RunThread.edit``), which applies it at its next step. Until the engine's
   event says it landed, the status bar says it is pending (a step or a set-up of the styles
@@ -28,8 +30,7 @@ from PySide6.QtCore import QObject, Slot
 from PySide6.QtWidgets import QStatusBar, QWidget
 
 from nst_desktop.engine.spec.events import ProgressEvent
-from nst_desktop.engine.spec.live import BLEND, LIVE_FIELDS
-from nst_desktop.engine.spec.params import Params
+from nst_desktop.engine.spec.live import BLEND
 from nst_desktop.gui.actions import Actions
 from nst_desktop.gui.errors import ReportError
 from nst_desktop.gui.inputs_panel import InputsPanel
@@ -38,39 +39,26 @@ from nst_desktop.gui.run_controller import RunController
 from nst_desktop.gui.run_panel import RunPanel, describe_changes
 from nst_desktop.gui.worker import RunRequest
 from nst_desktop.io.masks import with_start_pixels
+from nst_desktop.recipe.document import Document
+from nst_desktop.recipe.recipe import Recipe
 from nst_desktop.service.render import StylizeFn
 
 log = logging.getLogger(__name__)
 
 
-def live_changes(running: Params, started: Params, wanted: Params) -> tuple[dict[str, Any], list[str]]:
-    """(changes a running picture can take now, labels of those that must wait for a new run).
-
-    ``running`` is the look of the running picture; ``started`` the panel's settings when it
-    started (they differ in size and steps for a quick look); ``wanted`` the panel's now.
-    """
-    live = {name: getattr(wanted, name) for name in LIVE_FIELDS
-            if getattr(wanted, name) != getattr(running, name)}
-    waiting = [Params.__dataclass_fields__[f].metadata["label"]
-               for f in Params.__dataclass_fields__
-               if f not in LIVE_FIELDS and getattr(wanted, f) != getattr(started, f)]
-    return live, waiting
-
-
 class TweakLoop(QObject):
     """Live edits, quick look, promote and variations, around the runs of ``runs``."""
 
-    def __init__(self, runs: RunController, inputs: InputsPanel, params_panel: ParamsPanel,
+    def __init__(self, document: Document, runs: RunController, inputs: InputsPanel,
+                 params_panel: ParamsPanel,
                  run_panel: RunPanel, actions: Actions, status: QStatusBar, report_error: ReportError,
                  dialog_parent: QWidget, stylize_fn: StylizeFn | None = None) -> None:
         super().__init__(dialog_parent)
-        self.runs, self.session, self.runner = runs, runs.session, runs.runner
+        self.document, self.runs, self.session, self.runner = document, runs, runs.session, runs.runner
+        self._seen = document.recipe  # the last recipe seen: tells what moved, the settings or the blend
         self.inputs, self.params_panel, self.run_panel = inputs, params_panel, run_panel
         self.actions, self.status, self._report_error = actions, status, report_error
         self._dialog_parent, self._stylize_fn = dialog_parent, stylize_fn
-        self._running_params: Params | None = None  # the look of the running picture, after edits
-        self._started_params: Params | None = None  # the panel's settings when it started
-        self._running_blend: tuple[float, ...] = ()
         self._pending: dict[str, Any] = {}  # sent to the engine, not yet reported landed
         self._preparing = False  # the engine is setting up the styles (no step for a while)
         self.variations_dialog: Any = None
@@ -83,8 +71,7 @@ class TweakLoop(QObject):
         self.runs.runStarted.connect(self.run_started)
         worker.done.connect(self.run_done)
         worker.progressed.connect(self.run_progressed)
-        self.params_panel.paramsChanged.connect(self.params_changed)
-        self.inputs.changed.connect(self.inputs_changed)
+        self.document.recipeChanged.connect(self._on_recipe_changed)
         self.run_panel.quickLookRequested.connect(self.start_quick_look)
         self.run_panel.promoteRequested.connect(self.promote)
         a.quick_look.triggered.connect(self.start_quick_look)
@@ -165,10 +152,7 @@ class TweakLoop(QObject):
 
     # --- live edits -----------------------------------------------------------------------------
     @Slot(object)
-    def run_started(self, request: RunRequest) -> None:
-        self._running_params = request.params
-        self._started_params = self.params_panel.params()
-        self._running_blend = tuple(s.weight for s in request.styles)
+    def run_started(self, _request: RunRequest) -> None:
         self._pending, self._preparing = {}, False
         self.refresh_promote()
 
@@ -176,7 +160,7 @@ class TweakLoop(QObject):
         if self._pending:  # sent after the last step: the picture does not have it
             self.status.showMessage(f"{describe_changes(self._pending)}: the run ended before "
                                                 "it could land; it applies to the next run.", 8000)
-        self._running_params, self._pending = None, {}
+        self._pending = {}
         self.refresh_promote()
 
     def run_progressed(self, event: ProgressEvent) -> None:
@@ -195,6 +179,7 @@ class TweakLoop(QObject):
 
     def _send(self, changes: dict[str, Any]) -> None:
         self.runner.edit(changes)
+        self.document.sent(changes)  # the running picture's look now
         self._pending.update(changes)
         self._say_pending()
 
@@ -204,33 +189,35 @@ class TweakLoop(QObject):
         # No time-out: it stays until the edit lands (run_progressed) or the run ends (run_done).
         self.status.showMessage(f"{describe_changes(self._pending)}: waits {wait}…")
 
-    def params_changed(self, wanted: Params) -> None:
-        """A control moved: hand what a running picture can take to the engine now."""
-        running, started = self._running_params, self._started_params
-        if running is None or started is None or not self.runner.running:
-            self.refresh_promote()
+    @Slot(object)
+    def _on_recipe_changed(self, recipe: Recipe) -> None:
+        seen, self._seen = self._seen, recipe
+        if self.document.running is None or not self.runner.running:
+            self.refresh_promote()  # e.g. another photo: can the picture on show still go on?
             return
-        changes, waiting = live_changes(running, started, wanted)
-        if changes:
-            self._running_params = running.with_changes(**changes)
-            self._send(changes)
+        if recipe.params != seen.params:
+            self._settings_changed()
+        if recipe.styles != seen.styles:
+            self._blend_changed(recipe.blend)
+
+    def _settings_changed(self) -> None:
+        """A control moved: hand what a running picture can take to the engine now."""
+        changes, waiting = self.document.live_changes()
+        look = {name: value for name, value in changes.items() if name != BLEND}
+        if look:
+            self._send(look)
         if waiting:
             self.status.showMessage(
                 f"{', '.join(waiting)}: applies to the next run (the painting goes on as it was).", 8000)
 
-    def inputs_changed(self) -> None:
-        """Blend weights moved during a run: a live edit when the styles are the same ones.
-        Otherwise (another photo, perhaps): whether the picture on show can still be promoted."""
-        if self._running_params is None or not self.runner.running:
-            self.refresh_promote()
+    def _blend_changed(self, blend: tuple[float, ...]) -> None:
+        """Blend weights moved during a run: a live edit when the styles are the same ones."""
+        running = self.document.running
+        if running is None or blend == running.blend:
             return
-        blend = tuple(s.weight for s in self.inputs.styles())
-        if blend == self._running_blend:
-            return
-        if len(blend) != len(self._running_blend) or sum(blend) <= 0:
+        if len(blend) != len(running.blend) or sum(blend) <= 0:
             self.status.showMessage("New styles apply to the next run.", 8000)
             return
-        self._running_blend = blend
         self._send({BLEND: list(blend)})
 
     # --- variations -----------------------------------------------------------------------------

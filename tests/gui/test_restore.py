@@ -135,9 +135,9 @@ def _edit(changes: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def _window_state(window: MainWindow) -> tuple[object, ...]:
-    stack = window.undo_history.stack
+    document = window.document
     return (_recipe(window), window.session.result_image, window.after_touches.touches(),
-            stack.count(), stack.index())
+            document.undo_count(), document.can_redo(), document.recipe, document.picture)
 
 
 # Each damaged record, and a word its message must hold besides the entry's id.
@@ -173,4 +173,4 @@ def test_a_sound_entry_of_the_same_shape_restores(make_window: WindowFactory, tm
     content, styles, params = _recipe(window)
     assert content == PHOTO and styles == [(SCREAM, 2.0), (STARRY, 1.0)] and params.steps == 7
     assert window.after_touches.touches() == Touches(fade=0.3)
-    assert not _error_boxes(window) and window.undo_history.stack.count() >= 1
+    assert not _error_boxes(window) and window.undo_history.count() >= 1

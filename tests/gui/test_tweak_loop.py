@@ -15,7 +15,6 @@ from nst_desktop.engine.spec.live import BLEND
 from nst_desktop.engine.spec.presets import QUICK_LOOK_SIZE
 from nst_desktop.gui.loaded_image import LoadedImage
 from nst_desktop.gui.main_window import MainWindow
-from nst_desktop.gui.tweak_loop import live_changes
 from nst_desktop.io.images import save_image
 from tests.gui.conftest import WindowFactory
 from tests.gui.fakes import FakeStylize
@@ -185,17 +184,6 @@ def test_a_finished_full_size_picture_cannot_be_promoted(qtbot: QtBot, make_wind
     assert not window.tweaks.can_promote() and not window.run_panel.promote_button.isEnabled()
     window.params_panel.update_fields(size=64)  # a bigger output: now it can go on
     assert window.tweaks.can_promote() and window.run_panel.promote_button.isEnabled()
-
-
-def test_live_changes_split_what_can_change_now() -> None:
-    from nst_desktop.engine.spec.params import DEFAULTS
-
-    quick = DEFAULTS.with_changes(size=256, steps=40)
-    changes, waiting = live_changes(quick, DEFAULTS, DEFAULTS.with_changes(tv_weight=3.0, pooling="avg"))
-    assert changes == {"tv_weight": 3.0}
-    assert waiting == ["Pooling"]  # the quick look's own size and steps are not the artist's change
-    _, waiting = live_changes(DEFAULTS, DEFAULTS, DEFAULTS.with_changes(size=1024))
-    assert waiting == ["Output size"]
 
 
 def test_a_chosen_variation_sets_the_look_and_can_be_promoted(qtbot: QtBot,

@@ -6,8 +6,8 @@ import pytest
 from pytestqt.qtbot import QtBot
 
 from nst_desktop.engine.spec.touches import Touches
-from nst_desktop.gui import undo as undo_module
 from nst_desktop.gui.main_window import MainWindow
+from nst_desktop.recipe import document as document_module
 from tests.gui.conftest import WindowFactory
 
 
@@ -15,7 +15,7 @@ def _settled(qtbot: QtBot, window: MainWindow) -> MainWindow:
     """No start-up change (e.g. the first launch's Draft preset) may land in the middle of a test."""
     qtbot.waitUntil(lambda: not window.estimator.busy(), timeout=20_000)
     qtbot.wait(50)
-    window.undo_history.stack.clear()
+    window.undo_history.clear()
     return window
 
 
@@ -44,7 +44,7 @@ def test_a_slider_drag_is_one_step_but_two_controls_are_two(qtbot: QtBot, make_w
     for position in range(start_position + 10, start_position + 110, 10):
         slider.setValue(position)
     panel.update_fields(size=start.size + 64)
-    assert window.undo_history.stack.count() == 2  # the drag, then the size
+    assert window.undo_history.count() == 2  # the drag, then the size
     window.menu_actions.undo.trigger()
     assert panel.params().size == start.size and panel.params().style_weight != start.style_weight
     window.menu_actions.undo.trigger()
@@ -55,11 +55,11 @@ def test_a_slider_drag_is_one_step_but_two_controls_are_two(qtbot: QtBot, make_w
 def test_changes_far_apart_in_time_are_separate_steps(qtbot: QtBot, make_window: WindowFactory,
                                                        monkeypatch: pytest.MonkeyPatch) -> None:
     window = _settled(qtbot, make_window())
-    monkeypatch.setattr(undo_module, "MERGE_WINDOW_S", 0.0)  # every change stands alone
+    monkeypatch.setattr(document_module, "MERGE_WINDOW_S", 0.0)  # every change stands alone
     window.params_panel.controls["steps"].spin.setValue(101)
     qtbot.wait(5)
     window.params_panel.controls["steps"].spin.setValue(102)
-    assert window.undo_history.stack.count() == 2
+    assert window.undo_history.count() == 2
 
 
 def test_after_touches_undo_and_redo(qtbot: QtBot, make_window: WindowFactory) -> None:
@@ -70,7 +70,7 @@ def test_after_touches_undo_and_redo(qtbot: QtBot, make_window: WindowFactory) -
     for value in (10, 20, 30, 45):
         panel.fade_slider.setValue(value)
     assert window.after_touches.touches() == Touches(keep_photo_colours=True, fade=0.45)
-    assert window.undo_history.stack.count() == 2  # the checkbox, then one drag
+    assert window.undo_history.count() == 2  # the checkbox, then one drag
     window.menu_actions.undo.trigger()
     assert panel.fade_slider.value() == 0 and panel.keep_colours.isChecked()
     assert window.after_touches.touches() == Touches(keep_photo_colours=True)
