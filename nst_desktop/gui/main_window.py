@@ -12,7 +12,7 @@ from typing import Any
 
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QCloseEvent, QGuiApplication
-from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QMessageBox, QScrollArea, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QScrollArea, QVBoxLayout, QWidget
 
 from nst_desktop.gui import background, screen_fit
 from nst_desktop.gui.actions import Actions
@@ -27,8 +27,9 @@ from nst_desktop.gui.inputs_panel import FileDialog, InputsPanel
 from nst_desktop.gui.learned_speed import from_settings
 from nst_desktop.gui.mask_dock import MaskDock
 from nst_desktop.gui.params_panel import ParamsPanel
-from nst_desktop.gui.picture_commands import ConfirmFn, PictureCommands
+from nst_desktop.gui.picture_commands import ConfirmFn, PictureCommands, ask_yes_no
 from nst_desktop.gui.picture_on_show import PictureOnShow
+from nst_desktop.gui.recent_files import RecentFiles
 from nst_desktop.gui.recipe_keeper import RecipeKeeper
 from nst_desktop.gui.restore import HistoryRestore
 from nst_desktop.gui.run_controller import RunController
@@ -42,13 +43,6 @@ from nst_desktop.gui.worker import RunThread
 from nst_desktop.recipe.document import Document
 from nst_desktop.recipe.recipe import Recipe
 from nst_desktop.service.render import StylizeFn
-
-
-def ask_yes_no(parent: QWidget, title: str, text: str) -> bool:
-    answer = QMessageBox.question(parent, title, text,
-                                  QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
-                                  QMessageBox.StandardButton.No)
-    return answer == QMessageBox.StandardButton.Yes
 
 
 class MainWindow(QMainWindow):
@@ -73,7 +67,7 @@ class MainWindow(QMainWindow):
         self._make_controllers(library, stylize_fn, confirm or ask_yes_no, save_dialog)
         self._build()
         self._connect()
-        self._rebuild_recent()
+        self.recent_files = RecentFiles(self.settings, self.menu_actions.recent_menu, self.inputs, self)
         self.menu_actions.set_running(False)
         self.menu_actions.set_has_result(False, False)
         self._restore_geometry()
@@ -171,19 +165,12 @@ class MainWindow(QMainWindow):
         a.before_after.toggled.connect(canvas.set_split_enabled)
         canvas.splitChanged.connect(a.before_after.setChecked)
         canvas.zoomChanged.connect(lambda z: self.zoom_label.setText(f"{z * 100:.0f} %"))
-        a.start.triggered.connect(self.runs.start)
-        a.pause.toggled.connect(self.runs.set_paused)
-        a.stop.triggered.connect(self.runs.stop)
         a.weights.triggered.connect(self.commands.choose_weights)
         a.about.triggered.connect(self.commands.show_about)
-        self.run_panel.startRequested.connect(self.runs.start)
-        self.run_panel.pauseToggled.connect(self.runs.set_paused)
-        self.run_panel.stopRequested.connect(self.runs.stop)
         self.runs.runStarted.connect(self.after_touches.run_started)
         self.runner.worker.done.connect(self.after_touches.on_run_done)
         self.session.errorOccurred.connect(self.show_error)
         self.inputs.errorOccurred.connect(self.show_error)
-        self.inputs.fileOpened.connect(self._on_file_opened)
 
     # --- inputs --------------------------------------------------------------------------------
     def _load_inputs(self) -> None:
@@ -204,19 +191,6 @@ class MainWindow(QMainWindow):
             self.inputs.restore(self.settings.read("inputs/content"), self.settings.read("inputs/styles"))
         self.runs.show_inputs()
         self.estimates.inputs_loaded()
-
-    def _on_file_opened(self, path: str) -> None:
-        self.settings.add_recent(path)
-        self._rebuild_recent()
-
-    def _rebuild_recent(self) -> None:
-        menu = self.menu_actions.recent_menu
-        menu.clear()
-        for path in self.settings.recent_files():
-            action = menu.addAction(Path(path).name)
-            action.setToolTip(path)
-            action.triggered.connect(lambda _=False, p=path: self.inputs.open_content_file(p))
-        menu.setEnabled(bool(menu.actions()))
 
     def show_error(self, text: str) -> None:
         self.last_error = text

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QObject, Slot
-from PySide6.QtWidgets import QStatusBar, QWidget
+from PySide6.QtWidgets import QMessageBox, QStatusBar, QWidget
 
 from nst_desktop.engine.spec.events import PreviewArray
 from nst_desktop.gui.after_touches import AfterTouches
@@ -22,6 +22,14 @@ from nst_desktop.gui.params_panel import ParamsPanel
 from nst_desktop.gui.run_session import RunSession
 
 ConfirmFn = Callable[[QWidget, str, str], bool]  # (parent, title, question): the answer is Yes
+
+
+def ask_yes_no(parent: QWidget, title: str, text: str) -> bool:
+    """The window's :data:`ConfirmFn` (tests pass their own)."""
+    answer = QMessageBox.question(parent, title, text,
+                                  QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+                                  QMessageBox.StandardButton.No)
+    return answer == QMessageBox.StandardButton.Yes
 
 
 class PictureCommands(QObject):

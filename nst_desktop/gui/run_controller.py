@@ -57,6 +57,12 @@ class RunController(QObject):
         session.resultChanged.connect(actions.set_has_result)
         inputs.changed.connect(self.show_inputs)
         inputs.photoOpened.connect(self._on_photo_opened)
+        for start in (actions.start.triggered, run_panel.startRequested):
+            start.connect(self.start)
+        actions.pause.toggled.connect(self.set_paused)
+        run_panel.pauseToggled.connect(self.set_paused)
+        actions.stop.triggered.connect(self.stop)
+        run_panel.stopRequested.connect(self.stop)
 
     def add_blocker(self, blocks: Callable[[], bool]) -> None:
         """``blocks()`` True: no run may start now (another owner holds the engine or the window)."""
