@@ -250,22 +250,6 @@ def test_real_run_in_the_window(qtbot: QtBot, make_window: WindowFactory) -> Non
     assert image is not None and max(image.shape[:2]) == 48
 
 
-def test_slow_computer_gets_the_quick_preset_on_first_launch(make_window: WindowFactory) -> None:
-    window = make_window()
-    window.estimator.estimated.disconnect()  # no real estimate racing with the fake one
-    window.params_panel.set_params(DEFAULTS)
-    window.estimates.first_launch, window.estimates.launch_params = True, DEFAULTS
-    launch = window.params_panel.params()
-    window.estimates._on_estimated(type("E", (), {"seconds": 3600.0, "peak_bytes": 1e9})(), "CPU")
-    assert window.params_panel.preset_combo.currentData() == "draft"
-    assert window.params_panel.params() != launch
-    assert "Draft" in window.statusBar().currentMessage()
-    notice = window.run_panel.notice_label
-    assert notice.isVisible() and "Draft" in notice.text()  # said in view, not only in the status bar
-    window.run_panel.notice_label.linkActivated.emit("keep")  # "Keep my settings"
-    assert window.params_panel.params() == launch and not notice.isVisible()
-
-
 def _slow_estimate() -> object:
     return type("E", (), {"seconds": 3600.0, "peak_bytes": 1e9})()
 
@@ -337,21 +321,6 @@ def test_history_strip_leaves_the_height_to_the_canvas(qtbot: QtBot, make_window
     assert window.canvas.height() > 3 * dock.height()
     areas = Qt.DockWidgetArea
     assert dock.allowedAreas() == (areas.TopDockWidgetArea | areas.BottomDockWidgetArea)
-
-
-def test_engine_warms_up_after_the_first_estimate(make_window: WindowFactory,
-                                                  monkeypatch: pytest.MonkeyPatch) -> None:
-    window = make_window()
-    asked: list[object] = []
-    monkeypatch.setattr(window.runner, "warm_up", asked.append)
-    monkeypatch.setattr(window.estimator, "busy", lambda: True)
-    window.estimates.on_warm_up_timer()
-    assert asked == []  # an estimate is timing the computer: a warm-up beside it would skew it
-    window.estimator.estimated.emit(type("E", (), {"seconds": 30.0, "peak_bytes": 1e8})(), "CPU")
-    assert asked == [window.params_panel.params()]
-    monkeypatch.setattr(window.estimator, "busy", lambda: False)
-    window.estimates.on_warm_up_timer()  # no estimate coming (no style): the timer starts it
-    assert len(asked) == 2  # (the runner itself warms up only once)
 
 
 def _learnable_answer(window: MainWindow, request: RunRequest, seconds: float = 600.0) -> None:

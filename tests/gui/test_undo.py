@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from pytestqt.qtbot import QtBot
 
@@ -112,3 +114,49 @@ def test_undo_shortcuts(qtbot: QtBot) -> None:
     actions = Actions(owner)
     assert QKeySequence("Ctrl+Z") in actions.undo.shortcuts()
     assert QKeySequence("Ctrl+Shift+Z") in actions.redo.shortcuts()
+
+
+def test_undo_needs_only_the_document_and_its_views(qtbot: QtBot, tmp_path: Path) -> None:
+    """No window: the document, the panels as its views, the after-touches and two actions."""
+    from PySide6.QtCore import QObject
+    from PySide6.QtGui import QAction
+    from PySide6.QtWidgets import QStatusBar, QWidget
+
+    from nst_desktop.engine.spec.params import DEFAULTS
+    from nst_desktop.gui.after_touches import AfterTouches
+    from nst_desktop.gui.canvas import Canvas
+    from nst_desktop.gui.document_views import DocumentViews
+    from nst_desktop.gui.inputs_panel import InputsPanel
+    from nst_desktop.gui.params_panel import ParamsPanel
+    from nst_desktop.gui.run_panel import RunPanel
+    from nst_desktop.gui.run_session import RunSession
+    from nst_desktop.gui.touches_panel import TouchesPanel
+    from nst_desktop.gui.undo import UndoActions
+    from nst_desktop.io.library import Library
+    from nst_desktop.recipe.document import Document
+    from nst_desktop.recipe.recipe import Recipe
+
+    owner, status, canvas = QWidget(), QStatusBar(), Canvas()
+    inputs, params, touches_panel = InputsPanel(), ParamsPanel(DEFAULTS), TouchesPanel()
+    for widget in (owner, status, canvas, inputs, params, touches_panel):
+        qtbot.addWidget(widget)
+    session = RunSession(inputs, params, RunPanel(owner), lambda: None, lambda _text: None, status, owner,
+                         Library(tmp_path / "library"))
+    touches = AfterTouches(touches_panel, session, canvas, status, owner)
+    document = Document(Recipe("", (), DEFAULTS))
+    DocumentViews(document, params, inputs, touches, owner)
+    undo, redo = QAction(QObject(owner)), QAction(QObject(owner))
+    UndoActions(document, undo, redo, status, owner)
+    params.controls["steps"].spin.setValue(DEFAULTS.steps + 5)  # a user edit, through the control
+    assert document.recipe.params.steps == DEFAULTS.steps + 5 and undo.isEnabled()
+    assert "steps" in undo.text().lower()
+    touches_panel.set_available(True)
+    touches_panel.keep_colours.setChecked(True)
+    assert document.recipe.touches == Touches(keep_photo_colours=True) and document.undo_count() == 2
+    undo.trigger()
+    assert not touches_panel.keep_colours.isChecked() and touches.touches() == Touches()
+    undo.trigger()
+    assert params.params().steps == DEFAULTS.steps and params.controls["steps"].spin.value() == DEFAULTS.steps
+    assert redo.isEnabled() and not undo.isEnabled()
+    redo.trigger()
+    assert params.params().steps == DEFAULTS.steps + 5
