@@ -23,6 +23,7 @@ from nst_desktop.gui.document_views import DocumentViews
 from nst_desktop.gui.errors import show_error
 from nst_desktop.gui.estimate_line import LEARNED_SPEED_KEY, EstimateLine
 from nst_desktop.gui.estimator import Estimator
+from nst_desktop.gui.held_inputs import HeldInputs
 from nst_desktop.gui.inputs_panel import FileDialog, InputsPanel
 from nst_desktop.gui.learned_speed import from_settings
 from nst_desktop.gui.mask_dock import MaskDock
@@ -83,12 +84,13 @@ class MainWindow(QMainWindow):
         self.recipe_keeper = RecipeKeeper(self.settings, document, inputs, self)
         self.mask_dock = MaskDock(self, self.canvas, inputs)  # hidden until View > Mask
         self.mask_dock.follow_runs(self.runner)
-        self.session = RunSession(inputs, params, run_panel, self.mask_dock.request_mask, self.show_error,
-                                  status, self, library)
+        held = HeldInputs(document)  # the images the recipe names: runs are painted from them
+        self.session = RunSession(document, held, inputs, run_panel, self.mask_dock.request_mask,
+                                  self.show_error, status, self, library)
         self.runs = RunController(document, self.runner, self.session, inputs, self.canvas, run_panel,
                                   self.menu_actions, status, self)
         self.after_touches = AfterTouches(self.touches_panel, self.session, self.canvas, status, self)
-        self.views = DocumentViews(document, params, inputs, self.after_touches, self)
+        self.views = DocumentViews(document, held, params, inputs, self.after_touches, self)
         self.pictures = PictureOnShow(document, self.session, self.after_touches, self)
         actions = self.menu_actions
         self.undo_history = UndoActions(document, actions.undo, actions.redo, status, self)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
-from nst_desktop.gui.document_views import is_file
+from nst_desktop.gui.held_inputs import is_file
 from nst_desktop.gui.inputs_panel import InputsPanel
 from nst_desktop.gui.settings import Settings
 from nst_desktop.recipe.document import Document

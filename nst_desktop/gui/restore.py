@@ -20,8 +20,9 @@ from PySide6.QtCore import QObject, Slot
 
 from nst_desktop.engine.spec.errors import NSTError, ParamsError
 from nst_desktop.engine.spec.params import Params
-from nst_desktop.gui.document_views import DocumentViews, inputs_state
+from nst_desktop.gui.document_views import DocumentViews
 from nst_desktop.gui.errors import ReportError
+from nst_desktop.gui.held_inputs import inputs_state
 from nst_desktop.gui.input_files import pretty_name
 from nst_desktop.gui.loaded_image import LoadedImage, load_file
 from nst_desktop.gui.mask_dock import MaskDock

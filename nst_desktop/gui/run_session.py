@@ -20,17 +20,18 @@ from PySide6.QtCore import QObject, Qt, QTimer, Signal, Slot
 from PySide6.QtWidgets import QStatusBar, QWidget
 
 from nst_desktop.engine.spec.errors import NSTError
-from nst_desktop.engine.spec.events import ImageArray, PreviewArray, RunResult
+from nst_desktop.engine.spec.events import ImageArray, PreviewArray, RunResult, StyleInput
 from nst_desktop.engine.spec.region_masks import RegionMask
 from nst_desktop.engine.spec.schedule import check_shape
 from nst_desktop.gui.errors import ReportError
+from nst_desktop.gui.held_inputs import HeldInputs
 from nst_desktop.gui.history_saver import HistorySaver
 from nst_desktop.gui.inputs_panel import InputsPanel
 from nst_desktop.gui.loaded_image import LoadedImage
-from nst_desktop.gui.params_panel import ParamsPanel
 from nst_desktop.gui.run_panel import RunPanel
 from nst_desktop.gui.worker import Outcome, RunRequest
 from nst_desktop.io.overwrite import same_file
+from nst_desktop.recipe.document import Document
 from nst_desktop.recipe.picture import Picture, PictureKind
 from nst_desktop.service.render import Rendered
 
@@ -94,11 +95,12 @@ class RunSession(QObject):
     queued, in the GUI thread (a plain Python callable would run in the worker thread).
     """
 
-    def __init__(self, inputs: InputsPanel, params_panel: ParamsPanel, run_panel: RunPanel,
+    def __init__(self, document: Document, held: HeldInputs, inputs: InputsPanel, run_panel: RunPanel,
                  mask_for_run: MaskForRun, report_error: ReportError, status: QStatusBar,
                  dialog_parent: QWidget, library: Any = None) -> None:
         super().__init__(dialog_parent)
-        self.inputs, self.params_panel, self.run_panel = inputs, params_panel, run_panel
+        self.document, self.held = document, held  # a run paints the document's recipe, from held images
+        self.inputs, self.run_panel = inputs, run_panel
         self._mask_for_run, self._report_error, self._status = mask_for_run, report_error, status
         self._dialog_parent = dialog_parent
         self.result: RunResult | None = None
@@ -165,12 +167,15 @@ class RunSession(QObject):
         start()
 
     def make_request(self) -> RunRequest | None:
-        inputs, params = self.inputs, self.params_panel.params()
-        content = inputs.content()
+        """The run of the document's recipe (the thread's hand-over), painted from the images the
+        window holds; None, and said, when it cannot be painted."""
+        recipe = self.document.recipe
+        params, images = recipe.params, self.held.state_of(recipe)
+        content, styles = images if images is not None else (None, [])
         if content is None:
             self.errorOccurred.emit("Add a photo first: File ▸ Open photo, or drop one on the left.")
             return None
-        if not inputs.ready():
+        if not any(weight > 0 for _, weight in styles):
             self.errorOccurred.emit("Add at least one style image with a blend weight above 0.")
             return None
         try:  # a panorama strip: said now, not by the engine after its start
@@ -187,13 +192,14 @@ class RunSession(QObject):
             except NSTError as exc:
                 self.errorOccurred.emit(exc.user_text())
                 return None
-        self._inputs = self._inputs_now()
-        content_path, style_paths, _ = self._inputs
+        content_path = str(content.path) if content.path else None
+        style_paths = [str(loaded.path or loaded.name) for loaded, _ in styles]
+        self._inputs = (content_path, style_paths, [weight for _, weight in styles])
         self._run_photo = PaintedFrom(content, content_path)
+        style_inputs = tuple(StyleInput(loaded.image, weight, loaded.name) for loaded, weight in styles)
         # No after-touches: they belong to the picture on show, not to the next one (issue 16.6).
-        return RunRequest(content.image, inputs.style_inputs(), params, init_image, content_path=content_path,
-                          style_paths=tuple(style_paths), mask=self._mask_for_run(),
-                          photo=content)
+        return RunRequest(content.image, style_inputs, params, init_image, content_path=content_path,
+                          style_paths=tuple(style_paths), mask=self._mask_for_run(), photo=content)
 
     # --- outcomes ------------------------------------------------------------------------------
     @Slot(object)
@@ -276,19 +282,12 @@ class RunSession(QObject):
         """Make a picture painted elsewhere (a variation) the current one, with its history entry."""
         from nst_desktop.service.render import record
 
-        content, styles, _ = self._inputs_now()
-        self._inputs = (content, styles, blend)
-        request = self.make_request()
+        request = self.make_request()  # of the recipe now: the variation's settings and blend are in it
         if request is None:
             return
         weighted = tuple(replace(s, weight=w) for s, w in zip(request.styles, blend, strict=True))
         job = replace(request, styles=weighted, params=result.params).held_job()  # painted from the copy held
         self._keep(Rendered(result, record(job, result)), [], request.content, "variation")
-
-    def _inputs_now(self) -> tuple[str | None, list[str], list[float]]:
-        content, styles = self.inputs.content(), self.inputs.styles()
-        return (str(content.path) if content is not None and content.path else None,
-                [str(s.loaded.path or s.loaded.name) for s in styles], [s.weight for s in styles])
 
     def _add_to_history(self, result: RunResult) -> None:
         if self.library is not None and self.metadata is not None:

@@ -17,6 +17,8 @@ from nst_desktop.engine.spec.params import DEFAULTS
 from nst_desktop.gui.actions import Actions
 from nst_desktop.gui.after_touches import AfterTouches
 from nst_desktop.gui.canvas import Canvas
+from nst_desktop.gui.document_views import DocumentViews
+from nst_desktop.gui.held_inputs import HeldInputs
 from nst_desktop.gui.inputs_panel import InputsPanel
 from nst_desktop.gui.loaded_image import LoadedImage
 from nst_desktop.gui.params_panel import ParamsPanel
@@ -53,17 +55,20 @@ def parts(qtbot: QtBot, tmp_path: Path) -> Iterator[Parts]:
     inputs, params, run_panel = InputsPanel(), ParamsPanel(PARAMS), RunPanel()
     for widget in (owner, status, canvas, touches_panel, inputs, params, run_panel):
         qtbot.addWidget(widget)
-    photo = np.random.default_rng(0).random((36, 48, 3), dtype=np.float32)
-    inputs.set_content(LoadedImage(photo, Path("/photos/cat.png"), "cat.png"))
-    inputs.add_style(LoadedImage(photo[::-1].copy(), Path("/styles/a.png"), "a"), 1.0)
-    document = Document(Recipe("/photos/cat.png", (), PARAMS).with_styles(["/styles/a.png"], [1.0]))
+    document = Document(Recipe("", (), PARAMS))
+    held = HeldInputs(document)
     runner, actions = RunThread(FakeStylize(step_s=0.01)), Actions(owner)
-    session = RunSession(inputs, params, run_panel, lambda: None, lambda _text: None, status, owner,
+    session = RunSession(document, held, inputs, run_panel, lambda: None, lambda _text: None, status, owner,
                          Library(tmp_path / "library"))
     runs = RunController(document, runner, session, inputs, canvas, run_panel, actions, status, owner)
     tweaks = TweakLoop(document, runs, inputs, params, run_panel, actions, status, lambda _text: None, owner)
     touches = AfterTouches(touches_panel, session, canvas, status, owner)
     pictures = PictureOnShow(document, session, touches, owner)
+    DocumentViews(document, held, params, inputs, touches, owner)  # the panels: views of the document
+    photo = np.random.default_rng(0).random((36, 48, 3), dtype=np.float32)
+    inputs.set_content(LoadedImage(photo, Path("/photos/cat.png"), "cat.png"))
+    inputs.add_style(LoadedImage(photo[::-1].copy(), Path("/styles/a.png"), "a"), 1.0)
+    assert document.recipe.photo == "/photos/cat.png" and document.recipe.style_paths == ("/styles/a.png",)
     yield Parts(document, runner, session, runs, tweaks, pictures, actions, status)
     runner.shutdown(5000)
 

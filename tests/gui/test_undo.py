@@ -126,6 +126,7 @@ def test_undo_needs_only_the_document_and_its_views(qtbot: QtBot, tmp_path: Path
     from nst_desktop.gui.after_touches import AfterTouches
     from nst_desktop.gui.canvas import Canvas
     from nst_desktop.gui.document_views import DocumentViews
+    from nst_desktop.gui.held_inputs import HeldInputs
     from nst_desktop.gui.inputs_panel import InputsPanel
     from nst_desktop.gui.params_panel import ParamsPanel
     from nst_desktop.gui.run_panel import RunPanel
@@ -140,11 +141,12 @@ def test_undo_needs_only_the_document_and_its_views(qtbot: QtBot, tmp_path: Path
     inputs, params, touches_panel = InputsPanel(), ParamsPanel(DEFAULTS), TouchesPanel()
     for widget in (owner, status, canvas, inputs, params, touches_panel):
         qtbot.addWidget(widget)
-    session = RunSession(inputs, params, RunPanel(owner), lambda: None, lambda _text: None, status, owner,
-                         Library(tmp_path / "library"))
-    touches = AfterTouches(touches_panel, session, canvas, status, owner)
     document = Document(Recipe("", (), DEFAULTS))
-    DocumentViews(document, params, inputs, touches, owner)
+    held = HeldInputs(document)
+    session = RunSession(document, held, inputs, RunPanel(owner), lambda: None, lambda _text: None, status,
+                         owner, Library(tmp_path / "library"))
+    touches = AfterTouches(touches_panel, session, canvas, status, owner)
+    DocumentViews(document, held, params, inputs, touches, owner)
     undo, redo = QAction(QObject(owner)), QAction(QObject(owner))
     UndoActions(document, undo, redo, status, owner)
     params.controls["steps"].spin.setValue(DEFAULTS.steps + 5)  # a user edit, through the control
