@@ -181,16 +181,11 @@ class MainWindow(QMainWindow):
 
         saved_folder = self.settings.read("paths/last_dir")  # export dialogs open where the last one saved
         export.set_last_folder(Path(saved_folder) if saved_folder else None)
-        if not self.settings.read("inputs/initialised"):
-            self.inputs.load_first_launch()
-            self.settings.write("inputs/initialised", True)
-            self.settings.sync()  # on disk now: a crash must not make the next start a "first" one
+        if self.recipe_keeper.reopen():  # the first launch: the samples
             # Pictures in the history mean this is not a new user (settings reset or lost): the
             # app then never changes their settings by itself (issue 8.4).
             history = self.session.history
             self.estimates.first_launch_began(history is None or not history.entries())
-        else:
-            self.inputs.restore(self.settings.read("inputs/content"), self.settings.read("inputs/styles"))
         self.runs.show_inputs()
         self.estimates.inputs_loaded()
 

@@ -31,12 +31,24 @@ class RecipeKeeper(QObject):
         super().__init__(parent)
         self._settings = settings
         self._document = document
-        self._inputs = inputs  # only asked whether it is still reading
+        self._inputs = inputs  # asked whether it is still reading; reopens the recipe at launch
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.setInterval(delay_ms)
         self._timer.timeout.connect(self._on_timeout)
         document.recipeChanged.connect(lambda _recipe: self.schedule())
+
+    def reopen(self) -> bool:
+        """Reopen the recipe last written (read in the background), or on the very first launch
+        the sample photo and style; True on that first launch."""
+        settings = self._settings
+        if settings.read("inputs/initialised"):
+            self._inputs.restore(settings.read("inputs/content"), settings.read("inputs/styles"))
+            return False
+        self._inputs.load_first_launch()
+        settings.write("inputs/initialised", True)
+        settings.sync()  # on disk now: a crash must not make the next start a "first" one
+        return True
 
     def schedule(self) -> None:
         """Write the recipe once no change has come for the delay (restarts the delay)."""

@@ -21,6 +21,8 @@ from nst_desktop.io.images import load_image, read_metadata
 from nst_desktop.io.resize import fit_photo
 from tests.gui.conftest import WindowFactory
 from tests.gui.fakes import FakeStylize
+from tests.gui.parts import PARAMS as PARTS_PARAMS
+from tests.gui.parts import Parts
 
 TOLERANCE = 1.5 / 255  # one 8-bit step on screen, plus rounding
 
@@ -216,3 +218,18 @@ def test_a_picture_taken_without_a_run_is_touched_too(qtbot: QtBot, make_window:
     assert np.abs(_shown(window) - _photo_at(window, other.shape)).max() <= TOLERANCE
     image, _metadata = window.after_touches.picture(other, None)
     assert image.shape == other.shape and np.abs(image - other).max() > 0.1
+
+
+def test_a_touch_of_the_picture_on_show_needs_no_window(parts: Parts) -> None:
+    """No window: a chosen variation on show, touched; the touch is the document's undo step."""
+    other = np.full((12, 16, 3), 0.2, np.float32)
+    parts.session.adopt(RunResult(other, PARTS_PARAMS, False, 1, 0.1, {}, "cpu"), [1.0])
+    content = parts.inputs.content()
+    assert content is not None and parts.touches.panel.fade_slider.isEnabled()
+    parts.touches.panel.fade_slider.setValue(100)
+    shown = qimage_to_array(parts.canvas.image())
+    assert np.abs(shown - fit_photo(content.image, other.shape[:2])).max() <= TOLERANCE
+    assert parts.document.recipe.touches.fade == 1.0 and parts.document.undo_count() == 1
+    parts.document.undo()
+    assert parts.touches.touches() == Touches()
+    assert np.abs(qimage_to_array(parts.canvas.image()) - other).max() <= TOLERANCE  # untouched again

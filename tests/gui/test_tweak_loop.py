@@ -6,6 +6,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
+import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 from pytestqt.qtbot import QtBot
@@ -18,6 +19,8 @@ from nst_desktop.gui.main_window import MainWindow
 from nst_desktop.io.images import save_image
 from tests.gui.conftest import WindowFactory
 from tests.gui.fakes import FakeStylize
+from tests.gui.parts import PARAMS as PARTS_PARAMS
+from tests.gui.parts import Parts, stop_and_wait, wait_for_steps
 
 
 def _slow_window(make_window: WindowFactory, steps: int = 400) -> tuple[MainWindow, FakeStylize]:
@@ -283,3 +286,18 @@ def test_an_edit_the_run_ended_before_says_so(qtbot: QtBot, make_window: WindowF
     _stop_and_wait(qtbot, window)  # stopped in the set-up: the edit never landed
     assert window.session.result.edits == ()
     assert "Smoothness 3: the run ended before it could land" in window.statusBar().currentMessage()
+
+
+def test_a_live_edit_of_the_document_reaches_the_engine(qtbot: QtBot, parts: Parts,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    sent: list[dict[str, object]] = []
+    assert parts.runs.start()
+    wait_for_steps(qtbot, parts)
+    monkeypatch.setattr(parts.runner, "edit", sent.append)
+    parts.document.set_params(PARTS_PARAMS.with_changes(style_weight=5.0))  # as the settings panel would
+    assert sent == [{"style_weight": 5.0}] and "waits" in parts.status.currentMessage()
+    running = parts.document.running
+    assert running is not None and running.look.style_weight == 5.0
+    parts.document.set_params(parts.document.recipe.params.with_changes(size=256))
+    assert len(sent) == 1 and "next run" in parts.status.currentMessage()
+    stop_and_wait(qtbot, parts)
