@@ -15,6 +15,7 @@ from nst_desktop.gui.settings import Settings
 from nst_desktop.io.library import Library
 from tests.gui.conftest import WindowFactory
 from tests.gui.fakes import FakeStylize
+from tests.gui.parts import Parts
 
 
 def _next_start(tmp_path: Path, qtbot: QtBot, stylize: FakeStylize) -> MainWindow:
@@ -91,3 +92,19 @@ def test_a_quick_look_while_the_last_photo_reopens_waits_for_it(qtbot: QtBot, ma
     assert window.session.result is not None and window.session.result.params.size <= 256  # a quick look
     window.runner.shutdown(5000)
     window.estimator.wait(5000)
+
+
+def test_a_start_waits_for_the_photo_being_read_without_a_window(qtbot: QtBot, parts: Parts, tmp_path: Path,
+                                                                 slow_reads: None) -> None:
+    """No window: the session and the inputs panel; the start runs once the photo is read."""
+    from PIL import Image
+
+    Image.new("RGB", (40, 30), (90, 120, 200)).save(tmp_path / "next.png")
+    parts.inputs.clear_styles()
+    parts.inputs.open_style_files([tmp_path / "next.png"])  # read in the background, slowly
+    assert parts.inputs.loading() and not parts.inputs.ready()
+    started: list[int] = []
+    assert parts.session.wait_for_inputs(lambda: started.append(1))
+    assert started == [] and "once they are read" in parts.session.run_panel.status_label.text()
+    qtbot.waitUntil(lambda: started == [1], timeout=5000)
+    assert parts.inputs.ready() and parts.document.recipe.style_paths == (str(tmp_path / "next.png"),)
