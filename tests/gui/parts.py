@@ -40,11 +40,13 @@ class Parts:
     document: Document
     runner: RunThread
     inputs: InputsPanel
+    params: ParamsPanel
     session: RunSession
     runs: RunController
     tweaks: TweakLoop
     touches: AfterTouches
     pictures: PictureOnShow
+    views: DocumentViews
     canvas: Canvas
     actions: Actions
     status: QStatusBar
@@ -67,11 +69,12 @@ def build_parts(qtbot: QtBot, tmp_path: Path) -> Parts:
     runs.runStarted.connect(touches.run_started)
     runner.worker.done.connect(touches.on_run_done)
     pictures = PictureOnShow(document, session, touches, owner)
-    DocumentViews(document, held, params, inputs, touches, owner)  # the panels: views of the document
+    views = DocumentViews(document, held, params, inputs, touches, owner)  # the panels: views of the document
     photo = np.random.default_rng(0).random((36, 48, 3), dtype=np.float32)
     inputs.set_content(LoadedImage(photo, Path("/photos/cat.png"), "cat.png"))
     inputs.add_style(LoadedImage(photo[::-1].copy(), Path("/styles/a.png"), "a"), 1.0)
-    return Parts(document, runner, inputs, session, runs, tweaks, touches, pictures, canvas, actions, status)
+    return Parts(document, runner, inputs, params, session, runs, tweaks, touches, pictures, views, canvas,
+                 actions, status)
 
 
 def wait_for_steps(qtbot: QtBot, parts: Parts, steps: int = 3) -> None:
