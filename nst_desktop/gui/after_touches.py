@@ -155,7 +155,7 @@ class AfterTouches(QObject):
         if history is not None:
             history.update_entry(entry)
         if self.session.result_image is self._base:
-            self.session.metadata = metadata
+            self.session.record_changed(metadata)
 
     # --- what is on show -------------------------------------------------------------------------
     @Slot(object)

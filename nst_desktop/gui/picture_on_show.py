@@ -65,10 +65,7 @@ class PictureOnShow(QObject):
             self.session.on_entry_activated(entry)
         finally:
             self._restoring = False
-        picture = before_picture  # the entry could not be loaded (said): the picture on show stays
-        image = self.session.result_image
-        if image is not None and (before_picture is None or image is not before_picture.image):
-            picture = self.session.picture()
+        picture = self.session.picture()  # the entry's; the one before when it could not be loaded (said)
         self._shown[before_picture] = before
         self._shown[picture] = self._snapshot()
         self._following = True

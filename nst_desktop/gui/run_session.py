@@ -63,10 +63,7 @@ class ShownPicture:
     """The session's picture on show and what goes with it (see :meth:`RunSession.shown`)."""
 
     result: RunResult | None
-    image: ImageArray | None
-    metadata: dict[str, Any] | None
-    mask: RegionMask | None
-    frames: list[PreviewArray]
+    picture: Picture | None
     timelapse_path: Path | None
     inputs: tuple[str | None, list[str], list[float]]
     painted_from: PaintedFrom
@@ -103,13 +100,10 @@ class RunSession(QObject):
         self.inputs, self.run_panel = inputs, run_panel
         self._mask_for_run, self._report_error, self._status = mask_for_run, report_error, status
         self._dialog_parent = dialog_parent
-        self.result: RunResult | None = None
-        self.result_image: ImageArray | None = None
-        self.metadata: dict[str, Any] | None = None
-        self.mask: RegionMask | None = None  # the picture's mask (its record names the PNG)
-        self.frames: list[PreviewArray] = []
+        # The picture on show: the very object the document holds (gui.picture_on_show), not a copy.
+        self._picture: Picture | None = None
+        self.result: RunResult | None = None  # its run's result (None: a history entry's)
         self.timelapse_path: Path | None = None  # the stored animation of a history entry on show
-        self.kind: PictureKind = "full"  # what made the picture on show
         self.compare_dialog: Any = None
         self._inputs: tuple[str | None, list[str], list[float]] = (None, [], [])  # of the run
         self._run_photo = PaintedFrom(None, None)  # the photo of the run
@@ -232,9 +226,10 @@ class RunSession(QObject):
     def on_failed(self, text: str, outcome: Outcome) -> None:
         partial = outcome.rendered
         if partial is not None:  # the last good picture, before it went wrong
-            self.result, self.result_image, self.metadata = partial.result, partial.image, partial.metadata
-            self.mask, self.kind = partial.mask, _kind_of(outcome.request)
-            self.shown_inputs, self.painted_from = self._inputs, self._run_photo
+            self.result, self.shown_inputs, self.painted_from = partial.result, self._inputs, self._run_photo
+            frames = self._picture.frames if self._picture is not None else ()  # those before stay, as ever
+            self._picture = Picture(partial.image, partial.metadata, _kind_of(outcome.request),
+                                    self._run_photo.path, partial.mask, frames)
             self.pictureShown.emit(partial.image)
             self.pictureKept.emit(outcome.request.content)
         self.runEnded.emit("Failed: the last good picture is kept.", None)
@@ -244,39 +239,57 @@ class RunSession(QObject):
               kind: PictureKind) -> None:
         """The run's picture (of ``photo``) becomes the one on show, with its record, and goes to
         the history."""
-        self.result, self.result_image = rendered.result, rendered.image
-        self.metadata = rendered.metadata  # made by the render service, like the CLI's
-        self.mask, self.kind = rendered.mask, kind
-        self.frames = frames
-        self.timelapse_path = None
+        self.result, self.timelapse_path = rendered.result, None
         self.shown_inputs, self.painted_from = self._inputs, self._run_photo
+        # Its record is made by the render service, like the CLI's.
+        self._picture = Picture(rendered.image, rendered.metadata, kind, self._run_photo.path, rendered.mask,
+                                tuple(frames))
         self.pictureShown.emit(rendered.image)
         self.captionChanged.emit(_caption(rendered.metadata))
         self.pictureKept.emit(photo)  # before its history write: that is how its entry is recognised
         self._add_to_history(rendered.result)
 
     def picture(self) -> Picture | None:
-        """The picture on show as the document holds it (None: none)."""
-        if self.result_image is None:
-            return None
-        return Picture(self.result_image, self.metadata or {}, self.kind, self.painted_from.path, self.mask,
-                       tuple(self.frames))
+        """The picture on show, the object the document holds (None: none)."""
+        return self._picture
+
+    @property
+    def result_image(self) -> ImageArray | None:
+        return self._picture.image if self._picture is not None else None
+
+    @property
+    def metadata(self) -> dict[str, Any] | None:
+        return self._picture.record if self._picture is not None else None
+
+    @property
+    def mask(self) -> RegionMask | None:
+        """The picture's mask (its record names the PNG)."""
+        return self._picture.mask if self._picture is not None else None
+
+    @property
+    def frames(self) -> list[PreviewArray]:
+        return list(self._picture.frames) if self._picture is not None else []  # type: ignore[arg-type]
+
+    def record_changed(self, record: dict[str, Any]) -> None:
+        """The picture on show has this record now (its after-touches written into its entry):
+        changed in place, so that the picture stays the one the document and its undo steps hold."""
+        if self._picture is not None:
+            self._picture.record.clear()
+            self._picture.record.update(record)
 
     def shown(self) -> ShownPicture:
         """The picture on show with what goes with it, to show again with :meth:`show_again`."""
-        return ShownPicture(self.result, self.result_image, self.metadata, self.mask, self.frames,
-                            self.timelapse_path, self.shown_inputs, self.painted_from)
+        return ShownPicture(self.result, self._picture, self.timelapse_path, self.shown_inputs,
+                            self.painted_from)
 
     def show_again(self, shown: ShownPicture) -> None:
         """Put a picture of :meth:`shown` back on show (an undone restore); none: the photo."""
-        self.result, self.result_image, self.metadata, self.mask = (shown.result, shown.image, shown.metadata,
-                                                                    shown.mask)
-        self.frames, self.timelapse_path = shown.frames, shown.timelapse_path
+        self.result, self._picture, self.timelapse_path = shown.result, shown.picture, shown.timelapse_path
         self.shown_inputs, self.painted_from = shown.inputs, shown.painted_from
-        self.pictureShown.emit(shown.image)  # None: the photo
-        self.captionChanged.emit(_caption(shown.metadata) if shown.metadata else "")
-        has_frames = bool(shown.frames) or shown.timelapse_path is not None
-        self.resultChanged.emit(shown.image is not None, has_frames)
+        self.pictureShown.emit(self.result_image)  # None: the photo
+        self.captionChanged.emit(_caption(self.metadata) if self.metadata else "")
+        has_frames = bool(self.frames) or shown.timelapse_path is not None
+        self.resultChanged.emit(self.result_image is not None, has_frames)
 
     def adopt(self, result: RunResult, blend: list[float]) -> None:
         """Make a picture painted elsewhere (a variation) the current one, with its history entry."""
@@ -308,14 +321,13 @@ class RunSession(QObject):
         except NSTError as exc:
             self.errorOccurred.emit(exc.user_text())
             return
-        self.result, self.result_image = None, loaded.image
-        self.metadata, self.frames = dict(entry.metadata), []
-        self.mask, self.kind = _entry_mask(entry), "full"
         # The entry's stored animation stands in for the frames (exported by re-encoding it).
         path = entry.timelapse_path
-        self.timelapse_path = path if path is not None and Path(path).is_file() else None
+        self.result, self.timelapse_path = None, path if path is not None and Path(path).is_file() else None
         self.shown_inputs = _inputs_of(entry.metadata)
         self.painted_from = PaintedFrom(None, self.shown_inputs[0])
+        self._picture = Picture(loaded.image, dict(entry.metadata), "full", self.shown_inputs[0],
+                                _entry_mask(entry), entry_id=entry.id)
         self.pictureShown.emit(loaded.image)
         self.captionChanged.emit(_caption(entry.metadata))
         self.resultChanged.emit(True, self.timelapse_path is not None)

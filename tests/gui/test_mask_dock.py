@@ -90,7 +90,8 @@ def test_mask_goes_to_the_run_the_history_and_back_on_restore(qtbot: QtBot, make
     assert dock.layer.settings().regions[0].styles == sent.settings.regions[0].styles
     # Export writes the mask PNG beside the picture, named in its record.
     out = tmp_path / "export.png"
-    window.session.mask = sent
+    shown_mask = window.session.mask  # the restored entry's, read from its PNG
+    assert shown_mask is not None and np.array_equal(shown_mask.labels, sent.labels)
     window.commands.save_dialog = lambda *args: (str(out), args[-1])
     path = window.commands.export_image()
     assert path == out
