@@ -112,11 +112,11 @@ def bench_latency(size: int, seconds: float) -> dict[str, float]:
     window.params_panel.update_fields(size=size, min_size=size, coarse_steps=0, steps=10_000,
                                       device="cpu")
     late.clear()
-    window.start_run()
+    window.runs.start()
     spin(seconds * 1000)
     running = list(late)
     steps = window.run_panel.progress.value()
-    window.stop_run()
+    window.runs.stop()
     while window.runner.running:
         spin(100)
     timer.stop()
@@ -159,7 +159,7 @@ def bench_stalls(run_size: int = 128, run_steps: int = 30) -> dict[str, float]:
     app = QApplication.instance() or QApplication([])
     photo = _make_camera_photo(home)
     window = MainWindow()
-    window.save_dialog = lambda parent, caption, start, filters, selected: (  # no dialog to click
+    window.commands.save_dialog = lambda parent, caption, start, filters, selected: (  # no dialog to click
         os.path.join(home, "export.tif" if "image" in caption else "timelapse.webp"), selected)
     window.show()
     clock, worst, last, phase = QElapsedTimer(), {}, [0], ["idle"]
@@ -197,17 +197,17 @@ def bench_stalls(run_size: int = 128, run_steps: int = 30) -> dict[str, float]:
     phase[0] = f"real run ({run_size} px, {run_steps} steps)"
     window.params_panel.update_fields(size=run_size, min_size=run_size, coarse_steps=0, steps=run_steps,
                                       device="cpu")
-    window.start_run()
+    window.runs.start()
     spin_until(lambda: not window.runner.running and window.session.result_image is not None)
     spin_until(lambda: False, 1.0)
     phase[0] = "export 16-bit TIFF (3000x2000)"
     print_size = np.random.default_rng(1).random((2000, 3000, 3), dtype=np.float32)
-    export.export_image(window, print_size, {"version": "bench"}, "bench", window.save_dialog)
+    export.export_image(window, print_size, {"version": "bench"}, "bench", window.commands.save_dialog)
     spin_until(lambda: export.exports_pending() == 0)
     spin_until(lambda: False, 0.5)
     phase[0] = "export 160-frame time-lapse"
     frames = [np.full((384, 512, 3), i, np.uint8) for i in range(160)]
-    export.export_timelapse(window, frames, "bench", window.save_dialog)
+    export.export_timelapse(window, frames, "bench", window.commands.save_dialog)
     spin_until(lambda: export.exports_pending() == 0)
     spin_until(lambda: False, 0.5)
     timer.stop()

@@ -136,7 +136,7 @@ def soak(args: argparse.Namespace) -> int:
     window.params_panel.update_fields(size=args.size, steps=args.steps, device="cpu")
     photos = make_photos(Path(os.environ["NST_DESKTOP_HOME"]))
     before = report("before")
-    run_each(window, args.runs, window.start_run, "fake run")
+    run_each(window, args.runs, window.runs.start, "fake run")
     engine["fn"] = stylize
     run_each(window, args.quick_looks, window.tweaks.start_quick_look, "real quick look")
     open_each(window, photos, args.opens)

@@ -25,7 +25,7 @@ def main() -> int:
     # The engine's defaults, only smaller and shorter: a few minutes on a laptop CPU, still
     # big enough to look like a painting.
     window.params_panel.update_fields(size=320, steps=60, coarse_steps=25)
-    window.start_run()
+    window.runs.start()
     deadline = time.monotonic() + 600
     while window.run_panel.progress.value() < 450 and time.monotonic() < deadline:
         spin(200)

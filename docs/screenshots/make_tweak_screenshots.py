@@ -19,7 +19,7 @@ def main() -> int:
     wait_until(lambda: window.inputs.content() is not None and not window.estimator.busy(), 60)
     window.params_panel.update_fields(size=320, steps=70, coarse_steps=20, style_weight=1.0, colour="style")
     # A live edit: the picture forms, the artist switches to the photo's colours mid-run.
-    window.start_run()
+    window.runs.start()
     wait_until(lambda: window.run_panel.progress.value() > 600, 600)
     shot(window, "live_edit_before.png")
     window.params_panel.update_fields(colour="luminance", style_weight=3.0)

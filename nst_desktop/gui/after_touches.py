@@ -17,17 +17,21 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, QTimer, Signal, Slot
+from PySide6.QtWidgets import QStatusBar
 
 from nst_desktop.engine.spec.errors import NSTError
 from nst_desktop.engine.spec.events import ImageArray
 from nst_desktop.engine.spec.touches import Touches, apply_touches
+from nst_desktop.gui.canvas import Canvas
+from nst_desktop.gui.entry_looks import touches_from_metadata_or_none
 from nst_desktop.gui.errors import user_message
 from nst_desktop.gui.qimage import array_to_qimage
 from nst_desktop.gui.touches_panel import TouchesPanel
 from nst_desktop.io.metadata import inputs_from_metadata, touches_from_metadata, with_touches
 
 if TYPE_CHECKING:
-    from nst_desktop.gui.main_window import MainWindow
+    from nst_desktop.gui.run_session import RunSession
+    from nst_desktop.gui.worker import RunRequest
 
 log = logging.getLogger(__name__)
 
@@ -55,15 +59,15 @@ class AfterTouches(QObject):
 
     edited = Signal(object, object)  # Touches before, Touches after
 
-    def __init__(self, window: MainWindow, panel: TouchesPanel) -> None:
-        super().__init__(window)
-        self.window, self.panel = window, panel
+    def __init__(self, panel: TouchesPanel, session: RunSession, canvas: Canvas, status: QStatusBar,
+                 parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.panel, self.session, self.canvas, self.status = panel, session, canvas, status
         self._touches = Touches()
         self._base: ImageArray | None = None  # the untouched picture on show
         self._photo: ImageArray | None = None  # its photo, as loaded
         self._photo_path: str | None = None  # a history entry's photo, loaded on first need
         self._fitted: ImageArray | None = None  # the photo at the picture's size (cached)
-        self._run_photo: ImageArray | None = None  # the photo of the last run started
         self._painting = False  # a run's live previews are on show, not a finished picture
         self._entry_id: str | None = None  # the picture's history entry, once written
         self._metadata: dict[str, Any] | None = None  # that entry's metadata
@@ -73,6 +77,8 @@ class AfterTouches(QObject):
         self._save_timer.setInterval(SAVE_DELAY_MS)
         self._save_timer.timeout.connect(self.flush)
         panel.touchesChanged.connect(self._on_panel_changed)
+        # A new picture's record reaches the history later: its touches go to that entry.
+        session.saver.saved.connect(self.on_entry_saved)
 
     # --- public API ----------------------------------------------------------------------------
     def touches(self) -> Touches:
@@ -82,7 +88,7 @@ class AfterTouches(QObject):
         """Show and apply ``touches`` as a program change (undo, redo): no ``edited``. With
         ``picture`` (a :meth:`picture_key`), only while that picture is on show."""
         if picture is not None and picture is not self._base:
-            self.window.statusBar().showMessage("That after-touch was made on another picture: view it "
+            self.status.showMessage("That after-touch was made on another picture: view it "
                                                 "from the history to change it.", 8000)
             return
         self.panel.set_touches(touches)
@@ -90,7 +96,6 @@ class AfterTouches(QObject):
 
     def picture_key(self) -> object:
         """What identifies the picture on show (None: none), for :meth:`set_touches`."""
-        self._follow_session()
         return self._base
 
     def shown(self) -> ShownTouches:
@@ -109,16 +114,15 @@ class AfterTouches(QObject):
         self.panel.set_touches(self._touches)
         self._render()
 
-    def run_started(self, photo: ImageArray) -> None:
-        """A run started with ``photo``: its picture will be touched with this one; until
-        it ends the previews are on show, which take no touches."""
+    @Slot(object)
+    def run_started(self, _request: RunRequest | None = None) -> None:
+        """A run started: until it ends the previews are on show, which take no touches."""
         self.flush()
-        self._run_photo, self._painting = photo, True
+        self._painting = True
         self._update_availability()
 
     def picture(self, image: ImageArray, metadata: dict[str, Any] | None) -> Picture:
         """What to export for the picture on show: touched, with the touches recorded."""
-        self._follow_session()
         if image is not self._base:
             return image, metadata
         return self.touched(), (with_touches(metadata, self._touches) if metadata is not None else None)
@@ -133,7 +137,7 @@ class AfterTouches(QObject):
     def flush(self) -> None:
         """Write pending touches into the history entry now (also on close)."""
         self._save_timer.stop()
-        library = self.window.session.library
+        library = self.session.library
         if self._entry_id is None or self._metadata is None or library is None:
             return
         if touches_from_metadata_or_none(self._metadata) == self._touches:
@@ -143,39 +147,34 @@ class AfterTouches(QObject):
             entry = library.update_metadata(self._entry_id, metadata, looks=self._looks())
         except (NSTError, KeyError, OSError) as exc:
             log.warning("after-touches not written to the history: %s", exc)
-            self.window.statusBar().showMessage(f"The after-touches could not be saved in the history. "
+            self.status.showMessage(f"The after-touches could not be saved in the history. "
                                                 f"{user_message(exc)}", 10000)
             return
         self._metadata = metadata
-        history = self.window.session.history
+        history = self.session.history
         if history is not None:
             history.update_entry(entry)
-        if self.window.session.result_image is self._base:
-            self.window.session.metadata = metadata
+        if self.session.result_image is self._base:
+            self.session.record_changed(metadata)
 
     # --- what is on show -------------------------------------------------------------------------
     @Slot(object)
-    def on_run_result(self, _result: object = None) -> None:
-        """A run finished or stopped (after the session kept it): a new picture, untouched."""
+    def on_picture_kept(self, photo: ImageArray | None) -> None:
+        """The session kept a new picture of ``photo`` (a run's, even a failed run's last good one,
+        or a chosen variation): it starts untouched."""
         self._painting = False
-        self._new_picture(self._run_photo, None)
-        self._awaited = self.window.session.metadata  # the record it is saved with
-
-    @Slot(str, object)
-    def on_run_failed(self, _text: str = "", _outcome: object = None) -> None:
-        self._painting = False
-        if self.window.session.result_image is not self._base:  # the last good picture is shown
-            self._new_picture(self._run_photo, None)
+        self._new_picture(photo, None)
+        self._awaited = self.session.metadata  # the record it is saved with
 
     @Slot(object)
     def on_entry_activated(self, entry: Any) -> None:
         """A history entry is on show (after the session loaded it): show its touches."""
-        if self.window.session.result_image is self._base:
-            return  # the session could not load it
+        if self.session.result_image is self._base:
+            return  # already ours
         try:
             touches = touches_from_metadata(entry.metadata)
         except NSTError as exc:
-            self.window.statusBar().showMessage(f"Ignoring this picture's after-touches: {exc.user_text()}",
+            self.status.showMessage(f"Ignoring this picture's after-touches: {exc.user_text()}",
                                                 10000)
             touches = Touches()
         self._new_picture(None, inputs_from_metadata(entry.metadata)["content"], touches)
@@ -185,7 +184,6 @@ class AfterTouches(QObject):
     def on_entry_saved(self, entry: Any, record: object) -> None:
         """A picture reached the history with ``record``: when it is the picture on show (the
         same record object, not an equal one), later touches go to its entry."""
-        self._follow_session()  # an adopted variation is saved before anything touches it
         if self._awaited is None or record is not self._awaited:
             return
         self._entry_id, self._metadata, self._awaited = entry.id, dict(entry.metadata), None
@@ -202,7 +200,7 @@ class AfterTouches(QObject):
                      touches: Touches = NO_TOUCHES) -> None:
         """The session's picture is now on show, with ``touches`` (a new one has none)."""
         self.flush()  # the previous picture's pending touches go to its own entry
-        self._base = self.window.session.result_image
+        self._base = self.session.result_image
         self._photo, self._photo_path, self._fitted = photo, photo_path, None
         self._entry_id = self._metadata = self._awaited = None
         self._touches = touches
@@ -216,27 +214,16 @@ class AfterTouches(QObject):
             self.edited.emit(old, touches)
 
     def _apply(self, touches: Touches) -> None:
-        self._follow_session()
         self._touches = touches
         self._render()
         if self._entry_id is not None:
             self._save_timer.start()  # restarts: one write after the last change
 
-    def _follow_session(self) -> None:
-        """Take up a picture the session kept without telling us (e.g. an adopted variation,
-        painted from the current inputs)."""
-        session = self.window.session
-        if session.result_image is None or session.result_image is self._base or self._painting:
-            return
-        content = self.window.inputs.content()
-        self._new_picture(content.image if content is not None else None, None)
-        self._awaited = session.metadata
-
     def _render(self) -> None:
         self._update_availability()
         if self._base is None or self._painting:
             return  # the live preview is on show
-        self.window.canvas.set_image(array_to_qimage(self.touched()))
+        self.canvas.set_image(array_to_qimage(self.touched()))
 
     def _looks(self) -> ImageArray | None:
         """The picture on show as it looks now, for its entry's thumbnail (None: none on show)."""
@@ -272,35 +259,3 @@ class AfterTouches(QObject):
                                             "the after-touches need it.")
         else:
             self.panel.set_available(True)
-
-
-def entry_looks(entry: Any) -> tuple[ImageArray | None, str]:
-    """A history entry's picture as it looks (with its after-touches), and what is missing
-    from it ("" when nothing): e.g. for Compare, which must show what the strip shows."""
-    from nst_desktop.gui.loaded_image import load_file
-
-    try:
-        painting = load_file(entry.image_path).image
-    except NSTError as exc:
-        return None, exc.user_text()
-    touches = touches_from_metadata_or_none(entry.metadata) or NO_TOUCHES
-    photo_path = inputs_from_metadata(entry.metadata)["content"]
-    if touches.is_identity:
-        return painting, ""
-    try:
-        photo = load_file(photo_path).image if photo_path else None
-    except NSTError:
-        photo = None
-    if photo is None:
-        return painting, "shown without its after-touches: its photo is not available"
-    from nst_desktop.io.resize import fit_photo
-
-    return apply_touches(painting, fit_photo(photo, painting.shape[:2]), touches), ""
-
-
-def touches_from_metadata_or_none(metadata: dict[str, Any]) -> Touches | None:
-    """The recorded touches, or None when the record holds nonsense (so it is rewritten)."""
-    try:
-        return touches_from_metadata(metadata)
-    except NSTError:
-        return None

@@ -17,45 +17,47 @@ not wait on a dialog.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Callable
 
 from PySide6.QtCore import QObject, QTimer, Slot
+from PySide6.QtWidgets import QStatusBar
 
 from nst_desktop.engine.spec.events import ProgressEvent
-
-if TYPE_CHECKING:
-    from nst_desktop.gui.main_window import MainWindow
+from nst_desktop.gui.history_saver import HistorySaver
+from nst_desktop.gui.run_panel import RunPanel
+from nst_desktop.gui.worker import RunThread
 
 STOPPING_TEXT = "Stopping… keeping the picture"
 
 
 class CloseAfterRun(QObject):
-    """Decides whether the window may close now, and closes it once a stopped run has ended."""
+    """Decides whether the window may close now, and calls ``close`` (the window's) once a
+    stopped run has ended and its picture is written."""
 
-    def __init__(self, window: MainWindow) -> None:
-        super().__init__(window)
-        self._window = window
+    def __init__(self, runner: RunThread, saver: HistorySaver, run_panel: RunPanel, status: QStatusBar,
+                 close: Callable[[], object], parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._runner, self._saver, self._run_panel, self._status = runner, saver, run_panel, status
+        self._close = close
         self.waiting = False  # a close waits for the run to stop and its picture to be written
-        worker = window.runner.worker
+        worker = runner.worker
         worker.progressed.connect(self._on_progressed)
         worker.done.connect(self._close_when_kept)
-        window.session.saver.drained.connect(self._close_when_kept)
+        saver.drained.connect(self._close_when_kept)
 
     def may_close(self) -> bool:
         """True when no run is painting and no picture waits to be written; otherwise stop the
         run, say so, and close the window once the run has ended and its picture is written."""
-        window = self._window
-        if not window.runner.running and not window.session.saver.busy():
+        if not self._runner.running and not self._saver.busy():
             return True
         self.waiting = True
-        window.runner.stop()
+        self._runner.stop()
         self._show_stopping()
         return False
 
     def _show_stopping(self) -> None:
-        window = self._window
-        window.run_panel.show_stopping(STOPPING_TEXT)
-        window.statusBar().showMessage(STOPPING_TEXT)  # no timeout: it stays until the window goes
+        self._run_panel.show_stopping(STOPPING_TEXT)
+        self._status.showMessage(STOPPING_TEXT)  # no timeout: it stays until the window goes
 
     @Slot(object)
     def _on_progressed(self, _event: ProgressEvent) -> None:
@@ -69,8 +71,7 @@ class CloseAfterRun(QObject):
         The entry is written before the window closes, not in ``closeEvent``: its time-lapse takes
         seconds, and the saver's job only reaches the thread pool from a timer of this thread.
         """
-        window = self._window
-        if self.waiting and not window.runner.running and not window.session.saver.busy():
+        if self.waiting and not self._runner.running and not self._saver.busy():
             self.waiting = False  # one real close
             # Queued: every other slot of ``done`` runs first (the run panel, the after-touches).
-            QTimer.singleShot(0, window.close)
+            QTimer.singleShot(0, self, self._close)

@@ -26,7 +26,7 @@ from PySide6.QtWidgets import (
 )
 
 from nst_desktop.gui import describe
-from nst_desktop.gui.after_touches import entry_looks
+from nst_desktop.gui.entry_looks import entry_looks
 from nst_desktop.gui.qimage import array_to_qimage
 from nst_desktop.io.library import Entry
 

@@ -6,6 +6,8 @@ GUI never has to inspect an exception object from another thread.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox, QWidget
 
@@ -32,3 +34,8 @@ def show_error(parent: QWidget | None, text: str, title: str = "NST Desktop") ->
     box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
     box.open()
     return box
+
+
+ReportError = Callable[[str], None]
+"""Says a problem to the user (the window's dialog and status bar): what controllers are given
+instead of the window."""

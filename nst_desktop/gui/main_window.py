@@ -1,60 +1,54 @@
 """The main window: inputs and knobs on the left, the picture in the middle, run controls
-under it, the history strip at the bottom. It wires the panels together and owns the run
-lifecycle (start, live previews, result, history entry); each panel knows nothing of the
-others."""
+under it, the history strip at the bottom. Layout and wiring only (issue 17.2): the controllers
+(the run session, the run controller, the tweak loop, the after-touches, the estimate line,
+the restore, the picture commands, the close) each get the collaborators they work with, around
+the window's one ``Document`` (recipe.document), of which the panels are views
+(gui.document_views); each panel knows nothing of the others."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QCloseEvent, QGuiApplication
-from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QMessageBox, QScrollArea, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QScrollArea, QVBoxLayout, QWidget
 
 from nst_desktop.engine.spec.errors import NSTError
-from nst_desktop.engine.spec.events import ProgressEvent
-from nst_desktop.formatting import format_duration
 from nst_desktop.gui import background, screen_fit
 from nst_desktop.gui.actions import Actions
 from nst_desktop.gui.after_touches import AfterTouches
 from nst_desktop.gui.canvas import Canvas
 from nst_desktop.gui.closing import CloseAfterRun
+from nst_desktop.gui.document_views import DocumentViews
 from nst_desktop.gui.errors import show_error
 from nst_desktop.gui.estimate_line import LEARNED_SPEED_KEY, EstimateLine
 from nst_desktop.gui.estimator import Estimator
 from nst_desktop.gui.farm_dialog import FarmDialog
+from nst_desktop.gui.held_inputs import HeldInputs
 from nst_desktop.gui.inputs_panel import FileDialog, InputsPanel
 from nst_desktop.gui.learned_speed import from_settings
 from nst_desktop.gui.mask_dock import MaskDock
 from nst_desktop.gui.notify import Notifier
 from nst_desktop.gui.params_panel import ParamsPanel
-from nst_desktop.gui.qimage import array_to_qimage
+from nst_desktop.gui.picture_commands import ConfirmFn, PictureCommands, ask_yes_no
+from nst_desktop.gui.picture_on_show import PictureOnShow
 from nst_desktop.gui.queue_controller import QueueController, output_folder, recipe_on_screen
+from nst_desktop.gui.recent_files import RecentFiles
 from nst_desktop.gui.recipe_keeper import RecipeKeeper
+from nst_desktop.gui.restore import HistoryRestore
+from nst_desktop.gui.run_controller import RunController
 from nst_desktop.gui.run_panel import RunPanel
 from nst_desktop.gui.run_session import RunSession
 from nst_desktop.gui.settings import Settings
 from nst_desktop.gui.touches_panel import TouchesPanel
 from nst_desktop.gui.tweak_loop import TweakLoop
-from nst_desktop.gui.undo import UndoHistory
-from nst_desktop.gui.worker import RunRequest, RunThread
+from nst_desktop.gui.undo import UndoActions
+from nst_desktop.gui.worker import RunThread
 from nst_desktop.queue.store import QueueStore
+from nst_desktop.recipe.document import Document
+from nst_desktop.recipe.recipe import Recipe
 from nst_desktop.service.render import StylizeFn
-
-# The engine warms up (worker.py) after the first estimate: the estimate times a convolution
-# to gauge the computer's speed, which a warm-up running beside it would make look slow.
-# Without an estimate to wait for (no style yet), it starts this long after the inputs load.
-WARM_UP_FALLBACK_MS = 2000
-ConfirmFn = Callable[[QWidget, str, str], bool]
-
-
-def ask_yes_no(parent: QWidget, title: str, text: str) -> bool:
-    answer = QMessageBox.question(parent, title, text,
-                                  QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
-                                  QMessageBox.StandardButton.No)
-    return answer == QMessageBox.StandardButton.Yes
 
 
 class MainWindow(QMainWindow):
@@ -69,37 +63,54 @@ class MainWindow(QMainWindow):
         self.setObjectName("mainWindow")
         self.resize(screen_fit.initial_size(screen_fit.available_geometry()))  # 1280x800 laptops too
         self.settings = settings or Settings()
-        self.confirm: ConfirmFn = confirm if confirm is not None else ask_yes_no
-        self.save_dialog = save_dialog
         self.last_error = ""
-        self.canvas = Canvas()
-        self.run_panel = RunPanel()
+        self.canvas, self.run_panel, self.touches_panel = Canvas(), RunPanel(), TouchesPanel()
         self.inputs = InputsPanel(file_dialog=file_dialog)
         self.params_panel = ParamsPanel(self.settings.read_params())
-        # The photo, styles and settings written as they change: a kill or a crash loses nothing.
-        self.recipe_keeper = RecipeKeeper(self.settings, self.inputs, self.params_panel, self)
-        self.stylize_fn = stylize_fn
-        self.runner = RunThread(stylize_fn, self)
-        self.session = RunSession(self, library)
-        self.session.pictureShown.connect(self._on_picture_shown)
-        self.session.captionChanged.connect(self.canvas.set_caption)
-        self.session.runEnded.connect(self.run_ended)
-        self.session.errorOccurred.connect(self.show_error)
-        self.estimator = Estimator(self, learned=from_settings(self.settings.read(LEARNED_SPEED_KEY)))
         self.menu_actions = Actions(self)
         self.zoom_label = QLabel("")
+        self.runner = RunThread(stylize_fn, self)
+        self.estimator = Estimator(self, learned=from_settings(self.settings.read(LEARNED_SPEED_KEY)))
+        self._make_controllers(library, stylize_fn, confirm or ask_yes_no, save_dialog)
         self._build()
         self._connect()
-        self._build_touches()
-        self._connect_touches()
-        self._connect_tweak_loop()
-        self._wire_queue(queue_store)
-        self._rebuild_recent()
+        self._wire_queue(queue_store, stylize_fn)
+        self.recent_files = RecentFiles(self.settings, self.menu_actions.recent_menu, self.inputs, self)
         self.menu_actions.set_running(False)
         self.menu_actions.set_has_result(False, False)
         self._restore_geometry()
-        self.closing = CloseAfterRun(self)
         QTimer.singleShot(0, self._load_inputs)  # show the window first, then read images
+
+    def _make_controllers(self, library: Any, stylize_fn: StylizeFn | None, confirm: ConfirmFn,
+                          save_dialog: Any) -> None:
+        """Each controller gets only the collaborators it works with (issue 17.2), around the one
+        document: the recipe on screen, the picture on show, the run in progress, the undo history."""
+        status, inputs, params, run_panel = self.statusBar(), self.inputs, self.params_panel, self.run_panel
+        self.document = document = Document(Recipe("", (), params.params()))
+        # The photo, styles and settings written as they change: a kill or a crash loses nothing.
+        self.recipe_keeper = RecipeKeeper(self.settings, document, inputs, self)
+        self.mask_dock = MaskDock(self, self.canvas, inputs)  # hidden until View > Mask
+        self.mask_dock.follow_runs(self.runner)
+        held = HeldInputs(document)  # the images the recipe names: runs are painted from them
+        self.session = RunSession(document, held, inputs, run_panel, self.mask_dock.request_mask,
+                                  self.show_error, status, self, library)
+        self.runs = RunController(document, self.runner, self.session, inputs, self.canvas, run_panel,
+                                  self.menu_actions, status, self)
+        self.after_touches = AfterTouches(self.touches_panel, self.session, self.canvas, status, self)
+        self.views = DocumentViews(document, held, params, inputs, self.after_touches, self)
+        self.pictures = PictureOnShow(document, self.session, self.after_touches, self)
+        actions = self.menu_actions
+        self.undo_history = UndoActions(document, actions.undo, actions.redo, status, self)
+        self.restorer = HistoryRestore(self.session.history, self.pictures, self.views, self.mask_dock,
+                                       self.show_error, self)
+        self.tweaks = TweakLoop(document, self.runs, inputs, params, run_panel, self.menu_actions, status,
+                                self.show_error, self, stylize_fn)
+        self.estimates = EstimateLine(self.estimator, self.runner, inputs, params, run_panel, status,
+                                      self.settings, self)
+        self.commands = PictureCommands(self.session, self.after_touches, inputs, params, status, self,
+                                        save_dialog=save_dialog, confirm=confirm)
+        self.closing = CloseAfterRun(self.runner, self.session.saver, run_panel, status, self.close, self)
+        self.runs.add_blocker(lambda: self.closing.waiting)  # no new run while the window closes
 
     # --- layout ------------------------------------------------------------------------------
     def _build(self) -> None:
@@ -108,6 +119,7 @@ class MainWindow(QMainWindow):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(0)
         layout.addWidget(self.canvas, 1)
+        layout.addWidget(self.touches_panel)  # the After-touches row, under the picture
         layout.addWidget(self.run_panel)
         self.setCentralWidget(centre)
         side = QWidget()
@@ -128,13 +140,12 @@ class MainWindow(QMainWindow):
             self.history_dock.setAllowedAreas(Qt.DockWidgetArea.TopDockWidgetArea
                                               | Qt.DockWidgetArea.BottomDockWidgetArea)
         self.menu_actions.build_menus(self.menuBar())
-        self.menu_actions.view_menu.addSeparator()
-        self.menu_actions.view_menu.addAction(self.side_dock.toggleViewAction())
+        view_menu = self.menu_actions.view_menu
+        view_menu.addSeparator()
+        view_menu.addAction(self.side_dock.toggleViewAction())
         if self.session.history is not None:
-            self.menu_actions.view_menu.addAction(self.history_dock.toggleViewAction())
-        self.mask_dock = MaskDock(self, self.canvas, self.inputs)  # hidden until View > Mask
-        self.mask_dock.follow_runs(self.runner)
-        self.menu_actions.view_menu.addAction(self.mask_dock.dock.toggleViewAction())
+            view_menu.addAction(self.history_dock.toggleViewAction())
+        view_menu.addAction(self.mask_dock.dock.toggleViewAction())
         self.statusBar().addPermanentWidget(self.zoom_label)
 
     def _dock(self, title: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
@@ -147,68 +158,32 @@ class MainWindow(QMainWindow):
         return dock
 
     def _connect(self) -> None:
-        a = self.menu_actions
+        a, clipboard, canvas = self.menu_actions, QGuiApplication.clipboard, self.canvas
         a.open_content.triggered.connect(self.inputs.open_content)
         a.add_style.triggered.connect(self.inputs.open_styles)
-        a.export.triggered.connect(self.session.export_image)
-        a.export_timelapse.triggered.connect(self.session.export_timelapse)
+        a.export.triggered.connect(self.commands.export_image)
+        a.export_timelapse.triggered.connect(self.commands.export_timelapse)
         a.quit.triggered.connect(self.close)
-        a.copy.triggered.connect(self.session.copy_image)
-        a.paste.triggered.connect(lambda: self.inputs.paste_content(QGuiApplication.clipboard().mimeData()))
-        a.paste_style.triggered.connect(
-            lambda: self.inputs.add_styles_from_mime(QGuiApplication.clipboard().mimeData()))
-        a.fit.triggered.connect(self.canvas.fit)
-        a.actual_size.triggered.connect(self.canvas.actual_size)
-        a.zoom_in.triggered.connect(self.canvas.zoom_in)
-        a.zoom_out.triggered.connect(self.canvas.zoom_out)
-        a.before_after.toggled.connect(self.canvas.set_split_enabled)
-        self.canvas.splitChanged.connect(a.before_after.setChecked)
-        self.canvas.zoomChanged.connect(lambda z: self.zoom_label.setText(f"{z * 100:.0f} %"))
-        a.start.triggered.connect(self.start_run)
-        a.pause.toggled.connect(self._on_pause_toggled)
-        a.stop.triggered.connect(self.stop_run)
-        a.weights.triggered.connect(self.session.choose_weights)
+        a.copy.triggered.connect(self.commands.copy_image)
+        a.paste.triggered.connect(lambda: self.inputs.paste_content(clipboard().mimeData()))
+        a.paste_style.triggered.connect(lambda: self.inputs.add_styles_from_mime(clipboard().mimeData()))
+        a.fit.triggered.connect(canvas.fit)
+        a.actual_size.triggered.connect(canvas.actual_size)
+        a.zoom_in.triggered.connect(canvas.zoom_in)
+        a.zoom_out.triggered.connect(canvas.zoom_out)
+        a.before_after.toggled.connect(canvas.set_split_enabled)
+        canvas.splitChanged.connect(a.before_after.setChecked)
+        canvas.zoomChanged.connect(lambda z: self.zoom_label.setText(f"{z * 100:.0f} %"))
+        a.weights.triggered.connect(self.commands.choose_weights)
+        a.about.triggered.connect(self.commands.show_about)
         a.render_farm.triggered.connect(lambda: FarmDialog(self.settings, self).exec())
-        a.about.triggered.connect(self.session.show_about)
-        self._connect_panels()
-
-    def _connect_panels(self) -> None:
-        self.estimates = EstimateLine(self)
-        worker = self.runner.worker
-        self.run_panel.startRequested.connect(self.start_run)
-        self.run_panel.pauseToggled.connect(self._on_pause_toggled)
-        self.run_panel.stopRequested.connect(self.stop_run)
+        self.runs.runStarted.connect(self.after_touches.run_started)
+        self.runner.worker.done.connect(self.after_touches.on_run_done)
+        self.session.errorOccurred.connect(self.show_error)
         self.inputs.errorOccurred.connect(self.show_error)
-        self.inputs.changed.connect(self._on_inputs_changed)
-        self.inputs.photoOpened.connect(self._on_photo_opened)
-        self.inputs.fileOpened.connect(self._on_file_opened)
-        self.params_panel.paramsChanged.connect(self._on_params_changed)
-        worker.progressed.connect(self._on_progress)
-        worker.previewReady.connect(self._on_preview)
-        worker.finished.connect(self.session.on_finished)
-        worker.stopped.connect(self.session.on_stopped)
-        worker.failed.connect(self.session.on_failed)
-        worker.done.connect(self._on_run_done)
-
-    # --- live edits, quick look, promote, variations -------------------------------------------
-    def _connect_tweak_loop(self) -> None:
-        self.tweaks = TweakLoop(self)
-        a = self.menu_actions
-        self.run_panel.quickLookRequested.connect(self.tweaks.start_quick_look)
-        self.run_panel.promoteRequested.connect(self.tweaks.promote)
-        a.quick_look.triggered.connect(self.tweaks.start_quick_look)
-        a.promote.triggered.connect(self.tweaks.promote)
-        for sweep, action in a.variations.items():
-            action.triggered.connect(lambda _=False, s=sweep: self.tweaks.open_variations(s))
-        self.params_panel.paramsChanged.connect(self.tweaks.params_changed)
-        self.inputs.changed.connect(self.tweaks.inputs_changed)
-        self.runner.worker.done.connect(self.tweaks.run_done)
-        self.runner.worker.progressed.connect(self.tweaks.run_progressed)
-        a.variations_menu.aboutToShow.connect(self.tweaks.refresh_variations_menu)
-        self.tweaks.refresh_promote()
 
     # --- render queue (issue 18.3): the logic is in gui/queue_controller.py; wiring only ----------
-    def _wire_queue(self, store: QueueStore | None) -> None:
+    def _wire_queue(self, store: QueueStore | None, stylize_fn: StylizeFn | None) -> None:
         try:  # a damaged queue file: said in one line; the window works without a queue
             store = store if store is not None else QueueStore()
         except NSTError as exc:
@@ -218,59 +193,29 @@ class MainWindow(QMainWindow):
             self.menu_actions.batch.setEnabled(False)
             QTimer.singleShot(0, self, lambda: self.show_error(problem))
             return
-        inputs = self.inputs
-        self.queue = QueueController(
+        inputs, params, mask = self.inputs, self.params_panel, self.mask_dock
+        self.queue = queue = QueueController(
             store, self.session.library,
             lambda: recipe_on_screen(inputs.content(), [(s.loaded, s.weight) for s in inputs.styles()],
-                                     self.params_panel.params(), self.mask_dock.request_mask()),
+                                     params.params(), mask.request_mask()),
             lambda: output_folder(self.settings.read("queue/output_folder")),
-            Notifier(self.statusBar, self), stylize_fn=self.stylize_fn, parent=self)
-        self.queue_dock = self._dock("Queue", self.queue.panel, Qt.DockWidgetArea.RightDockWidgetArea)
-        self.tabifyDockWidget(self.mask_dock.dock, self.queue_dock)  # one column: fits 1280 px
-        self.queue_dock.hide()  # shown when jobs are added, or left from the last session
-        self.menu_actions.view_menu.addAction(self.queue_dock.toggleViewAction())
-        self.queue.jobsAdded.connect(self.queue_dock.show)
-        self.queue.jobsAdded.connect(self.queue_dock.raise_)
+            Notifier(self.statusBar, self), stylize_fn=stylize_fn, parent=self)
+        self.queue_dock = dock = self._dock("Queue", queue.panel, Qt.DockWidgetArea.RightDockWidgetArea)
+        self.tabifyDockWidget(self.mask_dock.dock, dock)  # one column: fits 1280 px
+        dock.hide()  # shown when jobs are added, or left from the last session
+        self.menu_actions.view_menu.addAction(dock.toggleViewAction())
+        queue.jobsAdded.connect(dock.show)
+        queue.jobsAdded.connect(dock.raise_)
         if self.session.history is not None:
-            self.queue.entryAdded.connect(self.session.history.add_entry)
-        self.queue.entryOpened.connect(self.session.on_entry_activated)
-        self.queue.errorOccurred.connect(self.show_error)
-        self.queue.watch_runs(self.runner)  # the artist comes first
-        self.tweaks.variationsOpened.connect(self.queue.watch_variations)
-        self.menu_actions.add_to_queue.triggered.connect(self.queue.add_current)
-        self.menu_actions.batch.triggered.connect(self.queue.panel.batchRequested)
-        self.queue.panel.batchRequested.connect(lambda: self.queue.batch_dialog(self).show())
-        self.queue.resume_at_start()
-    # --- end of the render queue's wiring ----------------------------------------------------------
-
-    # --- after-touches, undo and restore (issue 7) ---------------------------------------------
-    def _build_touches(self) -> None:
-        """The After-touches row under the picture, its controller, and the undo stack."""
-        self.touches_panel = TouchesPanel()
-        centre = self.centralWidget()
-        layout = centre.layout() if centre is not None else None
-        if isinstance(layout, QVBoxLayout):  # built by _build: picture, then run controls
-            layout.insertWidget(layout.indexOf(self.canvas) + 1, self.touches_panel)
-        self.after_touches = AfterTouches(self, self.touches_panel)
-        self.undo_history = UndoHistory(self.params_panel, self.after_touches, self.inputs, self)
-
-    def _connect_touches(self) -> None:
-        worker, touches = self.runner.worker, self.after_touches
-        # After the session's own slots (connected earlier): the session keeps the picture first.
-        worker.finished.connect(touches.on_run_result)
-        worker.stopped.connect(touches.on_run_result)
-        worker.failed.connect(touches.on_run_failed)
-        worker.done.connect(touches.on_run_done)
-        self.session.saver.saved.connect(touches.on_entry_saved)
-        if self.session.history is not None:
-            self.session.history.entryActivated.connect(touches.on_entry_activated)
-            self.session.history.restoreRequested.connect(self._on_restore_requested)
-        self.undo_history.connect_actions(self.menu_actions.undo, self.menu_actions.redo)
-
-    def _on_restore_requested(self, entry: Any) -> None:
-        from nst_desktop.gui.restore import restore_recipe
-
-        restore_recipe(self, entry)
+            queue.entryAdded.connect(self.session.history.add_entry)
+        queue.entryOpened.connect(self.session.on_entry_activated)
+        queue.errorOccurred.connect(self.show_error)
+        queue.watch_runs(self.runner)  # the artist comes first
+        self.tweaks.variationsOpened.connect(queue.watch_variations)
+        self.menu_actions.add_to_queue.triggered.connect(queue.add_current)
+        self.menu_actions.batch.triggered.connect(queue.panel.batchRequested)
+        queue.panel.batchRequested.connect(lambda: queue.batch_dialog(self).show())
+        queue.resume_at_start()
 
     # --- inputs --------------------------------------------------------------------------------
     def _load_inputs(self) -> None:
@@ -279,124 +224,13 @@ class MainWindow(QMainWindow):
 
         saved_folder = self.settings.read("paths/last_dir")  # export dialogs open where the last one saved
         export.set_last_folder(Path(saved_folder) if saved_folder else None)
-        if not self.settings.read("inputs/initialised"):
-            self.inputs.load_first_launch()
-            self.settings.write("inputs/initialised", True)
-            self.settings.sync()  # on disk now: a crash must not make the next start a "first" one
+        if self.recipe_keeper.reopen():  # the first launch: the samples
             # Pictures in the history mean this is not a new user (settings reset or lost): the
             # app then never changes their settings by itself (issue 8.4).
             history = self.session.history
-            self.estimates.first_launch = history is None or not history.entries()
-            self.estimates.launch_params = self.params_panel.params()
-        else:
-            self.inputs.restore(self.settings.read("inputs/content"), self.settings.read("inputs/styles"))
-        self._on_inputs_changed()
-        QTimer.singleShot(WARM_UP_FALLBACK_MS, self._on_warm_up_timer)
-
-    def _on_warm_up_timer(self) -> None:
-        if not self.estimator.busy():  # else the estimate's answer starts the warm-up
-            self.warm_up_engine()
-
-    def warm_up_engine(self) -> None:
-        # While the user looks at the window, not during their first run (see worker.py);
-        # once only (the runner ignores later calls).
-        if not self.runner.running:
-            self.runner.warm_up(self.params_panel.params())
-
-    def _on_inputs_changed(self) -> None:
-        content = self.inputs.content()
-        if content is not None:
-            # Converted once per photo, in the thread that read it: a blend tick costs nothing.
-            before = content.display_image()
-            self.canvas.set_before(before)
-            if self.session.result_image is None and not self.runner.running:
-                self.canvas.set_image(before)  # show the photo until there is a picture
-        self.estimates.request()
-
-    def _on_photo_opened(self) -> None:
-        """A photo the user just opened is what the canvas shows, not the last painting,
-        until a run or a history view replaces it (a running run's previews stay)."""
-        content = self.inputs.content()
-        if content is not None and not self.runner.running:
-            self.canvas.set_image(content.display_image())
-            self.canvas.set_caption("")
-
-    def _on_file_opened(self, path: str) -> None:
-        self.settings.add_recent(path)
-        self._rebuild_recent()
-
-    def _rebuild_recent(self) -> None:
-        menu = self.menu_actions.recent_menu
-        menu.clear()
-        for path in self.settings.recent_files():
-            action = menu.addAction(Path(path).name)
-            action.setToolTip(path)
-            action.triggered.connect(lambda _=False, p=path: self.inputs.open_content_file(p))
-        menu.setEnabled(bool(menu.actions()))
-
-    def _on_params_changed(self, params: Any) -> None:
-        self.estimates.request()  # the recipe keeper writes the settings
-
-    # --- run ---------------------------------------------------------------------------------
-    def start_run(self) -> bool:
-        if self.runner.running or self.session.wait_for_inputs(self.start_run):
-            return False
-        request = self.session.make_request()
-        return request is not None and self.start_request(request)
-
-    def start_request(self, request: RunRequest) -> bool:
-        """Start a run (full, quick look or promote); False if one is going already or the
-        window is closing."""
-        if self.runner.running or self.tweaks.variations_dialog is not None or self.closing.waiting:
-            return False
-        self.runner.start(request)
-        self.after_touches.run_started(request.content)
-        self.tweaks.run_started(request)
-        self.canvas.set_caption("")
-        self.menu_actions.set_running(True)
-        self.run_panel.run_started()
-        self.statusBar().showMessage({"quick": "Quick look…", "promote": "Going on to full size…"}
-                                     .get(request.kind, "Painting…"))
-        return True
-
-    def stop_run(self) -> None:
-        if self.runner.running:
-            self.runner.stop()
-            self.run_panel.show_stopping("Stopping: keeping the best picture so far…")
-
-    def _on_pause_toggled(self, paused: bool) -> None:
-        if not self.runner.running:
-            return
-        if paused:
-            self.runner.pause()
-        else:
-            self.runner.resume()
-        self.menu_actions.pause.blockSignals(True)
-        self.menu_actions.pause.setChecked(paused)
-        self.menu_actions.pause.blockSignals(False)
-        self.run_panel.set_paused(paused)
-        self.statusBar().showMessage("Paused." if paused else "Painting…")
-
-    def _on_progress(self, event: ProgressEvent) -> None:
-        self.run_panel.update_progress(event)
-
-    def _on_picture_shown(self, image: Any) -> None:
-        self.canvas.set_image(array_to_qimage(image))
-
-    def _on_preview(self, preview: Any) -> None:
-        self.canvas.set_image(array_to_qimage(preview))
-
-    def _on_run_done(self) -> None:
-        self.menu_actions.set_running(False)
-        self.run_panel.set_running(False)
-        has_result = self.session.result_image is not None
-        self.menu_actions.set_has_result(has_result, bool(self.session.frames))
-
-    def run_ended(self, message: str, elapsed: float | None = None) -> None:
-        """Called by the session with the outcome, for the panel and the status bar."""
-        text = f"{message} ({format_duration(elapsed)})" if elapsed is not None else message
-        self.run_panel.run_ended(text)
-        self.statusBar().showMessage(text, 8000)
+            self.estimates.first_launch_began(history is None or not history.entries())
+        self.runs.show_inputs()
+        self.estimates.inputs_loaded()
 
     def show_error(self, text: str) -> None:
         self.last_error = text
@@ -419,9 +253,9 @@ class MainWindow(QMainWindow):
         event.accept()
 
     def _save_state(self) -> None:
-        self.settings.write("window/geometry", self.saveGeometry())
         from nst_desktop.gui.export import used_folder
 
+        self.settings.write("window/geometry", self.saveGeometry())
         self.settings.write("paths/last_dir", str(used_folder() or ""))
         self.settings.write("window/state", self.saveState())
         self.recipe_keeper.save_now()  # the recipe, then one sync of all of it

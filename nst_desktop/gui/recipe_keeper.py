@@ -12,31 +12,43 @@ from __future__ import annotations
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
+from nst_desktop.gui.held_inputs import is_file
 from nst_desktop.gui.inputs_panel import InputsPanel
-from nst_desktop.gui.params_panel import ParamsPanel
 from nst_desktop.gui.settings import Settings
+from nst_desktop.recipe.document import Document
 
 SAVE_DELAY_MS = 500  # after the last change: short enough that a kill loses at most half a second
 
 
 class RecipeKeeper(QObject):
-    """Writes the window's recipe ``delay_ms`` after its last change (``saved`` once on disk);
+    """Writes the document's recipe ``delay_ms`` after its last change (``saved`` once on disk);
     :meth:`save_now` writes it at once (the window's close)."""
 
     saved = Signal()
 
-    def __init__(self, settings: Settings, inputs: InputsPanel, params_panel: ParamsPanel,
+    def __init__(self, settings: Settings, document: Document, inputs: InputsPanel,
                  parent: QObject | None = None, delay_ms: int = SAVE_DELAY_MS) -> None:
         super().__init__(parent)
         self._settings = settings
-        self._inputs = inputs
-        self._params_panel = params_panel
+        self._document = document
+        self._inputs = inputs  # asked whether it is still reading; reopens the recipe at launch
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.setInterval(delay_ms)
         self._timer.timeout.connect(self._on_timeout)
-        inputs.changed.connect(self.schedule)
-        params_panel.paramsChanged.connect(self.schedule)
+        document.recipeChanged.connect(lambda _recipe: self.schedule())
+
+    def reopen(self) -> bool:
+        """Reopen the recipe last written (read in the background), or on the very first launch
+        the sample photo and style; True on that first launch."""
+        settings = self._settings
+        if settings.read("inputs/initialised"):
+            self._inputs.restore(settings.read("inputs/content"), settings.read("inputs/styles"))
+            return False
+        self._inputs.load_first_launch()
+        settings.write("inputs/initialised", True)
+        settings.sync()  # on disk now: a crash must not make the next start a "first" one
+        return True
 
     def schedule(self) -> None:
         """Write the recipe once no change has come for the delay (restarts the delay)."""
@@ -56,10 +68,11 @@ class RecipeKeeper(QObject):
         launch's reopening, a new photo), the inputs last written stay: the panel does not yet
         hold the recipe, and writing it would turn a kill during a slow read into an empty window."""
         self._timer.stop()
-        if not self._inputs.loading():
-            content, styles = self._inputs.state()
-            self._settings.write("inputs/content", content)
+        recipe = self._document.recipe
+        if not self._inputs.loading():  # the files only: a pasted image is in no file to reopen
+            self._settings.write("inputs/content", recipe.photo if is_file(recipe.photo) else "")
+            styles = [[s.path, s.weight] for s in recipe.styles if is_file(s.path)]
             self._settings.write("inputs/styles", styles)
-        self._settings.write_params(self._params_panel.params())
+        self._settings.write_params(recipe.params)
         self._settings.sync()
         self.saved.emit()

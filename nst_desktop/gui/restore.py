@@ -13,65 +13,60 @@ with its own touches.
 
 from __future__ import annotations
 
-from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
+
+from PySide6.QtCore import QObject, Slot
 
 from nst_desktop.engine.spec.errors import NSTError, ParamsError
 from nst_desktop.engine.spec.params import Params
-from nst_desktop.gui.after_touches import ShownTouches
+from nst_desktop.gui.document_views import DocumentViews
+from nst_desktop.gui.errors import ReportError
+from nst_desktop.gui.held_inputs import inputs_state
 from nst_desktop.gui.input_files import pretty_name
 from nst_desktop.gui.loaded_image import LoadedImage, load_file
-from nst_desktop.gui.run_session import ShownPicture
-from nst_desktop.gui.undo import inputs_state
+from nst_desktop.gui.mask_dock import MaskDock
+from nst_desktop.gui.picture_on_show import PictureOnShow
 from nst_desktop.io.metadata import final_recipe, inputs_from_metadata
 from nst_desktop.io.records import check_record
 from nst_desktop.resources import resource_path
 
-if TYPE_CHECKING:
-    from nst_desktop.gui.main_window import MainWindow
 
+class HistoryRestore(QObject):
+    """Restore requests of the history strip, carried out through the document (one undo step
+    with the picture: ``PictureOnShow.restore``) and the Mask dock (issue 17.2: never the window)."""
 
-def restore_recipe(window: MainWindow, entry: Any) -> list[str]:
-    """Show ``entry`` and bring back its recipe; the problems told to the user (none: all well)."""
-    metadata = entry.metadata if isinstance(entry.metadata, dict) else {}
-    inputs = inputs_from_metadata(metadata)
-    recipe = _checked_recipe(entry, metadata, len(inputs["styles"]))
-    if isinstance(recipe, str):  # before anything changes: half a damaged recipe would mix with ours
-        window.show_error(recipe)
-        return [recipe]
-    params, blend = recipe
-    problems: list[str] = []
-    photo = _load_photo(inputs["content"], problems)
-    weights = list(blend) if blend and len(blend) == len(inputs["styles"]) else inputs["style_weights"]
-    styles = _load_styles(inputs["styles"], weights, problems)
-    before = _shown(window)
-    window.session.on_entry_activated(entry)  # the picture whose recipe this is, with its touches
-    window.after_touches.on_entry_activated(entry)
-    current_photo, current_styles = inputs_state(window.inputs)
-    with window.undo_history.step("Restore from history"):
-        # First in, so last out: undone after the inputs, a missing picture shows the photo put back.
-        window.undo_history.change_picture(before, _shown(window), partial(_show_again, window))
-        window.undo_history.change_inputs((photo or current_photo, styles or current_styles))
-        window.params_panel.set_params(params)
-    mask_problem = window.mask_dock.restore(metadata, Path(entry.image_path).parent)
-    if mask_problem:
-        problems.append(mask_problem)
-    if problems:
-        window.show_error("Could not restore everything from this picture: " + "; ".join(problems) + ".")
-    return problems
+    def __init__(self, history: Any, pictures: PictureOnShow, views: DocumentViews, mask_dock: MaskDock,
+                 report_error: ReportError, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.pictures, self.views, self.mask_dock = pictures, views, mask_dock
+        self._report_error = report_error
+        if history is not None:
+            history.restoreRequested.connect(self.restore)
 
-
-Shown = tuple[ShownPicture, ShownTouches]
-
-
-def _shown(window: MainWindow) -> Shown:
-    return window.session.shown(), window.after_touches.shown()
-
-
-def _show_again(window: MainWindow, shown: Shown) -> None:
-    window.session.show_again(shown[0])
-    window.after_touches.show_again(shown[1])  # after the session: the touched picture is drawn last
+    @Slot(object)
+    def restore(self, entry: Any) -> list[str]:
+        """Show ``entry`` and bring back its recipe; the problems told to the user (none: all well)."""
+        metadata = entry.metadata if isinstance(entry.metadata, dict) else {}
+        inputs = inputs_from_metadata(metadata)
+        recipe = _checked_recipe(entry, metadata, len(inputs["styles"]))
+        if isinstance(recipe, str):  # before anything changes: half a damaged recipe would mix with ours
+            self._report_error(recipe)
+            return [recipe]
+        params, blend = recipe
+        problems: list[str] = []
+        photo = _load_photo(inputs["content"], problems)
+        weights = list(blend) if blend and len(blend) == len(inputs["styles"]) else inputs["style_weights"]
+        styles = _load_styles(inputs["styles"], weights, problems)
+        current_photo, current_styles = inputs_state(self.views.inputs)
+        wanted = self.views.restore_inputs((photo or current_photo, styles or current_styles))
+        self.pictures.restore(entry, wanted.with_params(params))  # the picture, with its touches
+        mask_problem = self.mask_dock.restore(metadata, Path(entry.image_path).parent)
+        if mask_problem:
+            problems.append(mask_problem)
+        if problems:
+            self._report_error("Could not restore everything from this picture: " + "; ".join(problems) + ".")
+        return problems
 
 
 def _checked_recipe(entry: Any, metadata: dict[str, Any], n_styles: int) -> tuple[Params, list[float]] | str:

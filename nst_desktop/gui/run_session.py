@@ -1,7 +1,11 @@
 """What happens around a run: building the request from the panels, receiving the result,
-adding it to the history (with its time-lapse frames), and exporting it.
+adding it to the history (with its time-lapse frames), and the picture on show.
 
-Kept apart from the main window so the window only does layout and wiring.
+Kept apart from the main window so the window only does layout and wiring; it is given the
+panels and the library it works with, never the window (issue 17.2). What others must follow
+it says by its signals, each emitted once its own state is up to date: ``pictureKept`` for a
+run's (or a variation's) new picture, ``entryShown`` for a history entry on show. Nobody has to
+be connected after it to the worker's or the history's signals (no connection order matters).
 """
 
 from __future__ import annotations
@@ -10,22 +14,28 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from PySide6.QtCore import QObject, Qt, QTimer, Signal, Slot
+from PySide6.QtWidgets import QStatusBar, QWidget
 
 from nst_desktop.engine.spec.errors import NSTError
-from nst_desktop.engine.spec.events import ImageArray, PreviewArray, RunResult
+from nst_desktop.engine.spec.events import ImageArray, PreviewArray, RunResult, StyleInput
 from nst_desktop.engine.spec.region_masks import RegionMask
 from nst_desktop.engine.spec.schedule import check_shape
+from nst_desktop.gui.errors import ReportError
+from nst_desktop.gui.held_inputs import HeldInputs
 from nst_desktop.gui.history_saver import HistorySaver
+from nst_desktop.gui.inputs_panel import InputsPanel
 from nst_desktop.gui.loaded_image import LoadedImage
+from nst_desktop.gui.run_panel import RunPanel
 from nst_desktop.gui.worker import Outcome, RunRequest
 from nst_desktop.io.overwrite import same_file
+from nst_desktop.recipe.document import Document
+from nst_desktop.recipe.picture import Picture, PictureKind
 from nst_desktop.service.render import Rendered
 
-if TYPE_CHECKING:
-    from nst_desktop.gui.main_window import MainWindow
+MaskForRun = Callable[[], RegionMask | None]  # the mask the next run paints with (None: none)
 
 log = logging.getLogger(__name__)
 
@@ -53,10 +63,7 @@ class ShownPicture:
     """The session's picture on show and what goes with it (see :meth:`RunSession.shown`)."""
 
     result: RunResult | None
-    image: ImageArray | None
-    metadata: dict[str, Any] | None
-    mask: RegionMask | None
-    frames: list[PreviewArray]
+    picture: Picture | None
     timelapse_path: Path | None
     inputs: tuple[str | None, list[str], list[float]]
     painted_from: PaintedFrom
@@ -71,7 +78,10 @@ def _open_library(library: Any) -> Any:
 
 
 class RunSession(QObject):
-    pictureShown = Signal(object)  # ImageArray: the picture to put on the canvas
+    pictureShown = Signal(object)  # ImageArray to put on the canvas; None: no picture, the photo
+    pictureKept = Signal(object)  # ImageArray: the photo a new picture (a run's, a variation's) is of
+    entryShown = Signal(object)  # a history entry is on show (loaded): its picture and record are ours
+    resultChanged = Signal(bool, bool)  # a picture is on show; it has frames (a time-lapse) to export
     runEnded = Signal(str, object)  # what happened, seconds taken (None if unknown)
     errorOccurred = Signal(str)  # user-facing text
     captionChanged = Signal(str)  # what the picture on show is, when that needs saying
@@ -82,14 +92,17 @@ class RunSession(QObject):
     queued, in the GUI thread (a plain Python callable would run in the worker thread).
     """
 
-    def __init__(self, window: MainWindow, library: Any = None) -> None:
-        super().__init__(window)
-        self.window = window
-        self.result: RunResult | None = None
-        self.result_image: ImageArray | None = None
-        self.metadata: dict[str, Any] | None = None
-        self.mask: RegionMask | None = None  # the picture's mask (its record names the PNG)
-        self.frames: list[PreviewArray] = []
+    def __init__(self, document: Document, held: HeldInputs, inputs: InputsPanel, run_panel: RunPanel,
+                 mask_for_run: MaskForRun, report_error: ReportError, status: QStatusBar,
+                 dialog_parent: QWidget, library: Any = None) -> None:
+        super().__init__(dialog_parent)
+        self.document, self.held = document, held  # a run paints the document's recipe, from held images
+        self.inputs, self.run_panel = inputs, run_panel
+        self._mask_for_run, self._report_error, self._status = mask_for_run, report_error, status
+        self._dialog_parent = dialog_parent
+        # The picture on show: the very object the document holds (gui.picture_on_show), not a copy.
+        self._picture: Picture | None = None
+        self.result: RunResult | None = None  # its run's result (None: a history entry's)
         self.timelapse_path: Path | None = None  # the stored animation of a history entry on show
         self.compare_dialog: Any = None
         self._inputs: tuple[str | None, list[str], list[float]] = (None, [], [])  # of the run
@@ -97,15 +110,15 @@ class RunSession(QObject):
         # The photo of the picture on show: only a picture of the photo on screen may be promoted.
         self.painted_from = PaintedFrom(None, None)
         # of the picture on show: names its exported file
-        self._shown_inputs: tuple[str | None, list[str], list[float]] = self._inputs
+        self.shown_inputs: tuple[str | None, list[str], list[float]] = self._inputs
         self.library: Any = None
         self.history: Any = None
         self._open_history(library)
         self._start_when_read: Callable[[], object] | None = None  # a Start pressed while inputs are read
-        window.inputs.busyChanged.connect(self._on_inputs_busy_changed)
+        inputs.busyChanged.connect(self._on_inputs_busy_changed)
         self.saver = HistorySaver(self)
         self.saver.saved.connect(self._on_saved)
-        self.saver.failed.connect(self.window.show_error)
+        self.saver.failed.connect(report_error)
         if self.history is not None:
             self.history.entryActivated.connect(self.on_entry_activated)
             self.history.compareRequested.connect(self.on_compare)
@@ -121,11 +134,11 @@ class RunSession(QObject):
         except (NSTError, OSError) as exc:
             log.warning("history unavailable: %s", exc)
             problem = exc.user_text() if isinstance(exc, NSTError) else f"The history is off: {exc}"
-            QTimer.singleShot(0, self, lambda: self.window.show_error(problem))
+            QTimer.singleShot(0, self, lambda: self._report_error(problem))
             return
         notice = damaged_text(self.history.damaged)
         if notice:
-            QTimer.singleShot(0, self, lambda: self.window.statusBar().showMessage(notice, 30_000))
+            QTimer.singleShot(0, self, lambda: self._status.showMessage(notice, 30_000))
 
     # --- starting ------------------------------------------------------------------------------
     def wait_for_inputs(self, start: Callable[[], object]) -> bool:
@@ -133,11 +146,11 @@ class RunSession(QObject):
         being read and not yet enough for a run: Start pressed as the launch reopens the last
         photo waits for it instead of saying "Add a photo first". A read that fails then gets
         that message from ``start`` as before."""
-        inputs = self.window.inputs
+        inputs = self.inputs
         if not inputs.loading() or inputs.ready():
             return False
         self._start_when_read = start  # pressed twice: still one start
-        self.window.run_panel.status_label.setText(
+        self.run_panel.status_label.setText(
             "Opening the photo and styles: painting starts once they are read…")
         return True
 
@@ -148,12 +161,15 @@ class RunSession(QObject):
         start()
 
     def make_request(self) -> RunRequest | None:
-        inputs, params = self.window.inputs, self.window.params_panel.params()
-        content = inputs.content()
+        """The run of the document's recipe (the thread's hand-over), painted from the images the
+        window holds; None, and said, when it cannot be painted."""
+        recipe = self.document.recipe
+        params, images = recipe.params, self.held.state_of(recipe)
+        content, styles = images if images is not None else (None, [])
         if content is None:
             self.errorOccurred.emit("Add a photo first: File ▸ Open photo, or drop one on the left.")
             return None
-        if not inputs.ready():
+        if not any(weight > 0 for _, weight in styles):
             self.errorOccurred.emit("Add at least one style image with a blend weight above 0.")
             return None
         try:  # a panorama strip: said now, not by the engine after its start
@@ -170,19 +186,21 @@ class RunSession(QObject):
             except NSTError as exc:
                 self.errorOccurred.emit(exc.user_text())
                 return None
-        self._inputs = self._inputs_now()
-        content_path, style_paths, _ = self._inputs
+        content_path = str(content.path) if content.path else None
+        style_paths = [str(loaded.path or loaded.name) for loaded, _ in styles]
+        self._inputs = (content_path, style_paths, [weight for _, weight in styles])
         self._run_photo = PaintedFrom(content, content_path)
+        style_inputs = tuple(StyleInput(loaded.image, weight, loaded.name) for loaded, weight in styles)
         # No after-touches: they belong to the picture on show, not to the next one (issue 16.6).
-        return RunRequest(content.image, inputs.style_inputs(), params, init_image, content_path=content_path,
-                          style_paths=tuple(style_paths), mask=self.window.mask_dock.request_mask(),
-                          photo=content)
+        return RunRequest(content.image, style_inputs, params, init_image, content_path=content_path,
+                          style_paths=tuple(style_paths), mask=self._mask_for_run(), photo=content)
 
     # --- outcomes ------------------------------------------------------------------------------
     @Slot(object)
     def on_finished(self, outcome: Outcome) -> None:
         assert outcome.rendered is not None
-        self._keep(outcome.rendered, list(outcome.frames))
+        self._keep(outcome.rendered, list(outcome.frames), outcome.request.content,
+                   _kind_of(outcome.request))
         done = {"quick": self._quick_look_done(), "promote": "Finished at full size."}.get(
             outcome.request.kind, "Finished.")
         self.runEnded.emit(done, outcome.rendered.result.elapsed_s)
@@ -190,7 +208,7 @@ class RunSession(QObject):
     def _quick_look_done(self) -> str:
         """Render full size goes on only from a picture of the photo on screen (issue 16.3): a
         photo opened during the quick look must not be promised one."""
-        if self.painted_from.is_photo(self.window.inputs.content()):
+        if self.painted_from.is_photo(self.inputs.content()):
             return "Quick look finished: Render full size goes on from it."
         return "Quick look finished, of the photo before: open it again to render it at full size."
 
@@ -198,7 +216,8 @@ class RunSession(QObject):
     def on_stopped(self, outcome: Outcome) -> None:
         assert outcome.rendered is not None
         result = outcome.rendered.result
-        self._keep(outcome.rendered, list(outcome.frames))
+        self._keep(outcome.rendered, list(outcome.frames), outcome.request.content,
+                   _kind_of(outcome.request))
         height, width = result.image.shape[:2]
         self.runEnded.emit(f"Stopped at {max(height, width)} px of {result.params.size}: kept the best "
                            "picture so far.", result.elapsed_s)
@@ -207,63 +226,81 @@ class RunSession(QObject):
     def on_failed(self, text: str, outcome: Outcome) -> None:
         partial = outcome.rendered
         if partial is not None:  # the last good picture, before it went wrong
-            self.result, self.result_image, self.metadata = partial.result, partial.image, partial.metadata
-            self.mask = partial.mask
-            self._shown_inputs, self.painted_from = self._inputs, self._run_photo
+            self.result, self.shown_inputs, self.painted_from = partial.result, self._inputs, self._run_photo
+            frames = self._picture.frames if self._picture is not None else ()  # those before stay, as ever
+            self._picture = Picture(partial.image, partial.metadata, _kind_of(outcome.request),
+                                    self._run_photo.path, partial.mask, frames)
             self.pictureShown.emit(partial.image)
+            self.pictureKept.emit(outcome.request.content)
         self.runEnded.emit("Failed: the last good picture is kept.", None)
         self.errorOccurred.emit(text)
 
-    def _keep(self, rendered: Rendered, frames: list[PreviewArray]) -> None:
-        """The run's picture becomes the one on show, with its record, and goes to the history."""
-        self.result, self.result_image = rendered.result, rendered.image
-        self.metadata = rendered.metadata  # made by the render service, like the CLI's
-        self.mask = rendered.mask
-        self.frames = frames
-        self.timelapse_path = None
-        self._shown_inputs, self.painted_from = self._inputs, self._run_photo
+    def _keep(self, rendered: Rendered, frames: list[PreviewArray], photo: ImageArray | None,
+              kind: PictureKind) -> None:
+        """The run's picture (of ``photo``) becomes the one on show, with its record, and goes to
+        the history."""
+        self.result, self.timelapse_path = rendered.result, None
+        self.shown_inputs, self.painted_from = self._inputs, self._run_photo
+        # Its record is made by the render service, like the CLI's.
+        self._picture = Picture(rendered.image, rendered.metadata, kind, self._run_photo.path, rendered.mask,
+                                tuple(frames))
         self.pictureShown.emit(rendered.image)
         self.captionChanged.emit(_caption(rendered.metadata))
+        self.pictureKept.emit(photo)  # before its history write: that is how its entry is recognised
         self._add_to_history(rendered.result)
+
+    def picture(self) -> Picture | None:
+        """The picture on show, the object the document holds (None: none)."""
+        return self._picture
+
+    @property
+    def result_image(self) -> ImageArray | None:
+        return self._picture.image if self._picture is not None else None
+
+    @property
+    def metadata(self) -> dict[str, Any] | None:
+        return self._picture.record if self._picture is not None else None
+
+    @property
+    def mask(self) -> RegionMask | None:
+        """The picture's mask (its record names the PNG)."""
+        return self._picture.mask if self._picture is not None else None
+
+    @property
+    def frames(self) -> list[PreviewArray]:
+        return list(self._picture.frames) if self._picture is not None else []  # type: ignore[arg-type]
+
+    def record_changed(self, record: dict[str, Any]) -> None:
+        """The picture on show has this record now (its after-touches written into its entry):
+        changed in place, so that the picture stays the one the document and its undo steps hold."""
+        if self._picture is not None:
+            self._picture.record.clear()
+            self._picture.record.update(record)
 
     def shown(self) -> ShownPicture:
         """The picture on show with what goes with it, to show again with :meth:`show_again`."""
-        return ShownPicture(self.result, self.result_image, self.metadata, self.mask, self.frames,
-                            self.timelapse_path, self._shown_inputs, self.painted_from)
+        return ShownPicture(self.result, self._picture, self.timelapse_path, self.shown_inputs,
+                            self.painted_from)
 
     def show_again(self, shown: ShownPicture) -> None:
         """Put a picture of :meth:`shown` back on show (an undone restore); none: the photo."""
-        self.result, self.result_image, self.metadata, self.mask = (shown.result, shown.image, shown.metadata,
-                                                                    shown.mask)
-        self.frames, self.timelapse_path = shown.frames, shown.timelapse_path
-        self._shown_inputs, self.painted_from = shown.inputs, shown.painted_from
-        content = self.window.inputs.content()
-        if shown.image is not None:
-            self.pictureShown.emit(shown.image)
-        elif content is not None:
-            self.window.canvas.set_image(content.display_image())
-        self.captionChanged.emit(_caption(shown.metadata) if shown.metadata else "")
-        self.window.menu_actions.set_has_result(shown.image is not None,
-                                                bool(shown.frames) or shown.timelapse_path is not None)
+        self.result, self._picture, self.timelapse_path = shown.result, shown.picture, shown.timelapse_path
+        self.shown_inputs, self.painted_from = shown.inputs, shown.painted_from
+        self.pictureShown.emit(self.result_image)  # None: the photo
+        self.captionChanged.emit(_caption(self.metadata) if self.metadata else "")
+        has_frames = bool(self.frames) or shown.timelapse_path is not None
+        self.resultChanged.emit(self.result_image is not None, has_frames)
 
     def adopt(self, result: RunResult, blend: list[float]) -> None:
         """Make a picture painted elsewhere (a variation) the current one, with its history entry."""
         from nst_desktop.service.render import record
 
-        content, styles, _ = self._inputs_now()
-        self._inputs = (content, styles, blend)
-        request = self.make_request()
+        request = self.make_request()  # of the recipe now: the variation's settings and blend are in it
         if request is None:
             return
         weighted = tuple(replace(s, weight=w) for s, w in zip(request.styles, blend, strict=True))
         job = replace(request, styles=weighted, params=result.params).held_job()  # painted from the copy held
-        self._keep(Rendered(result, record(job, result)), [])
-
-    def _inputs_now(self) -> tuple[str | None, list[str], list[float]]:
-        inputs = self.window.inputs
-        content, styles = inputs.content(), inputs.styles()
-        return (str(content.path) if content is not None and content.path else None,
-                [str(s.loaded.path or s.loaded.name) for s in styles], [s.weight for s in styles])
+        self._keep(Rendered(result, record(job, result)), [], request.content, "variation")
 
     def _add_to_history(self, result: RunResult) -> None:
         if self.library is not None and self.metadata is not None:
@@ -284,17 +321,17 @@ class RunSession(QObject):
         except NSTError as exc:
             self.errorOccurred.emit(exc.user_text())
             return
-        self.result, self.result_image = None, loaded.image
-        self.metadata, self.frames = dict(entry.metadata), []
-        self.mask = _entry_mask(entry)
         # The entry's stored animation stands in for the frames (exported by re-encoding it).
         path = entry.timelapse_path
-        self.timelapse_path = path if path is not None and Path(path).is_file() else None
-        self._shown_inputs = _inputs_of(entry.metadata)
-        self.painted_from = PaintedFrom(None, self._shown_inputs[0])
+        self.result, self.timelapse_path = None, path if path is not None and Path(path).is_file() else None
+        self.shown_inputs = _inputs_of(entry.metadata)
+        self.painted_from = PaintedFrom(None, self.shown_inputs[0])
+        self._picture = Picture(loaded.image, dict(entry.metadata), "full", self.shown_inputs[0],
+                                _entry_mask(entry), entry_id=entry.id)
         self.pictureShown.emit(loaded.image)
         self.captionChanged.emit(_caption(entry.metadata))
-        self.window.menu_actions.set_has_result(True, self.timelapse_path is not None)
+        self.resultChanged.emit(True, self.timelapse_path is not None)
+        self.entryShown.emit(entry)
 
     @Slot(object, object)
     def on_compare(self, first: Any, second: Any) -> None:
@@ -303,7 +340,7 @@ class RunSession(QObject):
 
         if self.compare_dialog is not None:
             self.compare_dialog.close()
-        dialog = CompareDialog(first, second, self.window)
+        dialog = CompareDialog(first, second, self._dialog_parent)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.destroyed.connect(self._on_compare_closed)
         self.compare_dialog = dialog
@@ -312,61 +349,6 @@ class RunSession(QObject):
     @Slot()
     def _on_compare_closed(self) -> None:
         self.compare_dialog = None
-
-    # --- export ----------------------------------------------------------------------------------
-    def default_stem(self) -> str:
-        from nst_desktop.gui.export import default_file_stem
-
-        content, styles, _ = self._shown_inputs
-        return default_file_stem(content, [s for s in styles if Path(s).suffix])
-
-    def export_image(self) -> Path | None:
-        if self.result_image is None:
-            return None
-        from nst_desktop.gui.export import export_image
-
-        image, metadata = self.window.after_touches.picture(self.result_image, self.metadata)
-        return export_image(self.window, image, metadata, self.default_stem(), self.window.save_dialog,
-                            mask=self.mask, inputs=self._export_inputs(),
-                            confirm=lambda _p, title, text: self.window.confirm(self.window, title, text))
-
-    def _export_inputs(self) -> list[tuple[str, str | Path | None]]:
-        """The files an export must not replace unasked: the picture's photo and styles, and
-        those open in the window (another photo may have been opened since)."""
-        content, styles, _ = self._shown_inputs
-        shown = self.window.inputs.content()
-        return [("the photo this picture was painted from", content),
-                *(("a style this picture was painted with", s) for s in styles),
-                ("the photo open in the window", shown.path if shown is not None else None),
-                *(("a style open in the window", s.loaded.path) for s in self.window.inputs.styles())]
-
-    def export_timelapse(self) -> Path | None:
-        source: list[PreviewArray] | Path | None = self.frames or self.timelapse_path
-        if not source:
-            return None
-        from nst_desktop.gui.export import export_timelapse
-
-        return export_timelapse(self.window, source, self.default_stem(), self.window.save_dialog)
-
-    def copy_image(self) -> None:
-        if self.result_image is not None:
-            from nst_desktop.gui.export import copy_image_to_clipboard
-
-            copy_image_to_clipboard(self.window.after_touches.picture(self.result_image, None)[0])
-            self.window.statusBar().showMessage("Picture copied to the clipboard.", 4000)
-
-    def choose_weights(self) -> None:
-        from nst_desktop.gui.weights_dialog import WeightsDialog
-
-        dialog = WeightsDialog(self.window.params_panel.params().weights, self.window)
-        if dialog.exec():
-            self.window.params_panel.update_fields(weights=dialog.selected_spec())
-
-    def show_about(self) -> None:
-        from nst_desktop.gui.about_dialog import AboutDialog
-
-        AboutDialog(self.window).exec()
-
 
 def _inputs_of(metadata: dict[str, Any]) -> tuple[str | None, list[str], list[float]]:
     """(content, styles, weights) recorded in a history entry; empty where it has none."""
@@ -379,6 +361,10 @@ def _inputs_of(metadata: dict[str, Any]) -> tuple[str | None, list[str], list[fl
         weight_list = []
     return (content if isinstance(content, str) else None,
             [str(s) for s in styles] if isinstance(styles, list) else [], weight_list)
+
+
+def _kind_of(request: RunRequest) -> PictureKind:
+    return {"quick": "quick", "promote": "promoted"}.get(request.kind, "full")  # type: ignore[return-value]
 
 
 def _entry_mask(entry: Any) -> RegionMask | None:

@@ -3,7 +3,9 @@ and variations.
 
 Kept out of the main window, which only wires it. What it does:
 
-* **Live edits.** While a run paints, a change of a look control (style strength,
+* **Live edits.** What of the document's recipe the running picture can take now, and what
+  waits for the next run, is the document's (``Document.live_changes``). While a run paints,
+  a change of a look control (style strength,
   smoothness, content weight, colours, style scale) or of a style's blend goes to the
   running engine (``RunThread.edit``), which applies it at its next step. Until the engine's
   event says it landed, the status bar says it is pending (a step or a set-up of the styles
@@ -22,52 +24,64 @@ from __future__ import annotations
 
 import logging
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from PySide6.QtCore import QObject, Signal, Slot
+from PySide6.QtWidgets import QStatusBar, QWidget
 
 from nst_desktop.engine.spec.events import ProgressEvent
-from nst_desktop.engine.spec.live import BLEND, LIVE_FIELDS
-from nst_desktop.engine.spec.params import Params
-from nst_desktop.gui.run_panel import describe_changes
+from nst_desktop.engine.spec.live import BLEND
+from nst_desktop.gui.actions import Actions
+from nst_desktop.gui.errors import ReportError
+from nst_desktop.gui.inputs_panel import InputsPanel
+from nst_desktop.gui.params_panel import ParamsPanel
+from nst_desktop.gui.run_controller import RunController
+from nst_desktop.gui.run_panel import RunPanel, describe_changes
 from nst_desktop.gui.worker import RunRequest
 from nst_desktop.io.masks import with_start_pixels
-
-if TYPE_CHECKING:
-    from nst_desktop.gui.main_window import MainWindow
+from nst_desktop.recipe.document import Document
+from nst_desktop.recipe.recipe import Recipe
+from nst_desktop.service.render import StylizeFn
 
 log = logging.getLogger(__name__)
 
 
-def live_changes(running: Params, started: Params, wanted: Params) -> tuple[dict[str, Any], list[str]]:
-    """(changes a running picture can take now, labels of those that must wait for a new run).
-
-    ``running`` is the look of the running picture; ``started`` the panel's settings when it
-    started (they differ in size and steps for a quick look); ``wanted`` the panel's now.
-    """
-    live = {name: getattr(wanted, name) for name in LIVE_FIELDS
-            if getattr(wanted, name) != getattr(running, name)}
-    waiting = [Params.__dataclass_fields__[f].metadata["label"]
-               for f in Params.__dataclass_fields__
-               if f not in LIVE_FIELDS and getattr(wanted, f) != getattr(started, f)]
-    return live, waiting
-
-
 class TweakLoop(QObject):
-    """Live edits, quick look, promote and variations for one main window."""
+    """Live edits, quick look, promote and variations, around the runs of ``runs``."""
 
     variationsOpened = Signal(object)  # VariationsDialog: the render queue holds while it paints (18.3)
 
-    def __init__(self, window: MainWindow) -> None:
-        super().__init__(window)
-        self.window = window
-        self._running_params: Params | None = None  # the look of the running picture, after edits
-        self._started_params: Params | None = None  # the panel's settings when it started
-        self._running_blend: tuple[float, ...] = ()
+    def __init__(self, document: Document, runs: RunController, inputs: InputsPanel,
+                 params_panel: ParamsPanel,
+                 run_panel: RunPanel, actions: Actions, status: QStatusBar, report_error: ReportError,
+                 dialog_parent: QWidget, stylize_fn: StylizeFn | None = None) -> None:
+        super().__init__(dialog_parent)
+        self.document, self.runs, self.session, self.runner = document, runs, runs.session, runs.runner
+        self._seen = document.recipe  # the last recipe seen: tells what moved, the settings or the blend
+        self.inputs, self.params_panel, self.run_panel = inputs, params_panel, run_panel
+        self.actions, self.status, self._report_error = actions, status, report_error
+        self._dialog_parent, self._stylize_fn = dialog_parent, stylize_fn
         self._pending: dict[str, Any] = {}  # sent to the engine, not yet reported landed
         self._preparing = False  # the engine is setting up the styles (no step for a while)
         self.variations_dialog: Any = None
-        window.session.pictureShown.connect(self._on_picture_shown)
+        runs.add_blocker(lambda: self.variations_dialog is not None)  # the grid holds the engine
+        self._connect()
+
+    def _connect(self) -> None:
+        a, worker = self.actions, self.runner.worker
+        self.session.pictureShown.connect(self._on_picture_shown)
+        self.runs.runStarted.connect(self.run_started)
+        worker.done.connect(self.run_done)
+        worker.progressed.connect(self.run_progressed)
+        self.document.recipeChanged.connect(self._on_recipe_changed)
+        self.run_panel.quickLookRequested.connect(self.start_quick_look)
+        self.run_panel.promoteRequested.connect(self.promote)
+        a.quick_look.triggered.connect(self.start_quick_look)
+        a.promote.triggered.connect(self.promote)
+        for sweep, action in a.variations.items():
+            action.triggered.connect(lambda _=False, s=sweep: self.open_variations(s))
+        a.variations_menu.aboutToShow.connect(self.refresh_variations_menu)
+        self.refresh_promote()
 
     # --- starting ----------------------------------------------------------------------------
     @Slot()
@@ -75,8 +89,8 @@ class TweakLoop(QObject):
         from nst_desktop.engine.spec.presets import QUICK_LOOK_SIZE, quick_look
         from nst_desktop.engine.spec.schedule import min_long_side
 
-        session = self.window.session
-        if self.window.runner.running or session.wait_for_inputs(self.start_quick_look):
+        session = self.session
+        if self.runner.running or session.wait_for_inputs(self.start_quick_look):
             return False  # as Start: pressed while the launch reopens the photo, it waits for it
         request = session.make_request()
         if request is None:
@@ -84,21 +98,21 @@ class TweakLoop(QObject):
         # A panorama strip is looked at just large enough to paint (the full size is: make_request).
         long_side = max(QUICK_LOOK_SIZE, min_long_side(request.params, request.content.shape[:2]))
         quick = quick_look(request.params, long_side)
-        return self.window.start_request(replace(request, params=quick, kind="quick"))
+        return self.runs.start_request(replace(request, params=quick, kind="quick"))
 
     @Slot()
     def promote(self) -> bool:
         """Render full size from the picture on show (see the module docstring)."""
-        session = self.window.session
+        session = self.session
         picture = session.result_image
         if picture is None or not self.can_promote():
             return False
-        request = self.window.session.make_request()
+        request = session.make_request()
         if request is None:
             return False
         # Replayed by --params first, with the mask it was painted with (repainted since or not).
         source = with_start_pixels(dict(session.metadata), session.mask) if session.metadata else None
-        return self.window.start_request(replace(request, start_from=picture, kind="promote",
+        return self.runs.start_request(replace(request, start_from=picture, kind="promote",
                                                  continued_from=source))
 
     def can_promote(self) -> bool:
@@ -107,29 +121,29 @@ class TweakLoop(QObject):
     def promote_problem(self) -> str:
         """Why the picture on show cannot go on to full size now; "" when it can: a picture of
         the photo on screen, smaller than the output size or stopped before its end."""
-        session, window = self.window.session, self.window
+        session = self.session
         if session.result_image is None:
             return "Needs a quick look, a variation or a stopped picture to go on from"
-        if window.runner.running:
+        if self.runner.running:
             return "Wait for the run to end"
-        content = window.inputs.content()
+        content = self.inputs.content()
         if not session.painted_from.is_photo(content):
             # Going on from another photo's picture would paint that picture over this photo.
             return ("The picture on show was painted from another photo: open that photo again, "
                     "or paint this one first")
         long_side = max(session.result_image.shape[:2])
         stopped = bool(session.metadata and session.metadata.get("stopped"))
-        if long_side >= window.params_panel.params().size and not stopped:
+        if long_side >= self.params_panel.params().size and not stopped:
             return "The picture on show is already at the output size: raise Output size to go on"
         return ""
 
     def refresh_promote(self) -> None:
         problem = self.promote_problem()
-        size = self.window.params_panel.params().size
+        size = self.params_panel.params().size
         tip = problem or (f"Go on from the picture on show up to {size} px, keeping its composition "
                           "(Ctrl+Shift+F)")
-        self.window.run_panel.set_can_promote(not problem, tip)
-        action = self.window.menu_actions.promote
+        self.run_panel.set_can_promote(not problem, tip)
+        action = self.actions.promote
         action.setEnabled(not problem)
         action.setToolTip(tip)
         action.setStatusTip(tip)  # the menu shows the status tip: the reason reaches the status bar
@@ -139,18 +153,16 @@ class TweakLoop(QObject):
         self.refresh_promote()  # e.g. a history entry: promotable when it is of the photo on screen
 
     # --- live edits -----------------------------------------------------------------------------
-    def run_started(self, request: RunRequest) -> None:
-        self._running_params = request.params
-        self._started_params = self.window.params_panel.params()
-        self._running_blend = tuple(s.weight for s in request.styles)
+    @Slot(object)
+    def run_started(self, _request: RunRequest) -> None:
         self._pending, self._preparing = {}, False
         self.refresh_promote()
 
     def run_done(self) -> None:
         if self._pending:  # sent after the last step: the picture does not have it
-            self.window.statusBar().showMessage(f"{describe_changes(self._pending)}: the run ended before "
+            self.status.showMessage(f"{describe_changes(self._pending)}: the run ended before "
                                                 "it could land; it applies to the next run.", 8000)
-        self._running_params, self._pending = None, {}
+        self._pending = {}
         self.refresh_promote()
 
     def run_progressed(self, event: ProgressEvent) -> None:
@@ -164,11 +176,12 @@ class TweakLoop(QObject):
         if self._pending and (landed or preparing_changed):
             self._say_pending()
         elif landed:
-            self.window.statusBar().showMessage(
+            self.status.showMessage(
                 f"{describe_changes(landed)}: changed at step {event.total_step}.", 8000)
 
     def _send(self, changes: dict[str, Any]) -> None:
-        self.window.runner.edit(changes)
+        self.runner.edit(changes)
+        self.document.sent(changes)  # the running picture's look now
         self._pending.update(changes)
         self._say_pending()
 
@@ -176,35 +189,37 @@ class TweakLoop(QObject):
         wait = "until the styles are prepared, then lands at the next step" if self._preparing \
             else "for the next step"
         # No time-out: it stays until the edit lands (run_progressed) or the run ends (run_done).
-        self.window.statusBar().showMessage(f"{describe_changes(self._pending)}: waits {wait}…")
+        self.status.showMessage(f"{describe_changes(self._pending)}: waits {wait}…")
 
-    def params_changed(self, wanted: Params) -> None:
-        """A control moved: hand what a running picture can take to the engine now."""
-        running, started = self._running_params, self._started_params
-        if running is None or started is None or not self.window.runner.running:
-            self.refresh_promote()
+    @Slot(object)
+    def _on_recipe_changed(self, recipe: Recipe) -> None:
+        seen, self._seen = self._seen, recipe
+        if self.document.running is None or not self.runner.running:
+            self.refresh_promote()  # e.g. another photo: can the picture on show still go on?
             return
-        changes, waiting = live_changes(running, started, wanted)
-        if changes:
-            self._running_params = running.with_changes(**changes)
-            self._send(changes)
+        if recipe.params != seen.params:
+            self._settings_changed()
+        if recipe.styles != seen.styles:
+            self._blend_changed(recipe.blend)
+
+    def _settings_changed(self) -> None:
+        """A control moved: hand what a running picture can take to the engine now."""
+        changes, waiting = self.document.live_changes()
+        look = {name: value for name, value in changes.items() if name != BLEND}
+        if look:
+            self._send(look)
         if waiting:
-            self.window.statusBar().showMessage(
+            self.status.showMessage(
                 f"{', '.join(waiting)}: applies to the next run (the painting goes on as it was).", 8000)
 
-    def inputs_changed(self) -> None:
-        """Blend weights moved during a run: a live edit when the styles are the same ones.
-        Otherwise (another photo, perhaps): whether the picture on show can still be promoted."""
-        if self._running_params is None or not self.window.runner.running:
-            self.refresh_promote()
+    def _blend_changed(self, blend: tuple[float, ...]) -> None:
+        """Blend weights moved during a run: a live edit when the styles are the same ones."""
+        running = self.document.running
+        if running is None or blend == running.blend:
             return
-        blend = tuple(s.weight for s in self.window.inputs.styles())
-        if blend == self._running_blend:
+        if len(blend) != len(running.blend) or sum(blend) <= 0:
+            self.status.showMessage("New styles apply to the next run.", 8000)
             return
-        if len(blend) != len(self._running_blend) or sum(blend) <= 0:
-            self.window.statusBar().showMessage("New styles apply to the next run.", 8000)
-            return
-        self._running_blend = blend
         self._send({BLEND: list(blend)})
 
     # --- variations -----------------------------------------------------------------------------
@@ -212,21 +227,20 @@ class TweakLoop(QObject):
         from nst_desktop.engine.spec.variations import variations
         from nst_desktop.gui.variations_dialog import VariationsDialog
 
-        window = self.window
-        if window.runner.running or self.variations_dialog is not None:
+        if self.runner.running or self.variations_dialog is not None:
             return
-        content, styles = window.inputs.content(), window.inputs.styles()
-        if content is None or not window.inputs.ready():
-            window.show_error("Add a photo and at least one style first.")
+        content, styles = self.inputs.content(), self.inputs.styles()
+        if content is None or not self.inputs.ready():
+            self._report_error("Add a photo and at least one style first.")
             return
         blend = [s.weight for s in styles]
         names = [s.loaded.name for s in styles]
-        sweep_list = variations(window.params_panel.params(), blend, sweep, names=names)
-        request = window.session.make_request()  # loads a start image if the settings need one
+        sweep_list = variations(self.params_panel.params(), blend, sweep, names=names)
+        request = self.session.make_request()  # loads a start image if the settings need one
         if request is None:
             return
-        dialog = VariationsDialog(content.image, request.styles, sweep_list, window,
-                                  stylize_fn=window.stylize_fn, init_image=request.init_image)
+        dialog = VariationsDialog(content.image, request.styles, sweep_list, self._dialog_parent,
+                                  stylize_fn=self._stylize_fn, init_image=request.init_image)
         dialog.variationChosen.connect(self._on_variation_chosen)
         dialog.runningChanged.connect(self._on_variations_running)
         dialog.finished.connect(self._on_variations_closed)
@@ -239,8 +253,8 @@ class TweakLoop(QObject):
         """Disable the sweeps that would show nothing (seed without noise, one style), and say why."""
         from nst_desktop.engine.spec.variations import sweep_problem
 
-        params, n_styles = self.window.params_panel.params(), len(self.window.inputs.styles())
-        for sweep, action in self.window.menu_actions.variations.items():
+        params, n_styles = self.params_panel.params(), len(self.inputs.styles())
+        for sweep, action in self.actions.variations.items():
             problem = sweep_problem(sweep, params, n_styles)
             action.setEnabled(not problem)
             action.setToolTip(problem or action.statusTip())
@@ -250,10 +264,10 @@ class TweakLoop(QObject):
             self.variations_dialog.close()
 
     def _on_variations_running(self, running: bool) -> None:
-        self.window.menu_actions.set_running(running)
-        self.window.run_panel.set_running(running)
+        self.actions.set_running(running)
+        self.run_panel.set_running(running)
         if not running:
-            self.window.menu_actions.stop.setEnabled(False)
+            self.actions.stop.setEnabled(False)
 
     def _on_variations_closed(self, *_: object) -> None:
         self.variations_dialog = None
@@ -262,13 +276,12 @@ class TweakLoop(QObject):
     def _on_variation_chosen(self, chosen: Any) -> None:
         """Take the variation's settings and picture; it can then be promoted."""
         variation = chosen.variation
-        window = self.window
-        window.params_panel.set_params(variation.params)
+        self.params_panel.set_params(variation.params)
         for index, weight in enumerate(variation.blend):
-            window.inputs.set_style_weight(index, weight)
-        window.session.adopt(chosen.result, list(variation.blend))
+            self.inputs.set_style_weight(index, weight)
+        self.session.adopt(chosen.result, list(variation.blend))
         text = f"Took the variation '{variation.label}': Render full size to go on."
-        window.run_panel.plot.clear()  # its curves are not the variation's
-        window.run_panel.status_label.setText(text)
-        window.statusBar().showMessage(text, 8000)
+        self.run_panel.plot.clear()  # its curves are not the variation's
+        self.run_panel.status_label.setText(text)
+        self.status.showMessage(text, 8000)
         self.refresh_promote()

@@ -11,7 +11,9 @@ picture on show when the step changed it (a restore from the history). A restore
 step, so it undoes whole, its touches included. Consecutive edits of one control within
 :data:`MERGE_WINDOW_S` (a slider drag) merge into one step. After-touches belong to the
 picture they were made on: undone while another picture is on show, they change nothing,
-and :meth:`Document.undo` says so.
+and :meth:`Document.undo` says so. An edit's step puts back only what it changed (its settings,
+its touches...), over the recipe as it is now: what changed meanwhile without a step of its
+own (the touches of a new picture, the photo and styles the window follows) stays.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from nst_desktop.recipe.recipe import Recipe
 
 MERGE_WINDOW_S = 1.5
 EMPTY = Recipe("", ())
+STEP_FIELDS = ("photo", "styles", "params", "touches")  # what an edit's step puts back (and the mask)
 
 
 @dataclass(frozen=True)
@@ -55,6 +58,15 @@ class Step:
     pictures: tuple[Picture | None, Picture | None] | None = None  # set: the step changed the picture
     touches_of: Picture | None = None  # set: a change of after-touches, made on this picture
     when: float = field(default_factory=time.monotonic)
+
+
+def _changes_of(step: Step, side: Recipe, now: Recipe) -> Recipe:
+    """``now`` with what ``step`` changed taken from ``side`` (its before or its after)."""
+    changed = {name: getattr(side, name) for name in STEP_FIELDS
+               if getattr(step.before, name) != getattr(step.after, name)}
+    if step.before.mask is not step.after.mask:
+        changed["mask"] = side.mask
+    return replace(now, **changed)
 
 
 def live_changes(running: Running, wanted: Recipe) -> tuple[dict[str, Any], list[str]]:
@@ -103,6 +115,12 @@ class Document:
 
     def set_touches(self, touches: Touches, merge_key: str | None = None) -> None:
         self.edit(replace(self.recipe, touches=touches), "Change after-touches", merge_key)
+
+    def follow(self, recipe: Recipe) -> None:
+        """A change the undo history holds no step for (the window's photo and styles, which
+        only a restore undoes): the recipe now, with its event."""
+        if not recipe.same_as(self.recipe):
+            self._set_recipe(recipe)
 
     def set_photo(self, photo: str) -> None:
         """A new photo: the picture on show (of the old one) can no longer be promoted."""
@@ -169,6 +187,19 @@ class Document:
     def can_redo(self) -> bool:
         return bool(self._redo)
 
+    def undo_count(self) -> int:
+        return len(self._undo)
+
+    def clear_undo(self) -> None:
+        """Forget every step (the recipe stays as it is)."""
+        self._undo.clear()
+        self._redo.clear()
+        self.undoChanged.emit()
+
+    def held_recipes(self) -> list[Recipe]:
+        """Every recipe an undo or redo can bring back (what their inputs must stay held for)."""
+        return [r for step in (*self._undo, *self._redo) for r in (step.before, step.after)]
+
     def undo_text(self) -> str:
         return self._undo[-1].text if self._undo else ""
 
@@ -197,9 +228,11 @@ class Document:
     def _apply(self, step: Step, recipe: Recipe, side: int) -> str:
         if step.touches_of is not None and step.touches_of is not self.picture:
             return "Those after-touches belong to another picture: nothing changed."
-        if step.pictures is not None:
+        if step.pictures is not None:  # a restore: the whole recipe with its picture
             self._set_picture(step.pictures[side])
-        self._set_recipe(recipe)
+            self._set_recipe(recipe)
+            return ""
+        self._set_recipe(_changes_of(step, recipe, self.recipe))
         return ""
 
     def _push(self, step: Step) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
-from nst_desktop.engine.spec.events import ImageArray
+from nst_desktop.engine.spec.events import ImageArray, PreviewArray
 from nst_desktop.engine.spec.region_masks import RegionMask
 
 PictureKind = Literal["full", "quick", "variation", "promoted"]
@@ -31,7 +31,7 @@ class Picture:
     kind: PictureKind = "full"
     painted_from: str | None = None
     mask: RegionMask | None = None
-    frames: tuple[ImageArray, ...] = field(default=(), repr=False)
+    frames: tuple[ImageArray | PreviewArray, ...] = field(default=(), repr=False)  # its time-lapse
     entry_id: str | None = None
 
     @property

@@ -13,6 +13,7 @@ from nst_desktop.gui.main_window import MainWindow
 from nst_desktop.gui.settings import Settings
 from nst_desktop.io.library import Library
 from tests.gui.fakes import FakeStylize
+from tests.gui.parts import Parts, build_parts
 
 WindowFactory = Callable[..., MainWindow]
 
@@ -39,6 +40,14 @@ def make_window(qtbot: QtBot, tmp_path: Path) -> Iterator[WindowFactory]:
     for window in windows:
         window.runner.shutdown(5000)
         window.estimator.wait(5000)
+
+
+@pytest.fixture
+def parts(qtbot: QtBot, tmp_path: Path) -> Iterator[Parts]:
+    """The window's controllers built from their collaborators only (tests.gui.parts), no window."""
+    built = build_parts(qtbot, tmp_path)
+    yield built
+    built.runner.shutdown(5000)
 
 
 @pytest.fixture(autouse=True)

@@ -11,6 +11,7 @@ import numpy as np
 from PySide6.QtGui import QColor
 from pytestqt.qtbot import QtBot
 
+from nst_desktop.engine.spec.events import RunResult
 from nst_desktop.engine.spec.touches import Touches, apply_touches
 from nst_desktop.gui import history_panel
 from nst_desktop.gui.main_window import MainWindow
@@ -20,6 +21,8 @@ from nst_desktop.io.images import load_image, read_metadata
 from nst_desktop.io.resize import fit_photo
 from tests.gui.conftest import WindowFactory
 from tests.gui.fakes import FakeStylize
+from tests.gui.parts import PARAMS as PARTS_PARAMS
+from tests.gui.parts import Parts
 
 TOLERANCE = 1.5 / 255  # one 8-bit step on screen, plus rounding
 
@@ -27,7 +30,7 @@ TOLERANCE = 1.5 / 255  # one 8-bit step on screen, plus rounding
 def _paint(qtbot: QtBot, window: MainWindow, steps: int = 12) -> None:
     window.params_panel.update_fields(size=48, steps=steps, min_size=48, coarse_steps=0)
     with qtbot.waitSignal(window.runner.worker.done, timeout=30_000):
-        assert window.start_run()
+        assert window.runs.start()
     qtbot.waitUntil(lambda: not window.runner.running, timeout=2000)
 
 
@@ -73,7 +76,7 @@ def test_export_writes_the_touched_picture_and_its_touches(qtbot: QtBot, make_wi
     _paint(qtbot, window)
     window.touches_panel.keep_colours.setChecked(True)
     window.touches_panel.fade_slider.setValue(30)
-    assert window.session.export_image() == out
+    assert window.commands.export_image() == out
     qtbot.waitUntil(out.exists, timeout=10_000)  # written in the background
     touches = Touches(keep_photo_colours=True, fade=0.3)
     painting = window.session.result_image
@@ -204,12 +207,29 @@ class _FixedClock(datetime):
 
 
 def test_a_picture_taken_without_a_run_is_touched_too(qtbot: QtBot, make_window: WindowFactory) -> None:
-    """E.g. an adopted variation: the session keeps it without a run signal reaching us."""
+    """E.g. an adopted variation: the session keeps it without a run; its pictureKept reaches us."""
     window = make_window()
     _paint(qtbot, window)
     other = np.full((12, 16, 3), 0.2, np.float32)
-    window.session.result_image = other
+    result = RunResult(other, window.params_panel.params(), False, 1, 0.1, {}, "cpu")
+    window.session.adopt(result, [s.weight for s in window.inputs.styles()])
+    assert window.session.result_image is other
     window.touches_panel.fade_slider.setValue(100)
     assert np.abs(_shown(window) - _photo_at(window, other.shape)).max() <= TOLERANCE
     image, _metadata = window.after_touches.picture(other, None)
     assert image.shape == other.shape and np.abs(image - other).max() > 0.1
+
+
+def test_a_touch_of_the_picture_on_show_needs_no_window(parts: Parts) -> None:
+    """No window: a chosen variation on show, touched; the touch is the document's undo step."""
+    other = np.full((12, 16, 3), 0.2, np.float32)
+    parts.session.adopt(RunResult(other, PARTS_PARAMS, False, 1, 0.1, {}, "cpu"), [1.0])
+    content = parts.inputs.content()
+    assert content is not None and parts.touches.panel.fade_slider.isEnabled()
+    parts.touches.panel.fade_slider.setValue(100)
+    shown = qimage_to_array(parts.canvas.image())
+    assert np.abs(shown - fit_photo(content.image, other.shape[:2])).max() <= TOLERANCE
+    assert parts.document.recipe.touches.fade == 1.0 and parts.document.undo_count() == 1
+    parts.document.undo()
+    assert parts.touches.touches() == Touches()
+    assert np.abs(qimage_to_array(parts.canvas.image()) - other).max() <= TOLERANCE  # untouched again

@@ -23,7 +23,7 @@ from tests.gui.fakes import FakeStylize
 def _start_a_long_step(window: MainWindow, fake: FakeStylize) -> None:
     """A run whose step ``fake.block_at`` lasts until the test releases it (a print-size step)."""
     window.params_panel.update_fields(size=48, steps=50, min_size=48, coarse_steps=0)
-    assert window.start_run()
+    assert window.runs.start()
     assert fake.blocked.wait(10)
 
 
@@ -67,7 +67,7 @@ class _CloseThenStart(QObject):
     @Slot()
     def act(self) -> None:
         self.window.close()
-        self.started.append(self.window.start_run())
+        self.started.append(self.window.runs.start())
 
 
 def test_closing_just_after_a_run_waits_for_its_history_entry(qtbot: QtBot,
@@ -78,7 +78,7 @@ def test_closing_just_after_a_run_waits_for_its_history_entry(qtbot: QtBot,
     window.params_panel.update_fields(size=48, steps=5, min_size=48, coarse_steps=0)
     user = _CloseThenStart(window)
     window.runner.worker.done.connect(user.act)  # the moment the run has ended (its last slot)
-    assert window.start_run()
+    assert window.runs.start()
     qtbot.waitUntil(lambda: not window.isVisible(), timeout=10_000)
     assert len(window.session.library.entries()) == 1
     assert user.started == [False]  # no new run starts in a closing window
@@ -110,7 +110,7 @@ def start():
     if window.inputs.content() is None:
         return later(50, start)
     window.params_panel.update_fields(size=48, steps=50, min_size=48, coarse_steps=0)
-    window.start_run()
+    window.runs.start()
     wait_for_the_long_step()
 
 def wait_for_the_long_step():
@@ -140,3 +140,37 @@ def test_a_window_closed_during_a_long_step_exits_cleanly(tmp_path: Path) -> Non
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr[-2000:]
     assert "history entries: 1" in done.stdout
+
+
+def test_close_after_run_needs_only_its_collaborators(qtbot: QtBot) -> None:
+    """No window: the runner, the saver, the run panel, a status bar and the close to call."""
+    from PySide6.QtWidgets import QStatusBar
+
+    from nst_desktop.engine.spec.events import StyleInput
+    from nst_desktop.engine.spec.params import DEFAULTS
+    from nst_desktop.gui.closing import CloseAfterRun
+    from nst_desktop.gui.history_saver import HistorySaver
+    from nst_desktop.gui.run_panel import RunPanel
+    from nst_desktop.gui.worker import RunRequest, RunThread
+
+    fake = FakeStylize(block_at=3)
+    runner, saver, panel, status = RunThread(fake), HistorySaver(), RunPanel(), QStatusBar()
+    qtbot.addWidget(panel)
+    qtbot.addWidget(status)
+    closes: list[int] = []
+    closing = CloseAfterRun(runner, saver, panel, status, lambda: closes.append(1))
+    assert closing.may_close()  # nothing painting, nothing to write: at once
+    image = np.full((24, 32, 3), 0.5, np.float32)
+    runner.start(RunRequest(image, (StyleInput(image, 1.0, "s"),), DEFAULTS.with_changes(size=32, steps=9)))
+    assert fake.blocked.wait(10)
+    try:
+        assert not closing.may_close() and closing.waiting
+        assert runner.worker.control.stopped  # it asked the run to stop
+        assert status.currentMessage() == STOPPING_TEXT and panel.status_label.text() == STOPPING_TEXT
+        assert closes == []
+        fake.release.set()
+        qtbot.waitUntil(lambda: closes == [1], timeout=10_000)  # once the run has ended: the one real close
+        assert not closing.waiting
+    finally:
+        fake.release.set()
+        runner.shutdown(5000)

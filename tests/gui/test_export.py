@@ -274,10 +274,10 @@ def test_the_window_asks_before_exporting_over_the_open_photo(qtbot: Any, make_w
     window = make_window(save_dialog=FakeDialog(str(second), IMAGE_FILTERS[0][0]), confirm=answers)
     window.params_panel.update_fields(size=48, steps=3, min_size=48, coarse_steps=0)
     with qtbot.waitSignal(window.runner.worker.done, timeout=30_000):
-        assert window.start_run()
+        assert window.runs.start()
     qtbot.waitUntil(lambda: not window.runner.running, timeout=2000)
     assert window.inputs.load_content_file(second)
-    assert window.session.export_image() is None
+    assert window.commands.export_image() is None
     _written(qtbot)
     assert second.read_bytes() == before
     assert answers.questions and "second.png is the photo open in the window" in answers.questions[0]

@@ -26,7 +26,7 @@ def _small(window: MainWindow, steps: int = 12) -> None:
 
 def _run(qtbot: QtBot, window: MainWindow) -> None:
     with qtbot.waitSignal(window.runner.worker.done, timeout=30_000):
-        assert window.start_run()
+        assert window.runs.start()
     qtbot.waitUntil(lambda: not window.runner.running, timeout=2000)
 
 
@@ -67,7 +67,7 @@ def test_export_uses_the_input_names(qtbot: QtBot, make_window: WindowFactory, t
     window = make_window(save_dialog=save_dialog)
     _small(window)
     _run(qtbot, window)
-    path = window.session.export_image()
+    path = window.commands.export_image()
     assert path == tmp_path / "out.png"
     qtbot.waitUntil(path.exists, timeout=10_000)  # written in the background
     assert "tubingen" in Path(asked[0]).name and "starry" in Path(asked[0]).name
@@ -77,7 +77,7 @@ def test_stop_keeps_best_image_and_history(qtbot: QtBot, make_window: WindowFact
     window = make_window(stylize_fn=FakeStylize(step_s=0.01))
     _small(window, steps=5000)
     with qtbot.waitSignal(window.runner.worker.stopped, timeout=10_000):
-        window.start_run()
+        window.runs.start()
         qtbot.waitUntil(lambda: window.run_panel.progress.value() > 0, timeout=5000)
         window.menu_actions.stop.trigger()
     qtbot.waitUntil(lambda: not window.runner.running, timeout=2000)
@@ -90,7 +90,7 @@ def test_stop_keeps_best_image_and_history(qtbot: QtBot, make_window: WindowFact
 def test_pause_from_the_run_panel(qtbot: QtBot, make_window: WindowFactory) -> None:
     window = make_window(stylize_fn=FakeStylize(step_s=0.01))
     _small(window, steps=5000)
-    window.start_run()
+    window.runs.start()
     qtbot.waitUntil(lambda: window.run_panel.progress.value() > 0, timeout=5000)
     window.run_panel.pause_button.click()
     assert window.runner.worker.control.paused and window.menu_actions.pause.isChecked()
@@ -98,7 +98,7 @@ def test_pause_from_the_run_panel(qtbot: QtBot, make_window: WindowFactory) -> N
     window.run_panel.pause_button.click()
     assert not window.runner.worker.control.paused
     with qtbot.waitSignal(window.runner.worker.stopped, timeout=10_000):
-        window.stop_run()
+        window.runs.stop()
 
 
 def test_diverged_run_shows_message_and_keeps_last_good_image(qtbot: QtBot,
@@ -228,7 +228,7 @@ def test_old_history_entry_exports_its_timelapse(qtbot: QtBot, make_window: Wind
     second.session.history.select_ids(entry.id)
     second.session.history.view_button.click()
     assert second.menu_actions.export_timelapse.isEnabled()
-    path = second.session.export_timelapse()
+    path = second.commands.export_timelapse()
     assert path == tmp_path / "old.gif"
     qtbot.waitUntil(path.exists, timeout=10_000)  # written in the background
     assert len(read_frames(path)) > 1
@@ -243,27 +243,11 @@ def test_real_run_in_the_window(qtbot: QtBot, make_window: WindowFactory) -> Non
     previews: list[object] = []
     window.runner.worker.previewReady.connect(previews.append)
     with qtbot.waitSignal(window.runner.worker.finished, timeout=60_000):
-        window.start_run()
+        window.runs.start()
     assert previews
     qtbot.waitUntil(lambda: len(window.session.library.entries()) == 1, timeout=5000)
     image = window.session.result_image
     assert image is not None and max(image.shape[:2]) == 48
-
-
-def test_slow_computer_gets_the_quick_preset_on_first_launch(make_window: WindowFactory) -> None:
-    window = make_window()
-    window.estimator.estimated.disconnect()  # no real estimate racing with the fake one
-    window.params_panel.set_params(DEFAULTS)
-    window.estimates.first_launch, window.estimates.launch_params = True, DEFAULTS
-    launch = window.params_panel.params()
-    window.estimates._on_estimated(type("E", (), {"seconds": 3600.0, "peak_bytes": 1e9})(), "CPU")
-    assert window.params_panel.preset_combo.currentData() == "draft"
-    assert window.params_panel.params() != launch
-    assert "Draft" in window.statusBar().currentMessage()
-    notice = window.run_panel.notice_label
-    assert notice.isVisible() and "Draft" in notice.text()  # said in view, not only in the status bar
-    window.run_panel.notice_label.linkActivated.emit("keep")  # "Keep my settings"
-    assert window.params_panel.params() == launch and not notice.isVisible()
 
 
 def _slow_estimate() -> object:
@@ -337,21 +321,6 @@ def test_history_strip_leaves_the_height_to_the_canvas(qtbot: QtBot, make_window
     assert window.canvas.height() > 3 * dock.height()
     areas = Qt.DockWidgetArea
     assert dock.allowedAreas() == (areas.TopDockWidgetArea | areas.BottomDockWidgetArea)
-
-
-def test_engine_warms_up_after_the_first_estimate(make_window: WindowFactory,
-                                                  monkeypatch: pytest.MonkeyPatch) -> None:
-    window = make_window()
-    asked: list[object] = []
-    monkeypatch.setattr(window.runner, "warm_up", asked.append)
-    monkeypatch.setattr(window.estimator, "busy", lambda: True)
-    window._on_warm_up_timer()
-    assert asked == []  # an estimate is timing the computer: a warm-up beside it would skew it
-    window.estimator.estimated.emit(type("E", (), {"seconds": 30.0, "peak_bytes": 1e8})(), "CPU")
-    assert asked == [window.params_panel.params()]
-    monkeypatch.setattr(window.estimator, "busy", lambda: False)
-    window._on_warm_up_timer()  # no estimate coming (no style): the timer starts it
-    assert len(asked) == 2  # (the runner itself warms up only once)
 
 
 def _learnable_answer(window: MainWindow, request: RunRequest, seconds: float = 600.0) -> None:

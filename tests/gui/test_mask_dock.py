@@ -11,7 +11,9 @@ from pytestqt.qtbot import QtBot
 
 from nst_desktop.engine.spec.events import RunResult
 from nst_desktop.engine.spec.region_masks import RegionMask
+from nst_desktop.gui.inputs_panel import InputsPanel
 from nst_desktop.gui.main_window import MainWindow
+from nst_desktop.gui.mask_dock import MaskDock
 from nst_desktop.io.masks import load_mask, mask_path_for
 from nst_desktop.resources import resource_path
 from tests.gui.conftest import WindowFactory
@@ -41,15 +43,15 @@ def _ready(window: MainWindow) -> None:
 
 def _paint(qtbot: QtBot, window: MainWindow, entries: int) -> None:
     with qtbot.waitSignal(window.runner.worker.done, timeout=30_000):
-        assert window.start_run()
+        assert window.runs.start()
     qtbot.waitUntil(lambda: not window.runner.running, timeout=2000)
     qtbot.waitUntil(lambda: window.session.history.list.count() >= entries, timeout=10_000)
 
 
-def _paint_sky(window: MainWindow) -> np.ndarray:
-    layer = window.mask_dock.layer
+def _paint_sky(dock: MaskDock, inputs: InputsPanel) -> np.ndarray:
+    layer = dock.layer
     labels = layer.labels()
-    assert labels is not None and labels.shape == window.inputs.content().image.shape[:2]  # type: ignore[union-attr]
+    assert labels is not None and labels.shape == inputs.content().image.shape[:2]  # type: ignore[union-attr]
     layer.set_active_region(1)
     layer.begin_stroke(10, 10)
     layer.stroke_to(labels.shape[1] - 10, 10)
@@ -68,7 +70,7 @@ def test_mask_goes_to_the_run_the_history_and_back_on_restore(qtbot: QtBot, make
     assert dock.dock.objectName() == "maskDock" and dock.dock.isHidden()  # hidden by default
     assert dock.dock.toggleViewAction() in window.menu_actions.view_menu.actions()
     assert len(dock.panel._styles) == 2  # the style names reach the panel
-    labels = _paint_sky(window)
+    labels = _paint_sky(window.mask_dock, window.inputs)
     _paint(qtbot, window, 1)
     assert fake.masks[-1] is None  # the dock is closed: a normal run, the paint kept
     dock.dock.show()
@@ -88,9 +90,10 @@ def test_mask_goes_to_the_run_the_history_and_back_on_restore(qtbot: QtBot, make
     assert dock.layer.settings().regions[0].styles == sent.settings.regions[0].styles
     # Export writes the mask PNG beside the picture, named in its record.
     out = tmp_path / "export.png"
-    window.session.mask = sent
-    window.save_dialog = lambda *args: (str(out), args[-1])
-    path = window.session.export_image()
+    shown_mask = window.session.mask  # the restored entry's, read from its PNG
+    assert shown_mask is not None and np.array_equal(shown_mask.labels, sent.labels)
+    window.commands.save_dialog = lambda *args: (str(out), args[-1])
+    path = window.commands.export_image()
     assert path == out
     qtbot.waitUntil(lambda: out.is_file(), timeout=10_000)
     assert np.array_equal(load_mask(mask_path_for(out)).labels, labels)
@@ -99,18 +102,28 @@ def test_mask_goes_to_the_run_the_history_and_back_on_restore(qtbot: QtBot, make
     assert read_metadata(out)["mask"]["file"] == "export.mask.png"  # type: ignore[index]
 
 
-def test_a_new_photo_gives_a_blank_layer_of_its_size(make_window: WindowFactory, tmp_path: Path) -> None:
+def test_a_new_photo_gives_a_blank_layer_of_its_size(qtbot: QtBot, tmp_path: Path) -> None:
+    """No window: the dock needs only a main window to dock in, the canvas and the inputs panel."""
+    from PySide6.QtWidgets import QMainWindow
+
+    from nst_desktop.gui.canvas import Canvas
     from nst_desktop.io.images import save_image
 
-    window = make_window(stylize_fn=MaskFake())
-    _ready(window)
-    _paint_sky(window)
+    host, canvas, inputs = QMainWindow(), Canvas(), InputsPanel()
+    for widget in (host, canvas, inputs):
+        qtbot.addWidget(widget)
+    dock = MaskDock(host, canvas, inputs)
+    assert inputs.load_content_file(PHOTO) and inputs.add_style_files([STARRY, SCREAM]) == 2
+    _paint_sky(dock, inputs)
+    host.show()
+    dock.dock.show()
+    assert dock.request_mask() is not None  # open and painted: the next run is masked
     other = tmp_path / "other.png"
     save_image(np.random.default_rng(1).random((30, 40, 3), dtype=np.float32), other, None)
-    assert window.inputs.load_content_file(other)
-    labels = window.mask_dock.layer.labels()
+    assert inputs.load_content_file(other)
+    labels = dock.layer.labels()
     assert labels is not None and labels.shape == (30, 40) and not labels.any()
-
+    assert dock.request_mask() is None  # nothing painted on the new photo: a normal run
 
 def test_repainting_during_a_run_is_sent_as_a_live_edit(qtbot: QtBot, make_window: WindowFactory) -> None:
     from nst_desktop.engine.spec.live import MASK
@@ -120,9 +133,9 @@ def test_repainting_during_a_run_is_sent_as_a_live_edit(qtbot: QtBot, make_windo
     _ready(window)
     window.params_panel.update_fields(steps=40)
     window.mask_dock.dock.show()
-    _paint_sky(window)
+    _paint_sky(window.mask_dock, window.inputs)
     with qtbot.waitSignal(window.runner.worker.done, timeout=30_000):
-        assert window.start_run()
+        assert window.runs.start()
         layer = window.mask_dock.layer
         layer.begin_stroke(10, 200)  # a second stroke, lower down, while it paints
         layer.stroke_to(300, 200)
@@ -147,7 +160,7 @@ def test_promote_records_the_mask_the_smaller_picture_was_painted_with(qtbot: Qt
     window = make_window(stylize_fn=fake)
     _ready(window)
     window.mask_dock.dock.show()
-    first = _paint_sky(window)
+    first = _paint_sky(window.mask_dock, window.inputs)
     _paint(qtbot, window, 1)
     layer = window.mask_dock.layer
     layer.set_active_region(2)  # a repaint after the small picture was made

@@ -59,3 +59,24 @@ def test_a_write_while_the_launch_reopens_the_inputs_keeps_them(qtbot: QtBot, ma
     qtbot.waitUntil(lambda: not second.inputs.loading(), timeout=5000)
     second.runner.shutdown(5000)
     second.estimator.wait(5000)
+
+
+def test_the_keeper_writes_the_documents_recipe_and_only_its_files(qtbot: QtBot, tmp_path: Path) -> None:
+    """No window: the settings, the document and the inputs panel (asked only whether it reads)."""
+    from nst_desktop.engine.spec.params import DEFAULTS
+    from nst_desktop.gui.inputs_panel import InputsPanel
+    from nst_desktop.gui.recipe_keeper import RecipeKeeper
+    from nst_desktop.recipe.document import Document
+    from nst_desktop.recipe.recipe import Recipe, StyleRef
+
+    inputs = InputsPanel()
+    qtbot.addWidget(inputs)
+    document = Document()
+    keeper = RecipeKeeper(Settings(tmp_path / "settings.ini"), document, inputs, delay_ms=10)
+    styles = (StyleRef("/s/a.png", 2.0), StyleRef("pasted:Pasted image#1f", 1.0))
+    with qtbot.waitSignal(keeper.saved, timeout=3000):
+        document.follow(Recipe("/p/cat.jpg", styles, DEFAULTS.with_changes(steps=321)))
+    stored = Settings(tmp_path / "settings.ini")
+    assert stored.read("inputs/content") == "/p/cat.jpg"
+    assert stored.read("inputs/styles") == [["/s/a.png", 2.0]]  # a pasted image has no file to reopen
+    assert stored.read("params/steps") == 321

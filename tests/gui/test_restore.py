@@ -19,6 +19,7 @@ from nst_desktop.gui.main_window import MainWindow
 from nst_desktop.io.images import save_image
 from nst_desktop.resources import resource_path
 from tests.gui.conftest import WindowFactory
+from tests.gui.parts import Parts
 
 PHOTO = resource_path("samples", "tubingen.jpg")
 STARRY = resource_path("styles", "starry_night.jpg")
@@ -28,7 +29,7 @@ TURNER = resource_path("styles", "shipwreck.jpg")
 
 def _paint(qtbot: QtBot, window: MainWindow) -> None:
     with qtbot.waitSignal(window.runner.worker.done, timeout=30_000):
-        assert window.start_run()
+        assert window.runs.start()
     qtbot.waitUntil(lambda: not window.runner.running, timeout=2000)
     qtbot.waitUntil(lambda: window.session.history.list.count() >= 1, timeout=10_000)
 
@@ -135,9 +136,9 @@ def _edit(changes: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def _window_state(window: MainWindow) -> tuple[object, ...]:
-    stack = window.undo_history.stack
+    document = window.document
     return (_recipe(window), window.session.result_image, window.after_touches.touches(),
-            stack.count(), stack.index())
+            document.undo_count(), document.can_redo(), document.recipe, document.picture)
 
 
 # Each damaged record, and a word its message must hold besides the entry's id.
@@ -173,4 +174,32 @@ def test_a_sound_entry_of_the_same_shape_restores(make_window: WindowFactory, tm
     content, styles, params = _recipe(window)
     assert content == PHOTO and styles == [(SCREAM, 2.0), (STARRY, 1.0)] and params.steps == 7
     assert window.after_touches.touches() == Touches(fade=0.3)
-    assert not _error_boxes(window) and window.undo_history.stack.count() >= 1
+    assert not _error_boxes(window) and window.undo_history.count() >= 1
+
+
+def test_a_restore_is_one_document_step_without_a_window(qtbot: QtBot, parts: Parts, tmp_path: Path) -> None:
+    """No window: the history restore needs the picture on show, the document's views and the mask dock."""
+    from PySide6.QtWidgets import QMainWindow
+
+    from nst_desktop.gui.mask_dock import MaskDock
+    from nst_desktop.gui.restore import HistoryRestore
+    from nst_desktop.io.library import Library
+
+    host = QMainWindow()
+    qtbot.addWidget(host)
+    errors: list[str] = []
+    restorer = HistoryRestore(None, parts.pictures, parts.views, MaskDock(host, parts.canvas, parts.inputs),
+                              errors.append)
+    entry = Library(tmp_path / "kept").add(np.full((8, 8, 3), 0.5, np.float32), _record())
+    before_recipe, steps_before = parts.document.recipe, parts.document.undo_count()
+    assert restorer.restore(entry) == [] and errors == []
+    recipe = parts.document.recipe
+    assert recipe.photo == str(PHOTO) and recipe.style_paths == (str(SCREAM), str(STARRY))
+    assert recipe.blend == (2.0, 1.0) and recipe.params.steps == 7 and recipe.touches == Touches(fade=0.3)
+    assert parts.params.params().steps == 7 and parts.touches.touches() == Touches(fade=0.3)
+    picture = parts.document.picture
+    assert picture is not None and picture.image is parts.session.result_image
+    assert parts.document.undo_count() == steps_before + 1  # the whole restore: one step
+    assert parts.document.undo() == ""
+    assert parts.document.recipe.same_as(before_recipe) and parts.document.picture is None
+    assert parts.inputs.content() is not None and parts.inputs.content().path == Path("/photos/cat.png")

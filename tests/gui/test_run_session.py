@@ -14,6 +14,7 @@ from pytestqt.qtbot import QtBot
 from nst_desktop.gui.loaded_image import LoadedImage
 from nst_desktop.io import paths
 from tests.gui.conftest import WindowFactory
+from tests.gui.parts import Parts
 from tests.io.test_library_damaged import CORRUPTIONS, make_damaged_library
 
 
@@ -79,7 +80,25 @@ def test_a_panorama_strip_is_refused_at_start_in_one_line(qtbot: QtBot, make_win
     strip = np.random.default_rng(0).random((20, 4000, 3), dtype=np.float32)
     window.inputs.set_content(LoadedImage(strip, Path("/photos/strip.png"), "strip.png"))
     window.params_panel.update_fields(size=512)
-    assert window.start_run() is False
+    assert window.runs.start() is False
     assert window.last_error.startswith("/photos/strip.png: too narrow to paint at 512 px")
     assert "\n" not in window.last_error and "Unexpected" not in window.last_error
     assert not window.runner.running
+
+
+def test_a_run_is_painted_from_the_documents_recipe_and_its_held_images(parts: Parts) -> None:
+    """No window: the request is the document's recipe, with the images held for it."""
+    pasted = LoadedImage(np.full((30, 40, 3), 0.25, np.float32), None, "Pasted image")
+    parts.inputs.set_content(pasted)
+    parts.inputs.set_style_weight(0, 2.5)
+    assert parts.document.recipe.photo.startswith("pasted:") and parts.document.recipe.blend == (2.5,)
+    request = parts.session.make_request()
+    assert request is not None and request.content is pasted.image and request.content_path is None
+    assert [s.weight for s in request.styles] == [2.5] and request.params == parts.document.recipe.params
+
+
+def test_no_request_without_a_style_to_paint_with(parts: Parts) -> None:
+    errors: list[str] = []
+    parts.session.errorOccurred.connect(errors.append)
+    parts.inputs.set_style_weight(0, 0.0)
+    assert parts.session.make_request() is None and "blend weight above 0" in errors[0]

@@ -15,6 +15,7 @@ from nst_desktop.gui.settings import Settings
 from nst_desktop.io.library import Library
 from tests.gui.conftest import WindowFactory
 from tests.gui.fakes import FakeStylize
+from tests.gui.parts import Parts
 
 
 def _next_start(tmp_path: Path, qtbot: QtBot, stylize: FakeStylize) -> MainWindow:
@@ -46,9 +47,9 @@ def test_start_while_the_last_photo_reopens_waits_for_it(qtbot: QtBot, make_wind
     window = _next_start(tmp_path, qtbot, stylize)
     window.params_panel.update_fields(steps=5)
     assert window.inputs.content() is None
-    assert not window.start_run()  # not now: once the photo is read
+    assert not window.runs.start()  # not now: once the photo is read
     assert "painting starts once they are read" in window.run_panel.status_label.text()
-    assert window.start_run() is False  # pressed twice: still one run
+    assert window.runs.start() is False  # pressed twice: still one run
     qtbot.waitUntil(lambda: window.session.result_image is not None, timeout=10_000)
     qtbot.waitUntil(lambda: not window.runner.running, timeout=5000)
     assert window.last_error == ""  # no "Add a photo first"
@@ -68,7 +69,7 @@ def test_start_waiting_for_a_photo_that_is_gone_says_add_a_photo(qtbot: QtBot, m
     settings.sync()
     stylize = FakeStylize()
     window = _next_start(tmp_path, qtbot, stylize)
-    assert not window.start_run()
+    assert not window.runs.start()
     assert window.last_error == ""  # it waits for the read…
     qtbot.waitUntil(lambda: "Add a photo first" in window.last_error, timeout=10_000)  # …which failed
     assert stylize.calls == []
@@ -91,3 +92,19 @@ def test_a_quick_look_while_the_last_photo_reopens_waits_for_it(qtbot: QtBot, ma
     assert window.session.result is not None and window.session.result.params.size <= 256  # a quick look
     window.runner.shutdown(5000)
     window.estimator.wait(5000)
+
+
+def test_a_start_waits_for_the_photo_being_read_without_a_window(qtbot: QtBot, parts: Parts, tmp_path: Path,
+                                                                 slow_reads: None) -> None:
+    """No window: the session and the inputs panel; the start runs once the photo is read."""
+    from PIL import Image
+
+    Image.new("RGB", (40, 30), (90, 120, 200)).save(tmp_path / "next.png")
+    parts.inputs.clear_styles()
+    parts.inputs.open_style_files([tmp_path / "next.png"])  # read in the background, slowly
+    assert parts.inputs.loading() and not parts.inputs.ready()
+    started: list[int] = []
+    assert parts.session.wait_for_inputs(lambda: started.append(1))
+    assert started == [] and "once they are read" in parts.session.run_panel.status_label.text()
+    qtbot.waitUntil(lambda: started == [1], timeout=5000)
+    assert parts.inputs.ready() and parts.document.recipe.style_paths == (str(tmp_path / "next.png"),)

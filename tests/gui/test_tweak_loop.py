@@ -6,6 +6,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
+import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 from pytestqt.qtbot import QtBot
@@ -15,10 +16,11 @@ from nst_desktop.engine.spec.live import BLEND
 from nst_desktop.engine.spec.presets import QUICK_LOOK_SIZE
 from nst_desktop.gui.loaded_image import LoadedImage
 from nst_desktop.gui.main_window import MainWindow
-from nst_desktop.gui.tweak_loop import live_changes
 from nst_desktop.io.images import save_image
 from tests.gui.conftest import WindowFactory
 from tests.gui.fakes import FakeStylize
+from tests.gui.parts import PARAMS as PARTS_PARAMS
+from tests.gui.parts import Parts, stop_and_wait, wait_for_steps
 
 
 def _slow_window(make_window: WindowFactory, steps: int = 400) -> tuple[MainWindow, FakeStylize]:
@@ -36,7 +38,7 @@ def _until_done(qtbot: QtBot, window: MainWindow, start: Callable[[], bool]) -> 
 
 
 def _stop_and_wait(qtbot: QtBot, window: MainWindow) -> None:
-    _until_done(qtbot, window, lambda: window.stop_run() is None)
+    _until_done(qtbot, window, lambda: window.runs.stop() is None)
 
 
 def _wait_for_steps(qtbot: QtBot, window: MainWindow, steps: int = 3) -> None:
@@ -47,7 +49,7 @@ def _wait_for_steps(qtbot: QtBot, window: MainWindow, steps: int = 3) -> None:
 
 def test_a_look_change_during_a_run_reaches_the_engine(qtbot: QtBot, make_window: WindowFactory) -> None:
     window, fake = _slow_window(make_window)
-    assert window.start_run()
+    assert window.runs.start()
     _wait_for_steps(qtbot, window)
     window.params_panel.update_fields(style_weight=5.0)
     qtbot.waitUntil(lambda: bool(window.run_panel.plot.markers()), timeout=10_000)
@@ -60,7 +62,7 @@ def test_a_look_change_during_a_run_reaches_the_engine(qtbot: QtBot, make_window
 
 def test_a_size_change_during_a_run_waits_for_the_next_run(qtbot: QtBot, make_window: WindowFactory) -> None:
     window, fake = _slow_window(make_window)
-    assert window.start_run()
+    assert window.runs.start()
     _wait_for_steps(qtbot, window)
     window.params_panel.update_fields(size=256)
     assert "next run" in window.statusBar().currentMessage()
@@ -72,7 +74,7 @@ def test_a_blend_change_during_a_run_is_a_live_edit(qtbot: QtBot, make_window: W
     window, fake = _slow_window(make_window)
     first = window.inputs.styles()[0].loaded
     window.inputs.add_style(first, 1.0)
-    assert window.start_run()
+    assert window.runs.start()
     _wait_for_steps(qtbot, window)
     window.inputs.set_style_weight(1, 3.0)
     qtbot.waitUntil(lambda: bool(window.run_panel.plot.markers()), timeout=10_000)
@@ -169,7 +171,7 @@ def test_a_history_picture_of_the_photo_on_screen_can_be_promoted(qtbot: QtBot, 
     history.entryActivated.emit(history.entries()[0])  # its photo is not the one on screen
     assert not window.run_panel.promote_button.isEnabled()
     window.params_panel.update_fields(size=48, min_size=48, steps=3, coarse_steps=0)
-    _until_done(qtbot, window, window.start_run)  # a picture of this photo, at 32 px (the fake's size)
+    _until_done(qtbot, window, window.runs.start)  # a picture of this photo, at 32 px (the fake's size)
     qtbot.waitUntil(lambda: history.list.count() == 2, timeout=10_000)
     newer, older = history.entries()
     history.entryActivated.emit(older)
@@ -181,21 +183,10 @@ def test_a_history_picture_of_the_photo_on_screen_can_be_promoted(qtbot: QtBot, 
 def test_a_finished_full_size_picture_cannot_be_promoted(qtbot: QtBot, make_window: WindowFactory) -> None:
     window = make_window()
     window.params_panel.update_fields(size=32, min_size=32, steps=3, coarse_steps=0)  # the fake paints 32 px
-    _until_done(qtbot, window, window.start_run)
+    _until_done(qtbot, window, window.runs.start)
     assert not window.tweaks.can_promote() and not window.run_panel.promote_button.isEnabled()
     window.params_panel.update_fields(size=64)  # a bigger output: now it can go on
     assert window.tweaks.can_promote() and window.run_panel.promote_button.isEnabled()
-
-
-def test_live_changes_split_what_can_change_now() -> None:
-    from nst_desktop.engine.spec.params import DEFAULTS
-
-    quick = DEFAULTS.with_changes(size=256, steps=40)
-    changes, waiting = live_changes(quick, DEFAULTS, DEFAULTS.with_changes(tv_weight=3.0, pooling="avg"))
-    assert changes == {"tv_weight": 3.0}
-    assert waiting == ["Pooling"]  # the quick look's own size and steps are not the artist's change
-    _, waiting = live_changes(DEFAULTS, DEFAULTS, DEFAULTS.with_changes(size=1024))
-    assert waiting == ["Output size"]
 
 
 def test_a_chosen_variation_sets_the_look_and_can_be_promoted(qtbot: QtBot,
@@ -221,7 +212,7 @@ def test_a_chosen_variation_sets_the_look_and_can_be_promoted(qtbot: QtBot,
 def test_restore_brings_back_the_look_after_live_edits(qtbot: QtBot, make_window: WindowFactory) -> None:
     window, fake = _slow_window(make_window)
     window.inputs.add_style(window.inputs.styles()[0].loaded, 1.0)
-    assert window.start_run()
+    assert window.runs.start()
     _wait_for_steps(qtbot, window)
     window.params_panel.update_fields(style_weight=7.0)
     window.inputs.set_style_weight(0, 2.0)
@@ -266,7 +257,7 @@ def _preparing_window(qtbot: QtBot, make_window: WindowFactory) -> tuple[MainWin
     window.params_panel.update_fields(size=512, steps=200, min_size=128, coarse_steps=10)
     events: list[ProgressEvent] = []
     window.runner.worker.progressed.connect(events.append)
-    assert window.start_run()
+    assert window.runs.start()
     qtbot.waitUntil(lambda: "preparing the styles" in window.run_panel.status_label.text(), timeout=5000)
     return window, events
 
@@ -295,3 +286,18 @@ def test_an_edit_the_run_ended_before_says_so(qtbot: QtBot, make_window: WindowF
     _stop_and_wait(qtbot, window)  # stopped in the set-up: the edit never landed
     assert window.session.result.edits == ()
     assert "Smoothness 3: the run ended before it could land" in window.statusBar().currentMessage()
+
+
+def test_a_live_edit_of_the_document_reaches_the_engine(qtbot: QtBot, parts: Parts,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    sent: list[dict[str, object]] = []
+    assert parts.runs.start()
+    wait_for_steps(qtbot, parts)
+    monkeypatch.setattr(parts.runner, "edit", sent.append)
+    parts.document.set_params(PARTS_PARAMS.with_changes(style_weight=5.0))  # as the settings panel would
+    assert sent == [{"style_weight": 5.0}] and "waits" in parts.status.currentMessage()
+    running = parts.document.running
+    assert running is not None and running.look.style_weight == 5.0
+    parts.document.set_params(parts.document.recipe.params.with_changes(size=256))
+    assert len(sent) == 1 and "next run" in parts.status.currentMessage()
+    stop_and_wait(qtbot, parts)

@@ -27,7 +27,7 @@ def _small(window: MainWindow, steps: int = 5) -> None:
 
 def _run(qtbot: QtBot, window: MainWindow) -> None:
     with qtbot.waitSignal(window.runner.worker.done, timeout=30_000):
-        assert window.start_run()
+        assert window.runs.start()
     qtbot.waitUntil(lambda: window.canvas.image().size() == QSize(32, 24), timeout=5000)  # the result
 
 
@@ -62,7 +62,7 @@ def test_the_canvas_keeps_its_height_when_a_run_starts_and_ends(qtbot: QtBot,
     qtbot.wait(200)
     before = window.canvas.geometry()
     with qtbot.waitSignal(window.runner.worker.done, timeout=30_000):
-        window.start_run()
+        window.runs.start()
         qtbot.waitUntil(lambda: window.run_panel.progress.value() > 0, timeout=5000)
         qtbot.wait(50)
         during = window.canvas.geometry()
@@ -77,10 +77,10 @@ def test_a_blend_tick_does_not_convert_the_photo_again(qtbot: QtBot, make_window
     before = window.canvas.before()
     conversions: list[int] = []
     import nst_desktop.gui.loaded_image as loaded_image
-    import nst_desktop.gui.main_window as main_window
+    import nst_desktop.gui.run_controller as run_controller
 
     monkeypatch.setattr(loaded_image, "array_to_qimage", lambda *a: conversions.append(1))
-    monkeypatch.setattr(main_window, "array_to_qimage", lambda *a: conversions.append(1))
+    monkeypatch.setattr(run_controller, "array_to_qimage", lambda *a: conversions.append(1))
     with qtbot.assertNotEmitted(window.canvas.splitChanged):
         for value in (0.5, 0.6, 0.7):
             window.inputs.rows[0].weight.setValue(value)
@@ -197,9 +197,9 @@ def test_a_stopped_picture_says_its_real_size(qtbot: QtBot, make_window: WindowF
     window = make_window(stylize_fn=FakeStylize(step_s=0.02))
     window.params_panel.update_fields(size=512, steps=200)
     with qtbot.waitSignal(window.runner.worker.done, timeout=30_000):
-        window.start_run()
+        window.runs.start()
         qtbot.waitUntil(lambda: window.run_panel.progress.value() > 0, timeout=5000)
-        window.stop_run()
+        window.runs.stop()
     qtbot.waitUntil(lambda: not window.runner.running, timeout=5000)
     # The fake paints 32 px: the canvas, the run panel and the record say so.
     assert window.canvas.caption() == "Stopped at 32 px of 512"
@@ -209,7 +209,7 @@ def test_a_stopped_picture_says_its_real_size(qtbot: QtBot, make_window: WindowF
     from nst_desktop.gui.describe import record_lines
 
     assert record_lines(window.session.history.entries()[0].metadata)[0] == "Stopped at 32 px of 512"
-    window.start_run()  # a new run clears it
+    window.runs.start()  # a new run clears it
     assert window.canvas.caption() == ""
-    window.stop_run()
+    window.runs.stop()
     qtbot.waitUntil(lambda: not window.runner.running, timeout=10_000)

@@ -127,3 +127,46 @@ def test_an_edit_that_changes_nothing_is_no_step() -> None:
     doc, seen, _ = _doc()
     doc.set_params(RECIPE.params)
     assert not doc.can_undo() and not seen
+
+
+def test_an_undo_puts_back_only_what_its_step_changed() -> None:
+    """Touches a new picture dropped, and the photo the window follows, stay as they are now."""
+    doc, _, _ = _doc()
+    doc.run_ended(_picture(256))
+    doc.set_touches(Touches(fade=0.5))
+    doc.set_params(RECIPE.params.with_changes(steps=77))
+    doc.run_ended(_picture(256))  # the new picture is untouched: no step of its own
+    doc.follow(RECIPE.with_params(doc.recipe.params).with_styles(["/s/z.png"], [2.0]))
+    assert doc.undo_count() == 2  # following the inputs is no step
+    doc.undo()
+    assert doc.recipe.params == RECIPE.params and doc.recipe.touches.is_identity
+    assert doc.recipe.style_paths == ("/s/z.png",)
+    doc.redo()
+    assert doc.recipe.params.steps == 77 and doc.recipe.touches.is_identity
+
+
+def test_following_the_window_says_so_once_and_clearing_forgets_every_step() -> None:
+    doc, seen, _ = _doc()
+    moved = RECIPE.with_styles(RECIPE.style_paths, (1.0, 3.0))
+    doc.follow(moved)
+    doc.follow(moved)  # the same recipe again: no event
+    assert seen == [("recipe", moved)]
+    doc.set_params(RECIPE.params.with_changes(steps=5))
+    assert doc.held_recipes() == [moved, doc.recipe]
+    doc.clear_undo()
+    assert not doc.can_undo() and doc.undo_count() == 0 and doc.held_recipes() == []
+
+
+def test_live_changes_split_what_can_change_now() -> None:
+    """Moved from tests/gui/test_tweak_loop.py: the tweak loop asks the document now."""
+    from nst_desktop.recipe.document import Running, live_changes
+
+    quick_started = Recipe(RECIPE.photo, RECIPE.styles, DEFAULTS)
+    quick = Running("quick", quick_started, DEFAULTS.with_changes(size=256, steps=40), quick_started.blend)
+    changes, waiting = live_changes(quick, quick_started.with_params(DEFAULTS.with_changes(tv_weight=3.0,
+                                                                                           pooling="avg")))
+    assert changes == {"tv_weight": 3.0}
+    assert waiting == ["Pooling"]  # the quick look's own size and steps are not the artist's change
+    full = Running("full", quick_started, DEFAULTS, quick_started.blend)
+    _, waiting = live_changes(full, quick_started.with_params(DEFAULTS.with_changes(size=1024)))
+    assert waiting == ["Output size"]
