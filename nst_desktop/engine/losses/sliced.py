@@ -23,10 +23,10 @@ the style's feature *samples* (:class:`SlicedSamples`, a blend's the mixture of 
 row weighted by its style's share); the projections and sorting are done per step
 (:func:`sliced_target`), which is most of the loss's cost.
 
-The gradient needs no custom backward: sorting is a permutation, and autograd's gather hands each
-position ``2 w_i (p_i - Q(u_i))`` on each direction, i.e. a target per position given the
-global order. The tiled pass (engine.run.tiled_pass) uses exactly that: pass 1 gathers every
-tile's projections, the loss sorts them all, pass 2 gives each position its gradient.
+The gradient is ``2 w_i (p_i - Q(u_i))`` on each direction: the order is locally constant, so
+each position simply gets the style's quantile at its rank as its target (:func:`sliced_distance`).
+The tiled pass (engine.run.tiled_pass) uses exactly that: pass 1 gathers every tile's projections,
+the loss sorts them all, pass 2 gives each position its gradient.
 """
 
 from __future__ import annotations
@@ -34,7 +34,9 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+import numpy as np
 import torch
+import torch.nn.functional as F  # noqa: N812
 from torch import Tensor
 
 #: Size-invariant gain: SW^2 / (E|f|^2 / C) of the target, times this, so that style weight 1 pulls
@@ -79,9 +81,10 @@ def mix_samples(samples: Sequence[SlicedSamples], shares: Sequence[float]) -> Sl
 @dataclass(frozen=True)
 class SlicedTarget:
     """What the sliced loss needs of a style layer at one step: the ``directions`` (C, K), the
-    style's projections on them sorted per direction (m, K), the middle of each sorted value's
-    share of the cumulative weight (``levels`` (m, K); None for equal weights: (j + 1/2) / m) and
-    the samples' ``energy``. ``directions`` None: not sliced yet (the painter slices every step)."""
+    style's projections on them, each direction's sorted (``sorted`` (K, m)), the middle of each
+    sorted value's share of the cumulative weight (``levels`` (K, m); None for equal weights:
+    (j + 1/2) / m) and the samples' ``energy``. ``directions`` None: not sliced yet (the painter
+    slices every step)."""
 
     samples: SlicedSamples
     directions: Tensor | None = None
@@ -93,19 +96,53 @@ class SlicedTarget:
         return self.samples.energy
 
 
+def project(rows: Tensor, directions: Tensor) -> Tensor:
+    """(n, C) feature rows on (C, K) directions -> (K, n): one direction a row, contiguous, so each
+    direction's values sort along the fast axis."""
+    return directions.to(rows.device).T @ rows.float().T
+
+
 def sliced_target(samples: SlicedSamples, directions: Tensor | None) -> SlicedTarget:
     """The target of ``samples`` on ``directions`` (None: an unsliced placeholder)."""
     if directions is None:
         return SlicedTarget(samples)
-    projected = samples.rows @ directions.to(samples.rows.device)
-    ordered, order = projected.sort(dim=0)
-    levels = None if samples.weights is None else _mid_levels(samples.weights[order])
-    return SlicedTarget(samples, directions, ordered, levels)
+    projected = project(samples.rows, directions)
+    if samples.weights is None:
+        return SlicedTarget(samples, directions, _sorted_values(projected))
+    order = _sort_order(projected)
+    shares = samples.weights[order]
+    return SlicedTarget(samples, directions, projected.gather(1, order), _mid_levels(shares))
 
 
 def _mid_levels(shares: Tensor) -> Tensor:
-    """The middle of each sorted value's share of the cumulative weight, per column (shares sum 1)."""
-    return shares.cumsum(0) - shares / 2
+    """The middle of each sorted value's share of the cumulative weight, per row (shares sum 1)."""
+    return shares.cumsum(1) - shares / 2
+
+
+def _sorted_values(x: Tensor) -> Tensor:
+    """Each row of (K, n) sorted ascending. On the CPU by NumPy, whose vectorised sort of float32
+    took 0.17 s for 64 x 196,608 values where torch.sort took 1.9 s (2 cores, the relu1_1
+    projections of a 512 px image)."""
+    if x.device.type != "cpu":
+        return x.sort(dim=1).values
+    return torch.from_numpy(np.sort(x.detach().contiguous().numpy(), axis=1))
+
+
+def _sort_order(x: Tensor) -> Tensor:
+    """Each row's positions in ascending order of its values, ties in position order: (K, n) int64.
+
+    On the CPU one NumPy sort of int64 keys (the float's bits made order-preserving, in the high
+    half; the position in the low half): 0.59 s for 64 x 196,608 values where torch.sort with its
+    indices took 1.9 s and np.argsort 1.3-2.0 s."""
+    if x.device.type != "cpu":
+        return x.sort(dim=1, stable=True).indices
+    bits = x.detach().float().contiguous().numpy().view(np.int32)
+    # Negative floats' bits order backwards: flipping all but the sign bit makes the int32 order
+    # the float order (-0.0 just below +0.0).
+    keys = np.where(bits < 0, bits ^ 0x7FFFFFFF, bits).astype(np.int64) << 32
+    keys |= np.arange(x.shape[1], dtype=np.int64)
+    keys.sort(axis=1)
+    return torch.from_numpy(keys & 0xFFFFFFFF)
 
 
 def step_directions(channels: Mapping[str, int], seed: int, step: int) -> dict[str, Tensor]:
@@ -123,39 +160,52 @@ def step_directions(channels: Mapping[str, int], seed: int, step: int) -> dict[s
 
 
 def quantiles(target: SlicedTarget, levels: Tensor) -> Tensor:
-    """The style's quantile function on each direction at ``levels`` (n, K) in 0..1: its sorted
-    projections interpolated linearly between their levels (held flat beyond the first and last)."""
+    """The style's quantile function on each direction at ``levels`` (K, n) in 0..1: its sorted
+    projections interpolated linearly between their levels (held flat beyond the first and last).
+    Returns (K, n)."""
     assert target.sorted is not None, "a sliced target must be sliced (sliced_target) before use"
-    values, m = target.sorted, target.sorted.shape[0]
+    values, m = target.sorted, target.sorted.shape[1]
     if m == 1:
-        return values.expand_as(levels)
+        return values.expand(values.shape[0], levels.shape[-1])
     if target.levels is None:  # equal weights: level (j + 1/2) / m sits at index j
         pos = (levels * m - 0.5).clamp(0.0, m - 1.0)
         low = pos.floor().long().clamp(max=m - 2)
     else:
-        ends = target.levels.T.contiguous()  # (K, m), ascending per row
-        above = torch.searchsorted(ends, levels.T.contiguous()).T  # first level >= u
-        low = (above - 1).clamp(0, m - 2)
-        at_low, at_high = target.levels.gather(0, low), target.levels.gather(0, low + 1)
+        low = (torch.searchsorted(target.levels, levels.contiguous()) - 1).clamp(0, m - 2)  # last level below
+        at_low, at_high = target.levels.gather(1, low), target.levels.gather(1, low + 1)
         pos = low + ((levels - at_low) / (at_high - at_low).clamp_min(1e-12)).clamp(0.0, 1.0)
-    frac = pos - low
-    below = values.gather(0, low)
-    return below + frac * (values.gather(0, low + 1) - below)
+    below = values.gather(1, low)
+    return below + (pos - low) * (values.gather(1, low + 1) - below)
+
+
+def _at_ranks(target: SlicedTarget, n: int) -> Tensor:
+    """The style's quantiles at the levels (i + 1/2) / n of n equally weighted positions, (K, n)."""
+    assert target.sorted is not None
+    if target.levels is not None:
+        levels = (torch.arange(n, device=target.sorted.device, dtype=torch.float32) + 0.5) / n
+        return quantiles(target, levels.expand(target.sorted.shape[0], n))
+    if n == target.sorted.shape[1]:
+        return target.sorted  # the same count: the i-th smallest's target is the style's i-th
+    # Equal weights on both sides: level (i + 1/2) / n sits at (i + 1/2) m / n - 1/2 of the style's
+    # sorted values, which is linear interpolation with align_corners=False: torch's kernel, ~8x
+    # faster than gathering (0.06 s against 0.5 s at relu1_1 of a 512 px image).
+    return F.interpolate(target.sorted[None], size=n, mode="linear", align_corners=False)[0]
 
 
 def sliced_distance(projected: Tensor, weights: Tensor | None, target: SlicedTarget) -> Tensor:
-    """SW^2 (module docstring) of the positions' projections (n, K) on ``target.directions``, each
-    position weighted by ``weights`` (n,) (a region's soft mask; None: equal), against ``target``."""
-    ordered, order = projected.float().sort(dim=0)
-    n = ordered.shape[0]
+    """SW^2 (module docstring) of the positions' projections (K, n) on ``target.directions``, each
+    position weighted by ``weights`` (n,) (a region's soft mask; None: equal), against ``target``.
+
+    Each position gets the style's quantile at its rank as its own target (no gradient flows into
+    the order, which is locally constant), so the backward pass is elementwise."""
+    p = projected.float()
+    order = _sort_order(p)
+    n = p.shape[1]
     assert target.sorted is not None
     if weights is None:
-        if n == target.sorted.shape[0] and target.levels is None:
-            wanted = target.sorted  # the same count: the i-th sorted value's target is the style's i-th
-        else:
-            levels = ((torch.arange(n, device=ordered.device, dtype=torch.float32) + 0.5) / n)
-            wanted = quantiles(target, levels[:, None].expand_as(ordered))
-        return (ordered - wanted.detach()).square().mean(0).mean()
-    shares = (weights.float() / weights.float().sum().clamp_min(1e-12))[order]
-    wanted = quantiles(target, _mid_levels(shares))
-    return (shares * (ordered - wanted.detach()).square()).sum(0).mean()
+        at_rank = _at_ranks(target, n)
+        wanted = torch.empty_like(p).scatter_(1, order, at_rank)
+        return (p - wanted).square().mean(1).mean()
+    shares = weights.float() / weights.float().sum().clamp_min(1e-12)
+    wanted = torch.empty_like(p).scatter_(1, order, quantiles(target, _mid_levels(shares[order])))
+    return (shares * (p - wanted).square()).sum(1).mean()

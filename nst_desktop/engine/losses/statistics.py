@@ -34,7 +34,7 @@ from typing import Any, Protocol
 import torch
 from torch import Tensor
 
-from nst_desktop.engine.losses.sliced import SlicedSamples, samples_of
+from nst_desktop.engine.losses.sliced import SlicedSamples, project, samples_of
 from nst_desktop.engine.losses.wasserstein import GaussianStats, W2Target, cross_term, trace_sqrtm
 
 
@@ -62,7 +62,7 @@ class Statistics(Protocol):
         ...
 
     def projections(self, directions: Tensor) -> tuple[Tensor, Tensor | None]:
-        """Each position's projections on ``directions`` (C, K) -> (n, K), and its weight (n,) or
+        """Each position's projections on ``directions`` (C, K) -> (K, n), and its weight (n,) or
         None (equal): what engine.losses.sliced.sliced_distance reads."""
         ...
 
@@ -135,7 +135,7 @@ class FeatureStats:
         return samples_of(self._rows().T)
 
     def projections(self, directions: Tensor) -> tuple[Tensor, Tensor | None]:
-        return self._rows().T @ directions.to(self.features.device), None
+        return project(self._rows().T, directions), None
 
     def _rows(self) -> Tensor:
         """(C, h*w) float32 (reshape copies a channels_last tensor: fine)."""
@@ -185,7 +185,7 @@ class MaskedFeatureStats(FeatureStats):
         return SlicedSamples(rows, self._share, (rows.square().sum(1) @ self._share) / rows.shape[1])
 
     def projections(self, directions: Tensor) -> tuple[Tensor, Tensor | None]:
-        return self._rows().T @ directions.to(self.features.device), self._share
+        return project(self._rows().T, directions), self._share
 
     def _covariance(self, centred: Tensor) -> Tensor:
         return (centred * self._share) @ centred.T
@@ -210,7 +210,7 @@ class Stats:
     C x C form diverges (NaN, or a gradient of 1e14); the n x n form of those rows stays of
     full rank. The mean and W2 parts come from the rows; ``gram`` still serves the Gram loss.
 
-    ``projected`` (N, K): every core position's projections on the step's sliced directions, in
+    ``projected`` (K, N): every core position's projections on the step's sliced directions, in
     the tiles' order (engine.run.tiled_pass), with ``projected_weights`` (N,) a region's mask there
     (None: a whole layer's, equal)."""
 
@@ -244,6 +244,6 @@ class Stats:
                                   "style whole")
 
     def projections(self, directions: Tensor) -> tuple[Tensor, Tensor | None]:
-        assert self.projected is not None and self.projected.shape[1] == directions.shape[1], \
+        assert self.projected is not None and self.projected.shape[0] == directions.shape[1], \
             "pass 1 gathers the projections on the step's directions (tiled_pass.image_stats)"
         return self.projected, self.projected_weights

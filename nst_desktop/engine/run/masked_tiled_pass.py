@@ -28,6 +28,7 @@ import torch
 from torch import Tensor
 
 from nst_desktop.engine.losses.masked_loss import MaskedStyle, RegionKey, keep_photo_pull, region_terms
+from nst_desktop.engine.losses.sliced import project
 from nst_desktop.engine.losses.statistics import Stats
 from nst_desktop.engine.losses.terms import Targets
 from nst_desktop.engine.model.vgg import VGG19
@@ -96,7 +97,7 @@ def region_stats(model: VGG19, image: Tensor, keys: list[RegionKey], tiles: list
             rows = core_rows(feats[layer], tile, layer, hw)
             gy, gx, _, _ = tile.core_cells(geo.stride_of(layer), hw)
             grids = _grid(masked, layer, hw)
-            along = rows @ directions[layer].to(rows.device) if directions else None
+            along = project(rows, directions[layer]) if directions else None
             for key in (k for k in keys if k[0] == layer):
                 weights = grids[key[1]][gy, gx].reshape(-1, 1).to(rows.dtype)
                 sums.add(key, rows, weights)
@@ -107,7 +108,7 @@ def region_stats(model: VGG19, image: Tensor, keys: list[RegionKey], tiles: list
                 if along is not None:
                     projected[key].append((along, weights[:, 0]))
     stats = sums.stats(image.device, {key: _in_grid_order(parts) for key, parts in kept.items()})
-    return {key: replace(s, projected=torch.cat([p for p, _ in projected[key]]),
+    return {key: replace(s, projected=torch.cat([p for p, _ in projected[key]], dim=1),
                          projected_weights=torch.cat([w for _, w in projected[key]]))
             if key in projected else s for key, s in stats.items()}
 

@@ -38,6 +38,7 @@ import torch
 import torch.nn.functional as F  # noqa: N812
 from torch import Tensor
 
+from nst_desktop.engine.losses.sliced import project
 from nst_desktop.engine.losses.statistics import FeatureStats, Statistics, Stats
 from nst_desktop.engine.losses.terms import (
     StyleTerm,
@@ -143,9 +144,9 @@ def image_stats(model: VGG19, image: Tensor, layers: list[str], tiles: list[geo.
             rows = core_rows(feats[layer], tile, layer, hw)
             sums.add(layer, rows)
             if layer in projected:
-                projected[layer].append(rows @ (directions or {})[layer].to(rows.device))
+                projected[layer].append(project(rows, (directions or {})[layer]))
     stats = sums.stats(image.device)
-    return {layer: replace(s, projected=torch.cat(projected[layer])) if layer in projected else s
+    return {layer: replace(s, projected=torch.cat(projected[layer], dim=1)) if layer in projected else s
             for layer, s in stats.items()}
 
 
@@ -165,11 +166,11 @@ def sliced_grad(dprojected: Tensor, directions: Tensor,
                 offsets: Mapping[tuple[int, ...], int]) -> FeatureGrad:
     """The FeatureGrad of the sliced loss: a core position's dL/df = dL/dp @ D^T, its dL/dp found in
     pass 1's order by its tile's offset (:func:`core_offsets`)."""
-    back = directions.to(dprojected.device).T
+    back = directions.to(dprojected.device)
 
     def grad(rows: Tensor, tile: geo.Tile) -> Tensor:
         start = offsets[tile.window]
-        return (dprojected[start:start + rows.shape[0]] @ back).to(rows.dtype)
+        return (back @ dprojected[:, start:start + rows.shape[0]]).T.to(rows.dtype)
 
     return grad
 
