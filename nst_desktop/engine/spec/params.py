@@ -150,7 +150,7 @@ class Params:
             "wasserstein compares feature means and covariances (Wasserstein-2): bolder, closer to "
             "the painting's palette, sometimes copies its motifs; about 2-3x slower per step on a CPU; "
             "sliced matches the whole distribution of the features on random directions (sliced "
-            "Wasserstein, Heitz et al. 2021), new ones each step.",
+            "Wasserstein, Heitz et al. 2021), new ones each step; about 2x slower per step on a CPU.",
             advanced=True, choices=("gram", "wasserstein", "sliced"),
         ),
     )
