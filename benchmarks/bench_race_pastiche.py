@@ -23,6 +23,14 @@ For each image pair and repeat, three processes run one after the other:
    kept previews are scored (binary search over steps per target, outside the clock) to find
    the first step whose image reaches each target.
 
+The style the engine gets is the one pastiche optimises against, sized as pastiche sizes it
+(``style_in.png``); the engine uses it as it is (engine.run.inputs.style_hw never resamples a style
+by a pixel or two, issue 20.7: that one-pixel resample had made the engine optimise another
+objective on a 760x400 photo). ``engine_worker`` checks it before the run.
+
+A content name ending in ``_wide`` is a centred 2:1 crop of that shared photo, made at run time
+(``wide_crop``; the shared photos' licences are in ../shared/images/SOURCES.md: nothing is committed).
+
 Targets: pastiche's scores at the checkpoints ``--marks`` (fractions of N) and its final
 score. For each target, pastiche's own time to reach it is the time of the FIRST checkpoint at
 or below it (pastiche's saved-image score is not monotone: a late step can be worse than an
@@ -227,12 +235,17 @@ def engine_worker(job: dict[str, Any]) -> None:
     import torch
 
     torch.set_num_threads(job["threads"])
+    from nst_desktop.engine.run.inputs import style_hw
     from nst_desktop.engine.run.stylize import stylize
     from nst_desktop.engine.spec.control import RunControl
     from nst_desktop.engine.spec.events import StyleInput
     from nst_desktop.engine.spec.presets import PRESETS
 
     content_u8, style_u8 = load_rgb(Path(job["content"])), load_rgb(Path(job["style"]))
+    style_shape = torch.zeros(1, 3, *style_u8.shape[:2])
+    used = style_hw(style_shape, content_u8.shape[:2], 1.0, like_pastiche=True)
+    assert used == style_u8.shape[:2], f"the engine would resample pastiche's style {style_u8.shape[:2]} " \
+                                       f"to {used}"
     preset = PRESETS["pastiche"]
     # One scale as pastiche runs, or the preset's warm start at the same fraction of the size.
     warm_size = max(32, round(job["size"] * preset.min_size / preset.size))
@@ -295,11 +308,36 @@ def first_reach(targets: list[dict[str, Any]], trajectory: list[dict[str, Any]])
     return out
 
 
+#: A content name ending in this is a centred crop of the shared photo to WIDE_ASPECT (width / height).
+WIDE_SUFFIX, WIDE_ASPECT = "_wide", 2.0
+
+
+def wide_crop(name: str) -> Path:
+    """The shared photo ``name`` without WIDE_SUFFIX, cropped about its centre to WIDE_ASPECT, saved
+    (lossless PNG) under benchmarks/out/crops/ at run time."""
+    source = next((IMAGES / "content").glob(name.removesuffix(WIDE_SUFFIX) + ".*"))
+    path = OUT / "crops" / f"{name}.png"
+    with Image.open(source) as im:
+        im = im.convert("RGB")
+        height = min(im.height, round(im.width / WIDE_ASPECT))
+        top = (im.height - height) // 2
+        path.parent.mkdir(parents=True, exist_ok=True)
+        im.crop((0, top, im.width, top + height)).save(path)
+    return path
+
+
+def content_path(name: str) -> Path:
+    """A shared photo, or the wide crop of one (a name ending in WIDE_SUFFIX)."""
+    if name.endswith(WIDE_SUFFIX):
+        return wide_crop(name)
+    return next((IMAGES / "content").glob(name + ".*"))
+
+
 def race_pair(content_name: str, style_name: str, args: argparse.Namespace, repeat: int,
               first: dict[str, Any] | None) -> dict[str, Any]:
     """One repeat of one pair. ``first`` is this pair's first repeat: its targets are reused, and
     pastiche (deterministic: same seed, same threads, checked) runs only as far as they need."""
-    content = next((IMAGES / "content").glob(content_name + ".*"))
+    content = content_path(content_name)
     style = next((IMAGES / "style").glob(style_name + ".*"))
     pair = f"{content_name}+{style_name}"
     out_dir = OUT / f"race_{args.size}" / pair / f"r{repeat}"
@@ -451,7 +489,10 @@ def main() -> None:
                          "shared machine)")
     ap.add_argument("--engines", nargs="+", default=list(ENGINES), choices=ENGINES,
                     help="our runs: precision, and _warm for the preset's warm start at half the size")
-    ap.add_argument("--pairs", nargs="+", default=["tubingen:starry_night", "golden_gate:the_scream"])
+    ap.add_argument("--pairs", nargs="+", default=["tubingen:starry_night", "golden_gate:the_scream",
+                                                   "golden_gate_wide:starry_night"],
+                    help="content:style names of ../shared/images; a content name ending in _wide is a "
+                         "2:1 crop of that photo")
     ap.add_argument("--name", default="", help="suffix of the output JSON's name (several runs)")
     ap.add_argument("--report", type=Path, nargs="+", help="print the tables of saved race_*.json")
     ap.add_argument("--quick", action="store_true", help="smoke test: 64 px, 20 steps")

@@ -22,7 +22,9 @@ from nst_desktop.engine.model.vgg import VGG19
 from nst_desktop.engine.model.weights import load_caffe_weights
 
 ROOT = Path(__file__).resolve().parents[1]
-IMAGES = ROOT.parent / "shared" / "images"
+#: ../shared/images beside the checkout, or beside the folder of a git worktree of it (worktrees/name).
+IMAGES = next((p / "shared" / "images" for p in (ROOT.parent, ROOT.parent.parent)
+               if (p / "shared" / "images").is_dir()), ROOT.parent / "shared" / "images")
 OUT = ROOT / "benchmarks" / "out"
 STYLE_LAYERS = ("relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1")
 CONTENT_LAYER = "relu4_2"

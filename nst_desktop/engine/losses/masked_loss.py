@@ -60,7 +60,8 @@ RegionKey = tuple[str, int]
 
 class RegionTargets:
     """Each region's (target, share) pairs per layer (Grams, or W2 targets with their square
-    roots), blended from ``Targets.sources`` as losses.style_targets blends an unmasked run (one
+    roots, or sliced targets on the step's directions), blended from ``Targets.sources`` as
+    losses.style_targets blends an unmasked run (one
     target of the blended statistics, or one per style under pastiche; so a 1:1 region gives each
     style an equal share, issue 8.5); computed once per :class:`Targets` (a scale, a retarget) and
     blend: a new Targets object empties the cache."""
@@ -78,7 +79,8 @@ class RegionTargets:
         if key not in self._cache:
             sources = targets.sources[layer]
             chosen = [sources[style] for style, _ in blend]
-            self._cache[key] = style_targets({layer: chosen}, [share for _, share in blend], mode)[layer]
+            shares = [share for _, share in blend]
+            self._cache[key] = style_targets({layer: chosen}, shares, mode, targets.directions)[layer]
         return self._cache[key]
 
 

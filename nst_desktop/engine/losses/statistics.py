@@ -19,6 +19,10 @@ where the C x C one is singular. Sums only have the C x C form, which serves the
 tiled (far more positions than channels), except for a small masked region: one weighting fewer
 positions than the layer has channels keeps those positions' features (``Stats.rows``) and takes
 the n x n form of :class:`MaskedFeatureStats` from them, as the untiled path does.
+
+The sliced loss (engine.losses.sliced) reads each position's projections on the step's directions
+(``projections``) with its weight, and a style image's feature samples (``samples``); tiled sums
+cannot give those, so :class:`Stats` carries the projections pass 1 gathered (``projected``).
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ from typing import Any, Protocol
 import torch
 from torch import Tensor
 
+from nst_desktop.engine.losses.sliced import SlicedSamples, project, samples_of
 from nst_desktop.engine.losses.wasserstein import GaussianStats, W2Target, cross_term, trace_sqrtm
 
 
@@ -50,6 +55,15 @@ class Statistics(Protocol):
 
     def w2_parts(self, target: W2Target) -> tuple[Tensor, Tensor, Tensor]:
         """(mean, trace of the covariance, tr sqrt(S C S)) for engine.losses.wasserstein.w2_distance."""
+        ...
+
+    def samples(self) -> SlicedSamples:
+        """The feature rows: a style image's sliced source (engine.losses.sliced)."""
+        ...
+
+    def projections(self, directions: Tensor) -> tuple[Tensor, Tensor | None]:
+        """Each position's projections on ``directions`` (C, K) -> (K, n), and its weight (n,) or
+        None (equal): what engine.losses.sliced.sliced_distance reads."""
         ...
 
 
@@ -117,6 +131,12 @@ class FeatureStats:
             cross = trace_sqrtm(y.T @ y)
         return mean, self._trace(centred), cross
 
+    def samples(self) -> SlicedSamples:
+        return samples_of(self._rows().T)
+
+    def projections(self, directions: Tensor) -> tuple[Tensor, Tensor | None]:
+        return project(self._rows().T, directions), None
+
     def _rows(self) -> Tensor:
         """(C, h*w) float32 (reshape copies a channels_last tensor: fine)."""
         return self.features[0].reshape(self.features.shape[1], -1).float()
@@ -160,6 +180,13 @@ class MaskedFeatureStats(FeatureStats):
     def _mean(self, x: Tensor) -> Tensor:
         return x @ self._share
 
+    def samples(self) -> SlicedSamples:
+        rows = self._rows().T
+        return SlicedSamples(rows, self._share, (rows.square().sum(1) @ self._share) / rows.shape[1])
+
+    def projections(self, directions: Tensor) -> tuple[Tensor, Tensor | None]:
+        return project(self._rows().T, directions), self._share
+
     def _covariance(self, centred: Tensor) -> Tensor:
         return (centred * self._share) @ centred.T
 
@@ -181,13 +208,19 @@ class Stats:
     when there are fewer than C of them. Its covariance then has rank < C and, taken as
     ``gram - mean mean^T`` (float32 rounding leaves it slightly indefinite), Newton-Schulz on the
     C x C form diverges (NaN, or a gradient of 1e14); the n x n form of those rows stays of
-    full rank. The mean and W2 parts come from the rows; ``gram`` still serves the Gram loss."""
+    full rank. The mean and W2 parts come from the rows; ``gram`` still serves the Gram loss.
+
+    ``projected`` (K, N): every core position's projections on the step's sliced directions, in
+    the tiles' order (engine.run.tiled_pass), with ``projected_weights`` (N,) a region's mask there
+    (None: a whole layer's, equal)."""
 
     gram: Tensor
     mean: Tensor
     count: float
     rows: Tensor | None = None
     weights: Tensor | None = None
+    projected: Tensor | None = None
+    projected_weights: Tensor | None = None
 
     @property
     def channels(self) -> int:
@@ -205,3 +238,12 @@ class Stats:
         cov = self.gram - torch.outer(self.mean, self.mean)
         cross = cross_term(cov, target)
         return self.mean, torch.diagonal(cov).sum(), cross
+
+    def samples(self) -> SlicedSamples:
+        raise NotImplementedError("sums keep no samples: tiled_pass.tiled_targets gathers a sliced "
+                                  "style whole")
+
+    def projections(self, directions: Tensor) -> tuple[Tensor, Tensor | None]:
+        assert self.projected is not None and self.projected.shape[0] == directions.shape[1], \
+            "pass 1 gathers the projections on the step's directions (tiled_pass.image_stats)"
+        return self.projected, self.projected_weights

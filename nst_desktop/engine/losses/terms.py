@@ -47,7 +47,9 @@ i.e. the second moment of the styles' mixed features) with one term; blend weigh
 mean what they say (tests/engine/run/test_blend_share.py). ``pastiche`` keeps the sum.
 
 The style loss is the Gram loss or, with ``style_loss="wasserstein"``, the W2 distance
-between Gaussian fits of the features (engine/losses/wasserstein.py).
+between Gaussian fits of the features (engine/losses/wasserstein.py), or, with
+``style_loss="sliced"``, the sliced Wasserstein distance on random directions drawn anew each
+step (engine/losses/sliced.py; :func:`targets_for_step`).
 """
 
 from __future__ import annotations
@@ -60,6 +62,15 @@ import torch
 import torch.nn.functional as F  # noqa: N812
 from torch import Tensor
 
+from nst_desktop.engine.losses.sliced import (
+    SLICED_GAIN,
+    SlicedSamples,
+    SlicedTarget,
+    mix_samples,
+    sliced_distance,
+    sliced_target,
+    step_directions,
+)
 from nst_desktop.engine.losses.statistics import FeatureStats, Statistics
 from nst_desktop.engine.losses.wasserstein import GaussianStats, W2Target, mix, w2_distance, w2_target
 from nst_desktop.engine.model.weights import CAFFE_IMAGE_SCALE
@@ -151,17 +162,33 @@ def w2_style_loss(w2: Tensor, channels: int, target: W2Target, mode: LossNormali
     return W2_GAIN * w2 / target.energy.clamp_min(1e-12)
 
 
+def sliced_style_loss(sw: Tensor, target: SlicedTarget, mode: LossNormalisation) -> Tensor:
+    """One style layer's sliced term from its SW^2 ``sw`` (engine.losses.sliced).
+
+    size_invariant (and classic, which has no such term): relative to the style's mean squared
+    projection E|f|^2 / C, O(1) per layer whatever its channels or units, times SLICED_GAIN.
+    pastiche (no such term either): SW^2 as it is, already a mean over directions.
+    """
+    if mode == "pastiche":
+        return sw
+    return SLICED_GAIN * sw / target.energy.clamp_min(1e-12)
+
+
 def style_term(stats: Statistics, target: StyleTarget, mode: LossNormalisation) -> Tensor:
-    """One layer's (or region's) style term against one target: the Gram loss, or W2."""
+    """One layer's (or region's) style term against one target: the Gram loss, W2 or sliced."""
+    if isinstance(target, SlicedTarget):
+        assert target.directions is not None, "sliced targets are sliced each step (targets_for_step)"
+        return sliced_style_loss(sliced_distance(*stats.projections(target.directions), target), target, mode)
     if isinstance(target, W2Target):
         return w2_style_loss(w2_distance(*stats.w2_parts(target), target), stats.channels, target, mode)
     return style_loss(stats.gram, target, mode)
 
 
-#: One layer's statistics of one style image: its Gram matrix, or its Gaussian fit (W2).
-StyleStats = Tensor | GaussianStats
-#: What a style term is computed against: a Gram matrix, or a W2 target.
-StyleTarget = Tensor | W2Target
+#: One layer's statistics of one style image: its Gram matrix, its Gaussian fit (W2), or its
+#: feature samples (sliced).
+StyleStats = Tensor | GaussianStats | SlicedSamples
+#: What a style term is computed against: a Gram matrix, a W2 target, or a sliced one.
+StyleTarget = Tensor | W2Target | SlicedTarget
 
 
 @dataclass(frozen=True)
@@ -173,15 +200,21 @@ class Targets:
     style image with its blend weight (pastiche's sum). ``sources`` keeps each style's own
     statistics per layer (its Gram, or its Gaussian fit), so a live change of the blend
     re-blends them without a VGG pass (and a masked region can pick one style's).
+    ``directions``: the sliced loss's directions per layer for the step at hand (empty for the
+    other losses, and before a sliced run's first step: :func:`targets_for_step`).
     """
 
     content: Mapping[str, Tensor]
     style: Mapping[str, Sequence[tuple[StyleTarget, float]]]
     sources: Mapping[str, Sequence[StyleStats]] = field(default_factory=dict)
+    directions: Mapping[str, Tensor] = field(default_factory=dict)
 
 
 def _blend(stats: Sequence[StyleStats], weights: Sequence[float]) -> StyleStats:
-    """The blended statistics: weighted mean of the Grams, or Gaussian fit of the mixture."""
+    """The blended statistics: weighted mean of the Grams, Gaussian fit or samples of the mixture."""
+    samples = [s for s in stats if isinstance(s, SlicedSamples)]
+    if samples:
+        return mix_samples(samples, weights)
     gaussians = [s for s in stats if isinstance(s, GaussianStats)]
     if gaussians:
         return mix(gaussians, weights)
@@ -190,21 +223,48 @@ def _blend(stats: Sequence[StyleStats], weights: Sequence[float]) -> StyleStats:
 
 
 def style_source(stats: Statistics, params: Params) -> StyleStats:
-    """A style image's :class:`Targets` ``sources`` entry at a layer: its Gram, or its Gaussian fit (W2)."""
+    """A style image's :class:`Targets` ``sources`` entry at a layer: its Gram, its Gaussian fit
+    (W2) or its feature samples (sliced)."""
+    if params.style_loss == "sliced":
+        return stats.samples()
     return stats.gaussian() if params.style_loss == "wasserstein" else stats.gram
 
 
-def _as_target(stats: StyleStats) -> StyleTarget:
+def _as_target(stats: StyleStats, directions: Tensor | None) -> StyleTarget:
+    if isinstance(stats, SlicedSamples):
+        return sliced_target(stats, directions)
     return w2_target(stats) if isinstance(stats, GaussianStats) else stats
 
 
 def style_targets(sources: Mapping[str, Sequence[StyleStats]], weights: Sequence[float],
-                  mode: LossNormalisation) -> dict[str, list[tuple[StyleTarget, float]]]:
-    """The style terms of :class:`Targets` from each style's statistics and the blend."""
+                  mode: LossNormalisation, directions: Mapping[str, Tensor] | None = None
+                  ) -> dict[str, list[tuple[StyleTarget, float]]]:
+    """The style terms of :class:`Targets` from each style's statistics and the blend (and, for
+    the sliced loss, the step's ``directions`` per layer)."""
+    along = directions or {}
     if mode == "pastiche":
-        return {layer: [(_as_target(s), w) for s, w in zip(stats, weights, strict=True)]
+        return {layer: [(_as_target(s, along.get(layer)), w) for s, w in zip(stats, weights, strict=True)]
                 for layer, stats in sources.items()}
-    return {layer: [(_as_target(_blend(stats, weights)), 1.0)] for layer, stats in sources.items()}
+    return {layer: [(_as_target(_blend(stats, weights), along.get(layer)), 1.0)]
+            for layer, stats in sources.items()}
+
+
+def targets_for_step(targets: Targets, weights: Sequence[float], params: Params, step: int) -> Targets:
+    """``targets`` for the step ``step`` (counted over the whole run): for the sliced loss the
+    style's projections on that step's directions (engine.losses.sliced.step_directions, seeded by
+    ``params.seed`` and the step); the other losses' targets as they are."""
+    if params.style_loss != "sliced":
+        return targets
+    channels = {layer: _channels(stats[0]) for layer, stats in targets.sources.items() if stats}
+    directions = step_directions(channels, params.seed, step)
+    style = style_targets(targets.sources, weights, params.loss_normalisation, directions)
+    return Targets(targets.content, style, targets.sources, directions)
+
+
+def _channels(stats: StyleStats) -> int:
+    if isinstance(stats, SlicedSamples):
+        return int(stats.rows.shape[1])
+    return int((stats.mean if isinstance(stats, GaussianStats) else stats).shape[-1])
 
 
 K = TypeVar("K", bound=Hashable)

@@ -141,15 +141,29 @@ def convert_colour_space(x: Tensor, old: Params, new: Params, chroma: Tensor) ->
     return colour.recombine_luminance(x, chroma).clamp(0.0, 1.0)
 
 
-def style_hw(style: Tensor, hw: tuple[int, int], style_scale: float) -> tuple[int, int]:
-    """Style size with style_scale^2 times the output's pixel count, keeping its aspect.
+#: A style whose size is within this many pixels (each side) of the size asked for is used as it is:
+#: resampling 208x165 to 209x166 (a style pastiche had already sized) blurred every pixel, and
+#: under pastiche's normalisation moved the optimum 6x away from the race scorer's (issue 20.7).
+SAME_SIZE_SLACK_PX = 2
+
+
+def style_hw(style: Tensor, hw: tuple[int, int], style_scale: float, like_pastiche: bool = False
+             ) -> tuple[int, int]:
+    """Style size with style_scale^2 times the output's pixel count, keeping its aspect; the
+    style's own size when that is within :data:`SAME_SIZE_SLACK_PX` of it (never resampled by a
+    pixel or two).
 
     Matching areas rather than long sides keeps brush strokes the same size relative to
-    the output even when the style is portrait and the photo landscape.
+    the output even when the style is portrait and the photo landscape. ``like_pastiche``
+    rounds as pastiche 1.6.0's ``load_image`` does (the height, then the width from it).
     """
     sh, sw = style.shape[-2:]
     factor = style_scale * (hw[0] * hw[1] / (sh * sw)) ** 0.5
-    return max(16, round(sh * factor)), max(16, round(sw * factor))
+    height = max(16, round(sh * factor))
+    width = max(16, round(sw / sh * height) if like_pastiche else round(sw * factor))
+    if abs(height - sh) <= SAME_SIZE_SLACK_PX and abs(width - sw) <= SAME_SIZE_SLACK_PX:
+        return int(sh), int(sw)
+    return height, width
 
 
 def layout(x: Tensor, device: torch.device) -> Tensor:
@@ -167,7 +181,8 @@ def assemble_targets(content: dict[str, Tensor], style_stats: StyleStatsOf, inpu
     (:func:`targets`) and the tiled way (engine.run.tiled_pass.tiled_targets) have in common."""
     sources: dict[str, list[StyleStats]] = {layer: [] for layer in params.style_layers}
     for image, _ in inputs.styles:
-        stats = style_stats(resize(image, style_hw(image, hw, params.style_scale)))
+        like_pastiche = params.loss_normalisation == "pastiche"
+        stats = style_stats(resize(image, style_hw(image, hw, params.style_scale, like_pastiche)))
         for layer in params.style_layers:
             sources[layer].append(style_source(stats[layer], params))
     weights = [w for _, w in inputs.styles]

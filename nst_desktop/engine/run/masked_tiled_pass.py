@@ -13,16 +13,22 @@ region, each position weighted by the region's soft mask on that layer's grid
 3. pass 2 (engine.run.tiled_pass.local_pass): at every core position the feature gradient is
    ``sum_r m_r(p) ((A_r + A_r^T) f(p) + b_r) / sum m_r``, the region's share of the position;
 4. the content loss, the keep-photo pull and TV are local: per tile, per band of rows.
+
+The sliced loss keeps, per region, every core position's projections with its mask there as its
+weight (statistics.Stats.projected): pass 2 hands each position dL/dp @ D^T, summed over the
+regions (tiled_pass.sliced_grad); no region is kept as rows for it (those serve W2's n x n form).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from dataclasses import replace
 
 import torch
 from torch import Tensor
 
 from nst_desktop.engine.losses.masked_loss import MaskedStyle, RegionKey, keep_photo_pull, region_terms
+from nst_desktop.engine.losses.sliced import project
 from nst_desktop.engine.losses.statistics import Stats
 from nst_desktop.engine.losses.terms import Targets
 from nst_desktop.engine.model.vgg import VGG19
@@ -31,11 +37,13 @@ from nst_desktop.engine.run.tiled_pass import (
     StatSums,
     StopCheck,
     banded_loss_and_grad,
+    core_offsets,
     core_rows,
     finish,
     local_pass,
     random_offset,
     row_bands,
+    sliced_grad,
     slope_grad,
     style_gradients,
     tv_loss_and_grad,
@@ -72,19 +80,24 @@ def _cell_index(tile: geo.Tile, layer: str, hw: tuple[int, int]) -> Tensor:
 
 
 def region_stats(model: VGG19, image: Tensor, keys: list[RegionKey], tiles: list[geo.Tile],
-                 masked: MaskedStyle, should_stop: StopCheck | None = None) -> dict[RegionKey, Stats]:
+                 masked: MaskedStyle, should_stop: StopCheck | None = None,
+                 directions: Mapping[str, Tensor] | None = None) -> dict[RegionKey, Stats]:
     """Pass 1: each region's masked whole-image :class:`Stats`, one tile window at a time; a region
-    of few positions keeps their features and weights (statistics.Stats.rows)."""
+    of few positions keeps their features and weights (statistics.Stats.rows); with the sliced
+    loss's ``directions``, every core position's projections and mask (Stats.projected)."""
     hw = (image.shape[-2], image.shape[-1])
     layers = sorted({layer for layer, _ in keys})
-    few = _few_positions(masked, keys, hw)
+    few = set() if directions else _few_positions(masked, keys, hw)
     sums = StatSums[RegionKey]()
     kept: dict[RegionKey, list[tuple[Tensor, Tensor, Tensor]]] = {key: [] for key in few}
+    # The sliced loss's (projections, mask) per region, in the tiles' order.
+    projected: dict[RegionKey, list[tuple[Tensor, Tensor]]] = {k: [] for k in (keys if directions else ())}
     for tile, feats in window_features(model, image, layers, tiles, should_stop):
         for layer in layers:
             rows = core_rows(feats[layer], tile, layer, hw)
             gy, gx, _, _ = tile.core_cells(geo.stride_of(layer), hw)
             grids = _grid(masked, layer, hw)
+            along = project(rows, directions[layer]) if directions else None
             for key in (k for k in keys if k[0] == layer):
                 weights = grids[key[1]][gy, gx].reshape(-1, 1).to(rows.dtype)
                 sums.add(key, rows, weights)
@@ -92,7 +105,12 @@ def region_stats(model: VGG19, image: Tensor, keys: list[RegionKey], tiles: list
                     where = weights[:, 0] > 0
                     cells = _cell_index(tile, layer, hw)[where.cpu()]
                     kept[key].append((rows[where], weights[where, 0], cells))
-    return sums.stats(image.device, {key: _in_grid_order(parts) for key, parts in kept.items()})
+                if along is not None:
+                    projected[key].append((along, weights[:, 0]))
+    stats = sums.stats(image.device, {key: _in_grid_order(parts) for key, parts in kept.items()})
+    return {key: replace(s, projected=torch.cat([p for p, _ in projected[key]], dim=1),
+                         projected_weights=torch.cat([w for _, w in projected[key]]))
+            if key in projected else s for key, s in stats.items()}
 
 
 def _in_grid_order(parts: list[tuple[Tensor, Tensor, Tensor]]) -> tuple[Tensor, Tensor]:
@@ -108,13 +126,22 @@ def _weighted_cells(grid: Tensor) -> Tensor:
 
 
 def _region_grads(slopes: Mapping[RegionKey, Tensor], row_grads: Mapping[RegionKey, Tensor],
-                  masked: MaskedStyle, hw: tuple[int, int]) -> dict[str, FeatureGrad]:
+                  masked: MaskedStyle, hw: tuple[int, int],
+                  sliced: Callable[[str, Tensor], FeatureGrad] | None) -> dict[str, FeatureGrad]:
     """Per layer, dL/df at a tile's core: each region's slope weighted by its mask there, plus a
-    region kept as rows' own gradient at its cells (the mask's share is in it already)."""
+    region kept as rows' own gradient at its cells (the mask's share is in it already), or the
+    sliced loss's gradient of its projections (``sliced``: the layer and dL/dp -> its FeatureGrad)."""
     out: dict[str, FeatureGrad] = {}
     for layer in sorted({layer for layer, _ in slopes}):
         grids = _grid(masked, layer, hw)
-        mine = [(index, slope_grad(slope), _row_grad(layer, row_grads.get((layer, index)), grids[index], hw))
+
+        def kept(index: int, layer: str = layer, grids: Tensor = grids) -> FeatureGrad | None:
+            row_grad = row_grads.get((layer, index))
+            if sliced is not None and row_grad is not None:
+                return sliced(layer, row_grad)
+            return _row_grad(layer, row_grad, grids[index], hw)
+
+        mine = [(index, slope_grad(slope), kept(index))
                 for (name, index), slope in slopes.items() if name == layer]
         stride = geo.stride_of(layer)
 
@@ -181,9 +208,15 @@ def tiled_loss_and_grad(model: VGG19, x: Tensor, targets: Targets, params: Param
     grad = torch.zeros_like(image, dtype=torch.float32)
     style, slopes = x.new_zeros(()), dict[str, FeatureGrad]()
     if terms:
-        stats = region_stats(model, image, [term.key for term in terms], tiles, masked, should_stop)
+        directions = targets.directions or None
+        keys = [term.key for term in terms]
+        stats = region_stats(model, image, keys, tiles, masked, should_stop, directions)
         style, region_slopes, row_grads = style_gradients(stats, terms, params)
-        slopes = _region_grads(region_slopes, row_grads, masked, hw)
+
+        def sliced(layer: str, dprojected: Tensor) -> FeatureGrad:
+            return sliced_grad(dprojected, targets.directions[layer], core_offsets(tiles, layer, hw))
+
+        slopes = _region_grads(region_slopes, row_grads, masked, hw, sliced if directions else None)
     content = local_pass(model, image, targets, params, tiles, slopes, grad, should_stop)
     # Not scaled by the content weight (masked.masked_total_loss): reported inside "content".
     content = content + keep_photo_loss_and_grad(image, photo, masked, grad, rows=max(tile, 64))

@@ -20,7 +20,13 @@ from torch import Tensor
 
 from nst_desktop.engine.losses import colour
 from nst_desktop.engine.losses.masked_loss import MaskedStyle, masked_total_loss
-from nst_desktop.engine.losses.terms import Targets, backward_pass, style_targets, total_loss
+from nst_desktop.engine.losses.terms import (
+    Targets,
+    backward_pass,
+    style_targets,
+    targets_for_step,
+    total_loss,
+)
 from nst_desktop.engine.model.devices import autocast_dtype, pick_device, release_cached_memory
 from nst_desktop.engine.model.vgg import VGG19, cached_model
 from nst_desktop.engine.model.weights import WeightSet, load_caffe_weights
@@ -126,6 +132,11 @@ class _Painter:
     def _step(self, opt: torch.optim.Optimizer, x: Tensor) -> torch.optim.Optimizer:
         """One optimiser step, kept in 0..1 and within a sane length; the optimiser to go on with."""
         before = x.detach().clone()
+        # The sliced loss's directions for this step, set once before it: every evaluation of the
+        # closure during this one L-BFGS step sees the same set (the others' targets are unchanged).
+        assert self.targets is not None
+        self.targets = targets_for_step(self.targets, [w for _, w in self.inputs.styles], self.params,
+                                        self.state.total_step)
         last_total = opt.step(functools.partial(self._closure, opt, x))
         if self.average is not None:  # Adam: its steps are bounded by the learning rate
             with torch.no_grad():
@@ -237,8 +248,9 @@ class _Painter:
             # Only the weights moved: re-blend the statistics already computed (no VGG pass).
             weights = [w for _, w in self.inputs.styles]
             sources = self.targets.sources
-            self.targets = Targets(self.targets.content,
-                                   style_targets(sources, weights, self.params.loss_normalisation), sources)
+            directions = self.targets.directions  # the sliced loss's, of the step at hand
+            self.targets = Targets(self.targets.content, style_targets(
+                sources, weights, self.params.loss_normalisation, directions), sources, directions)
             return False
         self.state.preparing()  # VGG passes over the styles again: as slow as a scale's set-up
         self.targets = self._targets()

@@ -15,6 +15,12 @@ network only ever sees one tile window at a time (engine.spec.tile_plan: geometr
    the tiles' input gradients is the whole image's;
 4. total variation is local too: it is summed over bands of rows.
 
+The sliced loss (engine.losses.sliced) needs every position, not sums: pass 1 also keeps each
+core position's projections on the step's directions (in the tiles' order), the loss sorts them
+all at once, and pass 2 hands each position its own gradient dL/dp @ D^T (:func:`sliced_grad`).
+For fixed directions that is the untiled gradient; it keeps each style layer's projections of
+the whole image in memory (as much as its features; ~8 GB at 4096 px), not its activations.
+
 A random, seeded grid offset each step moves the tile borders, so no seam can settle.
 A masked run sums the same statistics per painted region (engine.run.masked_tiled_pass).
 
@@ -25,13 +31,15 @@ before each tile and abandons the pass with :class:`PassStoppedError` (stylize k
 from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import replace
 from typing import Generic, TypeVar
 
 import torch
 import torch.nn.functional as F  # noqa: N812
 from torch import Tensor
 
-from nst_desktop.engine.losses.statistics import Stats
+from nst_desktop.engine.losses.sliced import project
+from nst_desktop.engine.losses.statistics import FeatureStats, Statistics, Stats
 from nst_desktop.engine.losses.terms import (
     StyleTerm,
     Targets,
@@ -124,14 +132,47 @@ class StatSums(Generic[K]):
 
 
 def image_stats(model: VGG19, image: Tensor, layers: list[str], tiles: list[geo.Tile],
-                should_stop: StopCheck | None = None) -> dict[str, Stats]:
-    """Pass 1: each layer's whole-image :class:`Stats`, one tile window in memory at a time."""
+                should_stop: StopCheck | None = None,
+                directions: Mapping[str, Tensor] | None = None) -> dict[str, Stats]:
+    """Pass 1: each layer's whole-image :class:`Stats`, one tile window in memory at a time; with
+    the sliced loss's ``directions``, every core position's projections too (Stats.projected)."""
     hw = (image.shape[-2], image.shape[-1])
     sums = StatSums[str]()
+    projected: dict[str, list[Tensor]] = {layer: [] for layer in directions or {}}
     for tile, feats in window_features(model, image, layers, tiles, should_stop):
         for layer in layers:
-            sums.add(layer, core_rows(feats[layer], tile, layer, hw))
-    return sums.stats(image.device)
+            rows = core_rows(feats[layer], tile, layer, hw)
+            sums.add(layer, rows)
+            if layer in projected:
+                projected[layer].append(project(rows, (directions or {})[layer]))
+    stats = sums.stats(image.device)
+    return {layer: replace(s, projected=torch.cat(projected[layer], dim=1)) if layer in projected else s
+            for layer, s in stats.items()}
+
+
+def core_offsets(tiles: Sequence[geo.Tile], layer: str, hw: tuple[int, int]) -> dict[tuple[int, ...], int]:
+    """Where each tile's core rows of ``layer`` start in pass 1's concatenation (tiles in order),
+    keyed by the tile's window."""
+    offsets: dict[tuple[int, ...], int] = {}
+    start = 0
+    for tile in tiles:
+        gy, gx, _, _ = tile.core_cells(geo.stride_of(layer), hw)
+        offsets[tile.window] = start
+        start += max(0, gy.stop - gy.start) * max(0, gx.stop - gx.start)
+    return offsets
+
+
+def sliced_grad(dprojected: Tensor, directions: Tensor,
+                offsets: Mapping[tuple[int, ...], int]) -> FeatureGrad:
+    """The FeatureGrad of the sliced loss: a core position's dL/df = dL/dp @ D^T, its dL/dp found in
+    pass 1's order by its tile's offset (:func:`core_offsets`)."""
+    back = directions.to(dprojected.device)
+
+    def grad(rows: Tensor, tile: geo.Tile) -> Tensor:
+        start = offsets[tile.window]
+        return (back @ dprojected[:, start:start + rows.shape[0]]).T.to(rows.dtype)
+
+    return grad
 
 
 def image_features(model: VGG19, image: Tensor, layers: list[str], tiles: list[geo.Tile],
@@ -152,7 +193,8 @@ def image_features(model: VGG19, image: Tensor, layers: list[str], tiles: list[g
 def tiled_targets(model: VGG19, inputs: Inputs, params: Params, hw: tuple[int, int], tile: int,
                   should_stop: StopCheck | None = None) -> Targets:
     """inputs.targets for an image too big for one pass: the content features and each style's
-    statistics gathered tile by tile (inputs.assemble_targets blends them)."""
+    statistics gathered tile by tile (inputs.assemble_targets blends them; a sliced style's
+    features whole, its samples)."""
     halo = geo.halo_for(geo.deepest_computed(params))
     content_layers = [layer for layer, _ in params.active_layers("content")]
     content: dict[str, Tensor] = {}
@@ -160,8 +202,11 @@ def tiled_targets(model: VGG19, inputs: Inputs, params: Params, hw: tuple[int, i
         image = resize(inputs.content, hw)
         content = image_features(model, image, content_layers, geo.plan_tiles(hw, tile, halo), should_stop)
 
-    def style_stats(image: Tensor) -> dict[str, Stats]:
+    def style_stats(image: Tensor) -> Mapping[str, Statistics]:
         tiles = geo.plan_tiles((image.shape[-2], image.shape[-1]), tile, halo)
+        if params.style_loss == "sliced":
+            features = image_features(model, image, list(params.style_layers), tiles, should_stop)
+            return {layer: FeatureStats(f) for layer, f in features.items()}
         return image_stats(model, image, list(params.style_layers), tiles, should_stop)
 
     return assemble_targets(content, style_stats, inputs, params, hw)
@@ -178,12 +223,14 @@ def style_gradients(stats: Mapping[K, Stats], terms: Sequence[StyleTerm[K]], par
                     ) -> tuple[Tensor, dict[K, Tensor], dict[K, Tensor]]:
     """The weighted style term of ``terms`` (losses.style_sum, times the style weight); per
     layer (or masked region), the (sym(A)/N, b/N) that give dL/df = f @ sym + b; and for a
-    small region kept as rows (statistics.Stats.rows), dL/d(rows) at its positions."""
+    small region kept as rows (statistics.Stats.rows), dL/d(rows) at its positions, or for the
+    sliced loss's projections (statistics.Stats.projected), dL/d(projections)."""
     leaves = {k: _leaf(s) for k, s in stats.items()}
     device = next(iter(leaves.values())).gram.device
     value = params.style_weight * style_sum(terms, leaves, params.loss_normalisation, device)
     inputs = [t for s in leaves.values() for t in (s.gram, s.mean)]
-    with_rows = [(k, s.rows) for k, s in leaves.items() if s.rows is not None]
+    with_rows = [(k, kept) for k, s in leaves.items()
+                 if (kept := s.rows if s.rows is not None else s.projected) is not None]
     inputs += [rows for _, rows in with_rows]
     # A term may ignore some statistics (a Gram loss never reads the mean): those get zeros.
     grads: list[Tensor | None] = (list(torch.autograd.grad(value, inputs, allow_unused=True))
@@ -203,8 +250,9 @@ def style_gradients(stats: Mapping[K, Stats], terms: Sequence[StyleTerm[K]], par
 def _leaf(stats: Stats) -> Stats:
     """``stats`` with fresh leaves to differentiate the style term by."""
     rows = None if stats.rows is None else stats.rows.clone().requires_grad_(True)
+    projected = None if stats.projected is None else stats.projected.clone().requires_grad_(True)
     return Stats(stats.gram.clone().requires_grad_(True), stats.mean.clone().requires_grad_(True),
-                 stats.count, rows, stats.weights)
+                 stats.count, rows, stats.weights, projected, stats.projected_weights)
 
 
 def slope_grad(slope: Tensor) -> FeatureGrad:
@@ -301,9 +349,11 @@ def tiled_loss_and_grad(model: VGG19, x: Tensor, targets: Targets, params: Param
     grad = torch.zeros_like(image, dtype=torch.float32)
     style, slopes = x.new_zeros(()), dict[str, FeatureGrad]()
     if style_layers:
-        style, layer_slopes, _ = style_gradients(image_stats(model, image, style_layers, tiles, should_stop),
-                                              layer_terms(targets, params), params)
+        stats = image_stats(model, image, style_layers, tiles, should_stop, targets.directions or None)
+        style, layer_slopes, projected_grads = style_gradients(stats, layer_terms(targets, params), params)
         slopes = {layer: slope_grad(slope) for layer, slope in layer_slopes.items()}
+        slopes.update({layer: sliced_grad(dp, targets.directions[layer], core_offsets(tiles, layer, hw))
+                       for layer, dp in projected_grads.items()})
     content = local_pass(model, image, targets, params, tiles, slopes, grad, should_stop)
     tv = tv_loss_and_grad(image, params, grad, rows=max(tile, 64))
     return finish(x, grad, content, style, tv)

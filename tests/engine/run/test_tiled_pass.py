@@ -11,7 +11,7 @@ import pytest
 import torch
 from torch import Tensor
 
-from nst_desktop.engine.losses.terms import Targets, total_loss, tv_loss
+from nst_desktop.engine.losses.terms import Targets, targets_for_step, total_loss, tv_loss
 from nst_desktop.engine.model.vgg import VGG19
 from nst_desktop.engine.model.weights import WeightSet
 from nst_desktop.engine.run import tiled_pass
@@ -169,6 +169,27 @@ def test_wasserstein_style_loss_tiled_equals_untiled(caffe: WeightSet, tiling_im
     assert tiled[0]["total"] == pytest.approx(untiled[0]["total"], rel=1e-4)
     error = (tiled[1] - untiled[1]).abs().max() / untiled[1].abs().max()
     assert float(error) < 1e-4  # measured 9e-6: Newton-Schulz in float32, C x C against n x n forms
+
+
+@pytest.mark.parametrize("n_styles", [1, 2])
+def test_sliced_style_loss_tiled_equals_untiled(caffe: WeightSet, tiling_images, n_styles: int) -> None:
+    """The sliced loss for one step's directions: pass 1 gathers every core position's projections,
+    the loss sorts them all, pass 2 hands each position its own gradient; the style's samples are
+    gathered whole from the tiles (tiled_targets)."""
+    model = VGG19(caffe, "avg")
+    content, s1, s2, x = tiling_images
+    layers = ("relu1_1", "relu2_1", "relu3_1", "relu4_1")
+    params = Params(size=128, style_loss="sliced", style_layers=layers, style_layer_weights=(1.0,) * 4,
+                    tv_weight=3.0, content_weight=2.0)
+    raw = RawInputs(content, (s1, s2)[:n_styles], (3.0, 1.0)[:n_styles], None)
+    inputs = prepare(raw, params, raw.blend)
+    weights = [w for _, w in inputs.styles]
+    tg = targets_for_step(targets(model, inputs, params, HW), weights, params, step=7)
+    tiled_targets = tiled_pass.tiled_targets(model, inputs, params, HW, 64)
+    tiled_tg = targets_for_step(tiled_targets, weights, params, step=7)
+    tiled, untiled = _tiled(model, x, tiled_tg, params, 64, 4), _untiled(model, x, tg, params)
+    assert untiled[0]["style"] > 0
+    _assert_same(tiled, untiled)
 
 
 def test_peak_feature_size_follows_the_tile_not_the_image(caffe: WeightSet) -> None:
