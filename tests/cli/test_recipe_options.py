@@ -112,11 +112,13 @@ def _functions_taking_the_namespace(path: Path) -> list[str]:
 
 
 def test_the_namespace_ends_at_the_options_module() -> None:
-    """Only the commands' entries (``cmd_*``), the parser's module and recipe_options see argparse's
-    namespace; everything below takes the Recipe (or the batch's planned recipes) and RenderOptions."""
+    """Only the commands' entries (``cmd_*``), the parser's module and the options modules
+    (``recipe_options``, ``farm_options``) see argparse's namespace; everything below takes the
+    Recipe (or the batch's planned recipes) and RenderOptions."""
     taking = {path.name: _functions_taking_the_namespace(path) for path in sorted(CLI.glob("*.py"))}
-    below = {name: [f for f in functions if not f.startswith("cmd_")] for name, functions in taking.items()
-             if name not in ("__init__.py", "recipe_options.py")}
+    below = {name: [f for f in functions if not f.lstrip("_").startswith("cmd_")]
+             for name, functions in taking.items()
+             if name != "__init__.py" and not name.endswith("_options.py")}  # options modules: where it ends
     assert not any(below.values()), below
     assert taking["render.py"] == ["cmd_render"] and "cmd_batch" in taking["batch.py"]
     assert {"recipe_from_options", "planned_jobs"} <= set(taking["recipe_options.py"])
