@@ -23,7 +23,6 @@ Kept out of the main window, which only wires it. What it does:
 from __future__ import annotations
 
 import logging
-from dataclasses import replace
 from typing import Any
 
 from PySide6.QtCore import QObject, Signal, Slot
@@ -38,7 +37,6 @@ from nst_desktop.gui.params_panel import ParamsPanel
 from nst_desktop.gui.run_controller import RunController
 from nst_desktop.gui.run_panel import RunPanel, describe_changes
 from nst_desktop.gui.worker import RunRequest
-from nst_desktop.io.masks import with_start_pixels
 from nst_desktop.recipe.document import Document
 from nst_desktop.recipe.recipe import Recipe
 from nst_desktop.service.render import StylizeFn
@@ -86,34 +84,21 @@ class TweakLoop(QObject):
     # --- starting ----------------------------------------------------------------------------
     @Slot()
     def start_quick_look(self) -> bool:
-        from nst_desktop.engine.spec.presets import QUICK_LOOK_SIZE, quick_look
-        from nst_desktop.engine.spec.schedule import min_long_side
-
         session = self.session
         if self.runner.running or session.wait_for_inputs(self.start_quick_look):
             return False  # as Start: pressed while the launch reopens the photo, it waits for it
-        request = session.make_request()
-        if request is None:
-            return False
-        # A panorama strip is looked at just large enough to paint (the full size is: make_request).
-        long_side = max(QUICK_LOOK_SIZE, min_long_side(request.params, request.content.shape[:2]))
-        quick = quick_look(request.params, long_side)
-        return self.runs.start_request(replace(request, params=quick, kind="quick"))
+        request = session.make_request("quick")  # small and short: recipe.jobs.run_params
+        return request is not None and self.runs.start_request(request)
 
     @Slot()
     def promote(self) -> bool:
         """Render full size from the picture on show (see the module docstring)."""
-        session = self.session
-        picture = session.result_image
+        picture = self.session.picture()
         if picture is None or not self.can_promote():
             return False
-        request = session.make_request()
-        if request is None:
-            return False
-        # Replayed by --params first, with the mask it was painted with (repainted since or not).
-        source = with_start_pixels(dict(session.metadata), session.mask) if session.metadata else None
-        return self.runs.start_request(replace(request, start_from=picture, kind="promote",
-                                                 continued_from=source))
+        # recipe.jobs.job_for goes on from it, its record and mask kept for a replay.
+        request = self.session.make_request("promote", from_picture=picture)
+        return request is not None and self.runs.start_request(request)
 
     def can_promote(self) -> bool:
         return not self.promote_problem()

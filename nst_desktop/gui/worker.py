@@ -32,13 +32,14 @@ from PySide6.QtCore import QCoreApplication, QObject, QThread, Signal, Slot
 
 from nst_desktop.engine.spec.control import RunControl
 from nst_desktop.engine.spec.events import ImageArray, PreviewArray, ProgressEvent, RunResult, StyleInput
-from nst_desktop.engine.spec.live import Changes, Edit
+from nst_desktop.engine.spec.live import Changes
 from nst_desktop.engine.spec.params import Params
-from nst_desktop.engine.spec.region_masks import RegionMask
-from nst_desktop.engine.spec.touches import Touches
 from nst_desktop.gui.errors import user_message
 from nst_desktop.gui.loaded_image import LoadedImage
 from nst_desktop.recipe.decoding import WHOLE, DecodeTargets, decode_targets, with_decoding
+from nst_desktop.recipe.jobs import HeldImages, JobKind, job_for, run_params
+from nst_desktop.recipe.picture import Picture
+from nst_desktop.recipe.recipe import Recipe, StyleRef
 from nst_desktop.service.job import Job
 from nst_desktop.service.render import (
     RenderDivergedError,
@@ -60,26 +61,50 @@ WARM_UP_SIZE = 32  # px: the smallest size the engine accepts; the warm-up run t
 
 @dataclass(frozen=True)
 class RunRequest:
-    """Everything one run needs; built in the GUI thread, read in the worker thread."""
+    """One run, handed from the GUI thread to the run's thread: the recipe it paints (its inputs
+    named as its record names them), the kind of run, the images the window holds decoded, the
+    picture a promote goes on from. The run's thread makes the service Job with
+    ``recipe.jobs.job_for``, the one way a recipe becomes a Job (issue 17.1)."""
 
-    content: ImageArray
-    styles: tuple[StyleInput, ...]
-    params: Params
-    init_image: ImageArray | None = None
+    recipe: Recipe
+    images: HeldImages
+    kind: JobKind = "full"
+    from_picture: Picture | None = None  # promote: the picture it goes on from
     preview_every: int = 2  # frequent: a CPU step is slow; the worker throttles what the GUI sees
-    edits: tuple[Edit, ...] = ()  # a recorded timeline of live edits to replay
-    start_from: ImageArray | None = None  # promote: continue from this picture (skips its scales)
-    kind: str = "full"  # "full", "quick" (a quick look) or "promote": how the GUI words the outcome
-    # For the picture's record (service.render.record): where the inputs came from, the
-    # picture a promoted run goes on from, the after-touches on show.
-    content_path: str | None = None
-    style_paths: tuple[str, ...] = ()
-    continued_from: dict[str, Any] | None = None
-    touches: Touches = field(default_factory=Touches)
-    mask: RegionMask | None = None  # a style per painted region; None: a normal run
-    # The photo ``content`` comes from: one held reduced is decoded again at the size the run
-    # needs, in the run's thread (run_job); None: ``content`` is all there is (a variation's).
+    # The photo ``images.photo`` comes from: one held reduced is decoded again at the size the run
+    # needs, in the run's thread (run_job); None: the held pixels are all there is.
     photo: LoadedImage | None = None
+
+    @classmethod
+    def of_images(cls, content: ImageArray, styles: tuple[StyleInput, ...], params: Params, *,
+                  init_image: ImageArray | None = None, kind: JobKind = "full", preview_every: int = 2,
+                  photo: LoadedImage | None = None) -> RunRequest:
+        """A run of images without files (a variation's grid, tests): the styles named by their names."""
+        recipe = Recipe("", tuple(StyleRef(s.name, s.weight) for s in styles), params)
+        images = HeldImages(content, tuple(s.image for s in styles), init_image)
+        return cls(recipe, images, kind, preview_every=preview_every, photo=photo)
+
+    @property
+    def content(self) -> ImageArray:
+        return self.images.photo
+
+    @property
+    def params(self) -> Params:
+        """The settings this kind of run paints with (a quick look's small and short)."""
+        return run_params(self.recipe, self.kind, (int(self.content.shape[0]), int(self.content.shape[1])))
+
+    @property
+    def styles(self) -> tuple[StyleInput, ...]:
+        return tuple(StyleInput(image, style.weight, style.name)
+                     for image, style in zip(self.images.styles, self.recipe.styles, strict=True))
+
+    @property
+    def init_image(self) -> ImageArray | None:
+        return self.images.init
+
+    @property
+    def start_from(self) -> ImageArray | None:
+        return self.from_picture.image if self.kind == "promote" and self.from_picture is not None else None
 
     @property
     def content_hw(self) -> tuple[int, int]:
@@ -90,9 +115,13 @@ class RunRequest:
         return int(self.content.shape[0]), int(self.content.shape[1])
 
     def job(self, content: ImageArray | None = None, extra: dict[str, Any] | None = None) -> Job:
-        return Job(self.content if content is None else content, self.styles, self.params,
-                   self.content_path, self.style_paths, self.init_image, self.edits, self.start_from,
-                   self.continued_from, self.touches, mask=self.mask, extra=extra or {})
+        """The service Job, through job_for; ``content``: the photo decoded again at the run's size."""
+        images = self.images
+        if content is not None or extra is not None:
+            images = replace(images, photo=self.content if content is None else content, extra=extra)
+        job = job_for(self.recipe, self.kind, self.from_picture, images=images)
+        # A photo without a file (pasted) is named by no path in the record, as ever.
+        return job if job.content_path else replace(job, content_path=None)
 
     def run_job(self) -> Job:
         """Blocking (the run's thread): the job with the photo's pixels at the size the run

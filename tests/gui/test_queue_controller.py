@@ -143,7 +143,7 @@ def test_the_artists_runs_hold_the_queue_and_are_never_blocked_by_it(qtbot: QtBo
     pixels = np.full((32, 32, 3), 0.5, np.float32)
     with qtbot.waitSignal(artist.worker.done, timeout=10_000):
         started = time.monotonic()
-        assert artist.start(RunRequest(pixels, (StyleInput(pixels, 1.0, "s"),),
+        assert artist.start(RunRequest.of_images(pixels, (StyleInput(pixels, 1.0, "s"),),
                                        rig.recipe.params.with_changes(steps=12)))
     artist_took = time.monotonic() - started
     assert artist_took < 5.0
@@ -258,7 +258,7 @@ def test_add_to_queue_paints_the_recipe_on_screen_beside_the_artists_own_runs(
     assert job.recipe.photo == str(content.path)
     assert job.recipe.params.size == window.params_panel.params().size  # full size
     window.queue.kick()  # at once (at start it waits for the window to be up)
-    assert window.start_run()  # Start is never blocked by the queue
+    assert window.runs.start()  # Start is never blocked by the queue
     qtbot.waitUntil(lambda: not window.runner.running, timeout=10_000)
     qtbot.waitUntil(lambda: window.queue.store.jobs()[0].status == Status.DONE, timeout=15_000)
     qtbot.waitUntil(lambda: len(history.entries()) == before + 2, timeout=5000)  # the run's and the job's
@@ -382,5 +382,5 @@ def test_a_damaged_queue_file_is_said_in_one_line_and_the_window_works_without_a
     assert window.queue is None
     assert not window.menu_actions.add_to_queue.isEnabled() and not window.menu_actions.batch.isEnabled()
     qtbot.waitUntil(window.inputs.ready, timeout=5000)
-    assert window.start_run()  # the artist's own painting is untouched
+    assert window.runs.start()  # the artist's own painting is untouched
     qtbot.waitUntil(lambda: not window.runner.running, timeout=10_000)

@@ -25,7 +25,7 @@ def _request(steps: int = 10, **changes: object) -> RunRequest:
     content = np.zeros((24, 32, 3), np.float32)
     style = StyleInput(np.ones((16, 16, 3), np.float32), 1.0, "s")
     params = DEFAULTS.with_changes(size=48, steps=steps, min_size=48, coarse_steps=0, **changes)
-    return RunRequest(content, (style,), params, preview_every=1)
+    return RunRequest.of_images(content, (style,), params, preview_every=1)
 
 
 def test_worker_reemits_events_and_throttles_previews(qtbot: QtBot) -> None:
@@ -137,7 +137,7 @@ def test_real_engine_run_emits_previews_and_finishes(qtbot: QtBot) -> None:
     previews: list[np.ndarray] = []
     runner.worker.previewReady.connect(previews.append)
     with qtbot.waitSignal(runner.worker.finished, timeout=60_000) as blocker:
-        runner.start(RunRequest(content, (style,), params, preview_every=1))
+        runner.start(RunRequest.of_images(content, (style,), params, preview_every=1))
     result = blocker.args[0].result
     assert result.image.shape == (36, 48, 3) and not result.stopped
     assert previews and previews[-1].dtype == np.uint8
@@ -256,12 +256,12 @@ def test_a_run_decodes_a_reduced_photo_at_its_size_and_records_it(qtbot: QtBot, 
     photo = load_file(tmp_path / "pano.jpg", for_display=True)
     assert photo.reduced
     style = StyleInput(np.full((16, 16, 3), 0.5, np.float32), 1.0, "s")
-    big = RunRequest(photo.image, (style,), DEFAULTS.with_changes(size=2500), photo=photo)
+    big = RunRequest.of_images(photo.image, (style,), DEFAULTS.with_changes(size=2500), photo=photo)
     assert big.content_hw == (1000, 6000)
     job = big.run_job()
     assert job.content.shape[:2] == (1000, 6000)  # 2 x 2500 px asked for: the whole file
     assert job.extra[DECODED_KEY]["content"] == decode_targets(big.params, ()).content
-    small = replace(big, params=DEFAULTS.with_changes(size=512)).run_job()
+    small = replace(big, recipe=big.recipe.with_params(DEFAULTS.with_changes(size=512))).run_job()
     assert small.content is photo.image and small.extra[DECODED_KEY]["content"] == WORKING_LONG_SIDE
     held = big.held_job()  # a variation adopted: painted from the copy held, and recorded so
     assert held.content is photo.image and held.extra[DECODED_KEY]["content"] == WORKING_LONG_SIDE
