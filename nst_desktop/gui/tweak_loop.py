@@ -12,10 +12,11 @@ Kept out of the main window, which only wires it. What it does:
   can take a minute: an edit must not look applied before it is), then "changed at step N",
   numbered as the progress line numbers its steps. Changes that need a new run (size, steps,
   layers...) wait for the next run, and the status bar says so.
-* **Quick look.** The current settings at 256 px (``engine.spec.presets.quick_look``).
+* **Quick look.** The current settings small and short: a run of kind "quick", whose Job
+  ``recipe.jobs.job_for`` makes (``run_params``), as for every window run.
 * **Promote.** "Render full size" goes on from the picture on show (a quick look, a
-  variation, a stopped or smaller picture) with ``start_from``: only the larger scales are
-  painted, and the composition the artist picked is kept.
+  variation, a stopped or smaller picture), given to ``job_for`` as ``from_picture``: only the
+  larger scales are painted, and the composition the artist picked is kept.
 * **Variations.** A sweep of one control as a grid of quick looks
   (``gui.variations_dialog``); a click takes that variation's settings and picture.
 """

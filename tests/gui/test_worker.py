@@ -18,6 +18,7 @@ from pytestqt.qtbot import QtBot
 from nst_desktop.engine.spec.events import StyleInput
 from nst_desktop.engine.spec.params import DEFAULTS
 from nst_desktop.gui.worker import FrameRecorder, RunRequest, RunThread, Worker, default_warm_up
+from nst_desktop.service.job import Job
 from tests.gui.fakes import FakeStylize
 
 
@@ -268,3 +269,35 @@ def test_a_run_decodes_a_reduced_photo_at_its_size_and_records_it(qtbot: QtBot, 
     for run in (job, small, held):  # a replay of the record (the CLI) decodes the very same pixels
         again = load_image(tmp_path / "pano.jpg", target_long_side=run.extra[DECODED_KEY]["content"])
         assert np.array_equal(run.content, again)
+
+
+def test_the_worker_paints_the_job_that_job_for_makes(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 17.1: the run's thread makes its Job with recipe.jobs.job_for (the one way), from
+    the request's recipe, kind and held images; the worker paints that very Job."""
+    from nst_desktop.gui import worker as worker_module
+    from nst_desktop.recipe.jobs import job_for
+
+    made: list[object] = []
+
+    def spy(recipe: object, kind: object, from_picture: object = None, **kw: object) -> object:
+        job = job_for(recipe, kind, from_picture, **kw)  # type: ignore[arg-type]
+        made.append((kind, kw["images"], job))
+        return job
+
+    monkeypatch.setattr(worker_module, "job_for", spy)
+    painted: list[object] = []
+
+    def render(job: object, **_kw: object) -> object:
+        painted.append(job)
+        raise RuntimeError("painted")  # the worker's failure path: enough to see which Job it painted
+
+    monkeypatch.setattr(worker_module, "render", render)
+    request = replace(_request(), kind="quick")
+    request = replace(request, recipe=request.recipe.with_params(DEFAULTS.with_changes(size=1024, steps=300)))
+    Worker(FakeStylize()).run(request)
+    (kind, images, job), = made
+    assert kind == "quick" and images is request.images and len(painted) == 1
+    painted_job = painted[0]
+    assert isinstance(painted_job, Job) and isinstance(job, Job)
+    assert painted_job.content is job.content is request.content and painted_job.styles == job.styles
+    assert painted_job.params == job.params == request.params != request.recipe.params
