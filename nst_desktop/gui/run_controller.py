@@ -23,8 +23,9 @@ from nst_desktop.gui.canvas import Canvas
 from nst_desktop.gui.inputs_panel import InputsPanel
 from nst_desktop.gui.qimage import array_to_qimage
 from nst_desktop.gui.run_panel import RunPanel
+from nst_desktop.gui.run_request import RunRequest
 from nst_desktop.gui.run_session import RunSession
-from nst_desktop.gui.worker import RunRequest, RunThread
+from nst_desktop.gui.worker import RunThread
 from nst_desktop.recipe.document import Document
 
 STARTED_TEXT = {"quick": "Quick look…", "promote": "Going on to full size…"}

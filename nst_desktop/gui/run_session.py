@@ -30,7 +30,7 @@ from nst_desktop.gui.history_saver import HistorySaver
 from nst_desktop.gui.inputs_panel import InputsPanel
 from nst_desktop.gui.loaded_image import LoadedImage
 from nst_desktop.gui.run_panel import RunPanel
-from nst_desktop.gui.worker import Outcome, RunRequest
+from nst_desktop.gui.run_request import Outcome, RunRequest
 from nst_desktop.io.overwrite import same_file
 from nst_desktop.recipe.document import Document
 from nst_desktop.recipe.jobs import HeldImages, JobKind

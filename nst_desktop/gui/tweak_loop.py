@@ -37,7 +37,7 @@ from nst_desktop.gui.inputs_panel import InputsPanel
 from nst_desktop.gui.params_panel import ParamsPanel
 from nst_desktop.gui.run_controller import RunController
 from nst_desktop.gui.run_panel import RunPanel, describe_changes
-from nst_desktop.gui.worker import RunRequest
+from nst_desktop.gui.run_request import RunRequest
 from nst_desktop.recipe.document import Document
 from nst_desktop.recipe.recipe import Recipe
 from nst_desktop.service.render import StylizeFn

@@ -32,7 +32,8 @@ from nst_desktop.engine.spec.presets import VARIATION_SIZE
 from nst_desktop.engine.spec.variations import Variation
 from nst_desktop.formatting import format_duration
 from nst_desktop.gui.qimage import array_to_qimage
-from nst_desktop.gui.worker import Outcome, RunRequest, RunThread
+from nst_desktop.gui.run_request import Outcome, RunRequest
+from nst_desktop.gui.worker import RunThread
 from nst_desktop.service.render import StylizeFn
 
 # A cell's states, shown as its status line.

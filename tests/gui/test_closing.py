@@ -151,7 +151,8 @@ def test_close_after_run_needs_only_its_collaborators(qtbot: QtBot) -> None:
     from nst_desktop.gui.closing import CloseAfterRun
     from nst_desktop.gui.history_saver import HistorySaver
     from nst_desktop.gui.run_panel import RunPanel
-    from nst_desktop.gui.worker import RunRequest, RunThread
+    from nst_desktop.gui.run_request import RunRequest
+    from nst_desktop.gui.worker import RunThread
 
     fake = FakeStylize(block_at=3)
     runner, saver, panel, status = RunThread(fake), HistorySaver(), RunPanel(), QStatusBar()

@@ -16,7 +16,8 @@ from pytestqt.qtbot import QtBot
 
 from nst_desktop.engine.spec.variations import variations
 from nst_desktop.gui.queue_controller import QueueController, queue_recipe
-from nst_desktop.gui.worker import RunRequest, RunThread
+from nst_desktop.gui.run_request import RunRequest
+from nst_desktop.gui.worker import RunThread
 from nst_desktop.queue.batch import plan
 from nst_desktop.queue.store import Output, QueueStore, Status
 from nst_desktop.recipe.recipe import StyleRef

@@ -242,3 +242,20 @@ def test_a_restore_is_one_document_step_without_a_window(qtbot: QtBot, parts: Pa
     assert parts.document.undo() == ""
     assert parts.document.recipe.same_as(before_recipe) and parts.document.picture is None
     assert parts.inputs.content() is not None and parts.inputs.content().path == Path("/photos/cat.png")
+
+
+def test_an_entry_of_a_pasted_photo_restores_its_styles_and_settings(make_window: WindowFactory,
+                                                                      tmp_path: Path) -> None:
+    """Its record names no photo file: the photo on screen stays (said), the rest comes back."""
+    record = _record()
+    record["inputs"]["content"] = None
+    window = make_window()
+    entry = window.session.library.add(np.full((8, 8, 3), 0.5, np.float32), record)
+    window.session.history.refresh()
+    other = _other_photo(tmp_path)
+    _set_recipe(window, other, [(TURNER, 1.0)], steps=30)
+    window.session.history.restoreRequested.emit(entry)
+    content, styles, params = _recipe(window)
+    assert content == other and styles == [(SCREAM, 2.0), (STARRY, 1.0)] and params.steps == 7
+    assert "the photo was not opened from a file, so the current photo is kept" in window.last_error
+    assert entry.id not in window.last_error  # not refused as damaged

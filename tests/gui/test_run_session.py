@@ -104,7 +104,7 @@ def test_a_window_run_is_made_by_job_for_from_the_documents_recipe(parts: Parts,
                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
     """Issue 17.1: the window's Job comes from recipe.jobs.job_for (the one way), given the
     document's recipe, the kind of run and the images the window holds."""
-    from nst_desktop.gui import worker
+    from nst_desktop.gui import run_request
     from nst_desktop.recipe.jobs import run_params
 
     calls: list[tuple[Any, ...]] = []
@@ -113,7 +113,7 @@ def test_a_window_run_is_made_by_job_for_from_the_documents_recipe(parts: Parts,
         calls.append((recipe, run_kind, from_picture, kw["images"]))
         return job_for(recipe, run_kind, from_picture, **kw)
 
-    monkeypatch.setattr(worker, "job_for", spy)
+    monkeypatch.setattr(run_request, "job_for", spy)
     request = parts.session.make_request(kind)  # type: ignore[arg-type]
     assert request is not None
     job = request.run_job()

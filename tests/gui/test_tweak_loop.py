@@ -85,7 +85,7 @@ def test_a_blend_change_during_a_run_is_a_live_edit(qtbot: QtBot, make_window: W
 
 def test_quick_look_then_promote_goes_on_from_its_pixels(qtbot: QtBot, make_window: WindowFactory,
                                                           monkeypatch: pytest.MonkeyPatch) -> None:
-    from nst_desktop.gui import worker
+    from nst_desktop.gui import run_request
     from nst_desktop.recipe.jobs import job_for
 
     kinds: list[tuple[Any, Any]] = []  # issue 17.1: each run's Job made by job_for, promote from a Picture
@@ -94,7 +94,7 @@ def test_quick_look_then_promote_goes_on_from_its_pixels(qtbot: QtBot, make_wind
         kinds.append((kind, from_picture))
         return job_for(recipe, kind, from_picture, **kw)
 
-    monkeypatch.setattr(worker, "job_for", spy)
+    monkeypatch.setattr(run_request, "job_for", spy)
     fake = FakeStylize()
     window = make_window(stylize_fn=fake)
     window.params_panel.update_fields(size=512, steps=30)
