@@ -30,8 +30,8 @@ from nst_desktop.gui.touches_panel import TouchesPanel
 from nst_desktop.io.metadata import inputs_from_metadata, touches_from_metadata, with_touches
 
 if TYPE_CHECKING:
+    from nst_desktop.gui.run_request import RunRequest
     from nst_desktop.gui.run_session import RunSession
-    from nst_desktop.gui.worker import RunRequest
 
 log = logging.getLogger(__name__)
 

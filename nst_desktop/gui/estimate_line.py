@@ -23,8 +23,9 @@ from nst_desktop.gui.inputs_panel import InputsPanel
 from nst_desktop.gui.learned_speed import to_settings
 from nst_desktop.gui.params_panel import ParamsPanel
 from nst_desktop.gui.run_panel import RunPanel, format_estimate
+from nst_desktop.gui.run_request import Outcome
 from nst_desktop.gui.settings import Settings
-from nst_desktop.gui.worker import Outcome, RunThread
+from nst_desktop.gui.worker import RunThread
 
 FIRST_PICTURE_BUDGET_S = 120.0  # above this estimate, a first launch switches to the quick preset
 QUICK_PRESET = "draft"

@@ -32,6 +32,11 @@ def is_file(key: str) -> bool:
     return bool(key) and not key.startswith(PASTED)
 
 
+def pasted_name(key: str) -> str:
+    """The name a user knows a pasted image by, from its :func:`image_key`."""
+    return key.removeprefix(PASTED).rsplit("#", 1)[0]
+
+
 def inputs_state(inputs: InputsPanel) -> InputsState:
     """What the inputs panel holds now, to put back later (pasted images included)."""
     return inputs.content(), [(item.loaded, item.weight) for item in inputs.styles()]

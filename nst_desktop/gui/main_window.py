@@ -12,9 +12,8 @@ from typing import Any
 
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QCloseEvent, QGuiApplication
-from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QScrollArea, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QLabel, QMainWindow, QScrollArea, QVBoxLayout, QWidget
 
-from nst_desktop.engine.spec.errors import NSTError
 from nst_desktop.gui import background, screen_fit
 from nst_desktop.gui.actions import Actions
 from nst_desktop.gui.after_touches import AfterTouches
@@ -29,11 +28,10 @@ from nst_desktop.gui.held_inputs import HeldInputs
 from nst_desktop.gui.inputs_panel import FileDialog, InputsPanel
 from nst_desktop.gui.learned_speed import from_settings
 from nst_desktop.gui.mask_dock import MaskDock
-from nst_desktop.gui.notify import Notifier
 from nst_desktop.gui.params_panel import ParamsPanel
 from nst_desktop.gui.picture_commands import ConfirmFn, PictureCommands, ask_yes_no
 from nst_desktop.gui.picture_on_show import PictureOnShow
-from nst_desktop.gui.queue_controller import QueueController, output_folder, recipe_on_screen
+from nst_desktop.gui.queue_dock import QueueDock
 from nst_desktop.gui.recent_files import RecentFiles
 from nst_desktop.gui.recipe_keeper import RecipeKeeper
 from nst_desktop.gui.restore import HistoryRestore
@@ -74,7 +72,9 @@ class MainWindow(QMainWindow):
         self._make_controllers(library, stylize_fn, confirm or ask_yes_no, save_dialog)
         self._build()
         self._connect()
-        self._wire_queue(queue_store, stylize_fn)
+        self.queues = QueueDock(self, queue_store, self.document, self.mask_dock, self.session, self.runner,
+                                self.tweaks, self.menu_actions, self.settings, self.show_error, stylize_fn)
+        self.queue, self.queue_dock = self.queues.controller, self.queues.dock
         self.recent_files = RecentFiles(self.settings, self.menu_actions.recent_menu, self.inputs, self)
         self.menu_actions.set_running(False)
         self.menu_actions.set_has_result(False, False)
@@ -132,10 +132,10 @@ class MainWindow(QMainWindow):
         # Its rows wrap to fit the dock; should one still not, a scroll bar, never a clipped panel (16.4).
         scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
         scroll.setMinimumWidth(340)
-        self.side_dock = self._dock("Picture", scroll, Qt.DockWidgetArea.LeftDockWidgetArea)
+        self.side_dock = screen_fit.add_dock(self, "Picture", scroll, Qt.DockWidgetArea.LeftDockWidgetArea)
         if self.session.history is not None:
-            self.history_dock = self._dock("History", self.session.history,
-                                           Qt.DockWidgetArea.BottomDockWidgetArea)
+            self.history_dock = screen_fit.add_dock(self, "History", self.session.history,
+                                                    Qt.DockWidgetArea.BottomDockWidgetArea)
             # a horizontal strip: above or below the picture, never squeezed into a side column
             self.history_dock.setAllowedAreas(Qt.DockWidgetArea.TopDockWidgetArea
                                               | Qt.DockWidgetArea.BottomDockWidgetArea)
@@ -147,15 +147,6 @@ class MainWindow(QMainWindow):
             view_menu.addAction(self.history_dock.toggleViewAction())
         view_menu.addAction(self.mask_dock.dock.toggleViewAction())
         self.statusBar().addPermanentWidget(self.zoom_label)
-
-    def _dock(self, title: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
-        dock = QDockWidget(title, self)
-        dock.setObjectName(f"dock_{title.lower()}")
-        dock.setWidget(widget)
-        dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable
-                         | QDockWidget.DockWidgetFeature.DockWidgetClosable)
-        self.addDockWidget(area, dock)
-        return dock
 
     def _connect(self) -> None:
         a, clipboard, canvas = self.menu_actions, QGuiApplication.clipboard, self.canvas
@@ -181,41 +172,6 @@ class MainWindow(QMainWindow):
         self.runner.worker.done.connect(self.after_touches.on_run_done)
         self.session.errorOccurred.connect(self.show_error)
         self.inputs.errorOccurred.connect(self.show_error)
-
-    # --- render queue (issue 18.3): the logic is in gui/queue_controller.py; wiring only ----------
-    def _wire_queue(self, store: QueueStore | None, stylize_fn: StylizeFn | None) -> None:
-        try:  # a damaged queue file: said in one line; the window works without a queue
-            store = store if store is not None else QueueStore()
-        except NSTError as exc:
-            problem = exc.user_text()
-            self.queue: QueueController | None = None
-            self.menu_actions.add_to_queue.setEnabled(False)
-            self.menu_actions.batch.setEnabled(False)
-            QTimer.singleShot(0, self, lambda: self.show_error(problem))
-            return
-        inputs, params, mask = self.inputs, self.params_panel, self.mask_dock
-        self.queue = queue = QueueController(
-            store, self.session.library,
-            lambda: recipe_on_screen(inputs.content(), [(s.loaded, s.weight) for s in inputs.styles()],
-                                     params.params(), mask.request_mask()),
-            lambda: output_folder(self.settings.read("queue/output_folder")),
-            Notifier(self.statusBar, self), stylize_fn=stylize_fn, parent=self)
-        self.queue_dock = dock = self._dock("Queue", queue.panel, Qt.DockWidgetArea.RightDockWidgetArea)
-        self.tabifyDockWidget(self.mask_dock.dock, dock)  # one column: fits 1280 px
-        dock.hide()  # shown when jobs are added, or left from the last session
-        self.menu_actions.view_menu.addAction(dock.toggleViewAction())
-        queue.jobsAdded.connect(dock.show)
-        queue.jobsAdded.connect(dock.raise_)
-        if self.session.history is not None:
-            queue.entryAdded.connect(self.session.history.add_entry)
-        queue.entryOpened.connect(self.session.on_entry_activated)
-        queue.errorOccurred.connect(self.show_error)
-        queue.watch_runs(self.runner)  # the artist comes first
-        self.tweaks.variationsOpened.connect(queue.watch_variations)
-        self.menu_actions.add_to_queue.triggered.connect(queue.add_current)
-        self.menu_actions.batch.triggered.connect(queue.panel.batchRequested)
-        queue.panel.batchRequested.connect(lambda: queue.batch_dialog(self).show())
-        queue.resume_at_start()
 
     # --- inputs --------------------------------------------------------------------------------
     def _load_inputs(self) -> None:

@@ -34,11 +34,11 @@ from PySide6.QtCore import QObject, QStandardPaths, Qt, QTimer, Signal, Slot
 from PySide6.QtWidgets import QWidget
 
 from nst_desktop.engine.spec.errors import NSTError
-from nst_desktop.engine.spec.params import Params
 from nst_desktop.engine.spec.region_masks import RegionMask
+from nst_desktop.engine.spec.touches import Touches
 from nst_desktop.engine.spec.variations import Variation
 from nst_desktop.gui.background import run_in_background
-from nst_desktop.gui.loaded_image import LoadedImage
+from nst_desktop.gui.held_inputs import is_file, pasted_name
 from nst_desktop.gui.notify import Notifier
 from nst_desktop.gui.queue_panel import USER_PAUSE, QueuePanel
 from nst_desktop.gui.queue_thread import QueueThread
@@ -47,7 +47,7 @@ from nst_desktop.io.library import Entry, Library
 from nst_desktop.queue.batch import DEFAULT_PATTERN, PlannedJob, file_name, recipe_key
 from nst_desktop.queue.runner import JobOutcome, RunSummary
 from nst_desktop.queue.store import Output, QueuedJob, QueueStore, Status
-from nst_desktop.recipe.recipe import Recipe, StyleRef
+from nst_desktop.recipe.recipe import Recipe
 from nst_desktop.service.render import StylizeFn
 
 RecipeProvider = Callable[[], Recipe]
@@ -295,24 +295,22 @@ class QueueController(QObject):
         return dialog
 
 
-def recipe_on_screen(photo: LoadedImage | None, styles: Sequence[tuple[LoadedImage, float]], params: Params,
-                     mask: RegionMask | None = None) -> Recipe:
-    """The recipe of the inputs and settings on screen, for the queue: its inputs must be files
-    (the queue keeps a copy of each). NSTError saying what is missing. (The refactored window's
-    ``recipe.document.Document`` gives this directly.)"""
-    if photo is None:
+def queue_recipe(recipe: Recipe, mask: RegionMask | None = None) -> Recipe:
+    """The document's recipe as the queue paints it: its inputs must be files (the queue keeps a
+    copy of each), ``mask`` the one the Mask dock paints with now, no after-touches (they belong to
+    the picture on show). NSTError saying what is missing."""
+    if not recipe.photo:
         raise NSTError("Add a photo first: File ▸ Open photo, or drop one on the left.")
-    if photo.path is None:
-        raise NSTError(f"The photo '{photo.name}' was pasted and has no file: save it, then open it, "
-                       "to queue it.")
-    if not styles or sum(weight for _, weight in styles) <= 0:
+    if not is_file(recipe.photo):
+        raise NSTError(f"The photo '{pasted_name(recipe.photo)}' was pasted and has no file: save it, "
+                       "then open it, to queue it.")
+    if not recipe.styles or sum(recipe.blend) <= 0:
         raise NSTError("Add at least one style image with a blend weight above 0.")
-    for loaded, _ in styles:
-        if loaded.path is None:
-            raise NSTError(f"The style '{loaded.name}' was pasted and has no file: save it, then add it, "
-                           "to queue it.")
-    refs = tuple(StyleRef(str(loaded.path), weight) for loaded, weight in styles)
-    return Recipe(str(photo.path), refs, params, mask=mask)
+    for style in recipe.styles:
+        if not is_file(style.path):
+            raise NSTError(f"The style '{pasted_name(style.path)}' was pasted and has no file: save it, "
+                           "then add it, to queue it.")
+    return replace(recipe, touches=Touches(), mask=mask).fresh()
 
 
 def output_folder(chosen: str) -> str:

@@ -2,8 +2,8 @@
 order) and every param, so that the next Start paints the same picture; the entry's picture
 is shown with its own after-touches.
 
-The entry's record is checked first, whole, by the one check every record gets
-(``io.records.check_record``): a damaged one (a NaN, a bad live edit or touch) is refused with
+The entry's record becomes a recipe by the one conversion of a record (``recipe.from_record``,
+which checks it whole first): a damaged one (a NaN, a bad live edit or touch) is refused with
 one message naming the entry, and nothing in the window changes. What cannot be brought back
 from a sound record (a file moved or deleted, a pasted image) is named in one message, and the
 rest is restored anyway; the current photo or styles stay when none of the recorded ones can be
@@ -18,8 +18,7 @@ from typing import Any
 
 from PySide6.QtCore import QObject, Slot
 
-from nst_desktop.engine.spec.errors import NSTError, ParamsError
-from nst_desktop.engine.spec.params import Params
+from nst_desktop.engine.spec.errors import ImageError, NSTError, ParamsError
 from nst_desktop.gui.document_views import DocumentViews
 from nst_desktop.gui.errors import ReportError
 from nst_desktop.gui.held_inputs import inputs_state
@@ -27,9 +26,12 @@ from nst_desktop.gui.input_files import pretty_name
 from nst_desktop.gui.loaded_image import LoadedImage, load_file
 from nst_desktop.gui.mask_dock import MaskDock
 from nst_desktop.gui.picture_on_show import PictureOnShow
-from nst_desktop.io.metadata import final_recipe, inputs_from_metadata
-from nst_desktop.io.records import check_record
+from nst_desktop.io.masks import MASK_KEY
+from nst_desktop.io.metadata import inputs_from_metadata
+from nst_desktop.recipe.recipe import Recipe, from_record
 from nst_desktop.resources import resource_path
+
+NO_PHOTO_FILE = "(pasted photo)"  # a record's photo without a file, for its recipe only
 
 
 class HistoryRestore(QObject):
@@ -48,19 +50,16 @@ class HistoryRestore(QObject):
     def restore(self, entry: Any) -> list[str]:
         """Show ``entry`` and bring back its recipe; the problems told to the user (none: all well)."""
         metadata = entry.metadata if isinstance(entry.metadata, dict) else {}
-        inputs = inputs_from_metadata(metadata)
-        recipe = _checked_recipe(entry, metadata, len(inputs["styles"]))
+        recipe = _entry_recipe(entry, metadata)
         if isinstance(recipe, str):  # before anything changes: half a damaged recipe would mix with ours
             self._report_error(recipe)
             return [recipe]
-        params, blend = recipe
         problems: list[str] = []
-        photo = _load_photo(inputs["content"], problems)
-        weights = list(blend) if blend and len(blend) == len(inputs["styles"]) else inputs["style_weights"]
-        styles = _load_styles(inputs["styles"], weights, problems)
+        photo = _load_photo(inputs_from_metadata(metadata)["content"], problems)
+        styles = _load_styles(list(recipe.style_paths), list(recipe.blend), problems)
         current_photo, current_styles = inputs_state(self.views.inputs)
         wanted = self.views.restore_inputs((photo or current_photo, styles or current_styles))
-        self.pictures.restore(entry, wanted.with_params(params))  # the picture, with its touches
+        self.pictures.restore(entry, wanted.with_params(recipe.params))  # the picture, with its touches
         mask_problem = self.mask_dock.restore(metadata, Path(entry.image_path).parent)
         if mask_problem:
             problems.append(mask_problem)
@@ -69,15 +68,29 @@ class HistoryRestore(QObject):
         return problems
 
 
-def _checked_recipe(entry: Any, metadata: dict[str, Any], n_styles: int) -> tuple[Params, list[float]] | str:
-    """The look the picture ended with (its start params with its live edits replayed), or why
-    the entry's record cannot be restored at all."""
+def _entry_recipe(entry: Any, metadata: dict[str, Any]) -> Recipe | str:
+    """The recipe the entry's picture ended with (its live edits replayed: ``Recipe.ended``),
+    through the one conversion of a record, which checks it whole (``recipe.from_record``); or
+    why the entry cannot be restored at all."""
+    record = _photo_named(metadata)
     try:
         # Its weights are not checked: a restore sets the knobs and paints nothing yet.
-        check_record(metadata, n_styles or None, weights=False)
-        return final_recipe(metadata)
+        try:
+            recipe = from_record(record, folder=Path(entry.image_path).parent, check_weights=False)
+        except ImageError:  # its mask PNG cannot be read: the Mask dock says so, the rest is restored
+            recipe = from_record({k: v for k, v in record.items() if k != MASK_KEY}, check_weights=False)
+        return recipe.ended()
     except ParamsError as exc:
         return f"Cannot restore the picture of {entry.title} ({entry.id}): {exc.user_text()}"
+
+
+def _photo_named(metadata: dict[str, Any]) -> dict[str, Any]:
+    """The record, its photo named even when it had no file (pasted): such a restore keeps the
+    photo on screen (said by ``_load_photo``), and its styles and settings still come back."""
+    inputs = metadata.get("inputs")
+    if not isinstance(inputs, dict) or inputs.get("content"):
+        return metadata
+    return {**metadata, "inputs": {**inputs, "content": NO_PHOTO_FILE}}
 
 
 def _load(path: str) -> tuple[LoadedImage | None, str]:

@@ -23,10 +23,10 @@ from nst_desktop.gui.canvas import Canvas
 from nst_desktop.gui.inputs_panel import InputsPanel
 from nst_desktop.gui.qimage import array_to_qimage
 from nst_desktop.gui.run_panel import RunPanel
+from nst_desktop.gui.run_request import RunRequest
 from nst_desktop.gui.run_session import RunSession
-from nst_desktop.gui.worker import RunRequest, RunThread
+from nst_desktop.gui.worker import RunThread
 from nst_desktop.recipe.document import Document
-from nst_desktop.recipe.jobs import JobKind
 
 STARTED_TEXT = {"quick": "Quick look…", "promote": "Going on to full size…"}
 
@@ -83,9 +83,7 @@ class RunController(QObject):
         if self.runner.running or any(blocks() for blocks in self._blockers):
             return False
         self.runner.start(request)
-        kind: JobKind = "promote" if request.kind == "promote" else "quick" if request.kind == "quick" \
-            else "full"
-        self.document.start(kind)  # the run's look, which live edits change
+        self.document.start(request.kind)  # the run's look, which live edits change
         self.runStarted.emit(request)
         self.canvas.set_caption("")
         self.actions.set_running(True)

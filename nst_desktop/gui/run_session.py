@@ -20,19 +20,23 @@ from PySide6.QtCore import QObject, Qt, QTimer, Signal, Slot
 from PySide6.QtWidgets import QStatusBar, QWidget
 
 from nst_desktop.engine.spec.errors import NSTError
-from nst_desktop.engine.spec.events import ImageArray, PreviewArray, RunResult, StyleInput
+from nst_desktop.engine.spec.events import ImageArray, PreviewArray, RunResult
 from nst_desktop.engine.spec.region_masks import RegionMask
 from nst_desktop.engine.spec.schedule import check_shape
+from nst_desktop.engine.spec.touches import Touches
 from nst_desktop.gui.errors import ReportError
 from nst_desktop.gui.held_inputs import HeldInputs
 from nst_desktop.gui.history_saver import HistorySaver
 from nst_desktop.gui.inputs_panel import InputsPanel
 from nst_desktop.gui.loaded_image import LoadedImage
 from nst_desktop.gui.run_panel import RunPanel
-from nst_desktop.gui.worker import Outcome, RunRequest
+from nst_desktop.gui.run_request import Outcome, RunRequest
 from nst_desktop.io.overwrite import same_file
 from nst_desktop.recipe.document import Document
+from nst_desktop.recipe.jobs import HeldImages, JobKind
 from nst_desktop.recipe.picture import Picture, PictureKind
+from nst_desktop.recipe.recipe import Recipe
+from nst_desktop.recipe.validate import check
 from nst_desktop.service.render import Rendered
 
 MaskForRun = Callable[[], RegionMask | None]  # the mask the next run paints with (None: none)
@@ -160,11 +164,12 @@ class RunSession(QObject):
         start, self._start_when_read = self._start_when_read, None
         start()
 
-    def make_request(self) -> RunRequest | None:
-        """The run of the document's recipe (the thread's hand-over), painted from the images the
-        window holds; None, and said, when it cannot be painted."""
+    def make_request(self, kind: JobKind = "full", from_picture: Picture | None = None) -> RunRequest | None:
+        """A run of ``kind`` of the document's recipe (the thread's hand-over), painted from the
+        images the window holds; None, and said, when it cannot be painted. ``from_picture``: the
+        picture a promote goes on from, which the caller found to be of the photo on screen."""
         recipe = self.document.recipe
-        params, images = recipe.params, self.held.state_of(recipe)
+        images = self.held.state_of(recipe)
         content, styles = images if images is not None else (None, [])
         if content is None:
             self.errorOccurred.emit("Add a photo first: File ▸ Open photo, or drop one on the left.")
@@ -172,12 +177,14 @@ class RunSession(QObject):
         if not any(weight > 0 for _, weight in styles):
             self.errorOccurred.emit("Add at least one style image with a blend weight above 0.")
             return None
-        try:  # a panorama strip: said now, not by the engine after its start
-            check_shape(params, content.image.shape[:2], str(content.path or content.name))
+        run_recipe = _run_recipe(recipe, content, styles, self._mask_for_run())
+        try:  # the one check of a recipe; a panorama strip too: said now, not by the engine after its start
+            check(run_recipe, files=False)
+            check_shape(run_recipe.params, content.image.shape[:2], str(content.path or content.name))
         except NSTError as exc:
             self.errorOccurred.emit(exc.user_text())
             return None
-        init_image = None
+        params, init_image = run_recipe.params, None
         if params.init == "image" and params.init_image:
             from nst_desktop.gui.loaded_image import load_file
 
@@ -187,13 +194,12 @@ class RunSession(QObject):
                 self.errorOccurred.emit(exc.user_text())
                 return None
         content_path = str(content.path) if content.path else None
-        style_paths = [str(loaded.path or loaded.name) for loaded, _ in styles]
-        self._inputs = (content_path, style_paths, [weight for _, weight in styles])
+        self._inputs = (content_path, list(run_recipe.style_paths), list(run_recipe.blend))
         self._run_photo = PaintedFrom(content, content_path)
-        style_inputs = tuple(StyleInput(loaded.image, weight, loaded.name) for loaded, weight in styles)
-        # No after-touches: they belong to the picture on show, not to the next one (issue 16.6).
-        return RunRequest(content.image, style_inputs, params, init_image, content_path=content_path,
-                          style_paths=tuple(style_paths), mask=self._mask_for_run(), photo=content)
+        if from_picture is not None:  # of this photo in memory (PaintedFrom.is_photo), pasted or not
+            from_picture = replace(from_picture, painted_from=run_recipe.photo)
+        held = HeldImages(content.image, tuple(loaded.image for loaded, _ in styles), init_image)
+        return RunRequest(run_recipe, held, kind, from_picture, photo=content)
 
     # --- outcomes ------------------------------------------------------------------------------
     @Slot(object)
@@ -298,8 +304,8 @@ class RunSession(QObject):
         request = self.make_request()  # of the recipe now: the variation's settings and blend are in it
         if request is None:
             return
-        weighted = tuple(replace(s, weight=w) for s, w in zip(request.styles, blend, strict=True))
-        job = replace(request, styles=weighted, params=result.params).held_job()  # painted from the copy held
+        painted = request.recipe.with_styles(request.recipe.style_paths, blend).with_params(result.params)
+        job = replace(request, recipe=painted).held_job()  # painted from the copy held
         self._keep(Rendered(result, record(job, result)), [], request.content, "variation")
 
     def _add_to_history(self, result: RunResult) -> None:
@@ -361,6 +367,16 @@ def _inputs_of(metadata: dict[str, Any]) -> tuple[str | None, list[str], list[fl
         weight_list = []
     return (content if isinstance(content, str) else None,
             [str(s) for s in styles] if isinstance(styles, list) else [], weight_list)
+
+
+def _run_recipe(recipe: Recipe, photo: LoadedImage, styles: list[tuple[LoadedImage, float]],
+                mask: RegionMask | None) -> Recipe:
+    """The document's recipe as a run paints it: its inputs named as the record names them (a
+    pasted image by its name, as ever), the mask only while the Mask dock paints one, no
+    after-touches (they belong to the picture on show, not to the next one: issue 16.6)."""
+    named = recipe.with_styles([str(loaded.path or loaded.name) for loaded, _ in styles],
+                               [weight for _, weight in styles])
+    return replace(named, photo=str(photo.path) if photo.path else "", touches=Touches(), mask=mask).fresh()
 
 
 def _kind_of(request: RunRequest) -> PictureKind:

@@ -8,9 +8,9 @@ geometry comes from :func:`available_geometry`, which tests replace with a fake 
 
 from __future__ import annotations
 
-from PySide6.QtCore import QByteArray, QPoint, QRect, QSize
+from PySide6.QtCore import QByteArray, QPoint, QRect, QSize, Qt
 from PySide6.QtGui import QGuiApplication
-from PySide6.QtWidgets import QComboBox, QFormLayout, QMainWindow, QWidget
+from PySide6.QtWidgets import QComboBox, QDockWidget, QFormLayout, QMainWindow, QWidget
 
 PREFERRED = QSize(1280, 820)  # the layout the app is designed at; less when the screen is smaller
 FALLBACK = QRect(0, 0, 1280, 770)  # no screen known (should not happen): a small laptop's area
@@ -56,6 +56,18 @@ def restore_layout(window: QMainWindow, geometry: QByteArray, state: QByteArray)
     available = available_geometry(window.geometry().center())
     if not window.isMaximized() and not window.isFullScreen():
         window.setGeometry(clamp_geometry(window.geometry(), available))
+
+
+def add_dock(window: QMainWindow, title: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
+    """A movable, closable dock of ``widget`` in ``window``, named ``dock_<title>``: the name a
+    saved layout (restore_layout) knows it by."""
+    dock = QDockWidget(title, window)
+    dock.setObjectName(f"dock_{title.lower()}")
+    dock.setWidget(widget)
+    dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable
+                     | QDockWidget.DockWidgetFeature.DockWidgetClosable)
+    window.addDockWidget(area, dock)
+    return dock
 
 
 def fits(size: QSize, available: QRect) -> bool:

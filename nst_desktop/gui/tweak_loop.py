@@ -12,10 +12,11 @@ Kept out of the main window, which only wires it. What it does:
   can take a minute: an edit must not look applied before it is), then "changed at step N",
   numbered as the progress line numbers its steps. Changes that need a new run (size, steps,
   layers...) wait for the next run, and the status bar says so.
-* **Quick look.** The current settings at 256 px (``engine.spec.presets.quick_look``).
+* **Quick look.** The current settings small and short: a run of kind "quick", whose Job
+  ``recipe.jobs.job_for`` makes (``run_params``), as for every window run.
 * **Promote.** "Render full size" goes on from the picture on show (a quick look, a
-  variation, a stopped or smaller picture) with ``start_from``: only the larger scales are
-  painted, and the composition the artist picked is kept.
+  variation, a stopped or smaller picture), given to ``job_for`` as ``from_picture``: only the
+  larger scales are painted, and the composition the artist picked is kept.
 * **Variations.** A sweep of one control as a grid of quick looks
   (``gui.variations_dialog``); a click takes that variation's settings and picture.
 """
@@ -23,7 +24,6 @@ Kept out of the main window, which only wires it. What it does:
 from __future__ import annotations
 
 import logging
-from dataclasses import replace
 from typing import Any
 
 from PySide6.QtCore import QObject, Signal, Slot
@@ -37,8 +37,7 @@ from nst_desktop.gui.inputs_panel import InputsPanel
 from nst_desktop.gui.params_panel import ParamsPanel
 from nst_desktop.gui.run_controller import RunController
 from nst_desktop.gui.run_panel import RunPanel, describe_changes
-from nst_desktop.gui.worker import RunRequest
-from nst_desktop.io.masks import with_start_pixels
+from nst_desktop.gui.run_request import RunRequest
 from nst_desktop.recipe.document import Document
 from nst_desktop.recipe.recipe import Recipe
 from nst_desktop.service.render import StylizeFn
@@ -86,34 +85,21 @@ class TweakLoop(QObject):
     # --- starting ----------------------------------------------------------------------------
     @Slot()
     def start_quick_look(self) -> bool:
-        from nst_desktop.engine.spec.presets import QUICK_LOOK_SIZE, quick_look
-        from nst_desktop.engine.spec.schedule import min_long_side
-
         session = self.session
         if self.runner.running or session.wait_for_inputs(self.start_quick_look):
             return False  # as Start: pressed while the launch reopens the photo, it waits for it
-        request = session.make_request()
-        if request is None:
-            return False
-        # A panorama strip is looked at just large enough to paint (the full size is: make_request).
-        long_side = max(QUICK_LOOK_SIZE, min_long_side(request.params, request.content.shape[:2]))
-        quick = quick_look(request.params, long_side)
-        return self.runs.start_request(replace(request, params=quick, kind="quick"))
+        request = session.make_request("quick")  # small and short: recipe.jobs.run_params
+        return request is not None and self.runs.start_request(request)
 
     @Slot()
     def promote(self) -> bool:
         """Render full size from the picture on show (see the module docstring)."""
-        session = self.session
-        picture = session.result_image
+        picture = self.session.picture()
         if picture is None or not self.can_promote():
             return False
-        request = session.make_request()
-        if request is None:
-            return False
-        # Replayed by --params first, with the mask it was painted with (repainted since or not).
-        source = with_start_pixels(dict(session.metadata), session.mask) if session.metadata else None
-        return self.runs.start_request(replace(request, start_from=picture, kind="promote",
-                                                 continued_from=source))
+        # recipe.jobs.job_for goes on from it, its record and mask kept for a replay.
+        request = self.session.make_request("promote", from_picture=picture)
+        return request is not None and self.runs.start_request(request)
 
     def can_promote(self) -> bool:
         return not self.promote_problem()

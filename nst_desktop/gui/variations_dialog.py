@@ -32,7 +32,8 @@ from nst_desktop.engine.spec.presets import VARIATION_SIZE
 from nst_desktop.engine.spec.variations import Variation
 from nst_desktop.formatting import format_duration
 from nst_desktop.gui.qimage import array_to_qimage
-from nst_desktop.gui.worker import Outcome, RunRequest, RunThread
+from nst_desktop.gui.run_request import Outcome, RunRequest
+from nst_desktop.gui.worker import RunThread
 from nst_desktop.service.render import StylizeFn
 
 # A cell's states, shown as its status line.
@@ -256,8 +257,9 @@ class VariationsDialog(QDialog):
         variation = cell.variation
         styles = tuple(replace(s, weight=w) for s, w in zip(self._styles, variation.blend, strict=True))
         cell.set_state(PAINTING)
-        self._runner.start(RunRequest(self._content, styles, variation.quick_params,
-                                      init_image=self._init_image, preview_every=2))
+        # Small and short as recipe.jobs paints a variation (run_params), through job_for.
+        self._runner.start(RunRequest.of_images(self._content, styles, variation.params, kind="variation",
+                                                init_image=self._init_image, preview_every=2))
         self._update_progress()
 
     def _finish_sweep(self) -> None:

@@ -25,21 +25,16 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
-from typing import Any
 
 import numpy as np
 from PySide6.QtCore import QCoreApplication, QObject, QThread, Signal, Slot
 
 from nst_desktop.engine.spec.control import RunControl
-from nst_desktop.engine.spec.events import ImageArray, PreviewArray, ProgressEvent, RunResult, StyleInput
-from nst_desktop.engine.spec.live import Changes, Edit
+from nst_desktop.engine.spec.events import PreviewArray, ProgressEvent, StyleInput
+from nst_desktop.engine.spec.live import Changes
 from nst_desktop.engine.spec.params import Params
-from nst_desktop.engine.spec.region_masks import RegionMask
-from nst_desktop.engine.spec.touches import Touches
 from nst_desktop.gui.errors import user_message
-from nst_desktop.gui.loaded_image import LoadedImage
-from nst_desktop.recipe.decoding import WHOLE, DecodeTargets, decode_targets, with_decoding
-from nst_desktop.service.job import Job
+from nst_desktop.gui.run_request import Outcome, RunRequest
 from nst_desktop.service.render import (
     RenderDivergedError,
     Rendered,
@@ -56,77 +51,6 @@ WarmUpFn = Callable[[Params], None]
 PREVIEW_INTERVAL_S = 0.1  # at most ~10 previews a second reach the GUI
 MAX_FRAMES = 160  # time-lapse frames kept per run; older ones are thinned out
 WARM_UP_SIZE = 32  # px: the smallest size the engine accepts; the warm-up run takes well under a second
-
-
-@dataclass(frozen=True)
-class RunRequest:
-    """Everything one run needs; built in the GUI thread, read in the worker thread."""
-
-    content: ImageArray
-    styles: tuple[StyleInput, ...]
-    params: Params
-    init_image: ImageArray | None = None
-    preview_every: int = 2  # frequent: a CPU step is slow; the worker throttles what the GUI sees
-    edits: tuple[Edit, ...] = ()  # a recorded timeline of live edits to replay
-    start_from: ImageArray | None = None  # promote: continue from this picture (skips its scales)
-    kind: str = "full"  # "full", "quick" (a quick look) or "promote": how the GUI words the outcome
-    # For the picture's record (service.render.record): where the inputs came from, the
-    # picture a promoted run goes on from, the after-touches on show.
-    content_path: str | None = None
-    style_paths: tuple[str, ...] = ()
-    continued_from: dict[str, Any] | None = None
-    touches: Touches = field(default_factory=Touches)
-    mask: RegionMask | None = None  # a style per painted region; None: a normal run
-    # The photo ``content`` comes from: one held reduced is decoded again at the size the run
-    # needs, in the run's thread (run_job); None: ``content`` is all there is (a variation's).
-    photo: LoadedImage | None = None
-
-    @property
-    def content_hw(self) -> tuple[int, int]:
-        """The photo's (height, width): what its estimate was for, and what the speed is
-        learned from (not the photo on screen when the run ends, nor a reduced copy's size)."""
-        if self.photo is not None:
-            return self.photo.full_hw
-        return int(self.content.shape[0]), int(self.content.shape[1])
-
-    def job(self, content: ImageArray | None = None, extra: dict[str, Any] | None = None) -> Job:
-        return Job(self.content if content is None else content, self.styles, self.params,
-                   self.content_path, self.style_paths, self.init_image, self.edits, self.start_from,
-                   self.continued_from, self.touches, mask=self.mask, extra=extra or {})
-
-    def run_job(self) -> Job:
-        """Blocking (the run's thread): the job with the photo's pixels at the size the run
-        needs (``recipe.decoding.decode_targets``, as the CLI decodes), its record saying so."""
-        if self.photo is None or not self.photo.reduced:
-            return self.job()
-        pixels, decoded_at = self.photo.run_pixels(decode_targets(self.params, ()).content)
-        return self.job(pixels, self._decoding_record(decoded_at))
-
-    def held_job(self) -> Job:
-        """The job with the photo as held in memory (what a variation was painted from), its
-        record saying how that was decoded."""
-        if self.photo is None or not self.photo.reduced:
-            return self.job()
-        return self.job(extra=self._decoding_record(self.photo.decoded_at))
-
-    def _decoding_record(self, content_decoded_at: int) -> dict[str, Any]:
-        # Styles and a start image are read whole by the window (0); see recipe.decoding.replay_targets.
-        return with_decoding({}, DecodeTargets(content_decoded_at, (WHOLE,) * len(self.styles), WHOLE))
-
-
-@dataclass(frozen=True)
-class Outcome:
-    """What a run left: the picture with its record (None if it failed before any), the
-    time-lapse frames, and the request that made it. Carried by the worker's signals, so
-    nobody has to reach into the worker for them."""
-
-    rendered: Rendered | None
-    frames: tuple[PreviewArray, ...]
-    request: RunRequest
-
-    @property
-    def result(self) -> RunResult | None:
-        return self.rendered.result if self.rendered is not None else None
 
 
 @dataclass

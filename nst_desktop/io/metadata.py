@@ -33,7 +33,7 @@ from typing import Any, Literal, TypeVar, get_args, get_origin, get_type_hints
 from nst_desktop import __version__
 from nst_desktop.engine.spec.errors import ImageError, ParamsError
 from nst_desktop.engine.spec.events import RunResult
-from nst_desktop.engine.spec.live import Edit, edits_from_list, replay
+from nst_desktop.engine.spec.live import Edit, edits_from_list
 from nst_desktop.engine.spec.params import Params
 from nst_desktop.engine.spec.touches import Touches
 from nst_desktop.io.images import read_metadata
@@ -136,13 +136,6 @@ def continued_from_metadata(data: Any) -> dict[str, Any] | None:
     if source is not None and not isinstance(source, dict):
         raise ParamsError(f"'{CONTINUED_KEY}' must be a JSON object.")
     return source
-
-
-def final_recipe(data: Any) -> tuple[Params, list[float]]:
-    """The params and blend a picture ended with: its start params with its edits replayed."""
-    params, inputs = params_from_metadata(data)
-    final, blend = replay(params, inputs["style_weights"], edits_from_metadata(data))
-    return final, list(blend)
 
 
 # --- after-touches -----------------------------------------------------------------------------

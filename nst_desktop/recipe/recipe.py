@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from nst_desktop.engine.spec.errors import ParamsError
-from nst_desktop.engine.spec.live import Edit
+from nst_desktop.engine.spec.live import Edit, replay
 from nst_desktop.engine.spec.params import DEFAULTS, Params
 from nst_desktop.engine.spec.region_masks import RegionMask
 from nst_desktop.engine.spec.touches import Touches
@@ -72,6 +72,12 @@ class Recipe:
     def fresh(self) -> Recipe:
         """This recipe as a new run: no timeline to replay, no earlier picture to go on from."""
         return replace(self, edits=(), continued_from=None)
+
+    def ended(self) -> Recipe:
+        """The look a picture of this recipe ended with: its live edits replayed into the params
+        and the blend (what a history restore shows), as a fresh recipe to paint again."""
+        params, blend = replay(self.params, self.blend, self.edits)
+        return self.with_styles(self.style_paths, blend).with_params(params).fresh()
 
     def same_as(self, other: Recipe) -> bool:
         """Equal in everything, the mask's pixels, the edits and the earlier picture included."""

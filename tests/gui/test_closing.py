@@ -151,7 +151,8 @@ def test_close_after_run_needs_only_its_collaborators(qtbot: QtBot) -> None:
     from nst_desktop.gui.closing import CloseAfterRun
     from nst_desktop.gui.history_saver import HistorySaver
     from nst_desktop.gui.run_panel import RunPanel
-    from nst_desktop.gui.worker import RunRequest, RunThread
+    from nst_desktop.gui.run_request import RunRequest
+    from nst_desktop.gui.worker import RunThread
 
     fake = FakeStylize(block_at=3)
     runner, saver, panel, status = RunThread(fake), HistorySaver(), RunPanel(), QStatusBar()
@@ -161,7 +162,8 @@ def test_close_after_run_needs_only_its_collaborators(qtbot: QtBot) -> None:
     closing = CloseAfterRun(runner, saver, panel, status, lambda: closes.append(1))
     assert closing.may_close()  # nothing painting, nothing to write: at once
     image = np.full((24, 32, 3), 0.5, np.float32)
-    runner.start(RunRequest(image, (StyleInput(image, 1.0, "s"),), DEFAULTS.with_changes(size=32, steps=9)))
+    runner.start(RunRequest.of_images(image, (StyleInput(image, 1.0, "s"),),
+                                      DEFAULTS.with_changes(size=32, steps=9)))
     assert fake.blocked.wait(10)
     try:
         assert not closing.may_close() and closing.waiting

@@ -14,7 +14,7 @@ from nst_desktop.engine.spec.params import DEFAULTS
 from nst_desktop.gui.estimate_line import LEARNED_SPEED_KEY
 from nst_desktop.gui.learned_speed import from_settings
 from nst_desktop.gui.main_window import MainWindow
-from nst_desktop.gui.worker import Outcome, RunRequest
+from nst_desktop.gui.run_request import Outcome, RunRequest
 from tests.gui.conftest import WindowFactory
 from tests.gui.fakes import FakeStylize
 from tests.gui.test_estimator import FakeEstimate

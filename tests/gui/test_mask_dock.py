@@ -174,6 +174,6 @@ def test_promote_records_the_mask_the_smaller_picture_was_painted_with(qtbot: Qt
     window.runner.start = lambda request: (sent.append(request), start(request))[1]  # type: ignore[method-assign]
     with qtbot.waitSignal(window.runner.worker.done, timeout=30_000):
         assert window.tweaks.promote()
-    source = sent[-1].continued_from
+    source = sent[-1].job().continued_from  # the Job job_for makes for the promote
     assert np.array_equal(embedded_labels(source[MASK_KEY][START_KEY]).labels, first)
     assert fake.masks[-1] is not None and not np.array_equal(fake.masks[-1].labels, first)

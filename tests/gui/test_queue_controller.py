@@ -10,12 +10,14 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import numpy as np
 import pytest
 from pytestqt.qtbot import QtBot
 
 from nst_desktop.engine.spec.variations import variations
-from nst_desktop.gui.queue_controller import QueueController
-from nst_desktop.gui.worker import RunRequest, RunThread
+from nst_desktop.gui.queue_controller import QueueController, queue_recipe
+from nst_desktop.gui.run_request import RunRequest
+from nst_desktop.gui.worker import RunThread
 from nst_desktop.queue.batch import plan
 from nst_desktop.queue.store import Output, QueueStore, Status
 from nst_desktop.recipe.recipe import StyleRef
@@ -143,7 +145,7 @@ def test_the_artists_runs_hold_the_queue_and_are_never_blocked_by_it(qtbot: QtBo
     pixels = np.full((32, 32, 3), 0.5, np.float32)
     with qtbot.waitSignal(artist.worker.done, timeout=10_000):
         started = time.monotonic()
-        assert artist.start(RunRequest(pixels, (StyleInput(pixels, 1.0, "s"),),
+        assert artist.start(RunRequest.of_images(pixels, (StyleInput(pixels, 1.0, "s"),),
                                        rig.recipe.params.with_changes(steps=12)))
     artist_took = time.monotonic() - started
     assert artist_took < 5.0
@@ -256,6 +258,7 @@ def test_add_to_queue_paints_the_recipe_on_screen_beside_the_artists_own_runs(
     qtbot.waitUntil(window.queue_dock.isVisible, timeout=5000)  # shown when the job is queued
     job = window.queue.store.jobs()[0]
     assert job.recipe.photo == str(content.path)
+    assert job.recipe.same_as(queue_recipe(window.document.recipe))  # issue 17.1: the document's recipe
     assert job.recipe.params.size == window.params_panel.params().size  # full size
     window.queue.kick()  # at once (at start it waits for the window to be up)
     assert window.runs.start()  # Start is never blocked by the queue
@@ -280,8 +283,30 @@ def test_a_pasted_photo_cannot_be_queued_and_says_why(qtbot: QtBot, make_window:
     pasted = LoadedImage(np.zeros((8, 8, 3), np.float32), None, "pasted image")
     window.inputs.set_content(pasted)
     window.menu_actions.add_to_queue.trigger()
-    assert "was pasted and has no file" in window.last_error
+    assert "The photo 'pasted image' was pasted and has no file" in window.last_error
     assert window.queue.store.jobs() == []
+
+
+def test_the_queue_takes_the_documents_recipe_without_touches_and_with_the_mask_on_show() -> None:
+    """Issue 17.1: "Add to queue" paints the document's recipe (not the panels read again)."""
+    from dataclasses import replace
+
+    from nst_desktop.engine.spec.errors import NSTError
+    from nst_desktop.engine.spec.region_masks import MaskSettings, RegionMask
+    from nst_desktop.engine.spec.touches import Touches
+    from nst_desktop.recipe.recipe import Recipe, StyleRef
+
+    mask = RegionMask(np.zeros((4, 4), np.uint8), MaskSettings())
+    recipe = Recipe("/p/photo.png", (StyleRef("/s/a.png", 2.0),), touches=Touches(fade=0.5))
+    queued = queue_recipe(recipe, mask)
+    assert queued.photo == "/p/photo.png" and queued.blend == (2.0,) and queued.params == recipe.params
+    assert queued.touches == Touches() and queued.mask is mask
+    for wrong, said in ((Recipe("", recipe.styles), "Add a photo first"),
+                        (Recipe("pasted:Clip#7f", recipe.styles), "The photo 'Clip' was pasted"),
+                        (replace(recipe, styles=(StyleRef("pasted:Swirl#1a"),)), "The style 'Swirl' was"),
+                        (replace(recipe, styles=(StyleRef("/s/a.png", 0.0),)), "blend weight above 0")):
+        with pytest.raises(NSTError, match=said):
+            queue_recipe(wrong)
 
 
 @pytest.mark.parametrize("opened_mask", [True, False])

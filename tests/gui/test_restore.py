@@ -165,6 +165,45 @@ def test_a_damaged_entry_is_refused_and_the_window_left_as_it_was(case: str, mak
     assert entry.id in window.last_error and word in window.last_error
 
 
+def test_a_record_the_one_conversion_refuses_is_said(make_window: WindowFactory, tmp_path: Path,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 17.1: a restore reads its record only through recipe.from_record; its refusal is one
+    line naming the entry, and nothing in the window changes."""
+    from nst_desktop.engine.spec.errors import ParamsError
+    from nst_desktop.gui import restore
+
+    seen: list[dict[str, Any]] = []
+
+    def refusing(record: dict[str, Any], **_kw: Any) -> Any:
+        seen.append(record)
+        raise ParamsError("The record's recipe is refused by from_record.")
+
+    monkeypatch.setattr(restore, "from_record", refusing)
+    window = make_window()
+    entry = window.session.library.add(np.full((8, 8, 3), 0.5, np.float32), _record())
+    window.session.history.refresh()
+    _set_recipe(window, _other_photo(tmp_path), [(TURNER, 1.0)], steps=30)
+    before = _window_state(window)
+    window.session.history.restoreRequested.emit(entry)
+    assert seen and seen[0]["params"]["steps"] == 7
+    assert _window_state(window) == before and len(_error_boxes(window)) == 1
+    assert window.last_error == (f"Cannot restore the picture of {entry.title} ({entry.id}): "
+                                 "The record's recipe is refused by from_record.")
+
+
+def test_a_restore_shows_the_look_the_picture_ended_with(make_window: WindowFactory, tmp_path: Path) -> None:
+    """The entry's live edits replayed (Recipe.ended): the knobs and blend it ended with."""
+    record = _record(edits=[{"step": 2, "changes": {"style_blend": [1.0, 4.0]}},
+                            {"step": 4, "changes": {"tv_weight": 0.5}}])
+    window = make_window()
+    entry = window.session.library.add(np.full((8, 8, 3), 0.5, np.float32), record)
+    window.session.history.refresh()
+    window.session.history.restoreRequested.emit(entry)
+    content, styles, params = _recipe(window)
+    assert styles == [(SCREAM, 1.0), (STARRY, 4.0)] and params.tv_weight == 0.5 and params.steps == 7
+    assert window.document.recipe.edits == () and not _error_boxes(window)
+
+
 def test_a_sound_entry_of_the_same_shape_restores(make_window: WindowFactory, tmp_path: Path) -> None:
     window = make_window()
     entry = window.session.library.add(np.full((8, 8, 3), 0.5, np.float32), _record())
@@ -203,3 +242,20 @@ def test_a_restore_is_one_document_step_without_a_window(qtbot: QtBot, parts: Pa
     assert parts.document.undo() == ""
     assert parts.document.recipe.same_as(before_recipe) and parts.document.picture is None
     assert parts.inputs.content() is not None and parts.inputs.content().path == Path("/photos/cat.png")
+
+
+def test_an_entry_of_a_pasted_photo_restores_its_styles_and_settings(make_window: WindowFactory,
+                                                                      tmp_path: Path) -> None:
+    """Its record names no photo file: the photo on screen stays (said), the rest comes back."""
+    record = _record()
+    record["inputs"]["content"] = None
+    window = make_window()
+    entry = window.session.library.add(np.full((8, 8, 3), 0.5, np.float32), record)
+    window.session.history.refresh()
+    other = _other_photo(tmp_path)
+    _set_recipe(window, other, [(TURNER, 1.0)], steps=30)
+    window.session.history.restoreRequested.emit(entry)
+    content, styles, params = _recipe(window)
+    assert content == other and styles == [(SCREAM, 2.0), (STARRY, 1.0)] and params.steps == 7
+    assert "the photo was not opened from a file, so the current photo is kept" in window.last_error
+    assert entry.id not in window.last_error  # not refused as damaged

@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -13,6 +14,7 @@ from pytestqt.qtbot import QtBot
 
 from nst_desktop.gui.loaded_image import LoadedImage
 from nst_desktop.io import paths
+from nst_desktop.recipe.jobs import job_for
 from tests.gui.conftest import WindowFactory
 from tests.gui.parts import Parts
 from tests.io.test_library_damaged import CORRUPTIONS, make_damaged_library
@@ -93,8 +95,43 @@ def test_a_run_is_painted_from_the_documents_recipe_and_its_held_images(parts: P
     parts.inputs.set_style_weight(0, 2.5)
     assert parts.document.recipe.photo.startswith("pasted:") and parts.document.recipe.blend == (2.5,)
     request = parts.session.make_request()
-    assert request is not None and request.content is pasted.image and request.content_path is None
+    assert request is not None and request.content is pasted.image and request.job().content_path is None
     assert [s.weight for s in request.styles] == [2.5] and request.params == parts.document.recipe.params
+
+
+@pytest.mark.parametrize("kind", ["full", "quick"])
+def test_a_window_run_is_made_by_job_for_from_the_documents_recipe(parts: Parts, kind: str,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 17.1: the window's Job comes from recipe.jobs.job_for (the one way), given the
+    document's recipe, the kind of run and the images the window holds."""
+    from nst_desktop.gui import run_request
+    from nst_desktop.recipe.jobs import run_params
+
+    calls: list[tuple[Any, ...]] = []
+
+    def spy(recipe: Any, run_kind: Any, from_picture: Any = None, **kw: Any) -> Any:
+        calls.append((recipe, run_kind, from_picture, kw["images"]))
+        return job_for(recipe, run_kind, from_picture, **kw)
+
+    monkeypatch.setattr(run_request, "job_for", spy)
+    request = parts.session.make_request(kind)  # type: ignore[arg-type]
+    assert request is not None
+    job = request.run_job()
+    (recipe, run_kind, from_picture, images), = calls
+    assert run_kind == kind and from_picture is None and images.photo is request.content
+    assert recipe.photo == "/photos/cat.png" and recipe.params == parts.document.recipe.params
+    assert job.params == run_params(recipe, kind, request.content.shape[:2])  # type: ignore[arg-type]
+    assert (job.params.size < recipe.params.size) == (kind == "quick")
+
+
+def test_start_is_refused_by_the_one_recipe_check(parts: Parts) -> None:
+    """Issue 17.1: Start checks the recipe with recipe.validate.check, one line, nothing started."""
+    errors: list[str] = []
+    parts.session.errorOccurred.connect(errors.append)
+    parts.params.update_fields(device="cpu", precision="float16")
+    assert parts.session.make_request() is None
+    assert len(errors) == 1 and "float16 is not available on the CPU" in errors[0] and "\n" not in errors[0]
+    assert not parts.runs.start() and not parts.runner.running
 
 
 def test_no_request_without_a_style_to_paint_with(parts: Parts) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -82,7 +83,18 @@ def test_a_blend_change_during_a_run_is_a_live_edit(qtbot: QtBot, make_window: W
     assert window.session.result.edits[0].changes == {BLEND: [1.0, 3.0]}
 
 
-def test_quick_look_then_promote_goes_on_from_its_pixels(qtbot: QtBot, make_window: WindowFactory) -> None:
+def test_quick_look_then_promote_goes_on_from_its_pixels(qtbot: QtBot, make_window: WindowFactory,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    from nst_desktop.gui import run_request
+    from nst_desktop.recipe.jobs import job_for
+
+    kinds: list[tuple[Any, Any]] = []  # issue 17.1: each run's Job made by job_for, promote from a Picture
+
+    def spy(recipe: Any, kind: Any, from_picture: Any = None, **kw: Any) -> Any:
+        kinds.append((kind, from_picture))
+        return job_for(recipe, kind, from_picture, **kw)
+
+    monkeypatch.setattr(run_request, "job_for", spy)
     fake = FakeStylize()
     window = make_window(stylize_fn=fake)
     window.params_panel.update_fields(size=512, steps=30)
@@ -93,7 +105,10 @@ def test_quick_look_then_promote_goes_on_from_its_pixels(qtbot: QtBot, make_wind
     assert "Quick look finished" in window.run_panel.status_label.text()
     qtbot.waitUntil(window.run_panel.promote_button.isEnabled, timeout=2000)
     preview = window.session.result_image.copy()
+    quick_picture = window.document.picture
     _until_done(qtbot, window, window.tweaks.promote)
+    assert [kind for kind, _ in kinds] == ["quick", "promote"]
+    assert kinds[1][1] is not None and kinds[1][1].image is quick_picture.image
     call = fake.calls[-1]
     assert np.array_equal(call["start_from"], preview)
     assert call["params"].size == 512 and call["params"].steps == 30

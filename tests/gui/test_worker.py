@@ -17,7 +17,9 @@ from pytestqt.qtbot import QtBot
 
 from nst_desktop.engine.spec.events import StyleInput
 from nst_desktop.engine.spec.params import DEFAULTS
-from nst_desktop.gui.worker import FrameRecorder, RunRequest, RunThread, Worker, default_warm_up
+from nst_desktop.gui.run_request import RunRequest
+from nst_desktop.gui.worker import FrameRecorder, RunThread, Worker, default_warm_up
+from nst_desktop.service.job import Job
 from tests.gui.fakes import FakeStylize
 
 
@@ -25,7 +27,7 @@ def _request(steps: int = 10, **changes: object) -> RunRequest:
     content = np.zeros((24, 32, 3), np.float32)
     style = StyleInput(np.ones((16, 16, 3), np.float32), 1.0, "s")
     params = DEFAULTS.with_changes(size=48, steps=steps, min_size=48, coarse_steps=0, **changes)
-    return RunRequest(content, (style,), params, preview_every=1)
+    return RunRequest.of_images(content, (style,), params, preview_every=1)
 
 
 def test_worker_reemits_events_and_throttles_previews(qtbot: QtBot) -> None:
@@ -137,7 +139,7 @@ def test_real_engine_run_emits_previews_and_finishes(qtbot: QtBot) -> None:
     previews: list[np.ndarray] = []
     runner.worker.previewReady.connect(previews.append)
     with qtbot.waitSignal(runner.worker.finished, timeout=60_000) as blocker:
-        runner.start(RunRequest(content, (style,), params, preview_every=1))
+        runner.start(RunRequest.of_images(content, (style,), params, preview_every=1))
     result = blocker.args[0].result
     assert result.image.shape == (36, 48, 3) and not result.stopped
     assert previews and previews[-1].dtype == np.uint8
@@ -243,28 +245,34 @@ def test_a_thread_outliving_its_shutdown_is_never_destroyed_while_it_runs(tmp_pa
     assert "shutdown ended the thread: False" in done.stdout
 
 
-def test_a_run_decodes_a_reduced_photo_at_its_size_and_records_it(qtbot: QtBot, tmp_path: Path) -> None:
-    """Issue 16.11: the photo held reduced is decoded again, in the run's thread, at the size the
-    run needs (as the CLI decodes: recipe.decoding.decode_targets), and the record says so."""
-    from PIL import Image
+def test_the_worker_paints_the_job_that_job_for_makes(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 17.1: the run's thread makes its Job with recipe.jobs.job_for (the one way), from
+    the request's recipe, kind and held images; the worker paints that very Job."""
+    from nst_desktop.gui import run_request
+    from nst_desktop.gui import worker as worker_module
+    from nst_desktop.recipe.jobs import job_for
 
-    from nst_desktop.gui.loaded_image import WORKING_LONG_SIDE, load_file
-    from nst_desktop.io.images import load_image
-    from nst_desktop.recipe.decoding import DECODED_KEY, decode_targets
+    made: list[object] = []
 
-    Image.new("RGB", (6000, 1000), (90, 120, 200)).save(tmp_path / "pano.jpg")
-    photo = load_file(tmp_path / "pano.jpg", for_display=True)
-    assert photo.reduced
-    style = StyleInput(np.full((16, 16, 3), 0.5, np.float32), 1.0, "s")
-    big = RunRequest(photo.image, (style,), DEFAULTS.with_changes(size=2500), photo=photo)
-    assert big.content_hw == (1000, 6000)
-    job = big.run_job()
-    assert job.content.shape[:2] == (1000, 6000)  # 2 x 2500 px asked for: the whole file
-    assert job.extra[DECODED_KEY]["content"] == decode_targets(big.params, ()).content
-    small = replace(big, params=DEFAULTS.with_changes(size=512)).run_job()
-    assert small.content is photo.image and small.extra[DECODED_KEY]["content"] == WORKING_LONG_SIDE
-    held = big.held_job()  # a variation adopted: painted from the copy held, and recorded so
-    assert held.content is photo.image and held.extra[DECODED_KEY]["content"] == WORKING_LONG_SIDE
-    for run in (job, small, held):  # a replay of the record (the CLI) decodes the very same pixels
-        again = load_image(tmp_path / "pano.jpg", target_long_side=run.extra[DECODED_KEY]["content"])
-        assert np.array_equal(run.content, again)
+    def spy(recipe: object, kind: object, from_picture: object = None, **kw: object) -> object:
+        job = job_for(recipe, kind, from_picture, **kw)  # type: ignore[arg-type]
+        made.append((kind, kw["images"], job))
+        return job
+
+    monkeypatch.setattr(run_request, "job_for", spy)
+    painted: list[object] = []
+
+    def render(job: object, **_kw: object) -> object:
+        painted.append(job)
+        raise RuntimeError("painted")  # the worker's failure path: enough to see which Job it painted
+
+    monkeypatch.setattr(worker_module, "render", render)
+    request = replace(_request(), kind="quick")
+    request = replace(request, recipe=request.recipe.with_params(DEFAULTS.with_changes(size=1024, steps=300)))
+    Worker(FakeStylize()).run(request)
+    (kind, images, job), = made
+    assert kind == "quick" and images is request.images and len(painted) == 1
+    painted_job = painted[0]
+    assert isinstance(painted_job, Job) and isinstance(job, Job)
+    assert painted_job.content is job.content is request.content and painted_job.styles == job.styles
+    assert painted_job.params == job.params == request.params != request.recipe.params

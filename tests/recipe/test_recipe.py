@@ -131,3 +131,16 @@ def test_an_earlier_pictures_mask_is_its_own_or_the_later_runs_pixels() -> None:
     assert masks[1] is not None and masks[1].settings == later.settings
     with pytest.raises(ParamsError, match="not recorded"):
         chain_masks(replace(recipe, mask=None), (8, 12))
+
+
+def test_ended_is_the_look_a_picture_ended_with_after_its_live_edits() -> None:
+    """What a history restore shows: the edits replayed into the params and blend, none left."""
+    edits = (Edit(3, {"style_weight": 25.0}), Edit(5, {"style_blend": [1.0, 3.0]}),
+             Edit(7, {"style_weight": 40.0}))
+    started = Recipe("p.png", (StyleRef("a.png", 2.0), StyleRef("b.png", 1.0)), DEFAULTS, edits=edits,
+                     continued_from={"params": DEFAULTS.to_dict()})
+    ended = started.ended()
+    assert ended.params == DEFAULTS.with_changes(style_weight=40.0) and ended.blend == (1.0, 3.0)
+    assert ended.style_paths == started.style_paths and ended.photo == "p.png"
+    assert ended.edits == () and ended.continued_from is None
+    assert Recipe("p.png", (StyleRef("a.png"),)).ended().same_as(Recipe("p.png", (StyleRef("a.png"),)))
