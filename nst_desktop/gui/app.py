@@ -187,7 +187,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     from nst_desktop.gui.signal_close import close_on_signals
 
     close_on_signals(window)  # SIGTERM at logout closes the window cleanly (here, not in build: tests)
-    return int(app.exec())
+    code = int(app.exec())
+    from nst_desktop.gui import background
+
+    background.finish()  # nothing new starts while Python tears the window down
+    return code
 
 
 if __name__ == "__main__":

@@ -26,6 +26,7 @@ from superqt.utils import FunctionWorker, GeneratorWorker, create_worker
 
 log = logging.getLogger(__name__)
 _live: set[BackgroundJob] = set()  # started and not ended: keeps them alive, and lets closing wait
+_refusing = False  # set by finish(): the app is ending, a new job would run after its objects are gone
 
 
 class Cancelled(Exception):  # noqa: N818 - a signal to stop, not an error
@@ -63,6 +64,10 @@ class BackgroundJob(QObject):
 
     def start(self) -> BackgroundJob:
         assert self._worker is not None, "a job runs once"
+        if _refusing:  # after the event loop ended: it would start once its QObjects are deleted
+            self._cancelled = True
+            self._worker = None
+            return self
         _live.add(self)
         self._worker.start()
         return self
@@ -196,3 +201,12 @@ def wait_idle(timeout_ms: int = 30_000) -> bool:
     """Block until every pool thread is done (closing: an export still writing is finished,
     not cut off). Results still queued are not delivered by this."""
     return bool(QThreadPool.globalInstance().waitForDone(timeout_ms))
+
+
+def finish(timeout_ms: int = 30_000) -> bool:
+    """The app's event loop has ended: start no new job, and wait for those under way. A slot
+    that ran during the window's teardown (a history entry shown, a thumbnail to read) used to
+    start a job that ran after its QObjects were deleted ("Signal source has been deleted")."""
+    global _refusing
+    _refusing = True
+    return wait_idle(timeout_ms)

@@ -7,6 +7,7 @@ import threading
 import weakref
 
 import numpy as np
+import pytest
 from pytestqt.exceptions import TimeoutError as WaitTimeout
 from pytestqt.qtbot import QtBot
 
@@ -71,3 +72,16 @@ def test_a_plain_background_job_lets_go_of_its_photo(qtbot: QtBot) -> None:
     qtbot.waitUntil(lambda: not job.running(), timeout=5000)
     assert results == [(16, 16, 3)]
     assert _photo_freed(ref, qtbot), "the job object keeps its photo after it ended"
+
+
+def test_after_the_app_finished_no_new_job_starts(qtbot: QtBot, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A slot run during the window's teardown must not start a job that runs after its QObjects
+    are deleted ("Signal source has been deleted" at every quit in the real app)."""
+    from nst_desktop.gui import background
+
+    monkeypatch.setattr(background, "_refusing", False)
+    ran: list[int] = []
+    assert background.finish(5000)
+    job = background.run_in_background(lambda: ran.append(1))
+    qtbot.wait(200)
+    assert ran == [] and job.cancelled() and not job.running()
