@@ -186,12 +186,25 @@ def cache_lines(jobs: int, look: Params, with_cache: float, without: float) -> l
     ]
 
 
+def sized_lines(sizes: list[int]) -> list[str]:
+    """The cache's saving per scale and style at larger sizes (the default settings), where a style's
+    VGG pass is no longer lost in the steps' noise."""
+    lines = ["| the default settings at | targets, kept | targets, built | saved per scale and style |",
+             "| ---: | ---: | ---: | ---: |"]
+    for size in sizes:
+        kept, built = targets_cost(DEFAULTS.with_changes(device="cpu", size=size), repeats=3)
+        lines.append(f"| {size} px | {kept:.2f} s | {built:.2f} s | **{built - kept:.2f} s** |")
+    return lines if sizes else []
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--jobs", type=int, default=20)
     ap.add_argument("--size", type=int, default=96)
     ap.add_argument("--steps", type=int, default=None, help="fewer steps than a quick look (a busy machine)")
     ap.add_argument("--cache-only", action="store_true", help="measure the style cache alone")
+    ap.add_argument("--targets-sizes", default="256,1024",
+                    help="also the cache's saving per scale at these sizes of the default settings")
     ap.add_argument("--write", action="store_true", help="write the figures into RESULTS.md")
     args = ap.parse_args()
     from nst_desktop.engine.run.stylize import stylize
@@ -245,7 +258,8 @@ def _report_cache(args: argparse.Namespace, look: Params) -> int:
     with_cache, without = cache_effect(args.jobs, look)
     text = "\n".join([f"Measured {today()} on: {machine()}. The machine is shared with other work (noisy).",
                       "", f"Command: `{shlex.join(['python', 'benchmarks/bench_batch.py', *sys.argv[1:]])}`",
-                      "", *cache_lines(args.jobs, look, with_cache, without)])
+                      "", *cache_lines(args.jobs, look, with_cache, without), "",
+                      *sized_lines([int(v) for v in args.targets_sizes.split(",") if v])])
     print(text)
     if args.write:
         replace_block("bench_batch_cache", HEADING, text)
