@@ -4,7 +4,11 @@ changes a style's statistics builds them anew; the cache stays within its bounds
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -15,6 +19,7 @@ from nst_desktop.engine.losses.terms import Targets
 from nst_desktop.engine.model.vgg import VGG19, cached_model
 from nst_desktop.engine.model.weights import WeightSet
 from nst_desktop.engine.run import inputs as inputs_module
+from nst_desktop.engine.run import tiled_pass
 from nst_desktop.engine.run.inputs import load_inputs, prepare, targets
 from nst_desktop.engine.run.style_cache import StyleCache, nbytes
 from nst_desktop.engine.run.stylize import stylize
@@ -66,14 +71,33 @@ def _same(a: Targets, b: Targets) -> bool:
     return all(torch.equal(x, y) for x, y in zip(flat(a), flat(b), strict=True))
 
 
+#: A fresh process paints RUN (one thread, as tests/engine/conftest.py runs) and saves the picture.
+FRESH = """
+import sys, numpy as np, torch
+torch.set_num_threads(1)
+from tests.engine.conftest import _image_path, _load
+from tests.engine.run.test_style_cache import RUN
+from nst_desktop.engine.run.stylize import stylize
+from nst_desktop.engine.spec.events import StyleInput
+photo = _load(_image_path("content", "tubingen.jpg"), 64)
+painting = _load(_image_path("style", "starry_night.jpg"), 64)
+np.save(sys.argv[1], stylize(photo, [StyleInput(painting)], RUN.with_changes(style_weight=3.0)).image)
+"""
+
+
 def test_a_second_job_builds_no_style_statistics_and_paints_the_same_bits(
-        photo, painting, builds: Builds, monkeypatch: pytest.MonkeyPatch) -> None:
+        photo, painting, builds: Builds, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     first = stylize(photo, [StyleInput(painting)], RUN.with_changes(style_weight=3.0))
     built = builds.count
     assert built == 2 * len(RUN.style_layers)  # two scales, one style
     second = stylize(photo, [StyleInput(painting)], RUN.with_changes(style_weight=3.0))
     assert builds.count == built  # the second job reused every one
     assert np.array_equal(first.image, second.image)
+    fresh = tmp_path / "fresh.npy"
+    root = Path(__file__).resolve().parents[3]
+    subprocess.run([sys.executable, "-c", FRESH, str(fresh)], check=True, cwd=root,
+                   env={**os.environ, "PYTHONPATH": str(root)})
+    assert np.array_equal(second.image, np.load(fresh))
     # ... and both are the bits of a run that keeps nothing (as a fresh process paints).
     monkeypatch.setattr(inputs_module, "STYLE_CACHE", StyleCache(max_bytes=0))
     uncached = stylize(photo, [StyleInput(painting)], RUN.with_changes(style_weight=3.0))
@@ -155,3 +179,19 @@ def test_the_cache_stays_within_its_bounds(model: VGG19, caffe: WeightSet) -> No
     # Another model empties it: its statistics would differ.
     by_bytes.get_or_build(VGG19(caffe, "avg"), "y", lambda: dict(entry))
     assert len(by_bytes) == 1
+
+
+def test_tiled_statistics_are_kept_apart_from_the_whole_images(
+        photo, painting, model: VGG19, builds: Builds) -> None:
+    """A print size's statistics, gathered tile by tile, are kept under their tile: a second tiled
+    build reuses them, the whole-image way and another tile build their own."""
+    params = RUN.with_changes(style_scale=2.0)  # an 80x128 style: several 64 px tiles
+    raw = load_inputs(photo, [StyleInput(painting)], params, None, CPU)
+    prepared = prepare(raw, params, raw.blend)
+    n = len(params.style_layers)
+    first = tiled_pass.tiled_targets(model, prepared, params, HW, 64)
+    again = tiled_pass.tiled_targets(model, prepared, params, HW, 64)
+    assert builds.count == n and _same(first, again)
+    targets(model, prepared, params, HW)
+    tiled_pass.tiled_targets(model, prepared, params, HW, 48)
+    assert builds.count == 3 * n
