@@ -240,6 +240,8 @@ class Document:
         if (last is not None and step.merge_key is not None and last.merge_key == step.merge_key
                 and step.when - last.when <= MERGE_WINDOW_S and last.touches_of is step.touches_of):
             last.after, last.when = step.after, step.when
+            if last.after.same_as(last.before):  # a slider dragged back where it started: no change
+                self._undo.pop()
         else:
             self._undo.append(step)
         self._redo.clear()

@@ -123,6 +123,15 @@ def test_a_slider_drag_is_one_undo_step_but_a_pause_makes_two() -> None:
     assert doc.recipe.params == RECIPE.params and not doc.can_undo()
 
 
+def test_a_slider_dragged_back_to_where_it_started_leaves_no_undo_step() -> None:
+    doc, _, clock = _doc()
+    start = RECIPE.params.style_weight
+    for weight in (start + 1.0, start + 2.0, start):
+        clock.now += 0.1
+        doc.set_params(RECIPE.params.with_changes(style_weight=weight), merge_key="style_weight")
+    assert doc.recipe.params == RECIPE.params and not doc.can_undo()
+
+
 def test_an_edit_that_changes_nothing_is_no_step() -> None:
     doc, seen, _ = _doc()
     doc.set_params(RECIPE.params)
