@@ -7,8 +7,8 @@ a native dialog. Failures are shown as one clear sentence, never a traceback.
 
 An image export then asks its options (``gui.export_dialog``, injectable as ``options``): a
 print size and resolution, written into the file (PNG pHYs, JPEG JFIF, TIFF XResolution), the
-print's pixel size if asked (never enlarged), JPEG quality; or "Render at print size", handed to
-``render_at_size`` instead of exporting.
+print's pixel size if asked (never enlarged), JPEG quality; or "Render at print size" / "Queue at
+print size", handed to ``render_at_size`` / ``queue_at_size`` instead of exporting.
 
 The file is written in the background (a 16-bit TIFF or a 160-frame time-lapse takes
 seconds): the functions return the chosen path at once, say "Exporting…" in the status bar
@@ -51,7 +51,7 @@ Done = Callable[[Path], object]
 Confirm = Callable[[QWidget | None, str, str], bool]
 """``(parent, title, text) -> yes?`` (tests answer for the user)."""
 OptionsDialog = Callable[..., ExportChoice | None]
-"""``(parent, picture_wh, fmt, file_name, render_limit) -> choice``: ``ask_export_options`` or a fake."""
+"""``(parent, picture_wh, fmt, file_name, render_limit, can_queue) -> choice``: ``ask_export_options``."""
 RenderAtSize = Callable[[int], object]
 """Paint the picture on show up to this long side (the window's promote)."""
 
@@ -119,10 +119,12 @@ def export_image(
     confirm: Confirm | None = None,
     options: OptionsDialog | None = None,
     render_at_size: RenderAtSize | None = None,
+    queue_at_size: RenderAtSize | None = None,
 ) -> Path | None:
     """Ask where to save ``image`` and how (print size, resolution, quality), and save it with its
     params in the background; the path (``on_done(path)`` once written), or None if cancelled or
-    "Render at print size" was chosen (``render_at_size(long_side)`` then). A ``mask`` is written
+    the picture is to be painted at the print's size instead (``render_at_size(long_side)`` or
+    ``queue_at_size(long_side)``). A ``mask`` is written
     beside it (``name.mask.png``), so ``--params`` on the export replays it. A path that would
     write over one of ``inputs`` (the photo, a style) is written only if the user says so."""
     path = _ask_path(parent, "Export image", default_stem, IMAGE_FILTERS, file_dialog)
@@ -131,11 +133,15 @@ def export_image(
     height, width = image.shape[:2]
     ask = ask_export_options if options is None else options
     choice = ask(parent, (width, height), images.FORMATS[path.suffix.lower()], path.name,
-                 SIZE_LIMIT if render_at_size is not None else None)
-    if choice is not None and choice.render_at_print_size and render_at_size is not None:
-        render_at_size(choice.plan.needed_long_side)
+                 SIZE_LIMIT if render_at_size is not None else None, queue_at_size is not None)
+    if choice is None:
         return None
-    if choice is None or not _may_replace(parent, path, inputs, mask is not None, confirm):
+    if choice.action != "export":  # painted at the print's size first; exported once it is done
+        paint = render_at_size if choice.action == "render" else queue_at_size
+        if paint is not None:
+            paint(choice.plan.needed_long_side)
+        return None
+    if not _may_replace(parent, path, inputs, mask is not None, confirm):
         return None
 
     def write() -> None:

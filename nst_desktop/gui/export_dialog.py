@@ -5,13 +5,15 @@ Shown once per image export, after the file is named (its format decides whether
 asked). The arithmetic is ``io.print_size``'s; this dialog only edits a
 :class:`~nst_desktop.io.print_size.PrintTarget` and shows the :class:`PrintPlan` it makes. A
 picture too small for the print at that resolution is said so in one line, and "Render at print
-size" hands the print's long side back to the caller (the window promotes the picture to it,
-tiled) instead of exporting. The last choices are kept for the next export of the session.
+size" (now, in the window) or "Queue at print size" (the render queue: a print takes long) hands
+the print's long side back to the caller, which promotes the picture to it (tiled), instead of
+exporting. The last choices are kept for the next export of the session.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from typing import Literal
 
 from PySide6.QtCore import Slot
 from PySide6.QtWidgets import (
@@ -49,16 +51,18 @@ SIZE_CHOICES: tuple[tuple[str, str], ...] = (
     (OWN_SIZE, "The picture's pixels at this resolution"),
 )
 _DEFAULT_WIDTH = {"cm": 20.0, "in": 8.0}
+Action = Literal["export", "render", "queue"]  # export the file, or paint at the print's size now / queued
 
 
 @dataclass(frozen=True)
 class ExportChoice:
     """What the artist chose: the print (its ``dpi`` and ``output_wh`` are what is written), the
-    quality of a lossy format, and whether to paint the picture at the print's size instead."""
+    quality of a lossy format, and ``action``: export, or paint the picture at the print's size
+    instead, now ("render") or in the queue ("queue")."""
 
     plan: PrintPlan
     quality: int = DEFAULT_QUALITY
-    render_at_print_size: bool = False
+    action: Action = "export"
 
 
 @dataclass(frozen=True)
@@ -75,15 +79,18 @@ _remembered = _Remembered()  # the last export's choices, for the next one
 
 class ExportOptionsDialog(QDialog):
     """See the module docstring. ``render_limit``: the largest long side "Render at print size"
-    may ask for (the Output size control's maximum); None hides that button."""
+    may ask for (the Output size control's maximum); None hides that button; ``can_queue``: a
+    render queue takes it too ("Queue at print size")."""
 
     def __init__(self, picture_wh: tuple[int, int], fmt: str, file_name: str = "",
-                 render_limit: int | None = None, parent: QWidget | None = None) -> None:
+                 render_limit: int | None = None, parent: QWidget | None = None, *,
+                 can_queue: bool = False) -> None:
         super().__init__(parent)
         self.setObjectName("exportOptionsDialog")
         self.setWindowTitle(f"Export {file_name}" if file_name else "Export")
-        self.picture_wh, self.fmt, self.render_limit = picture_wh, fmt, render_limit
-        self.render_chosen = False
+        self.picture_wh, self.fmt = picture_wh, fmt
+        self.render_limit, self.can_queue = render_limit, can_queue
+        self.action: Action = "export"
         self._build()
         self._restore(_remembered)
         self._on_changed()
@@ -120,10 +127,14 @@ class ExportOptionsDialog(QDialog):
         self.export_button.setDefault(True)
         self.render_button = QPushButton("Render at print size")
         self.render_button.setObjectName("renderAtPrintSize")
-        buttons.addButton(self.render_button, QDialogButtonBox.ButtonRole.ActionRole)
+        self.queue_button = QPushButton("Queue at print size")
+        self.queue_button.setObjectName("queueAtPrintSize")
+        for button in (self.render_button, self.queue_button):
+            buttons.addButton(button, QDialogButtonBox.ButtonRole.ActionRole)
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
-        self.render_button.clicked.connect(self._on_render_clicked)
+        self.render_button.clicked.connect(lambda: self._on_paint_clicked("render"))
+        self.queue_button.clicked.connect(lambda: self._on_paint_clicked("queue"))
         layout = QVBoxLayout(self)
         layout.addLayout(form)
         layout.addWidget(self.summary)
@@ -178,20 +189,23 @@ class ExportOptionsDialog(QDialog):
         self.summary.setText(plan.summary())
         self.summary.setStyleSheet("" if plan.enough else "color: #b35900;")
         too_big = self.render_limit is not None and plan.needed_long_side > self.render_limit
-        self.render_button.setVisible(self.render_limit is not None and not plan.enough)
-        self.render_button.setEnabled(not too_big)
-        self.render_button.setToolTip(
-            f"More than the largest output size ({self.render_limit} px): choose a smaller print or "
-            "resolution." if too_big else f"Go on from this picture up to {plan.needed_long_side} px "
-            "(painted in tiles: a print takes long); export it when it is done.")
+        offered = self.render_limit is not None and not plan.enough
+        self.render_button.setVisible(offered)
+        self.queue_button.setVisible(offered and self.can_queue)
+        tip = (f"More than the largest output size ({self.render_limit} px): choose a smaller print or "
+               "resolution." if too_big else f"Go on from this picture up to {plan.needed_long_side} px, "
+               "keeping its composition (painted in tiles: a print takes long); export it when it is done.")
+        for button, where in ((self.render_button, "Now, in the window. "),
+                              (self.queue_button, "In the render queue, behind your work. ")):
+            button.setEnabled(not too_big)
+            button.setToolTip(tip if too_big else where + tip)
 
-    @Slot()
-    def _on_render_clicked(self) -> None:
-        self.render_chosen = True
+    def _on_paint_clicked(self, action: Action) -> None:
+        self.action = action
         self.accept()
 
     def choice(self) -> ExportChoice:
-        return ExportChoice(self.plan(), self.quality_spin.value(), self.render_chosen)
+        return ExportChoice(self.plan(), self.quality_spin.value(), self.action)
 
     def done(self, result: int) -> None:  # accepted or not, the choices are kept for the next export
         global _remembered
@@ -202,7 +216,7 @@ class ExportOptionsDialog(QDialog):
 
 
 def ask_export_options(parent: QWidget | None, picture_wh: tuple[int, int], fmt: str, file_name: str = "",
-                       render_limit: int | None = None) -> ExportChoice | None:
+                       render_limit: int | None = None, can_queue: bool = False) -> ExportChoice | None:
     """Show the dialog; the artist's choice, or None if cancelled."""
-    dialog = ExportOptionsDialog(picture_wh, fmt, file_name, render_limit, parent)
+    dialog = ExportOptionsDialog(picture_wh, fmt, file_name, render_limit, parent, can_queue=can_queue)
     return dialog.choice() if dialog.exec() == QDialog.DialogCode.Accepted else None

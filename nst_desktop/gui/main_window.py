@@ -75,6 +75,7 @@ class MainWindow(QMainWindow):
         self.queues = QueueDock(self, queue_store, self.document, self.mask_dock, self.session, self.runner,
                                 self.tweaks, self.menu_actions, self.settings, self.show_error, stylize_fn)
         self.queue, self.queue_dock = self.queues.controller, self.queues.dock
+        self.commands.can_queue = self.queues.take_print_renders(self.commands.queueAtPrintSizeRequested)
         self.recent_files = RecentFiles(self.settings, self.menu_actions.recent_menu, self.inputs, self)
         self.menu_actions.set_running(False)
         self.menu_actions.set_has_result(False, False)

@@ -18,7 +18,7 @@ from nst_desktop.engine.spec.errors import DivergedError
 from nst_desktop.engine.spec.events import PREPARING, ImageArray, ProgressEvent, RunResult, StyleInput
 from nst_desktop.engine.spec.live import Edit
 from nst_desktop.engine.spec.params import Params
-from nst_desktop.gui.export_dialog import ExportChoice
+from nst_desktop.gui.export_dialog import Action, ExportChoice
 from nst_desktop.io.print_size import PrintTarget, plan_print
 
 
@@ -90,15 +90,16 @@ class FakeStylize:
 @dataclass
 class FakeExportOptions:
     """Stands in for ``gui.export_dialog.ask_export_options``: answers ``target`` (A4 at 300 dpi
-    unless told), keeping the pixels unless ``resize``, and records what it was shown."""
+    unless told), keeping the pixels unless ``resize``, with ``action``, and records what it was
+    shown: (picture_wh, fmt, file_name, render_limit, can_queue)."""
 
     target: PrintTarget = field(default_factory=PrintTarget)
     resize: bool = False
     quality: int = 95
-    render: bool = False
-    calls: list[tuple[tuple[int, int], str, str, int | None]] = field(default_factory=list)
+    action: Action = "export"
+    calls: list[tuple[tuple[int, int], str, str, int | None, bool]] = field(default_factory=list)
 
     def __call__(self, parent: Any, picture_wh: tuple[int, int], fmt: str, file_name: str = "",
-                 render_limit: int | None = None) -> ExportChoice:
-        self.calls.append((picture_wh, fmt, file_name, render_limit))
-        return ExportChoice(plan_print(picture_wh, self.target, self.resize), self.quality, self.render)
+                 render_limit: int | None = None, can_queue: bool = False) -> ExportChoice:
+        self.calls.append((picture_wh, fmt, file_name, render_limit, can_queue))
+        return ExportChoice(plan_print(picture_wh, self.target, self.resize), self.quality, self.action)

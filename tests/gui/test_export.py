@@ -326,18 +326,21 @@ def test_jpeg_quality_changes_the_file(qtbot: Any, tmp_path: Path) -> None:
     assert sizes[30] < 0.6 * sizes[95]
 
 
-def test_render_at_print_size_paints_instead_of_exporting(tmp_path: Path) -> None:
-    asked: list[int] = []
-    options = FakeExportOptions(render=True)
+@pytest.mark.parametrize("action", ["render", "queue"])
+def test_render_at_print_size_paints_instead_of_exporting(tmp_path: Path, action: str) -> None:
+    painted: dict[str, list[int]] = {"render": [], "queue": []}
+    options = FakeExportOptions(action=action)  # type: ignore[arg-type]
     path = export_image(None, _big_image(), META, "x", FakeDialog(str(tmp_path / "a4.png"), ""),
-                        error_box=Errors(), options=options, render_at_size=asked.append)
+                        error_box=Errors(), options=options, render_at_size=painted["render"].append,
+                        queue_at_size=painted["queue"].append)
     # 4:3 is wider than A4 is tall for its width: the height fills 210 mm, 2480 px; 3307 px wide.
-    assert path is None and asked == [3307]
-    assert options.calls[0][3] == export.SIZE_LIMIT  # the dialog may offer it, up to the largest size
+    assert path is None and painted[action] == [3307] and sum(map(len, painted.values())) == 1
+    assert options.calls[0][3:] == (export.SIZE_LIMIT, True)  # offered, up to the largest size; queue too
     assert not (tmp_path / "a4.png").exists()
     export_image(None, _big_image(), META, "x", FakeDialog(str(tmp_path / "b.png"), ""),
                  error_box=Errors(), options=options)
-    assert options.calls[1][3] is None  # nobody to paint it: the dialog offers no render
+    assert options.calls[1][3:] == (None, False)  # nobody to paint it: the dialog offers neither
+    assert not (tmp_path / "b.png").exists()
 
 
 def test_the_window_renders_at_print_size_from_the_picture_on_show(qtbot: Any, make_window: Any,
@@ -347,7 +350,7 @@ def test_the_window_renders_at_print_size_from_the_picture_on_show(qtbot: Any, m
     from tests.gui.fakes import FakeStylize
 
     fake = FakeStylize()
-    options = FakeExportOptions(render=True)
+    options = FakeExportOptions(action="render")
     window = make_window(stylize_fn=fake, export_options=options,
                          save_dialog=FakeDialog(str(tmp_path / "print.png"), IMAGE_FILTERS[0][0]))
     window.params_panel.update_fields(size=512, steps=30)
@@ -365,3 +368,36 @@ def test_the_window_renders_at_print_size_from_the_picture_on_show(qtbot: Any, m
     assert fake.calls[-1]["start_from"] is not None  # went on from the quick look: a promote
     assert window.params_panel.params().size == long_side
     assert not (tmp_path / "print.png").exists()
+
+
+def test_the_window_queues_the_picture_at_print_size(qtbot: Any, make_window: Any, tmp_path: Path) -> None:
+    """"Queue at print size": the queue paints the quick look again from its record, then goes on
+    from it to A4's size (its composition kept), and the window's own runs are not used."""
+    from nst_desktop.queue.store import QueueStore, Status
+    from tests.gui.fakes import FakeStylize
+
+    fake = FakeStylize()
+    options = FakeExportOptions(action="queue")
+    window = make_window(stylize_fn=fake, export_options=options,
+                         queue_store=QueueStore(tmp_path / "q.sqlite3"),
+                         save_dialog=FakeDialog(str(tmp_path / "print.png"), IMAGE_FILTERS[0][0]))
+    window.settings.write("queue/output_folder", str(tmp_path / "out"))
+    window.params_panel.update_fields(size=512, steps=30)
+    with qtbot.waitSignal(window.runner.worker.done, timeout=20_000):
+        assert window.tweaks.start_quick_look()
+    qtbot.waitUntil(lambda: not window.runner.running, timeout=5000)
+    quick = window.document.picture
+    runs = len(fake.calls)
+    assert window.commands.export_image() is None
+    assert options.calls[0][4] is True  # the dialog offered the queue
+    qtbot.waitUntil(lambda: len(window.queue.store.jobs()) == 1, timeout=5000)
+    job = window.queue.store.jobs()[0]
+    long_side = plan_print((quick.image.shape[1], quick.image.shape[0]), PrintTarget("A4")).needed_long_side
+    assert job.recipe.params.size == long_side and job.recipe.continued_from is not None
+    assert job.recipe.continued_from["params"]["size"] == quick.record["params"]["size"]
+    window.queue.kick()
+    qtbot.waitUntil(lambda: window.queue.store.jobs()[0].status == Status.DONE, timeout=20_000)
+    earlier, going_on = fake.calls[runs:]
+    assert earlier["params"].size == quick.record["params"]["size"] and earlier["start_from"] is None
+    assert going_on["params"].size == long_side and going_on["start_from"] is not None
+    assert window.params_panel.params().size == 512  # the window's settings are the artist's

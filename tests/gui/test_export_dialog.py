@@ -41,8 +41,20 @@ def test_a_small_picture_on_a4_says_so_and_offers_render_at_print_size(qtbot: Qt
     assert not dialog.resize_box.isEnabled()  # never enlarged
     qtbot.mouseClick(dialog.render_button, Qt.MouseButton.LeftButton)
     choice = dialog.choice()
-    assert dialog.result() == QDialog.DialogCode.Accepted and choice.render_at_print_size
+    assert dialog.result() == QDialog.DialogCode.Accepted and choice.action == "render"
     assert choice.plan.needed_long_side == 3508
+
+
+def test_queue_at_print_size_is_offered_with_a_queue(qtbot: QtBot) -> None:
+    dialog = ExportOptionsDialog((1024, 683), "PNG", "print.png", 8192, can_queue=True)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    assert dialog.queue_button.isVisible() and "render queue" in dialog.queue_button.toolTip()
+    assert _dialog(qtbot, (1024, 683)).queue_button.isHidden()  # no queue: not offered
+    qtbot.mouseClick(dialog.queue_button, Qt.MouseButton.LeftButton)
+    assert dialog.result() == QDialog.DialogCode.Accepted and dialog.choice().action == "queue"
+    dialog.dpi_spin.setValue(80)  # enough pixels: nothing to paint
+    assert dialog.queue_button.isHidden() and dialog.render_button.isHidden()
 
 
 def test_lowering_the_dpi_or_the_size_makes_the_pixels_enough(qtbot: QtBot) -> None:
