@@ -1,5 +1,5 @@
 """Make the export options screenshot: the dialog for a 1024 x 683 px picture exported as JPEG on
-A4 at 300 dpi, too small for it, so it says what the print needs and offers Render at print size:
+A4 at 300 dpi, too small for it, so it says what the print needs and offers Render or Queue at print size:
 
     QT_QPA_PLATFORM=offscreen python docs/screenshots/make_export_screenshot.py
 """
@@ -21,8 +21,8 @@ def main() -> int:
     app = QApplication(sys.argv[:1])
     apply_theme(app)
     # Built here rather than through File > Export…, whose exec() would block the script.
-    dialog = ExportOptionsDialog((1024, 683), "JPEG", "tubingen-starry_night.jpg", SIZE_LIMIT)
-    dialog.resize(580, dialog.sizeHint().height())
+    dialog = ExportOptionsDialog((1024, 683), "JPEG", "tubingen-starry_night.jpg", SIZE_LIMIT, can_queue=True)
+    dialog.resize(640, dialog.sizeHint().height())
     dialog.show()
     shot(dialog, "export_print_size.png")
     dialog.close()
