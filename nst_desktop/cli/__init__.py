@@ -22,6 +22,7 @@ from nst_desktop.cli.batch import add_batch_parser
 from nst_desktop.cli.common import EXIT_ERROR, EXIT_INTERRUPTED, EXIT_USAGE, PROG, UsageError
 from nst_desktop.cli.farm import add_farm_parser
 from nst_desktop.cli.mask_options import add_mask_options
+from nst_desktop.cli.print_options import add_print_options
 from nst_desktop.cli.progress import ProgressBar
 from nst_desktop.cli.queue_cmd import add_queue_parser
 from nst_desktop.cli.render import cmd_render
@@ -86,6 +87,7 @@ def _add_render_parser(sub: Any) -> None:
                    help="also save every N-th step as OUT_NNNN (a time-lapse)")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     add_mask_options(p)
+    add_print_options(p)
     add_param_options(p)
     p.set_defaults(func=cmd_render)
 

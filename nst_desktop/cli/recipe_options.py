@@ -21,6 +21,7 @@ from typing import Any
 from nst_desktop.cli.checks import check_explicit_min_size, check_output_folder
 from nst_desktop.cli.common import PROG, UsageError
 from nst_desktop.cli.mask_options import MaskOptions, resolve_mask
+from nst_desktop.cli.print_options import PrintOptions, print_options
 from nst_desktop.engine.spec.errors import ParamsError
 from nst_desktop.engine.spec.params import DEFAULTS, Params, param_fields
 from nst_desktop.queue.batch import PlannedJob, parse_sweep, photos_in, plan
@@ -33,7 +34,8 @@ class RenderOptions:
     """What ``render`` asks besides the recipe: where the picture goes and how the run is shown.
 
     ``record``: the ``--params`` file's record, read once (``params_file``); a replay (no CONTENT
-    STYLE given) decodes its inputs as that run did (``replaying``).
+    STYLE given) decodes its inputs as that run did (``replaying``). ``printing``: ``--print``
+    and ``--dpi`` (cli.print_options).
     """
 
     output: Path | None
@@ -43,6 +45,7 @@ class RenderOptions:
     record: Any = None
     mask_file: Path | None = None
     replaying: bool = False
+    printing: PrintOptions = PrintOptions()
 
     def note(self, text: str) -> None:
         """Tell the user something about the run (a mask stretched...), unless ``--quiet``."""
@@ -60,7 +63,7 @@ def render_options(ns: argparse.Namespace) -> RenderOptions:
 
         record = load_record(ns.params)
     return RenderOptions(ns.output, ns.save_every, ns.quiet, ns.params, record, ns.mask,
-                         replaying=record is not None and not ns.images)
+                         replaying=record is not None and not ns.images, printing=print_options(ns))
 
 
 def explicit_params(ns: argparse.Namespace) -> dict[str, Any]:
@@ -93,6 +96,7 @@ def recipe_from_options(ns: argparse.Namespace, options: RenderOptions) -> Recip
     before torch's import) where the options or the record cannot make one."""
     recipe = _base_recipe(ns, options, "weights" not in explicit_params(ns))
     recipe = recipe.with_params(settings_over(ns, recipe.params))
+    recipe = options.printing.sized(recipe, _photo_wh, "size" in explicit_params(ns))
     if ns.style_weights is not None:
         recipe = _with_style_weights(recipe, ns.style_weights)
     mask_options = _mask_options(ns)
@@ -133,6 +137,13 @@ def _with_style_weights(recipe: Recipe, weights: list[float]) -> Recipe:
                           f"not {len(weights)}.")
     check_blend(weights, "--style-weights")  # named as given; recipe.validate checks the blend again
     return recipe.with_styles(recipe.style_paths, weights)
+
+
+def _photo_wh(photo: str) -> tuple[int, int]:
+    """The photo's (width, height), from its header."""
+    from nst_desktop.io.images import image_size
+
+    return image_size(photo)
 
 
 def _photo_hw(photo: str) -> tuple[int, int]:

@@ -128,10 +128,19 @@ def render_recipe(recipe: Recipe, options: RenderOptions) -> int:
     except RenderDivergedError as exc:  # keep the last good image, then report as usual
         if exc.rendered is None:
             raise
-        save(exc.rendered, job, out)
+        _save(exc.rendered, job, out, options)
         raise DivergedError(f"{exc.message} The last good image was saved to {out}.", exc.hint) from exc
-    save(rendered, job, out)
+    _save(rendered, job, out, options)
     return _report(rendered, out, recipe, options)
+
+
+def _save(rendered: Rendered, job: Job, out: Path, options: RenderOptions) -> None:
+    """Save with the resolution ``--print``/``--dpi`` ask; say when the pixels are too few for the print."""
+    height, width = rendered.result.image.shape[:2]
+    save(rendered, job, out, dpi=options.printing.output_dpi((width, height)))
+    shortfall = options.printing.shortfall((width, height))
+    if shortfall:
+        options.note(shortfall)
 
 
 def _report(rendered: Rendered, out: Path, recipe: Recipe, options: RenderOptions) -> int:

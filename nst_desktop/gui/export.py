@@ -5,6 +5,11 @@ Every export goes through a save dialog whose filter picks the format (PNG, JPEG
 (``file_dialog``, same signature as ``QFileDialog.getSaveFileName``) so tests never open
 a native dialog. Failures are shown as one clear sentence, never a traceback.
 
+An image export then asks its options (``gui.export_dialog``, injectable as ``options``): a
+print size and resolution, written into the file (PNG pHYs, JPEG JFIF, TIFF XResolution), the
+print's pixel size if asked (never enlarged), JPEG quality; or "Render at print size" / "Queue at
+print size", handed to ``render_at_size`` / ``queue_at_size`` instead of exporting.
+
 The file is written in the background (a 16-bit TIFF or a 160-frame time-lapse takes
 seconds): the functions return the chosen path at once, say "Exporting…" in the status bar
 of a main-window parent, and report the outcome there (or the error, naming the file).
@@ -28,9 +33,11 @@ from PySide6.QtWidgets import QFileDialog, QMainWindow, QMessageBox, QWidget
 
 from nst_desktop.engine.spec.events import ImageArray, PreviewArray
 from nst_desktop.engine.spec.region_masks import RegionMask
+from nst_desktop.engine.spec.schedule import SIZE_LIMIT
 from nst_desktop.gui import background
 from nst_desktop.gui.background import run_in_background
 from nst_desktop.gui.errors import show_error, user_message
+from nst_desktop.gui.export_dialog import ExportChoice, ask_export_options
 from nst_desktop.gui.qimage import array_to_qimage
 from nst_desktop.io import images, masks
 from nst_desktop.io.overwrite import Input, overwritten_input
@@ -43,6 +50,10 @@ ErrorBox = Callable[[QWidget | None, str], object]
 Done = Callable[[Path], object]
 Confirm = Callable[[QWidget | None, str, str], bool]
 """``(parent, title, text) -> yes?`` (tests answer for the user)."""
+OptionsDialog = Callable[..., ExportChoice | None]
+"""``(parent, picture_wh, fmt, file_name, render_limit, can_queue) -> choice``: ``ask_export_options``."""
+RenderAtSize = Callable[[int], object]
+"""Paint the picture on show up to this long side (the window's promote)."""
 
 # (filter text, extension written when the user typed none); the first is the default.
 IMAGE_FILTERS: tuple[tuple[str, str], ...] = (
@@ -106,20 +117,39 @@ def export_image(
     mask: RegionMask | None = None,
     inputs: Sequence[Input] = (),
     confirm: Confirm | None = None,
+    options: OptionsDialog | None = None,
+    render_at_size: RenderAtSize | None = None,
+    queue_at_size: RenderAtSize | None = None,
 ) -> Path | None:
-    """Ask where to save ``image`` and save it with its params in the background; the path
-    (``on_done(path)`` once written), or None if cancelled. A ``mask`` is written beside it
-    (``name.mask.png``), so ``--params`` on the export replays it. A path that would write
-    over one of ``inputs`` (the photo, a style) is written only if the user says so."""
+    """Ask where to save ``image`` and how (print size, resolution, quality), and save it with its
+    params in the background; the path (``on_done(path)`` once written), or None if cancelled or
+    the picture is to be painted at the print's size instead (``render_at_size(long_side)`` or
+    ``queue_at_size(long_side)``). A ``mask`` is written
+    beside it (``name.mask.png``), so ``--params`` on the export replays it. A path that would
+    write over one of ``inputs`` (the photo, a style) is written only if the user says so."""
     path = _ask_path(parent, "Export image", default_stem, IMAGE_FILTERS, file_dialog)
-    if path is None or not _may_replace(parent, path, inputs, mask is not None, confirm):
+    if path is None:
+        return None
+    height, width = image.shape[:2]
+    ask = ask_export_options if options is None else options
+    choice = ask(parent, (width, height), images.FORMATS[path.suffix.lower()], path.name,
+                 SIZE_LIMIT if render_at_size is not None else None, queue_at_size is not None)
+    if choice is None:
+        return None
+    if choice.action != "export":  # painted at the print's size first; exported once it is done
+        paint = render_at_size if choice.action == "render" else queue_at_size
+        if paint is not None:
+            paint(choice.plan.needed_long_side)
+        return None
+    if not _may_replace(parent, path, inputs, mask is not None, confirm):
         return None
 
     def write() -> None:
         if mask is not None:
             masks.save_beside(mask, path)
-        images.save_image(_as_float(image), path,
-                          masks.with_mask_file(metadata, path) if metadata is not None else None)
+        images.save_image(_for_print(_as_float(image), choice), path,
+                          masks.with_mask_file(metadata, path) if metadata is not None else None,
+                          quality=choice.quality, dpi=choice.plan.dpi)
 
     _write_in_background(parent, path, "the image", error_box, on_done, write)
     return path
@@ -235,6 +265,15 @@ def _with_extension(path: Path, chosen_filter: str, filters: tuple[tuple[str, st
         return path
     default_ext = next((ext for text, ext in filters if text == chosen_filter), filters[0][1])
     return path.with_name(path.name + default_ext)
+
+
+def _for_print(image: npt.NDArray[np.float32], choice: ExportChoice) -> npt.NDArray[np.float32]:
+    """The picture at the pixel size the print asks for: scaled down when asked, never up."""
+    width, height = choice.plan.output_wh
+    if (height, width) == image.shape[:2]:
+        return image
+    small: npt.NDArray[np.float32] = images.thumbnail(image, max(width, height))
+    return small
 
 
 def _as_float(image: npt.NDArray[np.generic]) -> npt.NDArray[np.float32]:

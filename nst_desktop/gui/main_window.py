@@ -55,7 +55,7 @@ class MainWindow(QMainWindow):
     def __init__(self, settings: Settings | None = None, *, library: Any = None,
                  stylize_fn: StylizeFn | None = None, file_dialog: FileDialog | None = None,
                  confirm: ConfirmFn | None = None, save_dialog: Any = None,
-                 queue_store: QueueStore | None = None) -> None:
+                 queue_store: QueueStore | None = None, export_options: Any = None) -> None:
         super().__init__()
         self.setWindowTitle("NST Desktop")
         self.setObjectName("mainWindow")
@@ -69,12 +69,13 @@ class MainWindow(QMainWindow):
         self.zoom_label = QLabel("")
         self.runner = RunThread(stylize_fn, self)
         self.estimator = Estimator(self, learned=from_settings(self.settings.read(LEARNED_SPEED_KEY)))
-        self._make_controllers(library, stylize_fn, confirm or ask_yes_no, save_dialog)
+        self._make_controllers(library, stylize_fn, confirm or ask_yes_no, save_dialog, export_options)
         self._build()
         self._connect()
         self.queues = QueueDock(self, queue_store, self.document, self.mask_dock, self.session, self.runner,
                                 self.tweaks, self.menu_actions, self.settings, self.show_error, stylize_fn)
         self.queue, self.queue_dock = self.queues.controller, self.queues.dock
+        self.commands.can_queue = self.queues.take_print_renders(self.commands.queueAtPrintSizeRequested)
         self.recent_files = RecentFiles(self.settings, self.menu_actions.recent_menu, self.inputs, self)
         self.menu_actions.set_running(False)
         self.menu_actions.set_has_result(False, False)
@@ -82,7 +83,7 @@ class MainWindow(QMainWindow):
         QTimer.singleShot(0, self._load_inputs)  # show the window first, then read images
 
     def _make_controllers(self, library: Any, stylize_fn: StylizeFn | None, confirm: ConfirmFn,
-                          save_dialog: Any) -> None:
+                          save_dialog: Any, export_options: Any = None) -> None:
         """Each controller gets only the collaborators it works with (issue 17.2), around the one
         document: the recipe on screen, the picture on show, the run in progress, the undo history."""
         status, inputs, params, run_panel = self.statusBar(), self.inputs, self.params_panel, self.run_panel
@@ -108,7 +109,9 @@ class MainWindow(QMainWindow):
         self.estimates = EstimateLine(self.estimator, self.runner, inputs, params, run_panel, status,
                                       self.settings, self)
         self.commands = PictureCommands(self.session, self.after_touches, inputs, params, status, self,
-                                        save_dialog=save_dialog, confirm=confirm)
+                                        save_dialog=save_dialog, confirm=confirm,
+                                        export_options=export_options)
+        self.commands.renderAtPrintSizeRequested.connect(self.tweaks.promote_to)  # Export: too small to print
         self.closing = CloseAfterRun(self.runner, self.session.saver, run_panel, status, self.close, self)
         self.runs.add_blocker(lambda: self.closing.waiting)  # no new run while the window closes
 

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QObject, Slot
+from PySide6.QtCore import QObject, Signal, Slot
 from PySide6.QtWidgets import QMessageBox, QStatusBar, QWidget
 
 from nst_desktop.engine.spec.events import PreviewArray
@@ -33,15 +33,20 @@ def ask_yes_no(parent: QWidget, title: str, text: str) -> bool:
 
 
 class PictureCommands(QObject):
-    """Export, copy, the weights and the About dialog, for the window ``parent``."""
+    """Export, copy, the weights and the About dialog, for the window ``parent``.
+    ``export_options``: the export options dialog (``gui.export_dialog.ask_export_options``)."""
+
+    renderAtPrintSizeRequested = Signal(int)  # the long side: Export's "Render at print size"
+    queueAtPrintSizeRequested = Signal(int)  # ... "Queue at print size", offered while ``can_queue``
 
     def __init__(self, session: RunSession, touches: AfterTouches, inputs: InputsPanel,
                  params_panel: ParamsPanel, status: QStatusBar, parent: QWidget, *,
-                 save_dialog: Any = None, confirm: ConfirmFn) -> None:
+                 save_dialog: Any = None, confirm: ConfirmFn, export_options: Any = None) -> None:
         super().__init__(parent)
         self.session, self.touches, self.inputs, self.params_panel = session, touches, inputs, params_panel
         self.status, self.parent_widget = status, parent
-        self.save_dialog, self.confirm = save_dialog, confirm
+        self.save_dialog, self.confirm, self.export_options = save_dialog, confirm, export_options
+        self.can_queue = False  # the window has a render queue (set once it is built)
 
     def default_stem(self) -> str:
         from nst_desktop.gui.export import default_file_stem
@@ -60,7 +65,9 @@ class PictureCommands(QObject):
         parent = self.parent_widget
         return export_image(parent, image, metadata, self.default_stem(), self.save_dialog,
                             mask=session.mask, inputs=self._export_inputs(),
-                            confirm=lambda _p, title, text: self.confirm(parent, title, text))
+                            confirm=lambda _p, title, text: self.confirm(parent, title, text),
+                            options=self.export_options, render_at_size=self.renderAtPrintSizeRequested.emit,
+                            queue_at_size=self.queueAtPrintSizeRequested.emit if self.can_queue else None)
 
     def _export_inputs(self) -> list[tuple[str, str | Path | None]]:
         """The files an export must not replace unasked: the picture's photo and styles, and

@@ -19,8 +19,9 @@ from PySide6.QtWidgets import QMenu, QToolButton, QWidget
 from nst_desktop.engine.spec import tile_plan
 from nst_desktop.engine.spec.params import Params
 from nst_desktop.engine.spec.schedule import SIZE_LIMIT  # the size control's own maximum
+from nst_desktop.io.print_size import DEFAULT_DPI, PAPER_SIZES, paper_px
 
-DPI = 300
+DPI = DEFAULT_DPI
 
 
 @dataclass(frozen=True)
@@ -36,8 +37,8 @@ class PrintSize:
         return f"{self.name} at {DPI} dpi: {self.long_px} × {self.short_px} px"
 
 
-# 297 x 210 mm and 420 x 297 mm at 300 dpi (1 inch = 25.4 mm), rounded to whole pixels.
-PRINT_SIZES = (PrintSize("A4", 3508, 2480), PrintSize("A3", 4961, 3508))
+# From the one table of paper sizes (io.print_size): A4 is 3508 x 2480 px at 300 dpi.
+PRINT_SIZES = tuple(PrintSize(name, *paper_px(name, DPI)) for name in PAPER_SIZES)
 
 
 def auto_max_size(params: Params, n_styles: int = 1, aspect: float = 1.0,

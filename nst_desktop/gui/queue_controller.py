@@ -7,7 +7,8 @@ history's library, a recipe provider (the recipe on screen), the output folder, 
 and the :class:`~nst_desktop.gui.queue_thread.QueueThread`, and:
 
 - adds jobs in the background (the store copies each input, content-addressed): the recipe on
-  screen at full size (:meth:`add_current`), one per variation of the Variations grid
+  screen at full size (:meth:`add_current`), the picture on show going on to a print's size
+  (:meth:`add_at_size`), one per variation of the Variations grid
   (:meth:`add_variations`), a Batch dialog's planned jobs (:meth:`add_planned`, through
   ``cli.batch.enqueue``: what is already painted is skipped, as ``nst-desktop batch`` does);
 - paints whenever there is work (:meth:`kick`), and at start goes on with what a crash, a kill or
@@ -47,6 +48,7 @@ from nst_desktop.io.library import Entry, Library
 from nst_desktop.queue.batch import DEFAULT_PATTERN, PlannedJob, file_name, recipe_key
 from nst_desktop.queue.runner import JobOutcome, RunSummary
 from nst_desktop.queue.store import Output, QueuedJob, QueueStore, Status
+from nst_desktop.recipe.picture import Picture
 from nst_desktop.recipe.recipe import Recipe
 from nst_desktop.service.render import StylizeFn
 
@@ -165,6 +167,28 @@ class QueueController(QObject):
         except NSTError as exc:
             self.errorOccurred.emit(exc.user_text())
             return
+        name = file_name(SINGLE_PATTERN, recipe.photo, recipe.styles, 1)
+        self._add_in_background([(recipe, Output(self._output_folder(), name))])
+
+    def add_at_size(self, long_side: int, picture: Picture | None) -> None:
+        """Queue ``picture`` (the one on show) going on to ``long_side``, keeping its composition:
+        Export's "Queue at print size". The queue paints it again from its record first, then the
+        larger scales from it (``queue.runner``), as ``render --params`` would."""
+        from nst_desktop.io.masks import with_start_pixels
+        from nst_desktop.recipe.jobs import promote_problem
+
+        try:
+            base = self._recipe()
+        except NSTError as exc:
+            self.errorOccurred.emit(exc.user_text())
+            return
+        recipe = base.with_params(base.params.with_changes(size=long_side))
+        problem = promote_problem(recipe, picture)
+        if problem or picture is None:
+            self.errorOccurred.emit(f"Queue at print size: {problem.lower()}.")
+            return
+        # The picture's record, with the mask it was painted with, is what the queue paints again.
+        recipe = replace(recipe, continued_from=with_start_pixels(dict(picture.record), picture.mask))
         name = file_name(SINGLE_PATTERN, recipe.photo, recipe.styles, 1)
         self._add_in_background([(recipe, Output(self._output_folder(), name))])
 

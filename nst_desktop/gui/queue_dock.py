@@ -8,7 +8,7 @@ paints with. A damaged queue file is said in one line, and the window works with
 
 from __future__ import annotations
 
-from PySide6.QtCore import QObject, Qt, QTimer
+from PySide6.QtCore import QObject, Qt, QTimer, SignalInstance
 from PySide6.QtWidgets import QDockWidget, QMainWindow
 
 from nst_desktop.engine.spec.errors import NSTError
@@ -34,6 +34,7 @@ class QueueDock(QObject):
                  session: RunSession, runner: RunThread, tweaks: TweakLoop, actions: Actions,
                  settings: Settings, report_error: ReportError, stylize_fn: StylizeFn | None = None) -> None:
         super().__init__(window)
+        self._session = session
         self.controller: QueueController | None = None
         self.dock: QDockWidget | None = None
         try:  # a damaged queue file: said in one line; the window works without a queue
@@ -64,3 +65,12 @@ class QueueDock(QObject):
         actions.batch.triggered.connect(queue.panel.batchRequested)
         queue.panel.batchRequested.connect(lambda: queue.batch_dialog(window).show())
         queue.resume_at_start()
+
+    def take_print_renders(self, requested: SignalInstance) -> bool:
+        """Export's "Queue at print size" (``requested(long_side)``): the picture on show queued to go
+        on to that size. False, and nothing connected, without a queue."""
+        queue = self.controller
+        if queue is None:
+            return False
+        requested.connect(lambda long_side: queue.add_at_size(long_side, self._session.picture()))
+        return True

@@ -101,6 +101,18 @@ class TweakLoop(QObject):
         request = self.session.make_request("promote", from_picture=picture)
         return request is not None and self.runs.start_request(request)
 
+    @Slot(int)
+    def promote_to(self, long_side: int) -> bool:
+        """Export's "Render at print size": the Output size raised to ``long_side`` (an undo step,
+        as the Print button's sizes), then promoted; big sizes are painted in tiles by the engine."""
+        if self.params_panel.params().size != long_side:
+            self.params_panel.update_fields(size=long_side)
+        problem = self.promote_problem()
+        if problem:
+            self._report_error(f"Render at print size: {problem}.")
+            return False
+        return self.promote()
+
     def can_promote(self) -> bool:
         return not self.promote_problem()
 

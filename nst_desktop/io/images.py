@@ -43,6 +43,7 @@ SOFTWARE = f"NST Desktop {__version__}"
 FORMATS = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".webp": "WEBP", ".tif": "TIFF", ".tiff": "TIFF"}
 _FORMAT_NAMES = {"png": "PNG", "jpg": "JPEG", "jpeg": "JPEG", "webp": "WEBP", "tif": "TIFF", "tiff": "TIFF"}
 _EXIF_IFD, _USER_COMMENT, _ORIENTATION, _SOFTWARE_TAG = 0x8769, 0x9286, 0x0112, 0x0131
+_X_RESOLUTION, _Y_RESOLUTION, _RESOLUTION_UNIT = 0x011A, 0x011B, 0x0128
 _ASCII_PREFIX = b"ASCII\0\0\0"  # EXIF UserComment starts with an 8-byte character-code field
 _GRAY16_MODES = {"I;16", "I;16B", "I;16L", "I;16N", "I"}
 
@@ -193,8 +194,6 @@ def _to_srgb(im: Image.Image, mode: str) -> Image.Image:
 # --- conversions -----------------------------------------------------------------------------
 
 
-
-
 def to_uint16(image: ImageArray) -> np.ndarray[Any, np.dtype[np.uint16]]:
     """``float 0..1`` to ``uint16 0..65535`` for 16-bit output."""
     scaled = np.rint(np.clip(np.nan_to_num(image.astype(np.float64), nan=0.0), 0.0, 1.0) * 65535.0)
@@ -231,20 +230,22 @@ def sidecar_path(path: str | os.PathLike[str]) -> Path:
 
 def save_image(
     image: ImageArray | PreviewArray, path: str | os.PathLike[str], metadata: dict[str, Any] | None = None,
-    fmt: str | None = None, quality: int = 95,
+    fmt: str | None = None, quality: int = 95, dpi: float | None = None,
 ) -> Path:
     """Save as PNG, JPEG, WebP (8-bit) or TIFF (16 bits per channel) with an sRGB profile.
 
     ``metadata`` goes into a PNG iTXt chunk ``nst_desktop``; other formats carry a copy
     inside the file (EXIF UserComment, TIFF ImageDescription) and a ``<file>.json``
     sidecar. ``fmt`` overrides the extension. ``quality`` >= 100 makes WebP lossless.
+    ``dpi``: the print resolution written (PNG pHYs, JPEG JFIF density and EXIF, WebP EXIF,
+    TIFF XResolution); None leaves each format's default (72 dpi, or none in a PNG).
     """
     target = Path(path)
     fmt_name = check_output_name(target, fmt, with_record=metadata is not None)
     array = _check_array(image, target)
     text = None if metadata is None else json.dumps(metadata, ensure_ascii=True, default=str)
     try:
-        data = _encode(array, fmt_name, text, quality)
+        data = _encode(array, fmt_name, text, quality, dpi)
     except (OSError, ValueError) as exc:
         raise ImageError(target, f"could not encode the image as {fmt_name} ({exc}).") from exc
     sidecar = sidecar_path(target)
@@ -304,9 +305,12 @@ def _check_array(image: ImageArray | PreviewArray, target: Path) -> Any:
     return array if array.dtype == np.uint8 else array.astype(np.float32)
 
 
-def _exif(text: str | None) -> bytes:
+def _exif(text: str | None, dpi: float | None = None) -> bytes:
     exif = Image.Exif()
     exif[_SOFTWARE_TAG] = SOFTWARE
+    if dpi is not None:  # WebP has no other place for it; JPEG readers that skip JFIF read this
+        exif[_X_RESOLUTION] = exif[_Y_RESOLUTION] = float(dpi)
+        exif[_RESOLUTION_UNIT] = 2  # inches
     payload = (text or "").encode("ascii")
     if text is not None and len(payload) < 60_000:  # a JPEG APP1 segment holds at most 64 KB
         exif.get_ifd(_EXIF_IFD)[_USER_COMMENT] = _ASCII_PREFIX + payload
@@ -320,14 +324,15 @@ def encode(image: ImageArray, fmt_name: str, metadata: dict[str, Any] | None = N
     return _encode(_check_array(image, Path("result")), fmt_name, text, 95)
 
 
-def _encode(array: Any, fmt_name: str, text: str | None, quality: int) -> bytes:
+def _encode(array: Any, fmt_name: str, text: str | None, quality: int, dpi: float | None = None) -> bytes:
     icc = srgb_icc_bytes()
+    tagged = {} if dpi is None else {"dpi": (dpi, dpi)}
     if fmt_name == "PNG16":
         pixels = (array.astype(np.uint16) * 257) if array.dtype == np.uint8 else to_uint16(array)
         return encode_png16(pixels, icc_profile=icc, text=text, key=METADATA_KEY)
     if fmt_name == "TIFF":
         pixels = (array.astype(np.uint16) * 257) if array.dtype == np.uint8 else to_uint16(array)
-        return encode_tiff16(pixels, icc_profile=icc, description=text, software=SOFTWARE)
+        return encode_tiff16(pixels, icc_profile=icc, description=text, software=SOFTWARE, dpi=dpi or 72.0)
     pil = Image.fromarray(to_uint8(array), "RGB")
     buffer = io.BytesIO()
     if fmt_name == "PNG":
@@ -335,16 +340,16 @@ def _encode(array: Any, fmt_name: str, text: str | None, quality: int) -> bytes:
         info.add_text("Software", SOFTWARE)
         if text is not None:
             info.add_itxt(METADATA_KEY, text, zip=True)
-        pil.save(buffer, "PNG", pnginfo=info, icc_profile=icc)
+        pil.save(buffer, "PNG", pnginfo=info, icc_profile=icc, **tagged)
     elif fmt_name == "JPEG":
         # 4:4:4 chroma at high quality: the fine colour detail of brush strokes is the point.
         # No optimize=True: it makes Pillow encode into one buffer sized by a guess that
         # very detailed images at high quality overflow ("Suspension not allowed here").
-        pil.save(buffer, "JPEG", quality=min(quality, 100), icc_profile=icc, exif=_exif(text),
-                 subsampling=0 if quality >= 90 else 2)
+        pil.save(buffer, "JPEG", quality=min(quality, 100), icc_profile=icc, exif=_exif(text, dpi),
+                 subsampling=0 if quality >= 90 else 2, **({} if dpi is None else {"dpi": (round(dpi),) * 2}))
     else:
         pil.save(buffer, "WEBP", quality=min(quality, 100), lossless=quality >= 100, icc_profile=icc,
-                 exif=_exif(text), method=4)
+                 exif=_exif(text, dpi), method=4)
     return buffer.getvalue()
 
 

@@ -62,13 +62,14 @@ def _strips(rgb: npt.NDArray[np.uint16]) -> tuple[int, list[bytes]]:
 
 def encode_tiff16(
     rgb: npt.NDArray[np.uint16], *, icc_profile: bytes | None = None, description: str | None = None,
-    software: str = "NST Desktop",
+    software: str = "NST Desktop", dpi: float = 72.0,
 ) -> bytes:
-    """Encode a ``uint16 (H, W, 3)`` RGB array as a little-endian TIFF file."""
+    """Encode a ``uint16 (H, W, 3)`` RGB array as a little-endian TIFF file, tagged ``dpi``."""
     if rgb.ndim != 3 or rgb.shape[2] != 3 or rgb.dtype != np.uint16:
         raise ValueError(f"expected a uint16 (H, W, 3) array, got {rgb.dtype} {rgb.shape}")
     height, width, _ = rgb.shape
     rows, strips = _strips(rgb)
+    resolution = [round(dpi * 100), 100]  # a rational: hundredths of a dot keep 87.58 dpi, not 88
     body = bytearray(b"II*\0\0\0\0\0")  # header; the directory offset is patched in at the end
     offsets = []
     for strip in strips:
@@ -80,7 +81,7 @@ def encode_tiff16(
         (256, _LONG, [width]), (257, _LONG, [height]), (258, _SHORT, [16, 16, 16]),
         (259, _SHORT, [8]), (262, _SHORT, [2]),
         (273, _LONG, offsets), (277, _SHORT, [3]), (278, _LONG, [rows]),
-        (279, _LONG, [len(s) for s in strips]), (282, _RATIONAL, [72, 1]), (283, _RATIONAL, [72, 1]),
+        (279, _LONG, [len(s) for s in strips]), (282, _RATIONAL, resolution), (283, _RATIONAL, resolution),
         (284, _SHORT, [1]), (296, _SHORT, [2]), (305, _ASCII, software.encode("ascii", "replace")),
         (317, _SHORT, [2]),
     ]  # fmt: skip

@@ -21,10 +21,13 @@ Per job: the recipe is checked again (``recipe.validate.check``), built into the
 the kept copies of its inputs (``recipe.jobs.job_for``), and painted by ``service.render.render``.
 At the end of every scale but the last the picture is kept, atomically, as the job's checkpoint
 (``store.checkpoint_path``); a job interrupted (killed, stopped) goes on from it with
-``start_from``, as promote does. Finishing is exactly once (``queue.delivery``). Bad input fails
-that job with its reason and the queue goes on; a full disk (ENOSPC) pauses the queue with a
-message and gives the job back. The model and the weights are loaded once per process
-(``engine.model.vgg.cached_model``, ``load_caffe_weights``'s cache): a batch pays for them once.
+``start_from``, as promote does. A job that goes on from an earlier picture (a recipe with
+``continued_from``: the window's "Render at print size" queued) has that picture painted again
+first, as ``render --params`` does, unless a checkpoint is further on. Finishing is exactly once
+(``queue.delivery``). Bad input fails that job with its reason and the queue goes on; a full disk
+(ENOSPC) pauses the queue with a message and gives the job back. The model and the weights are
+loaded once per process (``engine.model.vgg.cached_model``, ``load_caffe_weights``'s cache): a
+batch pays for them once.
 """
 
 from __future__ import annotations
@@ -202,6 +205,8 @@ class Runner:
         if start is not None:
             log.info("Job %s goes on from its checkpoint (%d x %d)", job.name, start.shape[1], start.shape[0])
             service_job = replace(service_job, start_from=start)
+        elif job.recipe.continued_from is not None and self._render_fn is None:
+            service_job = self._service_job(job, self._paint_earlier)  # the picture it goes on from
         on_event = self._progress_for(job)
         if self._render_fn is not None:
             rendered = self._render_fn(job, service_job, callback=on_event, control=self._control)
@@ -242,17 +247,24 @@ class Runner:
             return job
         return self.store.keep_inputs_again(job)
 
-    def _service_job(self, job: QueuedJob) -> Job:
-        """Checked again (the one validation) and built from the kept copies of the inputs."""
+    def _service_job(self, job: QueuedJob, paint_earlier: Callable[[Job], ImageArray] | None = None) -> Job:
+        """Checked again (the one validation) and built from the kept copies of the inputs;
+        ``paint_earlier``: a promoted job's earlier picture painted again (``job_for``)."""
         from nst_desktop.recipe.jobs import job_for
         from nst_desktop.recipe.validate import check
 
         recipe = kept_recipe(job)
         try:
             check(recipe)
-            return job_for(recipe, "full")
+            return job_for(recipe, "full", paint_earlier=paint_earlier)
         except NSTError as exc:  # name the artist's file, not the copy
             raise _renamed(exc, job) from exc
+
+    def _paint_earlier(self, earlier: Job) -> ImageArray:
+        """An earlier picture of a promoted job, painted again through the one render path (a
+        stop lands there too: the job then stops at its first step, and is given back)."""
+        rendered = render(earlier, control=self._control, preview_every=0, stylize_fn=self._stylize_fn)
+        return rendered.result.image
 
     def _progress_for(self, job: QueuedJob) -> Callable[[ProgressEvent], None]:
         checkpoint = checkpoint_path(self.store, job.uid)

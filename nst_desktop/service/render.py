@@ -140,12 +140,13 @@ def picture(rendered: Rendered, job: Job) -> ImageArray:
     return apply_touches(rendered.image, fit_photo(photo, rendered.image.shape[:2]), job.touches)
 
 
-def save(rendered: Rendered, job: Job, out: str | os.PathLike[str]) -> Path:
-    """Write the picture (with its after-touches) and its record to ``out``; its mask PNG beside it."""
+def save(rendered: Rendered, job: Job, out: str | os.PathLike[str], dpi: float | None = None) -> Path:
+    """Write the picture (with its after-touches) and its record to ``out``, tagged ``dpi`` when
+    given (``io.images.save_image``); its mask PNG beside it."""
     from nst_desktop.io.images import save_image
     from nst_desktop.io.masks import save_beside, with_mask_file
 
     if rendered.mask is not None:
         save_beside(rendered.mask, out)  # first: a record never names a mask that is not there
-    save_image(picture(rendered, job), out, with_mask_file(rendered.metadata, out))
+    save_image(picture(rendered, job), out, with_mask_file(rendered.metadata, out), dpi=dpi)
     return Path(out)

@@ -12,7 +12,7 @@ from pytestqt.qtbot import QtBot
 from nst_desktop.gui.main_window import MainWindow
 from nst_desktop.gui.settings import Settings
 from nst_desktop.io.library import Library
-from tests.gui.fakes import FakeStylize
+from tests.gui.fakes import FakeExportOptions, FakeStylize
 from tests.gui.parts import Parts, build_parts
 
 WindowFactory = Callable[..., MainWindow]
@@ -28,6 +28,7 @@ def make_window(qtbot: QtBot, tmp_path: Path) -> Iterator[WindowFactory]:
         kwargs.setdefault("library", Library(tmp_path / "library"))
         kwargs.setdefault("stylize_fn", FakeStylize())
         kwargs.setdefault("confirm", lambda *args: True)
+        kwargs.setdefault("export_options", FakeExportOptions())  # a modal dialog would wait forever
         window = MainWindow(**kwargs)
         qtbot.addWidget(window)
         window.show()

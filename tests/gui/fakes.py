@@ -1,5 +1,6 @@
 """A stand-in for ``engine.run.stylize.stylize`` with the same signature and event protocol,
-fast and deterministic, for GUI tests that are about the GUI and not about the engine."""
+fast and deterministic, for GUI tests that are about the GUI and not about the engine; and one for
+the export options dialog."""
 
 from __future__ import annotations
 
@@ -17,6 +18,8 @@ from nst_desktop.engine.spec.errors import DivergedError
 from nst_desktop.engine.spec.events import PREPARING, ImageArray, ProgressEvent, RunResult, StyleInput
 from nst_desktop.engine.spec.live import Edit
 from nst_desktop.engine.spec.params import Params
+from nst_desktop.gui.export_dialog import Action, ExportChoice
+from nst_desktop.io.print_size import PrintTarget, plan_print
 
 
 @dataclass
@@ -82,3 +85,21 @@ class FakeStylize:
         elapsed = time.perf_counter() - started if self.elapsed_s is None else self.elapsed_s
         return RunResult(image=image.copy(), params=params, stopped=stopped, steps_done=steps,
                          elapsed_s=elapsed, losses={"total": 1.0}, device="cpu", edits=tuple(edits))
+
+
+@dataclass
+class FakeExportOptions:
+    """Stands in for ``gui.export_dialog.ask_export_options``: answers ``target`` (A4 at 300 dpi
+    unless told), keeping the pixels unless ``resize``, with ``action``, and records what it was
+    shown: (picture_wh, fmt, file_name, render_limit, can_queue)."""
+
+    target: PrintTarget = field(default_factory=PrintTarget)
+    resize: bool = False
+    quality: int = 95
+    action: Action = "export"
+    calls: list[tuple[tuple[int, int], str, str, int | None, bool]] = field(default_factory=list)
+
+    def __call__(self, parent: Any, picture_wh: tuple[int, int], fmt: str, file_name: str = "",
+                 render_limit: int | None = None, can_queue: bool = False) -> ExportChoice:
+        self.calls.append((picture_wh, fmt, file_name, render_limit, can_queue))
+        return ExportChoice(plan_print(picture_wh, self.target, self.resize), self.quality, self.action)

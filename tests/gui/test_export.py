@@ -21,7 +21,9 @@ from nst_desktop.gui.export import (
     export_timelapse,
 )
 from nst_desktop.io.images import load_image, read_metadata
+from nst_desktop.io.print_size import PrintTarget, plan_print
 from nst_desktop.io.timelapse import frame_count, write_timelapse
+from tests.gui.fakes import FakeExportOptions
 
 META = {"version": "test", "params": {"size": 32, "steps": 2, "style_weight": 3.5}}
 
@@ -47,6 +49,8 @@ class Errors(list[str]):
 def _isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("NST_DESKTOP_HOME", str(tmp_path / "home"))
     monkeypatch.setattr(export, "_last_folder", None)
+    # The options dialog is modal: tests answer for the artist (A4 at 300 dpi, pixels kept).
+    monkeypatch.setattr(export, "ask_export_options", FakeExportOptions())
 
 
 def _written(qtbot: Any) -> None:
@@ -281,3 +285,119 @@ def test_the_window_asks_before_exporting_over_the_open_photo(qtbot: Any, make_w
     _written(qtbot)
     assert second.read_bytes() == before
     assert answers.questions and "second.png is the photo open in the window" in answers.questions[0]
+
+
+# --- print size, resolution and quality (issue 20.5) ----------------------------------------------
+
+
+def _big_image() -> np.ndarray:
+    y, x = np.mgrid[0:300, 0:400].astype(np.float32)
+    return np.stack([x / 399, y / 299, 0.5 + 0.5 * np.sin(x * y / 500)], axis=2)
+
+
+@pytest.mark.parametrize(("suffix", "resize", "size", "dpi"), [
+    (".png", False, (400, 300), 400 / 4), (".tif", False, (400, 300), 100), (".jpg", False, (400, 300), 100),
+    (".png", True, (200, 150), 50), (".tif", True, (200, 150), 50), (".jpg", True, (200, 150), 50),
+])
+def test_the_print_size_and_dpi_read_back(qtbot: Any, tmp_path: Path, suffix: str, resize: bool,
+                                          size: tuple[int, int], dpi: float) -> None:
+    """A 4 inch wide print: 400 px kept are tagged 100 dpi; asked to resize at 50 dpi, 200 px."""
+    options = FakeExportOptions(PrintTarget(None, width=4, unit="in", dpi=50 if resize else 100), resize)
+    path = export_image(None, _big_image(), META, "x", FakeDialog(str(tmp_path / f"print{suffix}"), ""),
+                        error_box=Errors(), options=options)
+    _written(qtbot)
+    assert path is not None and options.calls[0][:2] == ((400, 300), {".png": "PNG", ".tif": "TIFF",
+                                                                       ".jpg": "JPEG"}[suffix])
+    with Image.open(path) as im:
+        assert im.size == size and im.info["dpi"] == pytest.approx((dpi, dpi), abs=0.02)  # pHYs: dots/metre
+        if suffix == ".tif":
+            assert tuple(im.tag_v2[258]) == (16, 16, 16) and im.tag_v2[296] == 2  # 16-bit, inches
+    assert read_metadata(path) == META
+
+
+def test_jpeg_quality_changes_the_file(qtbot: Any, tmp_path: Path) -> None:
+    sizes = {}
+    for quality in (30, 95):
+        path = export_image(None, _big_image(), META, "x", FakeDialog(str(tmp_path / f"q{quality}.jpg"), ""),
+                            error_box=Errors(), options=FakeExportOptions(quality=quality))
+        _written(qtbot)
+        assert path is not None
+        sizes[quality] = path.stat().st_size
+    assert sizes[30] < 0.6 * sizes[95]
+
+
+@pytest.mark.parametrize("action", ["render", "queue"])
+def test_render_at_print_size_paints_instead_of_exporting(tmp_path: Path, action: str) -> None:
+    painted: dict[str, list[int]] = {"render": [], "queue": []}
+    options = FakeExportOptions(action=action)  # type: ignore[arg-type]
+    path = export_image(None, _big_image(), META, "x", FakeDialog(str(tmp_path / "a4.png"), ""),
+                        error_box=Errors(), options=options, render_at_size=painted["render"].append,
+                        queue_at_size=painted["queue"].append)
+    # 4:3 is wider than A4 is tall for its width: the height fills 210 mm, 2480 px; 3307 px wide.
+    assert path is None and painted[action] == [3307] and sum(map(len, painted.values())) == 1
+    assert options.calls[0][3:] == (export.SIZE_LIMIT, True)  # offered, up to the largest size; queue too
+    assert not (tmp_path / "a4.png").exists()
+    export_image(None, _big_image(), META, "x", FakeDialog(str(tmp_path / "b.png"), ""),
+                 error_box=Errors(), options=options)
+    assert options.calls[1][3:] == (None, False)  # nobody to paint it: the dialog offers neither
+    assert not (tmp_path / "b.png").exists()
+
+
+def test_the_window_renders_at_print_size_from_the_picture_on_show(qtbot: Any, make_window: Any,
+                                                                   tmp_path: Path) -> None:
+    """Export of a quick look, too small for A4: "Render at print size" promotes it to A4's size,
+    going on from its pixels (the promote path; the engine tiles such sizes)."""
+    from tests.gui.fakes import FakeStylize
+
+    fake = FakeStylize()
+    options = FakeExportOptions(action="render")
+    window = make_window(stylize_fn=fake, export_options=options,
+                         save_dialog=FakeDialog(str(tmp_path / "print.png"), IMAGE_FILTERS[0][0]))
+    window.params_panel.update_fields(size=512, steps=30)
+    with qtbot.waitSignal(window.runner.worker.done, timeout=20_000):
+        assert window.tweaks.start_quick_look()
+    qtbot.waitUntil(lambda: not window.runner.running, timeout=5000)
+    quick = window.session.result_image
+    with qtbot.waitSignal(window.runner.worker.done, timeout=20_000):
+        assert window.commands.export_image() is None
+    qtbot.waitUntil(lambda: not window.runner.running, timeout=5000)
+    picture_wh = (quick.shape[1], quick.shape[0])
+    assert options.calls[0][0] == picture_wh
+    long_side = plan_print(picture_wh, PrintTarget("A4")).needed_long_side
+    assert long_side > 3000 and fake.calls[-1]["params"].size == long_side
+    assert fake.calls[-1]["start_from"] is not None  # went on from the quick look: a promote
+    assert window.params_panel.params().size == long_side
+    assert not (tmp_path / "print.png").exists()
+
+
+def test_the_window_queues_the_picture_at_print_size(qtbot: Any, make_window: Any, tmp_path: Path) -> None:
+    """"Queue at print size": the queue paints the quick look again from its record, then goes on
+    from it to A4's size (its composition kept), and the window's own runs are not used."""
+    from nst_desktop.queue.store import QueueStore, Status
+    from tests.gui.fakes import FakeStylize
+
+    fake = FakeStylize()
+    options = FakeExportOptions(action="queue")
+    window = make_window(stylize_fn=fake, export_options=options,
+                         queue_store=QueueStore(tmp_path / "q.sqlite3"),
+                         save_dialog=FakeDialog(str(tmp_path / "print.png"), IMAGE_FILTERS[0][0]))
+    window.settings.write("queue/output_folder", str(tmp_path / "out"))
+    window.params_panel.update_fields(size=512, steps=30)
+    with qtbot.waitSignal(window.runner.worker.done, timeout=20_000):
+        assert window.tweaks.start_quick_look()
+    qtbot.waitUntil(lambda: not window.runner.running, timeout=5000)
+    quick = window.document.picture
+    runs = len(fake.calls)
+    assert window.commands.export_image() is None
+    assert options.calls[0][4] is True  # the dialog offered the queue
+    qtbot.waitUntil(lambda: len(window.queue.store.jobs()) == 1, timeout=5000)
+    job = window.queue.store.jobs()[0]
+    long_side = plan_print((quick.image.shape[1], quick.image.shape[0]), PrintTarget("A4")).needed_long_side
+    assert job.recipe.params.size == long_side and job.recipe.continued_from is not None
+    assert job.recipe.continued_from["params"]["size"] == quick.record["params"]["size"]
+    window.queue.kick()
+    qtbot.waitUntil(lambda: window.queue.store.jobs()[0].status == Status.DONE, timeout=20_000)
+    earlier, going_on = fake.calls[runs:]
+    assert earlier["params"].size == quick.record["params"]["size"] and earlier["start_from"] is None
+    assert going_on["params"].size == long_side and going_on["start_from"] is not None
+    assert window.params_panel.params().size == 512  # the window's settings are the artist's

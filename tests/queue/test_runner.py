@@ -228,3 +228,27 @@ def test_a_pause_between_jobs_holds_the_next_one(tmp_path: Path, inputs: Inputs)
     first_of_second = min(t for i, t in steps if i == 2)
     last_of_first = max(t for i, t in steps if i == 1)
     assert first_of_second - last_of_first >= 0.35 and paused_at < last_of_first
+
+
+def test_a_promoted_job_paints_its_earlier_picture_then_goes_on_from_it(tmp_path: Path,
+                                                                      inputs: Inputs) -> None:
+    """Issue 20.5, "Queue at print size": a recipe that goes on from an earlier picture (its record
+    in ``continued_from``) has that picture painted again first, then only the larger scales."""
+    from dataclasses import replace
+
+    photo, wave, _ = inputs
+    store = QueueStore()
+    store.add(recipe_of(photo, wave), Output(str(tmp_path / "out"), "small.png"))
+    Runner(store, stylize_fn=ScaleFake()).run()
+    record = read_metadata(tmp_path / "out" / "small.png")  # a 64 px picture's record
+    assert record is not None
+    big = recipe_of(photo, wave)
+    big = replace(big.with_params(big.params.with_changes(size=128)), continued_from=record)
+    store.add(big, Output(str(tmp_path / "out"), "big.png"))
+    fake = ScaleFake()
+    summary = Runner(store, stylize_fn=fake).run()
+    assert [o.status for o in summary.outcomes] == [Status.DONE]
+    earlier, going_on = fake.calls
+    assert earlier["params"].size == 64 and earlier["start_from"] is None  # painted again from its record
+    assert going_on["params"].size == 128 and going_on["start_from"] is not None
+    assert going_on["start_from"].shape == (48, 64, 3)  # it went on from the 64 px picture
