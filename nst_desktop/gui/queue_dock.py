@@ -17,6 +17,7 @@ from nst_desktop.gui.errors import ReportError
 from nst_desktop.gui.mask_dock import MaskDock
 from nst_desktop.gui.notify import Notifier
 from nst_desktop.gui.queue_controller import QueueController, output_folder, queue_recipe
+from nst_desktop.gui.queue_farm import farm_link
 from nst_desktop.gui.run_session import RunSession
 from nst_desktop.gui.screen_fit import add_dock
 from nst_desktop.gui.settings import Settings
@@ -47,7 +48,8 @@ class QueueDock(QObject):
         self.controller = queue = QueueController(
             store, session.library, lambda: queue_recipe(document.recipe, mask_dock.request_mask()),
             lambda: output_folder(settings.read("queue/output_folder")),
-            Notifier(window.statusBar, window), stylize_fn=stylize_fn, parent=window)
+            Notifier(window.statusBar, window), stylize_fn=stylize_fn, parent=window,
+            farm=farm_link(settings))  # issue 19: jobs painted here or on the render farm
         self.dock = dock = add_dock(window, "Queue", queue.panel, Qt.DockWidgetArea.RightDockWidgetArea)
         window.tabifyDockWidget(mask_dock.dock, dock)  # one column: fits 1280 px
         dock.hide()  # shown when jobs are added, or left from the last session
