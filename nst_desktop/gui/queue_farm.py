@@ -72,6 +72,7 @@ class FarmPainter(QObject):
                  parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.store, self._link, self._view = store, link, view
+        view.farm_set = lambda: bool(link.address()[0])
         self._client: FarmClient | None = None  # made on the GUI thread, used by the painter's
         self._refused: tuple[str, str] | None = None  # the address the farm refused, and why
         self.problem = ""
@@ -85,7 +86,6 @@ class FarmPainter(QObject):
     def kick(self) -> bool:
         """Paint the farm's waiting jobs, if a farm is set and did not refuse; False if nothing started."""
         address = self._link.address()
-        self._view.farm_set = bool(address[0])
         if self.painter.running or self.store.paused()[0] or not self._waiting_jobs():
             return False
         if not address[0] or address == self._refused:
@@ -138,7 +138,7 @@ class FarmPainter(QObject):
             line = self.problem
         elif self._view.notes:
             line = f"Render {next(iter(self._view.notes.values()))}: its jobs wait (or Run locally)."
-        elif farm_jobs and not self._view.farm_set:
+        elif farm_jobs and not self._view.farm_set():
             line = NO_FARM[0].upper() + NO_FARM[1:] + "."
         elif farm_jobs and self.contact:
             line = self.contact

@@ -11,6 +11,7 @@ cannot be reached says since when (``farm.runner.unreachable_text``) and waits.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from nst_desktop.engine.spec.events import ProgressEvent
@@ -53,7 +54,7 @@ class QueueView:
     """The painters' last reports, per running job and per place, and the farm's notes."""
 
     held: bool = False  # the artist paints: this computer's running job waits for them
-    farm_set: bool = True  # a farm address is set (Settings ▸ Render farm)
+    farm_set: Callable[[], bool] = lambda: True  # whether a farm address is set (Settings ▸ Render farm)
     progress: dict[int, QueueProgress] = field(default_factory=dict)  # job id -> its last report
     latest: dict[Place, QueueProgress] = field(default_factory=dict)  # place -> its painter's last
     notes: dict[int, str] = field(default_factory=dict)  # farm job id -> "farm unreachable since …"
@@ -75,7 +76,7 @@ class QueueView:
         self.latest = {place: report for place, report in self.latest.items() if place in busy}
 
     def status(self, job: QueuedJob) -> str:
-        return status_text(job, self.held, self.notes.get(job.id, ""), self.farm_set)
+        return status_text(job, self.held, self.notes.get(job.id, ""), self.farm_set())
 
     def event(self, job: QueuedJob) -> ProgressEvent | None:
         progress = self.progress.get(job.id)
