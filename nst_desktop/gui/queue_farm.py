@@ -139,7 +139,7 @@ class FarmPainter(QObject):
         elif self._view.notes:
             line = f"Render {next(iter(self._view.notes.values()))}: its jobs wait (or Run locally)."
         elif farm_jobs and not self._view.farm_set():
-            line = NO_FARM[0].upper() + NO_FARM[1:] + "."
+            line = NO_FARM[0].upper() + NO_FARM[1:]
         elif farm_jobs and self.contact:
             line = self.contact
         self.lineChanged.emit(line)

@@ -20,7 +20,7 @@ from nst_desktop.queue.runner import QueueProgress
 from nst_desktop.queue.store import Place, QueuedJob, Status
 from nst_desktop.queue.timing import job_work
 
-NO_FARM = "no render farm is set (Edit ▸ Render farm…)"
+NO_FARM = "no render farm set: Edit ▸ Render farm…"
 
 
 def status_text(job: QueuedJob, held: bool, farm_note: str = "", farm_set: bool = True) -> str:
@@ -28,14 +28,15 @@ def status_text(job: QueuedJob, held: bool, farm_note: str = "", farm_set: bool 
     paints (only this computer's jobs wait for them); ``farm_note``: why a farm job waits."""
     on_farm = job.place == Place.FARM
     if job.status == Status.RUNNING:
+        # Short: the row is ~28 characters wide, its time left after the status (all in its tooltip).
         if on_farm:
-            return farm_note or "painting on the farm"
-        return "paused: you are painting" if held else "painting"  # short: the row is ~28 characters
+            return farm_note or "on the farm"
+        return "paused: you are painting" if held else "painting"
     if job.status == Status.FAILED:
         return f"failed: {job.reason}" if job.reason else "failed"
     if job.status == Status.WAITING and on_farm:
         why = job.reason if farm_set else NO_FARM
-        return f"waiting for the farm ({why})" if why else "waiting for the farm"
+        return f"for the farm ({why})" if why else "for the farm"
     if job.status == Status.WAITING and job.reason:
         return f"waiting ({job.reason})"
     return job.status.value

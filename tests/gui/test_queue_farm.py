@@ -111,8 +111,8 @@ def _still_remembered(qtbot: QtBot, tmp_path: Path, settings: Settings, made: Ri
     qtbot.waitUntil(lambda: len(made.jobs()) == 1, timeout=5000)
     assert made.jobs()[0].place == Place.FARM
     # No farm is set in these settings: the job waits and its row and the farm line say why.
-    qtbot.waitUntil(lambda: "no render farm is set" in _status(made, made.jobs()[0]), timeout=5000)
-    assert _places(made).line.text().startswith("No render farm is set")
+    qtbot.waitUntil(lambda: "no render farm set" in _status(made, made.jobs()[0]), timeout=5000)
+    assert _places(made).line.text().startswith("No render farm set")
     assert made.jobs()[0].status == Status.WAITING
     again = PlaceControls(made.controller.panel, farm_link(Settings(tmp_path / "settings.ini")))
     assert again.place == Place.FARM  # the next launch starts where the artist left it
@@ -129,7 +129,7 @@ def test_farm_progress_reaches_its_row_within_a_second_of_the_step(qtbot: QtBot,
     job = _add(rig, "a.png", Place.FARM)
     rig.controller.kick()
     qtbot.waitUntil(lambda: len(seen) >= 2, timeout=10_000)
-    assert _status(rig, job) == "painting on the farm"
+    assert _status(rig, job) == "on the farm"
     row = rig.controller.panel.tree.topLevelItem(0)
     assert row is not None and " left" in row.text(0)
     wait_idle(qtbot, rig)
