@@ -115,9 +115,10 @@ class BatchBar(ProgressBar):
 
 
 def run_jobs(store: QueueStore, only: list[int] | None, quiet: bool, stream: TextIO,
-             stylize_fn: Any = None, render_fn: Any = None) -> tuple[RunSummary, bool]:
-    """Paint the jobs (``only`` these ids; None: the whole queue), with a progress line and Ctrl-C;
-    the summary, and whether a second Ctrl-C aborted the run."""
+             stylize_fn: Any = None, render_fn: Any = None,
+             place: Place | None = None) -> tuple[RunSummary, bool]:
+    """Paint the jobs (``only`` these ids, of ``place``; None: the whole queue), with a progress
+    line and Ctrl-C; the summary, and whether a second Ctrl-C aborted the run."""
     from nst_desktop.io.library import Library
 
     bar = BatchBar(stream) if not quiet else None
@@ -138,7 +139,7 @@ def run_jobs(store: QueueStore, only: list[int] | None, quiet: bool, stream: Tex
             print(f"{PROG}: {outcome.job.name} failed: {outcome.reason}", file=stream)
 
     runner = Runner(store, _history(Library), only=only, stylize_fn=stylize_fn, on_progress=on_progress,
-                    on_ended=on_ended, render_fn=render_fn)
+                    on_ended=on_ended, render_fn=render_fn, place=place)
     try:
         with _stop_on_sigint(runner, stream):
             return runner.run(), False
