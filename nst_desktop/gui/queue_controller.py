@@ -123,6 +123,12 @@ class QueueController(QObject):
         self._crashed = False
         return self.painter.start() or on_farm
 
+    def farm_changed(self) -> None:
+        """Settings ▸ Render farm changed: the farm's jobs go there now (one that refused is asked again)."""
+        if self.farm is not None:
+            self.farm.retry()
+        self.kick()
+
     def place(self) -> Place:
         """Where jobs added now are painted: the panel's "Run on" (this computer without a farm link)."""
         return self.places.place if self.places is not None else Place.LOCAL

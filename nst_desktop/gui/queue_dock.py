@@ -4,6 +4,7 @@ Kept out of the main window, which only lays it out (issue 17.4): given the coll
 with and the QMainWindow to dock into, like ``gui.mask_dock``. "Add to queue" takes the document's
 recipe (``queue_controller.queue_recipe``: pasted images refused), with the mask the Mask dock
 paints with. A damaged queue file is said in one line, and the window works without a queue.
+Edit ▸ Render farm… opens here too (issue 19): once the farm is set, its waiting jobs go.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from PySide6.QtWidgets import QDockWidget, QMainWindow
 from nst_desktop.engine.spec.errors import NSTError
 from nst_desktop.gui.actions import Actions
 from nst_desktop.gui.errors import ReportError
+from nst_desktop.gui.farm_dialog import FarmDialog
 from nst_desktop.gui.mask_dock import MaskDock
 from nst_desktop.gui.notify import Notifier
 from nst_desktop.gui.queue_controller import QueueController, output_folder, queue_recipe
@@ -37,6 +39,7 @@ class QueueDock(QObject):
         super().__init__(window)
         self.controller: QueueController | None = None
         self.dock: QDockWidget | None = None
+        self._window, self._settings = window, settings
         try:  # a damaged queue file: said in one line; the window works without a queue
             store = store if store is not None else QueueStore()
         except NSTError as exc:
@@ -66,3 +69,9 @@ class QueueDock(QObject):
         actions.batch.triggered.connect(queue.panel.batchRequested)
         queue.panel.batchRequested.connect(lambda: queue.batch_dialog(window).show())
         queue.resume_at_start()
+
+    def edit_farm(self) -> None:
+        """Edit ▸ Render farm…: the farm's address and token; once changed, the farm's waiting jobs
+        go there at once (a farm that refused them is asked again)."""
+        if FarmDialog(self._settings, self._window).exec() and self.controller is not None:
+            self.controller.farm_changed()

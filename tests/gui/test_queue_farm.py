@@ -233,3 +233,23 @@ def test_another_version_on_the_farm_is_one_message_in_the_panel_and_the_jobs_wa
     rig.controller.panel.changed.emit()  # the artist steers the queue: the farm is asked again
     wait_idle(qtbot, rig)
     assert rig.store.get(job.id).status == Status.DONE and line.isHidden()
+
+
+def test_a_farm_set_later_takes_the_waiting_farm_jobs_at_once(qtbot: QtBot, tmp_path: Path,
+                                                              farm: FakeFarm) -> None:
+    address = {"url": ""}
+    link = FarmLink(lambda: (address["url"], "t" * 20), lambda: "farm", lambda place: None,
+                    connect=lambda url, token: farm)
+    rig = make_rig(qtbot, tmp_path, link)
+    made = next(rig)
+    try:
+        job = _add(made, "a.png", Place.FARM)
+        assert not made.controller.kick()  # no farm set: it waits
+        made.controller.panel.refresh()
+        assert _status(made, job) == "for the farm (no render farm set: Edit ▸ Render farm…)"
+        address["url"] = farm.url  # Edit ▸ Render farm… OK'd (gui.queue_dock.edit_farm)
+        made.controller.farm_changed()
+        wait_idle(qtbot, made)
+        assert made.store.get(job.id).status == Status.DONE and farm.submitted == [job.uid]
+    finally:
+        next(rig, None)
