@@ -84,6 +84,7 @@ class QueueController(QObject):
         self._entries_sent: set[str] = set()  # history entries of done jobs already emitted
         self._closed = False
         self._crashed = False  # an unforeseen error: not restarted by itself (it would loop)
+        self._ended = [0, 0]  # jobs done and failed since the queue was last done
         self._release = QTimer(self)
         self._release.setSingleShot(True)
         self._release.setInterval(resume_delay_ms)
@@ -275,11 +276,14 @@ class QueueController(QObject):
         if summary.paused and summary.paused != USER_PAUSE:
             self.notifier.notify("The queue is paused", summary.paused, failure=True)
             return
+        # Both painters' (here and the farm's) until the whole queue is done.
+        self._ended[0] += sum(1 for o in summary.outcomes if o.status == Status.DONE)
+        self._ended[1] += len(summary.failed)
         if self._crashed or summary.stopped or self.kick():
             return
-        done = sum(1 for o in summary.outcomes if o.status == Status.DONE)
-        failed = len(summary.failed)
-        if (done or failed) and not self.store.jobs(statuses=[Status.WAITING, Status.RUNNING]):
+        (done, failed), unfinished = self._ended, self.store.jobs(statuses=[Status.WAITING, Status.RUNNING])
+        if (done or failed) and not unfinished:
+            self._ended = [0, 0]
             text = f"{done} picture{'s' * (done != 1)} painted" + (f", {failed} failed" if failed else "")
             self.notifier.notify("The queue is done", text + ".", failure=bool(failed))
 

@@ -214,6 +214,7 @@ def test_farm_jobs_go_on_while_the_artist_paints_and_local_ones_wait(qtbot: QtBo
     rig.controller.set_artist_painting("run", False)
     wait_idle(qtbot, rig)
     assert rig.store.get(here.id).status == Status.DONE
+    assert "The queue is done: 2 pictures painted" in rig.controller.notifier.last  # both painters' jobs
 
 
 def test_another_version_on_the_farm_is_one_message_in_the_panel_and_the_jobs_wait(
