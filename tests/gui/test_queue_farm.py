@@ -12,7 +12,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QPoint, Qt
+from PySide6.QtWidgets import QMenu
 from pytestqt.qtbot import QtBot
 
 from nst_desktop import __version__
@@ -183,6 +184,11 @@ def test_a_farm_job_waiting_for_the_farm_moved_to_run_locally_is_painted_here_an
     qtbot.waitUntil(lambda: _status(rig, job).startswith("farm unreachable"), timeout=10_000)
     places = _places(rig)
     rig.controller.panel.select(job.id)
+    tree = rig.controller.panel.tree
+    tree.customContextMenuRequested.emit(QPoint(5, 5))  # a right-click on the rows
+    shown = [m for m in tree.findChildren(QMenu) if m.isVisible()]
+    assert len(shown) == 1 and [a.text() for a in shown[0].actions()] == ["Run on the farm", "Run locally"]
+    shown[0].close()
     menu = places.menu()
     assert [a.text() for a in menu.actions()] == ["Run on the farm", "Run locally"]
     assert not places.to_farm.isEnabled() and places.to_local.isEnabled()
