@@ -32,7 +32,7 @@ from nst_desktop.formatting import format_duration
 from nst_desktop.queue.batch import DEFAULT_PATTERN, PlannedJob
 from nst_desktop.queue.delivery import marker_of
 from nst_desktop.queue.runner import JobOutcome, QueueProgress, Runner, RunSummary
-from nst_desktop.queue.store import QueuedJob, QueueStore, Status
+from nst_desktop.queue.store import Place, QueuedJob, QueueStore, Status
 
 AddParamOptions = Callable[[argparse.ArgumentParser], None]
 
@@ -74,10 +74,11 @@ def add_batch_parser(sub: Any, add_param_options: AddParamOptions) -> None:
 # --- planning --------------------------------------------------------------------------------
 
 
-def enqueue(store: QueueStore, planned: Sequence[PlannedJob],
-            batch: str) -> tuple[list[QueuedJob], list[PlannedJob]]:
-    """The queue's jobs for ``planned``: those of an earlier run of the same batch taken up again
-    (a failed one retried), the others added; and the planned jobs already painted (skipped)."""
+def enqueue(store: QueueStore, planned: Sequence[PlannedJob], batch: str,
+            place: Place = Place.LOCAL) -> tuple[list[QueuedJob], list[PlannedJob]]:
+    """The queue's jobs for ``planned``, to be painted at ``place``: those of an earlier run of the
+    same batch taken up again (a failed one retried), the others added; and the planned jobs
+    already painted (skipped)."""
     jobs: list[QueuedJob] = []
     skipped: list[PlannedJob] = []
     for item in planned:
@@ -86,11 +87,12 @@ def enqueue(store: QueueStore, planned: Sequence[PlannedJob],
             skipped.append(item)
             continue
         if earlier is not None and earlier.status != Status.DONE:
+            store.set_place([earlier.id], place)
             if earlier.status == Status.FAILED:
                 store.retry(earlier.id)
             jobs.append(store.get(earlier.id))
             continue
-        jobs.append(store.add(item.recipe, item.output, batch=batch, key=item.key))
+        jobs.append(store.add(item.recipe, item.output, batch=batch, key=item.key, place=place))
     return jobs, skipped
 
 
@@ -113,9 +115,10 @@ class BatchBar(ProgressBar):
 
 
 def run_jobs(store: QueueStore, only: list[int] | None, quiet: bool, stream: TextIO,
-             stylize_fn: Any = None, render_fn: Any = None) -> tuple[RunSummary, bool]:
-    """Paint the jobs (``only`` these ids; None: the whole queue), with a progress line and Ctrl-C;
-    the summary, and whether a second Ctrl-C aborted the run."""
+             stylize_fn: Any = None, render_fn: Any = None,
+             place: Place | None = None) -> tuple[RunSummary, bool]:
+    """Paint the jobs (``only`` these ids, of ``place``; None: the whole queue), with a progress
+    line and Ctrl-C; the summary, and whether a second Ctrl-C aborted the run."""
     from nst_desktop.io.library import Library
 
     bar = BatchBar(stream) if not quiet else None
@@ -136,7 +139,7 @@ def run_jobs(store: QueueStore, only: list[int] | None, quiet: bool, stream: Tex
             print(f"{PROG}: {outcome.job.name} failed: {outcome.reason}", file=stream)
 
     runner = Runner(store, _history(Library), only=only, stylize_fn=stylize_fn, on_progress=on_progress,
-                    on_ended=on_ended, render_fn=render_fn)
+                    on_ended=on_ended, render_fn=render_fn, place=place)
     try:
         with _stop_on_sigint(runner, stream):
             return runner.run(), False
@@ -225,7 +228,8 @@ def cmd_batch(ns: argparse.Namespace, stylize_fn: Any = None) -> int:
         raise UsageError("the batch has no jobs")
     render_fn = farm_render(ns, sys.stderr)  # a wrong token or version: said before anything is queued
     store = QueueStore()
-    jobs, skipped = enqueue(store, planned, batch=str(ns.output))
+    # Marked for the farm, so the window's own painter (which paints only this computer's) leaves them.
+    jobs, skipped = enqueue(store, planned, str(ns.output), Place.FARM if render_fn else Place.LOCAL)
     summary, aborted = RunSummary(), False
     if jobs:
         summary, aborted = run_jobs(store, [j.id for j in jobs], ns.quiet, sys.stderr, stylize_fn, render_fn)

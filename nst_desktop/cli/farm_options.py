@@ -25,17 +25,14 @@ def farm_render(ns: argparse.Namespace, stream: TextIO) -> Any:
     is down is not an error: the jobs wait for it."""
     if not getattr(ns, "farm", None):
         return None
-    from nst_desktop.farm.batch import FarmRender
+    from nst_desktop.farm.batch import FarmRender, first_contact
     from nst_desktop.farm.client import FarmClient
-    from nst_desktop.farm.protocol import FarmUnreachableError, read_token
+    from nst_desktop.farm.protocol import read_token
 
     if ns.token_file is None:
         raise UsageError("--farm needs --token-file")
     client = FarmClient(ns.farm, read_token(ns.token_file))
-    try:
-        stream.write(f"Painting on the farm: {client.status().text()}\n")
-    except FarmUnreachableError as exc:
-        stream.write(f"{exc.user_text()} The jobs wait for it.\n")
+    stream.write(first_contact(client) + "\n")
 
     def on_waiting(job: Any, text: str) -> None:
         stream.write(f"\n{job.name}: {text}; waiting (Ctrl-C stops)\n")

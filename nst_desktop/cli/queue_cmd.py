@@ -14,7 +14,7 @@ from typing import Any
 from nst_desktop.cli.batch import AddParamOptions, add_job_arguments, enqueue, report, run_jobs
 from nst_desktop.cli.common import EXIT_ERROR, PROG, UsageError
 from nst_desktop.cli.recipe_options import planned_jobs
-from nst_desktop.queue.store import QueuedJob, QueueStore, Status
+from nst_desktop.queue.store import Place, QueuedJob, QueueStore, Status
 
 
 def add_queue_parser(sub: Any, add_param_options: AddParamOptions) -> None:
@@ -50,7 +50,8 @@ def job_line(job: QueuedJob) -> str:
     styles = "+".join(s.name for s in job.recipe.styles)
     where = job.output_path or str(job.output.path)
     why = f"  ({job.reason})" if job.reason else ""
-    return f"{job.id:>4}  {job.status.value:<9}  {where}  [{styles}]{why}"
+    farm = "  on the farm" if job.place == Place.FARM else ""
+    return f"{job.id:>4}  {job.status.value:<9}  {where}  [{styles}]{farm}{why}"
 
 
 def cmd_list(ns: argparse.Namespace) -> int:
@@ -81,7 +82,8 @@ def cmd_run(ns: argparse.Namespace, stylize_fn: Any = None) -> int:
     paused, message = store.paused()
     if paused:
         raise UsageError(f"the queue is paused ({message or 'by the window'}); '{PROG} queue resume' first")
-    summary, aborted = run_jobs(store, None, ns.quiet, sys.stderr, stylize_fn)
+    # This computer's jobs: those marked for the farm are the window's (or a batch --farm's) to send.
+    summary, aborted = run_jobs(store, None, ns.quiet, sys.stderr, stylize_fn, place=Place.LOCAL)
     return report(summary, [], aborted)
 
 

@@ -19,11 +19,22 @@ import numpy as np
 from nst_desktop.engine.spec.control import RunControl
 from nst_desktop.engine.spec.events import ProgressEvent, RunResult
 from nst_desktop.farm.client import FarmClient, request_for
+from nst_desktop.farm.protocol import FarmUnreachableError
 from nst_desktop.farm.runner import FarmCancelledError, paint_on_farm, progress_event
 from nst_desktop.queue.runner import kept_recipe
 from nst_desktop.queue.store import QueuedJob
 from nst_desktop.service.job import Job
 from nst_desktop.service.render import Rendered
+
+
+def first_contact(client: FarmClient) -> str:
+    """Ask the farm how it is before any job is claimed (``batch --farm`` and the window's queue):
+    the line to show. A wrong token or another version raises its one-line FarmError, so no job
+    is claimed only to fail; a farm that is down is not an error: its jobs wait for it."""
+    try:
+        return f"Painting on the farm: {client.status().text()}"
+    except FarmUnreachableError as exc:
+        return f"{exc.user_text()} The jobs wait for it."
 
 
 class FarmRender:

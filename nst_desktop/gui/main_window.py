@@ -23,7 +23,6 @@ from nst_desktop.gui.document_views import DocumentViews
 from nst_desktop.gui.errors import show_error
 from nst_desktop.gui.estimate_line import LEARNED_SPEED_KEY, EstimateLine
 from nst_desktop.gui.estimator import Estimator
-from nst_desktop.gui.farm_dialog import FarmDialog
 from nst_desktop.gui.held_inputs import HeldInputs
 from nst_desktop.gui.inputs_panel import FileDialog, InputsPanel
 from nst_desktop.gui.learned_speed import from_settings
@@ -170,7 +169,7 @@ class MainWindow(QMainWindow):
         canvas.zoomChanged.connect(lambda z: self.zoom_label.setText(f"{z * 100:.0f} %"))
         a.weights.triggered.connect(self.commands.choose_weights)
         a.about.triggered.connect(self.commands.show_about)
-        a.render_farm.triggered.connect(lambda: FarmDialog(self.settings, self).exec())
+        a.render_farm.triggered.connect(lambda: self.queues.edit_farm())  # queues: made after _connect
         self.runs.runStarted.connect(self.after_touches.run_started)
         self.runner.worker.done.connect(self.after_touches.on_run_done)
         self.session.errorOccurred.connect(self.show_error)

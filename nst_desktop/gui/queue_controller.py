@@ -20,7 +20,10 @@ and the :class:`~nst_desktop.gui.queue_thread.QueueThread`, and:
   seconds; the queue does not grab the cores in between);
 - emits ``entryAdded`` with the history entry of each finished job, once (the history strip's
   ``add_entry`` ignores an entry it shows already), and notifies when a job fails and when the
-  queue is done.
+  queue is done;
+- with a ``farm`` link (issue 19), paints the jobs marked for the render farm on a second painter
+  (``gui.queue_farm.FarmPainter``) side by side with this computer's, and adds new jobs where the
+  panel's "Run on" says; a cancel or a move in the panel stops the job's painter at once.
 """
 
 from __future__ import annotations
@@ -41,13 +44,14 @@ from nst_desktop.engine.spec.variations import Variation
 from nst_desktop.gui.background import run_in_background
 from nst_desktop.gui.held_inputs import is_file, pasted_name
 from nst_desktop.gui.notify import Notifier
+from nst_desktop.gui.queue_farm import FarmLink, FarmPainter, PlaceControls
 from nst_desktop.gui.queue_panel import USER_PAUSE, QueuePanel
 from nst_desktop.gui.queue_thread import QueueThread
 from nst_desktop.gui.worker import RunThread
 from nst_desktop.io.library import Entry, Library
 from nst_desktop.queue.batch import DEFAULT_PATTERN, PlannedJob, file_name, recipe_key
 from nst_desktop.queue.runner import JobOutcome, RunSummary
-from nst_desktop.queue.store import Output, QueuedJob, QueueStore, Status
+from nst_desktop.queue.store import Output, Place, QueuedJob, QueueStore, Status
 from nst_desktop.recipe.picture import Picture
 from nst_desktop.recipe.recipe import Recipe
 from nst_desktop.service.render import StylizeFn
@@ -69,16 +73,20 @@ class QueueController(QObject):
 
     def __init__(self, store: QueueStore, library: Library | None, recipe: RecipeProvider,
                  output_folder: Callable[[], str], notifier: Notifier, *, stylize_fn: StylizeFn | None = None,
-                 parent: QObject | None = None, resume_delay_ms: int = RESUME_DELAY_MS) -> None:
+                 parent: QObject | None = None, resume_delay_ms: int = RESUME_DELAY_MS,
+                 farm: FarmLink | None = None) -> None:
         super().__init__(parent)
         self.store, self.library = store, library
         self._recipe, self._output_folder, self.notifier = recipe, output_folder, notifier
-        self.painter = QueueThread(store, library, stylize_fn, self)
+        self.painter = QueueThread(store, library, stylize_fn, self, place=Place.LOCAL)
         self.panel = QueuePanel(store)
+        self.farm = FarmPainter(store, library, farm, self.panel.view, self) if farm else None
+        self.places = PlaceControls(self.panel, farm, self) if farm else None
         self._busy: set[str] = set()  # who paints: "run", "variations"
         self._entries_sent: set[str] = set()  # history entries of done jobs already emitted
         self._closed = False
         self._crashed = False  # an unforeseen error: not restarted by itself (it would loop)
+        self._ended = [0, 0]  # jobs done and failed since the queue was last done
         self._release = QTimer(self)
         self._release.setSingleShot(True)
         self._release.setInterval(resume_delay_ms)
@@ -86,10 +94,15 @@ class QueueController(QObject):
         self._connect()
 
     def _connect(self) -> None:
-        self.painter.progressed.connect(self.panel.show_progress)
-        self.painter.jobEnded.connect(self._on_job_ended)
-        self.painter.ranOut.connect(self._on_ran_out)
-        self.painter.crashed.connect(self._on_crashed)
+        for painter in self._painters():
+            painter.progressed.connect(self.panel.show_progress)
+            painter.jobEnded.connect(self._on_job_ended)
+            painter.ranOut.connect(self._on_ran_out)
+            painter.crashed.connect(self._on_crashed)
+        if self.farm is not None and self.places is not None:
+            self.farm.painter.waiting.connect(lambda *_: self.panel.refresh())  # the row's note
+            self.farm.lineChanged.connect(self.places.show_line)
+            self.panel.jobsRead.connect(self.farm.show_line)
         self.panel.changed.connect(self._on_panel_changed)
         self.panel.pauseRequested.connect(self._on_pause_requested)
         self.panel.openRequested.connect(self.open_job)
@@ -97,14 +110,31 @@ class QueueController(QObject):
         self.panel.jobsRead.connect(self._on_jobs_read)
 
     # --- painting ----------------------------------------------------------------------------------
+    def _painters(self) -> list[QueueThread]:
+        return [self.painter] + ([self.farm.painter] if self.farm is not None else [])
+
     def kick(self) -> bool:
-        """Paint the waiting jobs in the background, if there are some; False if nothing started."""
-        if self._closed or self.painter.running or self.store.paused()[0]:
+        """Paint the waiting jobs in the background, here and on the farm, if there are some;
+        False if nothing started."""
+        if self._closed:
             return False
-        if not self.store.jobs(statuses=[Status.WAITING]):
-            return False
+        on_farm = self.farm is not None and self.farm.kick()
+        if self.painter.running or self.store.paused()[0]:
+            return on_farm
+        if not any(j.place == Place.LOCAL for j in self.store.jobs(statuses=[Status.WAITING])):
+            return on_farm
         self._crashed = False
-        return self.painter.start()
+        return self.painter.start() or on_farm
+
+    def farm_changed(self) -> None:
+        """Settings ▸ Render farm changed: the farm's jobs go there now (one that refused is asked again)."""
+        if self.farm is not None:
+            self.farm.retry()
+        self.kick()
+
+    def place(self) -> Place:
+        """Where jobs added now are painted: the panel's "Run on" (this computer without a farm link)."""
+        return self.places.place if self.places is not None else Place.LOCAL
 
     def resume_at_start(self, delay_ms: int = START_DELAY_MS) -> None:
         """Go on with the jobs a crash, a kill or a quit left (after the window is up)."""
@@ -116,7 +146,7 @@ class QueueController(QObject):
         """The window closes: the job being painted stops after its step and goes on at the next start."""
         self._closed = True
         self.panel.stop_refreshing()
-        return self.painter.shutdown(timeout_ms)
+        return all([painter.shutdown(timeout_ms) for painter in self._painters()])
 
     # --- the artist comes first --------------------------------------------------------------------
     def watch_runs(self, runner: RunThread) -> None:
@@ -213,15 +243,15 @@ class QueueController(QObject):
         """A Batch dialog's jobs; those already painted with the same recipe are skipped."""
         from nst_desktop.cli.batch import enqueue
 
-        batch = os.urandom(4).hex()
-        run_in_background(lambda: _counts(enqueue(self.store, planned, batch)),
+        batch, place = os.urandom(4).hex(), self.place()
+        run_in_background(lambda: _counts(enqueue(self.store, planned, batch, place)),
                           on_success=self._on_added, on_failure=self._on_add_failed, parent=self.panel)
 
     def _add_in_background(self, jobs: list[tuple[Recipe, Output]]) -> None:
-        batch = os.urandom(4).hex() if len(jobs) > 1 else ""
+        batch, place = (os.urandom(4).hex() if len(jobs) > 1 else ""), self.place()
         # The key marks each picture with what it paints, as a batch's (queue.batch.recipe_key).
-        run_in_background(lambda: _counts(([self.store.add(r, o, batch=batch, key=recipe_key(r, o))
-                                            for r, o in jobs], [])),
+        run_in_background(lambda: _counts(([self.store.add(r, o, batch=batch, key=recipe_key(r, o),
+                                                           place=place) for r, o in jobs], [])),
                           on_success=self._on_added, on_failure=self._on_add_failed, parent=self.panel)
 
     def _on_added(self, counts: tuple[int, int, int]) -> None:
@@ -270,11 +300,14 @@ class QueueController(QObject):
         if summary.paused and summary.paused != USER_PAUSE:
             self.notifier.notify("The queue is paused", summary.paused, failure=True)
             return
+        # Both painters' (here and the farm's) until the whole queue is done.
+        self._ended[0] += sum(1 for o in summary.outcomes if o.status == Status.DONE)
+        self._ended[1] += len(summary.failed)
         if self._crashed or summary.stopped or self.kick():
             return
-        done = sum(1 for o in summary.outcomes if o.status == Status.DONE)
-        failed = len(summary.failed)
-        if (done or failed) and not self.store.jobs(statuses=[Status.WAITING, Status.RUNNING]):
+        (done, failed), unfinished = self._ended, self.store.jobs(statuses=[Status.WAITING, Status.RUNNING])
+        if (done or failed) and not unfinished:
+            self._ended = [0, 0]
             text = f"{done} picture{'s' * (done != 1)} painted" + (f", {failed} failed" if failed else "")
             self.notifier.notify("The queue is done", text + ".", failure=bool(failed))
 
@@ -285,12 +318,18 @@ class QueueController(QObject):
 
     @Slot()
     def _on_panel_changed(self) -> None:
+        """Steered in the panel: a job cancelled or moved stops now; a farm that refused is asked again."""
+        for painter in self._painters():
+            painter.recheck()
+        if self.farm is not None:
+            self.farm.retry()
         self.kick()
 
     @Slot(bool)
     def _on_pause_requested(self, paused: bool) -> None:
         if paused:
-            self.painter.stop()  # the current job keeps its picture and waits in its place
+            for painter in self._painters():
+                painter.stop()  # the current job keeps its picture and waits in its place
         else:
             self.kick()
 

@@ -4,6 +4,7 @@ Kept out of the main window, which only lays it out (issue 17.4): given the coll
 with and the QMainWindow to dock into, like ``gui.mask_dock``. "Add to queue" takes the document's
 recipe (``queue_controller.queue_recipe``: pasted images refused), with the mask the Mask dock
 paints with. A damaged queue file is said in one line, and the window works without a queue.
+Edit ▸ Render farm… opens here too (issue 19): once the farm is set, its waiting jobs go.
 """
 
 from __future__ import annotations
@@ -14,9 +15,11 @@ from PySide6.QtWidgets import QDockWidget, QMainWindow
 from nst_desktop.engine.spec.errors import NSTError
 from nst_desktop.gui.actions import Actions
 from nst_desktop.gui.errors import ReportError
+from nst_desktop.gui.farm_dialog import FarmDialog
 from nst_desktop.gui.mask_dock import MaskDock
 from nst_desktop.gui.notify import Notifier
 from nst_desktop.gui.queue_controller import QueueController, output_folder, queue_recipe
+from nst_desktop.gui.queue_farm import farm_link
 from nst_desktop.gui.run_session import RunSession
 from nst_desktop.gui.screen_fit import add_dock
 from nst_desktop.gui.settings import Settings
@@ -37,6 +40,7 @@ class QueueDock(QObject):
         self._session = session
         self.controller: QueueController | None = None
         self.dock: QDockWidget | None = None
+        self._window, self._settings = window, settings
         try:  # a damaged queue file: said in one line; the window works without a queue
             store = store if store is not None else QueueStore()
         except NSTError as exc:
@@ -48,7 +52,8 @@ class QueueDock(QObject):
         self.controller = queue = QueueController(
             store, session.library, lambda: queue_recipe(document.recipe, mask_dock.request_mask()),
             lambda: output_folder(settings.read("queue/output_folder")),
-            Notifier(window.statusBar, window), stylize_fn=stylize_fn, parent=window)
+            Notifier(window.statusBar, window), stylize_fn=stylize_fn, parent=window,
+            farm=farm_link(settings))  # issue 19: jobs painted here or on the render farm
         self.dock = dock = add_dock(window, "Queue", queue.panel, Qt.DockWidgetArea.RightDockWidgetArea)
         window.tabifyDockWidget(mask_dock.dock, dock)  # one column: fits 1280 px
         dock.hide()  # shown when jobs are added, or left from the last session
@@ -74,3 +79,9 @@ class QueueDock(QObject):
             return False
         requested.connect(lambda long_side: queue.add_at_size(long_side, self._session.picture()))
         return True
+
+    def edit_farm(self) -> None:
+        """Edit ▸ Render farm…: the farm's address and token; once changed, the farm's waiting jobs
+        go there at once (a farm that refused them is asked again)."""
+        if FarmDialog(self._settings, self._window).exec() and self.controller is not None:
+            self.controller.farm_changed()

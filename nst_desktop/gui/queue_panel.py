@@ -7,12 +7,12 @@ store's ``data_version`` and reads the jobs again when another process changed t
 it with the store's own calls: reorder (up/down), pause/resume the whole queue, cancel one or
 all, retry the failed, clear the finished (in the background: it deletes kept copies).
 Thumbnails (the result once done, else the photo) are read in the background. Knows nothing of
-the window: "open" and "add" go out as signals.
+the window: "open" and "add" go out as signals. What a row says is ``gui.queue_rows``'
+(:attr:`QueuePanel.view`): a job painted here or on the render farm.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -33,9 +33,9 @@ from PySide6.QtWidgets import (
 
 from nst_desktop.formatting import format_duration
 from nst_desktop.gui.background import run_in_background
+from nst_desktop.gui.queue_rows import QueueView
 from nst_desktop.queue.runner import QueueProgress
-from nst_desktop.queue.store import QueuedJob, QueueStore, Status
-from nst_desktop.queue.timing import job_work
+from nst_desktop.queue.store import Place, QueuedJob, QueueStore, Status
 
 THUMB = 40  # px: a row's thumbnail
 MIN_WIDTH = 300  # the Mask dock's: the column they share fits beside the Picture panel on 1280 px
@@ -47,27 +47,6 @@ COLUMNS = ("Job", "Progress")
 PROGRESS_COLUMN = 1
 _ID_ROLE = Qt.ItemDataRole.UserRole
 STATUS_ROLE = Qt.ItemDataRole.UserRole + 1  # the status line alone
-
-
-def status_text(job: QueuedJob, held: bool) -> str:
-    """A row's status: the word, what it waits for, a failure's reason."""
-    if job.status == Status.RUNNING:
-        if held:
-            return "paused: you are painting"
-        return "painting"  # short: the row is ~28 characters wide (the scale is in its tooltip)
-    if job.status == Status.FAILED:
-        return f"failed: {job.reason}" if job.reason else "failed"
-    if job.status == Status.WAITING and job.reason:
-        return f"waiting ({job.reason})"
-    return job.status.value
-
-
-def seconds_per_work(progress: QueueProgress | None, waiting_work: float) -> float | None:
-    """The queue's seconds per unit of work: what its total time left says of the waiting jobs."""
-    if progress is None or progress.event is None or waiting_work <= 0:
-        return None
-    left = progress.queue_left_s - progress.event.remaining_s
-    return left / waiting_work if math.isfinite(left) and left >= 0 else None
 
 
 class QueuePanel(QWidget):
@@ -86,8 +65,7 @@ class QueuePanel(QWidget):
         self.store = store
         self._open_url = QDesktopServices.openUrl if open_url is None else open_url
         self._jobs: dict[int, QueuedJob] = {}
-        self._progress: QueueProgress | None = None
-        self._held = False
+        self.view = QueueView()  # the painters' reports and the farm's notes (gui.queue_rows)
         self._closed = False
         self._icons: dict[str, QIcon] = {}
         self._icons_asked: set[str] = set()
@@ -165,6 +143,7 @@ class QueuePanel(QWidget):
             return
         jobs = self.store.jobs()
         self._jobs = {job.id: job for job in jobs}  # in queue order
+        self.view.keep_running(jobs)
         selected = set(self.selected_ids())
         while self.tree.topLevelItemCount() > len(jobs):
             self.tree.takeTopLevelItem(self.tree.topLevelItemCount() - 1)
@@ -182,8 +161,8 @@ class QueuePanel(QWidget):
         self.jobsRead.emit(jobs)
 
     def show_progress(self, progress: QueueProgress) -> None:
-        """A report of the queue's painter (GUI thread): the rows as last read, with its figures."""
-        self._progress = progress
+        """A report of a queue's painter (GUI thread): the rows as last read, with its figures."""
+        self.view.report(progress)
         known = self._jobs.get(progress.job.id)
         if known is None or known.status != Status.RUNNING:
             self.refresh()  # it was claimed since the last read
@@ -192,11 +171,11 @@ class QueuePanel(QWidget):
 
     def _show_rows(self) -> None:
         jobs = list(self._jobs.values())
-        rate = seconds_per_work(self._progress, self._waiting_work(jobs))
+        rates = {place: self.view.rate(place, jobs) for place in Place}
         for row, job in enumerate(jobs):
             item = self.tree.topLevelItem(row)
             if item is not None:
-                self._show_row(item, job, rate)
+                self._show_row(item, job, rates[job.place])
         self._show_total(jobs)
 
     def _poll(self) -> None:
@@ -214,56 +193,25 @@ class QueuePanel(QWidget):
 
     def set_held(self, held: bool) -> None:
         """The artist paints (True): the running row says the queue waits for them."""
-        self._held = held
+        self.view.held = held
         self.refresh()
 
     def _show_row(self, item: QTreeWidgetItem, job: QueuedJob, rate: float | None) -> None:
-        status = status_text(job, self._held)
+        status = self.view.status(job)
         item.setData(0, _ID_ROLE, job.id)
         item.setData(0, STATUS_ROLE, status)
         item.setSizeHint(0, QSize(0, THUMB + 6))  # two lines beside the thumbnail (the column stretches)
-        left = self._left_text(job, rate)
+        left = self.view.left_text(job, rate)
         item.setText(0, f"{job.name}\n{status} · {left}" if left else f"{job.name}\n{status}")
         styles = ", ".join(s.name for s in job.recipe.styles)
-        item.setToolTip(0, f"{job.name}: {status}{self._scale_text(job)}\n{job.recipe.photo}\n× {styles}\n"
+        scale = self.view.scale_text(job)
+        item.setToolTip(0, f"{job.name}: {status}{scale}\n{job.recipe.photo}\n× {styles}\n"
                            f"→ {job.output_path or job.output.path}")
         item.setIcon(0, self._icons.get(self._thumb_path(job), QIcon()))
         cell = self.tree.itemWidget(item, PROGRESS_COLUMN)
         bar = cell.findChild(QProgressBar) if cell is not None else None
         if isinstance(bar, QProgressBar):
-            bar.setValue(self._percent(job))
-
-    def _scale_text(self, job: QueuedJob) -> str:
-        progress = self._progress
-        event = progress.event if progress is not None and progress.job.id == job.id else None
-        if job.status != Status.RUNNING or event is None or event.scale_count < 2:
-            return ""
-        return f", scale {event.scale_index + 1} of {event.scale_count}"
-
-    def _percent(self, job: QueuedJob) -> int:
-        if job.status == Status.DONE:
-            return 100
-        progress = self._progress
-        if job.status == Status.RUNNING and progress is not None and progress.job.id == job.id \
-                and progress.event is not None:
-            return round(100 * progress.event.fraction)
-        return 0
-
-    def _left_text(self, job: QueuedJob, rate: float | None) -> str:
-        progress = self._progress
-        if job.status == Status.RUNNING and progress is not None and progress.job.id == job.id \
-                and progress.event is not None:
-            return format_duration(progress.event.remaining_s) + " left"
-        if job.status == Status.WAITING and rate is not None:
-            return "about " + format_duration(rate * job_work(job.recipe.params, job.photo_hw))
-        if job.status == Status.DONE and job.started and job.finished:
-            return "took " + format_duration(job.finished - job.started)
-        return ""
-
-    def _waiting_work(self, jobs: list[QueuedJob]) -> float:
-        current = self._progress.job.id if self._progress is not None else None
-        return sum(job_work(j.recipe.params, j.photo_hw) for j in jobs
-                   if j.status == Status.WAITING and j.id != current)
+            bar.setValue(self.view.percent(job))
 
     def _show_total(self, jobs: list[QueuedJob]) -> None:
         counts = {status: sum(1 for j in jobs if j.status == status) for status in Status}
@@ -276,12 +224,14 @@ class QueuePanel(QWidget):
         parts = [f"{counts[Status.DONE]} of {len(jobs)} done"]
         parts += [f"{counts[s]} {s.value}" for s in (Status.FAILED, Status.CANCELLED) if counts[s]]
         unfinished = counts[Status.WAITING] + counts[Status.RUNNING]
-        if unfinished and self._progress is not None:
-            parts.append(f"{format_duration(self._progress.queue_left_s)} left in all")
+        left = self.view.queue_left_s()
+        if unfinished and left is not None:
+            parts.append(f"{format_duration(left)} left in all")
         text = ", ".join(parts)
         if paused:
             text = f"Paused{': ' + message if message else ''}. {text}"
-        elif self._held and unfinished:
+        elif self.view.held and any(j.place == Place.LOCAL for j in jobs
+                                    if j.status in (Status.WAITING, Status.RUNNING)):
             text = f"Waiting while you paint. {text}"
         self.total_label.setText(text)
 
@@ -325,7 +275,7 @@ class QueuePanel(QWidget):
             if item is not None:
                 item.setSelected(item.data(0, _ID_ROLE) in ids)
 
-    def _selected_jobs(self) -> list[QueuedJob]:
+    def selected_jobs(self) -> list[QueuedJob]:
         return [self._jobs[i] for i in self.selected_ids() if i in self._jobs]
 
     def move_selected(self, delta: int) -> None:
@@ -350,15 +300,17 @@ class QueuePanel(QWidget):
 
     def cancel_selected(self) -> None:
         for job_id in self.selected_ids():
-            self.store.cancel(job_id)  # a running job stops at its runner's next lease renewal
+            self.store.cancel(job_id)  # its runner stops it: at once (changed: Runner.recheck)
         self.refresh()
+        self.changed.emit()
 
     def cancel_all(self) -> None:
         self.store.cancel_all()
         self.refresh()
+        self.changed.emit()
 
     def retry_failed(self) -> None:
-        chosen = [j.id for j in self._selected_jobs() if j.status in (Status.FAILED, Status.CANCELLED)]
+        chosen = [j.id for j in self.selected_jobs() if j.status in (Status.FAILED, Status.CANCELLED)]
         for job_id in chosen:
             self.store.retry(job_id)
         if not chosen:
@@ -371,18 +323,18 @@ class QueuePanel(QWidget):
         run_in_background(self.store.clear_finished, on_success=lambda _n: self.refresh(), parent=self)
 
     def open_selected(self) -> None:
-        done = [j for j in self._selected_jobs() if j.status == Status.DONE]
+        done = [j for j in self.selected_jobs() if j.status == Status.DONE]
         if done:
             self.openRequested.emit(done[0])
 
     def show_file(self) -> None:
-        for job in self._selected_jobs():
+        for job in self.selected_jobs():
             if job.status == Status.DONE and job.output_path and Path(job.output_path).is_file():
                 self._open_url(QUrl.fromLocalFile(job.output_path))
                 return
 
     def _update_buttons(self) -> None:
-        chosen = self._selected_jobs()
+        chosen = self.selected_jobs()
         statuses = {j.status for j in self._jobs.values()}
         self.up_button.setEnabled(bool(chosen))
         self.down_button.setEnabled(bool(chosen))

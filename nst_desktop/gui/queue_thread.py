@@ -7,26 +7,39 @@ signals: ``progressed`` (``QueueProgress``, previews stripped), ``jobEnded`` (``
 the job's history ``Entry`` read in the queue's thread, or None), ``ranOut`` (the ``RunSummary``
 once no job is left, the queue is paused or it was stopped).
 
+The window runs two of them side by side (issue 19): this computer's (``place`` LOCAL) and the
+render farm's (``place`` FARM, its ``farm`` the client of Settings ▸ Render farm): the farm's
+runner paints through ``farm.batch.FarmRender``, the one farm path (claiming, leases and
+delivery stay the queue's), and also reports ``contacted`` (the farm's status line, asked
+first), ``refused`` (a wrong token or version: no job is claimed) and ``waiting`` (a job and
+"farm unreachable since HH:MM").
+
 **The artist comes first** (:class:`ArtistGate`): while the artist paints (a run, a quick look,
 variations) the queue holds. The job being painted pauses *after its current step*
 (``Runner.pause``: it keeps its memory and its place, and goes on from that step), and *between
 jobs* no new job starts until the artist's painting has ended. The artist's own runs never wait
-for the queue: they start at once on their own thread.
+for the queue: they start at once on their own thread. The farm's painter has its own gate, never
+held: its jobs use none of this computer's cores, so they go on while the artist paints.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 from dataclasses import replace
 
 from PySide6.QtCore import QCoreApplication, QObject, QThread, Signal, Slot
 
+from nst_desktop.engine.spec.errors import NSTError
+from nst_desktop.farm.batch import FarmRender, first_contact
+from nst_desktop.farm.client import FarmClient
+from nst_desktop.farm.protocol import FarmError
 from nst_desktop.gui.errors import user_message
 from nst_desktop.gui.worker import keep_until_finished
 from nst_desktop.io.library import Library
-from nst_desktop.queue.runner import JobOutcome, QueueProgress, Runner, RunSummary
-from nst_desktop.queue.store import QueueStore, Status
+from nst_desktop.queue.runner import JobOutcome, QueueProgress, RenderFn, Runner, RunSummary
+from nst_desktop.queue.store import Place, QueuedJob, QueueStore, Status
 from nst_desktop.service.render import StylizeFn
 
 log = logging.getLogger(__name__)
@@ -72,6 +85,13 @@ class ArtistGate:
             if self._runner is not None:
                 self._runner.stop()
 
+    def recheck_current(self) -> None:
+        """The current job was cancelled or moved here: its runner stops it now (``Runner.recheck``)."""
+        with self._lock:
+            runner = self._runner
+        if runner is not None:
+            runner.recheck()
+
     def attach(self, runner: Runner | None) -> None:
         with self._lock:
             self._runner = runner
@@ -92,19 +112,29 @@ class QueueWorker(QObject):
     jobEnded = Signal(object, object)  # JobOutcome, Entry | None (the job's history entry when done)
     ranOut = Signal(object)  # RunSummary: no job left, the queue paused, or stopped
     crashed = Signal(str)  # an unforeseen error ended the run (the job goes back to waiting)
+    contacted = Signal(str)  # the farm's status line, asked before a job is claimed
+    refused = Signal(str)  # the farm refused (token, version, no farm set): no job was claimed
+    waiting = Signal(object, str)  # QueuedJob, "farm unreachable since HH:MM": it waits for the farm
 
     def __init__(self, store: QueueStore, library: Library | None, gate: ArtistGate,
-                 stylize_fn: StylizeFn | None = None) -> None:
+                 stylize_fn: StylizeFn | None = None, *, place: Place | None = None,
+                 farm: Callable[[], FarmClient | None] | None = None) -> None:
         super().__init__()
         self._store, self._library, self._gate = store, library, gate
-        self._stylize_fn = stylize_fn
+        self._stylize_fn, self._place, self._farm = stylize_fn, place, farm
 
     @Slot()
     def run(self) -> None:
         """Blocking, in the queue's thread: paint waiting jobs until none is left."""
         self._gate.wait_between_jobs()
-        runner = Runner(self._store, self._library, stylize_fn=self._stylize_fn,
-                        on_progress=self._on_progress, on_ended=self._on_ended)
+        try:
+            render_fn = self._farm_render()
+        except NSTError as exc:  # the farm said no: nothing claimed, the jobs wait for a fix
+            self.refused.emit(exc.user_text())
+            self.ranOut.emit(RunSummary())
+            return
+        runner = Runner(self._store, self._library, stylize_fn=self._stylize_fn, render_fn=render_fn,
+                        place=self._place, on_progress=self._on_progress, on_ended=self._on_ended)
         self._gate.attach(runner)
         summary = RunSummary()
         try:
@@ -115,6 +145,20 @@ class QueueWorker(QObject):
         finally:
             self._gate.attach(None)
             self.ranOut.emit(summary)
+
+    def _farm_render(self) -> RenderFn | None:
+        """The farm's render for this run (None: paint here), its status asked first (a slow
+        network: in this thread, never the GUI's)."""
+        if self._farm is None:
+            return None
+        client = self._farm()
+        if client is None:
+            raise FarmError("No render farm is set: Edit ▸ Render farm…")
+        self.contacted.emit(first_contact(client))
+        return FarmRender(client, self._on_waiting)
+
+    def _on_waiting(self, job: QueuedJob, text: str) -> None:
+        self.waiting.emit(job, text)
 
     def _on_progress(self, progress: QueueProgress) -> None:
         event = progress.event
@@ -140,19 +184,24 @@ class QueueThread(QObject):
     jobEnded = Signal(object, object)
     ranOut = Signal(object)
     crashed = Signal(str)
+    contacted = Signal(str)
+    refused = Signal(str)
+    waiting = Signal(object, str)
     _runRequested = Signal()
 
     def __init__(self, store: QueueStore, library: Library | None, stylize_fn: StylizeFn | None = None,
-                 parent: QObject | None = None) -> None:
+                 parent: QObject | None = None, *, place: Place | None = None,
+                 farm: Callable[[], FarmClient | None] | None = None) -> None:
         super().__init__(parent)
         self.gate = ArtistGate()
         self.qthread = QThread()
-        self.qthread.setObjectName("nst-queue")
-        self.worker = QueueWorker(store, library, self.gate, stylize_fn)
+        self.qthread.setObjectName("nst-queue" if place is None else f"nst-queue-{place.value}")
+        self.worker = QueueWorker(store, library, self.gate, stylize_fn, place=place, farm=farm)
         self.worker.moveToThread(self.qthread)
         self._runRequested.connect(self.worker.run)
         for mine, theirs in ((self.progressed, self.worker.progressed), (self.jobEnded, self.worker.jobEnded),
-                             (self.crashed, self.worker.crashed)):
+                             (self.crashed, self.worker.crashed), (self.contacted, self.worker.contacted),
+                             (self.refused, self.worker.refused), (self.waiting, self.worker.waiting)):
             theirs.connect(mine.emit)
         self.worker.ranOut.connect(self._on_ran_out)
         self._running = False
@@ -178,6 +227,10 @@ class QueueThread(QObject):
     def stop(self) -> None:
         """End the current job after its step (kept as its checkpoint; it waits again in its place)."""
         self.gate.stop_current()
+
+    def recheck(self) -> None:
+        """The queue was steered here (a cancel, a move): a job no longer this painter's stops now."""
+        self.gate.recheck_current()
 
     def shutdown(self, timeout_ms: int = 30_000) -> bool:
         """Stop, end the thread and wait up to ``timeout_ms``; True when it has ended. The job

@@ -32,6 +32,7 @@ DEFAULTS: dict[str, Any] = {
     "view/advanced_open": False,
     "paths/last_dir": "",
     "queue/output_folder": "",  # "Add to queue" and Queue all write here ("": Pictures/NST Desktop)
+    "queue/run_on": "local",  # where new jobs are painted: "local" or "farm" (gui.queue_farm)
     # What finished runs measured (gui.learned_speed): a calibrated speed with the measured /
     # modelled ratios at it. The older "estimate/speed_factor_v2" (a ratio without the speed it
     # was measured at) is not read: applied to another launch's calibration it misled.

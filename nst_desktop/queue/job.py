@@ -18,6 +18,14 @@ class Status(StrEnum):
     CANCELLED = "cancelled"
 
 
+class Place(StrEnum):
+    """Where a job is painted (issue 19): on this computer or on the render farm. Stored with the
+    job, so the choice survives a restart; each of the window's two painters claims only its own."""
+
+    LOCAL = "local"
+    FARM = "farm"
+
+
 INTERRUPTED = "interrupted; goes on from its last finished scale"
 FINISHED = (Status.DONE, Status.CANCELLED)  # what "clear finished" removes
 
@@ -62,6 +70,7 @@ class QueuedJob:
     finished: float | None = None
     owner: str | None = None
     problem: str = ""  # why the stored recipe cannot be read back (a weight set removed since): it fails
+    place: Place = Place.LOCAL
 
     @property
     def name(self) -> str:

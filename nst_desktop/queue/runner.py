@@ -15,7 +15,9 @@ Stable API (the window runs it on its own thread; the CLI on the main one; add, 
   given back).
 - ``render_fn`` (a :class:`RenderFn`): paints each claimed job somewhere else than in this
   process (the render farm: ``farm.batch.FarmRender``); claiming, leases, stop and delivery stay
-  the queue's.
+  the queue's. ``place``: claim only the jobs to be painted there (the window runs one runner
+  per place); :meth:`recheck` looks at once whether the current job is still this runner's (the
+  window cancelled or moved it) instead of at the next lease renewal.
 
 Per job: the recipe is checked again (``recipe.validate.check``), built into the service Job from
 the kept copies of its inputs (``recipe.jobs.job_for``), and painted by ``service.render.render``.
@@ -45,7 +47,15 @@ from nst_desktop.engine.spec.errors import NSTError
 from nst_desktop.engine.spec.events import ImageArray, PreviewArray, ProgressEvent
 from nst_desktop.io.library import Library
 from nst_desktop.queue.delivery import Delivery
-from nst_desktop.queue.store import QueuedJob, QueueStore, Status, checkpoint_path, new_owner, register_owner
+from nst_desktop.queue.store import (
+    Place,
+    QueuedJob,
+    QueueStore,
+    Status,
+    checkpoint_path,
+    new_owner,
+    register_owner,
+)
 from nst_desktop.queue.timing import QueueClock, job_work
 from nst_desktop.recipe.recipe import Recipe, StyleRef
 from nst_desktop.service.job import Job
@@ -106,8 +116,8 @@ class Runner:
                  only: Collection[int] | None = None, stylize_fn: StylizeFn | None = None,
                  on_progress: Callable[[QueueProgress], None] | None = None,
                  on_ended: Callable[[JobOutcome], None] | None = None, preview_every: int = 0,
-                 render_fn: RenderFn | None = None) -> None:
-        self.store, self.only = store, (set(only) if only is not None else None)
+                 render_fn: RenderFn | None = None, place: Place | None = None) -> None:
+        self.store, self.only, self.place = store, (set(only) if only is not None else None), place
         self._render_fn = render_fn
         self.owner = new_owner()
         self.delivery = Delivery(store, self.owner, library)
@@ -142,6 +152,15 @@ class Runner:
             self._held = False
             self._control.resume()
 
+    def recheck(self) -> None:
+        """Stop the current job now if it is no longer this runner's (cancelled, moved elsewhere)."""
+        job = self._current
+        if job is not None and not self.store.renew(job.id, self.owner):
+            with self._lock:
+                if self._current is job:
+                    self._taken_away = True
+                    self._control.stop()
+
     @property
     def current(self) -> QueuedJob | None:
         return self._current
@@ -157,7 +176,7 @@ class Runner:
         try:
             while not self._stop.is_set():
                 self.store.recover()
-                job = self.store.claim(self.owner, self.only)
+                job = self.store.claim(self.owner, self.only, self.place)
                 if job is None:
                     break
                 outcome = self._run_claimed(job)
@@ -217,7 +236,9 @@ class Runner:
 
     def _after_render(self, job: QueuedJob, rendered: Rendered, service_job: Job) -> JobOutcome:
         checkpoint = checkpoint_path(self.store, job.uid)
-        if self._taken_away:
+        if self._taken_away:  # cancelled, or moved to another place (it waits there)
+            if self._latest(job).status == Status.WAITING:
+                return self._ended(job, Status.WAITING, "moved")
             return self._ended(job, Status.CANCELLED, "cancelled")
         if rendered.result.stopped:  # Runner.stop(): keep the picture, give the job back
             self._stopped_job = True
@@ -268,7 +289,8 @@ class Runner:
 
     def _progress_for(self, job: QueuedJob) -> Callable[[ProgressEvent], None]:
         checkpoint = checkpoint_path(self.store, job.uid)
-        scope = self.store.jobs(statuses=[Status.WAITING], ids=self.only)
+        scope = [j for j in self.store.jobs(statuses=[Status.WAITING], ids=self.only)
+                 if self.place is None or j.place == self.place]
         waiting = sum(job_work(j.recipe.params, j.photo_hw) for j in scope if j.id != job.id)
         work = job_work(job.recipe.params, job.photo_hw)
         index, count = self._done_count + 1, self._done_count + 1 + len(scope)
@@ -289,12 +311,7 @@ class Runner:
     def _keep_lease(self, ended: threading.Event) -> None:
         """Renew the running job's lease; stop it once it was cancelled or taken away."""
         while not ended.wait(RENEW_S):
-            job = self._current
-            if job is not None and not self.store.renew(job.id, self.owner):
-                with self._lock:
-                    if self._current is job:
-                        self._taken_away = True
-                        self._control.stop()
+            self.recheck()
 
     # --- endings -------------------------------------------------------------------------------
     def _failed(self, job: QueuedJob, exc: NSTError | OSError | None, reason: str = "") -> JobOutcome:

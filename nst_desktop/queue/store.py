@@ -13,9 +13,9 @@ Stable API (the window's Queue panel is built on it; add, never rename):
 - Reading: :meth:`jobs` (in queue order; filter by ``statuses``/``ids``), :meth:`get`,
   :meth:`find` (a job of the same recipe key and output: a rerun of a batch), :meth:`paused`,
   :meth:`data_version` (changes when another store commits: poll it, re-read on a change).
-- Steering (any process, any time): :meth:`move` (reorder), :meth:`pause`/:meth:`resume` the whole
-  queue (with a message, e.g. a full disk), :meth:`cancel`/:meth:`cancel_all`, :meth:`retry`/
-  :meth:`retry_failed`, :meth:`clear_finished`.
+- Steering (any process, any time): :meth:`move` (reorder), :meth:`set_place` (here or the
+  farm), :meth:`pause`/:meth:`resume` the whole queue (with a message, e.g. a full disk),
+  :meth:`cancel`/:meth:`cancel_all`, :meth:`retry`/:meth:`retry_failed`, :meth:`clear_finished`.
 - Running (``queue.runner`` does this): :meth:`claim` takes the next waiting job in one
   ``BEGIN IMMEDIATE`` transaction, so two processes never take the same job; :meth:`renew` keeps
   its lease (False once the job was cancelled or taken back); :meth:`reserve_output`,
@@ -41,12 +41,12 @@ from typing import Any
 from nst_desktop.engine.spec.errors import ImageError, NSTError
 from nst_desktop.io import paths
 from nst_desktop.queue.blobs import BlobStore
-from nst_desktop.queue.job import FINISHED, INTERRUPTED, Output, QueuedJob, Status
+from nst_desktop.queue.job import FINISHED, INTERRUPTED, Output, Place, QueuedJob, Status
 from nst_desktop.queue.owners import LEASE_S, STALE_LEASE_S, new_owner, owner_gone, register_owner
 from nst_desktop.recipe.recipe import Recipe, StyleRef, from_record, to_record
 
 # The job types and the owners' helpers are part of this module's API (queue.job, queue.owners).
-__all__ = ["DB_NAME", "FINISHED", "INTERRUPTED", "LEASE_S", "STALE_LEASE_S", "Output", "QueueStore",
+__all__ = ["DB_NAME", "FINISHED", "INTERRUPTED", "LEASE_S", "STALE_LEASE_S", "Output", "Place", "QueueStore",
            "QueuedJob", "Status", "checkpoint_path", "default_path", "new_owner", "register_owner"]
 
 DB_NAME = "queue.sqlite3"
@@ -72,7 +72,8 @@ CREATE TABLE IF NOT EXISTS jobs (
     entry_id TEXT,
     created REAL NOT NULL,
     started REAL,
-    finished REAL
+    finished REAL,
+    place TEXT NOT NULL DEFAULT 'local'
 );
 CREATE INDEX IF NOT EXISTS jobs_status ON jobs(status, position);
 CREATE TABLE IF NOT EXISTS state (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -114,6 +115,10 @@ class QueueStore:
         with self._write() as tx:
             for statement in filter(str.strip, _SCHEMA.split(";")):
                 tx.execute(statement)
+            # A queue file from before the farm (issue 19): its jobs are painted here. In the
+            # write transaction, so two processes opening it at once add the column once.
+            if "place" not in {str(r["name"]) for r in tx.execute("PRAGMA table_info(jobs)")}:
+                tx.execute("ALTER TABLE jobs ADD COLUMN place TEXT NOT NULL DEFAULT 'local'")
 
     def close(self) -> None:
         with self._lock:
@@ -133,8 +138,10 @@ class QueueStore:
             self._db.execute("COMMIT")
 
     # --- adding ------------------------------------------------------------------------------
-    def add(self, recipe: Recipe, output: Output, *, batch: str = "", key: str = "") -> QueuedJob:
-        """Queue ``recipe`` (checked, its inputs kept); a bad input makes it a ``failed`` job."""
+    def add(self, recipe: Recipe, output: Output, *, batch: str = "", key: str = "",
+            place: Place = Place.LOCAL) -> QueuedJob:
+        """Queue ``recipe`` (checked, its inputs kept) to be painted at ``place``; a bad input
+        makes it a ``failed`` job."""
         from nst_desktop.recipe.validate import check
 
         status, reason, inputs, hw = Status.WAITING, "", None, (0, 0)
@@ -149,9 +156,10 @@ class QueueStore:
             last = db.execute("SELECT MAX(position) FROM jobs").fetchone()[0]
             cursor = db.execute(
                 "INSERT INTO jobs (uid, position, batch, recipe, recipe_key, inputs, photo_w, photo_h,"
-                " out_folder, out_name, status, reason, created) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                " out_folder, out_name, status, reason, created, place) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                 (os.urandom(8).hex(), (last or 0) + 1, batch, record, key, json.dumps(inputs or {}),
-                 hw[1], hw[0], str(output.folder), output.name, status.value, reason, time.time()))
+                 hw[1], hw[0], str(output.folder), output.name, status.value, reason, time.time(),
+                 Place(place).value))
             job_id = int(cursor.lastrowid or 0)
         return self.get(job_id)
 
@@ -233,6 +241,17 @@ class QueueStore:
             db.executemany("UPDATE jobs SET position = ? WHERE id = ?",
                            [(i + 1, jid) for i, jid in enumerate(order)])
 
+    def set_place(self, ids: Collection[int], place: Place) -> int:
+        """Paint the jobs of ``ids`` (not done) at ``place``; how many moved. A running one is given
+        back, waiting: its runner stops it at its next lease renewal (``Runner.recheck``: at once)."""
+        marks = ",".join("?" * len(ids)) or "NULL"
+        with self._write() as db:
+            return db.execute(
+                f"UPDATE jobs SET place = ?, owner = NULL, reason = '', status = CASE WHEN status = ? THEN ?"
+                f" ELSE status END WHERE id IN ({marks}) AND place != ? AND status != ?",
+                (place.value, Status.RUNNING.value, Status.WAITING.value, *[int(i) for i in ids],
+                 place.value, Status.DONE.value)).rowcount
+
     def cancel(self, job_id: int) -> bool:
         """Cancel a waiting or running job (its runner stops it at its next lease renewal)."""
         return self._set_status([job_id], (Status.WAITING, Status.RUNNING), Status.CANCELLED) > 0
@@ -275,10 +294,13 @@ class QueueStore:
                 f" AND status IN ({states})", (status.value, *ids, *(s.value for s in allowed))).rowcount
 
     # --- running -----------------------------------------------------------------------------
-    def claim(self, owner: str, only: Collection[int] | None = None) -> QueuedJob | None:
-        """Take the next waiting job (of ``only``, if given) for ``owner``; None when there is
-        none or the queue is paused. Atomic across processes (BEGIN IMMEDIATE)."""
+    def claim(self, owner: str, only: Collection[int] | None = None,
+              place: Place | None = None) -> QueuedJob | None:
+        """Take the next waiting job (of ``only`` and to be painted at ``place``, if given) for
+        ``owner``; None when there is none or the queue is paused. Atomic across processes."""
         where, args = _filters([Status.WAITING], only)
+        if place is not None:
+            where, args = f"{where} AND place = ?", [*args, place.value]
         with self._write() as db:
             if db.execute("SELECT 1 FROM state WHERE key = 'paused'").fetchone() is not None:
                 return None
@@ -388,4 +410,5 @@ def _job(row: sqlite3.Row, recipe: Recipe, problem: str) -> QueuedJob:
         reason=str(row["reason"]), batch=str(row["batch"]), recipe_key=str(row["recipe_key"]),
         inputs=json.loads(row["inputs"]) or None, photo_hw=(int(row["photo_h"]), int(row["photo_w"])),
         attempts=int(row["attempts"]), output_path=row["output_path"], entry_id=row["entry_id"],
-        created=float(row["created"]), started=row["started"], finished=row["finished"], owner=row["owner"])
+        created=float(row["created"]), started=row["started"], finished=row["finished"], owner=row["owner"],
+        place=Place(row["place"]))

@@ -14,7 +14,7 @@ from nst_desktop.cli import build_parser, main
 from nst_desktop.cli.batch import cmd_batch
 from nst_desktop.io.images import read_metadata
 from nst_desktop.io.library import Library
-from nst_desktop.queue.store import QueueStore, Status
+from nst_desktop.queue.store import Place, QueueStore, Status
 from tests.queue.conftest import Killed, ScaleFake, draw
 
 SMALL = ["--size", "64", "--min-size", "32", "--scale-ratio", "2", "--steps", "3", "--coarse-steps", "2",
@@ -179,6 +179,26 @@ def test_queue_commands_share_the_queue(folder: Path, capsys: pytest.CaptureFixt
     assert len(fake.calls) == 2 and [j.status for j in QueueStore().jobs()] == [Status.DONE, Status.DONE]
     assert main(["queue", "clear"]) == 0 and QueueStore().jobs() == []
     assert main(["queue", "cancel", "7"]) == 2  # no such job: a usage error, one line
+
+
+def test_queue_run_paints_this_computers_jobs_and_leaves_the_farms(folder: Path,
+                                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    from nst_desktop.cli.queue_cmd import cmd_run
+
+    argv = ["queue", "add", str(folder / "photos"), "--styles", str(folder / "wave.png"), "-o",
+            str(folder / "out"), *SMALL]
+    assert main(argv) == 0
+    store = QueueStore()
+    first, second = store.jobs()
+    store.set_place([second.id], Place.FARM)  # as the window's "Run on the farm"
+    capsys.readouterr()
+    assert main(["queue", "list"]) == 0
+    assert [line.endswith("on the farm") for line in capsys.readouterr().out.splitlines()] == [False, True]
+    fake = ScaleFake()
+    assert cmd_run(build_parser().parse_args(["queue", "run", "-q"]), stylize_fn=fake) == 0
+    assert len(fake.calls) == 1
+    assert [(j.status, j.place) for j in store.jobs()] == [(Status.DONE, Place.LOCAL),
+                                                           (Status.WAITING, Place.FARM)]
 
 
 @pytest.mark.slow

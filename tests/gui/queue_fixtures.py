@@ -12,6 +12,7 @@ from pytestqt.qtbot import QtBot
 
 from nst_desktop.gui.notify import Notifier
 from nst_desktop.gui.queue_controller import QueueController
+from nst_desktop.gui.queue_farm import FarmLink
 from nst_desktop.io.library import Library
 from nst_desktop.queue.store import QueuedJob, QueueStore, Status
 from nst_desktop.recipe.recipe import Recipe
@@ -34,9 +35,9 @@ class Rig:
         return self.store.jobs(statuses=statuses or None)
 
 
-def make_rig(qtbot: QtBot, tmp_path: Path) -> Iterator[Rig]:
+def make_rig(qtbot: QtBot, tmp_path: Path, farm: FarmLink | None = None) -> Iterator[Rig]:
     """A controller over a private store, with a slow enough fake engine to catch mid-job (the
-    body of each test module's ``rig`` fixture)."""
+    body of each test module's ``rig`` fixture); ``farm``: its link to a render farm."""
     photo, wave, dots = (draw(tmp_path / f"{n}.png", i) for i, n in enumerate(("photo", "wave", "dots"), 1))
     store = QueueStore(tmp_path / "queue" / "queue.sqlite3")
     library = Library(tmp_path / "library")
@@ -45,7 +46,7 @@ def make_rig(qtbot: QtBot, tmp_path: Path) -> Iterator[Rig]:
     recipe = recipe_of(photo, wave, params=SMALL)
     controller = QueueController(store, library, lambda: recipe, lambda: str(tmp_path / "out"),
                                  Notifier(lambda: bar, tray_available=lambda: False), stylize_fn=engine,
-                                 resume_delay_ms=0)
+                                 resume_delay_ms=0, farm=farm)
     qtbot.addWidget(controller.panel)
     yield Rig(store, library, controller, engine, bar, photo, (wave, dots), tmp_path / "out", recipe)
     controller.shutdown(10_000)
@@ -54,5 +55,7 @@ def make_rig(qtbot: QtBot, tmp_path: Path) -> Iterator[Rig]:
 
 def wait_idle(qtbot: QtBot, rig: Rig, timeout: int = 15_000) -> None:
     """Until nothing waits or runs and the painter has reported its end."""
+    farm = rig.controller.farm
     qtbot.waitUntil(lambda: not rig.jobs(Status.WAITING, Status.RUNNING)
-                    and not rig.controller.painter.running, timeout=timeout)
+                    and not rig.controller.painter.running and (farm is None or not farm.painter.running),
+                    timeout=timeout)

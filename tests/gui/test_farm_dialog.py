@@ -70,5 +70,11 @@ def test_edit_render_farm_opens_the_dialog_on_the_windows_settings(
     window.settings.write("farm/url", "http://render-pc:8765")
     window.menu_actions.render_farm.trigger()
     assert len(opened) == 1 and opened[0].url.text() == "http://render-pc:8765"
+    # Once OK'd, the queue's farm jobs go to the farm set (issue 19): the queue is told.
+    told: list[bool] = []
+    monkeypatch.setattr(FarmDialog, "exec", lambda self: 1)
+    monkeypatch.setattr(type(window.queue), "farm_changed", lambda self: told.append(True))
+    window.menu_actions.render_farm.trigger()
+    assert told == [True]
     # The window's own background reads (samples, thumbnails) end before it is destroyed.
     assert QThreadPool.globalInstance().waitForDone(10_000)

@@ -19,9 +19,8 @@ from nst_desktop.gui.queue_panel import (
     THUMB,
     USER_PAUSE,
     QueuePanel,
-    seconds_per_work,
-    status_text,
 )
+from nst_desktop.gui.queue_rows import seconds_per_work, status_text
 from nst_desktop.queue.runner import QueueProgress
 from nst_desktop.queue.store import Output, QueuedJob, QueueStore, Status
 from tests.queue.conftest import SMALL, draw, recipe_of

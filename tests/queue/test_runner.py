@@ -14,7 +14,7 @@ from nst_desktop.io.images import read_metadata
 from nst_desktop.io.library import Library
 from nst_desktop.queue import runner as runner_module
 from nst_desktop.queue.runner import QueueProgress, Runner
-from nst_desktop.queue.store import Output, QueueStore, Status, checkpoint_path
+from nst_desktop.queue.store import Output, Place, QueueStore, Status, checkpoint_path
 from tests.queue.conftest import Inputs, Killed, ScaleFake, all_files, recipe_of
 
 
@@ -252,3 +252,26 @@ def test_a_promoted_job_paints_its_earlier_picture_then_goes_on_from_it(tmp_path
     assert earlier["params"].size == 64 and earlier["start_from"] is None  # painted again from its record
     assert going_on["params"].size == 128 and going_on["start_from"] is not None
     assert going_on["start_from"].shape == (48, 64, 3)  # it went on from the 64 px picture
+
+
+def test_a_runner_of_one_place_paints_only_its_jobs_and_a_job_moved_away_stops_at_once(
+        tmp_path: Path, inputs: Inputs) -> None:
+    photo, wave, dots = inputs
+    store = QueueStore()
+    farm_job = store.add(recipe_of(photo, wave), Output(str(tmp_path / "out"), "farm.png"), place=Place.FARM)
+    here = store.add(recipe_of(photo, dots), Output(str(tmp_path / "out"), "here.png"))
+    moved_at: list[int] = []
+
+    def move_away(progress: QueueProgress) -> None:  # the window moves it to the farm, then rechecks
+        if progress.job.id == here.id and not moved_at and progress.event is not None:
+            moved_at.append(progress.event.total_step)
+            store.set_place([here.id], Place.FARM)
+            runner.recheck()
+
+    engine = ScaleFake(step_s=0.01)
+    runner = Runner(store, stylize_fn=engine, place=Place.LOCAL, on_progress=move_away)
+    summary = runner.run()  # RENEW_S is 5 s: only recheck() can stop it within the run's ~0.1 s
+    assert [(o.job.id, o.status, o.reason) for o in summary.outcomes] == [(here.id, Status.WAITING, "moved")]
+    assert len(engine.calls) == 1 and store.get(farm_job.id).status == Status.WAITING  # not painted here
+    assert (store.get(here.id).place, store.get(here.id).status) == (Place.FARM, Status.WAITING)
+    assert all_files(tmp_path / "out") == []

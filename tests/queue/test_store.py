@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from nst_desktop.engine.spec.errors import ImageError
-from nst_desktop.queue.store import LEASE_S, STALE_LEASE_S, Output, QueueStore, Status, default_path
+from nst_desktop.queue.store import LEASE_S, STALE_LEASE_S, Output, Place, QueueStore, Status, default_path
 from tests.queue.conftest import Inputs, recipe_of
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -160,3 +160,33 @@ def test_a_damaged_queue_file_is_one_line(tmp_path: Path) -> None:
     with pytest.raises(ImageError, match="cannot open the render queue") as caught:
         QueueStore(damaged)
     assert str(damaged) in caught.value.user_text() and "\n" not in caught.value.user_text()
+
+
+def test_where_a_job_is_painted_is_kept_and_a_running_one_moved_is_given_back(tmp_path: Path,
+                                                                              inputs: Inputs) -> None:
+    photo, wave, _ = inputs
+    store = QueueStore()
+    here = store.add(recipe_of(photo, wave), out(tmp_path, "a.png"))
+    there = store.add(recipe_of(photo, wave), out(tmp_path, "b.png"), place=Place.FARM)
+    assert (here.place, there.place) == (Place.LOCAL, Place.FARM)
+    # Each painter claims only its place's jobs.
+    claimed = store.claim("farm-runner", place=Place.FARM)
+    assert claimed is not None and claimed.id == there.id
+    assert store.claim("farm-runner", place=Place.FARM) is None
+    assert store.set_place([there.id], Place.LOCAL) == 1  # moved while it ran (waiting for the farm)
+    moved = store.get(there.id)
+    assert (moved.status, moved.place, moved.owner) == (Status.WAITING, Place.LOCAL, None)
+    assert not store.renew(there.id, "farm-runner")  # its runner finds it is no longer its own
+    store.close()
+    assert QueueStore().get(there.id).place == Place.LOCAL  # kept across a restart
+
+
+def test_a_queue_file_from_before_the_farm_paints_its_jobs_here(tmp_path: Path, inputs: Inputs) -> None:
+    photo, wave, _ = inputs
+    store = QueueStore()
+    job = store.add(recipe_of(photo, wave), out(tmp_path))
+    store._db.execute("ALTER TABLE jobs DROP COLUMN place")  # as an older version wrote it
+    store.close()
+    again = QueueStore()
+    assert again.get(job.id).place == Place.LOCAL
+    assert again.add(recipe_of(photo, wave), out(tmp_path, "b.png"), place=Place.FARM).place == Place.FARM
