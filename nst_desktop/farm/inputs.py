@@ -25,6 +25,7 @@ from nst_desktop.engine.spec.events import ImageArray, ProgressCallback
 from nst_desktop.farm.protocol import FarmError, InputFile, JobRequest
 from nst_desktop.recipe.recipe import Recipe, from_record
 from nst_desktop.recipe.validate import check
+from nst_desktop.service.job import Job
 
 
 @dataclass(frozen=True)
@@ -92,8 +93,15 @@ def render_request(request: JobRequest, folder: Path, *, callback: ProgressCallb
     from nst_desktop.service.render import render
 
     unpacked = unpack(request, folder)
+
+    def paint_earlier(earlier: Job) -> ImageArray:
+        # A recipe that goes on from an earlier picture (the window's "Queue at print size") has
+        # that picture painted again here first, from its record, as the CLI and the queue do.
+        return render(earlier, control=control, preview_every=0).result.image
+
     try:
-        job = job_for(unpacked.recipe, request.kind)  # type: ignore[arg-type]  # KINDS checked it
+        job = job_for(unpacked.recipe, request.kind,  # type: ignore[arg-type]  # KINDS checked it
+                      paint_earlier=paint_earlier)
         rendered = render(job, callback=callback, control=control)
     except NSTError as exc:
         raise FarmError(unpacked.client_text(exc)) from None

@@ -25,7 +25,8 @@ At the end of every scale but the last the picture is kept, atomically, as the j
 (``store.checkpoint_path``); a job interrupted (killed, stopped) goes on from it with
 ``start_from``, as promote does. A job that goes on from an earlier picture (a recipe with
 ``continued_from``: the window's "Render at print size" queued) has that picture painted again
-first, as ``render --params`` does, unless a checkpoint is further on. Finishing is exactly once
+first, as ``render --params`` does, unless a checkpoint is further on (on the farm, the farm
+does it: ``farm.inputs.render_request``). Finishing is exactly once
 (``queue.delivery``). Bad input fails that job with its reason and the queue goes on; a full disk
 (ENOSPC) pauses the queue with a message and gives the job back. The model and the weights are
 loaded once per process (``engine.model.vgg.cached_model``, ``load_caffe_weights``'s cache): a

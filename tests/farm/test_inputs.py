@@ -87,3 +87,36 @@ def test_a_start_image_must_come_with_a_recipe_that_starts_from_one(tmp_path: Pa
     record["params"] = {**record["params"], "init": "image", "init_image": "/Users/artist/start.png"}
     with pytest.raises(FarmError, match="start image"):
         unpack(_request(record), tmp_path)
+
+
+def test_a_recipe_going_on_from_an_earlier_picture_paints_that_picture_first_on_the_farm(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The window's "Queue at print size" sent to the farm: the farm paints the earlier picture
+    again from its record and goes on from it, bit for bit as the app does locally."""
+    from dataclasses import replace
+
+    from nst_desktop.farm.client import request_for
+    from nst_desktop.farm.inputs import render_request
+    from nst_desktop.recipe.jobs import job_for
+    from nst_desktop.service.render import render
+    from tests.queue.conftest import SMALL, draw, recipe_of
+
+    monkeypatch.setenv("NST_DESKTOP_HOME", str(tmp_path / "home"))
+    photo, style = draw(tmp_path / "photo.png", 1), draw(tmp_path / "wave.png", 2)
+    small = recipe_of(photo, style, params=SMALL.with_changes(size=32, min_size=32, steps=2, seed=1,
+                                                               precision="float32"))
+    earlier = render(job_for(small, "full"), preview_every=0)
+    # Another seed: painted from scratch, its first scale would not be the earlier picture.
+    bigger = small.with_params(small.params.with_changes(size=48, seed=2))
+    big = replace(bigger, continued_from=earlier.metadata)
+
+    def paint_earlier(job: Any) -> Any:
+        return render(job, preview_every=0).result.image
+
+    here = render(job_for(big, "full", paint_earlier=paint_earlier), preview_every=0).image
+    from_scratch = render(job_for(big, "full"), preview_every=0).image
+    (tmp_path / "job").mkdir()
+    on_farm, record = render_request(request_for(big, "full"), tmp_path / "job")
+    assert np.array_equal(on_farm, here)
+    assert not np.array_equal(on_farm, from_scratch)  # it went on from the earlier picture
+    assert record["continued_from"]["params"]["size"] == 32
