@@ -4,12 +4,15 @@ A job's work is the pixels it optimises times the steps, over its scales (``job_
 schedule alone: the photo's size is known from its header when the job is added). The running
 job's own time left is the engine's (``ProgressEvent.remaining_s``: ``engine.run.cost`` times the
 speed the run has shown). The jobs still waiting are costed at the seconds per unit of work this
-queue has shown: its finished jobs, else the running job's forecast (elapsed + left).
+queue has shown: its finished jobs, else the running job's forecast (elapsed + left). Jobs
+painted side by side (the render farm's lanes, ``queue.pool``) share one :class:`Tally`: "job i of
+n" numbers them in the order they started, and the waiting work is shared out over the lanes.
 """
 
 from __future__ import annotations
 
 import math
+import threading
 
 from nst_desktop.engine.spec.events import ProgressEvent
 from nst_desktop.engine.spec.params import Params
@@ -54,3 +57,34 @@ class QueueClock:
         if event is not None and math.isfinite(event.remaining_s) and current_work > 0:
             return (event.elapsed_s + event.remaining_s) / current_work
         return None
+
+
+class Tally:
+    """What the runners of one run share, thread-safe: how many jobs started (the "i" of "job i
+    of n"), the seconds per unit of work, and how many jobs are painted at once (``lanes``)."""
+
+    def __init__(self, lanes: int = 1) -> None:
+        self._lock = threading.Lock()
+        self._clock = QueueClock()
+        self._started = 0
+        self.lanes = max(1, lanes)
+
+    def start(self) -> int:
+        """A job starts: its number in this run (1-based), in the order the jobs started."""
+        with self._lock:
+            self._started += 1
+            return self._started
+
+    @property
+    def started(self) -> int:
+        with self._lock:
+            return self._started
+
+    def finished(self, work: float, seconds: float) -> None:
+        with self._lock:
+            self._clock.finished(work, seconds)
+
+    def left(self, event: ProgressEvent | None, current_work: float, waiting_work: float) -> float:
+        """As :meth:`QueueClock.left`; the waiting jobs are painted ``lanes`` at a time."""
+        with self._lock:
+            return self._clock.left(event, current_work, waiting_work / self.lanes)
