@@ -184,7 +184,7 @@ class Runner:
         try:
             while not self._stop.is_set() and not self._retire.is_set():
                 self.store.recover()
-                job = self.store.claim(self.owner, self.only, self.place)
+                job = self._tally.claim(lambda: self.store.claim(self.owner, self.only, self.place))
                 if job is None:
                     break
                 outcome = self._run_claimed(job)
@@ -296,12 +296,16 @@ class Runner:
 
     def _progress_for(self, job: QueuedJob) -> Callable[[ProgressEvent], None]:
         checkpoint = checkpoint_path(self.store, job.uid)
-        scope = [j for j in self.store.jobs(statuses=[Status.WAITING], ids=self.only)
-                 if self.place is None or j.place == self.place]
+        scope: list[QueuedJob] = []
+
+        def waiting_now() -> int:
+            scope[:] = [j for j in self.store.jobs(statuses=[Status.WAITING], ids=self.only)
+                        if self.place is None or j.place == self.place]
+            return len(scope)
+
+        index, count = self._tally.number(job.id), self._tally.count(waiting_now)
         waiting = sum(job_work(j.recipe.params, j.photo_hw) for j in scope if j.id != job.id)
         work = job_work(job.recipe.params, job.photo_hw)
-        index = self._tally.start()
-        count = max(index, self._tally.started) + len(scope)  # started in this run (or running), and waiting
 
         def on_event(event: ProgressEvent) -> None:
             if event.is_step and event.step == event.scale_steps and event.preview is not None \

@@ -13,10 +13,12 @@ from __future__ import annotations
 
 import math
 import threading
+from collections.abc import Callable
 
 from nst_desktop.engine.spec.events import ProgressEvent
 from nst_desktop.engine.spec.params import Params
 from nst_desktop.engine.spec.schedule import scale_sizes, steps_per_scale
+from nst_desktop.queue.job import QueuedJob
 
 
 def job_work(params: Params, photo_hw: tuple[int, int]) -> float:
@@ -60,25 +62,33 @@ class QueueClock:
 
 
 class Tally:
-    """What the runners of one run share, thread-safe: how many jobs started (the "i" of "job i
+    """What the runners of one run share, thread-safe: the jobs claimed, in order (the "i" of "job i
     of n"), the seconds per unit of work, and how many jobs are painted at once (``lanes``)."""
 
     def __init__(self, lanes: int = 1) -> None:
         self._lock = threading.Lock()
         self._clock = QueueClock()
-        self._started = 0
+        self._claimed: list[int] = []  # job ids in the order this run's lanes claimed them
         self.lanes = max(1, lanes)
 
-    def start(self) -> int:
-        """A job starts: its number in this run (1-based), in the order the jobs started."""
+    def claim(self, take: Callable[[], QueuedJob | None]) -> QueuedJob | None:
+        """``take()`` (the store's claim) numbered in claim order: the job's "i"."""
         with self._lock:
-            self._started += 1
-            return self._started
+            job = take()
+            if job is not None and job.id not in self._claimed:
+                self._claimed.append(job.id)
+            return job
 
-    @property
-    def started(self) -> int:
+    def number(self, job_id: int) -> int:
+        """The job's "i" in this run (1-based; 1 for a job not claimed through this tally)."""
         with self._lock:
-            return self._started
+            return self._claimed.index(job_id) + 1 if job_id in self._claimed else 1
+
+    def count(self, waiting: Callable[[], int]) -> int:
+        """The "n": the jobs claimed in this run and the ``waiting()`` ones, read as one (no
+        lane claims between the two)."""
+        with self._lock:
+            return len(self._claimed) + waiting()
 
     def finished(self, work: float, seconds: float) -> None:
         with self._lock:
