@@ -61,7 +61,9 @@ def test_queued_jobs_on_the_farm_land_once_and_equal_the_local_pictures(
 def test_two_queued_jobs_paint_at_the_same_time_on_the_two_nodes_and_land_once(
         farm: Farm, pictures: tuple[Path, Path], tmp_path: Path) -> None:
     store, library = QueueStore(tmp_path / "queue.sqlite3"), Library(tmp_path / "history")
-    jobs = [store.add(tiny_recipe(pictures, seed=s, steps=12), Output(str(tmp_path / "farm"), f"s{s}.png"))
+    # Long enough (80 steps, ~8 s a job) that a job whose node must first start a worker (~5 s:
+    # torch imported) still overlaps the other, painted by a worker an earlier test warmed.
+    jobs = [store.add(tiny_recipe(pictures, seed=s, steps=80), Output(str(tmp_path / "farm"), f"s{s}.png"))
             for s in (7, 8)]
     render = FarmRender(farm.client())
     assert render.lanes() == 2  # two nodes of one CPU each, one CPU per job
