@@ -248,9 +248,8 @@ def test_farm_jobs_ending_out_of_order_keep_their_numbers_lines_and_table_order(
     params = DEFAULTS.with_changes(size=64, min_size=32, scale_ratio=2.0, coarse_steps=2, device="cpu")
     photo = str(folder / "photos" / "river.png")
     out = str(folder / "out")
-    farm_place = Place.FARM
-    slow = store.add(Recipe(photo, look, params.with_changes(steps=12)), Output(out, "slow.png"), place=farm_place)
-    quick = store.add(Recipe(photo, look, params.with_changes(steps=3)), Output(out, "quick.png"), place=farm_place)
+    slow, quick = (store.add(Recipe(photo, look, params.with_changes(steps=steps)), Output(out, name),
+                             place=Place.FARM) for steps, name in ((12, "slow.png"), (3, "quick.png")))
     farm = FakeFarm(ScaleFake(step_s=0.05))  # paints 2 at once
     stream = io.StringIO()
     summary, aborted = run_jobs(store, [slow.id, quick.id], False, stream, render_fn=FarmRender(farm))
