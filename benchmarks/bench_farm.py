@@ -15,6 +15,11 @@
 
     python benchmarks/bench_farm.py                    # ~4 minutes on 2 cores
     python benchmarks/bench_farm.py --looks 2 --look-size 64 --repeats 2   # a quick check
+    python benchmarks/bench_farm.py --queue --looks 8 --look-size 64        # 2. through the queue
+
+``--queue``: figure 2 again, through the app's queue: ``nst-desktop batch ... --farm URL`` (a
+seed sweep of N looks: the queue claims, leases and delivers them, as many at once as the farm
+paints: ``queue.pool``), on a one-node and then a two-node cluster, each warmed by one job first.
 
 Linux only (multi-node Ray); needs the farm extra. It runs ``ray stop`` at the end, which ends
 every Ray process of this user on the machine.
@@ -195,6 +200,56 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     return out
 
 
+def _batch_seconds(farm: LocalFarm, photo: str, style: str, out: Path, looks: int, size: int,
+                   steps: int) -> float:
+    """``nst-desktop batch --farm``: ``looks`` seeds of one photo and style, at ``size`` px."""
+    from nst_desktop.cli import main as cli
+
+    argv = ["batch", photo, "--styles", style, "-o", str(out), "--size", str(size), "--min-size", "32",
+            "--steps", str(steps), "--coarse-steps", str(max(1, steps // 2)), "--device", "cpu",
+            "--precision", "float32", "--sweep", "seed=" + ",".join(str(i) for i in range(looks)), "-q",
+            "--farm", farm.url, "--token-file", str(farm.token_file)]
+    started = time.perf_counter()
+    if cli(argv) != 0:
+        raise SystemExit(f"the batch on the farm failed: {argv}")
+    return time.perf_counter() - started
+
+
+def run_queue(args: argparse.Namespace) -> dict[str, float]:
+    out: dict[str, float] = {}
+    with tempfile.TemporaryDirectory() as folder:
+        os.environ["NST_DESKTOP_HOME"] = str(Path(folder) / "home")  # a queue and history of its own
+        photo, style = _pictures(Path(folder))
+        for nodes in (1, 2):
+            try:
+                _address, farm, _idle, _driver = _cluster(nodes, 80, Path(folder))
+                _batch_seconds(farm, photo, style, Path(folder) / f"warm{nodes}", nodes, args.look_size,
+                               args.look_steps)  # each node's worker warmed (torch, VGG loaded)
+                out[f"batch_{nodes}"] = _batch_seconds(farm, photo, style, Path(folder) / f"out{nodes}",
+                                                       args.looks, args.look_size, args.look_steps)
+                farm.stop()
+            finally:
+                stop_cluster()
+    return out
+
+
+def report_queue(out: dict[str, float], args: argparse.Namespace) -> str:
+    one, two = out["batch_1"], out["batch_2"]
+    return "\n".join([
+        f"Measured {today()} on: {machine()}. Ray 2.60.0 on 127.0.0.1, 1 CPU per node (the farm "
+        "paints as many jobs at once as it has nodes here); the machine's 2 cores were shared with "
+        "other engineers' work, and with 2 cores two nodes can at best paint twice as fast (the "
+        "client, the service and Ray's own processes share the same 2 cores).",
+        "",
+        f"Command: `python benchmarks/bench_farm.py {shlex.join(sys.argv[1:])}`",
+        "",
+        "| through the queue: `nst-desktop batch ... --farm URL` | wall time |",
+        "| --- | ---: |",
+        f"| {args.looks} looks ({args.look_size} px, {args.look_steps} steps), one node | {one:.1f} s |",
+        f"| the same, two nodes (two jobs in flight) | {two:.1f} s (x{one / two:.2f}) |",
+    ])
+
+
 def paper_estimate(tflops: float, gib: float) -> list[str]:
     """Jobs per hour for 4 GPU machines from the engine's own cost model at an assumed speed,
     tiled as the engine tiles on a card of ``gib`` GiB (``tiled_pass.plan_tile``'s rule)."""
@@ -272,7 +327,15 @@ def main() -> None:
                         help="assumed sustained TFLOP/s of one GPU for the paper estimate")
     parser.add_argument("--gpu-gib", type=float, default=24.0, help="memory of that GPU (tiling)")
     parser.add_argument("--dry-run", action="store_true", help="print, do not write RESULTS.md")
+    parser.add_argument("--queue", action="store_true", help="only the looks, through batch --farm")
+    parser.add_argument("--look-steps", type=int, default=40, help="steps of each look with --queue")
     args = parser.parse_args()
+    if args.queue:
+        text = report_queue(run_queue(args), args)
+        print(text)
+        if not args.dry_run:
+            replace_block("bench_farm_queue", "## Render farm (issue 19)", text)
+        return
     text = report(run(args), args)
     print(text)
     if not args.dry_run:

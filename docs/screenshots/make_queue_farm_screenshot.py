@@ -5,8 +5,9 @@ extra), Settings ▸ Render farm pointing at it, "Run on: Render farm". Small re
     Xvfb :79 -screen 0 1280x800x24 &
     DISPLAY=:79 QT_QPA_PLATFORM=xcb python docs/screenshots/make_queue_farm_screenshot.py
 
-Writes queue_on_farm_1280x800.png. The jobs: one done on the farm, one painting on the farm, one
-waiting for it, and one painting on this computer beside it (the two painters side by side).
+Writes queue_on_farm_1280x800.png. The jobs: one done on the farm, two painting on the farm at
+once (one per node: the farm's lanes), one waiting for it, and one painting on this computer
+beside them.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ STYLES = [RESOURCES / "styles" / n for n in ("starry_night.jpg", "the_scream.jpg
 
 
 def queue_jobs(store: object, out: Path) -> None:
-    """Three jobs for the farm (a quick one first, so it is done by the shot) and one for here."""
+    """Four jobs for the farm (a quick one first, so it is done by the shot) and one for here."""
     from nst_desktop.engine.spec.params import DEFAULTS
     from nst_desktop.queue.batch import file_name
     from nst_desktop.queue.store import Output, Place, QueueStore
@@ -35,7 +36,7 @@ def queue_jobs(store: object, out: Path) -> None:
     quick = DEFAULTS.with_changes(size=128, min_size=64, steps=20, coarse_steps=10, device="cpu")
     slow = DEFAULTS.with_changes(size=256, min_size=128, steps=150, coarse_steps=40, device="cpu")
     plans = [(STYLES[0], quick, Place.FARM), (STYLES[1], slow, Place.FARM), (STYLES[2], slow, Place.FARM),
-             (STYLES[2], slow.with_changes(style_weight=16.0), Place.LOCAL)]
+             (STYLES[0], slow, Place.FARM), (STYLES[2], slow.with_changes(style_weight=16.0), Place.LOCAL)]
     for n, (style, params, place) in enumerate(plans, start=1):
         look = (StyleRef(str(style)),)
         name = file_name("{photo}_{style}_{n}.png", str(PHOTO), look, n)
@@ -73,16 +74,17 @@ def main() -> int:
         window.queue_dock.show()
         window.queue_dock.raise_()
         queue.kick()
-        second = queue.store.jobs()[1].id  # the slow farm job: caught while it paints
-        progress: list[float] = [0.0]
+        ids = [j.id for j in queue.store.jobs()]
+        second, third = ids[1], ids[2]  # the slow farm jobs: caught while both paint, side by side
+        progress: dict[int, float] = {}
         queue.farm.painter.progressed.connect(lambda p: progress.__setitem__(
-            0, p.event.fraction if p.event is not None and p.job.id == second else progress[0]))
-        wait_until(lambda: progress[0] > 0.3, 600)
+            p.job.id, p.event.fraction) if p.event is not None else None)
+        wait_until(lambda: progress.get(second, 0.0) > 0.1 and progress.get(third, 0.0) > 0.03, 600)
         queue.panel.select(second)
         spin(1500)  # the thumbnails
         jobs = queue.store.jobs()
         print("jobs:", [(j.name, j.place.value, j.status.value) for j in jobs], flush=True)
-        assert jobs[0].status == Status.DONE and jobs[1].status == Status.RUNNING
+        assert jobs[0].status == Status.DONE and jobs[1].status == jobs[2].status == Status.RUNNING
         screen = window.screen()
         pixmap = screen.grabWindow(0) if os.environ.get("DISPLAY") else window.grab()
         size = screen.geometry()

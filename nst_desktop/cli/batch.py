@@ -5,9 +5,10 @@ Every job goes through the queue the window uses (``queue.store``): a batch kill
 goes on where it was when run again (a rerun skips the jobs whose output already carries the
 same recipe key, takes up the unfinished ones again, and goes on from their last finished scale).
 At the end a table says what was done and what failed, and why; the exit status is 1 if any job
-failed. Ctrl-C stops after the current step: the finished pictures are saved, and the stopped job
-goes on next time from its last finished scale (from the stopped picture itself when it was at
-full size); a second Ctrl-C aborts at once (the job goes on from its last finished scale too).
+failed. Ctrl-C stops after the current step (every job in flight): the finished pictures are
+saved, and the stopped job goes on next time from its last finished scale (from the stopped
+picture itself when it was at full size); a second Ctrl-C aborts at once (the job goes on from
+its last finished scale too).
 """
 
 from __future__ import annotations
@@ -31,8 +32,10 @@ from nst_desktop.engine.spec.events import ProgressEvent
 from nst_desktop.formatting import format_duration
 from nst_desktop.queue.batch import DEFAULT_PATTERN, PlannedJob
 from nst_desktop.queue.delivery import marker_of
+from nst_desktop.queue.pool import RunnerPool
 from nst_desktop.queue.runner import JobOutcome, QueueProgress, Runner, RunSummary
 from nst_desktop.queue.store import Place, QueuedJob, QueueStore, Status
+from nst_desktop.queue.timing import Tally
 
 AddParamOptions = Callable[[argparse.ArgumentParser], None]
 
@@ -118,35 +121,52 @@ def run_jobs(store: QueueStore, only: list[int] | None, quiet: bool, stream: Tex
              stylize_fn: Any = None, render_fn: Any = None,
              place: Place | None = None) -> tuple[RunSummary, bool]:
     """Paint the jobs (``only`` these ids, of ``place``; None: the whole queue), with a progress
-    line and Ctrl-C; the summary, and whether a second Ctrl-C aborted the run."""
+    line per job and Ctrl-C; the summary, and whether a second Ctrl-C aborted the run. On the
+    farm (``render_fn``) as many jobs are painted at once as it can paint (``queue.pool``)."""
     from nst_desktop.io.library import Library
 
-    bar = BatchBar(stream) if not quiet else None
+    bars: dict[int, BatchBar] = {}  # job id -> its own line: farm jobs paint side by side
+    lock = threading.Lock()  # the lanes report from their own threads
     ended: list[JobOutcome] = []
+    history = _history(Library)
 
     def on_progress(p: QueueProgress) -> None:
-        if bar is not None and p.event is not None:
+        if quiet or p.event is None:
+            return
+        with lock:
+            bar = bars.setdefault(p.job.id, BatchBar(stream))
             bar.job_text = (f"job {p.index} of {p.count} {p.job.name}: "
                             f"batch {format_duration(p.queue_left_s)} left |")
             bar.update(p.event)
 
     def on_ended(outcome: JobOutcome) -> None:
-        ended.append(outcome)
-        if bar is not None:
-            bar.close()
-            bar._last_decile = -1  # the next job's line starts again at 0 %
-        if outcome.status == Status.FAILED and not quiet:
-            print(f"{PROG}: {outcome.job.name} failed: {outcome.reason}", file=stream)
+        with lock:
+            ended.append(outcome)
+            bar = bars.pop(outcome.job.id, None)
+            if bar is not None:
+                bar.close()
+            if outcome.status == Status.FAILED and not quiet:
+                print(f"{PROG}: {outcome.job.name} failed: {outcome.reason}", file=stream)
 
-    runner = Runner(store, _history(Library), only=only, stylize_fn=stylize_fn, on_progress=on_progress,
-                    on_ended=on_ended, render_fn=render_fn, place=place)
+    def make_runner(tally: Tally) -> Runner:
+        return Runner(store, history, only=only, stylize_fn=stylize_fn, on_progress=on_progress,
+                      on_ended=on_ended, render_fn=render_fn, place=place, tally=tally)
+
+    pool = RunnerPool(store, make_runner, render_fn.lanes if render_fn is not None else None)
     try:
-        with _stop_on_sigint(runner, stream):
-            return runner.run(), False
+        with _stop_on_sigint(pool, stream):
+            return _in_queue_order(pool.run()), False
     except KeyboardInterrupt:
-        if bar is not None:
-            bar.close()
-        return RunSummary(ended, stopped=True), True
+        with lock:
+            for bar in bars.values():
+                bar.close()
+            return _in_queue_order(RunSummary(list(ended), stopped=True)), True
+
+
+def _in_queue_order(summary: RunSummary) -> RunSummary:
+    """The outcomes in the queue's order (farm jobs end out of order): the table reads as the batch."""
+    summary.outcomes.sort(key=lambda outcome: outcome.job.id)
+    return summary
 
 
 def _history(library_type: Any) -> Any:
@@ -159,7 +179,7 @@ def _history(library_type: Any) -> Any:
 
 
 @contextmanager
-def _stop_on_sigint(runner: Runner, stream: TextIO) -> Iterator[None]:
+def _stop_on_sigint(runner: Runner | RunnerPool, stream: TextIO) -> Iterator[None]:
     """First Ctrl-C: stop after this step, the job's progress kept; a second one aborts."""
     if threading.current_thread() is not threading.main_thread():
         yield

@@ -6,7 +6,9 @@ leases, delivery into the history and the output folder (exactly once, ``queue.d
 the queue's own. Each job goes to the farm under its queue uid: a job sent again after the app
 restarted finds the farm's job still running instead of painting it twice, and after the farm's
 head restarted it is painted again. While the farm is unreachable the job waits ("farm
-unreachable since HH:MM") and goes on when it is back. No Ray here.
+unreachable since HH:MM") and goes on when it is back. The farm's jobs are painted side by side,
+as many as the farm can paint at once (:meth:`FarmRender.lanes`, ``queue.pool.RunnerPool``: one
+runner per lane). No Ray here.
 """
 
 from __future__ import annotations
@@ -44,6 +46,11 @@ class FarmRender:
                  on_waiting: Callable[[QueuedJob, str], None] = lambda job, text: None) -> None:
         self.client = client
         self.on_waiting = on_waiting
+
+    def lanes(self) -> int:
+        """How many jobs to keep on the farm at once (``queue.pool``): what it can paint at once,
+        asked again each time (a node that joined or left). FarmError while it cannot be asked."""
+        return self.client.status().lanes
 
     def __call__(self, job: QueuedJob, service_job: Job, *, callback: Callable[[ProgressEvent], None],
                  control: RunControl) -> Rendered:

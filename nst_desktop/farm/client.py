@@ -48,6 +48,15 @@ class FarmStatus:
     cpus: float
     gpus: float
     jobs: dict[str, int]
+    cpus_per_job: int = 1  # the CPUs each job asks for on a farm without GPUs (farm serve --cpus-per-job)
+
+    @property
+    def lanes(self) -> int:
+        """How many jobs the farm paints at once, as ``service.task_options`` asks for them: a
+        whole GPU each where it has GPUs (and one CPU), else ``cpus_per_job`` CPUs each; at least 1."""
+        if self.gpus >= 1:
+            return max(1, int(min(self.gpus, self.cpus)))
+        return max(1, int(self.cpus // max(1, self.cpus_per_job)))
 
     def text(self) -> str:
         nodes = f"{len(self.nodes)} node{'' if len(self.nodes) == 1 else 's'}"
@@ -95,7 +104,7 @@ class FarmClient:
     def status(self) -> FarmStatus:
         data = self._json("GET", "/status")
         return FarmStatus(str(data["version"]), str(data["ray"]), tuple(data["nodes"]), float(data["cpus"]),
-                          float(data["gpus"]), dict(data.get("jobs", {})))
+                          float(data["gpus"]), dict(data.get("jobs", {})), int(data.get("cpus_per_job", 1)))
 
     def submit(self, request: JobRequest) -> dict[str, Any]:
         """Send a job; the farm's summary of it (``id``, ``state``). The same key sent again

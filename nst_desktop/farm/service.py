@@ -73,6 +73,7 @@ class FarmServer(ThreadingHTTPServer):
 
         super().__init__(address, FarmHandler)
         self.token = token.encode("utf-8")
+        self.cpus_per_job = cpus_per_job
         self.jobs = FarmJobs(lambda: task_options(cpus_per_job))
 
 
@@ -116,7 +117,9 @@ class FarmHandler(BaseHTTPRequestHandler):
     def _route(self, method: str, parts: list[str], query: dict[str, str]) -> None:
         jobs = self.server.jobs
         if method == "GET" and parts == ["status"]:
-            return self._send_json(200, {**cluster_status(), "jobs": jobs.counts()})
+            # cpus_per_job: the client works out how many jobs the farm paints at once (FarmStatus.lanes)
+            return self._send_json(200, {**cluster_status(), "jobs": jobs.counts(),
+                                         "cpus_per_job": self.server.cpus_per_job})
         if method == "POST" and parts == ["jobs"]:
             return self._submit()
         if len(parts) < 2 or parts[0] != "jobs":

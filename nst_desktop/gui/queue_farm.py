@@ -4,7 +4,8 @@
   farm, and the remembered "Run on" choice.
 - :class:`FarmPainter`: a second :class:`~nst_desktop.gui.queue_thread.QueueThread` that claims
   only the farm's jobs and paints them through ``farm.batch.FarmRender`` (the one farm path: the
-  queue's claiming, leases and exactly-once delivery into the history). Its gate is never held:
+  queue's claiming, leases and exactly-once delivery into the history), as many jobs at once as
+  the farm paints (``queue.pool.RunnerPool``: every node busy). Its gate is never held:
   a farm job uses none of this computer's cores, so it goes on while the artist paints. A
   refusal (wrong token, another version, a bad address) is said once and the farm's jobs wait
   until the settings change or the artist steers the queue; while the farm cannot be reached its

@@ -202,7 +202,7 @@ class QueuePanel(QWidget):
         item.setData(0, STATUS_ROLE, status)
         item.setSizeHint(0, QSize(0, THUMB + 6))  # two lines beside the thumbnail (the column stretches)
         left = self.view.left_text(job, rate)
-        item.setText(0, f"{job.name}\n{status} · {left}" if left else f"{job.name}\n{status}")
+        item.setText(0, f"{job.name}\n{self._elided_right(f'{status} · {left}' if left else status)}")
         styles = ", ".join(s.name for s in job.recipe.styles)
         scale = self.view.scale_text(job)
         item.setToolTip(0, f"{job.name}: {status}{scale}\n{job.recipe.photo}\n× {styles}\n"
@@ -212,6 +212,14 @@ class QueuePanel(QWidget):
         bar = cell.findChild(QProgressBar) if cell is not None else None
         if isinstance(bar, QProgressBar):
             bar.setValue(self.view.percent(job))
+
+    def _elided_right(self, line: str) -> str:
+        """A row's second line cut at its end to the column (the tree elides both lines in the
+        middle, to keep a name's "_3.png"; a status reads from its start: "farm · 1 min 2…")."""
+        if not self.tree.isVisible():  # not laid out yet: no width to cut to
+            return line
+        room = self.tree.columnWidth(0) - THUMB - 16  # the thumbnail and the row's margins
+        return self.tree.fontMetrics().elidedText(line, Qt.TextElideMode.ElideRight, max(room, 40))
 
     def _show_total(self, jobs: list[QueuedJob]) -> None:
         counts = {status: sum(1 for j in jobs if j.status == status) for status in Status}

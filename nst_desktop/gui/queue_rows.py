@@ -20,23 +20,25 @@ from nst_desktop.queue.runner import QueueProgress
 from nst_desktop.queue.store import Place, QueuedJob, Status
 from nst_desktop.queue.timing import job_work
 
-NO_FARM = "no render farm set: Edit ▸ Render farm…"
+NO_FARM = "no render farm set: Edit ▸ Render farm…"  # the farm line's (the row says "no farm set")
 
 
 def status_text(job: QueuedJob, held: bool, farm_note: str = "", farm_set: bool = True) -> str:
     """A row's status: the word, what it waits for, a failure's reason. ``held``: the artist
     paints (only this computer's jobs wait for them); ``farm_note``: why a farm job waits."""
     on_farm = job.place == Place.FARM
+    # Short: the row is ~28 characters wide in a 300 px dock, its time left after the status
+    # ("farm · 1 min 29 s left"); the whole reason is in its tooltip, the panel elides the rest.
     if job.status == Status.RUNNING:
-        # Short: the row is ~28 characters wide, its time left after the status (all in its tooltip).
         if on_farm:
-            return farm_note or "on the farm"
+            return farm_note or "farm"
         return "paused: you are painting" if held else "painting"
     if job.status == Status.FAILED:
         return f"failed: {job.reason}" if job.reason else "failed"
     if job.status == Status.WAITING and on_farm:
-        why = job.reason if farm_set else NO_FARM
-        return f"for the farm ({why})" if why else "for the farm"
+        if not farm_set:
+            return "waiting · no farm set"
+        return f"waiting · farm ({job.reason})" if job.reason else "waiting · farm"
     if job.status == Status.WAITING and job.reason:
         return f"waiting ({job.reason})"
     return job.status.value

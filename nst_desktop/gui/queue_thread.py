@@ -10,9 +10,10 @@ once no job is left, the queue is paused or it was stopped).
 The window runs two of them side by side (issue 19): this computer's (``place`` LOCAL) and the
 render farm's (``place`` FARM, its ``farm`` the client of Settings ▸ Render farm): the farm's
 runner paints through ``farm.batch.FarmRender``, the one farm path (claiming, leases and
-delivery stay the queue's), and also reports ``contacted`` (the farm's status line, asked
-first), ``refused`` (a wrong token or version: no job is claimed) and ``waiting`` (a job and
-"farm unreachable since HH:MM").
+delivery stay the queue's), as many jobs at once as the farm paints (``queue.pool.RunnerPool``:
+one runner per lane, their reports coming from the lanes' threads), and also reports
+``contacted`` (the farm's status line, asked first), ``refused`` (a wrong token or version: no
+job is claimed) and ``waiting`` (a job and "farm unreachable since HH:MM").
 
 **The artist comes first** (:class:`ArtistGate`): while the artist paints (a run, a quick look,
 variations) the queue holds. The job being painted pauses *after its current step*
@@ -38,8 +39,10 @@ from nst_desktop.farm.protocol import FarmError
 from nst_desktop.gui.errors import user_message
 from nst_desktop.gui.worker import keep_until_finished
 from nst_desktop.io.library import Library
-from nst_desktop.queue.runner import JobOutcome, QueueProgress, RenderFn, Runner, RunSummary
+from nst_desktop.queue.pool import RunnerPool
+from nst_desktop.queue.runner import JobOutcome, QueueProgress, Runner, RunSummary
 from nst_desktop.queue.store import Place, QueuedJob, QueueStore, Status
+from nst_desktop.queue.timing import Tally
 from nst_desktop.service.render import StylizeFn
 
 log = logging.getLogger(__name__)
@@ -56,7 +59,7 @@ class ArtistGate:
         self._free.set()
         self._stopping = threading.Event()
         self._lock = threading.Lock()
-        self._runner: Runner | None = None
+        self._runner: RunnerPool | None = None
 
     @property
     def held(self) -> bool:
@@ -92,7 +95,7 @@ class ArtistGate:
         if runner is not None:
             runner.recheck()
 
-    def attach(self, runner: Runner | None) -> None:
+    def attach(self, runner: RunnerPool | None) -> None:
         with self._lock:
             self._runner = runner
             if runner is not None and self._stopping.is_set():
@@ -133,12 +136,17 @@ class QueueWorker(QObject):
             self.refused.emit(exc.user_text())
             self.ranOut.emit(RunSummary())
             return
-        runner = Runner(self._store, self._library, stylize_fn=self._stylize_fn, render_fn=render_fn,
-                        place=self._place, on_progress=self._on_progress, on_ended=self._on_ended)
-        self._gate.attach(runner)
+        def make_runner(tally: Tally) -> Runner:
+            return Runner(self._store, self._library, stylize_fn=self._stylize_fn, render_fn=render_fn,
+                          place=self._place, on_progress=self._on_progress, on_ended=self._on_ended,
+                          tally=tally)
+
+        # The farm's jobs side by side, as many as it paints at once; this computer's one at a time.
+        pool = RunnerPool(self._store, make_runner, render_fn.lanes if render_fn is not None else None)
+        self._gate.attach(pool)
         summary = RunSummary()
         try:
-            summary = runner.run()
+            summary = pool.run()
         except Exception as exc:  # an engine bug must not take the window down; the job is recovered
             log.warning("queue run failed: %s", exc, exc_info=True)
             self.crashed.emit(user_message(exc))
@@ -146,7 +154,7 @@ class QueueWorker(QObject):
             self._gate.attach(None)
             self.ranOut.emit(summary)
 
-    def _farm_render(self) -> RenderFn | None:
+    def _farm_render(self) -> FarmRender | None:
         """The farm's render for this run (None: paint here), its status asked first (a slow
         network: in this thread, never the GUI's)."""
         if self._farm is None:
@@ -202,7 +210,10 @@ class QueueThread(QObject):
         for mine, theirs in ((self.progressed, self.worker.progressed), (self.jobEnded, self.worker.jobEnded),
                              (self.crashed, self.worker.crashed), (self.contacted, self.worker.contacted),
                              (self.refused, self.worker.refused), (self.waiting, self.worker.waiting)):
-            theirs.connect(mine.emit)
+            # Signal to signal, so the receiver is this object (the GUI thread): the farm's lanes emit
+            # from their own threads, and a connection to ``mine.emit`` would queue their reports in
+            # the worker's thread, busy running the pool until the run ends.
+            theirs.connect(mine)
         self.worker.ranOut.connect(self._on_ran_out)
         self._running = False
         self._closed = False

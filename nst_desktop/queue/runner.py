@@ -18,6 +18,9 @@ Stable API (the window runs it on its own thread; the CLI on the main one; add, 
   the queue's. ``place``: claim only the jobs to be painted there (the window runs one runner
   per place); :meth:`recheck` looks at once whether the current job is still this runner's (the
   window cancelled or moved it) instead of at the next lease renewal.
+- ``tally`` (``queue.timing.Tally``): shared by runners painting side by side (``queue.pool``:
+  the farm's lanes) for "job i of n" and the time left; :meth:`retire` ends the run after the
+  current job (a lane no longer needed).
 
 Per job: the recipe is checked again (``recipe.validate.check``), built into the service Job from
 the kept copies of its inputs (``recipe.jobs.job_for``), and painted by ``service.render.render``.
@@ -57,7 +60,7 @@ from nst_desktop.queue.store import (
     new_owner,
     register_owner,
 )
-from nst_desktop.queue.timing import QueueClock, job_work
+from nst_desktop.queue.timing import Tally, job_work
 from nst_desktop.recipe.recipe import Recipe, StyleRef
 from nst_desktop.service.job import Job
 from nst_desktop.service.render import Rendered, StylizeFn, render
@@ -117,7 +120,8 @@ class Runner:
                  only: Collection[int] | None = None, stylize_fn: StylizeFn | None = None,
                  on_progress: Callable[[QueueProgress], None] | None = None,
                  on_ended: Callable[[JobOutcome], None] | None = None, preview_every: int = 0,
-                 render_fn: RenderFn | None = None, place: Place | None = None) -> None:
+                 render_fn: RenderFn | None = None, place: Place | None = None,
+                 tally: Tally | None = None) -> None:
         self.store, self.only, self.place = store, (set(only) if only is not None else None), place
         self._render_fn = render_fn
         self.owner = new_owner()
@@ -126,13 +130,13 @@ class Runner:
         self._on_progress, self._on_ended = on_progress, on_ended
         self._control = RunControl()
         self._stop = threading.Event()
+        self._retire = threading.Event()  # claim no other job (the current one goes on to its end)
         self._stopped_job = False  # a job ended stopped (Runner.stop): the summary says so
         self._held = False  # pause() until resume(), whichever job is current
         self._lock = threading.Lock()
         self._current: QueuedJob | None = None
         self._taken_away = False  # the current job was cancelled (or recovered) under us
-        self._clock = QueueClock()
-        self._done_count = 0
+        self._tally = tally or Tally()
 
     # --- steering, from any thread -------------------------------------------------------------
     def stop(self) -> None:
@@ -140,6 +144,10 @@ class Runner:
         self._stop.set()
         with self._lock:
             self._control.stop()
+
+    def retire(self) -> None:
+        """Claim no other job once the current one has ended (painted to its end, not stopped)."""
+        self._retire.set()
 
     def pause(self) -> None:
         """Hold the current job between two steps (the artist paints): it keeps its memory. A
@@ -175,9 +183,9 @@ class Runner:
         beat = threading.Thread(target=self._keep_lease, args=(beating,), name="queue-lease", daemon=True)
         beat.start()
         try:
-            while not self._stop.is_set():
+            while not self._stop.is_set() and not self._retire.is_set():
                 self.store.recover()
-                job = self.store.claim(self.owner, self.only, self.place)
+                job = self._tally.claim(lambda: self.store.claim(self.owner, self.only, self.place))
                 if job is None:
                     break
                 outcome = self._run_claimed(job)
@@ -256,8 +264,7 @@ class Runner:
                 raise
             return self._disk_full(job, exc, rendered.image)
         checkpoint.unlink(missing_ok=True)
-        self._clock.finished(job_work(job.recipe.params, job.photo_hw), rendered.result.elapsed_s)
-        self._done_count += 1
+        self._tally.finished(job_work(job.recipe.params, job.photo_hw), rendered.result.elapsed_s)
         return self._ended(job, Status.DONE, path=path, seconds=rendered.result.elapsed_s)
 
     def _with_inputs(self, job: QueuedJob) -> QueuedJob:
@@ -290,11 +297,16 @@ class Runner:
 
     def _progress_for(self, job: QueuedJob) -> Callable[[ProgressEvent], None]:
         checkpoint = checkpoint_path(self.store, job.uid)
-        scope = [j for j in self.store.jobs(statuses=[Status.WAITING], ids=self.only)
-                 if self.place is None or j.place == self.place]
+        scope: list[QueuedJob] = []
+
+        def waiting_now() -> int:
+            scope[:] = [j for j in self.store.jobs(statuses=[Status.WAITING], ids=self.only)
+                        if self.place is None or j.place == self.place]
+            return len(scope)
+
+        index, count = self._tally.number(job.id), self._tally.count(waiting_now)
         waiting = sum(job_work(j.recipe.params, j.photo_hw) for j in scope if j.id != job.id)
         work = job_work(job.recipe.params, job.photo_hw)
-        index, count = self._done_count + 1, self._done_count + 1 + len(scope)
 
         def on_event(event: ProgressEvent) -> None:
             if event.is_step and event.step == event.scale_steps and event.preview is not None \
@@ -305,7 +317,7 @@ class Runner:
                     log.warning("No checkpoint for job %s: %s", job.name, exc)
             if self._on_progress is not None:
                 self._on_progress(QueueProgress(job, index, count, event,
-                                                self._clock.left(event, work, waiting)))
+                                                self._tally.left(event, work, waiting)))
 
         return on_event
 

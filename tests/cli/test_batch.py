@@ -229,3 +229,35 @@ def test_params_of_an_earlier_picture(folder: Path, capsys: pytest.CaptureFixtur
     assert cmd_batch(build_parser().parse_args(argv), stylize_fn=fake) == 0
     params = fake.calls[0]["params"]
     assert (params.style_weight, params.seed, params.size) == (20.0, 9, 64)  # the record's, an option over it
+
+
+def test_farm_jobs_ending_out_of_order_keep_their_numbers_lines_and_table_order(
+        folder: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import io
+
+    from nst_desktop.cli.batch import outcome_rows, run_jobs
+    from nst_desktop.engine.spec.params import DEFAULTS
+    from nst_desktop.farm.batch import FarmRender
+    from nst_desktop.queue.store import Output
+    from nst_desktop.recipe.recipe import Recipe, StyleRef
+    from tests.gui.farm_fakes import FakeFarm
+
+    monkeypatch.setenv("NST_DESKTOP_HOME", str(folder / "home"))
+    store = QueueStore()
+    look = (StyleRef(str(folder / "wave.png")),)
+    params = DEFAULTS.with_changes(size=64, min_size=32, scale_ratio=2.0, coarse_steps=2, device="cpu")
+    photo = str(folder / "photos" / "river.png")
+    out = str(folder / "out")
+    slow, quick = (store.add(Recipe(photo, look, params.with_changes(steps=steps)), Output(out, name),
+                             place=Place.FARM) for steps, name in ((12, "slow.png"), (3, "quick.png")))
+    farm = FakeFarm(ScaleFake(step_s=0.05))  # paints 2 at once
+    stream = io.StringIO()
+    summary, aborted = run_jobs(store, [slow.id, quick.id], False, stream, render_fn=FarmRender(farm))
+    assert farm.most_at_once == 2 and not aborted
+    assert farm.spans[quick.uid][1] < farm.spans[slow.uid][1]  # the second job ended first
+    assert [row[:2] for row in outcome_rows(summary, [])] == [("slow.png", "done"), ("quick.png", "done")]
+    lines = stream.getvalue().splitlines()
+    # Each job its own line and number, however their lines interleave: n is the batch's 2.
+    assert any(line.startswith("job 1 of 2 slow.png") for line in lines)
+    assert any(line.startswith("job 2 of 2 quick.png") for line in lines)
+    assert all(line.startswith(("job 1 of 2 slow.png", "job 2 of 2 quick.png")) for line in lines if line)

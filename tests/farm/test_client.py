@@ -65,3 +65,15 @@ def test_a_request_can_read_other_copies_of_the_files_under_the_recipes_names(
     assert request.photo == InputFile(recipe.photo, b"kept photo bytes")
     assert request.styles == (InputFile(recipe.style_paths[0], b"kept style bytes"),)
     assert request.record["inputs"]["content"] == recipe.photo
+
+
+def test_lanes_are_what_the_farm_paints_at_once() -> None:
+    from nst_desktop.farm.client import FarmStatus
+
+    def status(cpus: float, gpus: float, cpus_per_job: int = 1) -> FarmStatus:
+        return FarmStatus("0.1.0", "2.60.0", (), cpus, gpus, {}, cpus_per_job)
+
+    assert status(64, 4).lanes == 4  # 4 GPU machines: a whole GPU per job
+    assert status(2, 4).lanes == 2  # each GPU job takes a CPU too
+    assert status(8, 0, 2).lanes == 4  # CPUs only: --cpus-per-job each
+    assert status(1, 0, 2).lanes == 1  # at least one

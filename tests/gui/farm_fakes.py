@@ -4,7 +4,8 @@
 by the farm's own ``farm.inputs.unpack`` and painted through the one render path with the queue
 tests' fake engine on a thread; its progress items (the farm's wire format) are long-polled as the
 service's are. It can be made unreachable or another version, and it records each submit, cancel
-and when each progress item became available.
+and when each progress item became available, and how many jobs painted at once (``most_at_once``;
+its status says it paints ``int(cpus)`` at once).
 """
 
 from __future__ import annotations
@@ -58,14 +59,18 @@ class FakeFarm(FarmClient):
         self.cancelled: list[tuple[str, float]] = []  # job id, perf_counter of the cancel
         self.step_times: dict[int, float] = {}  # the last job's step -> perf_counter when it was available
         self.results: dict[str, ImageArray] = {}  # key -> the picture sent back
+        self.cpus = 2.0  # what its status says: it paints int(cpus) jobs at once (FarmStatus.lanes)
+        self.painting = 0  # jobs painting now
+        self.most_at_once = 0  # the most jobs that were painting at the same time
+        self.spans: dict[str, tuple[float, float]] = {}  # key -> perf_counter when it started, ended
         self._changed = threading.Condition()
         self._folder = Path(tempfile.mkdtemp(prefix="fake-farm-"))
 
     # --- the client's calls -------------------------------------------------------------------
     def status(self) -> FarmStatus:
         self._answer()
-        return FarmStatus(self.version, "2.60.0", ({"address": "127.0.0.1", "cpus": 2, "gpus": 0},), 2.0,
-                          0.0, {})
+        return FarmStatus(self.version, "2.60.0", ({"address": "127.0.0.1", "cpus": self.cpus, "gpus": 0},),
+                          self.cpus, 0.0, {})
 
     def submit(self, request: JobRequest) -> dict[str, Any]:
         self._answer()
@@ -135,8 +140,17 @@ class FakeFarm(FarmClient):
         folder.mkdir()
         unpacked = unpack(request, folder)  # the farm's own checks
         service_job = job_for(unpacked.recipe, "full")
-        rendered = render(service_job, callback=lambda event: self._add(job, event), control=job.control,
-                          stylize_fn=self.engine)
+        with self._changed:
+            self.painting += 1
+            self.most_at_once = max(self.most_at_once, self.painting)
+        began = time.perf_counter()
+        try:
+            rendered = render(service_job, callback=lambda event: self._add(job, event), control=job.control,
+                              stylize_fn=self.engine)
+        finally:
+            with self._changed:
+                self.painting -= 1
+                self.spans[job.key] = (began, time.perf_counter())
         record = {**rendered.metadata, "inputs": dict(request.record["inputs"]),
                   "farm": {"host": HOST, "device": "cpu", "precision": "float32"}}
         with self._changed:

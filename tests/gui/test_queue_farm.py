@@ -112,7 +112,7 @@ def _still_remembered(qtbot: QtBot, tmp_path: Path, settings: Settings, made: Ri
     qtbot.waitUntil(lambda: len(made.jobs()) == 1, timeout=5000)
     assert made.jobs()[0].place == Place.FARM
     # No farm is set in these settings: the job waits and its row and the farm line say why.
-    qtbot.waitUntil(lambda: "no render farm set" in _status(made, made.jobs()[0]), timeout=5000)
+    qtbot.waitUntil(lambda: "no farm set" in _status(made, made.jobs()[0]), timeout=5000)
     assert _places(made).line.text().startswith("No render farm set")
     assert made.jobs()[0].status == Status.WAITING
     again = PlaceControls(made.controller.panel, farm_link(Settings(tmp_path / "settings.ini")))
@@ -130,7 +130,7 @@ def test_farm_progress_reaches_its_row_within_a_second_of_the_step(qtbot: QtBot,
     job = _add(rig, "a.png", Place.FARM)
     rig.controller.kick()
     qtbot.waitUntil(lambda: len(seen) >= 2, timeout=10_000)
-    assert _status(rig, job) == "on the farm"
+    assert _status(rig, job) == "farm"
     row = rig.controller.panel.tree.topLevelItem(0)
     assert row is not None and " left" in row.text(0)
     wait_idle(qtbot, rig)
@@ -253,10 +253,60 @@ def test_a_farm_set_later_takes_the_waiting_farm_jobs_at_once(qtbot: QtBot, tmp_
         job = _add(made, "a.png", Place.FARM)
         assert not made.controller.kick()  # no farm set: it waits
         made.controller.panel.refresh()
-        assert _status(made, job) == "for the farm (no render farm set: Edit ▸ Render farm…)"
+        assert _status(made, job) == "waiting · no farm set"
         address["url"] = farm.url  # Edit ▸ Render farm… OK'd (gui.queue_dock.edit_farm)
         made.controller.farm_changed()
         wait_idle(qtbot, made)
         assert made.store.get(job.id).status == Status.DONE and farm.submitted == [job.uid]
     finally:
         next(rig, None)
+
+
+def _row_text(rig: Rig, job: QueuedJob) -> str:
+    tree = rig.controller.panel.tree
+    for row in range(tree.topLevelItemCount()):
+        item = tree.topLevelItem(row)
+        if item is not None and item.data(0, Qt.ItemDataRole.UserRole) == job.id:
+            return item.text(0)
+    return ""
+
+
+def test_the_farms_jobs_paint_side_by_side_each_row_its_own_progress(qtbot: QtBot, rig: Rig,
+                                                                     farm: FakeFarm) -> None:
+    farm.engine.step_s = 0.1  # the fake farm paints 2 at once (its status: 2 CPUs, no GPU)
+    jobs = [_add(rig, f"side{i}.png", Place.FARM) for i in range(3)]
+    rig.controller.kick()
+    both = jobs[:2]
+    view = rig.controller.panel.view
+    qtbot.waitUntil(lambda: all(view.percent(rig.store.get(j.id)) > 0 for j in both), timeout=10_000)
+    assert [rig.store.get(j.id).status for j in jobs] == [Status.RUNNING, Status.RUNNING, Status.WAITING]
+    for job in both:  # two rows painting at once, each with its own figures
+        assert _status(rig, job) == "farm" and " left" in _row_text(rig, job).splitlines()[1]
+    assert _status(rig, jobs[2]) == "waiting · farm"
+    wait_idle(qtbot, rig)
+    assert farm.most_at_once == 2  # never more than the farm paints at once
+    assert [rig.store.get(j.id).status for j in jobs] == [Status.DONE] * 3
+    markers = sorted(e.metadata["queue"]["job"] for e in rig.library.entries())
+    assert markers == sorted(j.uid for j in jobs)  # each in the history once
+    assert rig.controller.panel.total_label.text().startswith("3 of 3 done")
+
+
+def test_a_farm_rows_status_reads_whole_in_a_narrow_dock_and_is_cut_at_its_end(qtbot: QtBot,
+                                                                                rig: Rig) -> None:
+    panel = rig.controller.panel
+    job = rig.store.add(rig.recipe, Output(str(rig.out), "tubingen_shipwreck_3.png"), place=Place.FARM)
+    panel.resize(300, 400)
+    panel.show()
+    qtbot.waitExposed(panel)
+    panel.refresh()
+    line = _row_text(rig, job).splitlines()[1]
+    assert line.startswith("waiting · farm")  # whole, from its start (no "…" in the middle)
+    room = panel.tree.columnWidth(0) - 40 - 16
+    assert panel.tree.fontMetrics().horizontalAdvance(line) <= room
+    claimed = rig.store.claim("tester", None, Place.FARM)  # given back with a long reason
+    assert claimed is not None
+    rig.store.release(claimed.id, "tester", "the upload was refused: the style is over the farm's limit")
+    panel.refresh()
+    cut = _row_text(rig, job).splitlines()[1]
+    assert cut.startswith("waiting · farm (the upload") and cut.endswith("…")  # cut at its end
+    assert panel.tree.fontMetrics().horizontalAdvance(cut) <= room

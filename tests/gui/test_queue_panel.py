@@ -34,10 +34,11 @@ def store(tmp_path: Path) -> Iterator[QueueStore]:
 
 
 @pytest.fixture
-def panel(qtbot: QtBot, store: QueueStore) -> QueuePanel:
+def panel(qtbot: QtBot, store: QueueStore) -> Iterator[QueuePanel]:
     made = QueuePanel(store, open_url=lambda url: opened.append(url) is None)
     qtbot.addWidget(made)
-    return made
+    yield made
+    made.stop_refreshing()  # before the store closes: its timer would read a closed database
 
 
 opened: list[QUrl] = []

@@ -24,12 +24,11 @@ def _report(job: QueuedJob, step: int, left: float, queue_left: float) -> QueueP
 
 def test_a_farm_jobs_status_says_where_and_why_it_waits() -> None:
     running, waiting = _job(1, Place.FARM), _job(2, Place.FARM, Status.WAITING)
-    assert status_text(running, held=True) == "on the farm"  # the artist's painting holds only local jobs
+    assert status_text(running, held=True) == "farm"  # the artist's painting holds only local jobs
     assert status_text(_job(3, Place.LOCAL), held=True) == "paused: you are painting"
     assert status_text(running, False, "farm unreachable since 14:02") == "farm unreachable since 14:02"
-    assert status_text(waiting, False) == "for the farm"
-    no_farm = status_text(waiting, False, farm_set=False)
-    assert no_farm == "for the farm (no render farm set: Edit ▸ Render farm…)"
+    assert status_text(waiting, False) == "waiting · farm"
+    assert status_text(waiting, False, farm_set=False) == "waiting · no farm set"
     assert status_text(replace(waiting, place=Place.LOCAL), False) == "waiting"
 
 
@@ -44,6 +43,6 @@ def test_two_painters_reports_stay_on_their_own_rows() -> None:
     view.notes[there.id] = "farm unreachable since 14:02"
     assert view.status(there) == "farm unreachable since 14:02" and view.left_text(there, None) == ""
     view.report(_report(there, 8, 20.0, 100.0))  # the farm is back
-    assert view.status(there) == "on the farm"
+    assert view.status(there) == "farm"
     view.keep_running([here, replace(there, status=Status.DONE)])
     assert view.percent(replace(there, status=Status.RUNNING)) == 0 and view.queue_left_s() == 300.0
