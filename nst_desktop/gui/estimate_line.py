@@ -104,7 +104,13 @@ class EstimateLine(QObject):
         self.run_panel.set_estimate(estimate.seconds, estimate.peak_bytes, device,
                                     first_guess=not self.estimator.calibrated,
                                     quick_seconds=getattr(estimate, "quick_seconds", None),
-                                    tile=getattr(estimate, "tile", 0))
+                                    tile=getattr(estimate, "tile", 0),
+                                    brush=self._brush_cost(estimate))
+
+    def _brush_cost(self, estimate: Any) -> tuple[float, float] | None:
+        """(brush size, seconds it adds) when the brush is above 1x and the estimate costed it."""
+        seconds = getattr(estimate, "brush_seconds", None)
+        return None if seconds is None else (self.params_panel.params().brush_size, seconds)
 
     @Slot()
     def keep_launch_settings(self) -> None:

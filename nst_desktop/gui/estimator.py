@@ -52,6 +52,7 @@ class Forecast:
     tile: int = 0  # > 0: the full run's last scale is painted in tiles of this many px
     speed_key: str = ""  # engine.run.cost.speed_key: what the speed used is valid for
     speed: dict[str, float | bool] = dataclasses.field(default_factory=dict)  # the Speed used, as values
+    brush_seconds: float | None = None  # what a brush size above 1x adds to the full run (None: 1x)
 
 
 def _forecast(params: Params, hw: tuple[int, int], n_styles: int,
@@ -68,8 +69,12 @@ def _forecast(params: Params, hw: tuple[int, int], n_styles: int,
     speed = Speed(**stored) if stored is not None else calibrated_speed(params)  # type: ignore[arg-type]
     full = estimate(params, hw, n_styles, params.device, speed=speed)
     quick = estimate(quick_look(params), hw, n_styles, params.device, speed=speed)
+    brush = None
+    if params.brush_size != 1.0:  # the same run at 1x, by the same model: the brush's own cost
+        plain = estimate(params.with_changes(brush_size=1.0), hw, n_styles, params.device, speed=speed)
+        brush = full.seconds - plain.seconds
     return Forecast(full.seconds, full.peak_bytes, quick.seconds, full.tile, key,
-                    dataclasses.asdict(speed)), device
+                    dataclasses.asdict(speed), brush), device
 
 
 class Estimator(QObject):
@@ -162,7 +167,9 @@ class Estimator(QObject):
         full, quick = entry.factor("full") or 1.0, entry.factor("quick") or 1.0
         return dataclasses.replace(result, seconds=result.seconds * full,
                                    quick_seconds=None if result.quick_seconds is None
-                                   else result.quick_seconds * quick)
+                                   else result.quick_seconds * quick,
+                                   brush_seconds=None if result.brush_seconds is None
+                                   else result.brush_seconds * full)
 
     def learn(self, params: Params, content_hw: tuple[int, int], n_styles: int, elapsed_s: float
               ) -> float | None:

@@ -18,7 +18,7 @@ from PySide6.QtWidgets import QMenu, QToolButton, QWidget
 
 from nst_desktop.engine.spec import tile_plan
 from nst_desktop.engine.spec.params import Params
-from nst_desktop.engine.spec.schedule import SIZE_LIMIT  # the size control's own maximum
+from nst_desktop.engine.spec.schedule import SIZE_LIMIT, brush_style_scale  # the size box's maximum
 from nst_desktop.io.print_size import DEFAULT_DPI, PAPER_SIZES, paper_px
 
 DPI = DEFAULT_DPI
@@ -47,7 +47,7 @@ def auto_max_size(params: Params, n_styles: int = 1, aspect: float = 1.0,
     size control's maximum. ``aspect`` (long / short side) defaults to a square photo, the
     most pixels for a long side, so the answer is safe for any photo."""
     fits = tile_plan.max_long_side(aspect, params.lbfgs_history, params.optimizer, n_styles,
-                                   params.style_scale, free_bytes)
+                                   brush_style_scale(params), free_bytes)
     return max(int(Params.__dataclass_fields__["size"].metadata["min"]), min(SIZE_LIMIT, fits))
 
 

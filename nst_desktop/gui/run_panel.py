@@ -40,6 +40,17 @@ def format_estimate(seconds: float) -> str:
     return f"about {minutes // 60} h {minutes % 60:02d} min"
 
 
+def format_extra(seconds: float) -> str:
+    """What a setting adds to an estimate: '+5 s', '+20 s', '+3 min', '-10 s' when it saves time;
+    'no extra time' within a second (rounded like the estimate it adds to, to 5 s under a minute)."""
+    if abs(seconds) < 1:
+        return "no extra time"
+    sign = "+" if seconds > 0 else "-"
+    size = abs(seconds)
+    amount = f"{max(1, round(size / 5)) * 5} s" if size < 57.5 else f"{round(size / 60)} min"
+    return f"{sign}{amount}"
+
+
 def format_bytes(count: float) -> str:
     for unit in ("B", "KB", "MB", "GB"):
         if count < 1024 or unit == "GB":
@@ -251,7 +262,8 @@ class RunPanel(QWidget):
         self._show_progress()
 
     def set_estimate(self, seconds: float, peak_bytes: float, device: str, *,
-                     first_guess: bool = False, quick_seconds: float | None = None, tile: int = 0) -> None:
+                     first_guess: bool = False, quick_seconds: float | None = None, tile: int = 0,
+                     brush: tuple[float, float] | None = None) -> None:
         # Worded as a forecast for the settings on screen: after a run it sits under the
         # real time taken, and must not read as a second measurement of it. Until a run has
         # measured this computer, the time is only the model's guess: say so.
@@ -263,8 +275,10 @@ class RunPanel(QWidget):
         quick = f"; a quick look {format_estimate(quick_seconds)}" if quick_seconds is not None else ""
         # A print size too big for one pass: say why it takes longer than its pixels suggest.
         tiled = f", painted in tiles of {tile} px" if tile > 0 else ""
+        # A bigger brush paints bigger style images: say what it adds, so its cost is chosen knowingly.
+        brushed = f"; Brush {brush[0]:g}x: {format_extra(brush[1])}" if brush is not None else ""
         self.estimate_label.setText(f"These settings: {format_estimate(seconds)} on the {device}{guess}, "
-                                    f"{format_bytes(peak_bytes)} of memory{tiled}{quick}")
+                                    f"{format_bytes(peak_bytes)} of memory{tiled}{brushed}{quick}")
 
     def show_notice(self, text: str, link_text: str = "Keep my settings") -> None:
         """Say, in view, that the app changed a setting by itself, with a link to undo it and one

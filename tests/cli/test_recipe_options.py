@@ -132,3 +132,16 @@ def test_a_bare_params_file_needs_the_images_on_the_command_line(files: dict[str
         _recipe("--params", str(bare), "-o", "x.png")
     recipe, _ = _recipe(str(files["photo"]), str(files["a"]), "--params", str(bare), "-o", "x.png")
     assert recipe.params.size == 64 and recipe.style_paths == (str(files["a"]),)
+
+
+def test_brush_size_option_sets_the_field_and_refuses_bad_values(files: dict[str, Path]) -> None:
+    photo, a = str(files["photo"]), str(files["a"])
+    recipe, _ = _recipe(photo, a, "--brush-size", "2.5", "-o", "x.png")
+    assert recipe.params.brush_size == 2.5
+    assert _recipe(photo, a, "-o", "x.png")[0].params.brush_size == 1.0  # not given: today's 1x
+    record, _ = _recipe("--params", str(files["record"]), "--brush-size", "4", "-o", "x.png")
+    assert record.params.brush_size == 4.0 and record.params.steps == 7  # over a record's settings
+    with pytest.raises(ParamsError, match=r"^Brush size must be between 1 and 4, not 8\.0\.$"):
+        _recipe(photo, a, "--brush-size", "8", "-o", "x.png")
+    with pytest.raises(ParamsError, match="Brush size must be a finite number"):
+        _recipe(photo, a, "--brush-size", "nan", "-o", "x.png")

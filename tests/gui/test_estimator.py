@@ -141,6 +141,24 @@ def test_the_forecast_carries_the_tile_size_of_the_full_run(monkeypatch: pytest.
     assert (forecast.seconds, forecast.quick_seconds, forecast.tile) == (100.0, 5.0, 512)
 
 
+def test_the_forecast_says_what_the_brush_size_adds(qtbot: QtBot) -> None:
+    from nst_desktop.engine.run import cost
+    from nst_desktop.gui import estimator as estimator_module
+
+    learned = {cost.speed_key(DEFAULTS): SPEED}  # a learnt speed: no convolution timed here
+    hw = (768, 1024)
+    plain, _ = estimator_module._forecast(DEFAULTS, hw, 1, learned)
+    brushed, _ = estimator_module._forecast(DEFAULTS.with_changes(brush_size=4.0), hw, 1, learned)
+    assert plain.brush_seconds is None  # 1x: nothing to say
+    assert brushed.brush_seconds is not None and brushed.brush_seconds > 0
+    assert brushed.seconds == pytest.approx(plain.seconds + brushed.brush_seconds)
+    estimator = Estimator(debounce_ms=0)
+    estimator.learned = {brushed.speed_key: from_settings([{"key": brushed.speed_key, "speed": SPEED,
+                                                            "factors": {"full": 2.0}}])[brushed.speed_key]}
+    shown = _answered(qtbot, estimator, ("k",), brushed)
+    assert shown[-1].brush_seconds == pytest.approx(2.0 * brushed.brush_seconds)  # corrected as the run is
+
+
 def test_a_first_calibration_waits_for_the_other_background_jobs(
         qtbot: QtBot, monkeypatch: pytest.MonkeyPatch) -> None:
     """A decode beside the timing on 2 cores made the first guess 1.5-3x too long."""

@@ -189,3 +189,26 @@ def test_layer_weights_are_bounded_by_their_range(qtbot: QtBot) -> None:
     control.set_layer("relu3_3", True, weight=-1)
     weights = dict(zip(panel.params().style_layers, panel.params().style_layer_weights, strict=True))
     assert weights["relu3_3"] == 0.0
+
+
+# --- issue 20.2: the brush size ---------------------------------------------------------------------
+def test_brush_size_slider_sets_1x_2x_and_4x(qtbot: QtBot) -> None:
+    panel = _panel(qtbot)
+    brush = panel.controls["brush_size"]
+    assert isinstance(brush, LogSliderControl) and brush.spin.suffix() == "x"
+    assert brush.slider.value() == 0 and panel.params().brush_size == 1.0  # 1x (today's look) at the left
+    with qtbot.waitSignal(panel.paramsChanged) as blocker:
+        brush.slider.setValue(500)  # 2x halfway: 1x, 2x and 4x equally far apart
+    assert blocker.args[0].brush_size == 2.0
+    brush.slider.setValue(1000)
+    assert panel.params().brush_size == 4.0 and brush.spin.value() == 4.0
+    brush.spin.setValue(3.0)  # and anything in between, typed
+    assert panel.params().brush_size == 3.0
+
+
+def test_brush_size_is_a_simple_knob_and_style_scale_an_advanced_one(qtbot: QtBot) -> None:
+    panel = _panel(qtbot)
+    assert panel.advanced.isAncestorOf(panel.controls["style_scale"])
+    assert not panel.advanced.isAncestorOf(panel.controls["brush_size"])
+    panel.set_params(DEFAULTS.with_changes(brush_size=2.5))  # a restored picture's brush is shown
+    assert panel.controls["brush_size"].spin.value() == 2.5  # type: ignore[attr-defined]

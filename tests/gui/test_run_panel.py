@@ -12,7 +12,7 @@ from nst_desktop.engine.spec.events import PREPARING, ProgressEvent
 from nst_desktop.formatting import format_duration
 from nst_desktop.gui.loss_plot import LossPlot
 from nst_desktop.gui.run_clock import TICK_MS, RunClock
-from nst_desktop.gui.run_panel import RunPanel, format_bytes, format_estimate
+from nst_desktop.gui.run_panel import RunPanel, format_bytes, format_estimate, format_extra
 
 
 def test_format_duration() -> None:
@@ -195,6 +195,23 @@ def test_estimate_says_when_the_run_is_painted_in_tiles(qtbot: QtBot) -> None:
                                            "painted in tiles of 512 px; a quick look about 10 s")
     panel.set_estimate(183, 1e8, "CPU", tile=0)
     assert "tiles" not in panel.estimate_label.text()
+
+
+def test_estimate_says_what_the_brush_size_costs(qtbot: QtBot) -> None:
+    panel = RunPanel()
+    qtbot.addWidget(panel)
+    panel.set_estimate(183, 1e8, "CPU", quick_seconds=14, brush=(4.0, 21.0))
+    assert panel.estimate_label.text() == ("These settings: about 3 min on the CPU, 95.4 MB of memory; "
+                                           "Brush 4x: +20 s; a quick look about 10 s")
+    panel.set_estimate(183, 1e8, "CPU", brush=(2.5, 130.0))
+    assert panel.estimate_label.text().endswith("; Brush 2.5x: +2 min")
+    panel.set_estimate(183, 1e8, "CPU")  # 1x: nothing to say
+    assert "Brush" not in panel.estimate_label.text()
+
+
+def test_extra_time_is_rounded_like_an_estimate() -> None:
+    assert [format_extra(s) for s in (0.4, 2, 21, 58, 130, -12)] == [
+        "no extra time", "+5 s", "+20 s", "+1 min", "+2 min", "-10 s"]
 
 
 def test_a_setting_changed_by_the_app_is_said_in_view_with_a_way_back(qtbot: QtBot) -> None:

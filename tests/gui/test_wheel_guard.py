@@ -41,10 +41,10 @@ def _scrolled_panel(qtbot: QtBot) -> tuple[QScrollArea, ParamsPanel]:
 def _knobs(panel: ParamsPanel) -> dict[str, tuple[QWidget, Callable[[], object]]]:
     """A control of each kind in the panel, and how to read what it shows."""
     colour = panel.controls["colour"].combo  # type: ignore[attr-defined]
-    scale = panel.controls["style_scale"].slider  # type: ignore[attr-defined]
+    scale = panel.controls["brush_size"].slider  # type: ignore[attr-defined]
     steps = panel.controls["steps"].spin  # type: ignore[attr-defined]
     size = panel.controls["size"].spin  # type: ignore[attr-defined]
-    return {"colour combo": (colour, colour.currentIndex), "style scale slider": (scale, scale.value),
+    return {"colour combo": (colour, colour.currentIndex), "brush size slider": (scale, scale.value),
             "steps spin box": (steps, steps.value), "size spin box": (size, size.value),
             "preset combo": (panel.preset_combo, panel.preset_combo.currentText)}
 
@@ -67,13 +67,14 @@ def test_the_wheel_scrolls_the_panel_over_unfocused_controls(qtbot: QtBot) -> No
     for name, (widget, shown) in _knobs(panel).items():
         assert widget.focusPolicy() == Qt.FocusPolicy.StrongFocus, name  # a click or Tab focuses it
         _assert_scrolls_without_changing(area, widget, shown)
-    assert panel.params() == start  # no Colours switch, no nudged Style scale
+    assert panel.params() == start  # no Colours switch, no nudged Brush size
     assert panel.preset_combo.currentText() == preset != "Custom"
 
 
-@pytest.mark.parametrize("name", ["colour combo", "style scale slider", "steps spin box"])
+@pytest.mark.parametrize("name", ["colour combo", "brush size slider", "steps spin box"])
 def test_the_wheel_changes_a_focused_control(qtbot: QtBot, name: str) -> None:
     area, panel = _scrolled_panel(qtbot)
+    panel.update_fields(brush_size=2.0)  # mid-track: at 1x (the far left) a wheel down cannot move it
     widget, shown = _knobs(panel)[name]
     area.activateWindow()
     widget.setFocus()

@@ -64,6 +64,16 @@ def test_roundtrip(tmp_path: Path) -> None:
     assert inputs["style_weights"] == [0.25, 0.75]
 
 
+def test_brush_size_round_trips_and_older_records_paint_at_1x(tmp_path: Path) -> None:
+    meta = json.loads(json.dumps(_meta(tmp_path, Params(size=96, brush_size=2.5))))
+    assert meta["params"]["brush_size"] == 2.5
+    assert params_from_metadata(meta)[0].brush_size == 2.5
+    del meta["params"]["brush_size"]  # a record written before issue 20.2
+    assert params_from_metadata(meta)[0] == Params(size=96)  # the brush of its day: 1x
+    with pytest.raises(ParamsError, match="Brush size must be between 1 and 4"):
+        params_from_metadata({"params": {"brush_size": 0.5}})
+
+
 def test_older_and_newer_files_are_tolerated() -> None:
     old, inputs = params_from_metadata({"params": {"size": 300}})  # from before most fields existed
     assert old == DEFAULTS.with_changes(size=300)

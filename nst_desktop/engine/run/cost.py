@@ -36,7 +36,12 @@ from nst_desktop.engine.model.weights import CONV_LAYERS
 from nst_desktop.engine.run import tiled_pass
 from nst_desktop.engine.spec import tile_plan as geo
 from nst_desktop.engine.spec.params import VGG19_LAYERS, Params
-from nst_desktop.engine.spec.schedule import first_scale_after, scale_sizes, steps_per_scale
+from nst_desktop.engine.spec.schedule import (
+    brush_style_scale,
+    first_scale_after,
+    scale_sizes,
+    steps_per_scale,
+)
 
 #: Backward (input gradients only: the weights are frozen) costs about one more forward.
 PASSES_PER_STEP = 2.0
@@ -231,7 +236,7 @@ def scale_costs(params: Params, sizes: Sequence[tuple[int, int]], steps: Sequenc
         else:
             per_pass = conv_flops(h, w, deepest)
             slow = size_slowdown((h, w), speed)
-            targets = per_pass * (1 + n_styles * params.style_scale**2)  # content + style forwards
+            targets = per_pass * (1 + n_styles * brush_style_scale(params)**2)  # content + style forwards
             setup_s, step_s = slow * targets / rate, slow * PASSES_PER_STEP * per_pass / rate
         costs.append(ScaleCost(hw=(h, w), steps=n, setup_s=setup_s + speed.new_size_s * depth,
                                step_s=step_overhead + step_s, tile=tile))
@@ -263,8 +268,9 @@ def _tiled_scale_s(params: Params, hw: tuple[int, int], tile: int, n_styles: int
               + size_slowdown(hw, speed) * (1.0 / efficiency - 1.0) * conv_s
               + WINDOW_OVERHEAD_PASSES * speed.pass_overhead_s * depth * geo.mean_tile_count(hw, tile))
     # Targets: one forward (no grad) over the windows of the photo and of each style image
-    # (resized to style_scale^2 times the output's area), half a pass overhead per window.
-    style_hw = (max(1, round(hw[0] * params.style_scale)), max(1, round(hw[1] * params.style_scale)))
+    # (resized to (style_scale x brush_size)^2 times the output's area), half a pass overhead per window.
+    scale = brush_style_scale(params)
+    style_hw = (max(1, round(hw[0] * scale)), max(1, round(hw[1] * scale)))
     images = [(hw, 1)] + ([(style_hw, n_styles)] if n_styles else [])
     setup_s = sum(count * (window_slow * geo.window_area_ratio(size, tile, halo) * conv_flops(*size, deepest)
                            / (speed.flops_per_s * efficiency)
@@ -365,7 +371,7 @@ def _scale_bytes(params: Params, hw: tuple[int, int], n_styles: int, tile: int) 
     # L-BFGS keeps at most one pair per step, and at print sizes the capped history.
     history = min(geo.lbfgs_history_for(params.lbfgs_history, h * w), params.steps)
     if tile:
-        state = geo.image_bytes_per_pixel(history, params.optimizer, n_styles, params.style_scale)
+        state = geo.image_bytes_per_pixel(history, params.optimizer, n_styles, brush_style_scale(params))
         return geo.pass_bytes(_window(hw, tile, geo.halo_for(deepest)), deepest) + state * h * w
     image = 3 * h * w * 4
     activations = ACTIVATION_FACTOR * _activation_bytes(h, w, deepest, 4)

@@ -25,6 +25,7 @@ from nst_desktop.engine.run.style_cache import STYLE_CACHE, LayerStats, digest
 from nst_desktop.engine.spec.errors import ImageError, ParamsError
 from nst_desktop.engine.spec.events import ImageArray, StyleInput
 from nst_desktop.engine.spec.params import Params
+from nst_desktop.engine.spec.schedule import brush_style_scale, fit_long_side
 
 
 @dataclass(frozen=True)
@@ -176,6 +177,35 @@ def style_hw(style: Tensor, hw: tuple[int, int], style_scale: float, like_pastic
     return height, width
 
 
+#: A brush of size B paints from the style at B**this times its 1x size (see :func:`brush_source`):
+#: 0, the 1x picture, magnified. 0.5 was tried (half way in ratio) and lost: see below.
+BRUSH_DETAIL_EXPONENT = 0.0
+
+
+def brush_source(style: Tensor, params: Params, output_hw: tuple[int, int], like_pastiche: bool = False
+                 ) -> Tensor:
+    """The style image a brush of ``params.brush_size`` (B) paints from: at 1x the style as given;
+    above, the style reduced to the size a 1x run gives it at the output (never enlarged), which
+    each scale then sizes up to B times its 1x size (``brush_style_scale``): the 1x painting,
+    magnified B times.
+
+    Why: every scale sees the style's strokes B times larger against the picture, so the coarse
+    scales, where they fit VGG's receptive field, lay out B times bigger strokes, and the finer
+    scales keep them, since the magnified style has no finer detail for their fine layers to add.
+    Sized up straight from the file it would show fine detail a 1x run never sees (canvas,
+    bristles), painted as a stipple over the big strokes: Starry Night at 2x measured a *finer*
+    stroke scale than 1x (1.30 -> 1.12 px, 256 px). Half way (B**0.5 times the 1x detail) was
+    crisper but kept that stipple inside the strokes and grew the stroke scale 1.10-1.24x at 2x
+    and 1.20-1.40x at 4x, against 1.36-1.44x and 1.76-2.47x magnified (384 px, issue 20.2,
+    docs/quality/README.md). The cost of magnifying: 4x is soft, a broad brush without bristles.
+    """
+    if params.brush_size == 1.0:
+        return style
+    detail = params.style_scale * params.brush_size**BRUSH_DETAIL_EXPONENT
+    base = style_hw(style, output_hw, detail, like_pastiche)
+    return resize(style, base) if base[0] * base[1] < style.shape[-2] * style.shape[-1] else style
+
+
 def layout(x: Tensor, device: torch.device) -> Tensor:
     return x.contiguous(memory_format=torch.channels_last) if use_channels_last(device) else x
 
@@ -194,15 +224,19 @@ def assemble_targets(content: dict[str, Tensor], style_stats: StyleStatsOf, inpu
     ``model`` the same ``path`` (how ``style_stats`` gathers them: whole, or which tiles)."""
     sources: dict[str, list[StyleStats]] = {layer: [] for layer in params.style_layers}
     like_pastiche = params.loss_normalisation == "pastiche"
+    output_hw = fit_long_side((inputs.chroma.shape[-2], inputs.chroma.shape[-1]), params.size)
     for index, (image, _) in enumerate(inputs.styles):
-        size = style_hw(image, hw, params.style_scale, like_pastiche)
+        size = style_hw(image, hw, brush_style_scale(params), like_pastiche)
 
         def build(image: Tensor = image, size: tuple[int, int] = size) -> LayerStats:
-            stats = style_stats(resize(image, size))
+            stats = style_stats(resize(brush_source(image, params, output_hw, like_pastiche), size))
             return {layer: style_source(stats[layer], params) for layer in params.style_layers}
 
         if inputs.style_keys:
-            key = (inputs.style_keys[index], size, tuple(params.style_layers), params.style_loss, path)
+            # The brush's source (the style at the output's 1x size) decides the pixels too.
+            brush = (params.brush_size, output_hw) if params.brush_size != 1.0 else ()
+            key = (inputs.style_keys[index], size, tuple(params.style_layers), params.style_loss, path,
+                   *brush)
             per_layer = STYLE_CACHE.get_or_build(model, key, build)
         else:
             per_layer = build()

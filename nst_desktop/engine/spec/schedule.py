@@ -22,6 +22,12 @@ def fit_long_side(hw: tuple[int, int], long_side: int) -> tuple[int, int]:
     return max(1, round(h * factor)), max(1, round(w * factor))
 
 
+def brush_style_scale(params: Params) -> float:
+    """The style's size against each scale's (linear), the brush included: every scale's style is
+    sized, costed and planned for at this squared times the scale's area (engine.run.inputs)."""
+    return params.style_scale * params.brush_size
+
+
 def min_side(params: Params) -> int:
     """The shortest side VGG19 takes up to the deepest layer the run uses: each pooling before
     it halves a side (rounding down), and a side of 0 px is an error (relu4_1: 8 px)."""

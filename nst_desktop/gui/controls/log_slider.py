@@ -25,11 +25,12 @@ TICKS = 1000
 
 class LogSliderControl(FieldControl):
     """Slider (log) + spin box for a number field. ``low``/``high`` narrow the slider's range
-    (the spin box keeps the field's whole range); ``curve`` > 1 makes the middle finer."""
+    (the spin box keeps the field's whole range); ``curve`` > 1 makes the middle finer;
+    ``suffix`` follows the number in the spin box ("x" for a brush size)."""
 
     def __init__(self, name: str, *, low: float | None = None, high: float | None = None,
                  integer: bool = False, captions: tuple[str, str] = ("", ""), curve: float = 1.0,
-                 parent: QWidget | None = None) -> None:
+                 suffix: str = "", parent: QWidget | None = None) -> None:
         super().__init__(name, parent)
         meta_low, meta_high = self.meta.get("min"), self.meta.get("max")
         self.allow_zero = meta_low == 0  # 0 sits at the slider's far left, below ``low``
@@ -42,6 +43,7 @@ class LogSliderControl(FieldControl):
         self.slider.setRange(0, TICKS)
         self.spin: QSpinBox | QDoubleSpinBox = QSpinBox() if integer else QDoubleSpinBox()
         self._setup_spin(meta_low, meta_high)
+        self.spin.setSuffix(suffix)
         layout = QGridLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.slider, 0, 0, 1, 2)

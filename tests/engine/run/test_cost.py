@@ -111,6 +111,9 @@ def test_estimate_matches_a_hand_derived_tiny_run() -> None:
     # (1 + 2 x 4) forwards = 0.031850496 s; the steps cost the same.
     assert estimate_seconds(TINY_RUN.with_changes(style_scale=2.0), (32, 32), 2, TINY_SPEED) == pytest.approx(
         0.5 + 0.031850496 + 0.002 + 10 * (0.003 + 0.007077888), rel=1e-9)
+    # A 2x brush costs what style scale 2 does (issue 20.2): bigger style images, the same steps.
+    assert estimate_seconds(TINY_RUN.with_changes(brush_size=2.0), (32, 32), 2, TINY_SPEED) == pytest.approx(
+        0.5 + 0.031850496 + 0.002 + 10 * (0.003 + 0.007077888), rel=1e-9)
     # bfloat16 at the same measured rate: the convolutions reach 0.8 of it.
     bf16 = Speed(1e9, 0.013, 0.026, float32=False)
     assert estimate_seconds(TINY_RUN, (32, 32), 1, bf16) == pytest.approx(

@@ -71,3 +71,33 @@ def test_the_engines_loss_is_the_race_scorers_on_the_saved_picture(aspect: float
     scored = Scorer(content, style).scores(to_uint8(result.image))["objective"]
     print(f"{aspect}: reported {reported:.6g}, scored {scored:.6g}")
     assert scored == pytest.approx(reported, rel=0.01)
+
+
+# --- issue 20.2: the brush size ---------------------------------------------------------------------
+def test_a_1x_brush_paints_from_the_style_as_given() -> None:
+    from nst_desktop.engine.run.inputs import brush_source
+    from nst_desktop.engine.spec.params import Params
+
+    style = torch.rand(1, 3, 640, 1024)
+    assert brush_source(style, Params(), (384, 512)) is style  # not a copy: today's pixels, bit for bit
+
+
+def test_a_bigger_brush_paints_from_the_styles_1x_size_never_enlarged() -> None:
+    from nst_desktop.engine.run.inputs import brush_source, resize
+    from nst_desktop.engine.spec.params import Params
+
+    style = torch.rand(1, 3, 640, 1024)
+    for brush in (2.0, 4.0):
+        source = brush_source(style, Params(brush_size=brush), (384, 512))
+        assert tuple(source.shape[-2:]) == style_hw(style, (384, 512), 1.0) == (351, 561)  # the 1x size
+        assert torch.equal(source, resize(style, (351, 561)))
+    small = torch.rand(1, 3, 100, 160)  # a style smaller than the output: its own pixels, not enlarged
+    assert brush_source(small, Params(brush_size=4.0), (384, 512)) is small
+
+
+def test_each_scale_sizes_the_style_brush_times_larger() -> None:
+    from nst_desktop.engine.spec.params import Params
+    from nst_desktop.engine.spec.schedule import brush_style_scale
+
+    assert brush_style_scale(Params(style_scale=1.5, brush_size=2.0)) == 3.0
+    assert brush_style_scale(Params(style_scale=0.7)) == 0.7  # 1x: the style scale, exactly

@@ -239,3 +239,27 @@ def test_a_panorama_strip_is_refused_before_the_model_loads(painting, monkeypatc
     with pytest.raises(ImageError) as caught:
         stylize(strip, [StyleInput(painting)], Params(size=512, steps=2))
     assert "too narrow" in caught.value.user_text() and "\n" not in caught.value.user_text()
+
+
+def test_brush_size_changes_the_stroke_scale_measurably() -> None:
+    """Issue 20.2: a 4x brush paints strokes measurably wider than 1x (engine.spec.stroke_scale).
+
+    Tübingen at 96 px from a 48 px first scale, 10 + 20 steps: 1.41x measured (0.96 -> 1.36 px;
+    at 256 px, default steps: 1.30 -> 3.08 px, 2.4x). Asserted: at least 1.25x. Without the brush
+    (brush_size ignored) the two pictures are the same and the ratio is 1."""
+    from PIL import Image
+
+    from nst_desktop.engine.spec.stroke_scale import stroke_scale
+    from tests.engine.conftest import _image_path
+
+    def load(kind: str, name: str, long_side: int) -> np.ndarray:
+        with Image.open(_image_path(kind, name)) as im:
+            im = im.convert("RGB")
+            im.thumbnail((long_side, long_side))
+            return np.asarray(im, dtype=np.float32) / 255.0
+
+    photo, style = load("content", "tubingen.jpg", 96), load("style", "starry_night.jpg", 256)
+    params = Params(size=96, min_size=48, steps=20, coarse_steps=10, device="cpu", precision="float32")
+    widths = [stroke_scale(stylize(photo, [StyleInput(style)], params.with_changes(brush_size=b)).image)
+              for b in (1.0, 4.0)]
+    assert widths[1] / widths[0] > 1.25, widths
