@@ -33,7 +33,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from PIL import Image
+from PIL import Image, ImageDraw
 from torch.nn import functional
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -185,6 +185,46 @@ def timing(names: list[str], photo: str, style: str, size: int, rounds: int) -> 
         print(f"| {name} | {' / '.join(f'{t:.1f}' for t in times)} | {med:.1f} | {med / base:.2f}x |")
 
 
+CROP_PX = 192  # the 100 % crop; the 200 % one is its middle 96 px, doubled
+
+
+def _worst_window(picture: np.ndarray) -> tuple[int, int]:
+    """Top-left of the CROP_PX window whose typical fine-band energy is highest (on a 32 px grid):
+    where the stipple shows most, and not an edge (the median of its blocks ignores edges)."""
+    h, w = picture.shape[:2]
+    spots = [(y, x) for y in range(0, h - CROP_PX + 1, 32) for x in range(0, w - CROP_PX + 1, 32)]
+    return max(spots or [(0, 0)], key=lambda yx: stipple.fine_energy(picture[yx[0]:yx[0] + CROP_PX,
+                                                                 yx[1]:yx[1] + CROP_PX]))
+
+
+def crops(names: list[str], pairs: list[tuple[str, str]], size: int, out: Path) -> None:
+    """One row per pair: each candidate's 100 % crop, then each one's 200 % crop, all from the
+    window where the first candidate (today's default) stipples most; labelled; saved as JPEG."""
+    rows = []
+    for photo, style in pairs:
+        pictures = [cached_paint(name, photo, style, size, False)[0] for name in names]
+        y, x = _worst_window(pictures[0])
+        full = [Image.fromarray(p[y:y + CROP_PX, x:x + CROP_PX]) for p in pictures]
+        q = CROP_PX // 4
+        double = [im.crop((q, q, q + CROP_PX // 2, q + CROP_PX // 2)).resize((CROP_PX, CROP_PX),
+                  Image.Resampling.NEAREST) for im in full]
+        cells = full + double
+        for cell, label in zip(cells, [f"{n} 100%" for n in names] + [f"{n} 200%" for n in names],
+                               strict=True):
+            ImageDraw.Draw(cell).text((3, 2), label, fill="white", stroke_width=2,
+                                      stroke_fill="black")
+        ImageDraw.Draw(cells[0]).text((3, CROP_PX - 14), f"{photo} x {style}", fill="white",
+                                      stroke_width=2, stroke_fill="black")
+        rows.append(cells)
+    gap, side = 4, CROP_PX
+    sheet = Image.new("RGB", (len(rows[0]) * (side + gap) - gap, len(rows) * (side + gap) - gap), "white")
+    for r, cells in enumerate(rows):
+        for c, cell in enumerate(cells):
+            sheet.paste(cell, (c * (side + gap), r * (side + gap)))
+    sheet.save(out, quality=90)
+    print(f"crops: {out} ({out.stat().st_size // 1024} KiB)")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size", type=int, default=384)
@@ -194,6 +234,8 @@ def main() -> None:
     parser.add_argument("--fresh", action="store_true")
     parser.add_argument("--timing", type=int, default=0, metavar="ROUNDS")
     parser.add_argument("--quick", action="store_true", help="64 px, a few steps: checks that it runs")
+    parser.add_argument("--crops", type=Path, metavar="JPEG",
+                        help="write 100 %% and 200 %% crops of the candidates (first: the reference)")
     args = parser.parse_args()
     if args.quick:
         global _quick
@@ -206,7 +248,9 @@ def main() -> None:
              else [tuple(pair.split(":", 1)) for pair in args.pairs.split(",")])
     print(f"Measured {today()} on: {machine()}\n\nCommand: `python benchmarks/bench_stipple.py "
           f"{shlex.join(sys.argv[1:])}`\n", flush=True)
-    if args.timing:
+    if args.crops:
+        crops(names, [(p, s) for p, s in pairs], args.size, args.crops)
+    elif args.timing:
         timing(names, pairs[0][0], pairs[0][1], args.size, args.timing)
     else:
         sweep(names, [(p, s) for p, s in pairs], args.size, args.fresh)
