@@ -149,8 +149,10 @@ def test_cancel_in_the_panel_stops_the_remote_work_at_once(qtbot: QtBot, rig: Ri
     panel.select(job.id)
     clicked = time.perf_counter()
     panel.cancel_selected()
-    qtbot.waitUntil(lambda: bool(farm.cancelled), timeout=3000)
-    assert farm.cancelled[0][1] - clicked < 1.5  # not at the lease's next renewal (5 s)
+    qtbot.waitUntil(lambda: bool(farm.cancelled), timeout=10_000)
+    # Not at the lease's next renewal (5 s); 3 s leaves room for a loaded machine (the full
+    # suite at a load of 5 once took over 1.5 s).
+    assert farm.cancelled[0][1] - clicked < 3.0
     wait_idle(qtbot, rig)
     assert rig.store.get(job.id).status == Status.CANCELLED
     # The farm's engine stops within a step (0.2 s here).
