@@ -17,7 +17,7 @@ from nst_desktop.io.images import load_image, read_metadata
 from nst_desktop.io.library import Library
 from nst_desktop.queue.pool import RunnerPool
 from nst_desktop.queue.runner import QueueProgress, Runner
-from nst_desktop.queue.store import Output, QueueStore, Status
+from nst_desktop.queue.store import Output, QueuedJob, QueueStore, Status
 from nst_desktop.queue.timing import Tally
 from tests.farm.conftest import Farm, free_port, tiny_recipe
 
@@ -61,30 +61,36 @@ def test_queued_jobs_on_the_farm_land_once_and_equal_the_local_pictures(
 def test_two_queued_jobs_paint_at_the_same_time_on_the_two_nodes_and_land_once(
         farm: Farm, pictures: tuple[Path, Path], tmp_path: Path) -> None:
     store, library = QueueStore(tmp_path / "queue.sqlite3"), Library(tmp_path / "history")
-    # Long enough (80 steps, ~8 s a job) that a job whose node must first start a worker (~5 s:
-    # torch imported) still overlaps the other, painted by a worker an earlier test warmed.
-    jobs = [store.add(tiny_recipe(pictures, seed=s, steps=80), Output(str(tmp_path / "farm"), f"s{s}.png"))
-            for s in (7, 8)]
     render = FarmRender(farm.client())
     assert render.lanes() == 2  # two nodes of one CPU each, one CPU per job
-    steps: dict[int, list[float]] = {job.id: [] for job in jobs}
+    steps: dict[int, list[float]] = {}
 
     def on_progress(p: QueueProgress) -> None:
         if p.event is not None and p.event.is_step:
-            steps[p.job.id].append(time.monotonic())
+            steps.setdefault(p.job.id, []).append(time.monotonic())
 
-    def make_runner(tally: Tally) -> Runner:
-        return Runner(store, library, only=[j.id for j in jobs], render_fn=render, tally=tally,
-                      on_progress=on_progress)
+    def paint(seeds: tuple[int, int], step_count: int) -> list[QueuedJob]:
+        jobs = [store.add(tiny_recipe(pictures, seed=s, steps=step_count),
+                          Output(str(tmp_path / "farm"), f"s{s}.png")) for s in seeds]
 
-    summary = RunnerPool(store, make_runner, render.lanes).run()
-    assert sorted(o.status for o in summary.outcomes) == [Status.DONE, Status.DONE]
+        def make_runner(tally: Tally) -> Runner:
+            return Runner(store, library, only=[j.id for j in jobs], render_fn=render, tally=tally,
+                          on_progress=on_progress)
+
+        summary = RunnerPool(store, make_runner, render.lanes).run()
+        assert sorted(o.status for o in summary.outcomes) == [Status.DONE, Status.DONE]
+        return jobs
+
+    # Two short jobs first, sent together, so each node has started a worker (torch imported:
+    # ~5-10 s on a cold node in CI, longer than a whole job here); then the timed pair.
+    warm_up = paint((5, 6), 2)
+    jobs = paint((7, 8), 60)
     first, second = (steps[j.id] for j in jobs)
     # Painting at the same time: each job's steps began before the other's ended (one at a time,
     # the second's first step would come after the first's last).
     assert first and second and first[0] < second[-1] and second[0] < first[-1]
     markers = sorted(e.metadata["queue"]["job"] for e in library.entries())
-    assert markers == sorted(j.uid for j in jobs)  # each in the history exactly once
+    assert markers == sorted(j.uid for j in [*warm_up, *jobs])  # each in the history exactly once
 
 
 def test_a_queued_job_waits_while_the_farm_is_unreachable_and_is_given_back_on_stop(
