@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from PySide6.QtWidgets import QSlider
 from pytestqt.qtbot import QtBot
 
 from nst_desktop.engine.spec.params import DEFAULTS, param_fields
@@ -212,3 +213,13 @@ def test_brush_size_is_a_simple_knob_and_style_scale_an_advanced_one(qtbot: QtBo
     assert not panel.advanced.isAncestorOf(panel.controls["brush_size"])
     panel.set_params(DEFAULTS.with_changes(brush_size=2.5))  # a restored picture's brush is shown
     assert panel.controls["brush_size"].spin.value() == 2.5  # type: ignore[attr-defined]
+
+
+def test_a_click_on_a_slider_track_moves_a_tenth_of_it(qtbot: QtBot) -> None:
+    """Seen in the Xvfb walk-through: a click on Brush size's track went 1x -> 1.03x (Qt's page
+    of 1 %), as if nothing happened; a tenth of the track is a visible step."""
+    panel = _panel(qtbot)
+    brush = panel.controls["brush_size"]
+    assert isinstance(brush, LogSliderControl)
+    brush.slider.triggerAction(QSlider.SliderAction.SliderPageStepAdd)  # what a click on the track does
+    assert panel.params().brush_size == pytest.approx(4.0 ** 0.1, abs=0.01)  # 1.15x

@@ -41,6 +41,9 @@ class LogSliderControl(FieldControl):
         self.curve = curve
         self.slider = QSlider(Qt.Orientation.Horizontal)
         self.slider.setRange(0, TICKS)
+        # A click on the track moves a tenth of it (Qt's default page is 1 %: a click on Brush size
+        # went 1x -> 1.03x, which looked like nothing happened; seen in the Xvfb walk-through).
+        self.slider.setPageStep(TICKS // 10)
         self.spin: QSpinBox | QDoubleSpinBox = QSpinBox() if integer else QDoubleSpinBox()
         self._setup_spin(meta_low, meta_high)
         self.spin.setSuffix(suffix)
