@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 
-from PySide6.QtCore import QMimeData, QTimer, Signal
+from PySide6.QtCore import QMimeData, QStandardPaths, QTimer, Signal
 from PySide6.QtWidgets import (
     QFileDialog,
     QHBoxLayout,
@@ -45,6 +45,7 @@ from nst_desktop.gui.loaded_image import (
 )
 from nst_desktop.gui.ready_styles_button import ReadyStylesButton
 from nst_desktop.gui.style_row import StyleDropArea, StyleRow
+from nst_desktop.resources import resources_dir
 
 FileDialog = Callable[[QWidget, str, str, str], list[str]]
 """(parent, caption, directory, filter) -> chosen paths; tests inject a fake."""
@@ -216,7 +217,7 @@ class InputsPanel(QWidget):
         except Exception as exc:  # a decoder bug must not take the app down
             self.errorOccurred.emit(error_text(path, exc))
             return None
-        self.last_dir = str(path.parent)
+        self._remember_folder(path)
         return loaded
 
     def load_content_file(self, path: Path | str) -> bool:
@@ -256,7 +257,7 @@ class InputsPanel(QWidget):
     def _on_content_loaded(self, loaded: LoadedImage, path: Path | None) -> None:
         self._set_busy_text("")
         if path is not None:
-            self.last_dir = str(path.parent)
+            self._remember_folder(Path(path))
         self.set_content(loaded)
         self.photoOpened.emit()
         if path is not None:
@@ -312,7 +313,7 @@ class InputsPanel(QWidget):
         loaded, outcome = item
         if isinstance(loaded, LoadedImage) and isinstance(outcome, float):
             if loaded.path is not None:
-                self.last_dir = str(loaded.path.parent)
+                self._remember_folder(loaded.path)
             self._styles.append(StyleItem(loaded, outcome))
             self._refresh_styles()
             self.changed.emit()
@@ -329,13 +330,25 @@ class InputsPanel(QWidget):
         self.busy_label.setVisible(bool(busy))
         self.busyChanged.emit(busy)
 
+    def _remember_folder(self, path: Path) -> None:
+        """Where the next Open dialog starts: the folder of the artist's last file, never the app's
+        own samples and ready styles (seen under Xvfb: after the first launch's sample, Open photo
+        started in the app's styles folder; in a Mac bundle that is inside the app)."""
+        folder = Path(path).resolve().parent
+        if not folder.is_relative_to(resources_dir().resolve()):
+            self.last_dir = str(folder)
+
+    def _dialog_folder(self) -> str:
+        pictures = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.PicturesLocation)
+        return self.last_dir or (pictures if pictures and Path(pictures).is_dir() else str(Path.home()))
+
     def open_content(self) -> None:
-        paths = self.file_dialog(self, "Open photo", self.last_dir, IMAGE_FILTER)
+        paths = self.file_dialog(self, "Open photo", self._dialog_folder(), IMAGE_FILTER)
         if paths:
             self.open_content_file(paths[0])
 
     def open_styles(self) -> None:
-        paths = self.file_dialog(self, "Add style images", self.last_dir, IMAGE_FILTER)
+        paths = self.file_dialog(self, "Add style images", self._dialog_folder(), IMAGE_FILTER)
         self.open_style_files([Path(p) for p in paths])
 
     # --- drop and paste ----------------------------------------------------------------------

@@ -172,3 +172,23 @@ def test_row_drags_carry_their_index_and_foreign_ones_are_refused(qtbot: QtBot, 
                             Qt.KeyboardModifier.NoModifier)
     QApplication.sendEvent(panel.style_area, enter)
     assert enter.isAccepted()  # files are still welcome
+
+
+def test_open_dialogs_start_in_the_artists_last_folder_never_in_the_apps_own_samples(
+        qtbot: QtBot, tmp_path: Path) -> None:
+    """Seen under Xvfb: after the first launch's sample, Open photo started in the app's styles
+    folder (inside a Mac bundle, inside the app)."""
+    from nst_desktop.resources import resource_path
+
+    asked: list[str] = []
+    panel = InputsPanel(file_dialog=lambda _parent, _caption, folder, _filter: asked.append(folder) or [])
+    qtbot.addWidget(panel)
+    sample = sorted(resource_path("styles").glob("*.jpg"))[0]
+    panel._remember_folder(sample)  # what loading the sample style does
+    panel.open_content()
+    assert asked[-1] != "" and Path(asked[-1]).resolve() != sample.parent.resolve()
+    photo = tmp_path / "trip" / "photo.jpg"
+    photo.parent.mkdir()
+    panel._remember_folder(photo)  # the artist's own file
+    panel.open_styles()
+    assert Path(asked[-1]) == photo.parent.resolve()
