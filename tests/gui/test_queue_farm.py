@@ -142,7 +142,10 @@ def test_farm_progress_reaches_its_row_within_a_second_of_the_step(qtbot: QtBot,
 
 def test_cancel_in_the_panel_stops_the_remote_work_at_once(qtbot: QtBot, rig: Rig, farm: FakeFarm) -> None:
     farm.engine.step_s = 0.2
-    job = _add(rig, "a.png", Place.FARM)
+    # 40 steps (8 s): the small recipe's 5 steps (1 s) could end on a loaded machine before the
+    # click, and then there is nothing left to cancel (seen once in CI).
+    long_job = rig.recipe.with_params(rig.recipe.params.with_changes(steps=40))
+    job = rig.store.add(long_job, Output(str(rig.out), "a.png"), place=Place.FARM)
     rig.controller.kick()
     qtbot.waitUntil(lambda: any(j.events for j in farm.jobs.values()), timeout=10_000)
     panel = rig.controller.panel
