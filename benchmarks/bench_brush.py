@@ -32,6 +32,7 @@ from PIL import Image, ImageDraw, ImageFont
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks.common import IMAGES, OUT, ROOT, load_rgb, machine, replace_block, to_float, today  # noqa: E402
+from benchmarks.quality_sheets import paste_rows  # noqa: E402
 from nst_desktop.engine.run.stylize import stylize  # noqa: E402
 from nst_desktop.engine.spec.events import PREPARING, ProgressEvent, StyleInput  # noqa: E402
 from nst_desktop.engine.spec.params import Params  # noqa: E402
@@ -112,16 +113,7 @@ def contact_sheet(rows: list[tuple[str, list[tuple[np.ndarray, str]]]], path: Pa
             _label(cell, text, font)
             row.append(cell)
         images.append(row)
-    gap = 4
-    width = max(sum(c.width for c in row) + gap * (len(row) - 1) for row in images)
-    canvas = Image.new("RGB", (width, sum(r[0].height for r in images) + gap * (len(images) - 1)), "white")
-    y = 0
-    for row in images:
-        x = 0
-        for cell in row:
-            canvas.paste(cell, (x, y))
-            x += cell.width + gap
-        y += row[0].height + gap
+    canvas = paste_rows(images)
     path.parent.mkdir(parents=True, exist_ok=True)
     canvas.save(path, quality=90, optimize=True)
 

@@ -189,7 +189,15 @@ def sheet(photo: str, styles: tuple[str, ...], variants: list[str], size: int, c
                              Image.Resampling.LANCZOS)
         _label(thumb, style, font)
         rows.append([thumb, *cells])
-    gap = 4
+    canvas = paste_rows(rows)
+    path = SHEETS / f"defaults_{photo}.png"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    canvas.save(path, optimize=True)
+    return path
+
+
+def paste_rows(rows: list[list[Image.Image]], gap: int = 4) -> Image.Image:
+    """One white sheet of ``rows`` of cells, ``gap`` px apart (the contact sheets' one layout)."""
     width = max(sum(c.width for c in row) + gap * (len(row) - 1) for row in rows)
     canvas = Image.new("RGB", (width, sum(r[0].height for r in rows) + gap * (len(rows) - 1)), "white")
     y = 0
@@ -199,10 +207,7 @@ def sheet(photo: str, styles: tuple[str, ...], variants: list[str], size: int, c
             canvas.paste(cell, (x, y))
             x += cell.width + gap
         y += row[0].height + gap
-    path = SHEETS / f"defaults_{photo}.png"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    canvas.save(path, optimize=True)
-    return path
+    return canvas
 
 
 def main() -> None:
