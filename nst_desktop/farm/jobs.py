@@ -21,7 +21,7 @@ import numpy as np
 import ray
 
 from nst_desktop.engine.spec.events import ImageArray
-from nst_desktop.farm.protocol import FINISHED, FarmError, JobRequest
+from nst_desktop.farm.protocol import FINISHED, FarmError, FarmStoppingError, JobRequest
 from nst_desktop.farm.tasks import paint
 
 log = logging.getLogger(__name__)
@@ -59,10 +59,21 @@ class FarmJobs:
         self._options = task_options
         self._jobs: dict[str, FarmJob] = {}
         self._changed = threading.Condition()
+        self.closing = False  # set once the service stops: see close()
+
+    def close(self) -> None:
+        """Called before the driver leaves Ray. From now on a follower's error is the shutdown's
+        (ray.get after ray.shutdown), not the job's: no job is marked failed, and every waiting
+        or new request gets FarmStoppingError (HTTP 503), so a client waits and sends its job
+        again to the restarted farm instead of reporting a failure the artist never caused."""
+        with self._changed:
+            self.closing = True
+            self._changed.notify_all()
 
     def submit(self, request: JobRequest) -> tuple[FarmJob, bool]:
         """(the job, whether it is new): a key the farm already holds returns that job."""
         with self._changed:
+            self._refuse_if_closing()
             self._drop_abandoned()
             for job in self._jobs.values():
                 if job.key == request.key and job.state != "cancelled":
@@ -87,9 +98,10 @@ class FarmJobs:
         with self._changed:
             while job.first_event + len(job.events) <= after and job.state not in FINISHED:
                 left = deadline - time.monotonic()
-                if left <= 0:
+                if left <= 0 or self.closing:
                     break
                 self._changed.wait(left)
+            self._refuse_if_closing()
             start = max(0, after - job.first_event)
             return list(job.events[start:]), job
 
@@ -109,6 +121,10 @@ class FarmJobs:
         with self._changed:
             states = [job.state for job in self._jobs.values()]
         return {state: states.count(state) for state in sorted(set(states))}
+
+    def _refuse_if_closing(self) -> None:
+        if self.closing:
+            raise FarmStoppingError("The farm is stopping; it will be asked again.")
 
     def _drop_abandoned(self) -> None:
         """Forget finished jobs older than KEEP_FINISHED_S: their pictures hold the driver's memory."""
@@ -155,6 +171,9 @@ class FarmJobs:
 
     def _set_state(self, job: FarmJob, state: str, error: str) -> None:
         with self._changed:
+            if self.closing:  # the error came from the service's own shutdown: see close()
+                log.debug("farm job %s left as %s at shutdown (%s)", job.id, job.state, error)
+                return
             job.state, job.error, job.ended = state, error, time.time()
             self._changed.notify_all()
 

@@ -46,6 +46,10 @@ class FarmUnreachableError(FarmError):
     """No answer from the farm (down, restarting, network): a job waits and goes on later."""
 
 
+class FarmStoppingError(FarmUnreachableError):
+    """The farm's service is stopping: its answers now would be about its own shutdown, not the job."""
+
+
 class FarmAuthError(FarmError):
     """The farm refused the token."""
 

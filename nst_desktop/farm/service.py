@@ -36,6 +36,7 @@ from nst_desktop.farm.protocol import (
     TOKEN_HEADER,
     VERSION_HEADER,
     FarmError,
+    FarmStoppingError,
     parse_request,
     read_token,
     version_problem,
@@ -107,6 +108,9 @@ class FarmHandler(BaseHTTPRequestHandler):
         query = {k: v[0] for k, v in parse_qs(url.query).items()}
         try:
             self._route(method, parts, query)
+        except FarmStoppingError as exc:  # the client waits, as for a farm that is down
+            self._refuse_body()
+            self._send_json(503, {"error": exc.user_text()})
         except KeyError:
             self._send_json(404, {"error": "The farm does not know this job (it may have restarted)."})
         except FarmError as exc:
@@ -188,13 +192,17 @@ def serve(token_file: str | os.PathLike[str], host: str = "127.0.0.1", port: int
     except (ConnectionError, RuntimeError) as exc:
         raise FarmError(f"No Ray cluster at {address!r} ({str(exc).splitlines()[0][:160]}): start one with "
                         "'ray start --head' first, or give --address.") from None
+    server: FarmServer | None = None
     try:
-        with FarmServer((host, port), token, cpus_per_job) as server:
-            status = cluster_status()
-            print(f"NST Desktop {__version__} farm on http://{host}:{server.server_address[1]} "
-                  f"({len(status['nodes'])} node(s), {status['cpus']:g} CPUs, {status['gpus']:g} GPUs)",
-                  file=sys.stderr, flush=True)
-            server.serve_forever()
+        server = FarmServer((host, port), token, cpus_per_job)
+        status = cluster_status()
+        print(f"NST Desktop {__version__} farm on http://{host}:{server.server_address[1]} "
+              f"({len(status['nodes'])} node(s), {status['cpus']:g} CPUs, {status['gpus']:g} GPUs)",
+              file=sys.stderr, flush=True)
+        server.serve_forever()  # SIGTERM: Ray's handler raises SystemExit here
     finally:
+        if server is not None:
+            server.jobs.close()  # before ray.shutdown: its errors must not reach a client as the job's
+            server.server_close()
         ray.shutdown()
     return 0
