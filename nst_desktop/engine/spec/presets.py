@@ -144,6 +144,7 @@ CLASSIC = Params(
     style_layer_weights=(1.0, 1.0, 1.0, 1.0, 1.0),
     loss_normalisation="classic",
     style_loss="gram",
+    content_loss="features",
     init="noise",
     init_noise=0.0,
     optimizer="lbfgs",

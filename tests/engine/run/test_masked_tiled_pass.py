@@ -74,16 +74,18 @@ def test_the_keep_photo_pull_summed_over_bands_is_the_whole_images(rows: int) ->
     torch.testing.assert_close(grad, leaf.grad, rtol=1e-5, atol=1e-6 * float(leaf.grad.abs().max()))
 
 
-@pytest.mark.parametrize("style_loss, layers", [
-    ("gram", ("relu1_1", "relu2_1", "relu3_1", "relu4_1")),
+@pytest.mark.parametrize("style_loss, layers, content_loss", [
+    ("gram", ("relu1_1", "relu2_1", "relu3_1", "relu4_1"), "features"),
+    # the structure content term: its grid spans the tiles (engine.run.tiled_structure)
+    ("gram", ("relu1_1", "relu2_1", "relu3_1", "relu4_1"), "structure"),
     # W2 where positions outnumber channels, as at every size that is tiled (statistics.Stats.w2_parts)
-    ("wasserstein", ("relu1_1", "relu2_1", "relu3_1")),
+    ("wasserstein", ("relu1_1", "relu2_1", "relu3_1"), "features"),
     # the sliced loss: each region's projections with its mask as weights, sorted over all tiles
-    ("sliced", ("relu1_1", "relu2_1", "relu3_1", "relu4_1")),
+    ("sliced", ("relu1_1", "relu2_1", "relu3_1", "relu4_1"), "features"),
 ])
 def test_tiled_masked_loss_and_gradient_equal_the_untiled_ones(
-        caffe: WeightSet, tiling_images, style_loss: str, layers: tuple[str, ...]) -> None:
-    params = Params(size=128, style_loss=style_loss, style_layers=layers,
+        caffe: WeightSet, tiling_images, style_loss: str, layers: tuple[str, ...], content_loss: str) -> None:
+    params = Params(size=128, style_loss=style_loss, style_layers=layers, content_loss=content_loss,
                     style_layer_weights=(1.0,) * len(layers), tv_weight=3.0, content_weight=2.0)
     untiled, tiled, grad, tiled_grad = _untiled_and_tiled(caffe, tiling_images, params, _mask())
     tolerance = 1e-4 if style_loss == "wasserstein" else 2e-5  # W2: Newton-Schulz in float32

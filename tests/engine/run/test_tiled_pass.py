@@ -192,6 +192,24 @@ def test_sliced_style_loss_tiled_equals_untiled(caffe: WeightSet, tiling_images,
     _assert_same(tiled, untiled)
 
 
+@pytest.mark.parametrize("seed", [0, 6])
+def test_structure_content_tiled_equals_untiled(caffe: WeightSet, tiling_images, seed: int,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    """The self-similarity term's grid spans the tiles: pass 1 gathers it, pass 2 hands each grid
+    cell its gradient. A grid of at most 50 positions (strides 2 and 4 here, so cells off the grid
+    get none); relu3_1 and relu4_1 are content and style layers at once (their gradients add)."""
+    monkeypatch.setattr("nst_desktop.engine.losses.self_similarity.MAX_POSITIONS", 50)
+    model = VGG19(caffe, "avg")
+    content, s1, _, x = tiling_images
+    params = Params(size=128, content_loss="structure", content_layers=("relu3_1", "relu4_1"),
+                    content_layer_weights=(1.0, 2.0), tv_weight=3.0, content_weight=2.0)
+    raw = RawInputs(content, (s1,), (1.0,), None)
+    tg = targets(model, prepare(raw, params, raw.blend), params, HW)
+    tiled, untiled = _tiled(model, x, tg, params, 64, seed), _untiled(model, x, tg, params)
+    assert untiled[0]["content"] > 0.01
+    _assert_same(tiled, untiled)
+
+
 def test_peak_feature_size_follows_the_tile_not_the_image(caffe: WeightSet) -> None:
     model = VGG19(caffe, "avg")
     hw = (48, 640)
