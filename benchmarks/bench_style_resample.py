@@ -182,6 +182,7 @@ def render(photo: str, style_name: str, variant: str, style: np.ndarray, params:
     Image.fromarray(picture).save(png)
     meta.write_text(json.dumps({"seconds": seconds, "params": params.to_dict(), "date": today(),
                                 "threads": torch.get_num_threads()}))
+    print(f"  painted {photo} x {style_name}, {variant}: {seconds:.0f} s", flush=True)  # a pair takes minutes
     return picture, seconds
 
 
