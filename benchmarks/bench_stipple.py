@@ -198,13 +198,14 @@ def timing(names: list[str], photo: str, style: str, size: int, rounds: int) -> 
 CROP_PX = 128  # the 100 % crop; the 200 % one is its middle 64 px, doubled
 
 
-def _worst_window(picture: np.ndarray) -> tuple[int, int]:
-    """Top-left of the CROP_PX window whose typical fine-band energy is highest (on a 32 px grid):
-    where the stipple shows most, and not an edge (the median of its blocks ignores edges)."""
-    h, w = picture.shape[:2]
-    spots = [(y, x) for y in range(0, h - CROP_PX + 1, 32) for x in range(0, w - CROP_PX + 1, 32)]
-    return max(spots or [(0, 0)], key=lambda yx: stipple.fine_energy(picture[yx[0]:yx[0] + CROP_PX,
-                                                                 yx[1]:yx[1] + CROP_PX]))
+def worst_window(picture: np.ndarray, window: tuple[int, int] = (CROP_PX, CROP_PX), grid: int = 32
+                 ) -> tuple[int, int]:
+    """Top-left of the (h, w) ``window`` whose typical fine-band energy is highest (on a ``grid`` px
+    grid): where the stipple shows most, and not an edge (the median of its blocks ignores edges)."""
+    (h, w), (wh, ww) = picture.shape[:2], window
+    spots = [(y, x) for y in range(0, h - wh + 1, grid) for x in range(0, w - ww + 1, grid)]
+    return max(spots or [(0, 0)], key=lambda yx: stipple.fine_energy(picture[yx[0]:yx[0] + wh,
+                                                                 yx[1]:yx[1] + ww]))
 
 
 def crops(names: list[str], pairs: list[tuple[str, str]], size: int, out: Path) -> None:
@@ -213,7 +214,7 @@ def crops(names: list[str], pairs: list[tuple[str, str]], size: int, out: Path) 
     rows = []
     for photo, style in pairs:
         pictures = [cached_paint(name, photo, style, size, False)[0] for name in names]
-        y, x = _worst_window(pictures[0])
+        y, x = worst_window(pictures[0])
         full = [Image.fromarray(p[y:y + CROP_PX, x:x + CROP_PX]) for p in pictures]
         q = CROP_PX // 4
         double = [im.crop((q, q, q + CROP_PX // 2, q + CROP_PX // 2)).resize((CROP_PX, CROP_PX),

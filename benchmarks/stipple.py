@@ -113,7 +113,13 @@ def style_at_scale(style: NDArray[np.generic], painting_hw: tuple[int, int]) -> 
 
 def measure(painting: NDArray[np.generic], style: NDArray[np.generic]) -> Stipple:
     """The painting's fine-band energies against the style's at the painting's scale."""
-    styled = block_energy(style_at_scale(style, (painting.shape[0], painting.shape[1])))
+    return against(painting, style_at_scale(style, (painting.shape[0], painting.shape[1])))
+
+
+def against(painting: NDArray[np.generic], style: NDArray[np.generic]) -> Stipple:
+    """The painting's fine-band energies against a style already at the painting's scale, used as
+    it is: a style the engine was given at its exact size must not be resampled again by a pixel."""
+    styled = block_energy(style)
     painted = block_energy(painting)
     return Stipple(
         painting=float(np.median(painted)), style=float(np.median(styled)),

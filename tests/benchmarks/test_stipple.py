@@ -58,3 +58,12 @@ def test_the_ratio_compares_with_the_style_at_the_paintings_area() -> None:
 def test_an_image_smaller_than_a_block_is_refused() -> None:
     with pytest.raises(ValueError, match="smaller than one 8 px block"):
         stipple.fine_energy(np.zeros((4, 40, 3)))
+
+
+def test_against_uses_the_style_as_it_is() -> None:
+    # A style a pixel off the painting's area: measure() resamples it, against() must not, since a
+    # one-pixel resample blurs every pixel (issue 20.7).
+    style = (np.clip(_with_dots(_canvas(7), 8), 0.0, 1.0) * 255).astype(np.uint8)[:, :127]
+    painting = np.zeros((128, 128, 3), dtype=np.uint8)
+    assert stipple.against(painting, style).style == stipple.fine_energy(style)
+    assert stipple.measure(painting, style).style < 0.95 * stipple.fine_energy(style)
