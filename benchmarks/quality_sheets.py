@@ -122,6 +122,12 @@ VARIANTS: dict[str, Variant] = {
     "p_s2w2": Variant("structure relu3_1 + relu4_2, content 2", _sized(DEFAULTS.with_changes(
         content_loss="structure", content_layers=("relu3_1", "relu4_2"), content_layer_weights=(1.0, 1.0),
         content_weight=2.0))),
+    "p_s2s16": Variant("structure, content 2, style 16", _sized(DEFAULTS.with_changes(
+        content_loss="structure", content_layers=("relu3_1", "relu4_2"), content_layer_weights=(1.0, 1.0),
+        content_weight=2.0, style_weight=16.0))),
+    "p_s2tv": Variant("structure, content 2, TV 3", _sized(DEFAULTS.with_changes(
+        content_loss="structure", content_layers=("relu3_1", "relu4_2"), content_layer_weights=(1.0, 1.0),
+        content_weight=2.0, tv_weight=3.0))),
     "p_s3": Variant("structure relu2_1 + relu3_1 + relu4_2", _sized(DEFAULTS.with_changes(
         content_loss="structure", content_layers=("relu2_1", "relu3_1", "relu4_2"),
         content_layer_weights=(1.0, 1.0, 1.0)))),
@@ -186,7 +192,7 @@ def _label(im: Image.Image, text: str, font: ImageFont.FreeTypeFont | ImageFont.
 
 
 def sheet(photo: str, styles: tuple[str, ...], variants: list[str], size: int, classic_steps: int,
-          fresh: bool) -> Path:
+          fresh: bool, name: str = "defaults_{photo}.png") -> Path:
     """Rows: styles; columns: the style image, then one cell per variant, each labelled."""
     font = ImageFont.load_default(size=max(10, size // 18))
     rows = []
@@ -205,9 +211,9 @@ def sheet(photo: str, styles: tuple[str, ...], variants: list[str], size: int, c
         _label(thumb, style, font)
         rows.append([thumb, *cells])
     canvas = paste_rows(rows)
-    path = SHEETS / f"defaults_{photo}.png"
+    path = SHEETS / name.format(photo=photo)
     path.parent.mkdir(parents=True, exist_ok=True)
-    canvas.save(path, optimize=True)
+    canvas.save(path, optimize=True, quality=90)  # quality: for a .jpg name (the PNGs ignore it)
     return path
 
 
@@ -235,6 +241,7 @@ def main() -> None:
     ap.add_argument("--photos", default=",".join(PHOTOS), help="comma-separated: whose sheets to make")
     ap.add_argument("--rows", default="", help="photo:style,... : only these rows on the sheets")
     ap.add_argument("--fresh", action="store_true", help="ignore the render cache")
+    ap.add_argument("--name", default="defaults_{photo}.png", help="the sheets' file names in docs/quality/")
     ap.add_argument("--quick", action="store_true", help="64 px, 20 classic steps: checks that it runs")
     ap.add_argument("--timing", type=int, default=0, metavar="N",
                     help="with --pairs: the new default's time against classic's 1000 steps, the latter "
@@ -266,7 +273,7 @@ def main() -> None:
         mine = tuple(s for p, s in rows if p == photo) if rows else styles
         if mine:
             print(f"sheet {photo}:", flush=True)
-            print("wrote", sheet(photo, mine, variants, size, classic_steps, args.fresh))
+            print("wrote", sheet(photo, mine, variants, size, classic_steps, args.fresh, args.name))
 
 
 if __name__ == "__main__":

@@ -36,6 +36,11 @@ MAX_POSITIONS = 1024
 #: Charbonnier smoothing of |x| in units of one normalised entry's mean (1 / P): a fraction of
 #: the typical difference, so the term is L1 where it matters and smooth at zero.
 SMOOTHING = 0.05
+#: The share of the features content term kept beside the structure term. Structure alone lets
+#: flat areas (a studio backdrop, a sky) drift to a grey speckle: cosine distances ignore how
+#: bright and how coloured a place is, and a flat area's places are all alike whatever covers
+#: them. A small pull toward the photo's features keeps their tone without making a face a photo.
+STRUCTURE_FEATURE_SHARE = 0.25
 #: Size-invariant gain: the term (in [0, 2]) times this, so that content weight 1 keeps the face's
 #: likeness against style weight 8 (chosen by eye on the portrait sheets, docs/quality/README.md).
 SELF_SIMILARITY_GAIN = 4.0

@@ -62,7 +62,7 @@ import torch
 import torch.nn.functional as F  # noqa: N812
 from torch import Tensor
 
-from nst_desktop.engine.losses.self_similarity import self_similarity_loss
+from nst_desktop.engine.losses.self_similarity import STRUCTURE_FEATURE_SHARE, self_similarity_loss
 from nst_desktop.engine.losses.sliced import (
     SLICED_GAIN,
     SlicedSamples,
@@ -99,7 +99,8 @@ def content_loss(features: Tensor, target: Tensor, mode: LossNormalisation, kind
     "structure": the self-similarity term (engine.losses.self_similarity), size invariant in
     every normalisation (neither pastiche nor neural-style has one)."""
     if kind == "structure":
-        return self_similarity_loss(features, target)
+        features_term = content_loss(features, target, mode)
+        return self_similarity_loss(features, target) + STRUCTURE_FEATURE_SHARE * features_term
     mse = F.mse_loss(features.float(), target.float())
     if mode == "pastiche":
         return PASTICHE_CONTENT_LAYER_WEIGHT * mse

@@ -264,7 +264,8 @@ def _tiled_scale_s(params: Params, hw: tuple[int, int], tile: int, n_styles: int
     halo = geo.halo_for(deepest)
     conv_s = PASSES_PER_STEP * conv_flops(*hw, deepest) / speed.flops_per_s  # at the calibrated rate
     window_slow = size_slowdown(_window(hw, tile, halo), speed)
-    step_s = (window_slow * geo.tiled_step_cost_factor(hw, tile, halo) * conv_s
+    no_grad_passes = 2 if params.content_loss == "structure" else 1  # engine.run.tiled_structure
+    step_s = (window_slow * geo.tiled_step_cost_factor(hw, tile, halo, no_grad_passes) * conv_s
               + size_slowdown(hw, speed) * (1.0 / efficiency - 1.0) * conv_s
               + WINDOW_OVERHEAD_PASSES * speed.pass_overhead_s * depth * geo.mean_tile_count(hw, tile))
     # Targets: one forward (no grad) over the windows of the photo and of each style image

@@ -38,6 +38,7 @@ import torch
 import torch.nn.functional as F  # noqa: N812
 from torch import Tensor
 
+from nst_desktop.engine.losses.self_similarity import STRUCTURE_FEATURE_SHARE
 from nst_desktop.engine.losses.sliced import project
 from nst_desktop.engine.losses.statistics import FeatureStats, Statistics, Stats
 from nst_desktop.engine.losses.terms import (
@@ -267,10 +268,11 @@ def local_pass(model: VGG19, x: Tensor, targets: Targets, params: Params, tiles:
     """Pass 2: every tile's share of the gradient into ``grad``; returns the content term."""
     hw = (x.shape[-2], x.shape[-1])
     mode = params.loss_normalisation
-    # The structure term is not local: engine.run.tiled_structure hands it in through ``slopes``.
-    content = [(layer, w, targets.content[layer], _content_scale(targets.content[layer], mode))
-               for layer, w in params.active_layers("content")
-               if params.content_weight and params.content_loss == "features"]
+    # The structure term's self-similarity is not local: engine.run.tiled_structure hands it in
+    # through ``slopes``; its share of the features term is local, here.
+    share = 1.0 if params.content_loss == "features" else STRUCTURE_FEATURE_SHARE
+    content = [(layer, w * share, targets.content[layer], _content_scale(targets.content[layer], mode))
+               for layer, w in params.active_layers("content") if params.content_weight and share]
     layers = sorted(set(slopes) | {layer for layer, *_ in content})
     total = x.new_zeros((), dtype=torch.float32)
     for tile in checked(tiles, should_stop):

@@ -168,9 +168,9 @@ class Params:
         default="features",
         metadata=_meta(
             "Content keeps", "What of the photo is kept: features keeps its features at each place "
-            "(Gatys; faces and fur stay photographic); structure keeps only which places look alike "
-            "(self-similarity, Kolkin et al. 2019), so the style repaints surfaces, a face included, "
-            "while shapes and likeness stay.",
+            "(Gatys; a face stays a photo in the painting's colours); structure keeps which places "
+            "look alike (self-similarity, Kolkin et al. 2019) and a quarter of the features, so the "
+            "style repaints surfaces, a face included, while shapes and likeness stay.",
             advanced=True, choices=("features", "structure"),
         ),
     )

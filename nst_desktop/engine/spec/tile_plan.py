@@ -163,13 +163,14 @@ def mean_tile_count(hw: tuple[int, int], tile: int) -> float:
     return axis(hw[0]) * axis(hw[1])
 
 
-def tiled_step_cost_factor(hw: tuple[int, int], tile: int, halo: int) -> float:
+def tiled_step_cost_factor(hw: tuple[int, int], tile: int, halo: int, no_grad_passes: int = 1) -> float:
     """Convolution work of a tiled step over an untiled one (2 passes: forward + backward).
 
     A tiled step runs a no-grad forward over the windows (pass 1), then forward + backward
     over them again (pass 2): 3 passes over the window area instead of 2 over the image.
+    The structure content term gathers its grid in a second no-grad pass (engine.run.tiled_structure).
     """
-    return window_area_ratio(hw, tile, halo) * 3.0 / 2.0
+    return window_area_ratio(hw, tile, halo) * (2.0 + no_grad_passes) / 2.0
 
 
 def free_memory_bytes() -> int:

@@ -11,9 +11,11 @@ from nst_desktop.engine.losses.self_similarity import (
     MAX_POSITIONS,
     SELF_SIMILARITY_GAIN,
     SMOOTHING,
+    STRUCTURE_FEATURE_SHARE,
     grid_stride,
     self_similarity_loss,
 )
+from nst_desktop.engine.losses.terms import content_loss
 
 
 def _slow_reference(features: torch.Tensor, target: torch.Tensor, stride: int) -> float:
@@ -76,3 +78,15 @@ def test_its_gradient_reaches_the_features() -> None:
     features = torch.rand(1, 8, 10, 10, generator=torch.Generator().manual_seed(6), requires_grad=True)
     self_similarity_loss(features, target).backward()
     assert features.grad is not None and features.grad.abs().sum() > 0
+
+
+def test_the_structure_content_term_keeps_a_quarter_of_the_features_term() -> None:
+    """Structure alone let flat areas drift to a grey speckle (docs/quality/README.md): a share of
+    the features term keeps their tone."""
+    g = torch.Generator().manual_seed(7)
+    features, target = torch.rand(1, 8, 6, 5, generator=g), torch.rand(1, 8, 6, 5, generator=g)
+    plain = content_loss(features, target, "size_invariant")
+    structure = content_loss(features, target, "size_invariant", "structure")
+    assert STRUCTURE_FEATURE_SHARE == 0.25
+    assert structure.item() == pytest.approx(
+        self_similarity_loss(features, target).item() + STRUCTURE_FEATURE_SHARE * plain.item(), rel=1e-6)

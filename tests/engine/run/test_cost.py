@@ -226,6 +226,17 @@ def test_a_tiled_step_costs_the_tiled_factor_plus_an_overhead_per_window() -> No
     assert small.step_s > cpu_tiled.step_s and small.setup_s > cpu_untiled.setup_s
 
 
+def test_the_structure_content_term_costs_one_more_no_grad_pass_per_tiled_step_only() -> None:
+    """engine.run.tiled_structure gathers its grid in a pass of its own; untiled it costs nothing
+    the model sees (a 1024 x 1024 matrix beside a VGG pass)."""
+    gpu = Speed(flops_per_s=1e12, pass_overhead_s=0.0, new_size_s=0.0, float32=True, cpu=False)
+    structure = PRINT.with_changes(content_loss="structure")
+    (features,) = run_costs(PRINT, PRINT_HW, 1, gpu, plan=tiles_of(512))
+    (with_structure,) = run_costs(structure, PRINT_HW, 1, gpu, plan=tiles_of(512))
+    assert with_structure.step_s / features.step_s == pytest.approx(4 / 3, rel=1e-9)  # 4 passes, not 3
+    assert run_costs(structure, PRINT_HW, 1, gpu) == run_costs(PRINT, PRINT_HW, 1, gpu)
+
+
 def test_a_tiled_peak_follows_the_tile_not_the_output() -> None:
     untiled_peak = estimate_peak_bytes(PRINT, PRINT_HW, 1)
     tiled = {tile: estimate_peak_bytes(PRINT, PRINT_HW, 1, tiles_of(tile)) for tile in (256, 512)}
