@@ -40,8 +40,9 @@ from nst_desktop.engine.spec.params import Params  # noqa: E402
 LOSSES = ("gram", "wasserstein")
 
 
-def _stepper(loss: str, size: int, content: np.ndarray, style: np.ndarray):  # type: ignore[no-untyped-def]
-    params = Params(size=size, min_size=size, style_loss=loss, device="cpu")  # type: ignore[arg-type]
+def stepper(size: int, content: np.ndarray, style: np.ndarray, **changes: object):  # type: ignore[no-untyped-def]
+    """One engine step of the default params with ``changes`` at ``size``, as a timed function."""
+    params = Params(size=size, min_size=size, device="cpu").with_changes(**changes)
     device = pick_device(params.device)
     amp = autocast_dtype(params.precision, device)
     model = cached_model(load_caffe_weights(), params.pooling, device, amp)
@@ -70,7 +71,7 @@ def timing(sizes: list[int], repeats: int) -> list[dict[str, object]]:
     rows = []
     for size in sizes:
         times: dict[str, list[float]] = {loss: [] for loss in LOSSES}
-        steppers = {loss: _stepper(loss, size, content, style) for loss in LOSSES}
+        steppers = {loss: stepper(size, content, style, style_loss=loss) for loss in LOSSES}
         for loss in LOSSES:
             steppers[loss]()  # warm-up
         for _ in range(repeats):
