@@ -51,9 +51,9 @@ def step_times(sizes: list[int], repeats: int) -> None:
                 for term in TERMS:
                     times[term].append(steppers[term]())
             f, s = (statistics.median(times[t]) for t in TERMS)
-            print(f"{photo} x {style} {size} px: features min {min(times['features']):.3f} med {f:.3f} s/step"
-                  f" | structure min {min(times['structure']):.3f} med {s:.3f} | ratio of medians {s / f:.3f}",
-                  flush=True)
+            print(f"{photo} x {style} {size} px: features min {min(times['features']):.3f} med {f:.3f} "
+                  f"s/step | structure min {min(times['structure']):.3f} med {s:.3f} | ratio of medians "
+                  f"{s / f:.3f}", flush=True)
 
 
 def run_times(runs: int, size: int) -> None:
@@ -68,7 +68,8 @@ def run_times(runs: int, size: int) -> None:
             print(f"astronaut x the_scream {size} px, whole default run, {term}: {seconds[term][-1]:.1f} s",
                   flush=True)
     f, s = (statistics.median(seconds[t]) for t in TERMS)
-    print(f"whole runs at {size} px: features median {f:.1f} s, structure median {s:.1f} s, ratio {s / f:.3f}")
+    print(f"whole runs at {size} px: features median {f:.1f} s, structure median {s:.1f} s, "
+          f"ratio {s / f:.3f}")
 
 
 def main() -> None:
