@@ -7,7 +7,8 @@ median of ``--repeats`` steps each after a warm-up step (bench_style_loss's step
 
 ``--runs N``: N whole default runs of each at ``--run-size`` (512) px, alternating features and
 structure, on Astronaut + The Scream: the run's time, set-up and coarse scales included (issue 20.6:
-"the new default stays within 1.25x of today's time at 512 px").
+"the new default stays within 1.25x of today's time at 512 px"); the pictures are saved in
+benchmarks/out/structure/ to compare the faces at that size.
 
 Run: ``python benchmarks/bench_structure.py`` (~3 min on 2 cores), ``--runs 2`` (~25 min),
 ``--quick`` to check that it runs.
@@ -22,15 +23,20 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
+from PIL import Image
+
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks.bench_style_loss import stepper  # noqa: E402
 from benchmarks.common import IMAGES, load_rgb, machine, to_float, today  # noqa: E402
+from benchmarks.common import OUT as BENCH_OUT  # noqa: E402
 from nst_desktop.engine.run.stylize import stylize  # noqa: E402
 from nst_desktop.engine.spec.events import StyleInput  # noqa: E402
 from nst_desktop.engine.spec.params import DEFAULTS  # noqa: E402
 
 TERMS = ("features", "structure")
+OUT = BENCH_OUT / "structure"
 PAIRS = (("tubingen", "starry_night"), ("astronaut", "the_scream"))
 
 
@@ -63,8 +69,11 @@ def run_times(runs: int, size: int) -> None:
         for term in TERMS:
             params = DEFAULTS.with_changes(size=size, device="cpu", content_loss=term)
             started = time.perf_counter()
-            stylize(content, [StyleInput(painting, 1.0, "the_scream")], params)  # type: ignore[arg-type]
+            result = stylize(content, [StyleInput(painting, 1.0, "the_scream")], params)  # type: ignore[arg-type]
             seconds[term].append(time.perf_counter() - started)
+            OUT.mkdir(parents=True, exist_ok=True)  # to look at the two faces at this size
+            Image.fromarray((np.clip(result.image, 0, 1) * 255 + 0.5).astype(np.uint8)).save(
+                OUT / f"astronaut_the_scream_{size}_{term}.png")
             print(f"astronaut x the_scream {size} px, whole default run, {term}: {seconds[term][-1]:.1f} s",
                   flush=True)
     f, s = (statistics.median(seconds[t]) for t in TERMS)

@@ -79,7 +79,7 @@ def _classic(size: int, steps: int) -> Params:
 
 VARIANTS: dict[str, Variant] = {
     "old": Variant("old default", _sized(OLD_DEFAULT)),
-    "new": Variant("new default", _sized(DEFAULTS)),
+    "new": Variant("default", _sized(DEFAULTS)),
     "classic": Variant("classic", _classic),
     # The candidates tried for the new default (presets.py says what was measured).
     "cand_a": Variant("A: style 4, deep layers", _sized(OLD_DEFAULT.with_changes(
@@ -115,8 +115,7 @@ VARIANTS: dict[str, Variant] = {
     "p_deep": Variant("content relu5_2", _sized(DEFAULTS.with_changes(content_layers=("relu5_2",)))),
     "p_mix": Variant("content relu4_2 .5 + relu5_2", _sized(DEFAULTS.with_changes(
         content_layers=("relu4_2", "relu5_2"), content_layer_weights=(0.5, 1.0)))),
-    "p_struct": Variant("structure (self-similarity)", _sized(DEFAULTS.with_changes(
-        content_loss="structure"))),
+    "p_struct": Variant("portrait (structure)", _sized(PRESETS["portrait"])),
     "p_struct2": Variant("structure, relu3_1 + relu4_2", _sized(DEFAULTS.with_changes(
         content_loss="structure", content_layers=("relu3_1", "relu4_2"), content_layer_weights=(1.0, 1.0)))),
     "p_s2w2": Variant("structure relu3_1 + relu4_2, content 2", _sized(DEFAULTS.with_changes(

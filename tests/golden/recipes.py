@@ -143,6 +143,8 @@ RECIPES: tuple[Recipe, ...] = (
     Recipe("tiled-w2", "the W2 loss in tiles", TILED.with_changes(style_loss="wasserstein", steps=2),
            tile=32),
     Recipe("tiled-mask", "a keep-photo mask in tiles (masked tiling)", TILED, mask=KEEP_PHOTO, tile=32),
+    Recipe("tiled-structure", "the structure content term in tiles (its grid gathered across them)",
+           TILED.with_changes(content_loss="structure"), tile=32),
     Recipe("live-edits", "a timeline of live edits, one landing at a scale's start",
            styles=("swirls", "bands"), blend=(1.0, 1.0),
            edits=(Edit(1, {"style_weight": 20.0}), Edit(3, {BLEND: [1.0, 3.0], "tv_weight": 4.0}),

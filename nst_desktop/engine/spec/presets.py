@@ -160,6 +160,11 @@ PRESETS: dict[str, Params] = {
     "draft": DEFAULTS.with_changes(size=384, steps=60, coarse_steps=30),
     # ~10 min: print-ready detail; more history pays off over more steps.
     "fine": DEFAULTS.with_changes(size=768, steps=200, coarse_steps=60, lbfgs_history=50),
+    # The balanced look with the structure content term (engine.losses.self_similarity): a face is
+    # painted in the style's strokes and planes, its likeness kept by which places look alike rather
+    # than by the photo's features. Not the default: on the portrait sheets it trades some likeness
+    # for paint, and landscapes gain little (docs/quality/README.md, issue 20.3).
+    "portrait": DEFAULTS.with_changes(content_loss="structure"),
     "pastiche": PASTICHE,
     "classic": CLASSIC,
 }

@@ -5,9 +5,12 @@ from nst_desktop.engine.spec.presets import PRESETS, preset_names
 
 
 def test_presets_are_valid_and_named() -> None:
-    assert {"pastiche", "draft", "balanced", "fine"} <= set(preset_names())
+    assert {"pastiche", "draft", "balanced", "fine", "portrait"} <= set(preset_names())
     assert PRESETS["balanced"] == DEFAULTS
     assert PRESETS["draft"].size < DEFAULTS.size < PRESETS["fine"].size
+    # The portrait preset is the default look with the structure content term, nothing else.
+    assert PRESETS["portrait"].content_loss == "structure" != DEFAULTS.content_loss
+    assert PRESETS["portrait"].with_changes(content_loss=DEFAULTS.content_loss) == DEFAULTS
 
 
 def test_pastiche_preset_matches_pastiche_defaults() -> None:
