@@ -86,6 +86,7 @@ class FarmJobs:
 
     def get(self, job_id: str) -> FarmJob:
         with self._changed:
+            self._refuse_if_closing()  # every job route goes through here
             job = self._jobs.get(job_id)
         if job is None:
             raise KeyError(job_id)

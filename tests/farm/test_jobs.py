@@ -61,6 +61,9 @@ def test_errors_of_the_services_own_shutdown_reach_no_client_as_a_failed_job() -
     assert job.state == "running" and job.error == ""
     with pytest.raises(FarmStoppingError):  # HTTP 503: the client waits, then sends the job again
         jobs.events(job.id, 0, wait_s=5.0)
+    for route in (jobs.get, jobs.cancel, jobs.delete):  # ray.cancel after ray.shutdown would raise
+        with pytest.raises(FarmStoppingError):
+            route(job.id)
 
 
 def test_a_client_long_polling_when_the_farm_stops_is_answered_at_once() -> None:
