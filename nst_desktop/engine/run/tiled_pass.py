@@ -151,26 +151,27 @@ def image_stats(model: VGG19, image: Tensor, layers: list[str], tiles: list[geo.
             for layer, s in stats.items()}
 
 
-def core_offsets(tiles: Sequence[geo.Tile], layer: str, hw: tuple[int, int]) -> dict[tuple[int, ...], int]:
+def core_offsets(tiles: Sequence[geo.Tile], layer: str, hw: tuple[int, int]) -> dict[geo.Tile, int]:
     """Where each tile's core rows of ``layer`` start in pass 1's concatenation (tiles in order),
-    keyed by the tile's window."""
-    offsets: dict[tuple[int, ...], int] = {}
+    keyed by the tile (not its window: in an image smaller than a window, the halo makes every
+    tile's window the whole image)."""
+    offsets: dict[geo.Tile, int] = {}
     start = 0
     for tile in tiles:
         gy, gx, _, _ = tile.core_cells(geo.stride_of(layer), hw)
-        offsets[tile.window] = start
+        offsets[tile] = start
         start += max(0, gy.stop - gy.start) * max(0, gx.stop - gx.start)
     return offsets
 
 
 def sliced_grad(dprojected: Tensor, directions: Tensor,
-                offsets: Mapping[tuple[int, ...], int]) -> FeatureGrad:
+                offsets: Mapping[geo.Tile, int]) -> FeatureGrad:
     """The FeatureGrad of the sliced loss: a core position's dL/df = dL/dp @ D^T, its dL/dp found in
     pass 1's order by its tile's offset (:func:`core_offsets`)."""
     back = directions.to(dprojected.device)
 
     def grad(rows: Tensor, tile: geo.Tile) -> Tensor:
-        start = offsets[tile.window]
+        start = offsets[tile]
         return (back @ dprojected[:, start:start + rows.shape[0]]).T.to(rows.dtype)
 
     return grad

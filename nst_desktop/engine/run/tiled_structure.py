@@ -30,8 +30,9 @@ from nst_desktop.engine.run.tiled_pass import FeatureGrad, StopCheck, core_rows,
 from nst_desktop.engine.spec import tile_plan as geo
 from nst_desktop.engine.spec.params import Params
 
-#: Per tile window: (indices into its core rows, indices into the grid's rows).
-GridCells = dict[tuple[int, ...], tuple[Tensor, Tensor]]
+#: Per tile (not per window: in a small image every window is the whole image): (indices into its
+#: core rows, indices into the grid's rows).
+GridCells = dict[geo.Tile, tuple[Tensor, Tensor]]
 
 
 def grid_cells(tiles: Sequence[geo.Tile], layer: str, hw: tuple[int, int], stride: int,
@@ -47,7 +48,7 @@ def grid_cells(tiles: Sequence[geo.Tile], layer: str, hw: tuple[int, int], strid
         width = gx.stop - gx.start
         core = [(y - gy.start) * width + (x - gx.start) for y in ys for x in xs]
         grid = [(y // stride) * grid_width + x // stride for y in ys for x in xs]
-        cells[tile.window] = (torch.tensor(core, dtype=torch.long, device=device),
+        cells[tile] = (torch.tensor(core, dtype=torch.long, device=device),
                               torch.tensor(grid, dtype=torch.long, device=device))
     return cells
 
@@ -70,7 +71,7 @@ def structure_grads(model: VGG19, image: Tensor, targets: Targets, params: Param
         rows[layer] = torch.zeros_like(target_rows[layer])
     for tile, feats in window_features(model, image, [layer for layer, _ in active], tiles, should_stop):
         for layer, _ in active:
-            core_index, grid_index = cells[layer][tile.window]
+            core_index, grid_index = cells[layer][tile]
             rows[layer][grid_index] = core_rows(feats[layer], tile, layer, hw)[core_index]
     total, grads = zero, {}
     for layer, weight in active:
@@ -84,7 +85,7 @@ def structure_grads(model: VGG19, image: Tensor, targets: Targets, params: Param
 
 def _grid_grad(drows: Tensor, cells: GridCells) -> FeatureGrad:
     def grad(rows: Tensor, tile: geo.Tile) -> Tensor:
-        core_index, grid_index = cells[tile.window]
+        core_index, grid_index = cells[tile]
         out = torch.zeros_like(rows)
         out[core_index] = drows[grid_index].to(rows.dtype)
         return out

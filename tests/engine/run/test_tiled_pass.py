@@ -210,6 +210,24 @@ def test_structure_content_tiled_equals_untiled(caffe: WeightSet, tiling_images,
     _assert_same(tiled, untiled)
 
 
+@pytest.mark.parametrize("changes", [{"content_loss": "structure"}, {"style_loss": "sliced"}])
+def test_an_image_smaller_than_a_window_is_exact_in_tiles(caffe: WeightSet, tiling_images,
+                                                          changes: dict[str, str]) -> None:
+    """48 x 64 px in tiles of 32: the halo makes every tile's window the whole image, so the
+    terms that hand each tile its own gradient (structure's grid, sliced's projections) must tell
+    the tiles apart by their cores, not their windows (keyed by window, they took one tile's
+    cells for all: an IndexError or a wrong gradient; found by the golden recipe)."""
+    model = VGG19(caffe, "avg")
+    content, s1, _, x = (t[..., :48, :64] if t.shape[-2:] == HW else t for t in tiling_images)
+    params = Params(size=64, tv_weight=3.0, content_weight=2.0, **changes)  # type: ignore[arg-type]
+    raw = RawInputs(content, (s1,), (1.0,), None)
+    inputs = prepare(raw, params, raw.blend)
+    tg = targets_for_step(targets(model, inputs, params, (48, 64)), [1.0], params, step=2)
+    tiles = geo.plan_tiles((48, 64), 32, geo.halo_for("relu4_2"))
+    assert len({tile.window for tile in tiles}) == 1 < len(tiles)
+    _assert_same(_tiled(model, x, tg, params, 32, 0), _untiled(model, x, tg, params))
+
+
 def test_peak_feature_size_follows_the_tile_not_the_image(caffe: WeightSet) -> None:
     model = VGG19(caffe, "avg")
     hw = (48, 640)
