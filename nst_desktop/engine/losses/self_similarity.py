@@ -20,6 +20,9 @@ Written from the paper's description (its code is not used). Per content layer:
   every weight set: it is size invariant as it stands. L1 is smoothed (Charbonnier, as TV is)
   so L-BFGS sees a gradient that does not jump at zero.
 
+``content_loss="structure"`` adds :data:`STRUCTURE_FEATURE_SHARE` of the features term to it
+(engine.losses.terms.content_loss): alone it let flat areas drift to a grey speckle.
+
 The cost is a P x C by C x P product per layer (P <= 1024): about 1 GFLOP at relu4_2, a few
 percent of a 512 px VGG step.
 """
@@ -41,8 +44,9 @@ SMOOTHING = 0.05
 #: bright and how coloured a place is, and a flat area's places are all alike whatever covers
 #: them. A small pull toward the photo's features keeps their tone without making a face a photo.
 STRUCTURE_FEATURE_SHARE = 0.25
-#: Size-invariant gain: the term (in [0, 2]) times this, so that content weight 1 keeps the face's
-#: likeness against style weight 8 (chosen by eye on the portrait sheets, docs/quality/README.md).
+#: Size-invariant gain: the term (in [0, 2]) times this. Set once, not swept: with it and the
+#: share above, content weight 1 against style weight 8 kept the astronaut's likeness on the
+#: portrait sheets (docs/quality/README.md); the content weight scales it like any content term.
 SELF_SIMILARITY_GAIN = 4.0
 
 
