@@ -149,7 +149,12 @@ def test_cancel_in_the_panel_stops_the_remote_work_at_once(qtbot: QtBot, rig: Ri
     rig.controller.kick()
     qtbot.waitUntil(lambda: any(j.events for j in farm.jobs.values()), timeout=10_000)
     panel = rig.controller.panel
+    # The artist clicks a row on show: the panel's timer may not have drawn the new job's row yet
+    # on a loaded machine, and select() of a row not drawn selects nothing (then nothing was
+    # cancelled and the job simply finished: the CI failure of this test).
+    panel.refresh()
     panel.select(job.id)
+    assert panel.selected_ids() == [job.id]
     clicked = time.perf_counter()
     panel.cancel_selected()
     qtbot.waitUntil(lambda: bool(farm.cancelled), timeout=10_000)
