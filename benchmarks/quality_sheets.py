@@ -7,6 +7,11 @@ Every cell is one render of photo x style by one variant, at ``--size`` px (256 
 * ``classic``: the ``classic`` preset (jcjohnson/neural-style's defaults) at that size, one
   scale, ``--classic-steps`` steps (its 1000 unless cut, and the label says so);
 * ``cand_*``: the candidates that were tried for the new default (``--variants``).
+* ``p_*``: the content terms tried for painted portraits (issue 20.3); ``p_struct`` is the
+  ``portrait`` preset (docs/quality/README.md says what each did).
+
+``--photos`` picks the sheets' photos, ``--name`` their file names (``structure_{photo}.jpg`` for the
+issue-20.3 sheets: ``--variants new,p_struct,classic --classic-steps 300``).
 
 Renders are cached in benchmarks/out/quality/ (the PNG and a JSON with its seconds), keyed by
 photo, style, size and a hash of the params, so a sheet can be remade without painting again; delete
