@@ -23,7 +23,6 @@ import sys
 import time
 from pathlib import Path
 
-import numpy as np
 from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -32,7 +31,7 @@ from benchmarks.bench_style_loss import stepper  # noqa: E402
 from benchmarks.common import IMAGES, load_rgb, machine, to_float, today  # noqa: E402
 from benchmarks.common import OUT as BENCH_OUT  # noqa: E402
 from nst_desktop.engine.run.stylize import stylize  # noqa: E402
-from nst_desktop.engine.spec.events import StyleInput  # noqa: E402
+from nst_desktop.engine.spec.events import StyleInput, to_uint8  # noqa: E402
 from nst_desktop.engine.spec.params import DEFAULTS  # noqa: E402
 
 TERMS = ("features", "structure")
@@ -72,8 +71,7 @@ def run_times(runs: int, size: int) -> None:
             result = stylize(content, [StyleInput(painting, 1.0, "the_scream")], params)  # type: ignore[arg-type]
             seconds[term].append(time.perf_counter() - started)
             OUT.mkdir(parents=True, exist_ok=True)  # to look at the two faces at this size
-            Image.fromarray((np.clip(result.image, 0, 1) * 255 + 0.5).astype(np.uint8)).save(
-                OUT / f"astronaut_the_scream_{size}_{term}.png")
+            Image.fromarray(to_uint8(result.image)).save(OUT / f"astronaut_the_scream_{size}_{term}.png")
             print(f"astronaut x the_scream {size} px, whole default run, {term}: {seconds[term][-1]:.1f} s",
                   flush=True)
     f, s = (statistics.median(seconds[t]) for t in TERMS)

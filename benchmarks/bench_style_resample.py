@@ -34,11 +34,9 @@ from __future__ import annotations
 import argparse
 import hashlib
 import io
-import json
 import shlex
 import statistics
 import sys
-import time
 from collections.abc import Callable
 from dataclasses import astuple, dataclass
 from pathlib import Path
@@ -54,7 +52,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from benchmarks import stipple  # noqa: E402
 from benchmarks.bench_stipple import worst_window  # noqa: E402
 from benchmarks.common import IMAGES, OUT, load_rgb, machine, to_float, today  # noqa: E402
-from benchmarks.quality_sheets import SHEETS, _label, paste_rows  # noqa: E402
+from benchmarks.quality_sheets import SHEETS, _label, cached_picture, paste_rows  # noqa: E402
 from nst_desktop.engine.losses.terms import total_loss  # noqa: E402
 from nst_desktop.engine.model.devices import autocast_dtype, pick_device  # noqa: E402
 from nst_desktop.engine.model.vgg import cached_model  # noqa: E402
@@ -170,20 +168,11 @@ def render(photo: str, style_name: str, variant: str, style: np.ndarray, params:
     """(uint8 picture, seconds) of the photo painted from the pre-resized ``style``; cached."""
     # Keyed by the pixels painted from too: a change to a resample makes a new render.
     digest = hashlib.sha1(params.to_json().encode() + style.tobytes()).hexdigest()[:10]
-    png = CACHE / f"{photo}__{style_name}__{params.size}__{variant}__{digest}.png"
-    meta = png.with_suffix(".json")
-    if png.exists() and meta.exists() and not fresh:
-        return np.asarray(Image.open(png).convert("RGB")), float(json.loads(meta.read_text())["seconds"])
-    started = time.perf_counter()
-    result = stylize(to_float(_image("content", photo)), [StyleInput(style, 1.0, style_name)], params)
-    seconds = time.perf_counter() - started
-    picture = (np.clip(result.image, 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8)
-    CACHE.mkdir(parents=True, exist_ok=True)
-    Image.fromarray(picture).save(png)
-    meta.write_text(json.dumps({"seconds": seconds, "params": params.to_dict(), "date": today(),
-                                "threads": torch.get_num_threads()}))
-    print(f"  painted {photo} x {style_name}, {variant}: {seconds:.0f} s", flush=True)  # a pair takes minutes
-    return picture, seconds
+    def paint() -> np.ndarray:
+        return stylize(to_float(_image("content", photo)), [StyleInput(style, 1.0, style_name)], params).image
+
+    return cached_picture(CACHE / f"{photo}__{style_name}__{params.size}__{variant}__{digest}.png", params,
+                          paint, f"{photo} x {style_name}, {variant}", fresh)
 
 
 def style_loss_of(pictures: dict[str, np.ndarray], photo: np.ndarray, style: np.ndarray, params: Params

@@ -48,7 +48,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks.common import IMAGES, OUT, ROOT, load_rgb, machine, to_float, today  # noqa: E402
 from nst_desktop.engine.run.stylize import stylize  # noqa: E402
-from nst_desktop.engine.spec.events import StyleInput  # noqa: E402
+from nst_desktop.engine.spec.events import StyleInput, to_uint8  # noqa: E402
 from nst_desktop.engine.spec.params import DEFAULTS, Params  # noqa: E402
 from nst_desktop.engine.spec.presets import PRESETS  # noqa: E402
 
@@ -156,22 +156,33 @@ def render(photo: str, style: str, variant: str, size: int, classic_steps: int, 
     params = VARIANTS[variant].params(size, classic_steps).with_changes(device="cpu")
     # Keyed by the params, not the variant's name: the new default is the candidate it was.
     digest = hashlib.sha1(params.to_json().encode()).hexdigest()[:10]
-    key = f"{photo}__{style}__{size}__{digest}"
-    png, meta = CACHE / f"{key}.png", CACHE / f"{key}.json"
+    picture, seconds = cached_picture(
+        CACHE / f"{photo}__{style}__{size}__{digest}.png", params,
+        lambda: stylize(_photo(photo), [StyleInput(_style(style), 1.0, style)], params).image,
+        f"{photo} x {style} {variant}", fresh)
+    return picture, seconds, params
+
+
+def cached_picture(png: Path, params: Params, paint: Callable[[], np.ndarray], label: str,
+                   fresh: bool = False) -> tuple[np.ndarray, float]:
+    """(uint8 picture, seconds) of ``paint()``, the benchmarks' one render cache: ``png`` and a
+    JSON beside it (seconds, params, date, threads), read back only for the same ``params``.
+    ``paint`` is called only on a miss (or ``fresh``), so a hit loads no input image."""
+    meta = png.with_suffix(".json")
     if png.exists() and meta.exists() and not fresh:
         record = json.loads(meta.read_text())
         if record["params"] == params.to_dict():
-            return np.asarray(Image.open(png).convert("RGB")), float(record["seconds"]), params
+            return np.asarray(Image.open(png).convert("RGB")), float(record["seconds"])
     started = time.perf_counter()
-    result = stylize(_photo(photo), [StyleInput(_style(style), 1.0, style)], params)
+    image = paint()
     seconds = time.perf_counter() - started
-    picture = (np.clip(result.image, 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8)
-    CACHE.mkdir(parents=True, exist_ok=True)
+    picture = to_uint8(image)
+    png.parent.mkdir(parents=True, exist_ok=True)
     Image.fromarray(picture).save(png)
     meta.write_text(json.dumps({"seconds": seconds, "params": params.to_dict(), "date": today(),
                                 "threads": torch.get_num_threads()}))
-    print(f"  {photo} x {style} {variant}: {seconds:.1f} s", flush=True)
-    return picture, seconds, params
+    print(f"  painted {label}: {seconds:.1f} s", flush=True)  # a cell takes minutes on a busy CPU
+    return picture, seconds
 
 
 def time_classic(photo: str, style: str, size: int, steps: int) -> dict[str, float]:
