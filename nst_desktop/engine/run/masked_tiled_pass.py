@@ -49,7 +49,6 @@ from nst_desktop.engine.run.tiled_pass import (
     tv_loss_and_grad,
     window_features,
 )
-from nst_desktop.engine.run.tiled_structure import merged, structure_grads
 from nst_desktop.engine.spec import tile_plan as geo
 from nst_desktop.engine.spec.params import Params
 
@@ -218,9 +217,7 @@ def tiled_loss_and_grad(model: VGG19, x: Tensor, targets: Targets, params: Param
             return sliced_grad(dprojected, targets.directions[layer], core_offsets(tiles, layer, hw))
 
         slopes = _region_grads(region_slopes, row_grads, masked, hw, sliced if directions else None)
-    structure, structure_slopes = structure_grads(model, image, targets, params, tiles, should_stop)
-    content = structure + local_pass(model, image, targets, params, tiles, merged(slopes, structure_slopes),
-                                     grad, should_stop)
+    content = local_pass(model, image, targets, params, tiles, slopes, grad, should_stop)
     # Not scaled by the content weight (masked.masked_total_loss): reported inside "content".
     content = content + keep_photo_loss_and_grad(image, photo, masked, grad, rows=max(tile, 64))
     tv = tv_loss_and_grad(image, params, grad, rows=max(tile, 64))

@@ -267,10 +267,15 @@ def local_pass(model: VGG19, x: Tensor, targets: Targets, params: Params, tiles:
                slopes: Mapping[str, FeatureGrad], grad: Tensor,
                should_stop: StopCheck | None = None) -> Tensor:
     """Pass 2: every tile's share of the gradient into ``grad``; returns the content term."""
+    from nst_desktop.engine.run.tiled_structure import merged, structure_grads  # it builds on this module
+
     hw = (x.shape[-2], x.shape[-1])
     mode = params.loss_normalisation
-    # The structure term's self-similarity is not local: engine.run.tiled_structure hands it in
-    # through ``slopes``; its share of the features term is local, here.
+    # The structure term's self-similarity is not local: its own pass gathers the grid and hands
+    # each cell its gradient through ``slopes`` (engine.run.tiled_structure); its share of the
+    # features term is local, here.
+    structure, structure_slopes = structure_grads(model, x, targets, params, tiles, should_stop)
+    slopes = merged(slopes, structure_slopes)
     share = 1.0 if params.content_loss == "features" else STRUCTURE_FEATURE_SHARE
     content = [(layer, w * share, targets.content[layer], _content_scale(targets.content[layer], mode))
                for layer, w in params.active_layers("content") if params.content_weight and share]
@@ -292,7 +297,7 @@ def local_pass(model: VGG19, x: Tensor, targets: Targets, params: Params, tiles:
         if surrogate.requires_grad:
             grad[..., tile.window[0]:tile.window[1], tile.window[2]:tile.window[3]] += backward_pass(
                 surrogate, window, model.compute_dtype)
-    return total
+    return total + structure
 
 
 def row_bands(count: int, rows: int) -> Iterator[tuple[int, int]]:
@@ -360,13 +365,9 @@ def tiled_loss_and_grad(model: VGG19, x: Tensor, targets: Targets, params: Param
         slopes = {layer: slope_grad(slope) for layer, slope in layer_slopes.items()}
         slopes.update({layer: sliced_grad(dp, targets.directions[layer], core_offsets(tiles, layer, hw))
                        for layer, dp in projected_grads.items()})
-    from nst_desktop.engine.run.tiled_structure import merged, structure_grads  # it builds on this module
-
-    structure, structure_slopes = structure_grads(model, image, targets, params, tiles, should_stop)
-    slopes = merged(slopes, structure_slopes)
     content = local_pass(model, image, targets, params, tiles, slopes, grad, should_stop)
     tv = tv_loss_and_grad(image, params, grad, rows=max(tile, 64))
-    return finish(x, grad, content + structure, style, tv)
+    return finish(x, grad, content, style, tv)
 
 
 def finish(x: Tensor, grad: Tensor, content: Tensor, style: Tensor, tv: Tensor) -> dict[str, float]:
