@@ -30,6 +30,20 @@ STYLE_LAYERS = ("relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1")
 CONTENT_LAYER = "relu4_2"
 
 
+def engine_look() -> dict[str, float]:
+    """The engine's constants that change its pictures with the same params: the render caches
+    (quality_sheets.cached_picture, bench_stipple) keep them beside each picture and serve a
+    picture only under the same ones. A render recorded before a constant existed had its
+    ``LOOK_BEFORE`` value."""
+    from nst_desktop.engine.losses import terms  # the engine's constants, read at call time
+
+    return {"tv_squared_share": terms.TV_SQUARED_SHARE}
+
+
+#: engine_look() of the renders cached before it was recorded (issue 20.1 added the squared TV).
+LOOK_BEFORE = {"tv_squared_share": 0.0}
+
+
 def cpu_model() -> str:
     try:
         for line in Path("/proc/cpuinfo").read_text(errors="replace").splitlines():

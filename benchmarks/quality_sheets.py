@@ -46,7 +46,17 @@ from PIL import Image, ImageDraw, ImageFont
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks.common import IMAGES, OUT, ROOT, load_rgb, machine, to_float, today  # noqa: E402
+from benchmarks.common import (  # noqa: E402
+    IMAGES,
+    LOOK_BEFORE,
+    OUT,
+    ROOT,
+    engine_look,
+    load_rgb,
+    machine,
+    to_float,
+    today,
+)
 from nst_desktop.engine.run.stylize import stylize  # noqa: E402
 from nst_desktop.engine.spec.events import StyleInput, to_uint8  # noqa: E402
 from nst_desktop.engine.spec.params import DEFAULTS, Params  # noqa: E402
@@ -166,12 +176,13 @@ def render(photo: str, style: str, variant: str, size: int, classic_steps: int, 
 def cached_picture(png: Path, params: Params, paint: Callable[[], np.ndarray], label: str,
                    fresh: bool = False) -> tuple[np.ndarray, float]:
     """(uint8 picture, seconds) of ``paint()``, the benchmarks' one render cache: ``png`` and a
-    JSON beside it (seconds, params, date, threads), read back only for the same ``params``.
+    JSON beside it (seconds, params, engine look, date, threads), read back only for the same
+    ``params`` and ``common.engine_look()``.
     ``paint`` is called only on a miss (or ``fresh``), so a hit loads no input image."""
     meta = png.with_suffix(".json")
     if png.exists() and meta.exists() and not fresh:
         record = json.loads(meta.read_text())
-        if record["params"] == params.to_dict():
+        if record["params"] == params.to_dict() and record.get("look", LOOK_BEFORE) == engine_look():
             return np.asarray(Image.open(png).convert("RGB")), float(record["seconds"])
     started = time.perf_counter()
     image = paint()
@@ -179,7 +190,8 @@ def cached_picture(png: Path, params: Params, paint: Callable[[], np.ndarray], l
     picture = to_uint8(image)
     png.parent.mkdir(parents=True, exist_ok=True)
     Image.fromarray(picture).save(png)
-    meta.write_text(json.dumps({"seconds": seconds, "params": params.to_dict(), "date": today(),
+    meta.write_text(json.dumps({"seconds": seconds, "params": params.to_dict(), "look": engine_look(),
+                                "date": today(),
                                 "threads": torch.get_num_threads()}))
     print(f"  painted {label}: {seconds:.1f} s", flush=True)  # a cell takes minutes on a busy CPU
     return picture, seconds

@@ -126,3 +126,25 @@ def against(painting: NDArray[np.generic], style: NDArray[np.generic]) -> Stippl
         painting_edges=float(np.percentile(painted, EDGE_PERCENTILE)),
         style_edges=float(np.percentile(styled, EDGE_PERCENTILE)),
     )
+
+
+#: A pixel is a speck when it stands out of its 3 x 3 neighbourhood's median by more than this (in
+#: 0..1, any channel) and from even its closest neighbour by half as much: a dot, not a line or an
+#: edge (a pixel on a line or an edge has a neighbour like itself along it).
+SPECK_CONTRAST = 0.12
+
+
+def specks(rgb: NDArray[np.generic]) -> float:
+    """Isolated one-pixel dots per 1000 pixels: the dots themselves, where the fine-band energy also
+    counts the short strokes and the texture that paint should have (issue 20.1, second round)."""
+    image = np.asarray(rgb, dtype=np.float64)
+    if np.asarray(rgb).dtype == np.uint8:
+        image = image / 255.0
+    h, w = image.shape[:2]
+    padded = np.pad(image, ((1, 1), (1, 1), (0, 0)), mode="reflect")
+    neighbours = np.stack([padded[1 + dy:1 + dy + h, 1 + dx:1 + dx + w]
+                           for dy in (-1, 0, 1) for dx in (-1, 0, 1) if dy or dx])
+    off_median = np.abs(image - np.median(neighbours, axis=0)).max(axis=2)
+    off_closest = np.abs(neighbours - image[None]).max(axis=3).min(axis=0)
+    isolated = (off_median > SPECK_CONTRAST) & (off_closest > SPECK_CONTRAST / 2)
+    return float(1000.0 * isolated.mean())

@@ -67,3 +67,16 @@ def test_against_uses_the_style_as_it_is() -> None:
     painting = np.zeros((128, 128, 3), dtype=np.uint8)
     assert stipple.against(painting, style).style == stipple.fine_energy(style)
     assert stipple.measure(painting, style).style < 0.95 * stipple.fine_energy(style)
+
+
+def test_specks_count_isolated_dots_not_lines_or_edges() -> None:
+    canvas = _canvas()
+    assert stipple.specks(canvas) == 0.0
+    dotted = canvas.copy()
+    dotted[10:120:10, 10:120:10] += 0.3  # 121 one-pixel dots, 10 px apart, in 16,384 pixels
+    assert stipple.specks(np.clip(dotted, 0.0, 1.0)) == pytest.approx(1000 * 121 / 128**2)
+    lined = canvas.copy()
+    lined[:, 40] += 0.3  # a one-pixel line: each of its pixels has a like neighbour along it
+    lined[70:90, 20:110] += 0.3  # a block: an edge all round
+    assert stipple.specks(np.clip(lined, 0.0, 1.0)) == 0.0
+    assert stipple.specks(np.clip(_with_edge(canvas), 0.0, 1.0)) == 0.0

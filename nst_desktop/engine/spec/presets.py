@@ -24,7 +24,11 @@ machine, shared with other jobs, Tübingen + The Starry Night, L-BFGS, bf16 conv
   on this well-scaled problem we expect it to cost more than the steps it saves.
 * Weights of 1 (content, TV): the size_invariant gains in losses.py were set so that
   these give the classic Gatys look; TV at 1 removes high-frequency VGG noise without
-  blurring edges (L1 TV).
+  blurring edges (L1 TV). Since issue 20.1 the TV has a squared part (terms.py says why):
+  judged at 512 px beside neural-style's published pictures, the L1 TV alone left a stipple
+  of one-pixel dots (39 per 1000 px on Tübingen x Starry Night, neural-style's 9); with it 15,
+  the strokes kept. The TV weight itself was not the cause: x4 took a tenth of the dots off
+  and flattened the strokes (benchmarks/RESULTS.md, "Stipple").
 * The look (issue 9.1: judged beside jcjohnson/neural-style, ours kept the photo too
   strongly, left dark and flat areas photographic, and painted small, timid strokes). Until
   then style 1, equal style layer weights, start from the photo. Tried at 256 px (the

