@@ -315,6 +315,35 @@ def crops(names: list[str], pairs: list[tuple[str, str]], size: int, out: Path,
     print(f"crops: {out} ({out.stat().st_size // 1024} KiB)")
 
 
+def whole(names: list[str], pairs: list[tuple[str, str]], size: int, out: Path,
+          reference: Path | None = None, width: int = 384) -> None:
+    """One row per pair: each candidate's whole picture (and neural-style's, with ``reference``),
+    ``width`` px wide, labelled; saved as JPEG. The crops show the dots, this the painting."""
+    rows = []
+    for photo, style in pairs:
+        pictures = [cached_paint(name, photo, style, size, False)[0] for name in names]
+        published = _reference_picture(reference, photo, style, pictures[0].shape[:2])
+        labelled = list(zip(names, pictures, strict=True)) + ([("neural-style", published)]
+                                                              if published is not None else [])
+        cells = []
+        for name, picture in labelled:
+            cell = Image.fromarray(picture)
+            cell = cell.resize((width, round(width * cell.height / cell.width)), Image.Resampling.LANCZOS)
+            ImageDraw.Draw(cell).text((4, 3), f"{name} ({photo} x {style})", fill="white", stroke_width=2,
+                                      stroke_fill="black")
+            cells.append(cell)
+        rows.append(cells)
+    gap = 4
+    heights = [max(c.height for c in row) for row in rows]
+    columns = max(len(r) for r in rows)
+    sheet = Image.new("RGB", (columns * (width + gap) - gap, sum(heights) + gap * len(rows)), "white")
+    for r, row in enumerate(rows):
+        for c, cell in enumerate(row):
+            sheet.paste(cell, (c * (width + gap), sum(heights[:r]) + gap * r))
+    sheet.save(out, quality=90)
+    print(f"whole pictures: {out} ({out.stat().st_size // 1024} KiB)")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size", type=int, default=384)
@@ -326,6 +355,7 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="64 px, a few steps: checks that it runs")
     parser.add_argument("--crops", type=Path, metavar="JPEG",
                         help="write 100 %% and 200 %% crops of the candidates (first: the reference)")
+    parser.add_argument("--whole", type=Path, metavar="JPEG", help="write the candidates' whole pictures")
     parser.add_argument("--reference", type=Path, metavar="DIR",
                         help="score neural-style's published outputs in DIR instead (its examples/outputs); "
                         "with --crops, add them to the crops")
@@ -341,7 +371,9 @@ def main() -> None:
              else [tuple(pair.split(":", 1)) for pair in args.pairs.split(",")])
     print(f"Measured {today()} on: {machine()}\n\nCommand: `python benchmarks/bench_stipple.py "
           f"{shlex.join(sys.argv[1:])}`\n", flush=True)
-    if args.crops:
+    if args.whole:
+        whole(names, [(p, s) for p, s in pairs], args.size, args.whole, args.reference)
+    elif args.crops:
         crops(names, [(p, s) for p, s in pairs], args.size, args.crops, args.reference)
     elif args.reference:
         references(args.reference)
