@@ -11,10 +11,19 @@ Renders are cached in benchmarks/out/stipple/ (PNG + JSON with the seconds), key
 pair, size and the params; ``--fresh`` paints them again. ``--timing N`` instead times the
 candidates given, interleaved (a, b, a, b, ...), N rounds, on the first pair, never cached.
 
+Each picture also gets its dots counted (stipple.specks: isolated pixels per 1000, beside the
+style's own count at that scale): the second round's measure, which found the cause (the L1 TV's
+shape; the TV has a squared part since, ``old_default`` is the default without it).
+``--reference DIR`` scores jcjohnson/neural-style's published outputs (its MIT repository's
+examples/outputs/, not stored here) the same way; with ``--crops`` or ``--whole`` they are added to
+the sheet. The caches key on common.engine_look(), so a changed engine constant paints again.
+
 Run: ``python benchmarks/bench_stipple.py --size 384`` (every candidate, the default pairs),
 ``--quick`` (64 px, a few steps: checks that it runs),
 ``--candidates default,float32 --pairs tubingen:starry_night``, ``--all-pairs`` (5 photos x the
-four public-domain styles), ``--timing 2 --candidates default,new --size 512``.
+four public-domain styles), ``--timing 2 --candidates default,new --size 512``,
+``--size 512 --candidates old_default,default --crops sheet.jpg --reference DIR`` (``--whole``: whole
+pictures).
 """
 
 from __future__ import annotations
