@@ -49,10 +49,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks import stipple  # noqa: E402
 from benchmarks.common import IMAGES, OUT, engine_look, load_rgb, machine, to_float, today  # noqa: E402
+from benchmarks.quality_sheets import cached_picture, paste_rows  # noqa: E402
 from nst_desktop.engine.losses import terms as terms_module  # noqa: E402
 from nst_desktop.engine.run import bounds  # noqa: E402
 from nst_desktop.engine.run import stylize as stylize_module  # noqa: E402
-from nst_desktop.engine.spec.events import StyleInput  # noqa: E402
+from nst_desktop.engine.spec.events import StyleInput, to_uint8  # noqa: E402
 from nst_desktop.engine.spec.params import DEFAULTS, Params  # noqa: E402
 
 PHOTOS = ("tubingen", "golden_gate", "astronaut", "chelsea", "coffee")
@@ -171,32 +172,30 @@ def _image(kind: str, name: str) -> np.ndarray:
     return load_rgb(IMAGES / kind / f"{name}.jpg")
 
 
+def _stylize(name: str, photo: str, style: str, size: int) -> np.ndarray:
+    """The float picture of one candidate on one pair; the caller applies the candidate's patch."""
+    return stylize_module.stylize(to_float(_image("content", photo)),
+                                  [StyleInput(to_float(_image("style", style)), 1.0, style)],
+                                  params_for(name, size)).image
+
+
 def paint(name: str, photo: str, style: str, size: int) -> tuple[np.ndarray, float]:
-    """(uint8 picture, seconds) of one candidate on one pair."""
-    params = params_for(name, size)
+    """(uint8 picture, seconds) of one candidate on one pair, never cached (``--timing``)."""
     started = time.perf_counter()
     with CANDIDATES[name].patch():
-        result = stylize_module.stylize(to_float(_image("content", photo)),
-                                        [StyleInput(to_float(_image("style", style)), 1.0, style)], params)
-    seconds = time.perf_counter() - started
-    return (np.clip(result.image, 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8), seconds
+        image = _stylize(name, photo, style, size)
+    return to_uint8(image), time.perf_counter() - started
 
 
 def cached_paint(name: str, photo: str, style: str, size: int, fresh: bool) -> tuple[np.ndarray, float]:
+    """paint() through the benchmarks' one render cache (quality_sheets.cached_picture), inside the
+    candidate's patch so that the engine look it checks is the candidate's."""
     params = params_for(name, size)
-    with CANDIDATES[name].patch():  # the engine's look under the candidate: its constants too
+    with CANDIDATES[name].patch():
         look = json.dumps(engine_look(), sort_keys=True)
-    digest = hashlib.sha1(f"{name}|{params.to_json()}|{look}".encode()).hexdigest()[:10]
-    png = CACHE / f"{photo}__{style}__{size}__{name}__{digest}.png"
-    meta = png.with_suffix(".json")
-    if png.exists() and meta.exists() and not fresh:
-        return np.asarray(Image.open(png).convert("RGB")), float(json.loads(meta.read_text())["seconds"])
-    picture, seconds = paint(name, photo, style, size)
-    CACHE.mkdir(parents=True, exist_ok=True)
-    Image.fromarray(picture).save(png)
-    meta.write_text(json.dumps({"seconds": seconds, "params": params.to_dict(), "look": json.loads(look),
-                                "date": today()}))
-    return picture, seconds
+        digest = hashlib.sha1(f"{name}|{params.to_json()}|{look}".encode()).hexdigest()[:10]
+        return cached_picture(CACHE / f"{photo}__{style}__{size}__{name}__{digest}.png", params,
+                              lambda: _stylize(name, photo, style, size), f"{photo} x {style} {name}", fresh)
 
 
 def sweep(names: list[str], pairs: list[tuple[str, str]], size: int, fresh: bool) -> None:
@@ -314,13 +313,7 @@ def crops(names: list[str], pairs: list[tuple[str, str]], size: int, out: Path,
         ImageDraw.Draw(cells[0]).text((3, CROP_PX - 14), f"{photo} x {style}", fill="white",
                                       stroke_width=2, stroke_fill="black")
         rows.append(cells)
-    gap, side = 4, CROP_PX
-    width = max(len(r) for r in rows) * (side + gap) - gap
-    sheet = Image.new("RGB", (width, len(rows) * (side + gap) - gap), "white")
-    for r, cells in enumerate(rows):
-        for c, cell in enumerate(cells):
-            sheet.paste(cell, (c * (side + gap), r * (side + gap)))
-    sheet.save(out, quality=90)
+    paste_rows(rows).save(out, quality=90)
     print(f"crops: {out} ({out.stat().st_size // 1024} KiB)")
 
 
@@ -342,14 +335,7 @@ def whole(names: list[str], pairs: list[tuple[str, str]], size: int, out: Path,
                                       stroke_fill="black")
             cells.append(cell)
         rows.append(cells)
-    gap = 4
-    heights = [max(c.height for c in row) for row in rows]
-    columns = max(len(r) for r in rows)
-    sheet = Image.new("RGB", (columns * (width + gap) - gap, sum(heights) + gap * len(rows)), "white")
-    for r, row in enumerate(rows):
-        for c, cell in enumerate(row):
-            sheet.paste(cell, (c * (width + gap), sum(heights[:r]) + gap * r))
-    sheet.save(out, quality=90)
+    paste_rows(rows).save(out, quality=90)
     print(f"whole pictures: {out} ({out.stat().st_size // 1024} KiB)")
 
 

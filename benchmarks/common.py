@@ -18,6 +18,7 @@ import torch
 from PIL import Image
 from torch import Tensor
 
+from nst_desktop.engine.losses import terms
 from nst_desktop.engine.model.vgg import VGG19
 from nst_desktop.engine.model.weights import load_caffe_weights
 
@@ -34,9 +35,7 @@ def engine_look() -> dict[str, float]:
     """The engine's constants that change its pictures with the same params: the render caches
     (quality_sheets.cached_picture, bench_stipple) keep them beside each picture and serve a
     picture only under the same ones. A render recorded before a constant existed had its
-    ``LOOK_BEFORE`` value."""
-    from nst_desktop.engine.losses import terms  # the engine's constants, read at call time
-
+    ``LOOK_BEFORE`` value. Read at each call, so a benchmark's patch of a constant counts."""
     return {"tv_squared_share": terms.TV_SQUARED_SHARE}
 
 
